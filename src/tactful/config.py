@@ -1,0 +1,28 @@
+"""One pydantic Settings object, built when asked for (never at import time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB_PATH = Path("tactful.db")
+
+
+class Settings(BaseSettings):
+    """Settings read from ``TACTFUL_*`` environment variables.
+
+    ``TACTFUL_DATABASE_URL`` chooses the store: ``sqlite:///path/to.db`` (the default, one file,
+    no server) or ``postgresql+psycopg://user@host/db`` for production.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TACTFUL_", extra="ignore")
+
+    database_url: str = Field(default=f"sqlite:///{DEFAULT_DB_PATH}")
+    ingest_batch_size: int = Field(default=50_000, gt=0)
+    mapping_file: Path | None = None
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,40 @@
+"""One exception tree for everything a user can cause.
+
+    TactfulError                     (500)
+    ├── ConfigError                  (400)  bad settings or mapping file
+    ├── ValidationError              (422)  a value that breaks a domain rule
+    ├── NotFoundError                (404)  an id that is not in the store
+    ├── StoreError                   (503)  the store cannot be reached or migrated
+    └── IngestError                  (400)  a file that cannot be read at all
+
+Each error carries the HTTP status the API will answer with, so the faces never guess.
+Lower-level errors are mapped at the boundary with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+
+class TactfulError(Exception):
+    """Base of every error Tactful raises on purpose."""
+
+    status_code: int = 500
+
+
+class ConfigError(TactfulError):
+    status_code = 400
+
+
+class ValidationError(TactfulError, ValueError):
+    status_code = 422
+
+
+class NotFoundError(TactfulError, LookupError):
+    status_code = 404
+
+
+class StoreError(TactfulError):
+    status_code = 503
+
+
+class IngestError(TactfulError):
+    status_code = 400

@@ -1,0 +1,290 @@
+"""The column mapping: how a bank's export headers and values map onto Tactful's records.
+
+A mapping is a TOML file (``tactful ingest --mapping bank.toml``); without one, the default
+aliases below recognise the headers of common bank exports (English, German, French, Dutch,
+Spanish, Czech). Example::
+
+    [source]                     # applies to every file
+    timezone = "Europe/Berlin"   # zone of bare dates and naive timestamps
+    decimal = ","                # "." or ","; inferred per column when absent
+    encoding = "cp1252"          # inferred (UTF-8, UTF-16 with BOM, else cp1252) when absent
+    delimiter = ";"              # sniffed when absent
+    date_format = "%d.%m.%Y"     # strptime format; several common ones are tried when absent
+
+    [columns]                    # source header -> canonical field
+    "Buchungstag" = "booked_at"
+    "Umsatz" = "amount"
+
+    [constants]                  # fields the file does not carry
+    account_id = "DE89370400440532013000"
+    currency = "EUR"
+
+    [values.status]              # source value -> canonical value
+    "PDNG" = "pending"
+
+    [[files]]                    # overrides for files whose name matches a glob
+    pattern = "cards_*.csv"
+    kind = "transactions"
+    columns = { "Card Tail" = "counterparty" }
+
+Header matching ignores case, accents, spaces, ``_`` and ``-``. ``debit`` and ``credit`` are
+accepted as two unsigned columns in place of a signed ``amount``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from functools import cache
+import re
+import tomllib
+import unicodedata
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from tactful.errors import ConfigError
+from tactful.ingest.schema import RecordKind, SourceOptions, fields_of
+
+
+def normalize_header(header: str) -> str:
+    """Fold a header to a matching key: ``'Booking-Date '`` -> ``'bookingdate'``."""
+    text = unicodedata.normalize("NFKD", header.strip().lstrip("\ufeff"))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "transaction_id": (
+        "transactionid", "txnid", "transid", "id", "reference", "ref", "fitid", "uniqueid",
+        "transactionreference", "bankreference", "referenz", "idtransaction", "tid",
+    ),
+    "account_id": (
+        "accountid", "account", "accountnumber", "iban", "konto", "kontonummer", "compte",
+        "numerodecompte", "rekening", "rekeningnummer", "cuenta", "acct", "ucet",
+    ),
+    "booked_at": (
+        "bookedat", "bookingdate", "date", "transactiondate", "posteddate", "postingdate",
+        "buchungstag", "buchungsdatum", "datum", "dateoperation", "datedoperation",
+        "fecha", "fechaoperacion", "boekdatum", "transdate", "dtposted", "timestamp",
+        "datetime", "time", "occurredat",
+    ),
+    "value_at": ("valueat", "valuedate", "valuta", "valutadatum", "datevaleur", "wertstellung",
+                 "fechavalor", "rentedatum", "dtuser"),
+    "amount": ("amount", "betrag", "umsatz", "montant", "bedrag", "importe", "transactionamount",
+               "trnamt", "castka", "value", "sum"),
+    "amount_minor": ("amountminor", "amountcents", "amountinminorunits"),
+    "debit": ("debit", "debitamount", "withdrawal", "withdrawals", "moneyout", "paidout", "soll",
+              "lastschrift", "debet", "cargo", "ausgang"),
+    "credit": ("credit", "creditamount", "deposit", "deposits", "moneyin", "paidin", "haben",
+               "gutschrift", "abono", "eingang"),
+    "currency": ("currency", "ccy", "curr", "wahrung", "wahrungscode", "devise", "valuta_code",
+                 "munt", "moneda", "currencycode", "mena"),
+    "description": ("description", "memo", "narrative", "details", "verwendungszweck",
+                    "buchungstext", "libelle", "omschrijving", "concepto", "transactiondescription",
+                    "text", "remittanceinformation", "purpose", "particulars", "name"),
+    "counterparty": ("counterparty", "payee", "merchant", "beneficiary", "payer", "auftraggeber",
+                     "empfanger", "beguenstigter", "zahlungsempfanger", "tegenpartij",
+                     "naamtegenpartij", "beneficiario", "merchantname", "otherparty"),
+    "mcc": ("mcc", "merchantcategorycode", "mcccode"),
+    "channel": ("channel", "transactiontype", "type", "trntype", "method", "paymentmethod"),
+    "status": ("status", "state", "transactionstatus"),
+    "balance_after": ("balance", "balanceafter", "runningbalance", "saldo", "solde", "kontostand"),
+    "balance_after_minor": ("balanceafterminor",),
+    "customer_id": ("customerid", "clientid", "customer", "client", "kundennummer", "partyid",
+                    "userid"),
+}
+
+
+_KIND_ALIASES: dict[RecordKind, dict[str, tuple[str, ...]]] = {
+    RecordKind.ACCOUNT: {
+        "account_type": ("type", "accounttype", "kind", "producttype"),
+        "balance": ("balance", "currentbalance", "ledgerbalance", "saldo"),
+        "opened_on": ("opened", "opendate", "openedon", "dateopened", "date"),
+        "closed_on": ("closed", "closedate", "closedon", "dateclosed"),
+        "name": ("name", "accountname", "nickname"),
+    },
+    RecordKind.PRODUCT: {
+        "kind": ("type", "producttype", "category"),
+        "name": ("name", "productname", "title"),
+    },
+    RecordKind.EVENT: {
+        "kind": ("type", "event", "eventtype", "eventname", "action"),
+        "occurred_at": ("ts", "timestamp", "time", "datetime", "date", "at", "eventtime"),
+        "session_id": ("session", "sessionid"),
+        "duration_s": ("duration", "durations", "durationseconds", "seconds"),
+        "feature": ("feature", "featurename", "screen", "page"),
+        "attributes": ("attributes", "properties", "props", "payload", "data"),
+    },
+    RecordKind.CONSENT: {
+        "purpose": ("purpose", "consentpurpose", "scope"),
+        "status": ("status", "consentstatus", "state", "decision"),
+        "at": ("at", "timestamp", "date", "time", "changedat", "recordedat"),
+    },
+    RecordKind.CUSTOMER: {
+        "timezone": ("tz", "timezone", "zone"),
+        "locale": ("locale", "language", "lang"),
+        "region": ("region", "zone", "regulatoryzone", "jurisdiction"),
+        "personalization_level": ("personalization", "personalisationlevel"),
+        "channel_preferences": ("channels", "preferredchannels", "channelpreferences"),
+    },
+}
+
+
+@cache
+def default_aliases(kind: RecordKind) -> dict[str, str]:
+    """Normalized header -> canonical field of ``kind``.
+
+    The kind's own canonical names win, then its specific aliases, then the common ones; an
+    alias whose target is not a field of ``kind`` is left out, so ``type`` means the account
+    type in an accounts file and the transaction channel in a transactions file.
+    """
+    own: set[str] = set()
+    table: dict[str, str] = {}
+    for spec in fields_of(kind):
+        own.add(spec.name)
+        table[normalize_header(spec.name)] = spec.name
+        if spec.type == "money":
+            own.add(spec.name + "_minor")
+            table[normalize_header(spec.name + "_minor")] = spec.name + "_minor"
+    if kind is RecordKind.TRANSACTION:
+        own |= {"debit", "credit"}
+    for canonical, aliases in _KIND_ALIASES.get(kind, {}).items():
+        for alias in aliases:
+            table.setdefault(normalize_header(alias), canonical)
+    for canonical, aliases in _ALIASES.items():
+        if canonical in own:
+            for alias in aliases:
+                table.setdefault(normalize_header(alias), canonical)
+    return table
+
+
+def all_canonical_names() -> set[str]:
+    names = {"debit", "credit"}
+    for kind in RecordKind:
+        names |= set(default_aliases(kind).values())
+    return names
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: RecordKind | None = None
+    timezone: str | None = None
+    decimal: Literal[".", ","] | None = None
+    encoding: str | None = None
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    date_format: str | None = None
+    day_first: bool | None = None
+
+
+class _FileRule(_Options):
+    pattern: str
+    columns: dict[str, str] = Field(default_factory=dict)
+    constants: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
+class _MappingFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: _Options = Field(default_factory=_Options)
+    columns: dict[str, str] = Field(default_factory=dict)
+    constants: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    files: list[_FileRule] = Field(default_factory=list)
+
+
+class Mapping:
+    """A parsed mapping file (or the defaults); ``for_file`` gives the rules for one file."""
+
+    def __init__(self, spec: _MappingFile | None = None, origin: str = "<defaults>") -> None:
+        self._spec = spec or _MappingFile()
+        self.origin = origin
+        canonical = all_canonical_names()
+        for source_header, target in self._all_column_targets():
+            if target not in canonical and target != "ignore":
+                raise ConfigError(
+                    f"{origin}: column {source_header!r} maps to unknown field {target!r}"
+                )
+
+    def _all_column_targets(self) -> list[tuple[str, str]]:
+        pairs = list(self._spec.columns.items())
+        for rule in self._spec.files:
+            pairs += list(rule.columns.items())
+        return pairs
+
+    @classmethod
+    def load(cls, path: Path | None) -> Mapping:
+        if path is None:
+            return cls()
+        try:
+            raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read mapping file {path}: {exc}") from exc
+        try:
+            spec = _MappingFile.model_validate(raw)
+        except PydanticValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"mapping file {path}: {where}: {first['msg']}") from exc
+        return cls(spec, origin=str(path))
+
+    def for_file(self, path: Path) -> FileMapping:
+        spec = self._spec
+        columns = {normalize_header(k): v for k, v in spec.columns.items()}
+        constants = dict(spec.constants)
+        values = {k: dict(v) for k, v in spec.values.items()}
+        opts = spec.source.model_dump()
+        for rule in spec.files:
+            if fnmatch.fnmatch(path.name, rule.pattern) or fnmatch.fnmatch(str(path), rule.pattern):
+                columns.update({normalize_header(k): v for k, v in rule.columns.items()})
+                constants.update(rule.constants)
+                for k, v in rule.values.items():
+                    values.setdefault(k, {}).update(v)
+                opts.update({k: v for k, v in rule.model_dump().items()
+                             if k in _Options.model_fields and v is not None})
+        return FileMapping(
+            columns=columns,
+            constants=constants,
+            values=values,
+            kind=opts["kind"],
+            encoding=opts["encoding"],
+            delimiter=opts["delimiter"],
+            options=SourceOptions(
+                decimal=opts["decimal"],
+                timezone=opts["timezone"] or "UTC",
+                currency=constants.get("currency"),
+                date_format=opts["date_format"],
+                day_first=opts["day_first"],
+            ),
+        )
+
+
+class FileMapping:
+    """The rules that apply to one file."""
+
+    def __init__(
+        self,
+        *,
+        columns: dict[str, str],
+        constants: dict[str, str],
+        values: dict[str, dict[str, str]],
+        kind: RecordKind | None,
+        encoding: str | None,
+        delimiter: str | None,
+        options: SourceOptions,
+    ) -> None:
+        self.columns = columns
+        self.constants = constants
+        self.values = values
+        self.kind = kind
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.options = options
+
+    def canonical_name(self, header: str, kind: RecordKind) -> str | None:
+        key = normalize_header(header)
+        target = self.columns.get(key) or default_aliases(kind).get(key)
+        return None if target == "ignore" else target
