@@ -4,7 +4,8 @@ A reader's only job is to turn a bank's format into rows of these columns (as te
 typed); the validator (``validate.py``) then checks and converts them the same way for every
 format, so a rule such as "an unknown currency is rejected" lives in one place.
 
-Money columns come in two spellings: a decimal text column (``amount``: ``"-12.50"``, ``"1.234,56"``,
+Money columns come in two spellings: a decimal text column (``amount``: ``"-12.50"``,
+``"1.234,56"``,
 ``"(12.50)"``) or an integer minor-units column (``amount_minor``: ``-1250``). Tactful's own exports
 (the simulator's) use the latter; bank exports the former.
 """
@@ -29,6 +30,8 @@ class RecordKind(StrEnum):
 class FieldType(StrEnum):
     TEXT = "text"
     ID = "id"
+    TIMEZONE = "timezone"  # IANA name
+    LOCALE = "locale"  # CLDR locale, e.g. de_DE
     MONEY = "money"  # decimal text, or <name>_minor integer column; needs a currency column
     CURRENCY = "currency"
     TIMESTAMP = "timestamp"  # date or date-time; naive values take the source's time zone
@@ -72,8 +75,8 @@ def _specs() -> dict[RecordKind, tuple[FieldSpec, ...]]:
         RecordKind.CUSTOMER: (
             F("customer_id", T.ID, True),
             F("region", T.ENUM, True, _enum_values(Region)),
-            F("locale", T.TEXT, True),
-            F("timezone", T.TEXT, True),
+            F("locale", T.LOCALE, True),
+            F("timezone", T.TIMEZONE, True),
             F("personalization_level", T.ENUM, False, _enum_values(PersonalizationLevel)),
             F("channel_preferences", T.LIST, False, _enum_values(Channel)),
             F("quiet_hours_start", T.TIME),
@@ -206,3 +209,4 @@ class Chunk:
     source: str
     options: SourceOptions = field(default_factory=SourceOptions)
     rejects: list[Reject] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,163 @@
+"""``tactful``: the command line.
+
+Every command opens the configured store (``TACTFUL_DATABASE_URL``, default ``sqlite:///tactful.db``)
+and migrates it on first use, so a new user needs no set-up step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tactful.errors import TactfulError
+from tactful.ingest.loader import Loader, expand_paths
+from tactful.ingest.mapping import Mapping
+from tactful.profile import load_profile
+from tactful.store.engine import head_revision
+from tactful.store.store import Store
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Tactful: an open personalization engine for banks.",
+)
+db_app = typer.Typer(no_args_is_help=True, help="The store: migrations and status.")
+app.add_typer(db_app, name="db")
+console = Console()
+err_console = Console(stderr=True)
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Store URL; default TACTFUL_DATABASE_URL or sqlite:///tactful.db"
+    ),
+]
+
+
+def _store(url: str | None, migrate: bool = True) -> Store:
+    return Store.open(url, migrate=migrate)
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbUrl = None, revision: str = "head") -> None:
+    """Apply the migrations (the other commands do this on an empty store)."""
+    store = _store(db, migrate=False)
+    store.upgrade(revision)
+    console.print(f"store {store.url} at revision {store.revision()}")
+
+
+@db_app.command("status")
+def db_status(db: DbUrl = None) -> None:
+    """Revision and row counts of the store."""
+    store = _store(db, migrate=False)
+    rev = store.revision()
+    console.print(f"store {store.url}: revision {rev or 'none'} (code expects {head_revision()})")
+    if rev:
+        for table, n in store.counts().items():
+            console.print(f"  {table:<13} {n:>12,}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def run_ingest(
+    store: Store,
+    paths: list[Path],
+    *,
+    fmt: str | None,
+    mapping: Path | None,
+    batch_size: int,
+    report_dir: Path,
+) -> int:
+    """Ingest with a progress bar; returns the number of rejects."""
+    files = expand_paths(paths)
+    with _progress() as progress:
+        task = progress.add_task("ingest", total=None)
+        loader = Loader(
+            store,
+            mapping=Mapping.load(mapping),
+            batch_size=batch_size,
+            report_dir=report_dir,
+            fmt=fmt,
+            progress=lambda _f, n: progress.advance(task, n),
+        )
+        report = loader.ingest(files)
+        progress.update(task, total=report.rows_read, completed=report.rows_read)
+    from tactful.cli.render import print_ingest
+
+    print_ingest(console, report)
+    return report.rejected
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to load")],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="Force a reader: csv, jsonl, parquet, ofx, camt053, mt940, berka"
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="Column mapping file (TOML)"
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per committed batch")] = 50_000,
+    report_dir: Annotated[Path, typer.Option(help="Where rejects and summary go")] = Path(
+        "ingest-reports"
+    ),
+    db: DbUrl = None,
+) -> None:
+    """Load bank exports and event feeds; bad rows go to a rejects file, good rows load."""
+    store = _store(db)
+    rejected = run_ingest(
+        store, paths, fmt=fmt, mapping=mapping, batch_size=batch_size, report_dir=report_dir
+    )
+    if rejected:
+        raise typer.Exit(code=3)
+
+
+@app.command()
+def profile(
+    customer_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead")] = False,
+    db: DbUrl = None,
+) -> None:
+    """The 360-degree view of one customer."""
+    p = load_profile(_store(db), customer_id)
+    if as_json:
+        console.print_json(json.dumps(asdict(p), default=str))
+        return
+    from tactful.cli.render import profile_panel
+
+    console.print(profile_panel(p))
+
+
+def main() -> None:
+    try:
+        app()
+    except TactfulError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(2) from exc
+
+
+if os.environ.get("TACTFUL_CLI_DEBUG"):  # pragma: no cover
+    console.print("debug mode")

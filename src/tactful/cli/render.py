@@ -1,0 +1,138 @@
+"""Rich renderings of reports and profiles, shared by the commands."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+
+from tactful.ingest.loader import IngestReport
+from tactful.profile import CustomerProfile
+
+
+def ingest_table(report: IngestReport) -> Table:
+    table = Table(title="Ingest summary", show_lines=False)
+    for col, justify in (
+        ("file", "left"),
+        ("format", "left"),
+        ("records", "left"),
+        ("read", "right"),
+        ("inserted", "right"),
+        ("updated", "right"),
+        ("duplicates", "right"),
+        ("rejected", "right"),
+        ("s", "right"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for f in report.files:
+        rejected = f"[red]{f.rejected:,}[/red]" if f.rejected else "0"
+        table.add_row(
+            f.path,
+            f.format,
+            ",".join(f.kinds),
+            f"{f.rows_read:,}",
+            f"{f.inserted:,}",
+            f"{f.updated:,}",
+            f"{f.duplicates:,}",
+            rejected,
+            f"{f.seconds:.2f}",
+        )
+    table.add_section()
+    table.add_row(
+        "total",
+        "",
+        "",
+        f"{report.rows_read:,}",
+        f"{report.inserted:,}",
+        f"{sum(f.updated for f in report.files):,}",
+        f"{sum(f.duplicates for f in report.files):,}",
+        f"{report.rejected:,}",
+        f"{sum(f.seconds for f in report.files):.2f}",
+    )
+    return table
+
+
+def print_ingest(console: Console, report: IngestReport) -> None:
+    console.print(ingest_table(report))
+    for f in report.files:
+        for note in f.notes:
+            console.print(f"[yellow]note[/yellow] {f.path}: {note}")
+        if f.rejects_path:
+            console.print(
+                f"[red]rejects[/red] {f.rejected:,} row(s) of {f.path} -> {f.rejects_path}"
+            )
+    if report.summary_path:
+        console.print(f"summary written to {report.summary_path}")
+
+
+def profile_panel(p: CustomerProfile) -> Panel:
+    c = p.customer
+    head = Table.grid(padding=(0, 2))
+    head.add_row("region", c.region.value, "locale", c.locale, "time zone", c.timezone)
+    quiet = f"{c.quiet_hours.start:%H:%M}-{c.quiet_hours.end:%H:%M}" if c.quiet_hours else "none"
+    head.add_row(
+        "personalization",
+        c.personalization_level.value,
+        "channels",
+        ", ".join(ch.value for ch in c.channel_preferences) or "none",
+        "quiet hours",
+        quiet,
+    )
+
+    accounts = Table(title="Accounts", title_justify="left", expand=True)
+    for col in ("account", "type", "balance", "credit limit", "opened", "status"):
+        accounts.add_column(col, justify="right" if col in {"balance", "credit limit"} else "left")
+    for a in p.accounts:
+        accounts.add_row(
+            a.id,
+            a.type.value,
+            str(a.balance) if a.balance else "-",
+            str(a.credit_limit) if a.credit_limit else "-",
+            str(a.opened_on or "-"),
+            "open" if a.is_open else f"closed {a.closed_on}",
+        )
+    holdings = ", ".join(f"{h.name} ({h.kind})" for h in p.holdings) or "none recorded"
+
+    txns = Table(title="Recent transactions", title_justify="left", expand=True)
+    for col in ("booked", "account", "amount", "description", "status"):
+        txns.add_column(col, justify="right" if col == "amount" else "left", overflow="fold")
+    zone = ZoneInfo(c.timezone)
+    for t in p.recent_transactions:
+        style = "red" if t.amount.minor < 0 else "green"
+        txns.add_row(
+            f"{t.booked_at.astimezone(zone):%Y-%m-%d}",
+            t.account_id,
+            f"[{style}]{t.amount}[/{style}]",
+            t.description[:48],
+            t.status.value,
+        )
+
+    b = p.behaviour
+    behaviour = Table.grid(padding=(0, 2))
+    behaviour.add_row(
+        "logins / week",
+        f"{b.logins_per_week:g}",
+        "usual login hour",
+        "-" if b.usual_login_hour is None else f"{b.usual_login_hour:02d}:00 local",
+    )
+    behaviour.add_row(
+        "median session",
+        "-" if b.median_session_minutes is None else f"{b.median_session_minutes:g} min",
+        "features used",
+        ", ".join(f"{k} x{v}" for k, v in b.features_used.items()) or "-",
+    )
+    consents = ", ".join(f"{s.purpose.value}: {s.status.value}" for s in p.consents) or "none"
+    totals = ", ".join(str(m) for m in p.total_balance().values()) or "-"
+    body = Group(
+        head,
+        accounts,
+        f"[bold]Holdings[/bold] {holdings}",
+        f"[bold]Net balance[/bold] {totals}",
+        txns,
+        "[bold]Behaviour[/bold] (last 90 days of activity)",
+        behaviour,
+        f"[bold]Consents[/bold] {consents}",
+    )
+    return Panel(body, title=f"Customer {c.id}" + (f" · {c.segment}" if c.segment else ""))

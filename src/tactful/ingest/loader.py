@@ -1,0 +1,449 @@
+"""The idempotent loader: files in, validated rows into the store, rejects out.
+
+For each file: detect (or take) the format, read it in batches, validate each batch, give every
+row its stable id, and write the batch in one database transaction. A crash between batches
+leaves whole batches only, and a re-run completes the file without doubling anything, because
+every write is keyed (see ``keys.py`` and ``store/bulk.py``). Rows that fail go to
+``<report dir>/import-<id>-<file>.rejects.csv`` with file, location, field and reason, beside a
+``summary.json`` of the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import polars as pl
+from sqlalchemy import Connection
+
+from tactful.errors import IngestError
+from tactful.ingest.keys import OccurrenceCounter, event_ids, transaction_ids
+from tactful.ingest.mapping import Mapping
+from tactful.ingest.readers import detect_format, readers
+from tactful.ingest.schema import LOCATION, Chunk, RecordKind, Reject
+from tactful.ingest.validate import validate_chunk
+from tactful.store.bulk import WriteResult
+from tactful.store.store import Store
+
+REPORT_SUFFIXES = (".rejects.csv", "summary.json")
+
+ProgressFn = Callable[[str, int], None]
+"""Called with (file, rows just processed) after each batch."""
+
+
+@dataclass(slots=True)
+class FileReport:
+    path: str
+    format: str
+    kinds: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejects_path: str | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    import_id: int | None = None
+
+
+@dataclass(slots=True)
+class IngestReport:
+    files: list[FileReport] = field(default_factory=list)
+    summary_path: str | None = None
+
+    @property
+    def inserted(self) -> int:
+        return sum(f.inserted for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files under ``paths`` in a stable order, skipping hidden files and our own reports."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            candidates = sorted(x for x in p.rglob("*") if x.is_file())
+        elif p.exists():
+            candidates = [p]
+        else:
+            raise IngestError(f"{p}: no such file or directory")
+        for c in candidates:
+            if c.name.startswith(".") or c.name.endswith(REPORT_SUFFIXES) or c.suffix == ".md":
+                continue
+            out.append(c)
+    return out
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _table_frames(
+    kind: RecordKind, typed: pl.DataFrame, import_id: int, counter: OccurrenceCounter
+) -> list[tuple[str, pl.DataFrame]]:
+    """The table rows for a validated frame, in write order (parents first)."""
+    now = datetime.now(UTC)
+    if kind is RecordKind.TRANSACTION:
+        ids = transaction_ids(typed, counter)
+        frame = (
+            typed.with_columns(ids)
+            .rename({"transaction_id": "external_id"})
+            .select(
+                "id",
+                "account_id",
+                "external_id",
+                "booked_at",
+                "value_at",
+                "amount_minor",
+                "currency",
+                "description",
+                "counterparty",
+                "mcc",
+                "channel",
+                "status",
+                "balance_after_minor",
+                pl.lit(import_id).alias("import_id"),
+            )
+        )
+        return [("transactions", frame)]
+    if kind is RecordKind.EVENT:
+        frame = typed.with_columns(event_ids(typed, counter)).select(
+            "id",
+            "customer_id",
+            "kind",
+            "occurred_at",
+            "session_id",
+            "duration_s",
+            "feature",
+            "channel",
+            "attributes",
+            pl.lit(import_id).alias("import_id"),
+        )
+        return [("events", frame)]
+    if kind is RecordKind.CONSENT:
+        return [("consents", typed.select("customer_id", "purpose", "at", "status", "source"))]
+    if kind is RecordKind.PRODUCT:
+        return [
+            (
+                "products",
+                typed.rename({"product_id": "id"}).select(
+                    "id", "name", "kind", "account_type", "description"
+                ),
+            )
+        ]
+    if kind is RecordKind.ACCOUNT:
+        frame = typed.rename({"account_id": "id", "account_type": "type"}).select(
+            "id",
+            "customer_id",
+            "type",
+            "currency",
+            "balance_minor",
+            "balance_as_of",
+            "credit_limit_minor",
+            "opened_on",
+            "closed_on",
+            "product_id",
+            "name",
+            pl.lit(now).dt.cast_time_unit("us").alias("updated_at"),
+        )
+        return [
+            (
+                "accounts",
+                _present_only(
+                    frame,
+                    typed,
+                    {
+                        "customer_id": "customer_id",
+                        "balance_minor": "balance_minor",
+                        "balance_as_of": "balance_as_of",
+                    },
+                ),
+            )
+        ]
+    frame = typed.rename({"customer_id": "id"})
+    customers = frame.select(
+        "id",
+        "region",
+        "locale",
+        "timezone",
+        "personalization_level",
+        "channel_preferences",
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "segment",
+        "created_at",
+        pl.lit(now).dt.cast_time_unit("us").alias("updated_at"),
+    )
+    protected = frame.filter(pl.col("age_band").is_not_null() | pl.col("gender").is_not_null())
+    return [
+        ("customers", customers),
+        (
+            "customer_protected",
+            protected.select(pl.col("id").alias("customer_id"), "age_band", "gender"),
+        ),
+    ]
+
+
+def _present_only(
+    frame: pl.DataFrame, typed: pl.DataFrame, optional: dict[str, str]
+) -> pl.DataFrame:
+    """Drop all-null optional columns so an upsert does not touch what the source never had."""
+    drop = [col for col, src in optional.items() if typed[src].null_count() == typed.height]
+    return frame.drop(drop)
+
+
+class SeenKeys:
+    """The keys written so far from one file, with a hash of their content and location."""
+
+    def __init__(self) -> None:
+        self.frame = pl.DataFrame(schema={"_k": pl.Utf8, "_h": pl.UInt64, "_first": pl.Utf8})
+
+    def add(self, frame: pl.DataFrame) -> None:
+        self.frame = pl.concat([self.frame, frame])
+
+
+def _dedupe(
+    table: str, frame: pl.DataFrame, source: str, seen: SeenKeys
+) -> tuple[pl.DataFrame, list[Reject], int]:
+    """Drop repeated ids within a file: an exact repeat is a duplicate, a different row with the
+    same id is a reject naming the first occurrence."""
+    keys = {
+        "consents": ["customer_id", "purpose", "at"],
+        "customer_protected": ["customer_id"],
+    }.get(table, ["id"])
+    content_cols = [c for c in frame.columns if c not in (LOCATION, "import_id", "updated_at")]
+    work = frame.with_columns(
+        _k=pl.concat_str([pl.col(k).cast(pl.Utf8) for k in keys], separator="/"),
+        _h=pl.struct(content_cols).hash(),
+    )
+    work = work.with_columns(
+        _first=pl.col(LOCATION).first().over("_k"),
+        _first_h=pl.col("_h").first().over("_k"),
+        _is_first=pl.col("_k").is_first_distinct(),
+    ).join(seen.frame.rename({"_h": "_seen_h", "_first": "_seen_at"}), on="_k", how="left")
+    prior_h = pl.coalesce(pl.col("_seen_h"), pl.col("_first_h"))
+    prior_at = pl.coalesce(pl.col("_seen_at"), pl.col("_first"))
+    repeated = pl.col("_seen_h").is_not_null() | ~pl.col("_is_first")
+    work = work.with_columns(_rep=repeated, _same=prior_h == pl.col("_h"), _prior_at=prior_at)
+    conflicts = work.filter(pl.col("_rep") & ~pl.col("_same"))
+    rejects = [
+        Reject(
+            source,
+            str(loc),
+            f"duplicate id {k!r} with different content (first seen at {at})",
+            "id",
+        )
+        for loc, k, at in zip(
+            conflicts[LOCATION].to_list(),
+            conflicts["_k"].to_list(),
+            conflicts["_prior_at"].to_list(),
+            strict=True,
+        )
+    ]
+    duplicates = work.filter(pl.col("_rep") & pl.col("_same")).height
+    fresh = work.filter(~pl.col("_rep"))
+    seen.add(fresh.select("_k", "_h", pl.col(LOCATION).alias("_first")))
+    return fresh.select(frame.columns), rejects, duplicates
+
+
+def _location_of(table: str, typed: pl.DataFrame, frame: pl.DataFrame) -> pl.Series:
+    if table == "customer_protected":
+        return typed.filter(pl.col("age_band").is_not_null() | pl.col("gender").is_not_null())[
+            LOCATION
+        ]
+    return typed[LOCATION]
+
+
+class Loader:
+    """Loads files into a store; one instance per run."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        mapping: Mapping | None = None,
+        batch_size: int = 50_000,
+        report_dir: Path = Path("ingest-reports"),
+        fmt: str | None = None,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        if batch_size <= 0:
+            raise ValueError("batch_size must be > 0")
+        self.store = store
+        self.mapping = mapping or Mapping()
+        self.batch_size = batch_size
+        self.report_dir = report_dir
+        self.fmt = fmt
+        self.progress = progress
+        self.fail_after_batches: int | None = None  # fault injection for tests of crash safety
+
+    def ingest(self, paths: Iterable[Path]) -> IngestReport:
+        report = IngestReport()
+        for path in expand_paths(paths):
+            report.files.append(self.ingest_file(path))
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        summary = self.report_dir / "summary.json"
+        summary.write_text(
+            json.dumps([asdict(f) for f in report.files], indent=2) + "\n", encoding="utf-8"
+        )
+        report.summary_path = str(summary)
+        return report
+
+    def ingest_file(self, path: Path) -> FileReport:
+        started = time.perf_counter()
+        fmt = self.fmt or detect_format(path) or "unknown"
+        file_report = FileReport(path=str(path), format=fmt)
+        import_id = self.store.start_import(path=str(path), sha256=_sha256(path), fmt=fmt)
+        file_report.import_id = import_id
+        rejects_path = self.report_dir / f"import-{import_id}-{path.name}.rejects.csv"
+        writer = _RejectWriter(rejects_path)
+        status = "done"
+        try:
+            if fmt == "unknown":
+                raise IngestError(
+                    f"{path}: not a format Tactful reads (csv, jsonl, parquet, ofx, "
+                    "camt053, mt940); force one with --format"
+                )
+            self._load(path, readers.get(fmt)(), import_id, file_report, writer)
+        except IngestError as exc:
+            writer.write([Reject(str(path), "file", str(exc).removeprefix(f"{path}: "))])
+            file_report.rejected += 1
+            status = "failed"
+        except Exception:
+            self.store.finish_import(import_id, status="crashed")
+            writer.close()
+            raise
+        writer.close()
+        if writer.count:
+            file_report.rejects_path = str(rejects_path)
+        file_report.seconds = round(time.perf_counter() - started, 3)
+        self.store.finish_import(
+            import_id,
+            status=status,
+            rows_read=file_report.rows_read,
+            inserted=file_report.inserted,
+            updated=file_report.updated,
+            duplicates=file_report.duplicates,
+            rejected=file_report.rejected,
+            rejects_path=file_report.rejects_path,
+        )
+        return file_report
+
+    def _load(
+        self, path: Path, reader: object, import_id: int, report: FileReport, writer: _RejectWriter
+    ) -> None:
+        from tactful.ingest.readers.base import Reader
+
+        assert isinstance(reader, Reader)
+        counter_by_kind: dict[RecordKind, OccurrenceCounter] = {}
+        seen: dict[str, SeenKeys] = {}
+        account_ids: set[str] = set()
+        chunks: Iterator[Chunk] = reader.read(path, self.mapping, self.batch_size)
+        for batches, chunk in enumerate(chunks, start=1):
+            if chunk.kind.value not in report.kinds and chunk.frame.height:
+                report.kinds.append(chunk.kind.value)
+            report.notes += [n for n in chunk.notes if n not in report.notes]
+            typed, rejects = validate_chunk(chunk)
+            report.rows_read += chunk.frame.height + sum(
+                1 for r in chunk.rejects if r.location != "file"
+            )
+            tables = _table_frames(
+                chunk.kind,
+                typed,
+                import_id,
+                counter_by_kind.setdefault(chunk.kind, OccurrenceCounter()),
+            )
+            with self.store.transaction() as conn:
+                for table, frame in tables:
+                    located = (
+                        frame
+                        if LOCATION in frame.columns
+                        else frame.with_columns(_location_of(table, typed, frame))
+                    )
+                    clean, dup_rejects, dups = _dedupe(
+                        table, located, str(path), seen.setdefault(table, SeenKeys())
+                    )
+                    rejects += dup_rejects
+                    result = self._write(conn, table, clean.drop(LOCATION))
+                    if table != "customer_protected":
+                        report.inserted += result.inserted
+                        report.updated += result.updated
+                        report.duplicates += result.duplicates + dups
+                    if table == "transactions":
+                        account_ids.update(clean["account_id"].unique().to_list())
+            writer.write(rejects)
+            report.rejected += len(rejects)
+            if self.progress:
+                self.progress(str(path), chunk.frame.height)
+            if self.fail_after_batches is not None and batches >= self.fail_after_batches:
+                raise RuntimeError(f"injected failure after {batches} batch(es)")
+        if account_ids:
+            unknown = account_ids - self.store.existing_ids("accounts", account_ids)
+            if unknown:
+                report.notes.append(
+                    f"{len(unknown)} account(s) not (yet) in the store, e.g. "
+                    f"{sorted(unknown)[0]}: load the accounts file to link them to customers"
+                )
+
+    def _write(self, conn: Connection, table: str, frame: pl.DataFrame) -> WriteResult:
+        return self.store.write(conn, table, frame)
+
+
+class _RejectWriter:
+    """Appends rejects to a CSV created on the first reject, so clean files leave no file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+        self._fh: TextIO | None = None
+        self._csv: Any = None
+
+    def write(self, rejects: list[Reject]) -> None:
+        if not rejects:
+            return
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fh = self.path.open("w", encoding="utf-8", newline="")
+            self._fh = fh
+            out = csv.writer(fh)
+            out.writerow(["file", "location", "field", "reason", "raw"])
+            self._csv = out
+        for r in rejects:
+            self._csv.writerow([r.source, r.location, r.field or "", r.reason, r.raw])
+        self.count += len(rejects)
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+def ingest(
+    paths: Iterable[Path | str], store: Store | None = None, **options: object
+) -> IngestReport:
+    """Load ``paths`` (files or folders) into ``store`` (default: the configured one).
+
+    >>> # ingest(["exports/"], batch_size=10_000)  # doctest: +SKIP
+    """
+    target = store or Store.open()
+    loader = Loader(target, **options)  # type: ignore[arg-type]
+    return loader.ingest(Path(p) for p in paths)

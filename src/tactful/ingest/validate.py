@@ -1,0 +1,511 @@
+"""Check and type a chunk of canonical rows, the same way for every format.
+
+Everything is a vectorized Polars expression, so a million rows validate in about a second: each
+field yields a typed value column and an error column (``None`` when the value is fine); a row with
+any error is rejected, naming its location, the first bad field and why. Good rows go on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+from babel import Locale, UnknownLocaleError
+
+from tactful.domain.money import known_currencies, minor_units
+from tactful.errors import IngestError
+from tactful.ingest.schema import (
+    LOCATION,
+    Chunk,
+    FieldSpec,
+    FieldType,
+    RecordKind,
+    Reject,
+    SourceOptions,
+    fields_of,
+)
+
+DEFAULTS: dict[tuple[RecordKind, str], str] = {
+    (RecordKind.TRANSACTION, "channel"): "other",
+    (RecordKind.TRANSACTION, "status"): "posted",
+    (RecordKind.TRANSACTION, "description"): "",
+    (RecordKind.CUSTOMER, "personalization_level"): "basic",
+    (RecordKind.CUSTOMER, "channel_preferences"): "in_app",
+    (RecordKind.CONSENT, "source"): "unknown",
+}
+
+_MAX_DIGITS = 17  # keeps minor units inside a signed 64-bit integer
+_TS_FORMATS_AWARE = ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
+_TS_FORMATS_NAIVE = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
+_DATE_FORMATS_ISO = ("%Y-%m-%d", "%Y%m%d")
+
+
+def _err(cond: pl.Expr, message: str | pl.Expr) -> pl.Expr:
+    msg = pl.lit(message) if isinstance(message, str) else message
+    return pl.when(cond).then(msg).otherwise(pl.lit(None, dtype=pl.Utf8))
+
+
+def _text(name: str) -> pl.Expr:
+    return pl.col(name).cast(pl.Utf8).str.strip_chars().replace("", None)
+
+
+def _quoted(expr: pl.Expr) -> pl.Expr:
+    return pl.lit("'") + expr.str.slice(0, 40) + pl.lit("'")
+
+
+# -- timestamps -----------------------------------------------------------------------------
+
+
+def _date_order(values: pl.Series, sep: str, day_first: bool | None) -> bool:
+    """Whether ``d{sep}m{sep}y`` values are day-first, from the values themselves when they tell."""
+    parts = values.str.extract_groups(rf"^(\d{{1,2}})\{sep}(\d{{1,2}})\{sep}\d{{2,4}}")
+    first = parts.struct.field("1").cast(pl.Int32, strict=False)
+    second = parts.struct.field("2").cast(pl.Int32, strict=False)
+    if (first > 12).any():
+        return True
+    if (second > 12).any():
+        return False
+    return True if day_first is None else day_first
+
+
+def _plausible(expr: pl.Expr) -> pl.Expr:
+    """Drop parses that land outside 1900-2200: '1/2/24' read with %Y is year 24, not 2024."""
+    year = expr.dt.year()
+    return pl.when((year >= 1900) & (year <= 2200)).then(expr)
+
+
+def _parse_timestamp(series: pl.Series, opts: SourceOptions, *, as_date: bool) -> pl.Series:
+    """Aware UTC datetimes (or dates) from text in the formats bank exports use."""
+    dtype = series.dtype
+    if isinstance(dtype, pl.Datetime):
+        out = (
+            series
+            if dtype.time_zone
+            else series.dt.replace_time_zone(
+                opts.timezone, ambiguous="earliest", non_existent="null"
+            )
+        )
+        out = out.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+        return out.dt.date() if as_date else out
+    if dtype == pl.Date:
+        if as_date:
+            return series
+        return (
+            series.cast(pl.Datetime("us"))
+            .dt.replace_time_zone(opts.timezone, ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+        )
+    text = series.cast(pl.Utf8).str.strip_chars()
+    norm = (
+        text.str.replace(r"^(\d{4}-\d\d-\d\d)T", "$1 ")
+        .str.replace(r"(?i)z$", "+00:00")
+        .str.replace(r" ([+-]\d\d:?\d\d)$", "$1")
+    )
+    frame = pl.DataFrame({"v": norm})
+    naive_cols: list[pl.Expr] = []
+    aware_cols: list[pl.Expr] = []
+    if opts.date_format:
+        fmt = opts.date_format
+        target = pl.col("v").str.to_datetime(fmt, strict=False)
+        (aware_cols if "%z" in fmt else naive_cols).append(target)
+    else:
+        aware_cols += [pl.col("v").str.to_datetime(f, strict=False) for f in _TS_FORMATS_AWARE]
+        naive_cols += [pl.col("v").str.to_datetime(f, strict=False) for f in _TS_FORMATS_NAIVE]
+        naive_cols += [
+            pl.col("v").str.to_date(f, strict=False).cast(pl.Datetime("us"))
+            for f in _DATE_FORMATS_ISO
+        ]
+        sample = norm.drop_nulls()
+        for sep in ("/", ".", "-"):
+            if sample.str.contains(rf"^\d{{1,2}}\{sep}\d{{1,2}}\{sep}\d{{2,4}}").any():
+                day_first = _date_order(sample, sep, opts.day_first)
+                order = ("%d", "%m") if day_first else ("%m", "%d")
+                for year in ("%Y", "%y"):
+                    base = f"{order[0]}{sep}{order[1]}{sep}{year}"
+                    for suffix, conv in ((" %H:%M:%S", "dt"), (" %H:%M", "dt"), ("", "date")):
+                        e = (
+                            pl.col("v").str.to_date(base, strict=False).cast(pl.Datetime("us"))
+                            if conv == "date"
+                            else pl.col("v").str.to_datetime(base + suffix, strict=False)
+                        )
+                        naive_cols.append(e)
+    aware_cols = [_plausible(e) for e in aware_cols]
+    naive_cols = [_plausible(e) for e in naive_cols]
+    aware = (
+        pl.coalesce(aware_cols).dt.convert_time_zone("UTC")
+        if aware_cols
+        else pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    )
+    naive = (
+        pl.coalesce(naive_cols)
+        .dt.cast_time_unit("us")
+        .dt.replace_time_zone(opts.timezone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        if naive_cols
+        else pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    )
+    out = frame.select(pl.coalesce([aware.dt.cast_time_unit("us"), naive]).alias("v"))["v"]
+    return out.dt.date() if as_date else out
+
+
+# -- money ----------------------------------------------------------------------------------
+
+
+def _clean_amount(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(digits and separators only, is negative, is well-formed) from a bank's amount text."""
+    t = text.str.replace_all("\u2212", "-").str.replace_all(r"[\s\u00a0\u202f']", "")
+    negative = (
+        t.str.starts_with("-")
+        | t.str.ends_with("-")
+        | (t.str.starts_with("(") & t.str.ends_with(")"))
+        | t.str.contains(r"(?i)(DR|D|DEBIT)$")
+    )
+    body = (
+        t.str.replace(r"(?i)(DR|CR|D|C|DEBIT|CREDIT)$", "")
+        .str.replace_all(r"^[(+-]+|[)+-]+$", "")
+        .str.replace_all(r"^[A-Z]{3}|[A-Z]{3}$", "")
+        .str.replace_all(r"[€$£¥₹₽₩₪₺]|Kč|zł|kr", "")
+        .str.replace_all(r"^[(+-]+|[)+-]+$", "")
+    )
+    well_formed = body.str.contains(r"^\d[\d.,]*$|^[.,]\d+$")
+    return body, negative, well_formed
+
+
+def _decimal_mark(body: pl.Series, forced: str | None) -> str:
+    """The column's decimal mark: as configured, else what the unambiguous values say."""
+    if forced:
+        return forced
+    comma = body.str.contains(r"(^|[^,]*\.[^,]*),\d{1,2}$|^[\d]+,\d{1,2}$|\.\d{3},\d+$").sum()
+    dot = body.str.contains(r"^\d+\.\d{1,2}$|,\d{3}\.\d+$|^[\d]+\.\d{4,}$").sum()
+    return "," if comma > dot else "."
+
+
+def opts_decimal_free(opts: SourceOptions) -> pl.Expr:
+    """True when the mapping did not fix the decimal mark, so values may speak for themselves."""
+    return pl.lit(opts.decimal is None)
+
+
+def _money(
+    frame: pl.DataFrame, spec: FieldSpec, opts: SourceOptions
+) -> tuple[pl.Series, pl.Series]:
+    name = spec.name
+    currency = (
+        frame["currency"]
+        if "currency" in frame.columns
+        else pl.Series([opts.currency] * frame.height, dtype=pl.Utf8)
+    )
+    digits = currency.cast(pl.Utf8).replace_strict(
+        {c: minor_units(c) for c in known_currencies()}, default=None, return_dtype=pl.Int64
+    )
+    minor_col = f"{name}_minor"
+    if minor_col in frame.columns:
+        raw = frame[minor_col]
+        value = raw.cast(pl.Int64, strict=False) if raw.dtype != pl.Int64 else raw
+        txt = raw.cast(pl.Utf8).str.strip_chars()
+        bad = value.is_null() & txt.is_not_null() & (txt != "")
+        err = pl.select(
+            _err(
+                pl.lit(bad),
+                pl.lit("'") + pl.lit(txt) + pl.lit("' is not an integer number of minor units"),
+            )
+        ).to_series()
+        return value, err
+    if name not in frame.columns:
+        empty = pl.Series([None] * frame.height, dtype=pl.Int64)
+        return empty, pl.Series([None] * frame.height, dtype=pl.Utf8)
+    work = pl.DataFrame(
+        {"t": frame[name].cast(pl.Utf8).str.strip_chars().replace("", None), "d": digits}
+    )
+    work = work.with_columns(
+        body=_clean_amount(pl.col("t"))[0],
+        neg=_clean_amount(pl.col("t"))[1],
+        ok=_clean_amount(pl.col("t"))[2],
+    )
+    mark = _decimal_mark(work.filter(pl.col("ok"))["body"], opts.decimal)
+    # A value with both marks says which is which itself ("1.234,56"): the rightmost is decimal.
+    last_sep = pl.col("body").str.extract(r"([.,])\d*$", 1)
+    both = pl.col("body").str.contains(r"\.") & pl.col("body").str.contains(",")
+    value_mark = pl.when(both & opts_decimal_free(opts)).then(last_sep).otherwise(pl.lit(mark))
+    as_comma = pl.col("body").str.replace_all(r"\.", "").str.replace(",", ".")
+    as_dot = pl.col("body").str.replace_all(",", "")
+    work = work.with_columns(plain=pl.when(value_mark == ",").then(as_comma).otherwise(as_dot))
+    work = work.with_columns(
+        int_part=pl.col("plain").str.extract(r"^(\d*)\.?", 1).replace("", "0"),
+        frac=pl.col("plain").str.extract(r"\.(\d*)$", 1).fill_null(""),
+        multi=pl.col("plain").str.count_matches(r"\.") > 1,
+    )
+    work = work.with_columns(
+        frac_sig=pl.col("frac").str.strip_chars_end("0"),
+        too_long=(pl.col("int_part").str.len_chars() > _MAX_DIGITS),
+    )
+    scale = pl.lit(10, dtype=pl.Int64).pow(pl.col("d"))
+    frac_value = (
+        pl.when(pl.col("d") == 0)
+        .then(0)
+        .otherwise(
+            pl.col("frac_sig")
+            .str.pad_end(9, "0")
+            .str.slice(0, pl.col("d").cast(pl.UInt32))
+            .cast(pl.Int64, strict=False)
+        )
+    )
+    magnitude = pl.col("int_part").cast(pl.Int64, strict=False) * scale + frac_value.fill_null(0)
+    signed = pl.when(pl.col("neg")).then(-magnitude).otherwise(magnitude)
+    t = pl.col("t")
+    error = (
+        pl.when(t.is_null())
+        .then(pl.lit(None, dtype=pl.Utf8))
+        .when(pl.col("d").is_null())
+        .then(pl.lit("cannot convert without a known currency"))
+        .when(~pl.col("ok") | pl.col("multi"))
+        .then(_quoted(t) + pl.lit(" is not an amount"))
+        .when(pl.col("too_long"))
+        .then(_quoted(t) + pl.lit(" is too large"))
+        .when(pl.col("frac_sig").str.len_chars() > pl.col("d"))
+        .then(
+            _quoted(t)
+            + pl.lit(" has more decimal places than ")
+            + pl.Series(currency.cast(pl.Utf8)).fill_null("?")
+            + pl.lit(" allows")
+        )
+        .otherwise(pl.lit(None, dtype=pl.Utf8))
+    )
+    out = work.select(v=pl.when(error.is_null() & t.is_not_null()).then(signed), e=error)
+    return out["v"], out["e"]
+
+
+# -- one field ------------------------------------------------------------------------------
+
+
+def _field(
+    frame: pl.DataFrame, spec: FieldSpec, kind: RecordKind, opts: SourceOptions
+) -> tuple[str, pl.Series, pl.Series]:
+    """(output name, typed values, errors) for one field."""
+    name = spec.name
+    n = frame.height
+    t = spec.type
+    if t is FieldType.MONEY:
+        values, errors = _money(frame, spec, opts)
+        return f"{name}_minor", values, errors
+    present = name in frame.columns
+    if not present:
+        default = DEFAULTS.get((kind, name))
+        if t is FieldType.CURRENCY and opts.currency:
+            default = opts.currency
+        col = pl.Series(name, [default] * n, dtype=pl.Utf8)
+        frame = frame.with_columns(col)
+    raw = frame[name]
+    if t in (FieldType.TIMESTAMP, FieldType.DATE):
+        parsed = _parse_timestamp(raw, opts, as_date=t is FieldType.DATE)
+        txt = raw.cast(pl.Utf8).str.strip_chars().replace("", None)
+        bad = parsed.is_null() & txt.is_not_null()
+        kind_word = "date" if t is FieldType.DATE else "date or time"
+        errors = pl.select(
+            _err(
+                pl.lit(bad),
+                _quoted(pl.lit(txt))
+                + pl.lit(
+                    f" is not a {kind_word} this reader understands"
+                    " (set date_format in the mapping)"
+                ),
+            )
+        ).to_series()
+        return name, parsed, errors
+    if t is FieldType.FLOAT:
+        values = raw.cast(pl.Float64, strict=False) if raw.dtype != pl.Float64 else raw
+        txt = raw.cast(pl.Utf8).str.strip_chars().replace("", None)
+        out = pl.DataFrame({"v": values, "t": txt}).select(
+            v=pl.col("v"),
+            e=pl.when(pl.col("v").is_null() & pl.col("t").is_not_null())
+            .then(_quoted(pl.col("t")) + pl.lit(" is not a number"))
+            .when(pl.col("v") < 0)
+            .then(pl.lit("must not be negative")),
+        )
+        return name, out["v"], out["e"]
+    work = pl.DataFrame({"t": raw}).select(t=_text("t"))
+    default = DEFAULTS.get((kind, name))
+    if default is not None:
+        work = work.with_columns(pl.col("t").fill_null(default))
+    tc = pl.col("t")
+    value: pl.Expr = tc
+    error: pl.Expr = pl.lit(None, dtype=pl.Utf8)
+    if t is FieldType.ID:
+        error = _err(tc.str.len_chars() > 128, "is longer than 128 characters")
+    elif t is FieldType.CURRENCY:
+        value = tc.str.to_uppercase()
+        error = _err(
+            value.is_not_null() & ~value.is_in(sorted(known_currencies())),
+            pl.lit("unknown ISO 4217 currency code ") + _quoted(tc),
+        )
+    elif t is FieldType.ENUM:
+        lookup = {c.lower(): c for c in spec.choices}
+        key = tc.str.to_lowercase().str.replace_all(r"[\s-]+", "_")
+        value = key.replace_strict(lookup, default=None, return_dtype=pl.Utf8)
+        error = _err(
+            tc.is_not_null() & value.is_null(),
+            _quoted(tc) + pl.lit(" is not one of " + ", ".join(spec.choices)),
+        )
+    elif t is FieldType.LIST:
+        allowed = set(spec.choices)
+        items = (
+            tc.str.to_lowercase()
+            .str.replace_all(r"\s*[;,|]\s*", "|")
+            .str.split("|")
+            .list.eval(pl.element().filter(pl.element() != ""))
+        )
+        value = items.list.join("|")
+        unknown = items.list.eval(pl.element().filter(~pl.element().is_in(sorted(allowed))))
+        error = _err(
+            unknown.list.len() > 0,
+            pl.lit("unknown value(s) ")
+            + unknown.list.join(", ")
+            + pl.lit(" (expected " + ", ".join(spec.choices) + ")"),
+        )
+    elif t is FieldType.TIME:
+        parts = tc.str.extract_groups(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
+        hh = parts.struct.field("1").cast(pl.Int32, strict=False)
+        mm = parts.struct.field("2").cast(pl.Int32, strict=False)
+        ok = (hh < 24) & (mm < 60)
+        value = pl.when(ok).then(
+            hh.cast(pl.Utf8).str.zfill(2) + ":" + mm.cast(pl.Utf8).str.zfill(2)
+        )
+        error = _err(tc.is_not_null() & ~ok.fill_null(False), _quoted(tc) + pl.lit(" is not HH:MM"))
+    elif t is FieldType.MCC:
+        ok = tc.str.contains(r"^\d{1,4}$")
+        value = pl.when(ok).then(tc.str.zfill(4))
+        error = _err(tc.is_not_null() & ~ok, _quoted(tc) + pl.lit(" is not a 4-digit MCC"))
+    elif t in (FieldType.TIMEZONE, FieldType.LOCALE):
+        check = _known_zone if t is FieldType.TIMEZONE else _known_locale
+        uniques = work["t"].drop_nulls().unique().to_list()
+        bad_values = sorted(v for v in uniques if not check(v))
+        what = "an IANA time zone" if t is FieldType.TIMEZONE else "a known locale"
+        error = _err(tc.is_in(bad_values), _quoted(tc) + pl.lit(f" is not {what}"))
+    elif t is FieldType.JSON:
+        return name, *_json(raw)
+    out = work.select(v=value, e=error)
+    return name, out["v"], out["e"]
+
+
+@cache
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@cache
+def _known_locale(name: str) -> bool:
+    try:
+        Locale.parse(name.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return False
+    return True
+
+
+def _json(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    values: list[str | None] = []
+    errors: list[str | None] = []
+    for item in raw.to_list():
+        if item is None or item == "" or item == {}:
+            values.append("{}")
+            errors.append(None)
+            continue
+        try:
+            obj = json.loads(item) if isinstance(item, str) else item
+        except json.JSONDecodeError as exc:
+            values.append(None)
+            errors.append(f"is not JSON ({exc.msg})")
+            continue
+        if not isinstance(obj, dict):
+            values.append(None)
+            errors.append("must be a JSON object")
+        else:
+            values.append(json.dumps(obj, sort_keys=True, default=str))
+            errors.append(None)
+    return pl.Series(values, dtype=pl.Utf8), pl.Series(errors, dtype=pl.Utf8)
+
+
+# -- the chunk ------------------------------------------------------------------------------
+
+
+def missing_required(kind: RecordKind, columns: Iterable[str], opts: SourceOptions) -> list[str]:
+    """Required fields a file cannot supply with ``columns``."""
+    have = set(columns)
+    missing = []
+    for spec in fields_of(kind):
+        if not spec.required or spec.name in have:
+            continue
+        if spec.type is FieldType.MONEY and f"{spec.name}_minor" in have:
+            continue
+        if spec.type is FieldType.CURRENCY and opts.currency:
+            continue
+        missing.append(spec.name)
+    return missing
+
+
+def validate_chunk(chunk: Chunk) -> tuple[pl.DataFrame, list[Reject]]:
+    """The chunk's good rows, typed, and a reject for every bad one."""
+    frame = chunk.frame
+    if LOCATION not in frame.columns:
+        frame = frame.with_row_index(LOCATION, offset=1).with_columns(
+            (pl.lit("record ") + pl.col(LOCATION).cast(pl.Utf8)).alias(LOCATION)
+        )
+    rejects = list(chunk.rejects)
+    if frame.height == 0:
+        return frame, rejects
+    missing = missing_required(chunk.kind, frame.columns, chunk.options)
+    if missing:
+        raise IngestError(
+            f"{chunk.source}: no column for required field(s) {', '.join(missing)} of "
+            f"{chunk.kind.value} (columns found: "
+            f"{', '.join(c for c in frame.columns if c != LOCATION)})"
+        )
+    opts = chunk.options
+    typed: dict[str, pl.Series] = {}
+    errors: list[pl.Series] = []
+    specs = fields_of(chunk.kind)
+    # Currency first: money fields read its parsed value.
+    order = sorted(specs, key=lambda s: s.type is not FieldType.CURRENCY)
+    for spec in order:
+        out_name, values, errs = _field(frame, spec, chunk.kind, opts)
+        if spec.type is FieldType.CURRENCY:
+            frame = frame.with_columns(values.alias(spec.name))
+        if spec.required:
+            errs = pl.select(
+                pl.when(pl.lit(values).is_null() & pl.lit(errs).is_null())
+                .then(pl.lit("missing value"))
+                .otherwise(pl.lit(errs))
+            ).to_series()
+        typed[out_name] = values.alias(out_name)
+        errors.append(errs.alias(spec.name))
+    err_frame = pl.DataFrame(errors)
+    first_field = pl.coalesce(
+        [pl.when(pl.col(c).is_not_null()).then(pl.lit(c)) for c in err_frame.columns]
+    )
+    first_reason = pl.coalesce([pl.col(c) for c in err_frame.columns])
+    verdict = err_frame.select(field=first_field, reason=first_reason)
+    bad = verdict["reason"].is_not_null()
+    result = pl.DataFrame(list(typed.values())).with_columns(frame[LOCATION])
+    if bad.any():
+        raw_cols = [c for c in frame.columns if c != LOCATION]
+        bad_rows = frame.filter(bad)
+        raw_text = bad_rows.select(
+            pl.concat_str([pl.col(c).cast(pl.Utf8).fill_null("") for c in raw_cols], separator="|")
+            if raw_cols
+            else pl.lit("")
+        )
+        for loc, fld, reason, raw in zip(
+            bad_rows[LOCATION].to_list(),
+            verdict.filter(bad)["field"].to_list(),
+            verdict.filter(bad)["reason"].to_list(),
+            raw_text.to_series().to_list(),
+            strict=True,
+        ):
+            rejects.append(Reject(chunk.source, str(loc), str(reason), fld, str(raw)[:500]))
+        result = result.filter(~bad)
+    return result, rejects

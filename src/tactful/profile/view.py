@@ -1,0 +1,262 @@
+"""Build one customer's profile from the store.
+
+The behavioural summary is computed in the customer's own time zone: "usually logs in at 7" must
+mean 7 where the customer lives, not 7 UTC. Protected attributes are never read here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from statistics import median
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import desc, func, select
+
+from tactful.domain import (
+    Account,
+    AccountType,
+    Channel,
+    Consent,
+    ConsentPurpose,
+    ConsentStatus,
+    Customer,
+    Money,
+    PersonalizationLevel,
+    QuietHours,
+    Region,
+    Transaction,
+    TransactionChannel,
+    TransactionStatus,
+)
+from tactful.errors import NotFoundError
+from tactful.store import schema
+from tactful.store.store import Store
+
+LOGIN_KINDS = ("login", "session_start")
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """A product the customer holds, through one of their accounts."""
+
+    product_id: str
+    name: str
+    kind: str
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviourSummary:
+    logins_per_week: float
+    usual_login_hour: int | None
+    median_session_minutes: float | None
+    features_used: dict[str, int]
+    last_seen: datetime | None
+    weeks_observed: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentState:
+    purpose: ConsentPurpose
+    status: ConsentStatus
+    since: datetime
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerProfile:
+    customer: Customer
+    accounts: list[Account]
+    holdings: list[Holding]
+    recent_transactions: list[Transaction]
+    behaviour: BehaviourSummary
+    consents: list[ConsentState] = field(default_factory=list)
+
+    def total_balance(self) -> dict[str, Money]:
+        """Net balance per currency over open accounts (debts count negative)."""
+        totals: dict[str, Money] = {}
+        for acc in self.accounts:
+            if acc.balance is None or not acc.is_open:
+                continue
+            prev = totals.get(acc.currency, Money(0, acc.currency))
+            totals[acc.currency] = prev + acc.balance
+        return totals
+
+    def consent(self, purpose: ConsentPurpose) -> bool:
+        return any(
+            c.purpose is purpose and c.status is ConsentStatus.GRANTED for c in self.consents
+        )
+
+
+def _money(minor: int | None, currency: str) -> Money | None:
+    return None if minor is None else Money(int(minor), currency)
+
+
+def _customer(row: object) -> Customer:
+    r = row._mapping  # type: ignore[attr-defined]
+    quiet = None
+    if r["quiet_hours_start"] and r["quiet_hours_end"]:
+        quiet = QuietHours(
+            time.fromisoformat(r["quiet_hours_start"]), time.fromisoformat(r["quiet_hours_end"])
+        )
+    channels = tuple(Channel(c) for c in (r["channel_preferences"] or "").split("|") if c)
+    return Customer(
+        id=r["id"],
+        region=Region(r["region"]),
+        locale=r["locale"],
+        timezone=r["timezone"],
+        personalization_level=PersonalizationLevel(r["personalization_level"]),
+        channel_preferences=channels,
+        quiet_hours=quiet,
+        segment=r["segment"],
+        created_at=r["created_at"],
+    )
+
+
+def _account(row: object) -> Account:
+    r = row._mapping  # type: ignore[attr-defined]
+    return Account(
+        id=r["id"],
+        customer_id=r["customer_id"],
+        type=AccountType(r["type"]),
+        currency=r["currency"],
+        balance=_money(r["balance_minor"], r["currency"]),
+        balance_as_of=r["balance_as_of"],
+        credit_limit=_money(r["credit_limit_minor"], r["currency"]),
+        opened_on=r["opened_on"],
+        closed_on=r["closed_on"],
+        product_id=r["product_id"],
+        name=r["name"],
+    )
+
+
+def _transaction(row: object) -> Transaction:
+    r = row._mapping  # type: ignore[attr-defined]
+    return Transaction(
+        id=r["id"],
+        account_id=r["account_id"],
+        booked_at=r["booked_at"],
+        amount=Money(int(r["amount_minor"]), r["currency"]),
+        description=r["description"],
+        value_at=r["value_at"],
+        counterparty=r["counterparty"],
+        mcc=r["mcc"],
+        channel=TransactionChannel(r["channel"]),
+        status=TransactionStatus(r["status"]),
+        external_id=r["external_id"],
+        balance_after=_money(r["balance_after_minor"], r["currency"]),
+        merchant=r["merchant"],
+        category=r["category"],
+        category_detailed=r["category_detailed"],
+        category_source=r["category_source"],
+        series_id=r["series_id"],
+    )
+
+
+def summarize_behaviour(
+    kinds: list[str],
+    times: list[datetime],
+    durations: list[float | None],
+    features: list[str | None],
+    tz: str,
+    now: datetime,
+) -> BehaviourSummary:
+    """Rhythm of use from the customer's events (all of them, in their zone)."""
+    zone = ZoneInfo(tz)
+    logins = [t.astimezone(zone) for k, t in zip(kinds, times, strict=True) if k in LOGIN_KINDS]
+    sessions = [
+        d for k, d in zip(kinds, durations, strict=True) if k == "session_end" and d is not None
+    ]
+    used = Counter(f for k, f in zip(kinds, features, strict=True) if k == "feature_used" and f)
+    span_days = max((max(times) - min(times)).total_seconds() / 86400, 7.0) if times else 0.0
+    weeks = span_days / 7
+    hours = Counter(t.hour for t in logins)
+    return BehaviourSummary(
+        logins_per_week=round(len(logins) / weeks, 2) if weeks else 0.0,
+        usual_login_hour=hours.most_common(1)[0][0] if hours else None,
+        median_session_minutes=round(median(sessions) / 60, 1) if sessions else None,
+        features_used=dict(used.most_common(8)),
+        last_seen=max(times) if times else None,
+        weeks_observed=round(weeks, 1),
+    )
+
+
+def load_profile(
+    store: Store, customer_id: str, *, recent: int = 10, now: datetime | None = None
+) -> CustomerProfile:
+    """The 360-degree view of ``customer_id``; ``NotFoundError`` if the store does not know it."""
+    now = now or datetime.now(UTC)
+    rows = store.rows(select(schema.customers).where(schema.customers.c.id == customer_id))
+    if not rows:
+        raise NotFoundError(f"customer {customer_id!r} is not in the store ({store.url})")
+    customer = _customer(rows[0])
+    accounts = [
+        _account(r)
+        for r in store.rows(
+            select(schema.accounts)
+            .where(schema.accounts.c.customer_id == customer_id)
+            .order_by(schema.accounts.c.opened_on, schema.accounts.c.id)
+        )
+    ]
+    account_ids = [a.id for a in accounts]
+    products = {r.id: r for r in store.rows(select(schema.products))} if accounts else {}
+    holdings = [
+        Holding(a.product_id, products[a.product_id].name, products[a.product_id].kind, a.id)
+        for a in accounts
+        if a.product_id in products
+    ]
+    t = schema.transactions
+    txns = (
+        [
+            _transaction(r)
+            for r in store.rows(
+                select(t)
+                .where(t.c.account_id.in_(account_ids))
+                .order_by(desc(t.c.booked_at), desc(t.c.id))
+                .limit(recent)
+            )
+        ]
+        if account_ids
+        else []
+    )
+    e = schema.events
+    last = store.rows(select(func.max(e.c.occurred_at)).where(e.c.customer_id == customer_id))
+    # The window ends at the customer's latest event, not today, so a historical export still
+    # shows its rhythm.
+    since = min(now, last[0][0] or now) - timedelta(days=90)
+    events = store.rows(
+        select(e.c.kind, e.c.occurred_at, e.c.duration_s, e.c.feature).where(
+            e.c.customer_id == customer_id, e.c.occurred_at >= since
+        )
+    )
+    behaviour = summarize_behaviour(
+        [r.kind for r in events],
+        [r.occurred_at for r in events],
+        [r.duration_s for r in events],
+        [r.feature for r in events],
+        customer.timezone,
+        now,
+    )
+    c = schema.consents
+    latest: dict[str, ConsentState] = {}
+    for r in store.rows(select(c).where(c.c.customer_id == customer_id).order_by(c.c.at)):
+        latest[r.purpose] = ConsentState(
+            ConsentPurpose(r.purpose), ConsentStatus(r.status), r.at, r.source
+        )
+    return CustomerProfile(
+        customer,
+        accounts,
+        holdings,
+        txns,
+        behaviour,
+        sorted(latest.values(), key=lambda s: s.purpose.value),
+    )
+
+
+def as_consents(profile: CustomerProfile) -> list[Consent]:
+    return [
+        Consent(profile.customer.id, s.purpose, s.status, s.since, s.source)
+        for s in profile.consents
+    ]

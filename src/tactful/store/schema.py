@@ -1,0 +1,198 @@
+"""The store's tables, in SQLAlchemy Core: one definition for SQLite and PostgreSQL.
+
+Timestamps are stored in UTC (``timestamptz`` on PostgreSQL, ISO text on SQLite) and come back
+timezone-aware; money is ``BIGINT`` minor units beside an ISO 4217 currency column. Foreign keys
+between ingested tables are deliberately not declared: banks deliver customers, accounts and
+transactions in separate files and in any order, so links are resolved when read (and reported by
+the loader), not enforced at insert time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeDecorator
+
+naming = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+}
+metadata = MetaData(naming_convention=naming)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime in, an aware UTC datetime out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} refused: timestamps are aware")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+ID = String(128)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("region", String(8), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("personalization_level", String(16), nullable=False, server_default="basic"),
+    Column("channel_preferences", String(64), nullable=False, server_default="in_app"),
+    Column("quiet_hours_start", String(5)),
+    Column("quiet_hours_end", String(5)),
+    Column("segment", String(64)),
+    Column("created_at", UtcDateTime),
+    Column("updated_at", UtcDateTime),
+)
+
+customer_protected = Table(
+    "customer_protected",
+    metadata,
+    Column("customer_id", ID, ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+    Column("age_band", String(16)),
+    Column("gender", String(16)),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("account_type", String(16)),
+    Column("description", Text),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("customer_id", ID, index=True),
+    Column("type", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("balance_minor", BigInteger),
+    Column("balance_as_of", UtcDateTime),
+    Column("credit_limit_minor", BigInteger),
+    Column("opened_on", Date),
+    Column("closed_on", Date),
+    Column("product_id", ID),
+    Column("name", String(200)),
+    Column("updated_at", UtcDateTime),
+)
+
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("account_id", ID, nullable=False),
+    Column("external_id", ID),
+    Column("booked_at", UtcDateTime, nullable=False),
+    Column("value_at", UtcDateTime),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("counterparty", String(200)),
+    Column("mcc", String(4)),
+    Column("channel", String(16), nullable=False, server_default="other"),
+    Column("status", String(16), nullable=False, server_default="posted"),
+    Column("balance_after_minor", BigInteger),
+    Column("import_id", Integer),
+    # Filled by the understanding layer.
+    Column("merchant", String(200)),
+    Column("category", String(64)),
+    Column("category_detailed", String(96)),
+    Column("category_source", String(16)),
+    Column("series_id", String(200)),
+    Index("ix_transactions_account_booked", "account_id", "booked_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("session_id", ID),
+    Column("duration_s", Float),
+    Column("feature", String(64)),
+    Column("channel", String(16)),
+    Column("attributes", JSON),
+    Column("import_id", Integer),
+    Index("ix_events_customer_occurred", "customer_id", "occurred_at"),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("customer_id", ID, primary_key=True),
+    Column("purpose", String(32), primary_key=True),
+    Column("at", UtcDateTime, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("source", String(64), nullable=False, server_default="unknown"),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("format", String(32), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("status", String(16), nullable=False),
+    Column("rows_read", BigInteger, nullable=False, server_default="0"),
+    Column("inserted", BigInteger, nullable=False, server_default="0"),
+    Column("updated", BigInteger, nullable=False, server_default="0"),
+    Column("duplicates", BigInteger, nullable=False, server_default="0"),
+    Column("rejected", BigInteger, nullable=False, server_default="0"),
+    Column("rejects_path", Text),
+)
+
+protected_access_log = Table(
+    "protected_access_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("requested_by", String(128), nullable=False),
+    Column("purpose", String(200), nullable=False),
+    Column("rows_returned", Integer, nullable=False),
+)
+"""Every read of protected attributes, so a privacy officer can see who looked and why."""

@@ -1,0 +1,172 @@
+"""The store: the one place that talks to the database.
+
+``Store.open()`` reads ``TACTFUL_DATABASE_URL`` (default: ``sqlite:///tactful.db``) and applies
+the migrations on first use of an empty store, so ``tactful ingest`` works on a new laptop with
+no set-up. Reads return typed records or Polars frames; writes take frames shaped like the tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine, Select, func, insert, select, update
+from sqlalchemy.exc import OperationalError
+
+from tactful.config import get_settings
+from tactful.errors import StoreError
+from tactful.store import schema
+from tactful.store.bulk import WriteResult, write_frame
+from tactful.store.engine import current_revision, head_revision, make_engine, upgrade
+
+APPEND_ONLY = {"transactions", "events", "consents", "imports"}
+
+
+class Store:
+    """A SQLite or PostgreSQL database holding the unified customer profile."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
+        """Open the store at ``url`` (or the configured one), migrating an empty store."""
+        store = cls(make_engine(url or get_settings().database_url))
+        if migrate and store.revision() is None:
+            store.upgrade()
+        return store
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def revision(self) -> str | None:
+        return current_revision(self.engine)
+
+    def is_current(self) -> bool:
+        return self.revision() == head_revision()
+
+    def upgrade(self, revision: str = "head") -> None:
+        upgrade(self.engine, revision)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One database transaction: everything written inside commits or none of it does."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"store error at {self.url}: {exc.orig}") from exc
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def write(conn: Connection, table: str, frame: pl.DataFrame) -> WriteResult:
+        """Write a frame shaped like ``table`` idempotently inside ``conn``'s transaction."""
+        tbl = schema.metadata.tables[table]
+        unknown = set(frame.columns) - set(tbl.columns.keys())
+        if unknown:
+            raise StoreError(f"columns {sorted(unknown)} are not in table {table}")
+        return write_frame(conn, tbl, frame, upsert=table not in APPEND_ONLY)
+
+    def start_import(self, *, path: str, sha256: str, fmt: str) -> int:
+        with self.transaction() as conn:
+            result = conn.execute(
+                insert(schema.imports).values(
+                    path=path,
+                    sha256=sha256,
+                    format=fmt,
+                    started_at=datetime.now(UTC),
+                    status="running",
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def finish_import(self, import_id: int, *, status: str, **counts: Any) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                update(schema.imports)
+                .where(schema.imports.c.id == import_id)
+                .values(status=status, finished_at=datetime.now(UTC), **counts)
+            )
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def frame(
+        self, query: Select[Any], schema_overrides: dict[str, Any] | None = None
+    ) -> pl.DataFrame:
+        """Run a SELECT and return its rows as a Polars frame."""
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            names = list(result.keys())
+            rows = result.all()
+        return pl.DataFrame(
+            [tuple(r) for r in rows],
+            schema=names,
+            orient="row",
+            schema_overrides=schema_overrides,
+            infer_schema_length=None,
+        )
+
+    def rows(self, query: Select[Any]) -> Sequence[Any]:
+        with self.engine.connect() as conn:
+            return conn.execute(query).all()
+
+    def counts(self) -> dict[str, int]:
+        tables = ("customers", "accounts", "products", "transactions", "events", "consents")
+        with self.engine.connect() as conn:
+            return {
+                t: int(
+                    conn.execute(
+                        select(func.count()).select_from(schema.metadata.tables[t])
+                    ).scalar_one()
+                )
+                for t in tables
+            }
+
+    def existing_ids(self, table: str, ids: Iterable[str]) -> set[str]:
+        tbl = schema.metadata.tables[table]
+        wanted = list(dict.fromkeys(ids))
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 5_000):
+                part = wanted[start : start + 5_000]
+                found |= set(conn.execute(select(tbl.c.id).where(tbl.c.id.in_(part))).scalars())
+        return found
+
+    def protected_attributes(
+        self, customer_ids: Sequence[str] | None, *, requested_by: str, purpose: str
+    ) -> pl.DataFrame:
+        """Age band and gender, for a fairness audit only; every call is logged.
+
+        The profile never reads this table: protected attributes must not drive decisions, only
+        check that decisions are fair.
+        """
+        if not requested_by.strip() or not purpose.strip():
+            raise StoreError("reading protected attributes needs requested_by and purpose")
+        query = select(schema.customer_protected)
+        if customer_ids is not None:
+            query = query.where(schema.customer_protected.c.customer_id.in_(list(customer_ids)))
+        frame = self.frame(query)
+        with self.transaction() as conn:
+            conn.execute(
+                insert(schema.protected_access_log).values(
+                    at=datetime.now(UTC),
+                    requested_by=requested_by,
+                    purpose=purpose,
+                    rows_returned=frame.height,
+                )
+            )
+        return frame

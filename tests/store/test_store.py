@@ -1,0 +1,197 @@
+"""The store suite: one set of behaviours, run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import polars as pl
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from tactful.errors import ConfigError, StoreError
+from tactful.store import schema
+from tactful.store.engine import head_revision
+from tactful.store.store import Store
+
+
+def _txns(ids: list[str], amounts: list[int]) -> pl.DataFrame:
+    n = len(ids)
+    return pl.DataFrame(
+        {
+            "id": ids,
+            "account_id": ["A1"] * n,
+            "booked_at": [
+                datetime(2024, 1, 1, 12, tzinfo=UTC) + timedelta(days=i) for i in range(n)
+            ],
+            "amount_minor": amounts,
+            "currency": ["EUR"] * n,
+            "description": ["coffee"] * n,
+            "channel": ["card"] * n,
+            "status": ["posted"] * n,
+        }
+    )
+
+
+def test_migrated_on_first_open_and_schema_matches_models(store: Store) -> None:
+    assert store.revision() == head_revision()
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), schema.metadata)
+    assert diff == []
+
+
+def test_append_only_write_is_idempotent(store: Store) -> None:
+    frame = _txns(["t1", "t2", "t3"], [-100, -200, 300])
+    with store.transaction() as conn:
+        first = store.write(conn, "transactions", frame)
+    with store.transaction() as conn:
+        second = store.write(conn, "transactions", frame)
+    assert (first.inserted, first.duplicates) == (3, 0)
+    assert (second.inserted, second.duplicates) == (0, 3)
+    assert store.counts()["transactions"] == 3
+
+
+def test_failed_transaction_leaves_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        store.write(conn, "transactions", _txns(["t1", "t2"], [1, 2]))
+        raise RuntimeError("crash mid-batch")
+    assert store.counts()["transactions"] == 0
+
+
+def test_timestamps_come_back_aware_in_utc(store: Store) -> None:
+    berlin = timezone(timedelta(hours=1))
+    frame = _txns(["t1"], [-1]).with_columns(
+        pl.lit(datetime(2024, 3, 1, 7, 30, tzinfo=berlin))
+        .dt.convert_time_zone("UTC")
+        .alias("booked_at")
+    )
+    with store.transaction() as conn:
+        store.write(conn, "transactions", frame)
+    (booked,) = store.rows(select(schema.transactions.c.booked_at))[0]
+    assert booked == datetime(2024, 3, 1, 6, 30, tzinfo=UTC)
+    assert booked.tzinfo is not None
+
+
+def test_money_is_exact_integer_minor_units(store: Store) -> None:
+    big = 9_007_199_254_740_993  # not representable as a float
+    with store.transaction() as conn:
+        store.write(conn, "transactions", _txns(["t1"], [big]))
+    (amount,) = store.rows(select(schema.transactions.c.amount_minor))[0]
+    assert amount == big and isinstance(amount, int)
+
+
+def _account(**values: object) -> pl.DataFrame:
+    row = {
+        "id": "A1",
+        "customer_id": "C1",
+        "type": "checking",
+        "currency": "EUR",
+        "balance_minor": 1000,
+        "balance_as_of": datetime(2024, 2, 1, tzinfo=UTC),
+        "opened_on": date(2020, 1, 1),
+        "updated_at": datetime.now(UTC),
+    }
+    row.update(values)
+    return pl.DataFrame([row])
+
+
+def test_upsert_fills_without_erasing(store: Store) -> None:
+    with store.transaction() as conn:
+        first = store.write(conn, "accounts", _account())
+    # A statement knows the balance but not the owner: the owner link must survive.
+    with store.transaction() as conn:
+        second = store.write(
+            conn,
+            "accounts",
+            _account(
+                customer_id=None, balance_minor=1500, balance_as_of=datetime(2024, 3, 1, tzinfo=UTC)
+            ),
+        )
+    row = store.rows(select(schema.accounts))[0]
+    assert (first.inserted, second.inserted, second.updated) == (1, 0, 1)
+    assert row.customer_id == "C1" and row.balance_minor == 1500
+
+
+def test_older_statement_does_not_roll_back_the_balance(store: Store) -> None:
+    with store.transaction() as conn:
+        store.write(
+            conn,
+            "accounts",
+            _account(balance_minor=1500, balance_as_of=datetime(2024, 3, 1, tzinfo=UTC)),
+        )
+    with store.transaction() as conn:
+        result = store.write(
+            conn,
+            "accounts",
+            _account(balance_minor=1000, balance_as_of=datetime(2024, 2, 1, tzinfo=UTC)),
+        )
+    row = store.rows(select(schema.accounts))[0]
+    assert row.balance_minor == 1500
+    assert result.updated == 0
+
+
+def test_unchanged_upsert_counts_as_duplicate(store: Store) -> None:
+    frame = _account()
+    with store.transaction() as conn:
+        store.write(conn, "accounts", frame)
+    with store.transaction() as conn:
+        again = store.write(
+            conn, "accounts", frame.with_columns(pl.lit(datetime.now(UTC)).alias("updated_at"))
+        )
+    assert (again.inserted, again.updated, again.duplicates) == (0, 0, 1)
+
+
+def test_protected_attributes_are_read_only_with_a_purpose_and_logged(store: Store) -> None:
+    with store.transaction() as conn:
+        store.write(
+            conn,
+            "customers",
+            pl.DataFrame(
+                [
+                    {
+                        "id": "C1",
+                        "region": "EU",
+                        "locale": "de_DE",
+                        "timezone": "Europe/Berlin",
+                        "personalization_level": "basic",
+                        "channel_preferences": "in_app",
+                    }
+                ]
+            ),
+        )
+        store.write(
+            conn,
+            "customer_protected",
+            pl.DataFrame([{"customer_id": "C1", "age_band": "25-34", "gender": "F"}]),
+        )
+    with pytest.raises(StoreError, match="requested_by and purpose"):
+        store.protected_attributes(None, requested_by="", purpose="")
+    frame = store.protected_attributes(
+        ["C1"], requested_by="fairness-audit", purpose="quarterly churn model audit"
+    )
+    assert frame.to_dicts() == [{"customer_id": "C1", "age_band": "25-34", "gender": "F"}]
+    log = store.rows(select(schema.protected_access_log))
+    assert [(r.requested_by, r.rows_returned) for r in log] == [("fairness-audit", 1)]
+
+
+def test_unknown_columns_are_refused(store: Store) -> None:
+    with pytest.raises(StoreError, match="not in table transactions"), store.transaction() as conn:
+        store.write(conn, "transactions", _txns(["t"], [1]).with_columns(pl.lit(1).alias("x")))
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://localhost/x", "unsupported store backend 'mysql'"),
+        ("not a url", "is not a database URL"),
+    ],
+)
+def test_bad_urls_are_clear(url: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Store.open(url)
+
+
+def test_unreachable_postgres_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match="cannot reach the store"):
+        Store.open("postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=1")
