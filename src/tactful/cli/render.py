@@ -82,11 +82,12 @@ def profile_panel(p: CustomerProfile) -> Panel:
     )
 
     accounts = Table(title="Accounts", title_justify="left", expand=True)
-    for col in ("account", "type", "balance", "credit limit", "opened", "status"):
+    for col in ("account", "name", "type", "balance", "credit limit", "opened", "status"):
         accounts.add_column(col, justify="right" if col in {"balance", "credit limit"} else "left")
     for a in p.accounts:
         accounts.add_row(
             a.id,
+            a.name or "",
             a.type.value,
             str(a.balance) if a.balance else "-",
             str(a.credit_limit) if a.credit_limit else "-",

@@ -366,11 +366,15 @@ class Loader:
             report.rows_read += chunk.frame.height + sum(
                 1 for r in chunk.rejects if r.location != "file"
             )
-            tables = _table_frames(
-                chunk.kind,
-                typed,
-                import_id,
-                counter_by_kind.setdefault(chunk.kind, OccurrenceCounter()),
+            tables = (
+                _table_frames(
+                    chunk.kind,
+                    typed,
+                    import_id,
+                    counter_by_kind.setdefault(chunk.kind, OccurrenceCounter()),
+                )
+                if typed.height
+                else []
             )
             with self.store.transaction() as conn:
                 for table, frame in tables:

@@ -71,6 +71,10 @@ def _date_order(values: pl.Series, sep: str, day_first: bool | None) -> bool:
     return True if day_first is None else day_first
 
 
+def _asdict(opts: SourceOptions) -> dict[str, object]:
+    return {f: getattr(opts, f) for f in opts.__slots__}  # type: ignore[attr-defined]
+
+
 def _plausible(expr: pl.Expr) -> pl.Expr:
     """Drop parses that land outside 1900-2200: '1/2/24' read with %Y is year 24, not 2024."""
     year = expr.dt.year()
@@ -303,16 +307,17 @@ def _field(
         txt = raw.cast(pl.Utf8).str.strip_chars().replace("", None)
         bad = parsed.is_null() & txt.is_not_null()
         kind_word = "date" if t is FieldType.DATE else "date or time"
-        errors = pl.select(
-            _err(
-                pl.lit(bad),
-                _quoted(pl.lit(txt))
-                + pl.lit(
-                    f" is not a {kind_word} this reader understands"
-                    " (set date_format in the mapping)"
-                ),
-            )
-        ).to_series()
+        reason = pl.lit(
+            f" is not a {kind_word} this reader understands (set date_format in the mapping)"
+        )
+        if bad.any() and opts.timezone != "UTC":
+            # A wall-clock time skipped by a daylight-saving change parses in UTC but not locally.
+            in_utc = _parse_timestamp(raw, SourceOptions(**{**_asdict(opts), "timezone": "UTC"}),
+                                      as_date=False)
+            reason = pl.when(pl.lit(in_utc).is_not_null()).then(
+                pl.lit(f" does not exist in {opts.timezone} (clocks changed)")
+            ).otherwise(reason)
+        errors = pl.select(_err(pl.lit(bad), _quoted(pl.lit(txt)) + reason)).to_series()
         return name, parsed, errors
     if t is FieldType.FLOAT:
         values = raw.cast(pl.Float64, strict=False) if raw.dtype != pl.Float64 else raw
