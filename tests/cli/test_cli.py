@@ -27,9 +27,17 @@ def _run(*args: str) -> tuple[int, str]:
 
 def test_ingest_twice_then_profile(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cli.db'}"
-    files = [str(DATA / n) for n in ("customers.csv", "products.csv", "accounts.csv",
-                                     "consents.csv", "events.jsonl",
-                                     "transactions_sparkasse_de.csv")]
+    files = [
+        str(DATA / n)
+        for n in (
+            "customers.csv",
+            "products.csv",
+            "accounts.csv",
+            "consents.csv",
+            "events.jsonl",
+            "transactions_sparkasse_de.csv",
+        )
+    ]
     code, out = _run("ingest", *files, "--db", db, "--report-dir", str(tmp_path / "r"))
     assert code == 3, out  # rejects were reported
     assert "rejects" in out and "summary written" in out
@@ -41,9 +49,15 @@ def test_ingest_twice_then_profile(tmp_path: Path) -> None:
 
     code, out = _run("profile", "C-1001", "--db", db)
     assert code == 0, out
-    for expected in ("Customer C-1001", "DE89370400440532013000", "Girokonto",
-                     "Everyday Current Account", "07:00 local", "marketing: withdrawn",
-                     "personalization: granted"):
+    for expected in (
+        "Customer C-1001",
+        "DE89370400440532013000",
+        "Girokonto",
+        "Everyday Current Account",
+        "07:00 local",
+        "marketing: withdrawn",
+        "personalization: granted",
+    ):
         assert expected in out, expected
 
     code, out = _run("profile", "C-1001", "--json", "--db", db)

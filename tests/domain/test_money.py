@@ -14,13 +14,16 @@ def test_minor_units_follow_iso_4217(currency: str, digits: int) -> None:
     assert minor_units(currency) == digits
 
 
-@pytest.mark.parametrize(("amount", "currency", "message"), [
-    ("1.005", "EUR", "has more decimal places than EUR allows (2)"),
-    ("12.5", "JPY", "has more decimal places than JPY allows (0)"),
-    ("abc", "EUR", "is not a number"),
-    ("NaN", "EUR", "is not a finite number"),
-    ("1", "XYZ", "unknown ISO 4217 currency code 'XYZ'"),
-])
+@pytest.mark.parametrize(
+    ("amount", "currency", "message"),
+    [
+        ("1.005", "EUR", "has more decimal places than EUR allows (2)"),
+        ("12.5", "JPY", "has more decimal places than JPY allows (0)"),
+        ("abc", "EUR", "is not a number"),
+        ("NaN", "EUR", "is not a finite number"),
+        ("1", "XYZ", "unknown ISO 4217 currency code 'XYZ'"),
+    ],
+)
 def test_to_minor_refuses_what_would_round(amount: str, currency: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         to_minor(amount, currency)
@@ -33,8 +36,10 @@ def test_money_refuses_floats_and_mixed_currencies() -> None:
         Money(1, "EUR") + Money(1, "GBP")
 
 
-@given(st.integers(min_value=-(10**15), max_value=10**15),
-       st.sampled_from(["EUR", "USD", "JPY", "KWD", "GBP"]))
+@given(
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.sampled_from(["EUR", "USD", "JPY", "KWD", "GBP"]),
+)
 def test_minor_units_round_trip_exactly(minor: int, currency: str) -> None:
     assert to_minor(from_minor(minor, currency), currency) == minor
     assert Money(minor, currency).decimal == Decimal(minor).scaleb(-minor_units(currency))

@@ -39,29 +39,40 @@ def test_sample_exports_load_and_second_run_adds_nothing(store: Store, tmp_path:
         assert (report.rejects_path is not None) == (report.rejected > 0), report.path
 
 
-def test_german_export_with_bom_semicolons_and_comma_decimals(sqlite_store: Store,
-                                                              tmp_path: Path) -> None:
+def test_german_export_with_bom_semicolons_and_comma_decimals(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
     report = _load(sqlite_store, tmp_path).ingest([DATA / "transactions_sparkasse_de.csv"])
     (f,) = report.files
     assert (f.format, f.kinds, f.rows_read, f.inserted, f.rejected) == (
-        "csv", ["transactions"], 12, 10, 2)
-    rows = sqlite_store.rows(select(schema.transactions.c.amount_minor,
-                                    schema.transactions.c.description)
-                             .order_by(schema.transactions.c.booked_at))
+        "csv",
+        ["transactions"],
+        12,
+        10,
+        2,
+    )
+    rows = sqlite_store.rows(
+        select(schema.transactions.c.amount_minor, schema.transactions.c.description).order_by(
+            schema.transactions.c.booked_at
+        )
+    )
     assert rows[0] == (-115000, "Miete Januar 2024 Whg 3.OG")
     # Two identical bakery purchases on one day are two purchases, not a duplicate.
     assert sum(1 for r in rows if r.description.startswith("KARTENZAHLUNG BACKWERK")) == 2
     assert [(r["location"], r["field"]) for r in _rejects(f.rejects_path)] == [
-        ("line 12", "booked_at"), ("line 13", "amount")]
+        ("line 12", "booked_at"),
+        ("line 13", "amount"),
+    ]
 
 
-def test_us_export_rejects_each_bad_row_with_its_reason(sqlite_store: Store,
-                                                        tmp_path: Path) -> None:
+def test_us_export_rejects_each_bad_row_with_its_reason(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
     (f,) = _load(sqlite_store, tmp_path).ingest([DATA / "transactions_checking_us.csv"]).files
     rejects = {r["location"]: r["reason"] for r in _rejects(f.rejects_path)}
     assert rejects == {
         "line 12": "duplicate id 'US-CHK-88231:TX-90009' with different content "
-                   "(first seen at line 11)",
+        "(first seen at line 11)",
         "line 13": "expected 10 fields (as in the header), found 11",
         "line 14": "unknown ISO 4217 currency code 'XYZ'",
     }
@@ -93,8 +104,9 @@ def test_events_feed(sqlite_store: Store, tmp_path: Path) -> None:
     assert attrs[0][0] == {"campaign": "weekly_roundup"}
 
 
-def test_crash_mid_import_leaves_whole_batches_and_rerun_completes(store: Store,
-                                                                   tmp_path: Path) -> None:
+def test_crash_mid_import_leaves_whole_batches_and_rerun_completes(
+    store: Store, tmp_path: Path
+) -> None:
     source = DATA / "transactions_sparkasse_de.csv"
     crashing = _load(store, tmp_path, batch_size=4)
     crashing.fail_after_batches = 2
@@ -105,13 +117,13 @@ def test_crash_mid_import_leaves_whole_batches_and_rerun_completes(store: Store,
     rerun = _load(store, tmp_path, batch_size=4).ingest([source])
     assert store.counts()["transactions"] == 10
     assert rerun.files[0].inserted == 2
-    statuses = [r.status for r in store.rows(select(schema.imports.c.status)
-                                             .order_by(schema.imports.c.id))]
+    statuses = [
+        r.status for r in store.rows(select(schema.imports.c.status).order_by(schema.imports.c.id))
+    ]
     assert statuses == ["crashed", "done"]
 
 
-def test_overlapping_statement_without_ids_adds_only_new_rows(store: Store,
-                                                             tmp_path: Path) -> None:
+def test_overlapping_statement_without_ids_adds_only_new_rows(store: Store, tmp_path: Path) -> None:
     header = "date,description,amount,currency,account\n"
     rows = [f"2024-01-0{d},COFFEE SHOP,-3.50,EUR,ACC-1\n" for d in (1, 2, 2, 3)]
     first = tmp_path / "jan_1_to_2.csv"
@@ -137,10 +149,53 @@ def test_unreadable_file_is_one_reject_not_a_crash(sqlite_store: Store, tmp_path
 def test_statement_balance_does_not_erase_the_owner(sqlite_store: Store, tmp_path: Path) -> None:
     _load(sqlite_store, tmp_path).ingest([DATA / "accounts.csv"])
     statement = tmp_path / "accounts_from_statement.csv"
-    statement.write_text("account_id,account_type,currency,balance,balance_as_of\n"
-                         "DE89370400440532013000,checking,EUR,2500.00,2024-04-30T23:59:59Z\n")
+    statement.write_text(
+        "account_id,account_type,currency,balance,balance_as_of\n"
+        "DE89370400440532013000,checking,EUR,2500.00,2024-04-30T23:59:59Z\n"
+    )
     (f,) = _load(sqlite_store, tmp_path).ingest([statement]).files
     assert (f.inserted, f.updated) == (0, 1)
     a = schema.accounts
     row = sqlite_store.rows(select(a).where(a.c.id == "DE89370400440532013000"))[0]
     assert (row.customer_id, row.balance_minor) == ("C-1001", 250000)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "transactions_sparkasse_de.csv",
+        "transactions_legacy_uk.csv",
+        "customers.csv",
+        "accounts.csv",
+        "consents.csv",
+    ],
+)
+def test_fast_csv_path_reads_exactly_what_the_careful_path_reads(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tactful.ingest.mapping import Mapping
+    from tactful.ingest.readers import tabular
+
+    def chunks() -> list[tuple[str, list[dict[str, object]], list[str]]]:
+        return [
+            (c.kind.value, c.frame.to_dicts(), [str(r) for r in c.rejects])
+            for c in tabular.CsvReader().read(DATA / name, Mapping(), 3)
+        ]
+
+    assert (
+        tabular._polars_rows(  # the fast path applies to these files
+            (DATA / name).read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff"),
+            "," if name != "transactions_sparkasse_de.csv" else ";",
+            (DATA / name)
+            .read_bytes()
+            .decode("utf-8", errors="replace")
+            .lstrip("\ufeff")
+            .splitlines()[0]
+            .split("," if name != "transactions_sparkasse_de.csv" else ";"),
+            1,
+        )
+        is not None
+    )
+    fast = chunks()
+    monkeypatch.setattr(tabular, "_polars_rows", lambda *a: None)
+    assert chunks() == fast

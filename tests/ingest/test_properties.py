@@ -1,4 +1,4 @@
-"""Whatever bytes arrive, the importer ends with rows loaded or rejects with reasons -- never a crash."""
+"""Whatever bytes arrive, the importer ends with rows loaded or rejects with reasons: no crash."""
 
 from __future__ import annotations
 
@@ -20,14 +20,18 @@ PREFIXES = [
     b"PAR1",
 ]
 
-_settings = settings(max_examples=150, deadline=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+_settings = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @_settings
 @given(prefix=st.sampled_from(PREFIXES), body=st.binary(max_size=600))
-def test_arbitrary_bytes_never_crash_the_importer(tmp_path_factory, prefix: bytes,  # type: ignore[no-untyped-def]
-                                                  body: bytes) -> None:
+def test_arbitrary_bytes_never_crash_the_importer(
+    tmp_path_factory,
+    prefix: bytes,  # type: ignore[no-untyped-def]
+    body: bytes,
+) -> None:
     tmp = tmp_path_factory.mktemp("fuzz")
     path = tmp / "upload.csv"
     path.write_bytes(prefix + body)
@@ -54,8 +58,11 @@ def test_format_detection_never_raises(data: bytes) -> None:
 
 
 @_settings
-@given(rows=st.lists(st.tuples(
-    st.text(max_size=12), st.text(max_size=12), st.text(max_size=12)), max_size=20))
+@given(
+    rows=st.lists(
+        st.tuples(st.text(max_size=12), st.text(max_size=12), st.text(max_size=12)), max_size=20
+    )
+)
 def test_arbitrary_cell_values_are_loaded_or_rejected(tmp_path_factory, rows) -> None:  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("cells")
     path = tmp / "t.csv"

@@ -50,33 +50,32 @@ class OccurrenceCounter:
 def transaction_ids(frame: pl.DataFrame, counter: OccurrenceCounter) -> pl.Series:
     """Ids for typed transaction rows (see module doc)."""
     scoped = pl.col("account_id") + pl.lit(":") + pl.col("transaction_id")
-    content = pl.concat_str(
-        [
-            pl.col("account_id"),
-            pl.col("booked_at").dt.date().cast(pl.Utf8),
-            pl.col("amount_minor").cast(pl.Utf8),
-            pl.col("currency"),
-            pl.col("description")
-            .fill_null("")
-            .str.to_lowercase()
-            .str.replace_all(r"\s+", " ")
-            .str.strip_chars(),
-        ],
-        separator="\x1f",
-    )
-    keys = frame.select(content.alias("k"))["k"]
+    ids = frame.select(scoped.alias("id"))["id"]
     missing = frame["transaction_id"].is_null()
     if missing.any():
-        ranks = counter.ranks(keys.filter(missing))
+        content = pl.concat_str(
+            [
+                pl.col("account_id"),
+                pl.col("booked_at").dt.date().cast(pl.Utf8),
+                pl.col("amount_minor").cast(pl.Utf8),
+                pl.col("currency"),
+                pl.col("description")
+                .fill_null("")
+                .str.to_lowercase()
+                .str.replace_all(r"\s+", " ")
+                .str.strip_chars(),
+            ],
+            separator="\x1f",
+        )
+        keys = frame.filter(missing).select(content.alias("k"))["k"]
+        ranks = counter.ranks(keys)
         hashed = _digest(
-            pl.DataFrame({"k": keys.filter(missing), "r": ranks})
+            pl.DataFrame({"k": keys, "r": ranks})
             .select(pl.concat_str([pl.col("k"), pl.col("r").cast(pl.Utf8)], separator="\x1f"))
             .to_series()
         )
         fill = frame.filter(missing).select(pl.col("account_id") + ":k" + pl.lit(hashed))
-        ids = frame.select(scoped.alias("id"))["id"].scatter(missing.arg_true(), fill.to_series())
-    else:
-        ids = frame.select(scoped.alias("id"))["id"]
+        ids = ids.scatter(missing.arg_true(), fill.to_series())
     too_long = ids.str.len_chars() > _MAX_ID
     if too_long.any():
         ids = pl.select(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,6 +38,17 @@ DEFAULTS: dict[tuple[RecordKind, str], str] = {
     (RecordKind.CONSENT, "source"): "unknown",
 }
 
+_LOW_CARDINALITY = frozenset(
+    {
+        FieldType.ENUM,
+        FieldType.CURRENCY,
+        FieldType.MCC,
+        FieldType.LIST,
+        FieldType.TIME,
+        FieldType.TIMEZONE,
+        FieldType.LOCALE,
+    }
+)
 _MAX_DIGITS = 17  # keeps minor units inside a signed 64-bit integer
 _TS_FORMATS_AWARE = ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
 _TS_FORMATS_NAIVE = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
@@ -69,10 +81,6 @@ def _date_order(values: pl.Series, sep: str, day_first: bool | None) -> bool:
     if (second > 12).any():
         return False
     return True if day_first is None else day_first
-
-
-def _asdict(opts: SourceOptions) -> dict[str, object]:
-    return {f: getattr(opts, f) for f in opts.__slots__}  # type: ignore[attr-defined]
 
 
 def _plausible(expr: pl.Expr) -> pl.Expr:
@@ -312,11 +320,12 @@ def _field(
         )
         if bad.any() and opts.timezone != "UTC":
             # A wall-clock time skipped by a daylight-saving change parses in UTC but not locally.
-            in_utc = _parse_timestamp(raw, SourceOptions(**{**_asdict(opts), "timezone": "UTC"}),
-                                      as_date=False)
-            reason = pl.when(pl.lit(in_utc).is_not_null()).then(
-                pl.lit(f" does not exist in {opts.timezone} (clocks changed)")
-            ).otherwise(reason)
+            in_utc = _parse_timestamp(raw, replace(opts, timezone="UTC"), as_date=False)
+            reason = (
+                pl.when(pl.lit(in_utc).is_not_null())
+                .then(pl.lit(f" does not exist in {opts.timezone} (clocks changed)"))
+                .otherwise(reason)
+            )
         errors = pl.select(_err(pl.lit(bad), _quoted(pl.lit(txt)) + reason)).to_series()
         return name, parsed, errors
     if t is FieldType.FLOAT:
@@ -390,7 +399,12 @@ def _field(
         error = _err(tc.is_in(bad_values), _quoted(tc) + pl.lit(f" is not {what}"))
     elif t is FieldType.JSON:
         return name, *_json(raw)
-    out = work.select(v=value, e=error)
+    if t in _LOW_CARDINALITY and work.height > 1_000:
+        # Codes repeat: check each distinct value once and map the verdicts back.
+        verdicts = work.select(pl.col("t").unique()).with_columns(v=value, e=error)
+        out = work.join(verdicts, on="t", how="left", nulls_equal=True, maintain_order="left")
+    else:
+        out = work.select(v=value, e=error)
     return name, out["v"], out["e"]
 
 

@@ -88,6 +88,11 @@ def _count(conn: Connection, table: Table) -> int:
     return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
+def _required(table: Table, column: str) -> bool:
+    col = table.columns[column]
+    return bool(col.primary_key or (not col.nullable and col.server_default is None))
+
+
 def write_frame(
     conn: Connection, table: Table, frame: pl.DataFrame, *, upsert: bool
 ) -> WriteResult:
@@ -95,6 +100,15 @@ def write_frame(
     if frame.height == 0:
         return WriteResult()
     dialect = conn.dialect.name
+    if not upsert:
+        # A column no row fills is left to its default instead of being sent a million NULLs.
+        frame = frame.select(
+            [
+                c
+                for c in frame.columns
+                if frame[c].null_count() < frame.height or _required(table, c)
+            ]
+        )
     columns = list(frame.columns)
     before = _count(conn, table) if upsert else 0
     ready = _db_ready(frame, dialect)
@@ -104,7 +118,8 @@ def write_frame(
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table.name} ({col_list}) VALUES ({marks}) {clause}"
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(sql, ready.rows())
+        # Column lists zipped in C build the row tuples several times faster than rows().
+        cursor.executemany(sql, zip(*(ready[c].to_list() for c in columns), strict=True))
         touched = max(cursor.rowcount, 0)
         cursor.close()
     else:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, Select, func, insert, select, update
+from sqlalchemy import Connection, Engine, Select, func, insert, literal, select, update
 from sqlalchemy.exc import OperationalError
 
 from tactful.config import get_settings
@@ -37,6 +37,8 @@ class Store:
         store = cls(make_engine(url or get_settings().database_url))
         if migrate and store.revision() is None:
             store.upgrade()
+        elif migrate:
+            store.ensure_indexes()
         return store
 
     @property
@@ -78,6 +80,32 @@ class Store:
         if unknown:
             raise StoreError(f"columns {sorted(unknown)} are not in table {table}")
         return write_frame(conn, tbl, frame, upsert=table not in APPEND_ONLY)
+
+    @staticmethod
+    def defer_indexes(conn: Connection, table: str) -> set[str]:
+        """Drop ``table``'s secondary indexes if it is empty, for a bulk load to rebuild after.
+
+        Building an index once over loaded rows is several times cheaper than maintaining it
+        row by row (the classic bulk-load advice of both SQLite and PostgreSQL). The drop is
+        part of the caller's transaction; ``ensure_indexes`` (run by the loader when the file
+        ends, and by ``Store.open``) puts them back even after a crash.
+        """
+        tbl = schema.metadata.tables[table]
+        if conn.execute(select(literal(1)).select_from(tbl).limit(1)).first() is not None:
+            return set()
+        dropped = set()
+        for index in tbl.indexes:
+            if not index.unique:
+                index.drop(conn, checkfirst=True)
+                dropped.add(str(index.name))
+        return dropped
+
+    def ensure_indexes(self) -> None:
+        """Create any index of the schema that is missing (after an interrupted bulk load)."""
+        with self.transaction() as conn:
+            for table in schema.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
 
     def start_import(self, *, path: str, sha256: str, fmt: str) -> int:
         with self.transaction() as conn:

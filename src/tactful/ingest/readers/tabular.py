@@ -174,8 +174,14 @@ class CsvReader(Reader):
         indices = sorted(plan)
         names = [plan[i] for i in indices]
         width = len(header)
-        rejects: list[Reject] = []
         notes = [f"{decoded.note}"] if decoded.note else []
+        fast = _polars_rows(text, delim, header, header_line)
+        if fast is not None:
+            yield from self._fast_chunks(
+                fast, kind, indices, names, header_line, source, fm, notes, batch_size
+            )
+            return
+        rejects: list[Reject] = []
         columns: list[list[str | None]] = [[] for _ in names]
         locations: list[str] = []
         line_start = header_line + 1
@@ -214,6 +220,33 @@ class CsvReader(Reader):
             yield self._chunk(kind, names, columns, locations, source, fm, rejects, notes)
 
     @staticmethod
+    def _fast_chunks(
+        frame: pl.DataFrame,
+        kind: RecordKind,
+        indices: list[int],
+        names: list[str],
+        header_line: int,
+        source: str,
+        fm: FileMapping,
+        notes: list[str],
+        batch_size: int,
+    ) -> Iterator[Chunk]:
+        picked = frame.select([frame.columns[i] for i in indices])
+        picked.columns = names
+        first = header_line + 1
+        for offset in range(0, picked.height, batch_size):
+            part = picked.slice(offset, batch_size)
+            start = first + offset
+            part = part.with_columns(
+                (pl.lit("line ") + pl.int_range(start, start + part.height).cast(pl.Utf8)).alias(
+                    LOCATION
+                )
+            )
+            yield Chunk(
+                kind, finish_frame(part, fm), source, _options(fm), [], notes if offset == 0 else []
+            )
+
+    @staticmethod
     def _chunk(
         kind: RecordKind,
         names: list[str],
@@ -230,6 +263,33 @@ class CsvReader(Reader):
         data[LOCATION] = pl.Series(LOCATION, locations, dtype=pl.Utf8)
         frame = finish_frame(pl.DataFrame(data), fm)
         return Chunk(kind, frame, source, _options(fm), list(rejects), list(notes))
+
+
+def _polars_rows(text: str, delim: str, header: list[str], header_line: int) -> pl.DataFrame | None:
+    """The file parsed by Polars' native reader, when that parse is provably line-exact.
+
+    Python's csv module finds every malformed row and its line; Polars reads ten times faster
+    but cannot say which line a row came from. So Polars is used only when each line after the
+    header is exactly one record (no blank lines, no quoted line breaks, no ragged rows) and it
+    sees the same header; any other file takes the careful path.
+    """
+    if header_line != 1 or "\r" in text.replace("\r\n", ""):
+        return None
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    try:
+        frame = pl.read_csv(
+            text.encode("utf-8"),
+            separator=delim,
+            has_header=True,
+            infer_schema=False,
+            quote_char='"',
+            raise_if_empty=False,
+        )
+    except (pl.exceptions.PolarsError, ValueError):
+        return None
+    if list(frame.columns) != header or frame.height + 1 != lines:
+        return None
+    return frame.with_columns(pl.all().fill_null(""))
 
 
 def _options(fm: FileMapping) -> SourceOptions:

@@ -1,0 +1,387 @@
+"""OFX / QFX statements (OFX 1.x SGML and 2.x XML): bank and credit-card transaction lists.
+
+ofxtools' tag-soup ``TreeBuilder`` does the SGML parsing, but neither its header parser nor its
+model conversion is used: the header parser decodes a ``USASCII`` file strictly as UTF-8 and
+refuses the header variants banks really send, and ``convert()`` fails the whole file on one
+field that breaks the spec (a 33-character NAME). Values are read from the element tree and only
+parsed as far as needed to put them in the canonical layout; the validator does the rest.
+
+One broken transaction must not cost the others. Malformed values (a TRNAMT of ``12.3.4``, a
+missing DTPOSTED) reject their own entry. A structural break (a misnested or missing end tag)
+makes the whole tree unreliable, so the file is then re-read one ``<STMTTRN>`` block at a time
+and only the block that does not parse is rejected.
+
+>>> from tactful.ingest.readers.ofx import ofx_datetime
+>>> ofx_datetime("20231005120000[-5:EST]")
+'2023-10-05T12:00:00-05:00'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import ofxtools.models
+from ofxtools.Parser import ParseError, TreeBuilder
+from ofxtools.utils import TZS
+
+from tactful.errors import IngestError
+from tactful.ingest.mapping import Mapping
+from tactful.ingest.readers._statement import (
+    Collected,
+    Row,
+    decimal_text,
+    decode_file,
+    join_text,
+    read_bytes,
+)
+from tactful.ingest.readers.base import Reader, readers
+from tactful.ingest.schema import LOCATION, Chunk
+
+_ACCOUNT_TYPES = {
+    "CHECKING": "checking", "SAVINGS": "savings", "MONEYMRKT": "savings", "CD": "savings",
+    "CREDITLINE": "credit_card",
+}
+_CHANNELS = {
+    "POS": "card", "ATM": "atm", "XFER": "transfer", "DIRECTDEBIT": "direct_debit",
+    "REPEATPMT": "standing_order", "CHECK": "check", "FEE": "fee", "SRVCHG": "fee",
+    "INT": "interest", "DIV": "interest", "CASH": "cash", "DIRECTDEP": "transfer",
+    "PAYMENT": "transfer",
+}
+_CHARSETS = {"1252": "cp1252", "ISO-8859-1": "cp1252", "8859-1": "cp1252", "UTF-8": "utf-8"}
+
+_DATETIME = re.compile(
+    r"""(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})
+        (?:(?P<H>\d{2})(?P<M>\d{2})(?:(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?)?
+        \s*(?:\[\s*(?P<sign>[+-]?)(?P<oh>\d{1,2})?(?:[.:](?P<om>\d{2}))?(?::?(?P<tz>[A-Za-z]+))?\s*\])?
+    """,
+    re.VERBOSE,
+)
+_STATEMENT = re.compile(r"<(STMTRS|CCSTMTRS)>")
+_TRANSACTION = re.compile(r"<STMTTRN>")
+_FITID = re.compile(r"<FITID>\s*([^<\s]+)")
+
+
+def ofx_datetime(value: str) -> str | None:
+    """An OFX date-time as ISO 8601 text, keeping its own UTC offset; None if it is not one.
+
+    A bare date stays a date, so the validator can apply the source's time zone to it.
+    """
+    match = _DATETIME.fullmatch(value.strip())
+    if match is None:
+        return None
+    g = match.groupdict()
+    try:
+        when = datetime(int(g["y"]), int(g["m"]), int(g["d"]), int(g["H"] or 0),
+                        int(g["M"] or 0), int(g["S"] or 0))
+    except ValueError:
+        return None
+    if g["H"] is None:
+        return when.date().isoformat()
+    text = when.isoformat() + (f".{g['f']}" if g["f"] else "")
+    if g["oh"] is not None:
+        hours, minutes = int(g["oh"]), int(g["om"] or 0)
+    elif g["tz"] in TZS:
+        hours, minutes = abs(TZS[g["tz"]]), 0
+        g["sign"] = "-" if TZS[g["tz"]] < 0 else "+"
+    else:
+        return text
+    if hours > 14 or minutes > 59:
+        return None
+    return f"{text}{'-' if g['sign'] == '-' else '+'}{hours:02d}:{minutes:02d}"
+
+
+class _Builder(TreeBuilder):
+    """ofxtools' parser, made to notice the structural errors it lets through.
+
+    The stock builder accepts a misnested end tag (it pops whatever is open) and an element
+    that is never closed; both silently shift transactions into the wrong place. An SGML
+    element with no value and no end tag (``<MEMO>`` followed by the next tag) is closed
+    at once unless ofxtools knows it as an aggregate.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._open: list[str] = []
+        self._implied: set[str] = set()
+
+    def start(self, tag: Any, attrs: Any) -> ET.Element:
+        self._open.append(tag)
+        return super().start(tag, attrs)
+
+    def end(self, tag: Any) -> ET.Element:
+        if tag not in self._open and tag in self._implied:
+            return ET.Element(tag)  # a proprietary aggregate taken for an empty element
+        if not self._open or self._open[-1] != tag:
+            inside = f"<{self._open[-1]}>" if self._open else "nothing"
+            raise ParseError(f"end tag </{tag}> does not close {inside}")
+        self._open.pop()
+        return super().end(tag)
+
+    def _start(self, tag: str, text: str | None, closetag: str | None) -> None:
+        if text is None and closetag is None and not hasattr(ofxtools.models, tag):
+            self._implied.add(tag)
+            self.start(tag, {})
+            self.end(tag)
+            return
+        super()._start(tag, text, closetag)
+
+    def close(self) -> ET.Element:
+        if self._open:
+            raise ParseError(f"<{self._open[-1]}> is never closed")
+        root = super().close()
+        if root is None:
+            raise ParseError("no elements")
+        return root
+
+
+def _parse(markup: str) -> ET.Element:
+    builder = _Builder()
+    try:
+        builder.feed(markup)
+    except ET.ParseError as exc:  # the stdlib builder's own complaint: a second root element
+        raise ParseError(str(exc)) from exc
+    return builder.close()
+
+
+@dataclass
+class _Entry:
+    number: int
+    line: int
+    element: ET.Element | None
+    error: str | None
+    raw: str
+
+    def location(self) -> str:
+        fitid = _leaf(self.element, "FITID") if self.element is not None else None
+        if fitid is None and (found := _FITID.search(self.raw)):
+            fitid = found.group(1)
+        return f"entry {self.number}" + (f" (FITID {fitid})" if fitid else "") + \
+            f" at line {self.line}"
+
+
+@dataclass
+class _Statement:
+    number: int
+    line: int
+    element: ET.Element | None
+    error: str | None
+    entries: list[_Entry]
+
+
+def _leaf(element: ET.Element | None, path: str) -> str | None:
+    found = element.find(path) if element is not None else None
+    if found is None or not found.text:
+        return None
+    return html.unescape(found.text).replace("\xa0", " ").strip() or None
+
+
+@readers.register("ofx")
+class OfxReader(Reader):
+    """Reads OFX 1.x (SGML) and 2.x (XML) bank and credit-card statements, ``.ofx`` or ``.qfx``.
+
+    Transaction ids are FITIDs; ``DTPOSTED`` keeps its own UTC offset; the statement's
+    LEDGERBAL is the account balance. NAME and MEMO make one descriptor, since banks cut NAME
+    at 32 characters and go on in MEMO. An ACCTTYPE other than CHECKING, SAVINGS, MONEYMRKT,
+    CD or CREDITLINE is passed on as it is, for the validator to reject. Investment
+    statements are not read.
+    """
+
+    name: ClassVar[str] = "ofx"
+
+    def sniff(self, head: bytes, path: Path) -> float:
+        text = head[:4096].decode("latin-1").lstrip("\ufeff\xef\xbb\xbf \t\r\n")
+        if re.match(r"OFXHEADER\s*:\s*1\d\d", text):
+            return 0.95
+        if re.search(r"<\?OFX\s+OFXHEADER=|<OFX>", text):
+            return 0.9
+        return 0.0
+
+    def read(self, path: Path, mapping: Mapping, batch_size: int) -> Iterator[Chunk]:
+        file_mapping = mapping.for_file(path)
+        data = read_bytes(path)
+        text, notes = decode_file(path, data, file_mapping.encoding, _declared_encoding(data))
+        start = text.find("<OFX>")
+        if start < 0:
+            raise IngestError(f"{path}: not an OFX file (no <OFX> element)")
+        statements = _statements(text, start)
+        if not statements:
+            raise IngestError(f"{path}: no bank or credit-card statement (STMTRS, CCSTMTRS)")
+        collected = Collected(str(path), notes=notes)
+        for statement in statements:
+            _collect(statement, collected)
+        yield from collected.chunks(file_mapping, batch_size)
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    head = data[:4096].decode("latin-1")
+    if xml := re.search(r"<\?xml[^>]*encoding=[\"']([\w.-]+)", head):
+        return xml.group(1)
+    if re.search(r"<\?OFX", head):
+        return "utf-8"
+    fields = dict(re.findall(r"([A-Z]+)\s*:\s*([\w.-]*)", head.split("<", 1)[0].upper()))
+    if fields.get("ENCODING") in ("UTF-8", "UNICODE"):
+        return "utf-8"
+    return _CHARSETS.get(fields.get("CHARSET", ""))
+
+
+def _lines_at(text: str, offsets: list[int]) -> list[int]:
+    """The line number of each of the ascending ``offsets``, in one pass over ``text``."""
+    lines, line, last = [], 1, 0
+    for offset in offsets:
+        line += text.count("\n", last, offset)
+        lines.append(line)
+        last = offset
+    return lines
+
+
+def _statements(text: str, start: int) -> list[_Statement]:
+    """The statements of the document, from the whole tree or, if that breaks, block by block."""
+    body = text[start:]
+    try:
+        root = _parse(body)
+    except ParseError:
+        return _statements_by_block(text, start)
+    entry_lines = _lines_at(text, [start + m.start() for m in _TRANSACTION.finditer(body)])
+    statement_lines = _lines_at(text, [start + m.start() for m in _STATEMENT.finditer(body)])
+    numbers = {id(e): n for n, e in enumerate(root.iter("STMTTRN"))}
+    statements = []
+    for n, element in enumerate(e for e in root.iter() if e.tag in ("STMTRS", "CCSTMTRS")):
+        entries = []
+        for trn in element.findall("BANKTRANLIST/STMTTRN"):
+            number = numbers[id(trn)]
+            entries.append(_Entry(number + 1, _at(entry_lines, number), trn, None, _flatten(trn)))
+        statements.append(_Statement(n + 1, _at(statement_lines, n), element, None, entries))
+    return statements
+
+
+def _at(lines: list[int], index: int) -> int:
+    return lines[index] if index < len(lines) else 0
+
+
+def _flatten(element: ET.Element) -> str:
+    return "".join(f"<{e.tag}>{(e.text or '').strip()}" for e in element.iter())
+
+
+def _statements_by_block(text: str, start: int) -> list[_Statement]:
+    body = text[start:]
+    found = list(_STATEMENT.finditer(body))
+    entry_starts = [m.start() for m in _TRANSACTION.finditer(body)]
+    entry_lines = dict(zip(entry_starts, _lines_at(text, [start + s for s in entry_starts]),
+                           strict=True))
+    entry_numbers = {s: n for n, s in enumerate(entry_starts, start=1)}
+    statement_lines = _lines_at(text, [start + m.start() for m in found])
+    statements: list[_Statement] = []
+    for n, match in enumerate(found):
+        limit = found[n + 1].start() if n + 1 < len(found) else len(body)
+        close = body.find(f"</{match.group(1)}>", match.start(), limit)
+        end = close + len(match.group(1)) + 3 if close >= 0 else limit
+        mine = [s for s in entry_starts if match.start() <= s < end]
+        head: list[str] = []
+        entries: list[_Entry] = []
+        cursor = match.start()
+        for i, s in enumerate(mine):
+            head.append(body[cursor:s])
+            stop = mine[i + 1] if i + 1 < len(mine) else end
+            closing = body.find("</STMTTRN>", s, stop)
+            list_end = body.find("</BANKTRANLIST>", s, stop)
+            if closing >= 0:
+                stop = closing + len("</STMTTRN>")
+            elif list_end >= 0:
+                stop = list_end
+            raw = body[s:stop]
+            number, line = entry_numbers[s], entry_lines[s]
+            try:
+                entries.append(_Entry(number, line, _parse(raw), None, raw))
+            except ParseError as exc:
+                entries.append(_Entry(number, line, None, _reason(exc, closing < 0), raw))
+            cursor = stop
+        head.append(body[cursor:end])
+        line = statement_lines[n]
+        try:
+            statements.append(_Statement(n + 1, line, _parse("".join(head)), None, entries))
+        except ParseError as exc:
+            statements.append(_Statement(n + 1, line, None, _reason(exc, False), entries))
+    return statements
+
+
+def _reason(exc: ParseError, unclosed: bool) -> str:
+    if unclosed:
+        return "transaction has no </STMTTRN> end tag"
+    message = str(exc.args[0]) if exc.args else str(exc)
+    return "malformed OFX markup: " + re.sub(r" - position=\[\d+:\d+\]$", "", message)
+
+
+def _collect(statement: _Statement, collected: Collected) -> None:
+    element = statement.element
+    account_id = _leaf(element, "BANKACCTFROM/ACCTID") or _leaf(element, "CCACCTFROM/ACCTID")
+    where = f"statement {statement.number}" + (f" (ACCTID {account_id})" if account_id else "") \
+        + f" at line {statement.line}"
+    if element is None or account_id is None:
+        problem = statement.error or "statement has no ACCTID"
+        lost = len(statement.entries)
+        collected.reject_account(where, f"{problem}; its {lost} transactions were not read")
+        return
+    credit_card = element.tag == "CCSTMTRS" or element.find("CCACCTFROM") is not None
+    raw_type = _leaf(element, "BANKACCTFROM/ACCTTYPE") or ""
+    account_type = "credit_card" if credit_card else _ACCOUNT_TYPES.get(raw_type, raw_type.lower())
+    currency = _leaf(element, "CURDEF")
+    balance = _leaf(element, "LEDGERBAL/BALAMT")
+    as_of = _leaf(element, "LEDGERBAL/DTASOF")
+    collected.add_account({
+        "account_id": account_id, "account_type": account_type or None, "currency": currency,
+        "balance": (decimal_text(balance) or balance) if balance else None,
+        "balance_as_of": (ofx_datetime(as_of) or as_of) if as_of else None, LOCATION: where,
+    })
+    for entry in statement.entries:
+        if entry.element is None:
+            reason = entry.error or "malformed transaction"
+            collected.reject(entry.location(), reason, raw=entry.raw)
+            continue
+        row = _transaction(entry, account_id, currency, credit_card, collected)
+        if row is not None:
+            collected.items.append(row)
+
+
+def _transaction(
+    entry: _Entry, account_id: str, currency: str | None, credit_card: bool, out: Collected
+) -> Row | None:
+    trn = entry.element
+    posted, amount = _leaf(trn, "DTPOSTED"), _leaf(trn, "TRNAMT")
+    booked_at = ofx_datetime(posted) if posted else None
+    signed = decimal_text(amount) if amount else None
+    problem = (
+        ("booked_at", "DTPOSTED is missing") if posted is None
+        else ("booked_at", f"DTPOSTED {posted!r} is not an OFX date-time") if booked_at is None
+        else ("amount", "TRNAMT is missing") if amount is None
+        else ("amount", f"TRNAMT {amount!r} is not a decimal number") if signed is None
+        else None
+    )
+    if problem is not None or booked_at is None or signed is None:
+        field, reason = problem or ("", "")
+        out.reject(entry.location(), reason, field, entry.raw)
+        return None
+    name = _leaf(trn, "EXTDNAME") or _leaf(trn, "NAME") or _leaf(trn, "PAYEE/NAME")
+    value_at = _leaf(trn, "DTAVAIL") or _leaf(trn, "DTUSER")
+    trntype = (_leaf(trn, "TRNTYPE") or "").upper()
+    channel = "card" if credit_card and trntype == "DEBIT" else _CHANNELS.get(trntype, "other")
+    return {
+        "account_id": account_id,
+        "transaction_id": _leaf(trn, "FITID"),
+        "booked_at": booked_at,
+        "value_at": ofx_datetime(value_at) if value_at else None,
+        "amount": signed,
+        "currency": _leaf(trn, "CURRENCY/CURSYM") or currency,
+        "description": join_text(name, _leaf(trn, "MEMO")),
+        "counterparty": _leaf(trn, "PAYEE/NAME") or _leaf(trn, "NAME"),
+        "mcc": _leaf(trn, "SIC"),
+        "channel": channel,
+        "status": "posted",
+        LOCATION: entry.location(),
+    }
