@@ -123,7 +123,7 @@ def write_frame(
         touched = max(cursor.rowcount, 0)
         cursor.close()
     else:
-        touched = _copy_and_merge(conn, table, ready, col_list, clause)
+        touched = _copy_and_merge(conn, table, ready, col_list, clause, upsert)
     if upsert:
         inserted = _count(conn, table) - before
         return WriteResult(
@@ -133,20 +133,39 @@ def write_frame(
 
 
 def _copy_and_merge(
-    conn: Connection, table: Table, frame: pl.DataFrame, col_list: str, clause: str
+    conn: Connection, table: Table, frame: pl.DataFrame, col_list: str, clause: str, upsert: bool
 ) -> int:
-    stage = f"_stage_{table.name}"
+    """COPY the rows in; straight into the table when none of them exists yet.
+
+    New rows are the common case (today's transactions), and a direct COPY writes them once
+    instead of twice. If any key is already there, the COPY fails as a whole inside a savepoint
+    and the rows go through a staging table and ``INSERT ... ON CONFLICT`` instead.
+    """
+    import psycopg
+
     buffer = io.BytesIO()
     frame.write_csv(buffer, include_header=False, null_value="\\N", quote_style="necessary")
+    payload = buffer.getvalue()
+    copy_opts = "WITH (FORMAT csv, NULL '\\N')"
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:  # type: ignore[union-attr]
+        if not upsert:
+            cur.execute("SAVEPOINT tactful_copy")
+            try:
+                with cur.copy(f"COPY {table.name} ({col_list}) FROM STDIN {copy_opts}") as copy:
+                    copy.write(payload)
+            except psycopg.errors.UniqueViolation:
+                cur.execute("ROLLBACK TO SAVEPOINT tactful_copy")
+            else:
+                cur.execute("RELEASE SAVEPOINT tactful_copy")
+                return frame.height
+        stage = f"_stage_{table.name}"
         cur.execute(f"DROP TABLE IF EXISTS {stage}")
         cur.execute(
             f"CREATE TEMP TABLE {stage} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
         )
-        copy_sql = f"COPY {stage} ({col_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-        with cur.copy(copy_sql) as copy:
-            copy.write(buffer.getvalue())
+        with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN {copy_opts}") as copy:
+            copy.write(payload)
         cur.execute(
             f"INSERT INTO {table.name} ({col_list}) SELECT {col_list} FROM {stage} {clause}"
         )
