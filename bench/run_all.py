@@ -1,0 +1,54 @@
+"""`make bench`: run every benchmark script and write docs/benchmarks.md from their results.
+
+Each script prints its own figures and leaves a JSON file in bench/out/; this collects them with
+the machine they were measured on.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+DOC = HERE.parent / "docs" / "benchmarks.md"
+SCRIPTS = ["ingest.py", "simulate.py"]
+
+
+def table(rows: list[dict[str, object]]) -> list[str]:
+    if not rows:
+        return ["(no rows)"]
+    cols = list(rows[0])
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        cells = [f"{v:,}" if isinstance(v, int) else str(v) for v in r.values()]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def main() -> None:
+    for script in SCRIPTS:
+        path = HERE / script
+        if not path.exists():
+            continue
+        print(f"== {script}", flush=True)
+        subprocess.run([sys.executable, str(path)], check=True)
+    marker = "<!-- everything below is written by make bench -->"
+    head = DOC.read_text().split(marker)[0] if DOC.exists() else "# Benchmarks\n\n"
+    lines = [head.rstrip("\n"), "", marker, ""]
+    for result in sorted((HERE / "out").glob("*.json")):
+        data = json.loads(result.read_text())
+        m = data["machine"]
+        lines += [f"## {result.stem}", "",
+                  f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
+                  f"Python {m['python']}, {m['os']}.", ""]
+        lines += [*table(data["rows"]), ""]
+        if data.get("notes"):
+            lines += [str(data["notes"]), ""]
+    DOC.write_text("\n".join(lines))
+    print(f"written {DOC}")
+
+
+if __name__ == "__main__":
+    main()
