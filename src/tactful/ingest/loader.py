@@ -219,9 +219,16 @@ class SeenKeys:
 
     def __init__(self) -> None:
         self.frame = pl.DataFrame(schema={"_k": pl.Utf8, "_h": pl.UInt64, "_first": pl.Utf8})
+        self.key_hashes = pl.Series("_kh", [], dtype=pl.UInt64)
 
     def add(self, frame: pl.DataFrame) -> None:
         self.frame = pl.concat([self.frame, frame])
+        self.key_hashes = pl.concat([self.key_hashes, frame["_k"].hash()])
+
+    def maybe_seen(self, keys: pl.Series) -> pl.Series:
+        """True where a key may have been seen: a 64-bit hash match (a rare false positive only
+        sends the batch through the exact comparison)."""
+        return keys.hash().is_in(self.key_hashes.implode())
 
 
 def _dedupe(
@@ -240,7 +247,7 @@ def _dedupe(
     )
     repeats = work["_k"].is_duplicated()
     if seen.frame.height:
-        repeats = repeats | work["_k"].is_in(seen.frame["_k"].implode())
+        repeats = repeats | seen.maybe_seen(work["_k"])
     if not repeats.any():  # the common case: nothing repeated, nothing to compare
         seen.add(work.select("_k", "_h", pl.col(LOCATION).alias("_first")))
         return frame, [], 0

@@ -8,6 +8,7 @@ any error is rejected, naming its location, the first bad field and why. Good ro
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cache
@@ -53,6 +54,7 @@ _MAX_DIGITS = 17  # keeps minor units inside a signed 64-bit integer
 _TS_FORMATS_AWARE = ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
 _TS_FORMATS_NAIVE = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
 _DATE_FORMATS_ISO = ("%Y-%m-%d", "%Y%m%d")
+_ISO_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 
 
 def _err(cond: pl.Expr, message: str | pl.Expr) -> pl.Expr:
@@ -159,6 +161,23 @@ def _parse_timestamp(series: pl.Series, opts: SourceOptions, *, as_date: bool) -
             .dt.convert_time_zone("UTC")
         )
     text = series.cast(pl.Utf8).str.strip_chars()
+    first = text.drop_nulls().head(1).to_list()
+    if not opts.date_format and first and _ISO_PREFIX.match(first[0]):
+        # Most exports use one ISO spelling throughout: let Polars infer it from the first value
+        # and read the column in one pass; what it cannot read goes through the list below.
+        inferred = pl.DataFrame({"v": text}).select(
+            pl.col("v").str.to_datetime(strict=False, time_unit="us")
+        )["v"]
+        if inferred.dtype.time_zone is None:  # type: ignore[union-attr]
+            inferred = inferred.dt.replace_time_zone(
+                opts.timezone, ambiguous="earliest", non_existent="null"
+            )
+        inferred = inferred.dt.convert_time_zone("UTC")
+        year = inferred.dt.year()
+        inferred = pl.select(pl.when((year >= 1900) & (year <= 2200)).then(inferred)).to_series()
+        todo = inferred.is_null() & text.is_not_null()
+        if not todo.any():
+            return inferred.dt.date() if as_date else inferred.alias("v")
     norm = (
         text.str.replace(r"^(\d{4}-\d\d-\d\d)T", "$1 ")
         .str.replace(r"(?i)z$", "+00:00")
@@ -177,7 +196,8 @@ def _parse_timestamp(series: pl.Series, opts: SourceOptions, *, as_date: bool) -
             pl.col("v").str.to_date(f, strict=False).cast(pl.Datetime("us"))
             for f in _DATE_FORMATS_ISO
         ]
-    out, todo = _first_parse(frame, _to_utc(aware_cols, naive_cols, opts))
+    candidates = _to_utc(aware_cols, naive_cols, opts)
+    out, todo = _first_parse(frame, candidates)
     if todo.any() and not opts.date_format:
         # Day-month-year spellings, only for what ISO did not read: the column's own values
         # decide whether 01/02 is the first of February or the second of January.

@@ -28,17 +28,38 @@ Row = dict[str, str | None]
 
 ACCOUNT_COLUMNS = ("account_id", "account_type", "currency", "balance", "balance_as_of")
 TRANSACTION_COLUMNS = (
-    "account_id", "transaction_id", "booked_at", "value_at", "amount", "currency",
-    "description", "counterparty", "mcc", "channel", "status",
+    "account_id",
+    "transaction_id",
+    "booked_at",
+    "value_at",
+    "amount",
+    "currency",
+    "description",
+    "counterparty",
+    "mcc",
+    "channel",
+    "status",
 )
 
 # SWIFT transaction type codes (MT940 :61: subfield 6, and the proprietary bank transaction
 # codes many camt.053 files carry, e.g. "NDDT+105+..."). Codes not listed map to "other".
 SWIFT_CHANNELS = {
-    "TRF": "transfer", "DDT": "direct_debit", "STO": "standing_order", "CHK": "check",
-    "ECK": "check", "TCK": "check", "CHG": "fee", "COM": "fee", "BRF": "fee", "INT": "interest",
-    "DIV": "interest", "CMS": "transfer", "CMT": "transfer", "CMZ": "transfer",
-    "CMI": "transfer", "CMN": "transfer",
+    "TRF": "transfer",
+    "DDT": "direct_debit",
+    "STO": "standing_order",
+    "CHK": "check",
+    "ECK": "check",
+    "TCK": "check",
+    "CHG": "fee",
+    "COM": "fee",
+    "BRF": "fee",
+    "INT": "interest",
+    "DIV": "interest",
+    "CMS": "transfer",
+    "CMT": "transfer",
+    "CMZ": "transfer",
+    "CMI": "transfer",
+    "CMN": "transfer",
 }
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
@@ -138,10 +159,17 @@ class Collected:
         """The ACCOUNT chunk, then TRANSACTION chunks of at most ``batch_size`` rows."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        options = dataclasses.replace(mapping.options, decimal=".", date_format=None,
-                                      day_first=None)
-        accounts = self._chunk(RecordKind.ACCOUNT, list(self.accounts.values()),
-                               ACCOUNT_COLUMNS, self.account_rejects, mapping, options)
+        options = dataclasses.replace(
+            mapping.options, decimal=".", date_format=None, day_first=None
+        )
+        accounts = self._chunk(
+            RecordKind.ACCOUNT,
+            list(self.accounts.values()),
+            ACCOUNT_COLUMNS,
+            self.account_rejects,
+            mapping,
+            options,
+        )
         accounts.notes = list(self.notes)
         yield accounts
         _null_repeated_ids(self.items)
@@ -154,12 +182,14 @@ class Collected:
                 continue
             rows.append(item)
             if len(rows) == batch_size:
-                yield self._chunk(RecordKind.TRANSACTION, rows, TRANSACTION_COLUMNS, rejects,
-                                  mapping, options)
+                yield self._chunk(
+                    RecordKind.TRANSACTION, rows, TRANSACTION_COLUMNS, rejects, mapping, options
+                )
                 rows, rejects, sent = [], [], True
         if rows or rejects or not sent:
-            yield self._chunk(RecordKind.TRANSACTION, rows, TRANSACTION_COLUMNS, rejects,
-                              mapping, options)
+            yield self._chunk(
+                RecordKind.TRANSACTION, rows, TRANSACTION_COLUMNS, rejects, mapping, options
+            )
 
     def _chunk(
         self,

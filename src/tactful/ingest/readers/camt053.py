@@ -44,13 +44,28 @@ NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053."
 _BLOCK = 1 << 16
 _STATUS = {"BOOK": "posted", "PDNG": "pending", "FUTR": "pending"}
 _BY_SUBFAMILY = {
-    "STDO": "standing_order", "CWDL": "atm", "CDPT": "cash", "CHRG": "fee", "FEES": "fee",
-    "COMM": "fee", "INTR": "interest", "POSD": "card", "POSC": "card",
+    "STDO": "standing_order",
+    "CWDL": "atm",
+    "CDPT": "cash",
+    "CHRG": "fee",
+    "FEES": "fee",
+    "COMM": "fee",
+    "INTR": "interest",
+    "POSD": "card",
+    "POSC": "card",
 }
 _BY_FAMILY = {
-    "RCDT": "transfer", "ICDT": "transfer", "RRCT": "transfer", "IRCT": "transfer",
-    "RDDT": "direct_debit", "IDDT": "direct_debit", "CCRD": "card", "MCRD": "card",
-    "ICHQ": "check", "RCHQ": "check", "CNTR": "cash",
+    "RCDT": "transfer",
+    "ICDT": "transfer",
+    "RRCT": "transfer",
+    "IRCT": "transfer",
+    "RDDT": "direct_debit",
+    "IDDT": "direct_debit",
+    "CCRD": "card",
+    "MCRD": "card",
+    "ICHQ": "check",
+    "RCHQ": "check",
+    "CNTR": "cash",
 }
 _BY_DOMAIN = {"CAMT": "transfer"}  # cash *management*: sweeps and pooling between accounts
 
@@ -68,8 +83,12 @@ def _date(element: ET.Element | None) -> str | None:
 def _party(element: ET.Element, direction: str) -> str | None:
     """The other side's name: who paid for a credit, who was paid for a debit."""
     side = "Dbtr" if direction == "CRDT" else "Cdtr"
-    for path in (f"RltdPties/{side}/Nm", f"RltdPties/{side}/Pty/Nm",
-                 f"RltdPties/Ultmt{side}/Nm", f"RltdPties/Ultmt{side}/Pty/Nm"):
+    for path in (
+        f"RltdPties/{side}/Nm",
+        f"RltdPties/{side}/Pty/Nm",
+        f"RltdPties/Ultmt{side}/Nm",
+        f"RltdPties/Ultmt{side}/Pty/Nm",
+    ):
         if name := _text(element, path):
             return name
     return None
@@ -195,17 +214,24 @@ class _Camt:
         if statement is None or statement.finished:
             return
         statement.finished = True
-        where = f"statement {statement.number}" + (
-            f" ({statement.reference})" if statement.reference else "") + \
-            f" at line {statement.line}"
+        where = (
+            f"statement {statement.number}"
+            + (f" ({statement.reference})" if statement.reference else "")
+            + f" at line {statement.line}"
+        )
         if statement.account_id is None:
             self.out.reject_account(where, "statement names no account (Acct/Id)")
             return
-        self.out.add_account({
-            "account_id": statement.account_id, "account_type": "checking",
-            "currency": statement.currency, "balance": statement.balance,
-            "balance_as_of": statement.balance_as_of, LOCATION: where,
-        })
+        self.out.add_account(
+            {
+                "account_id": statement.account_id,
+                "account_type": "checking",
+                "currency": statement.currency,
+                "balance": statement.balance,
+                "balance_as_of": statement.balance_as_of,
+                LOCATION: where,
+            }
+        )
 
     def entry(self, ntry: ET.Element, statement: _Statement) -> None:
         ref = _ref(_text(ntry, "AcctSvcrRef")) or _ref(_text(ntry, "NtryRef"))
@@ -218,14 +244,18 @@ class _Camt:
         amount = decimal_text(amount_text or "")
         booked_at = _date(ntry.find("BookgDt")) or _date(ntry.find("ValDt"))
         problem = (
-            (None, "informational entry (Sts INFO), not a booking") if status == "INFO"
+            (None, "informational entry (Sts INFO), not a booking")
+            if status == "INFO"
             else (None, "its statement names no account (Acct/Id)")
             if statement.account_id is None
             else ("amount", f"CdtDbtInd {direction!r} is neither CRDT nor DBIT")
             if direction not in ("CRDT", "DBIT")
-            else ("amount", "entry has no Amt") if amount_text is None
-            else ("amount", f"Amt {amount_text!r} is not a decimal number") if amount is None
-            else ("booked_at", "entry has neither BookgDt nor ValDt") if booked_at is None
+            else ("amount", "entry has no Amt")
+            if amount_text is None
+            else ("amount", f"Amt {amount_text!r} is not a decimal number")
+            if amount is None
+            else ("booked_at", "entry has neither BookgDt nor ValDt")
+            if booked_at is None
             else None
         )
         if problem is not None or amount is None or direction is None:
@@ -234,9 +264,11 @@ class _Camt:
             self.out.reject(where, reason, column, raw)
             return
         base: Row = {
-            "account_id": statement.account_id, "booked_at": booked_at,
+            "account_id": statement.account_id,
+            "booked_at": booked_at,
             "value_at": _date(ntry.find("ValDt")),
-            "currency": _currency(ntry) or statement.currency, "mcc": None,
+            "currency": _currency(ntry) or statement.currency,
+            "mcc": None,
             "status": _STATUS.get(status, status.lower()),
         }
         details = ntry.findall("NtryDtls/TxDtls")
@@ -244,30 +276,45 @@ class _Camt:
         parts = _split(details, signed, base["currency"])
         if parts is None:
             own = _detail_ref(details[0]) if len(details) == 1 else None
-            self.out.items.append({
-                **base, "transaction_id": ref or own, "amount": signed,
-                "description": join_text(
-                    "; ".join(filter(None, map(_remittance, details))) or None,
-                    _text(ntry, "AddtlNtryInf"), sep=" / "),
-                "counterparty": join_text(*(_party(d, direction) for d in details), sep="; "),
-                "channel": _channel(*details, ntry), LOCATION: where,
-            })
+            self.out.items.append(
+                {
+                    **base,
+                    "transaction_id": ref or own,
+                    "amount": signed,
+                    "description": join_text(
+                        "; ".join(filter(None, map(_remittance, details))) or None,
+                        _text(ntry, "AddtlNtryInf"),
+                        sep=" / ",
+                    ),
+                    "counterparty": join_text(*(_party(d, direction) for d in details), sep="; "),
+                    "channel": _channel(*details, ntry),
+                    LOCATION: where,
+                }
+            )
             return
         for k, (detail, part) in enumerate(parts, start=1):
             own = _detail_ref(detail)
-            self.out.items.append({
-                **base, "transaction_id": own or (f"{ref}/{k}" if ref else None), "amount": part,
-                "description": _remittance(detail) or _text(ntry, "AddtlNtryInf"),
-                "counterparty": _party(detail, "DBIT" if part.startswith("-") else "CRDT"),
-                "channel": _channel(detail, ntry),
-                LOCATION: f"entry {self.entries}, transaction {k}"
-                + (f" ({own})" if own else label) + f" at line {self.entry_line}",
-            })
+            self.out.items.append(
+                {
+                    **base,
+                    "transaction_id": own or (f"{ref}/{k}" if ref else None),
+                    "amount": part,
+                    "description": _remittance(detail) or _text(ntry, "AddtlNtryInf"),
+                    "counterparty": _party(detail, "DBIT" if part.startswith("-") else "CRDT"),
+                    "channel": _channel(detail, ntry),
+                    LOCATION: f"entry {self.entries}, transaction {k}"
+                    + (f" ({own})" if own else label)
+                    + f" at line {self.entry_line}",
+                }
+            )
 
 
 def _detail_ref(detail: ET.Element) -> str | None:
-    return (_ref(_text(detail, "Refs/AcctSvcrRef")) or _ref(_text(detail, "Refs/EndToEndId"))
-            or _ref(_text(detail, "Refs/TxId")))
+    return (
+        _ref(_text(detail, "Refs/AcctSvcrRef"))
+        or _ref(_text(detail, "Refs/EndToEndId"))
+        or _ref(_text(detail, "Refs/TxId"))
+    )
 
 
 def _split(
@@ -312,8 +359,9 @@ class Camt053Reader(Reader):
         camt = _Camt(collected)
         target = _Target(camt)
         try:
-            parser = DefusedXMLParser(target=target, encoding=file_mapping.encoding,
-                                      forbid_dtd=True)
+            parser = DefusedXMLParser(
+                target=target, encoding=file_mapping.encoding, forbid_dtd=True
+            )
             target.expat = parser.parser
             with path.open("rb") as fh:
                 while block := fh.read(_BLOCK):
@@ -331,8 +379,11 @@ class Camt053Reader(Reader):
                 raise IngestError(f"{path}: not a readable camt.053 file: {exc}") from exc
             line, column = getattr(exc, "position", None) or (0, 0)
             camt.finish()
-            cut = (f"entry {camt.entries + 1} (from line {camt.entry_line}) and anything after it"
-                   if camt.in_entry else "anything after it")
+            cut = (
+                f"entry {camt.entries + 1} (from line {camt.entry_line}) and anything after it"
+                if camt.in_entry
+                else "anything after it"
+            )
             collected.reject(
                 f"line {line}, column {column}",
                 f"XML is truncated or malformed at line {line}: {exc}; {cut} could not be read",

@@ -34,9 +34,14 @@ from tactful.ingest.readers.base import Reader, readers
 from tactful.ingest.schema import LOCATION, Chunk
 
 _OPTIONS = mt940.Options(
-    applicant_iban=True, merge_keeps_values=True, reversal_sign=True,
-    case_insensitive_marks=True, unbounded_details=True, non_swift_free_text=True,
-    floor_limit_blank_mark=True, gvc_leading_text=True,
+    applicant_iban=True,
+    merge_keeps_values=True,
+    reversal_sign=True,
+    case_insensitive_marks=True,
+    unbounded_details=True,
+    non_swift_free_text=True,
+    floor_limit_blank_mark=True,
+    gvc_leading_text=True,
 )
 # The package logs every line it cannot match, with its whole pattern, at ERROR; the reader
 # turns those lines into rejects, so without a handler of the application's they stay quiet.
@@ -46,17 +51,54 @@ _NO_REFERENCE = {"", "NONREF", "NOTPROVIDED"}
 # German "Geschaeftsvorfallcodes" (the three digits that open a structured :86:), for banks
 # whose :61: type code says no more than NMSC.
 _GVC_CHANNELS = {
-    "004": "direct_debit", "005": "direct_debit", "105": "direct_debit",
-    "008": "standing_order", "117": "standing_order", "152": "standing_order",
-    "020": "transfer", "051": "transfer", "053": "transfer", "116": "transfer",
-    "153": "transfer", "166": "transfer", "177": "transfer", "083": "atm", "082": "cash",
-    "808": "fee", "809": "fee", "814": "interest",
+    "004": "direct_debit",
+    "005": "direct_debit",
+    "105": "direct_debit",
+    "008": "standing_order",
+    "117": "standing_order",
+    "152": "standing_order",
+    "020": "transfer",
+    "051": "transfer",
+    "053": "transfer",
+    "116": "transfer",
+    "153": "transfer",
+    "166": "transfer",
+    "177": "transfer",
+    "083": "atm",
+    "082": "cash",
+    "808": "fee",
+    "809": "fee",
+    "814": "interest",
 }
-_NL_KEYS = ("TRTP", "IBAN", "BIC", "NAME", "REMI", "EREF", "MARF", "CSID", "ORDP", "BENM",
-            "ADDR", "PURP", "ULTC", "ULTD", "ISDT", "RTRN", "SVCL", "FX", "ID")
+_NL_KEYS = (
+    "TRTP",
+    "IBAN",
+    "BIC",
+    "NAME",
+    "REMI",
+    "EREF",
+    "MARF",
+    "CSID",
+    "ORDP",
+    "BENM",
+    "ADDR",
+    "PURP",
+    "ULTC",
+    "ULTD",
+    "ISDT",
+    "RTRN",
+    "SVCL",
+    "FX",
+    "ID",
+)
 _NL_FIELD = re.compile(r"/(" + "|".join(_NL_KEYS) + r")/")
-_NL_CHANNELS = (("SEPA OVERBOEKING", "transfer"), ("SEPA INCASSO", "direct_debit"),
-                ("SEPA PERIODIEKE", "standing_order"), ("BEA ", "card"), ("GEA ", "atm"))
+_NL_CHANNELS = (
+    ("SEPA OVERBOEKING", "transfer"),
+    ("SEPA INCASSO", "direct_debit"),
+    ("SEPA PERIODIEKE", "standing_order"),
+    ("BEA ", "card"),
+    ("GEA ", "atm"),
+)
 
 
 class _Statement:
@@ -183,25 +225,36 @@ def _collect(statement: _Statement, out: Collected) -> None:
     try:
         parsed = _parse(statement.header)
     except Exception as exc:  # the package raises anything from RuntimeError to KeyError
-        out.reject_account(where, f"statement header cannot be read: {_problem(exc)}; {lost}",
-                           "\n".join(statement.header))
+        out.reject_account(
+            where,
+            f"statement header cannot be read: {_problem(exc)}; {lost}",
+            "\n".join(statement.header),
+        )
         return
     header = parsed.data
     account_id = str(header.get("account_identification") or "").strip()
     if not account_id:
         out.reject_account(where, f"statement has no account (:25:); {lost}")
         return
-    closing = (header.get("final_closing_balance") or header.get("closing_balance")
-               or header.get("intermediate_closing_balance"))
+    closing = (
+        header.get("final_closing_balance")
+        or header.get("closing_balance")
+        or header.get("intermediate_closing_balance")
+    )
     amount = getattr(closing, "amount", None)
     as_of = getattr(closing, "date", None)
-    out.add_account({
-        "account_id": account_id, "account_type": "checking", "currency": parsed.currency,
-        "balance": format(amount.amount, "f") if isinstance(amount, mt940.models.Amount)
-        else None,
-        "balance_as_of": as_of.isoformat() if as_of else None,
-        LOCATION: where,
-    })
+    out.add_account(
+        {
+            "account_id": account_id,
+            "account_type": "checking",
+            "currency": parsed.currency,
+            "balance": format(amount.amount, "f")
+            if isinstance(amount, mt940.models.Amount)
+            else None,
+            "balance_as_of": as_of.isoformat() if as_of else None,
+            LOCATION: where,
+        }
+    )
     for line, block in statement.blocks:
         row = _transaction(line, block, header, account_id, out)
         if row is not None:

@@ -45,13 +45,25 @@ from tactful.ingest.readers.base import Reader, readers
 from tactful.ingest.schema import LOCATION, Chunk
 
 _ACCOUNT_TYPES = {
-    "CHECKING": "checking", "SAVINGS": "savings", "MONEYMRKT": "savings", "CD": "savings",
+    "CHECKING": "checking",
+    "SAVINGS": "savings",
+    "MONEYMRKT": "savings",
+    "CD": "savings",
     "CREDITLINE": "credit_card",
 }
 _CHANNELS = {
-    "POS": "card", "ATM": "atm", "XFER": "transfer", "DIRECTDEBIT": "direct_debit",
-    "REPEATPMT": "standing_order", "CHECK": "check", "FEE": "fee", "SRVCHG": "fee",
-    "INT": "interest", "DIV": "interest", "CASH": "cash", "DIRECTDEP": "transfer",
+    "POS": "card",
+    "ATM": "atm",
+    "XFER": "transfer",
+    "DIRECTDEBIT": "direct_debit",
+    "REPEATPMT": "standing_order",
+    "CHECK": "check",
+    "FEE": "fee",
+    "SRVCHG": "fee",
+    "INT": "interest",
+    "DIV": "interest",
+    "CASH": "cash",
+    "DIRECTDEP": "transfer",
     "PAYMENT": "transfer",
 }
 _CHARSETS = {"1252": "cp1252", "ISO-8859-1": "cp1252", "8859-1": "cp1252", "UTF-8": "utf-8"}
@@ -78,8 +90,14 @@ def ofx_datetime(value: str) -> str | None:
         return None
     g = match.groupdict()
     try:
-        when = datetime(int(g["y"]), int(g["m"]), int(g["d"]), int(g["H"] or 0),
-                        int(g["M"] or 0), int(g["S"] or 0))
+        when = datetime(
+            int(g["y"]),
+            int(g["m"]),
+            int(g["d"]),
+            int(g["H"] or 0),
+            int(g["M"] or 0),
+            int(g["S"] or 0),
+        )
     except ValueError:
         return None
     if g["H"] is None:
@@ -162,8 +180,11 @@ class _Entry:
         fitid = _leaf(self.element, "FITID") if self.element is not None else None
         if fitid is None and (found := _FITID.search(self.raw)):
             fitid = found.group(1)
-        return f"entry {self.number}" + (f" (FITID {fitid})" if fitid else "") + \
-            f" at line {self.line}"
+        return (
+            f"entry {self.number}"
+            + (f" (FITID {fitid})" if fitid else "")
+            + f" at line {self.line}"
+        )
 
 
 @dataclass
@@ -273,8 +294,9 @@ def _statements_by_block(text: str, start: int) -> list[_Statement]:
     body = text[start:]
     found = list(_STATEMENT.finditer(body))
     entry_starts = [m.start() for m in _TRANSACTION.finditer(body)]
-    entry_lines = dict(zip(entry_starts, _lines_at(text, [start + s for s in entry_starts]),
-                           strict=True))
+    entry_lines = dict(
+        zip(entry_starts, _lines_at(text, [start + s for s in entry_starts]), strict=True)
+    )
     entry_numbers = {s: n for n, s in enumerate(entry_starts, start=1)}
     statement_lines = _lines_at(text, [start + m.start() for m in found])
     statements: list[_Statement] = []
@@ -321,8 +343,11 @@ def _reason(exc: ParseError, unclosed: bool) -> str:
 def _collect(statement: _Statement, collected: Collected) -> None:
     element = statement.element
     account_id = _leaf(element, "BANKACCTFROM/ACCTID") or _leaf(element, "CCACCTFROM/ACCTID")
-    where = f"statement {statement.number}" + (f" (ACCTID {account_id})" if account_id else "") \
+    where = (
+        f"statement {statement.number}"
+        + (f" (ACCTID {account_id})" if account_id else "")
         + f" at line {statement.line}"
+    )
     if element is None or account_id is None:
         problem = statement.error or "statement has no ACCTID"
         lost = len(statement.entries)
@@ -334,11 +359,16 @@ def _collect(statement: _Statement, collected: Collected) -> None:
     currency = _leaf(element, "CURDEF")
     balance = _leaf(element, "LEDGERBAL/BALAMT")
     as_of = _leaf(element, "LEDGERBAL/DTASOF")
-    collected.add_account({
-        "account_id": account_id, "account_type": account_type or None, "currency": currency,
-        "balance": (decimal_text(balance) or balance) if balance else None,
-        "balance_as_of": (ofx_datetime(as_of) or as_of) if as_of else None, LOCATION: where,
-    })
+    collected.add_account(
+        {
+            "account_id": account_id,
+            "account_type": account_type or None,
+            "currency": currency,
+            "balance": (decimal_text(balance) or balance) if balance else None,
+            "balance_as_of": (ofx_datetime(as_of) or as_of) if as_of else None,
+            LOCATION: where,
+        }
+    )
     for entry in statement.entries:
         if entry.element is None:
             reason = entry.error or "malformed transaction"
@@ -357,10 +387,14 @@ def _transaction(
     booked_at = ofx_datetime(posted) if posted else None
     signed = decimal_text(amount) if amount else None
     problem = (
-        ("booked_at", "DTPOSTED is missing") if posted is None
-        else ("booked_at", f"DTPOSTED {posted!r} is not an OFX date-time") if booked_at is None
-        else ("amount", "TRNAMT is missing") if amount is None
-        else ("amount", f"TRNAMT {amount!r} is not a decimal number") if signed is None
+        ("booked_at", "DTPOSTED is missing")
+        if posted is None
+        else ("booked_at", f"DTPOSTED {posted!r} is not an OFX date-time")
+        if booked_at is None
+        else ("amount", "TRNAMT is missing")
+        if amount is None
+        else ("amount", f"TRNAMT {amount!r} is not a decimal number")
+        if signed is None
         else None
     )
     if problem is not None or booked_at is None or signed is None:
