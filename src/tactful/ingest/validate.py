@@ -168,7 +168,7 @@ def _parse_timestamp(series: pl.Series, opts: SourceOptions, *, as_date: bool) -
         inferred = pl.DataFrame({"v": text}).select(
             pl.col("v").str.to_datetime(strict=False, time_unit="us")
         )["v"]
-        if inferred.dtype.time_zone is None:  # type: ignore[union-attr]
+        if isinstance(inferred.dtype, pl.Datetime) and inferred.dtype.time_zone is None:
             inferred = inferred.dt.replace_time_zone(
                 opts.timezone, ambiguous="earliest", non_existent="null"
             )

@@ -4,7 +4,7 @@ from importlib import import_module
 
 from tactful.ingest.readers.base import Reader, detect_format, readers
 
-for _module in ("tabular", "ofx", "camt053", "mt940"):
+for _module in ("tabular", "ofx", "camt053", "mt940", "berka"):
     try:
         import_module(f"tactful.ingest.readers.{_module}")
     except ModuleNotFoundError as _exc:  # pragma: no cover - only while a reader is being written
