@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,46 @@ def test_fast_csv_path_reads_exactly_what_the_careful_path_reads(
     fast = chunks()
     monkeypatch.setattr(tabular, "_polars_rows", lambda *a: None)
     assert chunks() == fast
+
+
+def test_a_folder_can_list_what_not_to_load(tmp_path: Path) -> None:
+    (tmp_path / "truth").mkdir()
+    (tmp_path / "truth" / "series.parquet").write_bytes(b"PAR1")
+    (tmp_path / "scratch.tmp").write_text("x")
+    (tmp_path / "transactions.csv").write_text("x")
+    (tmp_path / ".tactfulignore").write_text("# the engine never reads the truth\ntruth/\n*.tmp\n")
+    assert expand_paths([tmp_path]) == [tmp_path / "transactions.csv"]
+
+
+def test_fast_json_lines_path_reads_what_the_careful_path_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tactful.ingest.mapping import Mapping
+    from tactful.ingest.readers import tabular
+
+    path = tmp_path / "events.jsonl"
+    lines = [line for line in (DATA / "events.jsonl").read_text().splitlines()[:10]]
+    path.write_text("\n".join(lines) + "\n")
+
+    def chunks() -> list[tuple[str, list[dict[str, object]]]]:
+        out = []
+        for c in tabular.JsonLinesReader().read(path, Mapping(), 4):
+            frame = c.frame.select(sorted(c.frame.columns))
+            out.append((c.kind.value, frame.to_dicts()))
+        return out
+
+    assert tabular._polars_lines(path.read_text()) is not None
+    fast = chunks()
+    monkeypatch.setattr(tabular, "_polars_lines", lambda *a: None)
+    slow = chunks()
+    assert [k for k, _ in fast] == [k for k, _ in slow] == ["events"] * 3
+    flat_fast = [r for _, rows in fast for r in rows]
+    flat_slow = [r for _, rows in slow for r in rows]
+    for a, b in zip(flat_fast, flat_slow, strict=True):
+        a_attrs, b_attrs = a.pop("attributes", None), b.pop("attributes", None)
+        assert {k: v for k, v in a.items() if v is not None} == {
+            k: v for k, v in b.items() if v is not None
+        }
+        assert (json.loads(a_attrs) if a_attrs else None) == (
+            json.loads(b_attrs) if b_attrs else None
+        )

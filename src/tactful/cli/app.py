@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -35,9 +36,7 @@ err_console = Console(stderr=True)
 
 DbUrl = Annotated[
     str | None,
-    typer.Option(
-        "--db", help="Store URL; default TACTFUL_DATABASE_URL or sqlite:///tactful.db"
-    ),
+    typer.Option("--db", help="Store URL; default TACTFUL_DATABASE_URL or sqlite:///tactful.db"),
 ]
 
 
@@ -116,9 +115,7 @@ def ingest(
     ] = None,
     mapping: Annotated[
         Path | None,
-        typer.Option(
-            help="Column mapping file (TOML)"
-        ),
+        typer.Option(help="Column mapping file (TOML)"),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows per committed batch")] = 50_000,
     report_dir: Annotated[Path, typer.Option(help="Where rejects and summary go")] = Path(
@@ -149,6 +146,52 @@ def profile(
     from tactful.cli.render import profile_panel
 
     console.print(profile_panel(p))
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option(help="Folder for the exports (and truth/)")],
+    customers: Annotated[int, typer.Option(min=1)] = 1000,
+    months: Annotated[int, typer.Option(min=1, max=120)] = 12,
+    seed: int = 0,
+    start: Annotated[str, typer.Option(help="First day of a month, YYYY-MM-DD")] = "2024-01-01",
+    fmt: Annotated[str, typer.Option("--format", help="parquet, csv, ofx or camt053")] = "parquet",
+) -> None:
+    """Write a simulated bank's exports, and the truth behind them to OUT/truth/."""
+    from tactful.cli.demo import run_simulation
+
+    run_simulation(
+        console,
+        out,
+        customers=customers,
+        months=months,
+        seed=seed,
+        start=_parse_date(start),
+        fmt=fmt,
+    )
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Working folder")] = Path(".demo"),
+    customers: Annotated[int, typer.Option(min=1)] = 2000,
+    months: Annotated[int, typer.Option(min=1, max=120)] = 6,
+    seed: int = 7,
+    start: str = "2025-05-01",
+) -> None:
+    """Simulate a bank, ingest it into SQLite and show what Tactful knows of its customers."""
+    from tactful.cli.demo import run_demo
+
+    run_demo(
+        console, directory, customers=customers, months=months, seed=seed, start=_parse_date(start)
+    )
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from exc
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from fnmatch import fnmatch
 from pathlib import Path
 from queue import Empty, Queue
 from typing import Any, TextIO
@@ -75,12 +76,33 @@ class IngestReport:
         return sum(f.rows_read for f in self.files)
 
 
+IGNORE_FILE = ".tactfulignore"
+"""In a folder given to ``tactful ingest``: one glob per line of paths (relative to the folder)
+not to load, e.g. ``truth/`` beside a simulator's exports."""
+
+
+def _ignored(folder: Path) -> list[str]:
+    path = folder / IGNORE_FILE
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+
+
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files under ``paths`` in a stable order, skipping hidden files and our own reports."""
+    """Files under ``paths`` in a stable order, skipping hidden files, our own reports and what
+    a folder's ``.tactfulignore`` lists."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            candidates = sorted(x for x in p.rglob("*") if x.is_file())
+            patterns = _ignored(p)
+            candidates = []
+            for x in sorted(p.rglob("*")):
+                rel = x.relative_to(p).as_posix()
+                if x.is_file() and not any(
+                    fnmatch(rel, pat) or rel.startswith(pat.rstrip("/") + "/") for pat in patterns
+                ):
+                    candidates.append(x)
         elif p.exists():
             candidates = [p]
         else:

@@ -473,6 +473,19 @@ def _known_locale(name: str) -> bool:
 
 
 def _json(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    text = raw.cast(pl.Utf8).str.strip_chars().replace("", None)
+    if text.null_count() < text.len():
+        try:
+            decoded = text.str.json_decode(infer_schema_length=None)
+        except (pl.exceptions.PolarsError, ValueError):
+            decoded = None
+        if decoded is not None and isinstance(decoded.dtype, pl.Struct):
+            # All objects (the common case): keep the text as the source wrote it.
+            return text.fill_null("{}"), pl.Series([None] * text.len(), dtype=pl.Utf8)
+    return _json_rows(raw)
+
+
+def _json_rows(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     values: list[str | None] = []
     errors: list[str | None] = []
     for item in raw.to_list():
