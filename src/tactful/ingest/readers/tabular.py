@@ -8,6 +8,7 @@ signed ``amount``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -151,8 +152,36 @@ class CsvReader(Reader):
         fm = mapping.for_file(path)
         source = str(path)
         try:
-            decoded = decode(path.read_bytes(), fm.encoding)
-        except (OSError, UnicodeError) as exc:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise IngestError(f"{path}: {exc}") from exc
+        if fm.encoding is None and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            # Clean UTF-8 goes straight to the native reader; the decode below would copy it.
+            body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
+            head = decode(body[:65536]).text.splitlines()
+            first = next((ln for ln in head if ln.strip()), None)
+            if first is not None and first == head[0]:
+                delim = _sniff_delimiter([ln for ln in head if ln.strip()], fm.delimiter)
+                names_row = next(csv.reader([first], delimiter=delim))
+                fast = _polars_rows(body, delim, names_row, 1)
+                if fast is not None:
+                    kind, plan, _ = plan_columns(names_row, fm, path)
+                    indices = sorted(plan)
+                    yield from self._fast_chunks(
+                        fast,
+                        kind,
+                        indices,
+                        [plan[i] for i in indices],
+                        1,
+                        source,
+                        fm,
+                        [],
+                        batch_size,
+                    )
+                    return
+        try:
+            decoded = decode(raw, fm.encoding)
+        except UnicodeError as exc:
             raise IngestError(f"{path}: {exc}") from exc
         text = decoded.text
         first_lines = text[:65536].splitlines()
@@ -175,7 +204,7 @@ class CsvReader(Reader):
         names = [plan[i] for i in indices]
         width = len(header)
         notes = [f"{decoded.note}"] if decoded.note else []
-        fast = _polars_rows(text, delim, header, header_line)
+        fast = _polars_rows(text.encode("utf-8"), delim, header, header_line)
         if fast is not None:
             yield from self._fast_chunks(
                 fast, kind, indices, names, header_line, source, fm, notes, batch_size
@@ -265,20 +294,22 @@ class CsvReader(Reader):
         return Chunk(kind, frame, source, _options(fm), list(rejects), list(notes))
 
 
-def _polars_rows(text: str, delim: str, header: list[str], header_line: int) -> pl.DataFrame | None:
+def _polars_rows(
+    data: bytes, delim: str, header: list[str], header_line: int
+) -> pl.DataFrame | None:
     """The file parsed by Polars' native reader, when that parse is provably line-exact.
 
     Python's csv module finds every malformed row and its line; Polars reads ten times faster
     but cannot say which line a row came from. So Polars is used only when each line after the
-    header is exactly one record (no blank lines, no quoted line breaks, no ragged rows) and it
-    sees the same header; any other file takes the careful path.
+    header is exactly one record (no blank lines, no quoted line breaks, no ragged rows, valid
+    UTF-8) and it sees the same header; any other file takes the careful path.
     """
-    if header_line != 1 or "\r" in text.replace("\r\n", ""):
+    if header_line != 1 or data.count(b"\r") != data.count(b"\r\n"):
         return None
-    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     try:
         frame = pl.read_csv(
-            text.encode("utf-8"),
+            data,
             separator=delim,
             has_header=True,
             infer_schema=False,
