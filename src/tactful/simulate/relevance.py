@@ -1,0 +1,254 @@
+"""Whether a message is *true and useful for this customer now*, judged from the simulator's truth.
+
+This is the hidden half of the closed loop: the engine sees only the exports and must infer
+these facts; the simulator knows them. Each family has one rule (docs/simulator.md,
+"Relevance"), e.g. a price-increase message is relevant only if one of the customer's
+subscriptions or bills really rose in the last 40 days, a shortfall warning only if the balance
+really goes below zero before the next income.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tactful.domain.actions import ActionFamily
+from tactful.simulate.calendar import NEVER
+from tactful.simulate.generate import Chunk
+from tactful.simulate.personas import HABITS, HOUSING
+from tactful.simulate.rows import CH_FEE, CH_INTEREST, CHECKING, CREDIT_CARD, INVESTMENT, SAVINGS
+from tactful.simulate.series import (
+    INCOME_KINDS,
+    K_BILL,
+    K_CHILDCARE,
+    K_LOAN,
+    K_MORTGAGE,
+    K_RENT,
+    K_SUBSCRIPTION,
+    R_PRICE_RISE,
+)
+
+I64 = NDArray[np.int64]
+F32 = NDArray[np.float32]
+_BIG = np.int64(1 << 20)
+
+
+@dataclass(slots=True)
+class DayIndex:
+    """Sorted (customer, day) pairs answering "is there one between day a and day b?"."""
+
+    key: I64
+
+    @classmethod
+    def of(cls, cust: I64, day: I64) -> DayIndex:
+        return cls(np.sort(cust.astype(np.int64) * _BIG + (day.astype(np.int64) + 1000)))
+
+    def any_between(self, c: int, lo: int, hi: int) -> bool:
+        """Any day d with lo <= d <= hi for customer c."""
+        a = np.searchsorted(self.key, c * _BIG + lo + 1000, side="left")
+        b = np.searchsorted(self.key, c * _BIG + hi + 1000, side="right")
+        return bool(b > a)
+
+    def next_after(self, c: int, day: int) -> int | None:
+        a = int(np.searchsorted(self.key, c * _BIG + day + 1000, side="right"))
+        if a < len(self.key) and self.key[a] // _BIG == c:
+            return int(self.key[a] % _BIG) - 1000
+        return None
+
+
+@dataclass(slots=True)
+class TruthState:
+    """What relevance needs to know about each customer, day by day."""
+
+    eod: F32
+    spend: F32
+    monthly: NDArray[np.float64]
+    habit: I64
+    income_level: I64
+    housing: I64
+    persona: I64
+    holds: NDArray[np.bool_]
+    """(n, 6) accounts held."""
+    arranged_od: NDArray[np.bool_]
+    revolver: NDArray[np.bool_]
+    baby_day: I64
+    move_day: I64
+    bills: DayIndex
+    price_rises: DayIndex
+    fees: DayIndex
+    income_days: DayIndex
+    income_changes: DayIndex
+
+    @classmethod
+    def from_chunk(cls, ch: Chunk) -> TruthState:
+        return _one(ch)
+
+    @classmethod
+    def concat(cls, parts: list[TruthState]) -> TruthState:
+        """One state for customers of several chunks, in order."""
+        offs = np.cumsum([0] + [len(p.monthly) for p in parts])
+
+        def idx(name: str) -> DayIndex:
+            return DayIndex(
+                np.concatenate(
+                    [
+                        getattr(p, name).key + int(o) * _BIG
+                        for p, o in zip(parts, offs, strict=False)
+                    ]
+                )
+            )
+
+        return cls(
+            eod=np.concatenate([p.eod for p in parts]),
+            spend=np.concatenate([p.spend for p in parts]),
+            monthly=np.concatenate([p.monthly for p in parts]),
+            habit=np.concatenate([p.habit for p in parts]),
+            income_level=np.concatenate([p.income_level for p in parts]),
+            housing=np.concatenate([p.housing for p in parts]),
+            persona=np.concatenate([p.persona for p in parts]),
+            holds=np.concatenate([p.holds for p in parts]),
+            arranged_od=np.concatenate([p.arranged_od for p in parts]),
+            revolver=np.concatenate([p.revolver for p in parts]),
+            baby_day=np.concatenate([p.baby_day for p in parts]),
+            move_day=np.concatenate([p.move_day for p in parts]),
+            bills=idx("bills"),
+            price_rises=idx("price_rises"),
+            fees=idx("fees"),
+            income_days=idx("income_days"),
+            income_changes=idx("income_changes"),
+        )
+
+
+def _one(ch: Chunk) -> TruthState:
+    b, s, pop = ch.booked, ch.series, ch.pop
+    rows = b.rows
+    posted = b.status != 2
+    sidx = np.maximum(rows.series, 0)
+    bill_kinds = [K_BILL, K_SUBSCRIPTION, K_RENT, K_MORTGAGE, K_LOAN, K_CHILDCARE]
+    is_bill = posted & (rows.series >= 0) & (b.amount < 0) & np.isin(s.kind[sidx], bill_kinds)
+    is_bill &= np.isin(rows.slot, [CHECKING, CREDIT_CARD])
+    is_inc = (
+        posted & (rows.series >= 0) & (b.amount > 0) & np.isin(s.kind[sidx], list(INCOME_KINDS))
+    )
+    is_fee = (
+        posted
+        & (rows.slot == CHECKING)
+        & (b.amount < 0)
+        & np.isin(rows.channel, [CH_FEE, CH_INTEREST])
+    )
+    ch_rise = ch.changes.reason == R_PRICE_RISE
+    inc_series = np.isin(s.kind[ch.changes.series], list(INCOME_KINDS))
+    life = ch.life
+    ev_c = [np.flatnonzero(life.job_loss_day < NEVER), np.flatnonzero(life.new_job_day < NEVER)]
+    ev_d = [life.job_loss_day[ev_c[0]], life.new_job_day[ev_c[1]]]
+    rc, ry = np.nonzero(life.raise_day < NEVER)
+    ev_c.append(rc)
+    ev_d.append(life.raise_day[rc, ry])
+    rt = np.flatnonzero(life.retire_day < NEVER)
+    ev_c.append(rt)
+    ev_d.append(life.retire_day[rt])
+    chg = ~ch_rise & inc_series
+    ev_c.append(s.cust[ch.changes.series[chg]].astype(np.int64))
+    ev_d.append(ch.changes.day[chg])
+    return TruthState(
+        eod=ch.checking_eod.astype(np.float32),
+        spend=ch.spend_day.astype(np.float32),
+        monthly=pop.monthly_income,
+        habit=pop.habit,
+        income_level=pop.income_level,
+        housing=pop.housing,
+        persona=pop.persona,
+        holds=ch.accounts.exists,
+        arranged_od=ch.accounts.limit[:, CHECKING] > 0,
+        revolver=ch.accounts.revolver,
+        baby_day=life.baby_day,
+        move_day=life.move_day,
+        bills=DayIndex.of(rows.cust[is_bill], rows.day[is_bill]),
+        price_rises=DayIndex.of(
+            s.cust[ch.changes.series[ch_rise]].astype(np.int64), ch.changes.day[ch_rise]
+        ),
+        fees=DayIndex.of(rows.cust[is_fee], rows.day[is_fee]),
+        income_days=DayIndex.of(rows.cust[is_inc], rows.day[is_inc]),
+        income_changes=DayIndex.of(np.concatenate(ev_c), np.concatenate(ev_d)),
+    )
+
+
+def is_relevant(
+    t: TruthState, c: int, d: int, family: ActionFamily, product_id: str | None
+) -> bool:
+    """The truth of a message of ``family`` for customer position ``c`` on local day ``d``."""
+    n_days = t.eod.shape[1]
+    m = float(t.monthly[c])
+    bal_prev = float(t.eod[c, max(d - 1, 0)])
+    spend30 = float(t.spend[c, max(d - 30, 0) : d].sum())
+    if family is ActionFamily.SPENDING_SPIKE:
+        before = t.spend[c, max(d - 120, 0) : max(d - 30, 0)]
+        if len(before) < 30:
+            return False
+        base = float(before.sum()) / len(before) * 30
+        return spend30 > 1.3 * base and spend30 > 50
+    if family is ActionFamily.BUDGET:
+        return spend30 > 0.45 * m
+    if family is ActionFamily.UPCOMING_BILL:
+        return t.bills.any_between(c, d + 1, d + 5)
+    if family is ActionFamily.PRICE_INCREASE:
+        return t.price_rises.any_between(c, d - 40, d + 7)
+    if family is ActionFamily.SHORTFALL:
+        nxt = t.income_days.next_after(c, d)
+        end = min(nxt if nxt is not None else d + 14, d + 14, n_days - 1)
+        return bal_prev >= 0 and float(t.eod[c, d : end + 1].min(initial=bal_prev)) < 0
+    if family is ActionFamily.LOW_BALANCE:
+        return bal_prev < max(0.1 * m, 100.0)
+    if family is ActionFamily.FEES:
+        return t.fees.any_between(c, d - 30, d)
+    if family is ActionFamily.SAVINGS_OPPORTUNITY:
+        low60 = float(t.eod[c, max(d - 60, 0) : d + 1].min())
+        return low60 > 1.5 * m or t.income_changes.any_between(c, d - 60, d)
+    if family is ActionFamily.INCOME_CHANGE:
+        return t.income_changes.any_between(c, d - 45, d)
+    if family is ActionFamily.PERIODIC_SUMMARY:
+        return int(t.habit[c]) in (
+            HABITS.index("daily_morning"),
+            HABITS.index("daily_evening"),
+            HABITS.index("weekly"),
+        )
+    if family is ActionFamily.SERVICE_MESSAGE:
+        return True
+    return _offer_relevant(t, c, d, product_id or "")
+
+
+def _offer_relevant(t: TruthState, c: int, d: int, product_id: str) -> bool:
+    m = float(t.monthly[c])
+    low90 = float(t.eod[c, max(d - 90, 0) : d + 1].min())
+    low60 = float(t.eod[c, max(d - 60, 0) : d + 1].min())
+
+    def near(day: np.int64, before: int, after: int) -> bool:
+        return bool(d - before <= int(day) <= d + after)
+
+    if product_id.startswith("P-SAV"):
+        return (
+            not t.holds[c, SAVINGS] and (low60 > m or t.income_changes.any_between(c, d - 90, d))
+        ) or (bool(t.holds[c, SAVINGS]) and low60 > 3 * m)
+    if product_id.startswith("P-CC"):
+        return not t.holds[c, CREDIT_CARD] and int(t.income_level[c]) >= 1 and low90 >= 0
+    if product_id == "P-LOAN-PERSONAL":
+        return near(t.baby_day[c], 60, 60) or near(t.move_day[c], 60, 30) or bool(t.revolver[c])
+    if product_id.startswith("P-MORTGAGE"):
+        return (
+            int(t.housing[c]) == HOUSING.index("rent")
+            and near(t.move_day[c], 0, 120)
+            and int(t.income_level[c]) >= 1
+        )
+    if product_id.startswith("P-INV"):
+        return not t.holds[c, INVESTMENT] and low60 > 3 * m
+    if product_id == "P-INS-LIFE":
+        return near(t.baby_day[c], 120, 60)
+    if product_id == "P-INS-HOME":
+        return near(t.move_day[c], 30, 60)
+    if product_id == "P-SVC-OVERDRAFT":
+        return not t.arranged_od[c] and low90 < 0
+    if product_id == "P-SVC-ALERTS":
+        return low90 < 0.05 * m
+    return False

@@ -1,0 +1,128 @@
+"""The closed loop: deterministic outcomes, relevance pays, fatigue costs."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from tactful.domain.actions import Action, ActionFamily, Decision, Outcome, OutcomeKind
+from tactful.domain.enums import Channel
+from tactful.errors import ValidationError
+from tactful.simulate import SimulationConfig, Simulator
+from tactful.simulate.relevance import is_relevant
+
+CONFIG = SimulationConfig(customers=300, months=3, seed=21, start=date(2024, 1, 1), chunk_size=150)
+FAMILIES = [f for f in ActionFamily if f is not ActionFamily.PRODUCT_OFFER]
+
+
+@pytest.fixture(scope="module")
+def sim() -> Simulator:
+    return Simulator(CONFIG)
+
+
+def _decisions(
+    prefix: str,
+    per_customer: int,
+    start_day: int,
+    gap_days: float,
+    channel: Channel = Channel.EMAIL,
+) -> list[Decision]:
+    out = []
+    for c in range(CONFIG.customers):
+        for k in range(per_customer):
+            family = FAMILIES[(c + k) % len(FAMILIES)]
+            at = datetime(2024, 1, 1, 18, tzinfo=UTC) + timedelta(days=start_day + k * gap_days)
+            out.append(
+                Decision(
+                    f"{prefix}-{c}-{k}",
+                    f"CUS-{c:08d}",
+                    Action(f"a-{family}", family),
+                    channel,
+                    at,
+                    0.5,
+                    "test",
+                )
+            )
+    return out
+
+
+def test_same_decisions_same_outcomes_in_any_order() -> None:
+    decisions = _decisions("det", 2, 40, 3.0)
+    a = Simulator(CONFIG).respond(decisions)
+    b = Simulator(CONFIG).respond(list(reversed(decisions)))
+    assert a == b
+    assert any(o.kind is OutcomeKind.OPEN for o in a)
+
+
+def test_silence_has_no_outcome(sim: Simulator) -> None:
+    d = Decision(
+        "silent-1", "CUS-00000001", None, None, datetime(2024, 2, 1, 9, tzinfo=UTC), 0.9, "test"
+    )
+    assert sim.respond([d]) == []
+
+
+def test_relevant_messages_get_more_clicks(sim: Simulator) -> None:
+    decisions = _decisions("rel", 6, 35, 8.0, Channel.IN_APP)
+    outcomes = sim.respond(decisions)
+    clicked = {o.decision_id for o in outcomes if o.kind is OutcomeKind.CLICK}
+    opened = {o.decision_id for o in outcomes if o.kind is OutcomeKind.OPEN}
+    truth = sim._responder.customers  # type: ignore[union-attr]
+    rel, irr = [], []
+    for d in decisions:
+        if d.decision_id not in opened or d.action is None:
+            continue
+        c = truth.ids[d.customer_id]
+        day = (d.send_at.date() - date(2024, 1, 1)).days
+        (rel if is_relevant(truth.truth, c, day, d.action.family, None) else irr).append(
+            d.decision_id in clicked
+        )
+    assert len(rel) > 30 and len(irr) > 30
+    assert sum(rel) / len(rel) > 2 * sum(irr) / len(irr)
+
+
+def test_fatigue_raises_opt_outs() -> None:
+    calm = Simulator(CONFIG).respond(_decisions("calm", 3, 10, 20.0))
+    tired = Simulator(CONFIG).respond(_decisions("tired", 12, 10, 0.5))
+
+    def rate(outcomes: list[Outcome]) -> float:
+        """Opt-outs per delivered message (after an opt-out nothing more is delivered)."""
+        shown = sum(o.kind is OutcomeKind.IMPRESSION for o in outcomes)
+        return sum(o.kind is OutcomeKind.OPT_OUT for o in outcomes) / shown
+
+    assert rate(tired) > 1.5 * rate(calm)
+
+
+@pytest.mark.parametrize(
+    ("decision", "message"),
+    [
+        (
+            Decision(
+                "x1",
+                "CUS-99999999",
+                Action("a", ActionFamily.BUDGET),
+                Channel.EMAIL,
+                datetime(2024, 2, 1, tzinfo=UTC),
+                0.5,
+                "v",
+            ),
+            "decision x1: unknown customer_id 'CUS-99999999'",
+        ),
+        (
+            Decision(
+                "x2",
+                "CUS-00000001",
+                Action("a", ActionFamily.BUDGET),
+                Channel.EMAIL,
+                datetime(2025, 2, 1, tzinfo=UTC),
+                0.5,
+                "v",
+            ),
+            "decision x2: send_at 2025-02-01T00:00:00+00:00 is outside the simulated window",
+        ),
+    ],
+)
+def test_bad_decisions(sim: Simulator, decision: Decision, message: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        sim.respond([decision])
+    assert str(err.value).startswith(message)
