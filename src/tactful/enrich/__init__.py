@@ -1,0 +1,1 @@
+"""Understand: merchants, categories, recurring series and income, as pure functions over frames."""
