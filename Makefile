@@ -28,5 +28,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+eval: $(STAMP)
+	$(BIN)/python -m tactful.evaluation --out docs/evaluation.md
+
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .eval .pytest_cache .mypy_cache .ruff_cache

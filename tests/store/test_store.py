@@ -41,6 +41,24 @@ def test_migrated_on_first_open_and_schema_matches_models(store: Store) -> None:
     assert diff == []
 
 
+def test_upgrade_from_the_first_revision_keeps_the_rows(store_url: str) -> None:
+    old = Store.open(store_url, migrate=False)
+    try:
+        old.upgrade("0001")
+        with old.transaction() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO transactions (id, account_id, booked_at, amount_minor, currency) "
+                "VALUES ('t1', 'A1', '2024-01-01 12:00:00', -100, 'EUR')"
+            )
+        old.upgrade()
+        assert old.is_current()
+        rows = old.rows(select(schema.transactions.c.id, schema.transactions.c.category_confidence))
+        assert [tuple(r) for r in rows] == [("t1", None)]
+        assert old.rows(select(schema.recurring_series)) == []
+    finally:
+        old.close()
+
+
 def test_append_only_write_is_idempotent(store: Store) -> None:
     frame = _txns(["t1", "t2", "t3"], [-100, -200, 300])
     with store.transaction() as conn:

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tactful.cli import understand
 from tactful.errors import TactfulError
 from tactful.ingest.loader import Loader, expand_paths
 from tactful.ingest.mapping import Mapping
@@ -31,6 +32,13 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="The store: migrations and status.")
 app.add_typer(db_app, name="db")
+
+app.command("enrich")(understand.enrich_command)
+app.command("run")(understand.run_command)
+app.command("recategorize")(understand.recategorize_command)
+app.command("categories")(understand.categories_command)
+app.add_typer(understand.rules_app, name="rules")
+app.add_typer(understand.aliases_app, name="aliases")
 console = Console()
 err_console = Console(stderr=True)
 

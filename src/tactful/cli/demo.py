@@ -1,7 +1,8 @@
-"""``tactful demo``: the whole collect step on a laptop, with nothing downloaded.
+"""``tactful demo``: the loop so far on a laptop, with nothing downloaded.
 
 It simulates a small bank, ingests its exports into an embedded SQLite store (twice, to show that
-a re-import adds nothing), and prints what the store now knows, with a few customers' profiles.
+a re-import adds nothing), understands them (merchants, categories, recurring series, income),
+and prints what the store now knows, with a few customers' profiles.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tactful.cli.render import print_ingest, profile_panel
+from tactful.cli.understand import enrich_with_progress
 from tactful.ingest.loader import IGNORE_FILE, IngestReport, Loader
 from tactful.profile import load_profile
 from tactful.store import schema
@@ -134,7 +136,11 @@ def run_demo(
         f"{sum(f.duplicates for f in again.files):,} recognised as already loaded"
     )
 
-    console.rule("[bold]3. What the store knows")
+    console.rule("[bold]3. Understand: merchants, categories, recurring series, income")
+    enrich_with_progress(store)
+    _print_understanding(console, store)
+
+    console.rule("[bold]4. What the store knows")
     counts = Table(title=f"store {store.url}")
     counts.add_column("table")
     counts.add_column("rows", justify="right")
@@ -142,10 +148,34 @@ def run_demo(
         counts.add_row(table, f"{n:,}")
     console.print(counts)
 
-    console.rule("[bold]4. Customer profiles")
+    console.rule("[bold]5. Customer profiles")
     for customer_id in _pick_customers(store, profiles):
         console.print(profile_panel(load_profile(store, customer_id)))
     console.print(
         f"See any other customer with: tactful profile <id> "
         f"--db sqlite:///{directory / 'tactful.db'}"
     )
+
+
+def _print_understanding(console: Console, store: Store) -> None:
+    """How the bank's transactions were categorized, and what recurs."""
+    t, s = schema.transactions, schema.recurring_series
+    sources = Table(title="How each transaction got its category")
+    sources.add_column("source")
+    sources.add_column("transactions", justify="right")
+    sources.add_column("share", justify="right")
+    rows = store.rows(select(t.c.category_source, func.count()).group_by(t.c.category_source))
+    total = sum(int(r[1]) for r in rows) or 1
+    for source, n in sorted(rows, key=lambda r: -int(r[1])):
+        sources.add_row(str(source or "not enriched"), f"{int(n):,}", f"{int(n) / total:.1%}")
+    console.print(sources)
+    kinds = Table(title="Recurring series found")
+    for col in ("kind", "series", "customers"):
+        kinds.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, n, customers in store.rows(
+        select(s.c.kind, func.count(), func.count(func.distinct(s.c.customer_id)))
+        .group_by(s.c.kind)
+        .order_by(func.count().desc())
+    ):
+        kinds.add_row(str(kind), f"{int(n):,}", f"{int(customers):,}")
+    console.print(kinds)

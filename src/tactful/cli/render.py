@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 
@@ -97,7 +97,7 @@ def profile_panel(p: CustomerProfile) -> Panel:
     holdings = ", ".join(f"{h.name} ({h.kind})" for h in p.holdings) or "none recorded"
 
     txns = Table(title="Recent transactions", title_justify="left", expand=True)
-    for col in ("booked", "account", "amount", "description", "status"):
+    for col in ("booked", "account", "amount", "description", "category", "status"):
         txns.add_column(col, justify="right" if col == "amount" else "left", overflow="fold")
     zone = ZoneInfo(c.timezone)
     for t in p.recent_transactions:
@@ -107,6 +107,7 @@ def profile_panel(p: CustomerProfile) -> Panel:
             t.account_id,
             f"[{style}]{t.amount}[/{style}]",
             t.description[:48],
+            t.category_detailed or "-",
             t.status.value,
         )
 
@@ -124,6 +125,7 @@ def profile_panel(p: CustomerProfile) -> Panel:
         "features used",
         ", ".join(f"{k} x{v}" for k, v in b.features_used.items()) or "-",
     )
+    understanding = _understanding(p)
     consents = ", ".join(f"{s.purpose.value}: {s.status.value}" for s in p.consents) or "none"
     totals = ", ".join(str(m) for m in p.total_balance().values()) or "-"
     body = Group(
@@ -132,8 +134,41 @@ def profile_panel(p: CustomerProfile) -> Panel:
         f"[bold]Holdings[/bold] {holdings}",
         f"[bold]Net balance[/bold] {totals}",
         txns,
+        *understanding,
         "[bold]Behaviour[/bold] (last 90 days of activity)",
         behaviour,
         f"[bold]Consents[/bold] {consents}",
     )
     return Panel(body, title=f"Customer {c.id}" + (f" · {c.segment}" if c.segment else ""))
+
+
+def _understanding(p: CustomerProfile) -> list[RenderableType]:
+    """Spending by category, recurring payments and income, once ``tactful enrich`` has run."""
+    if not (p.spending or p.recurring or p.income):
+        return ["[dim]No categories, series or income yet: run `tactful enrich`.[/dim]"]
+    out: list[RenderableType] = []
+    if p.spending and p.spending_window:
+        start, end = p.spending_window
+        spend = Table(title=f"Spending {start} to {end}", title_justify="left", expand=True)
+        for col in ("category", "amount", "transactions"):
+            spend.add_column(col, justify="left" if col == "category" else "right")
+        for c in p.spending[:8]:
+            spend.add_row(c.category.replace("_", " ").lower(), str(c.amount), str(c.transactions))
+        out.append(spend)
+    if p.recurring:
+        rec = Table(title="Recurring payments", title_justify="left", expand=True)
+        for col in ("merchant", "kind", "cadence", "amount", "next", "status"):
+            rec.add_column(col, justify="right" if col == "amount" else "left", overflow="fold")
+        for r in p.recurring[:10]:
+            rec.add_row(r.merchant, r.kind, r.cadence, str(r.typical),
+                        str(r.next_date or "-"), r.status)
+        out.append(rec)
+    if p.income:
+        inc = Table(title="Income", title_justify="left", expand=True)
+        for col in ("payer", "kind", "schedule", "per month", "next", "change"):
+            inc.add_column(col, justify="right" if col == "per month" else "left", overflow="fold")
+        for i in p.income[:5]:
+            inc.add_row(i.payer, i.kind, i.schedule, str(i.monthly or i.typical),
+                        str(i.next_date or "-"), i.last_change or "-")
+        out.append(inc)
+    return out

@@ -2,10 +2,22 @@
 
 from tactful.profile.view import (
     BehaviourSummary,
+    CategorySpend,
     ConsentState,
     CustomerProfile,
     Holding,
+    IncomeItem,
+    RecurringItem,
     load_profile,
 )
 
-__all__ = ["BehaviourSummary", "ConsentState", "CustomerProfile", "Holding", "load_profile"]
+__all__ = [
+    "BehaviourSummary",
+    "CategorySpend",
+    "ConsentState",
+    "CustomerProfile",
+    "Holding",
+    "IncomeItem",
+    "RecurringItem",
+    "load_profile",
+]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 from zoneinfo import ZoneInfo
 
@@ -66,6 +66,44 @@ class ConsentState:
 
 
 @dataclass(frozen=True, slots=True)
+class CategorySpend:
+    """Money out in one primary category over the profile's spending window."""
+
+    category: str
+    amount: Money
+    transactions: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringItem:
+    series_id: str
+    merchant: str
+    kind: str
+    cadence: str
+    typical: Money
+    next_date: date | None
+    next_amount: Money | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeItem:
+    stream_id: str
+    payer: str
+    kind: str
+    schedule: str
+    typical: Money
+    monthly: Money | None
+    next_date: date | None
+    status: str
+    last_change: str | None
+
+
+NOT_SPENDING = ("INCOME", "TRANSFER_IN", "TRANSFER_OUT", "LOAN_PAYMENTS")
+"""Primary categories that move money without being spent: left out of the spending view."""
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerProfile:
     customer: Customer
     accounts: list[Account]
@@ -73,6 +111,10 @@ class CustomerProfile:
     recent_transactions: list[Transaction]
     behaviour: BehaviourSummary
     consents: list[ConsentState] = field(default_factory=list)
+    spending: list[CategorySpend] = field(default_factory=list)
+    spending_window: tuple[date, date] | None = None
+    recurring: list[RecurringItem] = field(default_factory=list)
+    income: list[IncomeItem] = field(default_factory=list)
 
     def total_balance(self) -> dict[str, Money]:
         """Net balance per currency over open accounts (debts count negative)."""
@@ -205,7 +247,7 @@ def load_profile(
     holdings = [
         Holding(a.product_id, products[a.product_id].name, products[a.product_id].kind, a.id)
         for a in accounts
-        if a.product_id in products
+        if a.product_id is not None and a.product_id in products
     ]
     t = schema.transactions
     txns = (
@@ -245,6 +287,7 @@ def load_profile(
         latest[r.purpose] = ConsentState(
             ConsentPurpose(r.purpose), ConsentStatus(r.status), r.at, r.source
         )
+    window, spending = _spending(store, account_ids)
     return CustomerProfile(
         customer,
         accounts,
@@ -252,7 +295,87 @@ def load_profile(
         txns,
         behaviour,
         sorted(latest.values(), key=lambda s: s.purpose.value),
+        spending=spending,
+        spending_window=window,
+        recurring=_recurring(store, customer_id),
+        income=_income(store, customer_id),
     )
+
+
+def _spending(
+    store: Store, account_ids: list[str], days: int = 30
+) -> tuple[tuple[date, date] | None, list[CategorySpend]]:
+    """Spending per primary category over the last ``days`` days of the customer's data."""
+    if not account_ids:
+        return None, []
+    t = schema.transactions
+    last = store.rows(select(func.max(t.c.booked_at)).where(t.c.account_id.in_(account_ids)))
+    end = last[0][0]
+    if end is None:
+        return None, []
+    start = end - timedelta(days=days)
+    rows = store.rows(
+        select(t.c.category, t.c.currency, func.sum(t.c.amount_minor), func.count())
+        .where(
+            t.c.account_id.in_(account_ids),
+            t.c.booked_at > start,
+            t.c.status != "declined",
+            t.c.amount_minor < 0,
+            t.c.category.is_not(None),
+            t.c.category.not_in(NOT_SPENDING),
+        )
+        .group_by(t.c.category, t.c.currency)
+    )
+    spend = [CategorySpend(str(r[0]), Money(-int(r[2]), str(r[1])), int(r[3])) for r in rows]
+    spend.sort(key=lambda c: c.amount.minor, reverse=True)
+    return (start.date(), end.date()), spend
+
+
+def _recurring(store: Store, customer_id: str) -> list[RecurringItem]:
+    s = schema.recurring_series
+    rows = store.rows(
+        select(s).where(s.c.customer_id == customer_id, s.c.status != "cancelled")
+        .order_by(s.c.next_date, s.c.series_id)
+    )
+    return [
+        RecurringItem(
+            r.series_id,
+            r.merchant or r.merchant_key or "?",
+            r.kind,
+            r.cadence,
+            Money(int(r.typical_amount_minor), r.currency),
+            r.next_date,
+            _money(r.next_amount_minor, r.currency),
+            r.status,
+        )
+        for r in rows
+    ]
+
+
+def _income(store: Store, customer_id: str) -> list[IncomeItem]:
+    s, ch = schema.income_streams, schema.income_changes
+    changes: dict[str, str] = {}
+    for r in store.rows(
+        select(ch).where(ch.c.customer_id == customer_id).order_by(ch.c.effective_date)
+    ):
+        changes[r.stream_id] = f"{r.change} {r.change_ratio:+.1%} from {r.effective_date}"
+    rows = store.rows(
+        select(s).where(s.c.customer_id == customer_id).order_by(s.c.monthly_amount_minor.desc())
+    )
+    return [
+        IncomeItem(
+            r.stream_id,
+            r.merchant or "?",
+            r.kind,
+            r.schedule,
+            Money(int(r.typical_amount_minor), r.currency),
+            _money(r.monthly_amount_minor, r.currency),
+            r.next_date,
+            r.status,
+            changes.get(r.stream_id),
+        )
+        for r in rows
+    ]
 
 
 def as_consents(profile: CustomerProfile) -> list[Consent]:

@@ -170,3 +170,45 @@ def _copy_and_merge(
             f"INSERT INTO {table.name} ({col_list}) SELECT {col_list} FROM {stage} {clause}"
         )
         return int(cur.rowcount)
+
+
+def update_frame(conn: Connection, table: Table, frame: pl.DataFrame, *, key: str) -> int:
+    """Set ``frame``'s other columns on the rows whose ``key`` matches; returns rows updated.
+
+    The enrichment layer rewrites a few columns of rows that already exist (a category, a series
+    id); row-by-row UPDATE statements through the ORM would cost more than the enrichment itself.
+    SQLite gets one prepared ``executemany``; PostgreSQL gets ``COPY`` into a staging table and
+    one ``UPDATE ... FROM``.
+    """
+    if frame.height == 0:
+        return 0
+    dialect = conn.dialect.name
+    ready = _db_ready(frame, dialect)
+    columns = [c for c in frame.columns if c != key]
+    if dialect == "sqlite":
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        sql = f"UPDATE {table.name} SET {sets} WHERE {key} = ?"
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany(sql, zip(*(ready[c].to_list() for c in [*columns, key]), strict=True))
+        touched = max(cursor.rowcount, 0)
+        cursor.close()
+        return int(touched)
+    buffer = io.BytesIO()
+    ready.write_csv(buffer, include_header=False, null_value="\\N", quote_style="necessary")
+    stage = f"_upd_{table.name}"
+    col_list = ", ".join(ready.columns)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:  # type: ignore[union-attr]
+        cur.execute(f"DROP TABLE IF EXISTS {stage}")
+        cur.execute(
+            f"CREATE TEMP TABLE {stage} AS SELECT {col_list} FROM {table.name} WITH NO DATA"
+        )
+        with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as cp:
+            cp.write(buffer.getvalue())
+        sets = ", ".join(f"{c} = s.{c}" for c in columns)
+        cur.execute(
+            f"UPDATE {table.name} AS t SET {sets} FROM {stage} AS s WHERE t.{key} = s.{key}"
+        )
+        touched = int(cur.rowcount)
+        cur.execute(f"DROP TABLE {stage}")
+        return touched

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -139,6 +141,7 @@ transactions = Table(
     Column("category_detailed", String(96)),
     Column("category_source", String(16)),
     Column("series_id", String(200)),
+    Column("category_confidence", Float),
     Index("ix_transactions_account_booked", "account_id", "booked_at"),
 )
 
@@ -196,3 +199,137 @@ protected_access_log = Table(
     Column("rows_returned", Integer, nullable=False),
 )
 """Every read of protected attributes, so a privacy officer can see who looked and why."""
+
+
+# -- understand: what the enrichment layer derives --------------------------------------------
+
+category_rules = Table(
+    "category_rules",
+    metadata,
+    Column("rule_id", String(128), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("definition", JSON, nullable=False),
+    Column("deleted", Boolean, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False, server_default="cli"),
+)
+"""The bank's categorization rules; an edit adds a version, so every past rule set can be read."""
+
+merchant_aliases = Table(
+    "merchant_aliases",
+    metadata,
+    Column("pattern", String(200), primary_key=True),
+    Column("merchant", String(200), nullable=False),
+    Column("category_detailed", String(96)),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+"""The bank's own additions to the shipped merchant directory."""
+
+recategorizations = Table(
+    "recategorizations",
+    metadata,
+    Column("customer_id", ID, primary_key=True),
+    Column("merchant_key", String(200), primary_key=True),
+    Column("category_detailed", String(96), nullable=False),
+    Column("transaction_id", String(200)),
+    Column("at", UtcDateTime, nullable=False),
+)
+"""A customer's own re-categorization, remembered for that merchant; it wins over every rule."""
+
+recurring_series = Table(
+    "recurring_series",
+    metadata,
+    Column("series_id", String(200), primary_key=True),
+    Column("customer_id", ID, nullable=False, index=True),
+    Column("account_id", ID, nullable=False),
+    Column("merchant_key", String(200)),
+    Column("merchant", String(200)),
+    Column("kind", String(32), nullable=False),
+    Column("cadence", String(16), nullable=False),
+    Column("direction", String(3), nullable=False),
+    Column("category_detailed", String(96)),
+    Column("currency", String(3), nullable=False),
+    Column("typical_amount_minor", BigInteger, nullable=False),
+    Column("last_amount_minor", BigInteger),
+    Column("amount_varies", Boolean, nullable=False, server_default="0"),
+    Column("first_date", Date, nullable=False),
+    Column("last_date", Date, nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("next_date", Date),
+    Column("next_amount_minor", BigInteger),
+    Column("status", String(16), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+series_changes = Table(
+    "series_changes",
+    metadata,
+    Column("series_id", String(200), primary_key=True),
+    Column("effective_date", Date, primary_key=True),
+    Column("customer_id", ID, nullable=False, index=True),
+    Column("old_amount_minor", BigInteger, nullable=False),
+    Column("new_amount_minor", BigInteger, nullable=False),
+)
+
+income_streams = Table(
+    "income_streams",
+    metadata,
+    Column("stream_id", String(200), primary_key=True),
+    Column("customer_id", ID, nullable=False, index=True),
+    Column("account_id", ID, nullable=False),
+    Column("merchant", String(200)),
+    Column("kind", String(16), nullable=False),
+    Column("schedule", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("typical_amount_minor", BigInteger, nullable=False),
+    Column("monthly_amount_minor", BigInteger),
+    Column("first_date", Date, nullable=False),
+    Column("last_date", Date, nullable=False),
+    Column("next_date", Date),
+    Column("occurrences", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+income_changes = Table(
+    "income_changes",
+    metadata,
+    Column("stream_id", String(200), primary_key=True),
+    Column("effective_date", Date, primary_key=True),
+    Column("customer_id", ID, nullable=False, index=True),
+    Column("old_amount_minor", BigInteger, nullable=False),
+    Column("new_amount_minor", BigInteger, nullable=False),
+    Column("change", String(8), nullable=False),
+    Column("change_ratio", Float, nullable=False),
+)
+
+text_models = Table(
+    "text_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("trained_at", UtcDateTime, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("classes", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("artifact", LargeBinary, nullable=False),
+)
+"""The learned text categorizer, versioned, with the checksum its loader verifies."""
+
+enrich_runs = Table(
+    "enrich_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("status", String(16), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("customers", Integer, nullable=False, server_default="0"),
+    Column("transactions", BigInteger, nullable=False, server_default="0"),
+    Column("updated", BigInteger, nullable=False, server_default="0"),
+    Column("series", Integer, nullable=False, server_default="0"),
+    Column("income_streams", Integer, nullable=False, server_default="0"),
+    Column("rules_version", Integer, nullable=False, server_default="0"),
+    Column("text_model_id", Integer),
+)
+"""One row per ``tactful enrich``: what it did, with which rules and which model."""

@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, Select, func, insert, literal, select, update
+from sqlalchemy import Connection, Engine, Select, delete, func, insert, literal, select, update
 from sqlalchemy.exc import OperationalError
 
 from tactful.config import get_settings
 from tactful.errors import StoreError
 from tactful.store import schema
-from tactful.store.bulk import WriteResult, write_frame
+from tactful.store.bulk import WriteResult, update_frame, write_frame
 from tactful.store.engine import current_revision, head_revision, make_engine, upgrade
 
 APPEND_ONLY = {"transactions", "events", "consents", "imports"}
@@ -80,6 +80,30 @@ class Store:
         if unknown:
             raise StoreError(f"columns {sorted(unknown)} are not in table {table}")
         return write_frame(conn, tbl, frame, upsert=table not in APPEND_ONLY)
+
+    @staticmethod
+    def update(conn: Connection, table: str, frame: pl.DataFrame, *, key: str = "id") -> int:
+        """Set the frame's columns on existing rows of ``table`` matched on ``key``."""
+        tbl = schema.metadata.tables[table]
+        unknown = set(frame.columns) - set(tbl.columns.keys())
+        if unknown:
+            raise StoreError(f"columns {sorted(unknown)} are not in table {table}")
+        return update_frame(conn, tbl, frame, key=key)
+
+    @staticmethod
+    def replace_customers(
+        conn: Connection, table: str, customer_ids: Sequence[str], frame: pl.DataFrame
+    ) -> WriteResult:
+        """Replace every row of ``table`` that belongs to ``customer_ids`` with ``frame``.
+
+        Derived tables (series, income streams) are a pure function of a customer's history:
+        recomputing a shard and swapping its rows in one transaction keeps them exactly in step.
+        """
+        tbl = schema.metadata.tables[table]
+        ids = list(dict.fromkeys(customer_ids))
+        for start in range(0, len(ids), 5_000):
+            conn.execute(delete(tbl).where(tbl.c.customer_id.in_(ids[start : start + 5_000])))
+        return write_frame(conn, tbl, frame, upsert=False)
 
     @staticmethod
     def defer_indexes(conn: Connection, table: str) -> set[str]:

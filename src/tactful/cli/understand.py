@@ -1,0 +1,210 @@
+"""The understanding layer's commands: ``enrich``, ``run``, ``rules``, ``recategorize``,
+``aliases`` and ``categories``."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tactful.batch.enrich import EnrichReport, run_enrich
+from tactful.batch.executor import get_executor
+from tactful.enrich import repository as repo
+from tactful.enrich.taxonomy import DETAILED, is_sensitive, primary_of
+from tactful.errors import ConfigError
+from tactful.store.store import Store
+
+console = Console()
+rules_app = typer.Typer(no_args_is_help=True, help="The bank's categorization rules (versioned).")
+aliases_app = typer.Typer(no_args_is_help=True, help="The bank's merchant aliases.")
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--db", help="Store URL; default TACTFUL_DATABASE_URL or sqlite:///tactful.db"),
+]
+
+Full = Annotated[bool, typer.Option(help="Every customer, not only those with new data")]
+
+
+def enrich_with_progress(
+    store: Store,
+    *,
+    full: bool = False,
+    retrain: bool = False,
+    shard_size: int = 500,
+    executor: str = "local",
+    workers: int = 2,
+) -> EnrichReport:
+    options: dict[str, Any] = {"workers": workers} if executor == "processes" else {}
+    with Progress(
+        TextColumn("[bold]enrich"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("customers"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("enrich", total=None)
+        report = run_enrich(
+            store,
+            full=full,
+            retrain=retrain,
+            shard_size=shard_size,
+            executor=get_executor(executor, **options),
+            progress_total=lambda n: progress.update(task, total=n),
+            progress=lambda n: progress.advance(task, n),
+        )
+    console.print(
+        f"{report.mode} enrichment of {report.customers:,} customers: "
+        f"{report.transactions:,} transactions read, {report.updated:,} rows updated, "
+        f"{report.series:,} recurring series, {report.income_streams:,} income streams "
+        f"in {report.seconds:.1f} s (rules v{report.rules_version}, "
+        f"text model {report.text_model_id or 'none'})"
+    )
+    return report
+
+
+def enrich_command(
+    db: DbUrl = None,
+    full: Full = False,
+    retrain: Annotated[bool, typer.Option(help="Train the text categorizer again")] = False,
+    shard_size: Annotated[int, typer.Option(min=1, help="Customers per shard")] = 500,
+    executor: Annotated[str, typer.Option(help="local or processes")] = "local",
+    workers: Annotated[int, typer.Option(min=1)] = 2,
+) -> None:
+    """Merchants, categories, recurring series and income for the store's customers."""
+    enrich_with_progress(
+        Store.open(db), full=full, retrain=retrain, shard_size=shard_size, executor=executor,
+        workers=workers,
+    )
+
+
+def run_command(
+    db: DbUrl = None,
+    full: Full = False,
+    executor: Annotated[str, typer.Option(help="local or processes")] = "local",
+) -> None:
+    """The whole batch pipeline over the store (today: the understanding layer)."""
+    enrich_with_progress(Store.open(db), full=full, executor=executor)
+
+
+def recategorize_command(
+    transaction_id: str,
+    category: Annotated[str, typer.Argument(help="A detailed category code")],
+    db: DbUrl = None,
+) -> None:
+    """A customer's own re-categorization: remembered for the merchant, wins over every rule."""
+    done = repo.recategorize(Store.open(db), transaction_id, category)
+    console.print(
+        f"{done.customer_id}: {done.merchant_key} is now {done.category_detailed} "
+        f"({done.transactions_updated} transaction(s) moved)"
+    )
+
+
+def categories_command(
+    sensitive: Annotated[bool, typer.Option(help="Only the sensitive ones")] = False,
+) -> None:
+    """The two-level category taxonomy."""
+    table = Table("primary", "detailed", "sensitive")
+    for code in sorted(DETAILED):
+        if sensitive and not is_sensitive(code):
+            continue
+        table.add_row(primary_of(code), code, "yes" if is_sensitive(code) else "")
+    console.print(table)
+
+
+@rules_app.command("list")
+def rules_list(db: DbUrl = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The rules in force, in the order they apply."""
+    rules = repo.current_rules(Store.open(db))
+    records = rules.to_records()
+    if as_json:
+        console.print_json(json.dumps(records))
+        return
+    table = Table(title=f"bank rules, version {rules.version}")
+    for col in ("id", "priority", "when", "then"):
+        table.add_column(col, overflow="fold")
+    for r in records:
+        when = " and ".join(
+            f"{c['field']} {c['operator']} {c['value']!r}" for c in r.get("conditions", [])
+        )
+        then = ", ".join(f"{k}={r[k]}" for k in ("category_detailed", "merchant") if r.get(k))
+        table.add_row(str(r["id"]), str(r.get("priority", 0)), when, then)
+    console.print(table)
+
+
+@rules_app.command("add")
+def rules_add(
+    rule_id: Annotated[str, typer.Option("--id")],
+    when: Annotated[
+        list[str],
+        typer.Option(help="FIELD OPERATOR VALUE, e.g. 'merchant_key contains LANDLORD'"),
+    ],
+    category: Annotated[str | None, typer.Option(help="Detailed category to set")] = None,
+    merchant: Annotated[str | None, typer.Option(help="Merchant name to set")] = None,
+    priority: int = 100,
+    db: DbUrl = None,
+) -> None:
+    """Add a rule (or a new version of an existing id)."""
+    conditions = []
+    for text in when:
+        parts = text.split(maxsplit=2)
+        if len(parts) != 3:
+            raise ConfigError(f"--when {text!r}: expected FIELD OPERATOR VALUE")
+        conditions.append({"field": parts[0], "operator": parts[1], "value": parts[2]})
+    definition: dict[str, Any] = {"id": rule_id, "conditions": conditions, "priority": priority}
+    if category:
+        definition["category_detailed"] = category
+    if merchant:
+        definition["merchant"] = merchant
+    version = repo.save_rule(Store.open(db), definition)
+    console.print(f"rule {rule_id!r} saved as version {version}; run `tactful enrich` to apply")
+
+
+@rules_app.command("import")
+def rules_import(path: Path, db: DbUrl = None) -> None:
+    """Add every rule of a TOML file ([[rule]] tables)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    store = Store.open(db)
+    records = data.get("rule", [])
+    for record in records:
+        repo.save_rule(store, record)
+    console.print(f"{len(records)} rule(s) imported from {path}")
+
+
+@rules_app.command("delete")
+def rules_delete(rule_id: str, db: DbUrl = None) -> None:
+    """Retire a rule; its history stays."""
+    version = repo.delete_rule(Store.open(db), rule_id)
+    console.print(f"rule {rule_id!r} retired (version {version})")
+
+
+@rules_app.command("history")
+def rules_history(db: DbUrl = None) -> None:
+    """Every version of every rule."""
+    frame = repo.rule_history(Store.open(db))
+    table = Table(*frame.columns)
+    for row in frame.iter_rows():
+        table.add_row(*(str(v) for v in row))
+    console.print(table)
+
+
+@aliases_app.command("add")
+def aliases_add(
+    pattern: str,
+    merchant: str,
+    category: Annotated[str | None, typer.Option(help="Detailed category for the merchant")] = None,
+    db: DbUrl = None,
+) -> None:
+    """Teach the merchant directory one of the bank's own descriptors."""
+    repo.add_alias(Store.open(db), pattern, merchant, category)
+    console.print(f"alias {pattern!r} -> {merchant}; run `tactful enrich --full` to apply")

@@ -1,0 +1,432 @@
+"""The understanding layer's edge: reading shards and its own settings from the store, and
+writing what it derived back. Everything between these functions is pure (``pipeline.py``).
+
+Only rows that changed are written back: an incremental run over a shard with three new
+transactions rewrites three rows (plus any older row that just joined a new series), not the
+customer's whole history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Select, func, insert, select, type_coerce, update
+from sqlalchemy.types import String
+
+from tactful.enrich.classifier import TextCategorizer
+from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, SERIES, TRANSACTIONS, UTC_TIME
+from tactful.enrich.merchants import MerchantAliases, normalize_one
+from tactful.enrich.pipeline import EnrichContext, EnrichResult
+from tactful.enrich.rules import RuleSet
+from tactful.enrich.taxonomy import DETAILED, primary_of
+from tactful.errors import NotFoundError, StoreError, ValidationError
+from tactful.store import schema
+from tactful.store.store import Store
+
+STORED = (
+    "merchant",
+    "category",
+    "category_detailed",
+    "category_source",
+    "category_confidence",
+    "series_id",
+)
+"""Enrichment columns kept on the transactions table."""
+
+_t, _a, _c = schema.transactions, schema.accounts, schema.customers
+
+
+def _shard_query(customer_ids: Sequence[str]) -> Select[Any]:
+    return (
+        select(
+            _t.c.id,
+            _t.c.account_id,
+            _a.c.customer_id,
+            _a.c.type.label("account_type"),
+            type_coerce(_t.c.booked_at, String).label("booked_at"),
+            _t.c.amount_minor,
+            _t.c.currency,
+            _t.c.description,
+            _t.c.counterparty,
+            _t.c.mcc,
+            _t.c.channel,
+            _t.c.status,
+            _c.c.timezone,
+            *[_t.c[name].label(f"old_{name}") for name in STORED],
+        )
+        .select_from(_t.join(_a, _a.c.id == _t.c.account_id).join(_c, _c.c.id == _a.c.customer_id))
+        .where(_a.c.customer_id.in_(list(customer_ids)))
+    )
+
+
+def _aware_utc(column: pl.Series) -> pl.Series:
+    """Timestamps as one UTC dtype, whatever the driver returned (text on SQLite)."""
+    if column.dtype == pl.String:
+        return column.str.to_datetime(time_zone="UTC", time_unit="us")
+    if isinstance(column.dtype, pl.Datetime) and column.dtype.time_zone is None:
+        return column.dt.replace_time_zone("UTC").cast(UTC_TIME)
+    return column.cast(UTC_TIME)
+
+
+def load_shard(store: Store, customer_ids: Sequence[str]) -> pl.DataFrame:
+    """Every transaction of ``customer_ids`` as ``TRANSACTIONS``, plus ``old_*`` columns holding
+    what the store already has of the enrichment."""
+    overrides = {
+        "amount_minor": pl.Int64,
+        "old_category_confidence": pl.Float64,
+        **{f"old_{n}": pl.String for n in STORED if n != "category_confidence"},
+        **{n: pl.String for n in ("counterparty", "mcc", "description")},
+    }
+    frame = store.frame(_shard_query(customer_ids), schema_overrides=overrides)
+    if frame.height == 0:
+        empty = pl.DataFrame(
+            schema={**dict(TRANSACTIONS), **{f"old_{n}": pl.String for n in STORED}}
+        )
+        return empty.with_columns(pl.col("old_category_confidence").cast(pl.Float64))
+    frame = frame.with_columns(_aware_utc(frame.get_column("booked_at")).alias("booked_at"))
+    parts = [
+        part.with_columns(
+            pl.col("booked_at").dt.convert_time_zone(str(tz)).dt.date().alias("booked_on")
+        )
+        for (tz,), part in frame.group_by("timezone")
+    ]
+    out = pl.concat(parts).drop("timezone").sort("id")
+    return out.select([*TRANSACTIONS, *[f"old_{n}" for n in STORED]])
+
+
+def customers_to_enrich(store: Store, *, full: bool) -> list[str]:
+    """Customers with a transaction not yet enriched (or every customer with an account)."""
+    query = select(_a.c.customer_id).where(_a.c.customer_id.is_not(None)).distinct()
+    if not full:
+        query = (
+            select(_a.c.customer_id)
+            .select_from(_t.join(_a, _a.c.id == _t.c.account_id))
+            .where(_t.c.category_source.is_(None))
+            .distinct()
+        )
+    return sorted(str(r[0]) for r in store.rows(query))
+
+
+# -- the bank's rules, aliases and the customers' corrections ---------------------------------
+
+
+def rules_version(store: Store) -> int:
+    """How many rule edits the store has seen: a new number after every change."""
+    table = schema.category_rules
+    return int(store.rows(select(func.count()).select_from(table))[0][0])
+
+
+def current_rules(store: Store) -> RuleSet:
+    """The bank's rules as they stand now: the latest version of each rule not deleted."""
+    table = schema.category_rules
+    latest = (
+        select(table.c.rule_id, func.max(table.c.version).label("version"))
+        .group_by(table.c.rule_id)
+        .subquery()
+    )
+    rows = store.rows(
+        select(table.c.definition, table.c.deleted)
+        .join(latest, (latest.c.rule_id == table.c.rule_id) & (latest.c.version == table.c.version))
+        .order_by(table.c.rule_id)
+    )
+    return RuleSet.from_records(
+        [dict(r[0]) for r in rows if not r[1]], version=rules_version(store)
+    )
+
+
+def save_rule(store: Store, definition: dict[str, Any], *, by: str = "cli") -> int:
+    """Add a rule, or a new version of one; returns the version. The rule is validated first."""
+    RuleSet.from_records([definition])  # raises ValidationError naming the rule and field
+    rule_id = str(definition["id"])
+    table = schema.category_rules
+    with store.transaction() as conn:
+        current = conn.execute(
+            select(func.max(table.c.version)).where(table.c.rule_id == rule_id)
+        ).scalar_one()
+        version = int(current or 0) + 1
+        conn.execute(
+            insert(table).values(
+                rule_id=rule_id,
+                version=version,
+                definition=definition,
+                deleted=False,
+                created_at=datetime.now(UTC),
+                created_by=by,
+            )
+        )
+    return version
+
+
+def delete_rule(store: Store, rule_id: str, *, by: str = "cli") -> int:
+    """Retire a rule (its history stays); returns the tombstone's version."""
+    table = schema.category_rules
+    with store.transaction() as conn:
+        row = conn.execute(
+            select(table.c.version, table.c.definition, table.c.deleted)
+            .where(table.c.rule_id == rule_id)
+            .order_by(table.c.version.desc())
+            .limit(1)
+        ).first()
+        if row is None or row[2]:
+            raise NotFoundError(f"no rule {rule_id!r} in the store")
+        version = int(row[0]) + 1
+        conn.execute(
+            insert(table).values(
+                rule_id=rule_id,
+                version=version,
+                definition=row[1],
+                deleted=True,
+                created_at=datetime.now(UTC),
+                created_by=by,
+            )
+        )
+    return version
+
+
+def rule_history(store: Store) -> pl.DataFrame:
+    table = schema.category_rules
+    return store.frame(
+        select(
+            table.c.rule_id,
+            table.c.version,
+            table.c.deleted,
+            table.c.created_at,
+            table.c.created_by,
+        ).order_by(table.c.rule_id, table.c.version)
+    )
+
+
+def load_aliases(store: Store) -> MerchantAliases:
+    """The shipped merchant directory extended with the bank's own aliases."""
+    table = schema.merchant_aliases
+    rows = store.rows(select(table.c.pattern, table.c.merchant, table.c.category_detailed))
+    base = MerchantAliases.default()
+    if not rows:
+        return base
+    own = MerchantAliases.from_records([(str(r[0]), str(r[1]), r[2]) for r in rows])
+    return base.extended(own)
+
+
+def add_alias(store: Store, pattern: str, merchant: str, category: str | None = None) -> None:
+    if category is not None and category not in DETAILED:
+        raise ValidationError(f"alias {pattern!r}: unknown category {category!r}")
+    table = schema.merchant_aliases
+    frame = pl.DataFrame(
+        {
+            "pattern": [pattern.upper()],
+            "merchant": [merchant],
+            "category_detailed": [category],
+            "created_at": [datetime.now(UTC)],
+        },
+        schema_overrides={"category_detailed": pl.String},
+    )
+    with store.transaction() as conn:
+        store.write(conn, table.name, frame)
+
+
+def load_overrides(store: Store) -> pl.DataFrame:
+    table = schema.recategorizations
+    return store.frame(
+        select(table.c.customer_id, table.c.merchant_key, table.c.category_detailed),
+        schema_overrides={
+            "customer_id": pl.String,
+            "merchant_key": pl.String,
+            "category_detailed": pl.String,
+        },
+    )
+
+
+def _key(description: str, counterparty: str | None, channel: str, aliases: MerchantAliases) -> str:
+    """The merchant key a re-categorization is remembered under (the description if none)."""
+    _, key = normalize_one(description, counterparty, aliases, channel=channel)
+    return key or description.upper()
+
+
+@dataclass(frozen=True, slots=True)
+class Recategorized:
+    transaction_id: str
+    customer_id: str
+    merchant_key: str
+    category_detailed: str
+    transactions_updated: int
+
+
+def recategorize(store: Store, transaction_id: str, category_detailed: str) -> Recategorized:
+    """A customer moves one transaction to another category.
+
+    The choice is remembered for the merchant, so every other transaction of that customer at
+    that merchant follows at once and future ones on the next run; the row becomes training data
+    for the text model (its source is ``user``).
+    """
+    if category_detailed not in DETAILED:
+        raise ValidationError(
+            f"unknown category {category_detailed!r} (see `tactful categories` for the list)"
+        )
+    row = store.rows(
+        select(_t.c.description, _t.c.counterparty, _t.c.channel, _a.c.customer_id)
+        .select_from(_t.join(_a, _a.c.id == _t.c.account_id))
+        .where(_t.c.id == transaction_id)
+    )
+    if not row:
+        raise NotFoundError(f"no transaction {transaction_id!r} on a known account")
+    description, counterparty, channel, customer_id = row[0]
+    aliases = load_aliases(store)
+    merchant_key = _key(str(description or ""), counterparty, str(channel), aliases)
+    table = schema.recategorizations
+    values = {
+        "customer_id": str(customer_id),
+        "merchant_key": merchant_key,
+        "category_detailed": category_detailed,
+        "transaction_id": transaction_id,
+        "at": datetime.now(UTC),
+    }
+    with store.transaction() as conn:
+        store.write(conn, table.name, pl.DataFrame([values]))
+        conn.execute(
+            update(table)
+            .where(
+                (table.c.customer_id == values["customer_id"])
+                & (table.c.merchant_key == merchant_key)
+            )
+            .values(
+                category_detailed=category_detailed, transaction_id=transaction_id, at=values["at"]
+            )
+        )
+        accounts = select(_a.c.id).where(_a.c.customer_id == values["customer_id"])
+        same = conn.execute(
+            select(_t.c.id, _t.c.description, _t.c.counterparty).where(
+                _t.c.account_id.in_(accounts)
+            )
+        ).all()
+        ids = [
+            r[0]
+            for r in same
+            if r[0] == transaction_id
+            or (normalize_one(str(r[1] or ""), r[2])[1] or str(r[1] or "").upper()) == merchant_key
+        ]
+        n = 0
+        for start in range(0, len(ids), 5_000):
+            n += conn.execute(
+                update(_t)
+                .where(_t.c.id.in_(ids[start : start + 5_000]))
+                .values(
+                    category=primary_of(category_detailed),
+                    category_detailed=category_detailed,
+                    category_source="user",
+                    category_confidence=1.0,
+                )
+            ).rowcount
+    return Recategorized(transaction_id, str(customer_id), merchant_key, category_detailed, n)
+
+
+# -- the learned text model --------------------------------------------------------------------
+
+
+def latest_text_model(store: Store) -> tuple[int, TextCategorizer] | None:
+    """The newest stored text categorizer, its checksum verified."""
+    table = schema.text_models
+    row = store.rows(
+        select(table.c.id, table.c.sha256, table.c.artifact).order_by(table.c.id.desc()).limit(1)
+    )
+    if not row:
+        return None
+    model_id, sha, blob = row[0]
+    if hashlib.sha256(blob).hexdigest() != sha:
+        raise StoreError(f"text model {model_id} fails its checksum: refusing to load it")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.joblib"
+        path.write_bytes(blob)
+        # The store's checksum was verified above; the file's own check sees the same bytes.
+        (path.parent / (path.name + ".sha256")).write_text(f"{sha}  {path.name}\n", "utf-8")
+        return int(model_id), TextCategorizer.load(path)
+
+
+def save_text_model(store: Store, model: TextCategorizer, *, rows: int) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.joblib"
+        model.save(path)
+        blob = path.read_bytes()
+    table = schema.text_models
+    with store.transaction() as conn:
+        result = conn.execute(
+            insert(table).values(
+                kind="text_categorizer",
+                trained_at=datetime.now(UTC),
+                rows=rows,
+                classes=len(model.classes_),
+                sha256=hashlib.sha256(blob).hexdigest(),
+                artifact=blob,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+def load_context(store: Store, *, classifier: TextCategorizer | None = None) -> EnrichContext:
+    return EnrichContext(
+        aliases=load_aliases(store),
+        rules=current_rules(store),
+        overrides=load_overrides(store),
+        classifier=classifier,
+    )
+
+
+# -- writing a shard's results ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShardWrite:
+    customers: int
+    transactions: int
+    updated: int
+    series: int
+    income_streams: int
+
+
+def changed_rows(enriched: pl.DataFrame) -> pl.DataFrame:
+    """The rows whose enrichment differs from what the store holds, with the columns to set."""
+    differs = pl.lit(False)
+    for name in STORED:
+        new, old = pl.col(name), pl.col(f"old_{name}")
+        if name == "category_confidence":
+            differs = differs | ((new - old).abs() > 1e-9).fill_null(True) & ~(
+                new.is_null() & old.is_null()
+            )
+        else:
+            differs = differs | new.ne_missing(old)
+    return enriched.filter(differs).select("id", *STORED)
+
+
+def write_shard(store: Store, customer_ids: Sequence[str], result: EnrichResult) -> ShardWrite:
+    """One database transaction per shard: a crash leaves whole shards, a re-run completes."""
+    now = datetime.now(UTC)
+    changes = changed_rows(result.transactions)
+    series = result.series.series.select(list(SERIES)).with_columns(updated_at=pl.lit(now))
+    series_changes = result.series.changes.join(
+        result.series.series.select("series_id", "customer_id"), on="series_id", how="inner"
+    )
+    streams = result.income.streams.select(list(INCOME_STREAMS)).with_columns(
+        updated_at=pl.lit(now)
+    )
+    income_changes = result.income.changes.select(list(INCOME_CHANGES))
+    with store.transaction() as conn:
+        updated = store.update(conn, "transactions", changes)
+        store.replace_customers(conn, "recurring_series", customer_ids, series)
+        store.replace_customers(conn, "series_changes", customer_ids, series_changes)
+        store.replace_customers(conn, "income_streams", customer_ids, streams)
+        store.replace_customers(conn, "income_changes", customer_ids, income_changes)
+    return ShardWrite(
+        customers=len(customer_ids),
+        transactions=result.transactions.height,
+        updated=updated,
+        series=series.height,
+        income_streams=streams.height,
+    )

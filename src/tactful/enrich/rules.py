@@ -1,0 +1,607 @@
+"""Bank rules, in the spirit of Firefly III's rule engine: all conditions hold -> set a category.
+
+A ``Rule`` is a conjunction of ``Condition(field, operator, value)``; a ``RuleSet`` is an ordered
+list of rules (ascending ``priority``, then file order) and the first enabled rule that matches a
+transaction wins. Text comparisons ignore case. ``contains`` takes one string or a list (any of
+them). ``direction`` is derived: ``in`` for credits, ``out`` for debits.
+
+Rules are checked once, when the set is built, with pydantic models (``extra="forbid"``); every
+error names the rule and the offending key, e.g.
+``rule 'rent-landlord': field 'amout' is not one of account_type, amount_minor, ...``.
+
+Each rule becomes one Polars expression and the set one ``pl.when`` chain. A rule that names its
+channels (``channel equals`` / ``channel in``) is only evaluated on rows of those channels, which
+is what keeps a hundred description rules cheap on a million card rows.
+
+>>> rules = RuleSet.from_records([{"id": "gym", "category_detailed":
+...     "PERSONAL_CARE_GYMS_AND_FITNESS_CENTERS", "conditions": [
+...     {"field": "merchant_key", "operator": "contains", "value": "FITNESS"}]}])
+>>> rules.rules[0].id
+'gym'
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache, reduce
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from tactful.enrich.taxonomy import DETAILED
+from tactful.errors import ConfigError
+
+__all__ = ["FIELDS", "OPERATORS", "Condition", "Rule", "RuleSet"]
+
+TEXT_FIELDS: Final = (
+    "description",
+    "merchant",
+    "merchant_key",
+    "counterparty",
+    "mcc",
+    "channel",
+    "currency",
+    "account_type",
+    "direction",
+)
+NUMERIC_FIELDS: Final = ("amount_minor",)
+FIELDS: Final[tuple[str, ...]] = tuple(sorted(TEXT_FIELDS + NUMERIC_FIELDS))
+TEXT_OPERATORS: Final = (
+    "equals",
+    "not_equals",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "regex",
+    "in",
+)
+NUMERIC_OPERATORS: Final = ("equals", "not_equals", "in", "gt", "gte", "lt", "lte", "between")
+OPERATORS: Final[tuple[str, ...]] = tuple(sorted(set(TEXT_OPERATORS) | set(NUMERIC_OPERATORS)))
+RULE_KEYS: Final = (
+    "id",
+    "conditions",
+    "category_detailed",
+    "merchant",
+    "tags",
+    "priority",
+    "enabled",
+)
+CONDITION_KEYS: Final = ("field", "operator", "value")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """``field operator value``; ``value`` is a str, int, or a tuple for in / between / contains."""
+
+    field: str
+    operator: str
+    value: str | int | tuple[str | int, ...]
+
+    def expr(self) -> pl.Expr:
+        """The boolean Polars expression of this condition."""
+        if self.field in NUMERIC_FIELDS:
+            return _numeric(pl.col(self.field), self.operator, self.value)
+        return _text(_text_col(self.field), self.operator, self.value)
+
+
+def _text_col(field: str) -> pl.Expr:
+    return pl.col(f"__U_{field}")
+
+
+def _upper_columns(fields: set[str]) -> list[pl.Expr]:
+    """Upper-cased copies of the text fields the rules read, computed once per partition."""
+    out = []
+    for field in sorted(fields):
+        if field == "direction":
+            expr = pl.when(pl.col("amount_minor") > 0).then(pl.lit("IN")).otherwise(pl.lit("OUT"))
+        else:
+            expr = pl.col(field).str.to_uppercase()
+        out.append(expr.alias(f"__U_{field}"))
+    return out
+
+
+def _text(col: pl.Expr, op: str, value: Any) -> pl.Expr:
+    if op == "contains":
+        values = [str(v).upper() for v in (value if isinstance(value, tuple) else (value,))]
+        hit = col.str.contains_any(values, ascii_case_insensitive=False)
+    elif op == "regex":
+        hit = col.str.contains(f"(?i){value}")
+    elif op == "in":
+        hit = col.is_in([str(v).upper() for v in value])
+    elif op == "starts_with":
+        hit = col.str.starts_with(str(value).upper())
+    elif op == "ends_with":
+        hit = col.str.ends_with(str(value).upper())
+    elif op == "equals" and value == "":
+        return col.is_null() | (col == "")
+    elif op == "equals":
+        hit = col == str(value).upper()
+    else:  # not_equals: a missing value is "not equal"
+        return (col != str(value).upper()).fill_null(True)
+    return hit.fill_null(False)
+
+
+def _numeric(col: pl.Expr, op: str, value: Any) -> pl.Expr:
+    if op == "between":
+        low, high = value
+        hit = col.is_between(low, high)
+    elif op == "in":
+        hit = col.is_in(list(value))
+    else:
+        hit = {
+            "equals": col == value,
+            "not_equals": col != value,
+            "gt": col > value,
+            "gte": col >= value,
+            "lt": col < value,
+            "lte": col <= value,
+        }[op]
+    return hit.fill_null(False)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """All ``conditions`` must hold; then the rule sets a category and/or a merchant."""
+
+    id: str
+    conditions: tuple[Condition, ...]
+    category_detailed: str | None = None
+    merchant: str | None = None
+    tags: tuple[str, ...] = ()
+    priority: int = 100
+    enabled: bool = True
+
+    def channels(self) -> frozenset[str] | None:
+        """The channels this rule can match (``None``: any)."""
+        allowed: frozenset[str] | None = None
+        for c in self.conditions:
+            if c.field != "channel" or c.operator not in ("equals", "in"):
+                continue
+            values = c.value if isinstance(c.value, tuple) else (c.value,)
+            these = frozenset(str(v).lower() for v in values)
+            allowed = these if allowed is None else allowed & these
+        return allowed
+
+    def expr(self) -> pl.Expr:
+        return reduce(lambda a, b: a & b, (c.expr() for c in self.conditions))
+
+    def to_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "id": self.id,
+            "priority": self.priority,
+            "enabled": self.enabled,
+            "conditions": [
+                {
+                    "field": c.field,
+                    "operator": c.operator,
+                    "value": list(c.value) if isinstance(c.value, tuple) else c.value,
+                }
+                for c in self.conditions
+            ],
+        }
+        if self.category_detailed is not None:
+            record["category_detailed"] = self.category_detailed
+        if self.merchant is not None:
+            record["merchant"] = self.merchant
+        if self.tags:
+            record["tags"] = list(self.tags)
+        return record
+
+
+class _ConditionModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    field: str
+    operator: str
+    value: str | int | list[str | int]
+
+    @field_validator("field")
+    @classmethod
+    def _field(cls, v: str) -> str:
+        if v not in FIELDS:
+            raise ValueError(f"field {v!r} is not one of {', '.join(FIELDS)}")
+        return v
+
+    @field_validator("operator")
+    @classmethod
+    def _operator(cls, v: str) -> str:
+        if v not in OPERATORS:
+            raise ValueError(f"operator {v!r} is not one of {', '.join(OPERATORS)}")
+        return v
+
+
+class _RuleModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    conditions: list[dict[str, Any]]
+    category_detailed: str | None = None
+    merchant: str | None = None
+    tags: list[str] = []
+    priority: int = 100
+    enabled: bool = True
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        return f"unknown key {loc!r}"
+    if err["type"] == "missing":
+        return f"missing key {loc!r}"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return msg if err["type"] == "value_error" else f"{loc!r}: {msg}"
+
+
+def _condition(rule_id: str, raw: Any) -> Condition:
+    where = f"rule {rule_id!r}"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: a condition must be a table, got {raw!r}")
+    try:
+        model = _ConditionModel.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_first_error(exc)}") from exc
+    field, op, value = model.field, model.operator, model.value
+    numeric = field in NUMERIC_FIELDS
+    allowed = NUMERIC_OPERATORS if numeric else TEXT_OPERATORS
+    if op not in allowed:
+        kind = "numeric" if numeric else "text"
+        raise ConfigError(f"{where}: operator {op!r} does not apply to {kind} field {field!r}")
+    if op in ("in", "between") and not isinstance(value, list):
+        raise ConfigError(f"{where}: operator {op!r} needs a list, got {value!r}")
+    if op == "between" and (
+        not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, int) for v in value)
+    ):
+        raise ConfigError(f"{where}: operator 'between' needs [low, high], got {value!r}")
+    if isinstance(value, list) and op not in ("in", "between", "contains"):
+        raise ConfigError(f"{where}: operator {op!r} needs a single value, got {value!r}")
+    if numeric and not all(
+        isinstance(v, int) for v in (value if isinstance(value, list) else [value])
+    ):
+        raise ConfigError(
+            f"{where}: field {field!r} compares integers (minor units), got {value!r}"
+        )
+    if (
+        field == "direction"
+        and op in ("equals", "not_equals")
+        and str(value).lower() not in ("in", "out")
+    ):
+        raise ConfigError(f"{where}: direction is 'in' or 'out', got {value!r}")
+    if op == "regex":
+        try:
+            re.compile(str(value))
+        except re.error as exc:
+            raise ConfigError(f"{where}: regex {value!r} does not compile: {exc}") from exc
+    frozen: str | int | tuple[str | int, ...] = tuple(value) if isinstance(value, list) else value
+    return Condition(field, op, frozen)
+
+
+def _rule(raw: Any, index: int) -> Rule:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"rule #{index}: must be a table, got {raw!r}")
+    rule_id = str(raw.get("id", f"#{index}"))
+    where = f"rule {rule_id!r}"
+    try:
+        model = _RuleModel.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_first_error(exc)}") from exc
+    if not model.conditions:
+        raise ConfigError(f"{where}: has no conditions")
+    if model.category_detailed is not None and model.category_detailed not in DETAILED:
+        raise ConfigError(
+            f"{where}: category_detailed {model.category_detailed!r} is not in the taxonomy"
+        )
+    if model.category_detailed is None and model.merchant is None and not model.tags:
+        raise ConfigError(f"{where}: sets none of category_detailed, merchant, tags")
+    return Rule(
+        id=model.id,
+        conditions=tuple(_condition(model.id, c) for c in model.conditions),
+        category_detailed=model.category_detailed,
+        merchant=model.merchant,
+        tags=tuple(model.tags),
+        priority=model.priority,
+        enabled=model.enabled,
+    )
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """An ordered, validated set of rules; ``version`` changes whenever the rules do."""
+
+    version: int
+    rules: tuple[Rule, ...]
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                raise ConfigError(f"rule {rule.id!r}: id is used twice")
+            seen.add(rule.id)
+
+    @classmethod
+    def from_records(cls, records: Sequence[Mapping[str, Any]], *, version: int = 1) -> RuleSet:
+        rules = [_rule(raw, i) for i, raw in enumerate(records)]
+        ordered = sorted(enumerate(rules), key=lambda ir: (ir[1].priority, ir[0]))
+        return cls(version=version, rules=tuple(r for _, r in ordered))
+
+    @classmethod
+    def from_toml(cls, path: Path | str) -> RuleSet:
+        try:
+            data = tomllib.loads(Path(path).read_text("utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        return cls._from_document(data, str(path))
+
+    @classmethod
+    def _from_document(cls, data: Mapping[str, Any], where: str) -> RuleSet:
+        unknown = sorted(set(data) - {"version", "rules"})
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
+        version = data.get("version", 1)
+        if not isinstance(version, int):
+            raise ConfigError(f"{where}: version must be an integer, got {version!r}")
+        return cls.from_records(list(data.get("rules", [])), version=version)
+
+    @classmethod
+    def default(cls) -> RuleSet:
+        """The shipped generic rules (``data/default_rules.toml``)."""
+        return _default_rules()
+
+    def to_records(self) -> list[dict[str, Any]]:
+        return [r.to_record() for r in self.rules]
+
+    def then(self, other: RuleSet) -> RuleSet:
+        """These rules first, then ``other``'s (a bank's own rules before the defaults)."""
+        return RuleSet(
+            version=self.version * 10_000 + other.version, rules=self.rules + other.rules
+        )
+
+    def _matchers(self) -> list[tuple[Rule, list[Callable[[Mapping[str, Any]], bool]]]]:
+        cached: list[tuple[Rule, list[Callable[[Mapping[str, Any]], bool]]]] | None
+        cached = self.__dict__.get("_py")
+        if cached is None:
+            cached = [
+                (r, [_py_condition(c) for c in r.conditions]) for r in self.rules if r.enabled
+            ]
+            object.__setattr__(self, "_py", cached)
+        return cached
+
+    def first_match_row(self, row: Mapping[str, Any]) -> Rule | None:
+        """The rule ``apply`` picks for one row (a dict of column -> value), in pure Python.
+
+        Only valid when every text value the rules read is printable ASCII (see
+        ``merchants.plain_text``), where Python's ``re`` and ``str.upper`` agree with Polars."""
+        for rule, tests in self._matchers():
+            if all(test(row) for test in tests):
+                return rule
+        return None
+
+    def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` plus ``rule_id``, ``rule_category_detailed``, ``rule_merchant``."""
+        active = [r for r in self.rules if r.enabled]
+        index = _first_match(frame, active)
+        cats = {i: r.category_detailed for i, r in enumerate(active)}
+        merchants = {i: r.merchant for i, r in enumerate(active)}
+        ids = {i: r.id for i, r in enumerate(active)}
+        return frame.with_columns(
+            index.replace_strict(ids, default=None, return_dtype=pl.String).alias("rule_id"),
+            index.replace_strict(cats, default=None, return_dtype=pl.String).alias(
+                "rule_category_detailed"
+            ),
+            index.replace_strict(merchants, default=None, return_dtype=pl.String).alias(
+                "rule_merchant"
+            ),
+        )
+
+
+def _py_condition(c: Condition) -> Callable[[Mapping[str, Any]], bool]:
+    """The pure-Python twin of ``Condition.expr`` (upper-cased text, the same null rules)."""
+    field, op, value = c.field, c.operator, c.value
+    if field in NUMERIC_FIELDS:
+        return _py_numeric(field, op, value)
+
+    def get(row: Mapping[str, Any]) -> str | None:
+        if field == "direction":
+            amount = row.get("amount_minor")
+            return "IN" if amount is not None and amount > 0 else "OUT"
+        v = row[field]
+        return None if v is None else str(v).upper()
+
+    if op == "contains":
+        words = [str(v).upper() for v in (value if isinstance(value, tuple) else (value,))]
+        return lambda row: (v := get(row)) is not None and any(w in v for w in words)
+    if op == "regex":
+        search = re.compile(f"(?i){value}").search
+        return lambda row: (v := get(row)) is not None and search(v) is not None
+    if op == "in":
+        members = frozenset(str(v).upper() for v in value)  # type: ignore[union-attr]
+        return lambda row: (v := get(row)) is not None and v in members
+    text = str(value).upper()
+    if op == "starts_with":
+        return lambda row: (v := get(row)) is not None and v.startswith(text)
+    if op == "ends_with":
+        return lambda row: (v := get(row)) is not None and v.endswith(text)
+    if op == "equals" and value == "":
+        return lambda row: (v := get(row)) is None or v == ""
+    if op == "equals":
+        return lambda row: get(row) == text
+    return lambda row: (v := get(row)) is None or v != text
+
+
+def _py_numeric(field: str, op: str, value: Any) -> Callable[[Mapping[str, Any]], bool]:
+    def test(row: Mapping[str, Any]) -> bool:
+        x = row.get(field)
+        if x is None:
+            return False
+        if op == "between":
+            return bool(value[0] <= x <= value[1])
+        if op == "in":
+            return x in value
+        return bool(
+            {
+                "equals": x == value,
+                "not_equals": x != value,
+                "gt": x > value,
+                "gte": x >= value,
+                "lt": x < value,
+                "lte": x <= value,
+            }[op]
+        )
+
+    return test
+
+
+_MASK_BITS: Final = 62
+"""Conditions packed into one Int64 mask column (a field with more gets several columns)."""
+
+
+def _field_values(frame: pl.DataFrame, field: str) -> pl.DataFrame:
+    """The distinct values of the column a text field reads (``direction``: of the sign)."""
+    if field == "direction":
+        return pl.DataFrame({"amount_minor": [1, 0]}, schema={"amount_minor": pl.Int64})
+    return frame.select(pl.col(field).unique())
+
+
+def _value_masks(
+    values: pl.DataFrame, field: str, chunk: Sequence[int], conditions: Sequence[Condition]
+) -> pl.DataFrame:
+    """v (each distinct value) -> m (the mask of the ``chunk`` conditions on it).
+
+    ``contains`` conditions are only evaluated on the values that contain any of their words
+    (one Aho-Corasick pass decides that); on the others they are false."""
+
+    def packed(ks: Sequence[int]) -> pl.Expr:
+        return pl.sum_horizontal(
+            [pl.lit(0, dtype=pl.Int64)]
+            + [conditions[k].expr().cast(pl.Int64) * (1 << chunk.index(k)) for k in ks]
+        )
+
+    upper = values.with_columns(_upper_columns({field}))
+    v = pl.col(values.columns[0]).alias("v")
+    contains = [k for k in chunk if conditions[k].operator == "contains"]
+    if len(contains) < 2 or upper.height < 1_000:
+        return upper.select(v, packed(chunk).alias("m"))
+    words: set[str] = set()
+    for k in contains:
+        value = conditions[k].value
+        words.update(str(x).upper() for x in (value if isinstance(value, tuple) else (value,)))
+    hit = (
+        _text_col(field)
+        .str.contains_any(sorted(words), ascii_case_insensitive=False)
+        .fill_null(False)
+    )
+    upper = upper.with_columns(hit.alias("__hit"))
+    rest = [k for k in chunk if k not in contains]
+    return pl.concat(
+        [
+            upper.filter(pl.col("__hit")).select(v, packed(chunk).alias("m")),
+            upper.filter(~pl.col("__hit")).select(v, packed(rest).alias("m")),
+        ]
+    )
+
+
+def _row_masks(
+    frame: pl.DataFrame, conditions: Sequence[Condition]
+) -> tuple[list[pl.Expr], list[list[tuple[int, int]]]]:
+    """One Int64 mask expression per group of conditions on the same column, and where each
+    condition's bit is: ``(group, bit)``. Text conditions are evaluated once per distinct value
+    of their column (with the very expressions a row would get), numeric ones per row."""
+    by_field: dict[str, list[int]] = {}
+    for k, cond in enumerate(conditions):
+        by_field.setdefault(cond.field, []).append(k)
+    exprs: list[pl.Expr] = []
+    where: list[list[tuple[int, int]]] = [[] for _ in conditions]
+    for field, ks in sorted(by_field.items()):
+        for start in range(0, len(ks), _MASK_BITS):
+            chunk = ks[start : start + _MASK_BITS]
+            group = len(exprs)
+            for bit, k in enumerate(chunk):
+                where[k].append((group, bit))
+            packed = pl.sum_horizontal(
+                [conditions[k].expr().cast(pl.Int64) * (1 << bit) for bit, k in enumerate(chunk)]
+            )
+            if field in NUMERIC_FIELDS:
+                exprs.append(packed.alias(f"__m{group}"))
+                continue
+            masks = _value_masks(_field_values(frame, field), field, chunk, conditions)
+            if field == "direction":
+                m_in, m_out = masks["m"].to_list()
+                exprs.append(
+                    pl.when(pl.col("amount_minor") > 0)
+                    .then(pl.lit(m_in, dtype=pl.Int64))
+                    .otherwise(pl.lit(m_out, dtype=pl.Int64))
+                    .alias(f"__m{group}")
+                )
+                continue
+            nulls = masks.filter(pl.col("v").is_null())
+            known = masks.filter(pl.col("v").is_not_null())
+            common = 0
+            if known.height:
+                common = int(known["m"].mode().sort()[0])
+            special = known.filter(pl.col("m") != common)
+            col = pl.col(field)
+            if special.height:
+                mapped = col.replace_strict(
+                    special["v"], special["m"], default=common, return_dtype=pl.Int64
+                )
+            else:
+                mapped = pl.lit(common, dtype=pl.Int64)
+            if nulls.height:
+                mapped = (
+                    pl.when(col.is_null())
+                    .then(pl.lit(int(nulls["m"][0]), dtype=pl.Int64))
+                    .otherwise(mapped)
+                )
+            exprs.append(mapped.alias(f"__m{group}"))
+    return exprs, where
+
+
+def _first_match(frame: pl.DataFrame, rules: Sequence[Rule]) -> pl.Series:
+    """The index of the first rule that matches each row (null: none does).
+
+    Every condition becomes one bit of a per-row mask; the rules' first-match order is then
+    decided once per distinct combination of masks, in Python, and joined back."""
+    if frame.height == 0 or not rules:
+        return pl.Series("rule", [None] * frame.height, dtype=pl.Int32)
+    fields = {c.field for r in rules for c in r.conditions if c.field in TEXT_FIELDS}
+    missing = sorted({f for f in fields if f != "direction"} - set(frame.columns))
+    if missing:
+        raise ConfigError(f"rules read column(s) the frame lacks: {', '.join(missing)}")
+    conditions = list(dict.fromkeys(c for r in rules for c in r.conditions))
+    number = {c: k for k, c in enumerate(conditions)}
+    exprs, where = _row_masks(frame, conditions)
+    names = [f"__m{g}" for g in range(len(exprs))]
+    per_row = frame.select(exprs)
+    combos = per_row.unique()
+    needs = [
+        [where[number[c]][0] for c in r.conditions] for r in rules
+    ]  # (group, bit) of each condition of each rule
+    firsts: list[int | None] = []
+    for combo in combos.iter_rows():
+        first: int | None = None
+        for i, need in enumerate(needs):
+            if all((combo[g] >> bit) & 1 for g, bit in need):
+                first = i
+                break
+        firsts.append(first)
+    table = combos.with_columns(pl.Series("rule", firsts, dtype=pl.Int32))
+    if len(names) == 1:
+        only = names[0]
+        return per_row.select(
+            pl.col(only)
+            .replace_strict(table[only], table["rule"], return_dtype=pl.Int32)
+            .alias("rule")
+        ).get_column("rule")
+    return per_row.join(table, on=names, how="left", maintain_order="left").get_column("rule")
+
+
+@cache
+def _default_rules() -> RuleSet:
+    text = resources.files("tactful.enrich").joinpath("data/default_rules.toml").read_text("utf-8")
+    return RuleSet._from_document(tomllib.loads(text), "default_rules.toml")

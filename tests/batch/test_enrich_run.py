@@ -1,0 +1,181 @@
+"""`tactful enrich` over a real store, on SQLite and PostgreSQL: what it writes, that a second
+run does nothing, that new data is picked up incrementally and that customers' corrections and
+the bank's rules win."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import func, select
+
+from tactful.batch.enrich import run_enrich
+from tactful.batch.executor import get_executor
+from tactful.enrich import repository as repo
+from tactful.errors import ConfigError, NotFoundError, ValidationError
+from tactful.ingest.loader import Loader
+from tactful.simulate import SimulationConfig, simulate
+from tactful.store import schema
+from tactful.store.store import Store
+
+CONFIG = SimulationConfig(customers=30, months=4, seed=5, start=date(2025, 1, 1))
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("enrich-bank")
+    simulate(CONFIG, out, "parquet")
+    return out
+
+
+@pytest.fixture
+def loaded(store: Store, bank: Path, tmp_path: Path) -> Store:
+    exports = [p for p in sorted(bank.iterdir()) if p.is_file()]
+    Loader(store, report_dir=tmp_path / "reports").ingest(exports)
+    return store
+
+
+def _count(store: Store, table: str, *where: object) -> int:
+    tbl = schema.metadata.tables[table]
+    return int(store.rows(select(func.count()).select_from(tbl).where(*where))[0][0])  # type: ignore[arg-type]
+
+
+def test_first_run_enriches_every_transaction_then_nothing_is_left(loaded: Store) -> None:
+    t = schema.transactions
+    first = run_enrich(loaded, shard_size=7)
+    assert first.mode == "full"
+    assert first.customers == CONFIG.customers
+    assert first.updated == _count(loaded, "transactions")
+    assert _count(loaded, "transactions", t.c.category_source.is_(None)) == 0
+    assert first.series > 0 and first.series == _count(loaded, "recurring_series")
+    assert first.income_streams == _count(loaded, "income_streams") > 0
+    assert _count(loaded, "transactions", t.c.series_id.is_not(None)) > 0
+    assert first.text_model_id is not None
+
+    second = run_enrich(loaded, shard_size=7)
+    assert (second.mode, second.customers, second.updated) == ("incremental", 0, 0)
+    assert _count(loaded, "recurring_series") == first.series
+
+
+def test_processes_executor_gives_the_same_store(loaded: Store, tmp_path: Path) -> None:
+    run_enrich(loaded, shard_size=10, executor=get_executor("processes", workers=2))
+    t = schema.transactions
+    got = loaded.frame(select(t.c.id, t.c.category_detailed, t.c.series_id).order_by(t.c.id))
+    run_enrich(loaded, full=True, shard_size=30)
+    again = loaded.frame(select(t.c.id, t.c.category_detailed, t.c.series_id).order_by(t.c.id))
+    assert got.equals(again)
+
+
+def test_a_new_transaction_is_enriched_incrementally(loaded: Store) -> None:
+    run_enrich(loaded)
+    t, a = schema.transactions, schema.accounts
+    account, customer = loaded.rows(
+        select(a.c.id, a.c.customer_id).where(a.c.type == "checking").order_by(a.c.id).limit(1)
+    )[0]
+    last = loaded.rows(select(func.max(t.c.booked_at)))[0][0]
+    new = pl.DataFrame(
+        {
+            "id": ["new-1"],
+            "account_id": [account],
+            "booked_at": [last],
+            "amount_minor": [-1250],
+            "currency": [loaded.rows(select(a.c.currency).where(a.c.id == account))[0][0]],
+            "description": ["STARBUCKS STORE 01234 SEATTLE WA"],
+            "mcc": ["5814"],
+            "channel": ["card"],
+            "status": ["posted"],
+        }
+    )
+    with loaded.transaction() as conn:
+        loaded.write(conn, "transactions", new)
+    report = run_enrich(loaded)
+    assert (report.mode, report.customers) == ("incremental", 1)
+    row = loaded.rows(
+        select(t.c.merchant, t.c.category, t.c.category_source).where(t.c.id == "new-1")
+    )[0]
+    assert row[0] == "Starbucks"
+    assert row[1] == "FOOD_AND_DRINK"
+    assert customer
+
+
+def test_a_customers_recategorization_wins_and_sticks(loaded: Store) -> None:
+    run_enrich(loaded)
+    t = schema.transactions
+    tid = loaded.rows(
+        select(t.c.id).where(t.c.category == "FOOD_AND_DRINK").order_by(t.c.id).limit(1)
+    )[0][0]
+    done = repo.recategorize(loaded, tid, "ENTERTAINMENT_OTHER_ENTERTAINMENT")
+    assert done.transactions_updated >= 1
+    run_enrich(loaded, full=True)
+    row = loaded.rows(select(t.c.category_detailed, t.c.category_source).where(t.c.id == tid))[0]
+    assert tuple(row) == ("ENTERTAINMENT_OTHER_ENTERTAINMENT", "user")
+
+
+def test_a_bank_rule_changes_categories_on_the_next_run(loaded: Store) -> None:
+    run_enrich(loaded)
+    version = repo.save_rule(
+        loaded,
+        {
+            "id": "all-card-is-shopping",
+            "conditions": [{"field": "channel", "operator": "equals", "value": "card"}],
+            "category_detailed": "GENERAL_MERCHANDISE_OTHER_GENERAL_MERCHANDISE",
+            "priority": 1,
+        },
+    )
+    assert version == 1
+    report = run_enrich(loaded)
+    assert report.mode == "full"  # a rules change re-applies to every customer
+    t = schema.transactions
+    cards = loaded.rows(
+        select(t.c.category_detailed, t.c.category_source, func.count())
+        .where(t.c.channel == "card", t.c.category_source != "user")
+        .group_by(t.c.category_detailed, t.c.category_source)
+    )
+    assert [(r[0], r[1]) for r in cards] == [
+        ("GENERAL_MERCHANDISE_OTHER_GENERAL_MERCHANDISE", "rule")
+    ]
+    repo.delete_rule(loaded, "all-card-is-shopping")
+    assert repo.current_rules(loaded).rules == ()
+    assert repo.rules_version(loaded) == 2
+
+
+@pytest.mark.parametrize(
+    ("definition", "message"),
+    [
+        (
+            {"id": "r1", "conditions": [{"field": "amout", "operator": "gt", "value": 1}],
+             "category_detailed": "FOOD_AND_DRINK_COFFEE"},
+            "rule 'r1': field 'amout' is not one of account_type, amount_minor, channel, ",
+        ),
+        (
+            {"id": "r2", "conditions": [{"field": "mcc", "operator": "equals", "value": "5411"}],
+             "category_detailed": "NOT_A_CATEGORY"},
+            "rule 'r2': category_detailed 'NOT_A_CATEGORY' is not in the taxonomy",
+        ),
+    ],
+)
+def test_invalid_rules_are_refused_with_the_rule_named(
+    sqlite_store: Store, definition: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        repo.save_rule(sqlite_store, definition)
+    assert str(caught.value).startswith(message)
+    assert repo.rules_version(sqlite_store) == 0
+
+
+def test_recategorize_refuses_unknown_ids_and_categories(sqlite_store: Store) -> None:
+    with pytest.raises(ValidationError, match="unknown category 'COFFEE'"):
+        repo.recategorize(sqlite_store, "t1", "COFFEE")
+    with pytest.raises(NotFoundError, match="no transaction 'nope'"):
+        repo.recategorize(sqlite_store, "nope", "FOOD_AND_DRINK_COFFEE")
+
+
+def test_shard_frames_carry_local_booking_dates(loaded: Store) -> None:
+    customers = repo.customers_to_enrich(loaded, full=True)[:3]
+    frame = repo.load_shard(loaded, customers)
+    assert frame.height > 0
+    assert frame.schema["booked_on"] == pl.Date
+    local = frame.head(1)
+    assert local["booked_on"][0] is not None

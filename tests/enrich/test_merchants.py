@@ -1,0 +1,266 @@
+"""Descriptor -> merchant, as real banks print them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tactful.enrich.merchants import MerchantAliases, normalize, normalize_one
+from tactful.errors import ConfigError
+
+CASES = [
+    # (bank style, description, counterparty, channel, merchant, key)
+    (
+        "Wells Fargo",
+        "PURCHASE AUTHORIZED ON 09/08 STARBUCKS STORE 16310 HOUSTON TX S724111212682055 CARD 6241",
+        None,
+        "card",
+        "Starbucks",
+        "STARBUCKS",
+    ),
+    (
+        "Wells Fargo",
+        "PURCHASE AUTHORIZED ON 08/12 WHOLEFDS 03253 HOUSTON TX S335114632230399 CARD 5612",
+        None,
+        "card",
+        "Whole Foods Market",
+        "WHOLE FOODS MARKET",
+    ),
+    (
+        "Wells Fargo",
+        "PURCHASE AUTHORIZED ON 10/20 AMZN Mktp US*Z4SXLJG1U Amzn.com/bill WA S3692642 CARD 1111",
+        None,
+        "online",
+        "Amazon",
+        "AMAZON",
+    ),
+    (
+        "Wells Fargo",
+        "PURCHASE AUTHORIZED ON 05/07 SQ *BLUE BOTTLE COFFEE SAN DIEGO CA S79921 CARD 1234",
+        None,
+        "card",
+        "Blue Bottle Coffee",
+        "BLUE BOTTLE COFFEE",
+    ),
+    ("Chase", "WAL-MART #2729 SAN ANTONIO TX", None, "card", "Walmart", "WALMART"),
+    ("Chase", "MCDONALD'S F24120 SAN ANTONIO TX", None, "card", "McDonald's", "MCDONALDS"),
+    (
+        "Chase",
+        "TST* SILVER TABLE SUSHI SEATTLE WA",
+        None,
+        "card",
+        "Silver Table Sushi",
+        "SILVER TABLE SUSHI",
+    ),
+    (
+        "BofA",
+        "COMED ELEC PYMT WEB PMTS PPD ID: 1514420568",
+        "COMED ELEC PYMT",
+        "direct_debit",
+        "ComEd",
+        "COMED",
+    ),
+    ("BofA", "UBER *TRIP HELP.UBER.COM", None, "online", "Uber", "UBER"),
+    ("BofA", "UBER *EATS HELP.UBER.COM", None, "online", "Uber Eats", "UBER EATS"),
+    (
+        "Barclays",
+        "CARD 1235 PRET A MANGER CARDIFF GB",
+        None,
+        "card",
+        "Pret A Manger",
+        "PRET A MANGER",
+    ),
+    ("HSBC", "CARD 7520 SAINSBURYS S/MKTS LONDON GB", None, "card", "Sainsbury's", "SAINSBURYS"),
+    (
+        "Monzo",
+        "CARD 8840 ZETTLE_*OAK TABLE CAFE LONDON GB",
+        None,
+        "card",
+        "Oak Table Cafe",
+        "OAK TABLE CAFE",
+    ),
+    ("Revolut", "AMAZON.CO.UK*W8T17HSTH", None, "online", "Amazon", "AMAZON"),
+    (
+        "Lloyds",
+        "DIRECT DEBIT THAMES WATER 527948932",
+        "THAMES WATER",
+        "direct_debit",
+        "Thames Water",
+        "THAMES WATER",
+    ),
+    (
+        "Sparkasse",
+        "LIDL DIENSTL 7404//Hamburg/DE 2025-07-05T15:03:26 KFN 1 VJ 2805",
+        None,
+        "card",
+        "Lidl",
+        "LIDL",
+    ),
+    (
+        "Deutsche Bank",
+        "SEPA-LASTSCHRIFT VODAFONE GMBH VERTRAG 398830733",
+        "VODAFONE GMBH",
+        "direct_debit",
+        "Vodafone",
+        "VODAFONE",
+    ),
+    (
+        "Deutsche Bank",
+        "APOTHEKE ECKE//Hamburg/DE 2025-05-03T17:32:07 KFN 1 VJ 2806",
+        None,
+        "card",
+        "Apotheke Ecke",
+        "APOTHEKE ECKE",
+    ),
+    (
+        "ING",
+        "BEA, Betaalpas ZARA 0982,PAS2282 NR:440982, 08.06.25/14.00 DEN HAAG",
+        None,
+        "card",
+        "Zara",
+        "ZARA",
+    ),
+    (
+        "ING",
+        "SEPA INCASSO ZIGGO SERVICES BV KENMERK 010223309",
+        "ZIGGO SERVICES BV",
+        "direct_debit",
+        "Ziggo",
+        "ZIGGO",
+    ),
+    ("BNP", "CARTE X9479 03/08 CARREFOUR CITY", None, "card", "Carrefour", "CARREFOUR"),
+    (
+        "BNP",
+        "PRLV SEPA EDF CLIENTS PARTICULIERS REF 017548713",
+        "EDF CLIENTS PARTICULIERS",
+        "direct_debit",
+        "EDF",
+        "EDF",
+    ),
+    (
+        "Santander",
+        "COMPRA TARJ. 5402XXXXXXXX8865 FARMACIA CARMEN-ZARAGOZA",
+        None,
+        "card",
+        "Farmacia Carmen",
+        "FARMACIA CARMEN",
+    ),
+    (
+        "Santander",
+        "COMPRA TARJ. 5402XXXXXXXX7153 SUMUP *PANADERIA BAR OLIVO-MALAGA",
+        None,
+        "card",
+        "Panaderia Bar Olivo",
+        "PANADERIA BAR OLIVO",
+    ),
+    (
+        "payroll",
+        "SILVERLINE LOGISTICS LTD SALARY BGC 6803161",
+        "SILVERLINE LOGISTICS LTD",
+        "transfer",
+        "Silverline Logistics Ltd",
+        "SILVERLINE LOGISTICS",
+    ),
+    (
+        "payroll",
+        "LOHN/GEHALT GRANITE RETAIL GMBH & CO KG 09/2025",
+        "GRANITE RETAIL GMBH & CO KG",
+        "transfer",
+        "Granite Retail GmbH & Co Kg",
+        "GRANITE RETAIL",
+    ),
+    ("interest", "HABENZINSEN", None, "interest", None, None),
+    ("fee", "OVERDRAFT FEE", None, "fee", None, None),
+    ("own transfer", "UMBUCHUNG AUF KONTO 3680", None, "standing_order", None, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("description", "counterparty", "channel", "merchant", "key"),
+    [c[1:] for c in CASES],
+    ids=[f"{c[0]}: {c[1][:30]}" for c in CASES],
+)
+def test_descriptor_to_merchant(
+    description: str, counterparty: str | None, channel: str, merchant: str | None, key: str | None
+) -> None:
+    assert normalize_one(description, counterparty, channel=channel) == (merchant, key)
+
+
+def _frame(rows: list[tuple[str, str | None, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={"description": pl.String, "counterparty": pl.String, "channel": pl.String},
+        orient="row",
+    )
+
+
+def test_frame_version_agrees_with_normalize_one_on_the_table() -> None:
+    rows = [(c[1], c[2], c[3]) for c in CASES]
+    out = normalize(_frame(rows))
+    assert list(zip(out["merchant"], out["merchant_key"], strict=True)) == [
+        (c[4], c[5]) for c in CASES
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="ABCDEFGHIJ 0123456789*#/-.&'", min_size=0, max_size=40),
+            st.none() | st.text(alphabet="ABCDE LTDGMBH", min_size=0, max_size=15),
+            st.sampled_from(["card", "online", "transfer", "direct_debit", "fee"]),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_normalize_one_equals_the_frame_version(rows: list[tuple[str, str | None, str]]) -> None:
+    out = normalize(_frame(rows))
+    for (d, cp, ch), m, k in zip(rows, out["merchant"], out["merchant_key"], strict=True):
+        assert normalize_one(d, cp, channel=ch) == (m, k)
+
+
+def test_frame_keeps_its_rows_and_order() -> None:
+    rows = [
+        ("STARBUCKS 1", None, "card"),
+        ("HABENZINSEN", None, "interest"),
+        ("STARBUCKS 2", None, "card"),
+    ]
+    out = normalize(_frame(rows))
+    assert out["description"].to_list() == [r[0] for r in rows]
+
+
+def test_a_bank_can_add_its_own_aliases_which_win(tmp_path: Path) -> None:
+    path = tmp_path / "bank.csv"
+    path.write_text("pattern,merchant,category_detailed\nSTARBUCKS,Starbucks Reserve,\n", "utf-8")
+    aliases = MerchantAliases.default().extended(MerchantAliases.from_csv(path))
+    assert normalize_one("STARBUCKS 1234 SEATTLE WA", None, aliases) == (
+        "Starbucks Reserve",
+        "STARBUCKS RESERVE",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("pattern,merchant,category_detailed\nFOO,,\n", "bank.csv:2: alias 'FOO' has no merchant"),
+        (
+            "pattern,merchant,category_detailed\nFOO,Foo,FOOD_AND_DRINK_PIZZA\n",
+            "alias 'FOO': category_detailed 'FOOD_AND_DRINK_PIZZA' is not in the taxonomy",
+        ),
+    ],
+)
+def test_bad_alias_files_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bank.csv"
+    path.write_text(text, "utf-8")
+    with pytest.raises(ConfigError) as err:
+        MerchantAliases.from_csv(path)
+    assert str(err.value).endswith(message)
+
+
+def test_default_directory_categories_are_valid() -> None:
+    assert len(MerchantAliases.default().entries) > 500
