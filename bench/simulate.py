@@ -9,10 +9,15 @@ first chunk. The target on a 2-core machine is 10,000 customers x 12 months in u
 from __future__ import annotations
 
 import argparse
+import resource
+import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import save
 
 from tactful.simulate import SimulationConfig, simulate
 from tactful.simulate.generate import generate_chunk
@@ -51,6 +56,18 @@ def main() -> None:
         f"{summary.accounts:,} accounts, {size / 1e6:,.0f} MB written; "
         f"generation ~{gen_share:.0%} of the time, formatting and writing the rest"
     )
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row = {
+        "figure": f"simulate {args.customers:,} customers x {args.months} months ({args.format})",
+        "seconds": round(total, 1),
+        "transactions": summary.transactions,
+        "transactions_per_s": int(summary.transactions / total),
+        "events": summary.events,
+        "peak_rss_mib": int(peak_mib),
+        "generation_share": f"{gen_share:.0%}",
+        "target": "< 60 s for 10,000 x 12",
+    }
+    print(f"written {save('simulate', [row])}")
 
 
 if __name__ == "__main__":

@@ -179,3 +179,26 @@ def test_shard_frames_carry_local_booking_dates(loaded: Store) -> None:
     assert frame.schema["booked_on"] == pl.Date
     local = frame.head(1)
     assert local["booked_on"][0] is not None
+
+
+def test_the_profile_shows_categories_series_and_income(loaded: Store) -> None:
+    from rich.console import Console
+
+    from tactful.cli.render import profile_panel
+    from tactful.profile import load_profile
+
+    run_enrich(loaded)
+    s = schema.income_streams
+    customer = loaded.rows(select(s.c.customer_id).order_by(s.c.customer_id).limit(1))[0][0]
+    profile = load_profile(loaded, customer)
+    assert profile.spending and profile.spending_window
+    assert all(c.amount.minor > 0 for c in profile.spending)
+    assert not {c.category for c in profile.spending} & {"INCOME", "TRANSFER_IN"}
+    assert profile.recurring and profile.income
+    assert profile.income[0].kind in {"payroll", "pension", "benefit", "gig", "business", "other"}
+    assert all(r.status != "cancelled" for r in profile.recurring)
+    console = Console(record=True, width=120)
+    console.print(profile_panel(profile))
+    text = console.export_text()
+    for title in ("Spending", "Recurring payments", "Income", profile.income[0].kind):
+        assert title in text
