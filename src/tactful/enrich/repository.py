@@ -78,13 +78,13 @@ def _aware_utc(column: pl.Series) -> pl.Series:
 def load_shard(store: Store, customer_ids: Sequence[str]) -> pl.DataFrame:
     """Every transaction of ``customer_ids`` as ``TRANSACTIONS``, plus ``old_*`` columns holding
     what the store already has of the enrichment."""
-    overrides = {
-        "amount_minor": pl.Int64,
-        "old_category_confidence": pl.Float64,
-        **{f"old_{n}": pl.String for n in STORED if n != "category_confidence"},
-        **{n: pl.String for n in ("counterparty", "mcc", "description")},
-    }
-    frame = store.frame(_shard_query(customer_ids), schema_overrides=overrides)
+    query = _shard_query(customer_ids)
+    text_time = store.dialect == "sqlite"
+    types: dict[str, Any] = {name: pl.String for name in query.selected_columns.keys()}
+    types["amount_minor"] = pl.Int64
+    types["old_category_confidence"] = pl.Float64
+    types["booked_at"] = pl.String if text_time else UTC_TIME
+    frame = store.raw_frame(query, types)
     if frame.height == 0:
         empty = pl.DataFrame(
             schema={**dict(TRANSACTIONS), **{f"old_{n}": pl.String for n in STORED}}

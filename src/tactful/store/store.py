@@ -172,6 +172,21 @@ class Store:
             infer_schema_length=None,
         )
 
+    def raw_frame(self, query: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
+        """Like ``frame``, for bulk reads: the driver's rows go to Polars untouched, typed by
+        ``schema`` (every selected column, in order), without SQLAlchemy's per-value processing.
+
+        Timestamps therefore arrive as the driver gives them: ISO text on SQLite, aware
+        datetimes on PostgreSQL; give them a ``pl.Object``-free dtype per dialect.
+        """
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            names = list(result.keys())
+            rows = result.cursor.fetchall() if result.cursor is not None else []
+        if list(schema) != names:
+            raise StoreError(f"raw_frame schema {list(schema)} does not match columns {names}")
+        return pl.DataFrame(rows, schema=schema, orient="row")
+
     def rows(self, query: Select[Any]) -> Sequence[Any]:
         with self.engine.connect() as conn:
             return conn.execute(query).all()
