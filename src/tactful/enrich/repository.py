@@ -80,7 +80,7 @@ def load_shard(store: Store, customer_ids: Sequence[str]) -> pl.DataFrame:
     what the store already has of the enrichment."""
     query = _shard_query(customer_ids)
     text_time = store.dialect == "sqlite"
-    types: dict[str, Any] = {name: pl.String for name in query.selected_columns.keys()}
+    types: dict[str, Any] = {column.name: pl.String for column in query.selected_columns}
     types["amount_minor"] = pl.Int64
     types["old_category_confidence"] = pl.Float64
     types["booked_at"] = pl.String if text_time else UTC_TIME
