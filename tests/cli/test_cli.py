@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tactful.cli import app as cli
+from tactful.cli import understand
 from tactful.cli.app import app
 from tactful.store.engine import head_revision
 
@@ -19,6 +20,7 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli.console, "width", 200)
+    monkeypatch.setattr(understand.console, "width", 200)
 
 
 def _run(*args: str) -> tuple[int, str]:
@@ -79,3 +81,35 @@ def test_unknown_customer_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["profile", "nobody", "--db", f"sqlite:///{tmp_path / 'x.db'}"])
     assert result.exit_code != 0
     assert "customer 'nobody' is not in the store" in str(result.exception)
+
+
+def test_understanding_commands(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'u.db'}"
+    names = ("customers.csv", "accounts.csv", "transactions_sparkasse_de.csv")
+    files = [str(DATA / n) for n in names]
+    code, out = _run("ingest", *files, "--enrich", "--db", db, "--report-dir", str(tmp_path / "r"))
+    assert "full enrichment of" in out, out
+    code, out = _run("enrich", "--db", db)
+    assert code == 0 and "incremental enrichment of 0 customers" in out, out
+
+    code, out = _run("categories", "--sensitive")
+    assert "ENTERTAINMENT_CASINOS_AND_GAMBLING" in out and "FOOD_AND_DRINK_COFFEE" not in out
+
+    code, out = _run(
+        "rules", "add", "--id", "landlord", "--when", "description contains MIETE",
+        "--category", "RENT_AND_UTILITIES_RENT", "--db", db,
+    )
+    assert code == 0 and "saved as version 1" in out, out
+    code, out = _run("rules", "list", "--db", db)
+    assert "landlord" in out and "RENT_AND_UTILITIES_RENT" in out
+    code, out = _run("enrich", "--db", db)
+    assert "full enrichment" in out  # a rules change re-applies everywhere
+    code, out = _run("rules", "delete", "landlord", "--db", db)
+    assert "retired (version 2)" in out
+    code, out = _run("rules", "history", "--db", db)
+    assert out.count("landlord") == 2
+
+    result = runner.invoke(app, ["rules", "add", "--id", "bad", "--when", "amout gt 5",
+                                 "--category", "RENT_AND_UTILITIES_RENT", "--db", db])
+    assert result.exit_code != 0
+    assert "rule 'bad': field 'amout' is not one of" in str(result.exception)

@@ -129,6 +129,9 @@ def ingest(
     report_dir: Annotated[Path, typer.Option(help="Where rejects and summary go")] = Path(
         "ingest-reports"
     ),
+    enrich: Annotated[
+        bool, typer.Option(help="Enrich the new transactions right after loading them")
+    ] = False,
     db: DbUrl = None,
 ) -> None:
     """Load bank exports and event feeds; bad rows go to a rejects file, good rows load."""
@@ -136,6 +139,8 @@ def ingest(
     rejected = run_ingest(
         store, paths, fmt=fmt, mapping=mapping, batch_size=batch_size, report_dir=report_dir
     )
+    if enrich:
+        understand.enrich_with_progress(store)
     if rejected:
         raise typer.Exit(code=3)
 
