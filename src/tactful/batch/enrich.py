@@ -25,7 +25,7 @@ from tactful.store import schema
 from tactful.store.store import Store
 
 Progress = Callable[[int], None]
-TRAINING_CUSTOMERS = 3_000
+TRAINING_CUSTOMERS = 1_000
 """Customers sampled to train the text model: enough merchants, a bounded cost."""
 
 
