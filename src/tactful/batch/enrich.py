@@ -56,7 +56,7 @@ def _last_run(store: Store) -> tuple[int, int | None] | None:
 
 def train_text_model(store: Store, ctx: EnrichContext, customer_ids: Sequence[str]) -> int | None:
     """Train the text categorizer on what rules, the MCC and customers labelled; store it."""
-    sample = list(customer_ids)[:: max(1, len(customer_ids) // TRAINING_CUSTOMERS)]
+    sample = list(customer_ids)[:: max(1, -(-len(customer_ids) // TRAINING_CUSTOMERS))]
     frames = [
         categorized(repo.load_shard(store, shard), ctx)
         for shard in shards_of(sample, size=1_000)
