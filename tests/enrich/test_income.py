@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 
 from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS
@@ -105,3 +106,70 @@ def test_irregular_gig_income() -> None:
     trailing = sum(a for d, a in bookings if d > date(2025, 8, 28) - timedelta(days=91))
     assert stream["monthly_amount_minor"] == round(trailing / (91 / (365.25 / 12)))
     assert income.members.height == len(offsets)
+
+
+def hourly(seed: int, *, raise_at: int | None, weeks: int = 52) -> pl.DataFrame:
+    """Weekly hourly pay: 38 hours at 21.50 an hour, the hours varying about +-6% (seeded
+    noise), and the rate up 6% from payment ``raise_at`` on."""
+    rng = np.random.default_rng(seed)
+    hours = 38 * (1 + rng.normal(0, 0.03, weeks))
+    rate = np.where(np.arange(weeks) >= (raise_at if raise_at is not None else weeks), 1.06, 1.0)
+    amounts = np.round(hours * 2150 * rate).astype(int).tolist()
+    days = [date(2025, 1, 3) + timedelta(days=7 * i) for i in range(weeks)]
+    return credits(
+        list(zip(days, amounts, strict=True)), key="NORTHWIND STAFFING", category="INCOME_WAGES"
+    )
+
+
+def test_a_rate_raise_on_noisy_hourly_pay() -> None:
+    frame = hourly(7, raise_at=30)
+    series = detect_series(frame)
+    assert series.series["amount_varies"].to_list() == [True]
+    income = detect_income(frame, series)
+    assert income.changes.height == 1
+    change = income.changes.row(0, named=True)
+    assert change["change"] == "raise"
+    assert abs(change["change_ratio"] - 0.06) <= 0.02
+    truth = date(2025, 1, 3) + timedelta(days=7 * 30)
+    assert abs((change["effective_date"] - truth).days) <= 7
+
+
+def test_noisy_hourly_pay_without_a_raise_has_no_change() -> None:
+    frame = hourly(11, raise_at=None)
+    income = detect_income(frame, detect_series(frame))
+    assert income.streams.height == 1
+    assert income.changes.is_empty()
+
+
+def test_a_small_raise_of_fixed_pay() -> None:
+    frame = payroll([200000] * 6 + [203000] * 4)
+    change = detect_income(frame, detect_series(frame)).changes.row(0, named=True)
+    assert (change["change"], change["change_ratio"]) == ("raise", 0.015)
+
+
+def test_the_payments_before_a_stream_tell_its_old_level() -> None:
+    """A series that starts at the new rate still shows the raise, read off the same payer's
+    payments into the account just before it."""
+    bookings = [(date(2025, m, 20), 665074 if m <= 2 else 690871) for m in range(1, 13)]
+    frame = credits(bookings, key="GRANITE EDUCATION", category="INCOME_WAGES")
+    series = detect_series(frame.filter(pl.col("booked_on") >= date(2025, 3, 1)))
+    income = detect_income(frame, series)
+    assert income.members.height == 10
+    change = income.changes.row(0, named=True)
+    assert (change["effective_date"], change["old_amount_minor"], change["new_amount_minor"]) == (
+        date(2025, 3, 20),
+        665074,
+        690871,
+    )
+
+
+def test_a_temporary_cut_of_hourly_pay() -> None:
+    """Hours cut by a quarter for ten weeks, then back: no one split sees it, a spell does."""
+    rng = np.random.default_rng(3)
+    cut = np.where((np.arange(52) >= 20) & (np.arange(52) < 30), 0.75, 1.0)
+    amounts = np.round(38 * 2150 * (1 + rng.normal(0, 0.04, 52)) * cut).astype(int).tolist()
+    days = [date(2025, 1, 3) + timedelta(days=7 * i) for i in range(52)]
+    frame = credits(list(zip(days, amounts, strict=True)), key="NORTHWIND STAFFING")
+    changes = detect_income(frame, detect_series(frame)).changes
+    assert changes["change"].to_list() == ["cut", "raise"]
+    assert changes["effective_date"].to_list() == [days[20], days[30]]

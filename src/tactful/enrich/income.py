@@ -3,9 +3,14 @@
 Regular income is read off the credit series ``detect_series`` found (payroll, pension, benefit
 and other regular credits into a current account); irregular gig and business income is what is
 left: repeated credits from a platform payer (Uber, Upwork, Deliveroo, Stripe payouts, Etsy, ...)
-or from invoiced clients, with no cadence. A raise or a cut is a step of at least ``MIN_STEP``
-that persists for at least two payments; on pay that varies (hourly pay) the step is the split
-of the pay history whose before/after medians differ most, if it stands out of the noise.
+or from invoiced clients, with no cadence. On fixed pay a raise or a cut is a step of at least
+``FIXED_STEP`` that persists for at least two payments. On pay that varies (hourly pay, where
+the hours hide a small rate rise in any one payment) it is a change point of the log amounts:
+the split of the pay history whose before/after means differ by at least ``VARYING_T`` in t,
+with ``MIN_SEGMENT`` payments a side, found again within each side (binary segmentation), or a
+spell at another level (a temporary cut); the new level starts at the first payment after the
+split and the change is that of the segment medians. A stream that starts at a new rate (the
+series split at the raise) is read together with the same payer's payments just before it.
 
 >>> import polars as pl
 >>> from datetime import date
@@ -28,11 +33,12 @@ of the pay history whose before/after medians differ most, if it stands out of t
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 
 from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, conform, empty
@@ -42,10 +48,26 @@ from tactful.errors import ValidationError
 __all__ = ["GIG_PAYERS", "IncomeResult", "detect_income"]
 
 MIN_STEP = 0.02
-VARYING_SCORE = 10.0
-"""How far out of the pay noise a step of varying pay must stand (before/after medians apart
-by this many standard deviations, times the root of the shorter side)."""
-"""The smallest relative pay change reported as a raise or a cut."""
+"""The smallest relative change of varying pay reported as a raise or a cut."""
+FIXED_STEP = 0.01
+"""The smallest step of fixed pay reported: fixed pay repeats to the cent, so a smaller step that
+persists is still a new rate (a one-off payment is no step: the new amount must repeat)."""
+VARYING_T = 5.0
+"""How far out of the pay noise a level shift of varying pay must stand: the two-sample t
+statistic of the log amounts before and after the split. High, because hours can also shift
+for a while without a change of rate, and the split is the best of many tried."""
+SPELL_T = 8.0
+"""The bar in t for a spell of varying pay at another level (a temporary cut): higher, as many
+more spells than splits are tried."""
+MIN_SEGMENT = 3
+"""The fewest payments on either side of a level shift of varying pay."""
+MIN_PAYMENTS = 8
+"""The fewest payments of varying pay searched for a level shift (fewer give no noise level)."""
+MAX_NOISE = 0.15
+"""Pay noisier than this (deviation of the log amounts) has no level to shift: gig income."""
+CLIP = 2.5
+"""Payments are clipped to this many noise deviations of their running median."""
+_RUNNING = 5
 
 GIG_PAYERS = (
     r"UBER|LYFT|DOORDASH|DELIVEROO|JUST EAT|UPWORK|FIVERR|ETSY|STRIPE|PAYPAL PAYOUT|INSTACART|"
@@ -71,6 +93,8 @@ _PER_MONTH = {
     "yearly": 1 / 12,
 }
 _TRAILING_DAYS = 91
+_LEAD_SLACK = 0.35
+_LEAD_MAX = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,39 +121,152 @@ def _steps(amounts: list[int], varies: bool) -> list[tuple[int, int, int]]:
     """(index of the first new payment, old, new) for each persistent pay step."""
     if len(amounts) < 3:
         return []
-    if not varies:
-        out: list[tuple[int, int, int]] = []
-        level, i = amounts[0], 1
-        while i < len(amounts):
-            a = amounts[i]
-            if abs(a / level - 1) >= MIN_STEP:
-                stays = amounts[i : i + 2]
-                if len(stays) == 2 and all(abs(x / a - 1) < MIN_STEP for x in stays):
-                    out.append((i, level, a))
-                    level = a
-                    i += 2
-                    continue
-            i += 1
-        return out
-    # the pay's own noise, from consecutive differences: a step moves one difference only
-    diffs = sorted(abs(b - a) for a, b in itertools.pairwise(amounts))
-    noise = max(diffs[len(diffs) // 2] / 0.954, 1.0)  # median |diff| of normal noise ~ 0.954 sd
-    best: tuple[float, int, float, float] | None = None
-    for k in range(3, len(amounts) - 1):
-        before, after = amounts[max(0, k - 6) : k], amounts[k : k + 6]
-        if len(after) < 2:
-            continue
-        mb, ma = _median(before), _median(after)
-        score = abs(ma - mb) / noise * min(len(before), len(after)) ** 0.5
-        if (
-            abs(ma / mb - 1) >= MIN_STEP
-            and score > VARYING_SCORE
-            and (best is None or score > best[0])
-        ):
-            best = (score, k, mb, ma)
-    if best is None:
+    if varies:
+        return _level_shifts(amounts)
+    out: list[tuple[int, int, int]] = []
+    level, i = amounts[0], 1
+    while i < len(amounts):
+        a = amounts[i]
+        if abs(a / level - 1) >= FIXED_STEP:
+            stays = amounts[i : i + 2]
+            if len(stays) == 2 and all(abs(x / a - 1) < MIN_STEP for x in stays):
+                out.append((i, level, a))
+                level = a
+                i += 2
+                continue
+        i += 1
+    return out
+
+
+def _level_shifts(amounts: list[int]) -> list[tuple[int, int, int]]:
+    """The persistent level shifts of varying pay that stand out of the pay's noise.
+
+    Change points on the log amounts by binary segmentation: in each segment, the split with
+    at least ``MIN_SEGMENT`` payments a side that maximizes the two-sample t statistic of the
+    segment means (pooled within-segment deviation), kept if it reaches ``VARYING_T``; then
+    both sides are searched again. A history with no such split is searched for a spell at
+    another level (a temporary cut), kept if it reaches ``SPELL_T``. Before that each payment
+    is clipped to ``CLIP`` noise deviations of its running median, so a one-off bonus or a
+    short week is no step; the noise is read robustly off consecutive differences (a step
+    moves one difference only). The old and new levels are the medians of the segments either
+    side of a change point.
+    """
+    if not _shifting([amounts])[0]:
         return []
-    return [(best[1], round(best[2]), round(best[3]))]
+    n = len(amounts)
+    x = _clipped(np.log(np.asarray([amounts], dtype=np.float64)))[0][0]
+    splits: list[int] = []
+    pending = [(0, n)]
+    while pending:
+        lo, hi = pending.pop()
+        t, at = _split_t(x[None, lo:hi])
+        if t[0] >= VARYING_T:
+            split = lo + int(at[0])
+            splits.append(split)
+            pending += [(lo, split), (split, hi)]
+        elif (lo, hi) == (0, n):  # a spell is only looked for over the whole history
+            t, start, end = _spell_t(x[None, :])
+            if t[0] >= SPELL_T:
+                splits += [int(start[0]), int(end[0])]
+                pending += [(0, int(start[0])), (int(start[0]), int(end[0])), (int(end[0]), n)]
+    splits.sort()
+    bounds = [0, *splits, n]
+    out: list[tuple[int, int, int]] = []
+    for j, split in enumerate(splits):
+        old = _median(amounts[bounds[j] : split])
+        new = _median(amounts[split : bounds[j + 2]])
+        if abs(new / old - 1) >= MIN_STEP:
+            out.append((split, round(old), round(new)))
+    return out
+
+
+def _shifting(histories: list[list[int]]) -> list[bool]:
+    """Whether each pay history of varying pay has a level shift or a spell at another level:
+    the top of the search of ``_level_shifts``, for all the histories of a length at once."""
+    out = [False] * len(histories)
+    by_length: dict[int, list[int]] = {}
+    for i, amounts in enumerate(histories):
+        if len(amounts) >= MIN_PAYMENTS and min(amounts) > 0:
+            by_length.setdefault(len(amounts), []).append(i)
+    for rows in by_length.values():
+        x, noise = _clipped(np.log(np.asarray([histories[i] for i in rows], dtype=np.float64)))
+        quiet = (noise > 0.0) & (noise <= MAX_NOISE)
+        found = (_split_t(x)[0] >= VARYING_T) | (_spell_t(x)[0] >= SPELL_T)
+        for i, hit in zip(rows, quiet & found, strict=True):
+            out[i] = bool(hit)
+    return out
+
+
+def _clipped(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of log amounts clipped to ``CLIP`` noise deviations of their running median, and
+    the noise of each row (median |difference| of normal noise is 0.954 deviations)."""
+    noise = np.median(np.abs(np.diff(x, axis=1)), axis=1) / 0.954
+    half = _RUNNING // 2
+    padded = np.concatenate([x[:, half:0:-1], x, x[:, -2 : -half - 2 : -1]], axis=1)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, _RUNNING, axis=1)
+    running = np.sort(windows, axis=2)[:, :, half]
+    band = CLIP * noise[:, None]
+    return np.clip(x, running - band, running + band), noise
+
+
+def _split_t(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the largest two-sample t of the means before and after a split with
+    ``MIN_SEGMENT`` payments a side, and that split (the index of the first payment after)."""
+    m, n = x.shape
+    if n < 2 * MIN_SEGMENT:
+        return np.zeros(m), np.zeros(m, dtype=np.int64)
+    k = np.arange(MIN_SEGMENT, n - MIN_SEGMENT + 1)
+    c, c2 = np.cumsum(x, axis=1), np.cumsum(x * x, axis=1)
+    head, head2 = c[:, k - 1], c2[:, k - 1]
+    total, total2 = c[:, -1:], c2[:, -1:]
+    before, after = head / k, (total - head) / (n - k)
+    sse = (head2 - head * before) + ((total2 - head2) - (total - head) * after)
+    pooled = np.sqrt(np.maximum(sse, 0.0) / (n - 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.abs(after - before) / (pooled * np.sqrt(1.0 / k + 1.0 / (n - k)))
+    t = np.nan_to_num(t, nan=0.0, posinf=0.0)
+    best = np.argmax(t, axis=1)
+    return t[np.arange(m), best], k[best]
+
+
+def _spell_t(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row, the largest t of the mean of a spell ``[start, end)`` against the mean
+    outside it, and that spell: a temporary cut (or raise) that one split cannot see, because
+    the pay is at the same level either side of it."""
+    m, n = x.shape
+    if n < 3 * MIN_SEGMENT:
+        zero = np.zeros(m, dtype=np.int64)
+        return np.zeros(m), zero, zero
+    c = np.concatenate([np.zeros((m, 1)), np.cumsum(x, axis=1)], axis=1)
+    c2 = np.concatenate([np.zeros((m, 1)), np.cumsum(x * x, axis=1)], axis=1)
+    start, end = _spells(n)
+    inside, outside = end - start, n - (end - start)
+    s_in, s2_in = c[:, end] - c[:, start], c2[:, end] - c2[:, start]
+    s_out = c[:, n : n + 1] - s_in
+    # residuals of the three segments (before, spell, after) about their own means
+    before, after = c[:, start], c[:, n : n + 1] - c[:, end]
+    sse = (
+        (c2[:, start] - before * before / start)
+        + (s2_in - s_in * s_in / inside)
+        + ((c2[:, n : n + 1] - c2[:, end]) - after * after / (n - end))
+    )
+    pooled = np.sqrt(np.maximum(sse, 0.0) / (n - 3))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.abs(s_in / inside - s_out / outside) / (
+            pooled * np.sqrt(1.0 / inside + 1.0 / outside)
+        )
+    t = np.nan_to_num(t, nan=0.0, posinf=0.0)
+    best = np.argmax(t, axis=1)
+    return t[np.arange(m), best], start[best], end[best]
+
+
+@functools.lru_cache(maxsize=256)
+def _spells(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every spell ``[start, end)`` of ``n`` payments with ``MIN_SEGMENT`` payments in it and
+    either side of it."""
+    start, end = np.triu_indices(n + 1, k=MIN_SEGMENT)
+    ok = (start >= MIN_SEGMENT) & (end <= n - MIN_SEGMENT)
+    return start[ok], end[ok]
 
 
 def detect_income(
@@ -201,26 +338,84 @@ def _regular(
     members = series.members.join(
         streams.select(pl.col("stream_id").alias("series_id")), on="series_id"
     ).select("transaction_id", pl.col("series_id").alias("stream_id"))
+    history = members.join(
+        frame.select("id", "amount_minor", "booked_on"), left_on="transaction_id", right_on="id"
+    ).select("stream_id", "booked_on", "amount_minor", pl.lit(False).alias("_lead"))
     amounts = (
-        members.join(
-            frame.select("id", "amount_minor", "booked_on"), left_on="transaction_id", right_on="id"
-        )
+        pl.concat([_lead_in(frame, series, s), history])
         .sort("stream_id", "booked_on", "amount_minor")
         .group_by("stream_id", maintain_order=True)
-        .agg("amount_minor", "booked_on")
+        .agg("amount_minor", "booked_on", pl.col("_lead").sum().alias("_leads"))
         .join(
             s.select(pl.col("series_id").alias("stream_id"), "amount_varies", "customer_id"),
             on="stream_id",
         )
     )
+    histories = amounts.rows()
+    shifting = iter(_shifting([row[1] for row in histories if row[4]]))
     rows = []
-    for sid, values, dates, varies, customer in amounts.iter_rows():
+    for sid, values, dates, leads, varies, customer in histories:
+        if varies and not next(shifting):
+            continue  # varying pay with no level shift (screened all at once)
         for i, old, new in _steps(values, bool(varies)):
+            if i < leads:
+                continue  # a step among the lead-in payments is another stream's
             ratio = round(new / old - 1, 4)
             rows.append((sid, customer, dates[i], old, new, "raise" if ratio > 0 else "cut", ratio))
     changes = pl.DataFrame(rows, schema=dict(INCOME_CHANGES), orient="row")
     del as_of
     return streams, members, changes
+
+
+def _lead_in(frame: pl.DataFrame, series: SeriesResult, s: pl.DataFrame) -> pl.DataFrame:
+    """The payments just before each stream from the same payer into the same account, on the
+    stream's schedule (stream_id, booked_on, amount_minor, _lead).
+
+    A new rate often starts a new series (the old amount stops, the new one repeats), so the
+    stream's own history begins with the raise; the payments it replaced tell the old level.
+    They are those no series holds, or a series that ended before the stream began, chained
+    back from the stream's first payment one pay period at a time (``_LEAD_SLACK`` either way).
+    """
+    mean_days = pl.col("cadence").replace_strict(_PER_MONTH, return_dtype=pl.Float64).pow(-1) * (
+        365.25 / 12
+    )
+    streams = s.filter(pl.col("cadence").is_in(list(_PER_MONTH))).select(
+        pl.col("series_id").alias("stream_id"),
+        "account_id",
+        "merchant_key",
+        pl.col("first_date").alias("_start"),
+        mean_days.alias("_period"),
+    )
+    ended = series.members.join(
+        series.series.select("series_id", pl.col("last_date").alias("_held_until")),
+        on="series_id",
+    ).select(pl.col("transaction_id").alias("id"), "_held_until")
+    credits = (
+        frame.filter(pl.col("status").is_in(COUNTED_STATUSES) & (pl.col("amount_minor") > 0))
+        .select("id", "account_id", "merchant_key", "booked_on", "amount_minor")
+        .join(ended, on="id", how="left")
+    )
+    gap = (pl.col("_next") - pl.col("booked_on")).dt.total_days() / pl.col("_period")
+    return (
+        credits.join(streams, on=["account_id", "merchant_key"])
+        .filter(
+            (pl.col("booked_on") < pl.col("_start"))
+            & (pl.col("_held_until").is_null() | (pl.col("_held_until") < pl.col("_start")))
+        )
+        .sort("stream_id", "booked_on", descending=[False, True])
+        .with_columns(
+            pl.col("booked_on")
+            .shift(1)
+            .over("stream_id")
+            .fill_null(pl.col("_start"))
+            .alias("_next")
+        )
+        .filter(
+            ((gap >= 1 - _LEAD_SLACK) & (gap <= 1 + _LEAD_SLACK)).cum_min().over("stream_id")
+            & (pl.int_range(pl.len()).over("stream_id") < _LEAD_MAX)
+        )
+        .select("stream_id", "booked_on", "amount_minor", pl.lit(True).alias("_lead"))
+    )
 
 
 def _irregular(rest: pl.DataFrame, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
