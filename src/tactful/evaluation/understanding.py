@@ -188,5 +188,13 @@ def evaluate_berka(shared: Path, workdir: Path) -> Section | None:
             Metric("all standing orders found", score.order_recall, None,
                    "the loan orders (UVER) have no bookings in this export"),
         ],
-        notes=["Nobody on the team chose these answers: the orders are the bank's own records."],
+        notes=[
+            "Nobody on the team chose these answers: the orders are the bank's own records.",
+            f"Pension credits (k_symbol 'old age pension' / DUCHOD): {score.pension_accounts} "
+            f"accounts in this release, {score.pension_found} found as income streams"
+            + (" -- this release carries none, so the pension check has nothing to test."
+               if score.pension_accounts == 0 else "."),
+            f"Income streams found on these accounts: {income.streams.height:,} "
+            f"({income.streams['account_id'].n_unique()} accounts).",
+        ],
     )
