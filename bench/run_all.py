@@ -28,7 +28,10 @@ def table(rows: list[dict[str, object]]) -> list[str]:
 
 
 def main() -> None:
-    for script in SCRIPTS:
+    # `--collect` rewrites the page from results already in bench/out/ (after running one script
+    # by hand) without running the others again.
+    scripts = [] if "--collect" in sys.argv[1:] else SCRIPTS
+    for script in scripts:
         path = HERE / script
         if not path.exists():
             continue
