@@ -25,7 +25,7 @@ import polars as pl
 from tactful.enrich.classifier import TextCategorizer, text_expr
 from tactful.enrich.mcc import _mapping as mcc_mapping
 from tactful.enrich.mcc import mcc_table
-from tactful.enrich.merchants import MerchantAliases, plain_text
+from tactful.enrich.merchants import MerchantAliases, plain_text, shape_keys
 from tactful.enrich.rules import TEXT_FIELDS, RuleSet
 from tactful.enrich.taxonomy import TAXONOMY, UNCATEGORIZED
 from tactful.errors import ValidationError
@@ -186,6 +186,28 @@ def _categorize_one(
 
 _RULE_TEXT: Final = frozenset(TEXT_FIELDS)
 
+# The frame path carries the source as a small integer until the very end.
+_USER, _RULE, _DIRECTORY, _MCC, _MODEL, _UNCATEGORIZED = range(6)
+_SOURCE_NAME: Final = {
+    _USER: "user",
+    _RULE: "rule",
+    _DIRECTORY: "rule",
+    _MCC: "mcc",
+    _MODEL: "model",
+    _UNCATEGORIZED: "uncategorized",
+}
+"""What ``category_source`` says for each source (the directory counts as a rule)."""
+_SOURCE_CONFIDENCE: Final = {
+    code: CONFIDENCE.get(name, 0.0)
+    for code, name in (
+        (_USER, "user"),
+        (_RULE, "rule"),
+        (_DIRECTORY, "directory"),
+        (_MCC, "mcc"),
+        (_UNCATEGORIZED, "uncategorized"),
+    )
+}
+
 
 def categorize(
     frame: pl.DataFrame,
@@ -209,7 +231,7 @@ def categorize(
         fast = _categorize_one(frame, ruleset, overrides, classifier, threshold, aliases)
         if fast is not None:
             return fast
-    out = ruleset.apply(frame)
+    out = ruleset.apply(frame, keys=shape_keys(frame))
 
     if "merchant_category_detailed" not in out.columns:
         table = (aliases or MerchantAliases.default()).category_of()
@@ -219,11 +241,15 @@ def categorize(
             .alias("merchant_category_detailed")
         )
     out = out.join(mcc_table(), on="mcc", how="left", maintain_order="left")
-    mcc_cat = pl.when(pl.col("mcc_category_detailed") != UNCATEGORIZED).then(
-        pl.col("mcc_category_detailed")
+    out = out.with_columns(
+        pl.when(pl.col("mcc_category_detailed") != UNCATEGORIZED)
+        .then(pl.col("mcc_category_detailed"))
+        .alias("__mcc_cat")
     )
+    mcc_cat = pl.col("__mcc_cat")
 
     user_cat = pl.lit(None, dtype=pl.String)
+    user_overrides = False
     if overrides is not None and overrides.height:
         missing = {"customer_id", "merchant_key", "category_detailed"} - set(overrides.columns)
         if missing:
@@ -233,30 +259,32 @@ def categorize(
         ).unique(subset=["customer_id", "merchant_key"], keep="last")
         out = out.join(ov, on=["customer_id", "merchant_key"], how="left", maintain_order="left")
         user_cat = pl.col("__user_cat")
+        user_overrides = True
 
-    detailed = pl.coalesce(
-        user_cat, pl.col("rule_category_detailed"), pl.col("merchant_category_detailed"), mcc_cat
-    )
     source = (
         pl.when(user_cat.is_not_null())
-        .then(pl.lit("user"))
+        .then(pl.lit(_USER, dtype=pl.Int8))
         .when(pl.col("rule_category_detailed").is_not_null())
-        .then(pl.lit("rule"))
+        .then(pl.lit(_RULE, dtype=pl.Int8))
         .when(pl.col("merchant_category_detailed").is_not_null())
-        .then(pl.lit("directory"))
+        .then(pl.lit(_DIRECTORY, dtype=pl.Int8))
         .when(mcc_cat.is_not_null())
-        .then(pl.lit("mcc"))
-        .otherwise(pl.lit(None, dtype=pl.String))
+        .then(pl.lit(_MCC, dtype=pl.Int8))
+        .otherwise(pl.lit(None, dtype=pl.Int8))
     )
-    out = out.with_columns(detailed.alias("category_detailed"), source.alias("__source"))
-
+    # category_detailed is filled in below, in one coalesce once the model has spoken; the
+    # placeholder keeps its place among the columns.
     out = out.with_columns(
+        pl.lit(None, dtype=pl.String).alias("category_detailed"),
+        source.alias("__source"),
         pl.lit(None, dtype=pl.String).alias("__model"),
         pl.lit(None, dtype=pl.Float64).alias("__model_p"),
     )
+    model_ran = False
     if classifier is not None:
         todo = out.select(pl.col("__source").is_null()).to_series()
         if todo.any():
+            model_ran = True
             texts = out.filter(todo).select(text_expr()).to_series().to_list()
             labels, conf = classifier.predict(texts)
             keep = conf >= threshold
@@ -272,34 +300,41 @@ def categorize(
             p_col = out["__model_p"].scatter(idx, model_p)
             out = out.with_columns(model_col.alias("__model"), p_col.alias("__model_p"))
 
+    # (all-null literals left out: broadcasting them costs more than the coalesce itself)
+    detailed_parts = [
+        *([user_cat] if user_overrides else []),
+        pl.col("rule_category_detailed"),
+        pl.col("merchant_category_detailed"),
+        mcc_cat,
+        *([pl.col("__model")] if model_ran else []),
+    ]
     final_source = (
         pl.when(pl.col("__source").is_not_null())
         .then(pl.col("__source"))
         .when(pl.col("__model").is_not_null())
-        .then(pl.lit("model"))
-        .otherwise(pl.lit("uncategorized"))
+        .then(pl.lit(_MODEL, dtype=pl.Int8))
+        .otherwise(pl.lit(_UNCATEGORIZED, dtype=pl.Int8))
     )
     out = out.with_columns(
-        pl.coalesce("category_detailed", "__model", pl.lit(UNCATEGORIZED)).alias(
-            "category_detailed"
-        ),
+        pl.coalesce(detailed_parts).fill_null(UNCATEGORIZED).alias("category_detailed"),
         final_source.alias("__final"),
     )
     confidence = (
-        pl.when(pl.col("__final") == "model")
+        pl.when(pl.col("__final") == _MODEL)
         .then(pl.col("__model_p"))
-        .when(pl.col("__final") == "uncategorized")
+        .when(pl.col("__final") == _UNCATEGORIZED)
         .then(pl.lit(0.0))
         .otherwise(
-            pl.col("__final").replace_strict(CONFIDENCE, default=0.0, return_dtype=pl.Float64)
+            pl.col("__final").replace_strict(
+                _SOURCE_CONFIDENCE, default=0.0, return_dtype=pl.Float64
+            )
         )
     )
     rule_id = (
-        pl.when(pl.col("__final") == "directory")
+        pl.when(pl.col("__final") == _DIRECTORY)
         .then(pl.lit(DIRECTORY_RULE_ID))
-        .when(pl.col("__final") == "rule")
+        .when(pl.col("__final") == _RULE)
         .then(pl.col("rule_id"))
-        .otherwise(pl.lit(None, dtype=pl.String))
     )
     merchant = (
         pl.coalesce("rule_merchant", "merchant")
@@ -308,7 +343,9 @@ def categorize(
     )
     out = out.with_columns(
         primary_expr(pl.col("category_detailed")).alias("category"),
-        pl.col("__final").replace("directory", "rule").alias("category_source"),
+        pl.col("__final")
+        .replace_strict(_SOURCE_NAME, return_dtype=pl.String)
+        .alias("category_source"),
         confidence.cast(pl.Float64).alias("category_confidence"),
         rule_id.alias("rule_id"),
         merchant.alias("merchant"),

@@ -24,14 +24,18 @@ the leftmost match wins and, at the same position, the longest pattern.
 from __future__ import annotations
 
 import csv
+import operator
 import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, reduce
 from importlib import resources
 from pathlib import Path
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from tactful.enrich.taxonomy import DETAILED
@@ -255,13 +259,21 @@ def _display_fixes(name: pl.Expr) -> pl.Expr:
 def _clean_shapes(shapes: pl.DataFrame, aliases: MerchantAliases) -> pl.DataFrame:
     """merchant / merchant_key / merchant_category_detailed for each distinct descriptor shape."""
     codes, cities = _places()
+    # Eager frames get no common-subexpression elimination: each shared intermediate is
+    # materialized once as a column instead of being recomputed in every expression using it.
     text = pl.col(_KEY_COLUMN).str.to_uppercase().str.strip_chars()
     for pattern, replacement in _BANK_BOILERPLATE:
         text = text.str.replace(pattern, replacement)
-    cp = pl.col("counterparty").str.to_uppercase().str.strip_chars()
-    has_cp = cp.is_not_null() & (cp != "")
-    text = pl.when(has_cp).then(cp).otherwise(text)
-    text = text.str.replace(_PROCESSOR_PREFIX, "").str.strip_chars()
+    cp_upper = pl.col("counterparty").str.to_uppercase().str.strip_chars()
+    work = shapes.with_columns(text.alias("__text"), cp_upper.alias("__cp"))
+    cp = pl.col("__cp")
+    work = work.with_columns((cp.is_not_null() & (cp != "")).alias("__has_cp"))
+    has_cp = pl.col("__has_cp")
+    text = pl.when(has_cp).then(cp).otherwise(pl.col("__text"))
+    work = work.with_columns(
+        text.str.replace(_PROCESSOR_PREFIX, "").str.strip_chars().alias("__text")
+    )
+    text = pl.col("__text")
     tokens = (
         pl.lit(" ")
         + text.str.replace_all("'", "", literal=True)
@@ -293,20 +305,24 @@ def _clean_shapes(shapes: pl.DataFrame, aliases: MerchantAliases) -> pl.DataFram
     no_merchant = pl.col("channel").is_in(NO_MERCHANT_CHANNELS) | (
         ~has_cp & pl.col("channel").is_in(COUNTERPARTY_CHANNELS)
     )
-    out = shapes.with_columns(
+    out = work.with_columns(
         hit.alias("__hit"), fallback.alias("__fallback"), no_merchant.alias("__none")
     )
-    out = out.join(alias_frame, left_on="__hit", right_on="pattern", how="left")
+    out = out.join(
+        alias_frame, left_on="__hit", right_on="pattern", how="left", maintain_order="left"
+    )
     fb_display = _display_fixes(pl.col("__fallback"))
     merchant = pl.coalesce(pl.col("merchant"), fb_display.replace("", None))
     key = pl.coalesce(pl.col("merchant_key"), merchant_key_expr(pl.col("__fallback")))
-    none = pl.col("__none") | key.is_null()
+    out = out.with_columns(merchant.alias("__merchant"), key.alias("__key"))
+    out = out.with_columns((pl.col("__none") | pl.col("__key").is_null()).alias("__none"))
+    none = pl.col("__none")
     return out.select(
         _KEY_COLUMN,
         "counterparty",
         "channel",
-        pl.when(none).then(None).otherwise(merchant).alias("merchant"),
-        pl.when(none).then(None).otherwise(key).alias("merchant_key"),
+        pl.when(none).then(None).otherwise(pl.col("__merchant")).alias("merchant"),
+        pl.when(none).then(None).otherwise(pl.col("__key")).alias("merchant_key"),
         pl.when(none)
         .then(None)
         .otherwise(pl.col("merchant_category_detailed"))
@@ -462,7 +478,14 @@ def normalize(frame: pl.DataFrame, aliases: MerchantAliases | None = None) -> pl
                 pl.lit(key, dtype=pl.String).alias("merchant_key"),
                 pl.lit(category, dtype=pl.String).alias("merchant_category_detailed"),
             )
-    base = frame.drop(drop).with_columns(_shape(pl.col("description")).alias(_KEY_COLUMN))
+    base = frame.drop(drop)
+    if base.height > 1:
+        fast = _normalize_keyed(base, aliases)
+        if fast is not None:
+            out, keyed = fast
+            _remember(out, keyed)
+            return out
+    base = base.with_columns(_shape(pl.col("description")).alias(_KEY_COLUMN))
     shapes = base.select(_KEY_COLUMN, "counterparty", "channel").unique()
     cleaned = _clean_shapes(shapes, aliases)
     out = base.join(
@@ -473,6 +496,125 @@ def normalize(frame: pl.DataFrame, aliases: MerchantAliases | None = None) -> pl
         maintain_order="left",
     )
     return out.drop(_KEY_COLUMN)
+
+
+_SOURCE_COLUMNS: Final = ("description", "counterparty", "channel")
+_MERCHANT_COLUMNS: Final = ("merchant", "merchant_key", "merchant_category_detailed")
+
+
+@dataclass(frozen=True)
+class ShapeKeys:
+    """How ``normalize`` grouped a frame's rows, kept so ``categorize`` can evaluate the rules'
+    text conditions once per group instead of once per row.
+
+    ``distinct`` holds the distinct (description, counterparty, channel) of the frame, and
+    ``shapes`` the distinct (description shape, counterparty, channel) with the merchant
+    columns computed from them (its ``description`` column holds the shape). ``row_distinct``
+    maps each row to its ``distinct`` row, ``row_shape`` to its ``shapes`` row and
+    ``distinct_shape`` each ``distinct`` row to its ``shapes`` row."""
+
+    distinct: pl.DataFrame
+    shapes: pl.DataFrame
+    row_distinct: pl.Series
+    row_shape: pl.Series
+    distinct_shape: pl.Series
+
+
+def _dedupe(
+    frame: pl.DataFrame, columns: list[str]
+) -> tuple[pl.DataFrame, npt.NDArray[np.int64]] | None:
+    """The distinct rows of ``frame[columns]`` and each row's index into them, by a 64-bit hash
+    of the row; ``None`` when two different rows share a hash (checked, never assumed)."""
+    keys = frame.select(columns).rechunk()  # a gather across many chunks is several times slower
+    combined = reduce(
+        operator.xor, (pl.col(c).hash(seed=i) for i, c in enumerate(columns))
+    )  # cheaper than hashing a struct; collisions are caught below either way
+    hashes = keys.select(combined.alias("h")).to_series().to_numpy()
+    order = pl.Series(hashes).arg_sort().to_numpy()
+    ordered = hashes[order]
+    starts = np.empty(len(ordered), dtype=np.bool_)
+    starts[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    # number the distinct rows by first appearance: the gather then reads the strings in
+    # order, and the regexes run on the distinct rows much faster than in hash order
+    firsts = order[starts]
+    by_position = np.argsort(firsts)
+    rank = np.empty(len(firsts), dtype=np.int64)
+    rank[by_position] = np.arange(len(firsts), dtype=np.int64)
+    inverse = np.empty(len(ordered), dtype=np.int64)
+    inverse[order] = rank[np.cumsum(starts) - 1]
+    distinct = keys[firsts[by_position]]
+    if not distinct[inverse].equals(keys, null_equal=True):
+        return None
+    return distinct, inverse
+
+
+def _normalize_keyed(
+    base: pl.DataFrame, aliases: MerchantAliases
+) -> tuple[pl.DataFrame, ShapeKeys] | None:
+    """``normalize`` by two rounds of hashing: rows -> distinct descriptors -> distinct shapes,
+    the cleaning on the shapes only, then one gather back to the rows."""
+    if any(c not in base.columns for c in _SOURCE_COLUMNS):
+        return None
+    # One chunk per column: gathers and the column-wise work downstream (the rules, the
+    # categories) run several times faster on aligned single-chunk columns.
+    base = base.rechunk()
+    first = _dedupe(base, list(_SOURCE_COLUMNS))
+    if first is None:
+        return None
+    distinct, row_distinct = first
+    shaped = distinct.select(
+        _shape(pl.col("description")).alias(_KEY_COLUMN), "counterparty", "channel"
+    )
+    second = _dedupe(shaped, [_KEY_COLUMN, "counterparty", "channel"])
+    if second is None:
+        return None
+    shapes, distinct_shape = second
+    cleaned = _clean_shapes(shapes, aliases)
+    row_shape = distinct_shape[row_distinct]
+    idx = pl.Series("idx", row_shape, dtype=pl.Int64)
+    merchant_cols = cleaned.select(_MERCHANT_COLUMNS)
+    out = base.with_columns(merchant_cols[idx].get_columns())
+    keyed = ShapeKeys(
+        distinct=distinct,
+        shapes=cleaned.rename({_KEY_COLUMN: "description"}),
+        row_distinct=pl.Series("idx", row_distinct, dtype=pl.Int64),
+        row_shape=idx,
+        distinct_shape=pl.Series("idx", distinct_shape, dtype=pl.Int64),
+    )
+    return out, keyed
+
+
+_KEYED: dict[int, tuple[weakref.ref[pl.DataFrame], ShapeKeys]] = {}
+
+
+def _remember(frame: pl.DataFrame, keyed: ShapeKeys) -> None:
+    key = id(frame)
+
+    def forget(_: object, key: int = key) -> None:
+        entry = _KEYED.get(key)
+        if entry is not None and entry[0]() is None:
+            del _KEYED[key]
+
+    _KEYED[key] = (weakref.ref(frame, forget), keyed)
+
+
+def shape_keys(frame: pl.DataFrame) -> ShapeKeys | None:
+    """The ``ShapeKeys`` of a frame exactly as ``normalize`` returned it (else ``None``)."""
+    entry = _KEYED.get(id(frame))
+    if entry is None or entry[0]() is not frame:
+        return None
+    keyed = entry[1]
+    if (
+        frame.height != keyed.row_shape.len()
+        or any(
+            frame.schema.get(c) != keyed.shapes.schema.get(c)
+            for c in ("counterparty", "channel", *_MERCHANT_COLUMNS)
+        )
+        or frame.schema.get("description") != keyed.distinct.schema.get("description")
+    ):
+        return None
+    return keyed
 
 
 def normalize_one(

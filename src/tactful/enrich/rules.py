@@ -29,13 +29,16 @@ from dataclasses import dataclass
 from functools import cache, reduce
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from tactful.enrich.taxonomy import DETAILED
 from tactful.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tactful.enrich.merchants import ShapeKeys
 
 __all__ = ["FIELDS", "OPERATORS", "Condition", "Rule", "RuleSet"]
 
@@ -109,7 +112,11 @@ def _upper_columns(fields: set[str]) -> list[pl.Expr]:
 def _text(col: pl.Expr, op: str, value: Any) -> pl.Expr:
     if op == "contains":
         values = [str(v).upper() for v in (value if isinstance(value, tuple) else (value,))]
-        hit = col.str.contains_any(values, ascii_case_insensitive=False)
+        hit = (
+            col.str.contains(_any_literal(values))
+            if values
+            else col.str.contains_any(values, ascii_case_insensitive=False)
+        )
     elif op == "regex":
         hit = col.str.contains(f"(?i){value}")
     elif op == "in":
@@ -125,6 +132,15 @@ def _text(col: pl.Expr, op: str, value: Any) -> pl.Expr:
     else:  # not_equals: a missing value is "not equal"
         return (col != str(value).upper()).fill_null(True)
     return hit.fill_null(False)
+
+
+_REGEX_META: Final = frozenset("\\.+*?()|[]{}^$#&-~")
+
+
+def _any_literal(words: Sequence[str]) -> str:
+    """A regex matching wherever any of ``words`` occurs (each taken literally): the regex
+    engine's literal search beats ``contains_any`` on short lists."""
+    return "|".join("".join("\\" + ch if ch in _REGEX_META else ch for ch in w) for w in words)
 
 
 def _numeric(col: pl.Expr, op: str, value: Any) -> pl.Expr:
@@ -382,10 +398,13 @@ class RuleSet:
                 return rule
         return None
 
-    def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """``frame`` plus ``rule_id``, ``rule_category_detailed``, ``rule_merchant``."""
+    def apply(self, frame: pl.DataFrame, *, keys: ShapeKeys | None = None) -> pl.DataFrame:
+        """``frame`` plus ``rule_id``, ``rule_category_detailed``, ``rule_merchant``.
+
+        ``keys`` (``merchants.shape_keys`` of a frame ``normalize`` returned) lets the text
+        conditions on the descriptor columns run once per distinct descriptor or shape."""
         active = [r for r in self.rules if r.enabled]
-        index = _first_match(frame, active)
+        index = _first_match(frame, active, keys)
         cats = {i: r.category_detailed for i, r in enumerate(active)}
         merchants = {i: r.merchant for i, r in enumerate(active)}
         ids = {i: r.id for i, r in enumerate(active)}
@@ -506,8 +525,120 @@ def _value_masks(
     )
 
 
+_KEYED_FIELDS: Final = frozenset(
+    {"description", "counterparty", "channel", "merchant", "merchant_key"}
+)
+"""Text fields that are a function of a row's (description shape, counterparty, channel)."""
+
+_REGEX_SAFE_ESCAPES: Final = frozenset("b.-*+?()|$^/&#' ,:;!\\\"=<>%@_~`")
+
+
+def _digit_free(text: str) -> bool:
+    return not any(ch.isnumeric() or ch.isdigit() or ch.isdecimal() for ch in text)
+
+
+def _regex_shape_safe(pattern: str) -> bool:
+    """A regex made only of digit-free literals, groups, alternation, repetition, ``^``, ``$``
+    and ``\\b``: whatever it matches has no digit, and ``\\b`` sees a digit as a digit."""
+    if not _digit_free(pattern):
+        return False
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            if i + 1 >= len(pattern) or pattern[i + 1] not in _REGEX_SAFE_ESCAPES:
+                return False
+            i += 2
+            continue
+        if ch in ".[]{}":
+            return False
+        if ch == "(" and pattern.startswith("(?", i) and not pattern.startswith("(?:", i):
+            return False
+        i += 1
+    return True
+
+
+def shape_safe(condition: Condition) -> bool:
+    """Whether ``condition`` on a description equals the condition on its shape (runs of two
+    or more digits collapsed to one ``0``): true when its values can only match digit-free
+    text, which the collapse leaves as it was."""
+    if condition.field != "description":
+        return True
+    if condition.operator == "regex":
+        return _regex_shape_safe(str(condition.value))
+    values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
+    return all(isinstance(v, str) and _digit_free(v.upper()) and _digit_free(v) for v in values)
+
+
+def _table_masks(
+    table: pl.DataFrame, field: str, chunk: Sequence[int], conditions: Sequence[Condition]
+) -> pl.Series:
+    """The Int64 mask of the ``chunk`` conditions on each row of ``table`` (in order).
+
+    As in ``_value_masks``, ``contains`` conditions only run on the rows that contain any of
+    their words (one Aho-Corasick pass decides that); on the others they are false."""
+
+    def packed(ks: Sequence[int]) -> pl.Expr:
+        return pl.sum_horizontal(
+            [pl.lit(0, dtype=pl.Int64)]
+            + [conditions[k].expr().cast(pl.Int64) * (1 << chunk.index(k)) for k in ks]
+        ).alias("m")
+
+    upper = table.select(pl.col(field)).with_columns(_upper_columns({field}))
+    contains = [k for k in chunk if conditions[k].operator == "contains"]
+    if len(contains) < 2 or upper.height < 1_000:
+        return upper.select(packed(chunk)).to_series()
+    words: set[str] = set()
+    for k in contains:
+        value = conditions[k].value
+        words.update(str(x).upper() for x in (value if isinstance(value, tuple) else (value,)))
+    hit = (
+        _text_col(field)
+        .str.contains_any(sorted(words), ascii_case_insensitive=False)
+        .fill_null(False)
+    )
+    upper = upper.with_columns(hit.alias("__hit"))
+    rest = [k for k in chunk if k not in contains]
+    masks = upper.select(packed(rest)).to_series()
+    where = upper.select(pl.col("__hit").arg_true()).to_series()
+    if where.len():
+        masks = masks.scatter(
+            where, upper.filter(pl.col("__hit")).select(packed(chunk)).to_series()
+        )
+    return masks
+
+
+def _keyed_masks(
+    keys: ShapeKeys,
+    field: str,
+    ks: Sequence[int],
+    conditions: Sequence[Condition],
+    first_group: int,
+    where: list[list[tuple[int, int]]],
+) -> list[pl.Series]:
+    """Masks of the conditions ``ks`` on ``field`` evaluated per shape (those ``shape_safe``)
+    or per distinct descriptor, gathered to the rows."""
+    safe = [k for k in ks if shape_safe(conditions[k]) or field not in keys.distinct.columns]
+    rest = [k for k in ks if k not in safe]
+    out: list[pl.Series] = []
+    for level, group_ks in (("shape", safe), ("distinct", rest)):
+        for start in range(0, len(group_ks), _MASK_BITS):
+            chunk = group_ks[start : start + _MASK_BITS]
+            group = first_group + len(out)
+            for bit, k in enumerate(chunk):
+                where[k].append((group, bit))
+            if level == "shape":
+                masks = _table_masks(keys.shapes, field, chunk, conditions)
+                row = masks.gather(keys.row_shape)
+            else:
+                masks = _table_masks(keys.distinct, field, chunk, conditions)
+                row = masks.gather(keys.row_distinct)
+            out.append(row.alias(f"__m{group}"))
+    return out
+
+
 def _row_masks(
-    frame: pl.DataFrame, conditions: Sequence[Condition]
+    frame: pl.DataFrame, conditions: Sequence[Condition], keys: ShapeKeys | None = None
 ) -> tuple[list[pl.Expr], list[list[tuple[int, int]]]]:
     """One Int64 mask expression per group of conditions on the same column, and where each
     condition's bit is: ``(group, bit)``. Text conditions are evaluated once per distinct value
@@ -518,6 +649,10 @@ def _row_masks(
     exprs: list[pl.Expr] = []
     where: list[list[tuple[int, int]]] = [[] for _ in conditions]
     for field, ks in sorted(by_field.items()):
+        if keys is not None and field in _KEYED_FIELDS:
+            for series in _keyed_masks(keys, field, ks, conditions, len(exprs), where):
+                exprs.append(pl.lit(series))
+            continue
         for start in range(0, len(ks), _MASK_BITS):
             chunk = ks[start : start + _MASK_BITS]
             group = len(exprs)
@@ -562,7 +697,9 @@ def _row_masks(
     return exprs, where
 
 
-def _first_match(frame: pl.DataFrame, rules: Sequence[Rule]) -> pl.Series:
+def _first_match(
+    frame: pl.DataFrame, rules: Sequence[Rule], keys: ShapeKeys | None = None
+) -> pl.Series:
     """The index of the first rule that matches each row (null: none does).
 
     Every condition becomes one bit of a per-row mask; the rules' first-match order is then
@@ -575,13 +712,19 @@ def _first_match(frame: pl.DataFrame, rules: Sequence[Rule]) -> pl.Series:
         raise ConfigError(f"rules read column(s) the frame lacks: {', '.join(missing)}")
     conditions = list(dict.fromkeys(c for r in rules for c in r.conditions))
     number = {c: k for k, c in enumerate(conditions)}
-    exprs, where = _row_masks(frame, conditions)
+    exprs, where = _row_masks(frame, conditions, keys)
     names = [f"__m{g}" for g in range(len(exprs))]
     per_row = frame.select(exprs)
-    combos = per_row.unique()
     needs = [
         [where[number[c]][0] for c in r.conditions] for r in rules
     ]  # (group, bit) of each condition of each rule
+    widths = [0] * len(names)
+    for places in where:
+        for g, bit in places:
+            widths[g] = max(widths[g], bit + 1)
+    if len(names) > 1 and sum(widths) <= _MASK_BITS:
+        return _first_match_packed(per_row, names, widths, needs)
+    combos = per_row.unique()
     firsts: list[int | None] = []
     for combo in combos.iter_rows():
         first: int | None = None
@@ -599,6 +742,38 @@ def _first_match(frame: pl.DataFrame, rules: Sequence[Rule]) -> pl.Series:
             .alias("rule")
         ).get_column("rule")
     return per_row.join(table, on=names, how="left", maintain_order="left").get_column("rule")
+
+
+def _first_match_packed(
+    per_row: pl.DataFrame,
+    names: Sequence[str],
+    widths: Sequence[int],
+    needs: Sequence[Sequence[tuple[int, int]]],
+) -> pl.Series:
+    """``_first_match`` when all the masks fit in one Int64 side by side: one key column,
+    decided once per distinct key and mapped back without a join."""
+    offsets = [sum(widths[:g]) for g in range(len(widths))]
+    key = per_row.select(
+        pl.sum_horizontal(
+            [
+                pl.col(name).cast(pl.Int64) * pl.lit(1 << off, dtype=pl.Int64)
+                for name, off in zip(names, offsets, strict=True)
+            ]
+        ).alias("key")
+    ).to_series()
+    combos = key.unique()
+    firsts: list[int | None] = []
+    for combo in combos.to_list():
+        masks = [(combo >> off) & ((1 << w) - 1) for off, w in zip(offsets, widths, strict=True)]
+        first: int | None = None
+        for i, need in enumerate(needs):
+            if all((masks[g] >> bit) & 1 for g, bit in need):
+                first = i
+                break
+        firsts.append(first)
+    return key.replace_strict(
+        combos, pl.Series(firsts, dtype=pl.Int32), return_dtype=pl.Int32
+    ).alias("rule")
 
 
 @cache
