@@ -104,6 +104,13 @@ def test_understanding_commands(tmp_path: Path) -> None:
     assert "landlord" in out and "RENT_AND_UTILITIES_RENT" in out
     code, out = _run("enrich", "--db", db)
     assert "full enrichment" in out  # a rules change re-applies everywhere
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text(
+        '[[rules]]\nid = "gym"\ncategory_detailed = "PERSONAL_CARE_GYMS_AND_FITNESS_CENTERS"\n'
+        '[[rules.conditions]]\nfield = "description"\noperator = "contains"\nvalue = "FITNESS"\n'
+    )
+    code, out = _run("rules", "import", str(rules_file), "--db", db)
+    assert code == 0 and "1 rule(s) imported" in out, out
     code, out = _run("rules", "delete", "landlord", "--db", db)
     assert "retired (version 2)" in out
     code, out = _run("rules", "history", "--db", db)

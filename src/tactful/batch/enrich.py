@@ -54,8 +54,11 @@ def _last_run(store: Store) -> tuple[int, int | None] | None:
     return (int(rows[0][0]), rows[0][1]) if rows else None
 
 
-def train_text_model(store: Store, ctx: EnrichContext, customer_ids: Sequence[str]) -> int | None:
-    """Train the text categorizer on what rules, the MCC and customers labelled; store it."""
+def train_text_model(
+    store: Store, ctx: EnrichContext, customer_ids: Sequence[str]
+) -> tuple[int, TextCategorizer] | None:
+    """Train the text categorizer on what rules, the MCC and customers labelled; store it and
+    return it with its id (None when the labels are too few to learn from)."""
     sample = list(customer_ids)[:: max(1, -(-len(customer_ids) // TRAINING_CUSTOMERS))]
     frames = [
         categorized(repo.load_shard(store, shard), ctx)
@@ -67,7 +70,7 @@ def train_text_model(store: Store, ctx: EnrichContext, customer_ids: Sequence[st
     if len(set(labels)) < 2:
         return None
     model = TextCategorizer().fit(texts, labels)
-    return repo.save_text_model(store, model, rows=len(texts))
+    return repo.save_text_model(store, model, rows=len(texts)), model
 
 
 def _work(ctx: EnrichContext, shard: tuple[tuple[str, ...], pl.DataFrame]) -> tuple[
@@ -91,16 +94,13 @@ def run_enrich(
     started = datetime.now(UTC)
     executor = executor or LocalExecutor()
     version = repo.rules_version(store)
-    model = repo.latest_text_model(store)
     last = _last_run(store)
     ctx = repo.load_context(store)
     everyone = repo.customers_to_enrich(store, full=True)
-    model_id: int | None = model[0] if model else None
-    if retrain or model is None:
-        trained = train_text_model(store, ctx, everyone)
-        if trained is not None:
-            model = repo.latest_text_model(store)
-            model_id = trained
+    model = None if retrain else repo.latest_text_model(store)
+    if model is None:
+        model = train_text_model(store, ctx, everyone) or repo.latest_text_model(store)
+    model_id = model[0] if model else None
     if last is None or last[0] != version or last[1] != model_id:
         full = True
     mode = "full" if full else "incremental"

@@ -15,9 +15,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
 from tactful.cli import understand
+from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
 from tactful.ingest.loader import Loader, expand_paths
 from tactful.ingest.mapping import Mapping
@@ -72,15 +73,7 @@ def db_status(db: DbUrl = None) -> None:
 
 
 def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
+    return progress_bar(console, "rows")
 
 
 def run_ingest(

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
-from tactful.cli.render import print_ingest, profile_panel
+from tactful.cli.render import print_ingest, profile_panel, progress_bar
 from tactful.cli.understand import enrich_with_progress
 from tactful.ingest.loader import IGNORE_FILE, IngestReport, Loader
 from tactful.profile import load_profile
@@ -30,14 +29,7 @@ if TYPE_CHECKING:
 def _ingest_with_progress(
     console: Console, store: Store, path: Path, report_dir: Path
 ) -> IngestReport:
-    with Progress(
-        TextColumn("[bold]ingest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with progress_bar(console, "rows") as progress:
         task = progress.add_task("ingest", total=None)
         loader = Loader(
             store, report_dir=report_dir, progress=lambda _f, n: progress.advance(task, n)
@@ -79,14 +71,7 @@ def run_simulation(
     from tactful.simulate import SimulationConfig, simulate
 
     config = SimulationConfig(customers=customers, months=months, seed=seed, start=start)
-    with Progress(
-        TextColumn("[bold]simulate"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("customers"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with progress_bar(console, "customers") as progress:
         task = progress.add_task("simulate", total=customers)
         summary = simulate(
             config, out, fmt, lambda done, total: progress.update(task, completed=done, total=total)

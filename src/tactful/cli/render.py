@@ -6,10 +6,23 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tactful.ingest.loader import IngestReport
 from tactful.profile import CustomerProfile
+
+
+def progress_bar(console: Console, unit: str) -> Progress:
+    """The one progress bar of the CLI: ``<task> [bar] done/total <unit> elapsed``."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 def ingest_table(report: IngestReport) -> Table:

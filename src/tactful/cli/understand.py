@@ -4,18 +4,18 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tactful.batch.enrich import EnrichReport, run_enrich
 from tactful.batch.executor import get_executor
+from tactful.cli.render import progress_bar
 from tactful.enrich import repository as repo
+from tactful.enrich.rules import RuleSet
 from tactful.enrich.taxonomy import DETAILED, is_sensitive, primary_of
 from tactful.errors import ConfigError
 from tactful.store.store import Store
@@ -42,14 +42,7 @@ def enrich_with_progress(
     workers: int = 2,
 ) -> EnrichReport:
     options: dict[str, Any] = {"workers": workers} if executor == "processes" else {}
-    with Progress(
-        TextColumn("[bold]enrich"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("customers"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with progress_bar(console, "customers") as progress:
         task = progress.add_task("enrich", total=None)
         report = run_enrich(
             store,
@@ -169,13 +162,11 @@ def rules_add(
 
 @rules_app.command("import")
 def rules_import(path: Path, db: DbUrl = None) -> None:
-    """Add every rule of a TOML file ([[rule]] tables)."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+    """Add every rule of a TOML file ([[rules]] tables, the format of the shipped defaults)."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such rules file")
+    records = RuleSet.from_toml(path).to_records()  # all validated before any is saved
     store = Store.open(db)
-    records = data.get("rule", [])
     for record in records:
         repo.save_rule(store, record)
     console.print(f"{len(records)} rule(s) imported from {path}")

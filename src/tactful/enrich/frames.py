@@ -112,6 +112,21 @@ INCOME_CHANGES: Mapping[str, pl.DataType] = {
 }
 
 
+def with_local_dates(frame: pl.DataFrame, *, timezone: str = "timezone") -> pl.DataFrame:
+    """``frame`` with ``booked_on``: the UTC ``booked_at`` as a date in each row's own time zone.
+
+    A customer's "day" is where they live, not in UTC; Polars converts one zone per expression,
+    so the frame is split by zone (a bank has a handful) and put back together.
+    """
+    parts = [
+        part.with_columns(
+            pl.col("booked_at").dt.convert_time_zone(str(tz)).dt.date().alias("booked_on")
+        )
+        for (tz,), part in frame.group_by(timezone)
+    ]
+    return pl.concat(parts).with_columns(pl.col("booked_at").cast(UTC_TIME))
+
+
 def empty(schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     """An empty frame of ``schema``: what a step returns when it finds nothing."""
     return pl.DataFrame(schema=dict(schema))

@@ -23,17 +23,6 @@ from tactful.enrich.merchants import MerchantAliases, normalize
 from tactful.enrich.recurring import SeriesResult, detect_series
 from tactful.enrich.rules import RuleSet
 
-ENRICHED_COLUMNS = (
-    "merchant",
-    "merchant_key",
-    "category",
-    "category_detailed",
-    "category_source",
-    "category_confidence",
-    "series_id",
-)
-"""The transaction columns the understanding layer owns (``merchant_key`` is not stored)."""
-
 
 def _no_overrides() -> pl.DataFrame:
     return pl.DataFrame(

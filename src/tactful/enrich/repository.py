@@ -21,7 +21,14 @@ from sqlalchemy import Select, func, insert, select, type_coerce, update
 from sqlalchemy.types import String
 
 from tactful.enrich.classifier import TextCategorizer
-from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, SERIES, TRANSACTIONS, UTC_TIME
+from tactful.enrich.frames import (
+    INCOME_CHANGES,
+    INCOME_STREAMS,
+    SERIES,
+    TRANSACTIONS,
+    UTC_TIME,
+    with_local_dates,
+)
 from tactful.enrich.merchants import MerchantAliases, normalize_one
 from tactful.enrich.pipeline import EnrichContext, EnrichResult
 from tactful.enrich.rules import RuleSet
@@ -91,13 +98,7 @@ def load_shard(store: Store, customer_ids: Sequence[str]) -> pl.DataFrame:
         )
         return empty.with_columns(pl.col("old_category_confidence").cast(pl.Float64))
     frame = frame.with_columns(_aware_utc(frame.get_column("booked_at")).alias("booked_at"))
-    parts = [
-        part.with_columns(
-            pl.col("booked_at").dt.convert_time_zone(str(tz)).dt.date().alias("booked_on")
-        )
-        for (tz,), part in frame.group_by("timezone")
-    ]
-    out = pl.concat(parts).drop("timezone").sort("id")
+    out = with_local_dates(frame).drop("timezone").sort("id")
     return out.select([*TRANSACTIONS, *[f"old_{n}" for n in STORED]])
 
 
@@ -288,20 +289,10 @@ def recategorize(store: Store, transaction_id: str, category_detailed: str) -> R
         "at": datetime.now(UTC),
     }
     with store.transaction() as conn:
-        store.write(conn, table.name, pl.DataFrame([values]))
-        conn.execute(
-            update(table)
-            .where(
-                (table.c.customer_id == values["customer_id"])
-                & (table.c.merchant_key == merchant_key)
-            )
-            .values(
-                category_detailed=category_detailed, transaction_id=transaction_id, at=values["at"]
-            )
-        )
+        store.write(conn, table.name, pl.DataFrame([values]))  # an upsert: the latest choice wins
         accounts = select(_a.c.id).where(_a.c.customer_id == values["customer_id"])
         same = conn.execute(
-            select(_t.c.id, _t.c.description, _t.c.counterparty).where(
+            select(_t.c.id, _t.c.description, _t.c.counterparty, _t.c.channel).where(
                 _t.c.account_id.in_(accounts)
             )
         ).all()
@@ -309,7 +300,7 @@ def recategorize(store: Store, transaction_id: str, category_detailed: str) -> R
             r[0]
             for r in same
             if r[0] == transaction_id
-            or (normalize_one(str(r[1] or ""), r[2])[1] or str(r[1] or "").upper()) == merchant_key
+            or _key(str(r[1] or ""), r[2], str(r[3]), aliases) == merchant_key
         ]
         n = 0
         for start in range(0, len(ids), 5_000):
@@ -393,15 +384,9 @@ class ShardWrite:
 
 def changed_rows(enriched: pl.DataFrame) -> pl.DataFrame:
     """The rows whose enrichment differs from what the store holds, with the columns to set."""
-    differs = pl.lit(False)
-    for name in STORED:
-        new, old = pl.col(name), pl.col(f"old_{name}")
-        if name == "category_confidence":
-            differs = differs | ((new - old).abs() > 1e-9).fill_null(True) & ~(
-                new.is_null() & old.is_null()
-            )
-        else:
-            differs = differs | new.ne_missing(old)
+    # Float64 confidences come back from SQLite REAL and PostgreSQL double precision bit for bit,
+    # so one null-aware inequality serves every column.
+    differs = pl.any_horizontal([pl.col(n).ne_missing(pl.col(f"old_{n}")) for n in STORED])
     return enriched.filter(differs).select("id", *STORED)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tactful.enrich.frames import TRANSACTIONS, UTC_TIME, conform
+from tactful.enrich.frames import TRANSACTIONS, conform, with_local_dates
 
 
 def transactions_frame(bank: Path) -> pl.DataFrame:
@@ -28,12 +28,5 @@ def transactions_frame(bank: Path) -> pl.DataFrame:
         )
         .rename({"transaction_id": "id"})
     )
-    parts = []
-    for (tz,), part in frame.group_by("timezone"):
-        parts.append(
-            part.with_columns(
-                pl.col("booked_at").dt.convert_time_zone(str(tz)).dt.date().alias("booked_on")
-            )
-        )
-    out = pl.concat(parts).with_columns(pl.col("booked_at").cast(UTC_TIME)).sort("id")
+    out = with_local_dates(frame).sort("id")
     return conform(out, TRANSACTIONS, what="transactions").select(list(TRANSACTIONS))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tactful.batch.shards import shards_of
 from tactful.enrich import repository as repo
+from tactful.enrich.frames import TRANSACTIONS
 from tactful.enrich.income import detect_income
 from tactful.enrich.pipeline import EnrichContext, categorized, enrich_shard
 from tactful.enrich.recurring import detect_series
@@ -47,15 +48,6 @@ def _truth_in_store_ids(truth: Path, ids: pl.DataFrame, out: Path) -> Path:
     return out
 
 
-def _context(store: Store) -> EnrichContext:
-    model = repo.latest_text_model(store)
-    ctx = repo.load_context(store)
-    return EnrichContext(
-        aliases=ctx.aliases, rules=ctx.rules, overrides=ctx.overrides,
-        classifier=model[1] if model else None,
-    )
-
-
 def evaluate_simulated(bank: EvalBank) -> list[Section]:
     """Categories from the store as ``tactful enrich`` left them; series and income recomputed by
     the same pure function (checked to agree with the store), and again with the last month held
@@ -74,8 +66,9 @@ def evaluate_simulated(bank: EvalBank) -> list[Section]:
         *[pl.col(f"old_{c}").alias(c) for c in repo.STORED],
     )
     cats = score_categories(stored, truth)
-    ctx = _context(store)
-    result = enrich_shard(frame.select(frame.columns[:13]), ctx)
+    model = repo.latest_text_model(store)
+    ctx = repo.load_context(store, classifier=model[1] if model else None)
+    result = enrich_shard(frame.select(list(TRANSACTIONS)), ctx)
     agree = result.transactions.select("id", "category_detailed", "series_id").join(
         stored.select("id", "category_detailed", "series_id"), on="id", suffix="_store"
     )
@@ -163,7 +156,7 @@ def evaluate_berka(shared: Path, workdir: Path) -> Section | None:
     Loader(store, report_dir=workdir / "berka-reports").ingest(files)
     customers = repo.customers_to_enrich(store, full=False)
     frame = pl.concat([repo.load_shard(store, s) for s in shards_of(customers, size=2_000)])
-    base = frame.select(frame.columns[:13])
+    base = frame.select(list(TRANSACTIONS))
     cats = categorized(base, EnrichContext())
     series = detect_series(cats)
     income = detect_income(cats, series)
