@@ -333,3 +333,80 @@ enrich_runs = Table(
     Column("text_model_id", Integer),
 )
 """One row per ``tactful enrich``: what it did, with which rules and which model."""
+
+
+# -- understand: what the insight catalog produces ----------------------------------------------
+
+insights = Table(
+    "insights",
+    metadata,
+    Column("insight_id", String(64), primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("detector", String(64), nullable=False),
+    Column("family", String(32), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("period", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("relevance", Float, nullable=False),
+    Column("urgency", String(8), nullable=False),
+    Column("facts", JSON, nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("call_to_action", Text, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("consent_purpose", String(32), nullable=False),
+    Column("min_level", String(16), nullable=False),
+    Column("sensitive", Boolean, nullable=False, server_default="0"),
+    Column("as_of", Date, nullable=False),
+    Column("produced_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("cooldown_until", UtcDateTime, nullable=False),
+    Column("state_changed_at", UtcDateTime, nullable=False),
+    Column("run_id", Integer),
+    Index("ix_insights_customer_detector_subject", "customer_id", "detector", "subject"),
+)
+"""Every insight produced, with its facts and rendered text, and where it is in its life
+(live, shown, acted_on, dismissed, expired). The id is a hash of detector, customer, subject and
+period, so producing the same insight twice is one row."""
+
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("customer_id", ID, primary_key=True),
+    Column("category", String(96), primary_key=True),
+    Column("limit_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+"""A customer's monthly budget for a primary or detailed category."""
+
+savings_goals = Table(
+    "savings_goals",
+    metadata,
+    Column("goal_id", ID, primary_key=True),
+    Column("customer_id", ID, nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("account_id", ID, nullable=False),
+    Column("target_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("target_date", Date),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+"""A customer's savings goal, tracked against the balance of one of their accounts."""
+
+insight_runs = Table(
+    "insight_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("status", String(16), nullable=False),
+    Column("as_of", Date),
+    Column("customers", Integer, nullable=False, server_default="0"),
+    Column("produced", Integer, nullable=False, server_default="0"),
+    Column("suppressed", Integer, nullable=False, server_default="0"),
+    Column("expired", Integer, nullable=False, server_default="0"),
+)
+"""One row per insight run: how many were produced, held back by cooldown, and expired."""
