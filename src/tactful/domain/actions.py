@@ -39,6 +39,9 @@ class ActionFamily(StrEnum):
     SAVINGS_OPPORTUNITY = "savings_opportunity"
     INCOME_CHANGE = "income_change"
     PERIODIC_SUMMARY = "periodic_summary"
+    NEW_RECURRING = "new_recurring"
+    DUPLICATE_CHARGE = "duplicate_charge"
+    UNUSUAL_TRANSACTION = "unusual_transaction"
     PRODUCT_OFFER = "product_offer"
     SERVICE_MESSAGE = "service_message"
 

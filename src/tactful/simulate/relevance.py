@@ -80,6 +80,10 @@ class TruthState:
     fees: DayIndex
     income_days: DayIndex
     income_changes: DayIndex
+    new_series: DayIndex
+    """Days on which a bill or subscription series started (its first payment's due day)."""
+    fraud_day: I64
+    """Day of the customer's fraud attempt (NEVER if none)."""
 
     @classmethod
     def from_chunk(cls, ch: Chunk) -> TruthState:
@@ -118,6 +122,8 @@ class TruthState:
             fees=idx("fees"),
             income_days=idx("income_days"),
             income_changes=idx("income_changes"),
+            new_series=idx("new_series"),
+            fraud_day=np.concatenate([p.fraud_day for p in parts]),
         )
 
 
@@ -138,6 +144,7 @@ def _one(ch: Chunk) -> TruthState:
         & (b.amount < 0)
         & np.isin(rows.channel, [CH_FEE, CH_INTEREST])
     )
+    started = np.isin(s.kind, [K_BILL, K_SUBSCRIPTION]) & (s.start >= 0)
     ch_rise = ch.changes.reason == R_PRICE_RISE
     inc_series = np.isin(s.kind[ch.changes.series], list(INCOME_KINDS))
     life = ch.life
@@ -172,6 +179,8 @@ def _one(ch: Chunk) -> TruthState:
         fees=DayIndex.of(rows.cust[is_fee], rows.day[is_fee]),
         income_days=DayIndex.of(rows.cust[is_inc], rows.day[is_inc]),
         income_changes=DayIndex.of(np.concatenate(ev_c), np.concatenate(ev_d)),
+        new_series=DayIndex.of(s.cust[started].astype(np.int64), s.start[started]),
+        fraud_day=ch.fraud.day.astype(np.int64),
     )
 
 
@@ -214,6 +223,12 @@ def is_relevant(
             HABITS.index("daily_evening"),
             HABITS.index("weekly"),
         )
+    if family is ActionFamily.NEW_RECURRING:
+        return t.new_series.any_between(c, d - 45, d)
+    if family is ActionFamily.DUPLICATE_CHARGE:
+        return False  # the simulated bank never books a charge twice (docs/simulator.md)
+    if family is ActionFamily.UNUSUAL_TRANSACTION:
+        return bool(d - 7 <= int(t.fraud_day[c]) <= d)
     if family is ActionFamily.SERVICE_MESSAGE:
         return True
     return _offer_relevant(t, c, d, product_id or "")

@@ -1,0 +1,217 @@
+"""Detectors about the balance: a shortfall coming before the next income, a low balance now,
+overdraft fees paid, and cash sitting idle that could earn interest."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tactful.domain.actions import ActionFamily
+from tactful.domain.enums import PersonalizationLevel
+from tactful.insights.forecast import forecast
+from tactful.insights.inputs import InsightInputs
+from tactful.insights.spec import (
+    DetectorSpec,
+    FactKind,
+    Urgency,
+    detectors,
+    findings_frame,
+    no_findings,
+)
+
+M, P, D, T, N = FactKind.MONEY, FactKind.PERCENT, FactKind.DATE, FactKind.TEXT, FactKind.COUNT
+
+OVERDRAFT_FEES = (
+    "BANK_FEES_OVERDRAFT_FEES", "BANK_FEES_INSUFFICIENT_FUNDS", "BANK_FEES_INTEREST_CHARGE",
+)
+
+
+def _with_income(frame: pl.DataFrame, data: InsightInputs) -> pl.DataFrame:
+    return frame.join(data.monthly_income, on=["customer_id", "currency"], how="left").with_columns(
+        pl.col("monthly_income_minor").fill_null(0))
+
+
+class Shortfall:
+    """The forecast balance goes below zero (or the bank's buffer) before the next income.
+
+    Said only while the balance is still above the line today: once it is below, the customer
+    needs the low-balance message, not a forecast.
+    """
+
+    spec = DetectorSpec(
+        id="shortfall",
+        family=ActionFamily.SHORTFALL,
+        facts={"shortfall_date": D, "projected_minor": M, "balance_minor": M,
+               "scheduled_minor": M, "usual_minor": M, "next_income_date": D, "currency": T},
+        needs=frozenset({"accounts", "transactions", "series", "income"}),
+        min_level=PersonalizationLevel.MODERATE,
+        money_critical=True,
+        cooldown_days=7,
+        expiry_days=3,
+        action="move_money",
+        description="the balance forecast to go below zero before the next income",
+        optional_facts=frozenset({"next_income_date"}),
+    )
+
+    def detect(self, data: InsightInputs) -> pl.DataFrame:
+        f = forecast(data)
+        if f.path.height == 0:
+            return no_findings()
+        buffer = data.settings.shortfall_buffer
+        start = f.accounts.select("account_id", "balance_minor", "next_income").join(
+            data.checking.select("account_id", "unit"), on="account_id")
+        line = buffer * pl.col("unit")
+        first = (
+            f.path.join(start, on="account_id")
+            .filter((pl.col("balance_minor") >= line) & (pl.col("expected_minor") < line))
+            .sort("account_id", "day")
+            .unique(subset="account_id", keep="first")
+        )
+        out = first.with_columns(
+            pl.col("day").alias("shortfall_date"),
+            pl.col("expected_minor").alias("projected_minor"),
+            (-pl.col("usual_minor")).alias("usual_minor"),
+            (-pl.col("scheduled_minor")).alias("scheduled_minor"),
+            pl.col("next_income").alias("next_income_date"),
+            pl.col("account_id").alias("subject"),
+            pl.col("day").cast(pl.String).alias("period"),
+            pl.when(pl.col("ahead") <= 3).then(pl.lit(Urgency.HIGH.value))
+            .otherwise(pl.lit(Urgency.NORMAL.value)).alias("urgency"),
+            pl.when(pl.col("high_minor") < line).then(0.95)
+            .otherwise(0.75 - 0.02 * pl.col("ahead")).alias("relevance"),
+        )
+        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+
+
+class LowBalance:
+    """The checking balance is below a tenth of the customer's monthly income (and a floor):
+    what counts as low depends on what comes in."""
+
+    spec = DetectorSpec(
+        id="low_balance",
+        family=ActionFamily.LOW_BALANCE,
+        facts={"balance_minor": M, "threshold_minor": M, "currency": T},
+        needs=frozenset({"accounts", "income"}),
+        min_level=PersonalizationLevel.BASIC,
+        cooldown_days=7,
+        expiry_days=2,
+        action="move_money",
+        description="the checking balance below 10 % of monthly income",
+    )
+
+    def detect(self, data: InsightInputs) -> pl.DataFrame:
+        s = data.settings
+        acc = _with_income(data.checking, data).with_columns(
+            pl.max_horizontal(
+                (pl.col("monthly_income_minor") * s.low_balance_income_share).round(0)
+                .cast(pl.Int64),
+                (pl.col("unit") * s.low_balance_floor).cast(pl.Int64),
+            ).alias("threshold_minor")
+        )
+        out = acc.filter(pl.col("balance_minor") < pl.col("threshold_minor")).with_columns(
+            pl.col("account_id").alias("subject"),
+            pl.lit(data.as_of.isoformat()).alias("period"),
+            pl.when(pl.col("balance_minor") < 0).then(pl.lit(Urgency.HIGH.value))
+            .otherwise(pl.lit(Urgency.NORMAL.value)).alias("urgency"),
+            pl.when(pl.col("balance_minor") < 0).then(0.9).otherwise(0.6).alias("relevance"),
+        )
+        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+
+
+class FeesPaid:
+    """Overdraft, insufficient-funds or overdraft-interest charges in the last 30 days, with a
+    low-balance alert as the remedy. Money trouble is sensitive: private channels only."""
+
+    spec = DetectorSpec(
+        id="fees_paid",
+        family=ActionFamily.FEES,
+        facts={"fees_minor": M, "count": N, "last_date": D, "currency": T},
+        needs=frozenset({"transactions"}),
+        min_level=PersonalizationLevel.BASIC,
+        sensitive=True,
+        money_critical=True,
+        cooldown_days=30,
+        expiry_days=10,
+        action="set_low_balance_alert",
+        description="overdraft fees or interest charged in the last 30 days",
+    )
+
+    def detect(self, data: InsightInputs) -> pl.DataFrame:
+        fees = data.posted.filter(
+            pl.col("category_detailed").is_in(OVERDRAFT_FEES)
+            & (pl.col("account_type") == "checking")
+            & (pl.col("amount_minor") < 0)
+            & (pl.col("booked_on") > data.day(-data.settings.fees_window_days))
+        )
+        out = (
+            fees.group_by("customer_id", "currency")
+            .agg((-pl.col("amount_minor")).sum().alias("fees_minor"), pl.len().alias("count"),
+                 pl.col("booked_on").max().alias("last_date"))
+            .filter(pl.col("last_date") > data.day(-7))
+            .with_columns(
+                pl.lit("overdraft_fees").alias("subject"),
+                pl.col("last_date").cast(pl.String).alias("period"),
+                pl.lit(Urgency.NORMAL.value).alias("urgency"),
+                (0.6 + 0.1 * pl.col("count").clip(0, 4)).alias("relevance"),
+            )
+        )
+        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+
+
+class IdleCash:
+    """The checking balance has stayed well above what the customer needs for two months: money
+    that could earn interest in savings without ever being missed."""
+
+    spec = DetectorSpec(
+        id="idle_cash",
+        family=ActionFamily.SAVINGS_OPPORTUNITY,
+        facts={"lowest_minor": M, "monthly_income_minor": M, "suggested_minor": M, "days": N,
+               "currency": T},
+        needs=frozenset({"accounts", "transactions", "income"}),
+        min_level=PersonalizationLevel.MODERATE,
+        cooldown_days=60,
+        expiry_days=14,
+        action="open_savings",
+        description="the lowest balance of 60 days above 1.5 months of income",
+    )
+
+    def detect(self, data: InsightInputs) -> pl.DataFrame:
+        s = data.settings
+        days = s.idle_cash_days
+        balances = data.daily_balances
+        if balances.height == 0:
+            return no_findings()
+        history = data.posted.group_by("account_id").agg(
+            pl.col("booked_on").min().alias("first"))
+        low = (
+            balances.filter(pl.col("day") > data.day(-days))
+            .group_by("account_id", "customer_id", "currency")
+            .agg(pl.col("eod_minor").min().alias("lowest_minor"), pl.col("unit").first())
+            .join(history, on="account_id")
+            .filter(pl.col("first") <= data.day(-days))
+        )
+        out = (
+            _with_income(low, data)
+            .filter(
+                (pl.col("monthly_income_minor") > 0)
+                & (pl.col("lowest_minor")
+                   > s.idle_cash_income_multiple * pl.col("monthly_income_minor"))
+                & (pl.col("lowest_minor") >= s.idle_cash_min * pl.col("unit"))
+            )
+            .with_columns(
+                # keep a month of income as a cushion; suggest the rest in round hundreds
+                ((pl.col("lowest_minor") - pl.col("monthly_income_minor"))
+                 // (100 * pl.col("unit")) * (100 * pl.col("unit"))).alias("suggested_minor"),
+                pl.lit(days).alias("days"),
+                pl.col("account_id").alias("subject"),
+                pl.lit(data.as_of.strftime("%Y-%m")).alias("period"),
+                pl.lit(Urgency.LOW.value).alias("urgency"),
+                (0.4 + 0.5 * (1 - pl.col("monthly_income_minor") / pl.col("lowest_minor")))
+                .alias("relevance"),
+            )
+            .filter(pl.col("suggested_minor") > 0)
+        )
+        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+
+
+for _detector in (Shortfall(), LowBalance(), FeesPaid(), IdleCash()):
+    detectors.register(_detector.spec.id)(_detector)

@@ -1,0 +1,103 @@
+"""Detectors about income: a raise (a life event worth a savings plan) and a payment that did
+not arrive when it always does."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tactful.domain.actions import ActionFamily
+from tactful.domain.enums import PersonalizationLevel
+from tactful.insights.inputs import InsightInputs
+from tactful.insights.spec import DetectorSpec, FactKind, Urgency, detectors, findings_frame
+
+M, P, D, T, N = FactKind.MONEY, FactKind.PERCENT, FactKind.DATE, FactKind.TEXT, FactKind.DAYS
+
+
+def _payer() -> pl.Expr:
+    return pl.col("merchant").fill_null("your employer")
+
+
+class SalaryRaise:
+    """The customer's pay went up: the moment to save part of the difference, before it is
+    absorbed by spending."""
+
+    spec = DetectorSpec(
+        id="salary_raise",
+        family=ActionFamily.INCOME_CHANGE,
+        facts={"payer": T, "old_minor": M, "new_minor": M, "change_pct": P,
+               "effective_date": D, "currency": T},
+        needs=frozenset({"income", "income_changes"}),
+        min_level=PersonalizationLevel.MODERATE,
+        cooldown_days=90,
+        expiry_days=21,
+        action="start_saving",
+        description="a pay stream whose amount rose in the last 45 days",
+    )
+
+    def detect(self, data: InsightInputs) -> pl.DataFrame:
+        window = data.settings.raise_window_days
+        streams = data.income.filter(pl.col("kind").is_in(["payroll", "pension"])).select(
+            "stream_id", "merchant", "currency")
+        out = (
+            data.income_changes.filter(
+                (pl.col("change") == "raise")
+                & pl.col("effective_date").is_between(data.day(-window), data.as_of)
+            )
+            .join(streams, on="stream_id")
+            .sort("effective_date")
+            .unique(subset="stream_id", keep="last")
+            .with_columns(
+                _payer().alias("payer"),
+                pl.col("old_amount_minor").alias("old_minor"),
+                pl.col("new_amount_minor").alias("new_minor"),
+                pl.col("change_ratio").alias("change_pct"),
+                pl.col("stream_id").alias("subject"),
+                pl.col("effective_date").cast(pl.String).alias("period"),
+                pl.lit(Urgency.LOW.value).alias("urgency"),
+                (0.5 + pl.col("change_ratio").clip(0, 0.4)).alias("relevance"),
+            )
+        )
+        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+
+
+class IncomeLate:
+    """A regular income has not arrived some days after the date it always comes."""
+
+    spec = DetectorSpec(
+        id="income_late",
+        family=ActionFamily.INCOME_CHANGE,
+        facts={"payer": T, "expected_date": D, "days_late": N, "typical_minor": M,
+               "currency": T},
+        needs=frozenset({"income"}),
+        min_level=PersonalizationLevel.BASIC,
+        cooldown_days=14,
+        expiry_days=7,
+        action="contact_support",
+        description="a regular income more than four days late",
+    )
+
+    def detect(self, data: InsightInputs) -> pl.DataFrame:
+        grace = data.settings.income_grace_days
+        out = data.income.filter(
+            (pl.col("schedule") != "irregular")
+            & (pl.col("status") != "stopped")
+            & (pl.col("occurrences") >= 3)
+            & pl.col("next_date").is_not_null()
+            & (pl.col("next_date") < data.day(-grace))
+            & (pl.col("next_date") >= data.day(-31))
+            & (pl.col("last_date") < pl.col("next_date"))
+        ).with_columns(
+            _payer().alias("payer"),
+            pl.col("next_date").alias("expected_date"),
+            (pl.lit(data.as_of) - pl.col("next_date")).dt.total_days().alias("days_late"),
+            pl.col("typical_amount_minor").alias("typical_minor"),
+            pl.col("stream_id").alias("subject"),
+            pl.col("next_date").cast(pl.String).alias("period"),
+            pl.lit(Urgency.HIGH.value).alias("urgency"),
+            pl.lit(0.8).alias("relevance"),
+        )
+        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+
+
+for _detector in (SalaryRaise(), IncomeLate()):
+    detectors.register(_detector.spec.id)(_detector)

@@ -1,0 +1,142 @@
+"""The cash-flow forecast: each checking account's balance path from tomorrow to the day before
+its next income, with an uncertainty band.
+
+The path is today's balance, plus the recurring payments and credits the understanding layer
+expects on their dates, plus the customer's usual day-to-day net flow (everything that is not
+part of a series, averaged over the last eight weeks). The band widens with the square root of
+the days ahead, from the day-to-day flow's own spread: a customer whose spending is steady gets a
+narrow band, one who spends in bursts a wide one. It is deliberately simple and explainable --
+"your balance, less these bills, less your usual spending" -- because the customer must be able
+to check it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import polars as pl
+
+from tactful.insights.inputs import InsightInputs
+
+Z_BAND: Final = 1.2816  # the 10th and 90th percentiles of a normal distribution
+HISTORY_DAYS: Final = 56
+_REPEAT: Final[dict[str, int]] = {"weekly": 7, "biweekly": 14, "four_weekly": 28}
+
+PATH: Final = {
+    "account_id": pl.String(),
+    "customer_id": pl.String(),
+    "currency": pl.String(),
+    "day": pl.Date(),
+    "ahead": pl.Int64(),
+    "scheduled_minor": pl.Int64(),  # recurring payments (negative) and credits up to this day
+    "usual_minor": pl.Int64(),  # usual day-to-day net flow up to this day
+    "expected_minor": pl.Int64(),
+    "low_minor": pl.Int64(),
+    "high_minor": pl.Int64(),
+}
+
+
+@dataclass(frozen=True)
+class Forecast:
+    path: pl.DataFrame
+    """One row per account and day ahead (``PATH``)."""
+    accounts: pl.DataFrame
+    """Per account: ``balance_minor`` today, ``next_income`` (null if none is expected within
+    the horizon) and ``until``, the last day forecast."""
+
+
+def _next_income(data: InsightInputs) -> pl.DataFrame:
+    streams = data.income.filter(
+        (pl.col("status") != "stopped")
+        & pl.col("next_date").is_not_null()
+        & (pl.col("next_date") > data.as_of)
+    )
+    return streams.group_by("account_id").agg(pl.col("next_date").min().alias("next_income"))
+
+
+def _scheduled(data: InsightInputs, last_day: pl.DataFrame) -> pl.DataFrame:
+    """Expected recurring amounts per account and day, up to each account's ``until``."""
+    series = data.series.filter(
+        (pl.col("status") == "active") & pl.col("next_date").is_not_null()
+        & (pl.col("next_date") > data.as_of)
+    ).with_columns(
+        pl.col("next_amount_minor").fill_null(pl.col("typical_amount_minor"))
+        .alias("amount"),
+        pl.col("cadence").replace_strict(_REPEAT, default=0, return_dtype=pl.Int64)
+        .alias("step"),
+    )
+    # income series are the path's end, not a flow inside it; other credits count
+    income_ids = data.income.get_column("stream_id") if "stream_id" in data.income.columns else []
+    series = series.filter(~pl.col("series_id").is_in(list(income_ids)))
+    repeats = [
+        series.select("account_id", "next_date", "amount"),
+        series.filter(pl.col("step") > 0).select(
+            "account_id", (pl.col("next_date") + pl.duration(days=pl.col("step"))), "amount"),
+    ]
+    occurrences = pl.concat(repeats).join(last_day, on="account_id").filter(
+        pl.col("next_date") <= pl.col("until"))
+    return occurrences.group_by("account_id", pl.col("next_date").alias("day")).agg(
+        pl.col("amount").sum().alias("scheduled"))
+
+
+def _usual(data: InsightInputs) -> pl.DataFrame:
+    """Mean and spread of each account's daily net flow outside any series."""
+    start = data.day(-HISTORY_DAYS + 1)
+    flows = (
+        data.posted.filter((pl.col("booked_on") >= start) & pl.col("series_id").is_null())
+        .group_by("account_id", "booked_on")
+        .agg(pl.col("amount_minor").sum().alias("net"))
+    )
+    per_account = flows.group_by("account_id").agg(
+        pl.col("net").sum().alias("total"), (pl.col("net") ** 2).sum().alias("squares"))
+    return per_account.with_columns(
+        (pl.col("total") / HISTORY_DAYS).alias("mean"),
+    ).with_columns(
+        (pl.col("squares") / HISTORY_DAYS - pl.col("mean") ** 2).clip(0).sqrt().alias("spread")
+    ).select("account_id", "mean", "spread")
+
+
+def forecast(data: InsightInputs) -> Forecast:
+    """The balance path of every open checking account in ``data``."""
+    horizon = data.settings.shortfall_horizon_days
+    acc = data.checking.select("account_id", "customer_id", "currency", "balance_minor")
+    incomes = _next_income(data)
+    acc = acc.join(incomes, on="account_id", how="left").with_columns(
+        pl.min_horizontal(
+            pl.col("next_income") - pl.duration(days=1), pl.lit(data.day(horizon))
+        ).alias("until")
+    ).with_columns(
+        pl.when(pl.col("next_income") <= data.day(horizon)).then(pl.col("next_income"))
+        .alias("next_income")
+    )
+    if acc.height == 0:
+        return Forecast(pl.DataFrame(schema=PATH), acc)
+    days = pl.DataFrame({"ahead": list(range(1, horizon + 1))}, schema={"ahead": pl.Int64})
+    grid = acc.join(days, how="cross").with_columns(
+        (pl.lit(data.as_of) + pl.duration(days=pl.col("ahead"))).alias("day")
+    ).filter(pl.col("day") <= pl.col("until"))
+    scheduled = _scheduled(data, acc.select("account_id", "until"))
+    path = (
+        grid.join(scheduled, on=["account_id", "day"], how="left")
+        .join(_usual(data), on="account_id", how="left")
+        .sort("account_id", "day")
+        .with_columns(
+            pl.col("scheduled").fill_null(0).cum_sum().over("account_id").alias("scheduled_minor"),
+            (pl.col("mean").fill_null(0.0) * pl.col("ahead")).round(0).cast(pl.Int64)
+            .alias("usual_minor"),
+            (Z_BAND * pl.col("spread").fill_null(0.0) * pl.col("ahead").sqrt()).alias("_band"),
+        )
+        .with_columns(
+            (pl.col("balance_minor") + pl.col("scheduled_minor") + pl.col("usual_minor"))
+            .alias("expected_minor")
+        )
+        .with_columns(
+            (pl.col("expected_minor") - pl.col("_band")).round(0).cast(pl.Int64)
+            .alias("low_minor"),
+            (pl.col("expected_minor") + pl.col("_band")).round(0).cast(pl.Int64)
+            .alias("high_minor"),
+        )
+        .select(list(PATH))
+    )
+    return Forecast(path, acc)

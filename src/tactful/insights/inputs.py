@@ -1,0 +1,276 @@
+"""What the insight detectors read: a shard of customers' data as of one day, and the few
+aggregates several detectors share (computed once per shard, not once per detector).
+
+Everything here is a pure function of frames, so the batch run, the real-time path, the
+evaluation (which replays past days) and a Spark worker build the same inputs the same way.
+"As of" is a local calendar day: the detectors see what a customer could have seen in the app
+at the end of that day, nothing booked later -- which is what lets ``make eval`` score a
+forecast against what really happened after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from tactful.domain.money import minor_units
+from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, SERIES, empty
+from tactful.errors import ConfigError
+
+CUSTOMERS: Final[Mapping[str, pl.DataType]] = {
+    "customer_id": pl.String(),
+    "region": pl.String(),
+    "locale": pl.String(),
+    "timezone": pl.String(),
+    "personalization_level": pl.String(),
+}
+CONSENTS: Final[Mapping[str, pl.DataType]] = {
+    "customer_id": pl.String(),
+    "purpose": pl.String(),  # one row per purpose the customer has granted (latest state)
+}
+ACCOUNTS: Final[Mapping[str, pl.DataType]] = {
+    "account_id": pl.String(),
+    "customer_id": pl.String(),
+    "type": pl.String(),
+    "currency": pl.String(),
+    "balance_minor": pl.Int64(),  # at the end of ``as_of`` (see ``as_of_day``)
+    "credit_limit_minor": pl.Int64(),
+    "opened_on": pl.Date(),
+    "closed_on": pl.Date(),
+    "product_id": pl.String(),
+    "product_name": pl.String(),
+}
+TRANSACTIONS: Final[Mapping[str, pl.DataType]] = {
+    "id": pl.String(),
+    "account_id": pl.String(),
+    "customer_id": pl.String(),
+    "account_type": pl.String(),
+    "booked_at": pl.Datetime("us", "UTC"),
+    "booked_on": pl.Date(),
+    "amount_minor": pl.Int64(),
+    "currency": pl.String(),
+    "channel": pl.String(),
+    "status": pl.String(),
+    "merchant": pl.String(),
+    "merchant_key": pl.String(),
+    "category": pl.String(),
+    "category_detailed": pl.String(),
+    "series_id": pl.String(),
+}
+SERIES_CHANGES: Final[Mapping[str, pl.DataType]] = {
+    "series_id": pl.String(),
+    "customer_id": pl.String(),
+    "effective_date": pl.Date(),
+    "old_amount_minor": pl.Int64(),
+    "new_amount_minor": pl.Int64(),
+}
+BUDGETS: Final[Mapping[str, pl.DataType]] = {
+    "customer_id": pl.String(),
+    "category": pl.String(),  # a primary or a detailed code
+    "limit_minor": pl.Int64(),
+    "currency": pl.String(),
+}
+GOALS: Final[Mapping[str, pl.DataType]] = {
+    "goal_id": pl.String(),
+    "customer_id": pl.String(),
+    "name": pl.String(),
+    "account_id": pl.String(),
+    "target_minor": pl.Int64(),
+    "currency": pl.String(),
+    "target_date": pl.Date(),
+    "created_on": pl.Date(),
+}
+LOGINS: Final[Mapping[str, pl.DataType]] = {
+    "customer_id": pl.String(),
+    "day": pl.Date(),  # local days on which the customer opened the app
+}
+
+SPENDING_EXCLUDED: Final = (
+    "INCOME", "TRANSFER_IN", "TRANSFER_OUT", "LOAN_PAYMENTS", "BANK_FEES",
+)
+"""Primary categories that are not spending: money moved, repaid or charged by the bank."""
+CARD_CHANNELS: Final = ("card", "online")
+
+
+@dataclass(frozen=True, slots=True)
+class InsightSettings:
+    """The catalog's thresholds. Amounts are in major units of the customer's currency, scaled to
+    minor units per row, so one setting serves EUR, GBP and USD customers alike."""
+
+    spike_ratio: float = 1.3
+    spike_min_increase: float = 50.0
+    spike_min_baseline: float = 30.0
+    budget_steps: tuple[float, ...] = (0.5, 0.75, 1.0)
+    bill_horizon_days: int = 3
+    bill_unusual_ratio: float = 1.5
+    bill_unusual_min_increase: float = 15.0
+    price_change_window_days: int = 35
+    new_recurring_window_days: int = 45
+    duplicate_window_minutes: int = 10
+    shortfall_horizon_days: int = 14
+    shortfall_buffer: float = 0.0
+    low_balance_income_share: float = 0.10
+    low_balance_floor: float = 100.0
+    fees_window_days: int = 30
+    idle_cash_income_multiple: float = 1.5
+    idle_cash_min: float = 1000.0
+    idle_cash_days: int = 60
+    raise_window_days: int = 45
+    income_grace_days: int = 4
+    large_multiple: float = 4.0
+    large_min: float = 300.0
+    welcome_days: int = 30
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], *, where: str = "settings") -> InsightSettings:
+        """Settings from a config table; an unknown key or a wrong type names itself."""
+        known = {f.name: f for f in fields(cls)}
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in known:
+                raise ConfigError(f"{where}: unknown insight setting {key!r} "
+                                  f"(known: {', '.join(sorted(known))})")
+            default = getattr(cls(), key)
+            if isinstance(default, tuple):
+                if not isinstance(value, list | tuple) or not value:
+                    raise ConfigError(f"{where}: {key} must be a non-empty list of numbers")
+                value = tuple(float(v) for v in value)
+            elif isinstance(default, int) and not isinstance(value, int):
+                raise ConfigError(f"{where}: {key} must be an integer, got {value!r}")
+            elif isinstance(default, float) and not isinstance(value, int | float):
+                raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
+            out[key] = value
+        return replace(cls(), **out)
+
+    @classmethod
+    def from_toml(cls, path: Path) -> InsightSettings:
+        import tomllib
+
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read insight settings: {exc}") from exc
+        return cls.from_mapping(data.get("insights", data), where=str(path))
+
+
+def with_unit(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with ``unit``: minor units per major unit of its ``currency``."""
+    codes = frame.get_column("currency").unique().drop_nulls().to_list()
+    table = pl.DataFrame(
+        {"currency": codes, "unit": [10 ** minor_units(c) for c in codes]},
+        schema={"currency": pl.String, "unit": pl.Int64},
+    )
+    return frame.join(table, on="currency", how="left").with_columns(
+        pl.col("unit").fill_null(100)
+    )
+
+
+@dataclass(frozen=True)
+class InsightInputs:
+    """A shard of customers as of the end of local day ``as_of``."""
+
+    as_of: date
+    customers: pl.DataFrame
+    accounts: pl.DataFrame
+    transactions: pl.DataFrame
+    series: pl.DataFrame = field(default_factory=lambda: empty(SERIES))
+    series_changes: pl.DataFrame = field(default_factory=lambda: empty(SERIES_CHANGES))
+    income: pl.DataFrame = field(default_factory=lambda: empty(INCOME_STREAMS))
+    income_changes: pl.DataFrame = field(default_factory=lambda: empty(INCOME_CHANGES))
+    consents: pl.DataFrame = field(default_factory=lambda: empty(CONSENTS))
+    budgets: pl.DataFrame = field(default_factory=lambda: empty(BUDGETS))
+    goals: pl.DataFrame = field(default_factory=lambda: empty(GOALS))
+    logins: pl.DataFrame = field(default_factory=lambda: empty(LOGINS))
+    settings: InsightSettings = field(default_factory=InsightSettings)
+
+    def day(self, offset: int) -> date:
+        return self.as_of + timedelta(days=offset)
+
+    # -- shared aggregates --------------------------------------------------------------------
+
+    @cached_property
+    def posted(self) -> pl.DataFrame:
+        """Posted transactions only: what moved money."""
+        return self.transactions.filter(pl.col("status") == "posted")
+
+    @cached_property
+    def spending(self) -> pl.DataFrame:
+        """Posted outflows that are spending (not transfers, repayments or bank fees), as
+        positive ``spend_minor``, with ``unit`` for thresholds."""
+        tx = self.posted.filter(
+            (pl.col("amount_minor") < 0)
+            & ~pl.col("category").is_in(SPENDING_EXCLUDED)
+            & pl.col("category").is_not_null()
+            & (pl.col("account_type") != "savings")
+        ).with_columns((-pl.col("amount_minor")).alias("spend_minor"))
+        return with_unit(tx)
+
+    @cached_property
+    def checking(self) -> pl.DataFrame:
+        """Open checking accounts with ``unit``; the account most insights are about."""
+        acc = self.accounts.filter(
+            (pl.col("type") == "checking")
+            & (pl.col("closed_on").is_null() | (pl.col("closed_on") > self.as_of))
+        )
+        return with_unit(acc)
+
+    @cached_property
+    def monthly_income(self) -> pl.DataFrame:
+        """Per customer and currency: typical monthly income from the detected active streams."""
+        streams = self.income.filter(pl.col("status") != "stopped")
+        return streams.group_by("customer_id", "currency").agg(
+            pl.col("monthly_amount_minor").fill_null(0).sum().alias("monthly_income_minor")
+        )
+
+    @cached_property
+    def daily_balances(self) -> pl.DataFrame:
+        """End-of-day balances of each open checking account over the last 90 days.
+
+        Walked back from the balance at ``as_of``: the balance at the end of day d is today's
+        balance minus everything posted after d.
+        """
+        start = self.day(-89)
+        acc = self.checking.select("account_id", "customer_id", "currency", "balance_minor", "unit")
+        if acc.height == 0:
+            return acc.with_columns(pl.lit(None, pl.Date).alias("day"),
+                                    pl.lit(None, pl.Int64).alias("eod_minor"))
+        days = pl.DataFrame({"day": pl.date_range(start, self.as_of, "1d", eager=True)})
+        flows = (
+            self.posted.filter(pl.col("booked_on") >= start)
+            .group_by("account_id", pl.col("booked_on").alias("day"))
+            .agg(pl.col("amount_minor").sum().alias("net"))
+        )
+        grid = acc.join(days, how="cross").join(flows, on=["account_id", "day"], how="left")
+        return grid.sort("account_id", "day").with_columns(
+            (
+                pl.col("balance_minor")
+                - pl.col("net").fill_null(0).reverse().cum_sum().reverse().over("account_id")
+                + pl.col("net").fill_null(0)
+            ).alias("eod_minor")
+        ).drop("net")
+
+
+def as_of_day(
+    accounts: pl.DataFrame, transactions: pl.DataFrame, as_of: date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Accounts with their balance at the end of ``as_of`` and the transactions booked by then.
+
+    The store holds each account's latest balance; replaying an earlier day (the evaluation, or
+    a re-run of a missed day) subtracts what was posted after it. Pending and declined rows never
+    moved the balance.
+    """
+    later = (
+        transactions.filter((pl.col("booked_on") > as_of) & (pl.col("status") == "posted"))
+        .group_by("account_id")
+        .agg(pl.col("amount_minor").sum().alias("_later"))
+    )
+    acc = accounts.join(later, on="account_id", how="left").with_columns(
+        (pl.col("balance_minor") - pl.col("_later").fill_null(0)).alias("balance_minor")
+    ).drop("_later")
+    return acc, transactions.filter(pl.col("booked_on") <= as_of)
