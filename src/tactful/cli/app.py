@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from tactful.cli import understand
+from tactful.cli import insights, understand
 from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
 from tactful.ingest.loader import Loader, expand_paths
@@ -40,6 +40,10 @@ app.command("recategorize")(understand.recategorize_command)
 app.command("categories")(understand.categories_command)
 app.add_typer(understand.rules_app, name="rules")
 app.add_typer(understand.aliases_app, name="aliases")
+app.command("insights")(insights.list_command)
+app.add_typer(insights.insight_app, name="insight")
+app.add_typer(insights.budgets_app, name="budgets")
+app.add_typer(insights.goals_app, name="goals")
 console = Console()
 err_console = Console(stderr=True)
 

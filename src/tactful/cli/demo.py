@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from tactful.cli.insights import print_insights, produce_with_progress
 from tactful.cli.render import print_ingest, profile_panel, progress_bar
 from tactful.cli.understand import enrich_with_progress
 from tactful.ingest.loader import IGNORE_FILE, IngestReport, Loader
@@ -140,6 +141,40 @@ def run_demo(
         f"See any other customer with: tactful profile <id> "
         f"--db sqlite:///{directory / 'tactful.db'}"
     )
+
+    console.rule("[bold]6. Insights: what customers would read, in their own language")
+    report = produce_with_progress(store)
+    by_detector = Table(title=f"live insights as of {report.as_of}")
+    by_detector.add_column("detector")
+    by_detector.add_column("insights", justify="right")
+    for name, n in sorted(report.by_detector.items(), key=lambda kv: -kv[1]):
+        by_detector.add_row(name, f"{n:,}")
+    console.print(by_detector)
+    for customer_id, locale in _pick_insight_customers(store):
+        console.rule(f"{customer_id} ({locale})", style="dim")
+        print_insights(store, customer_id, states=["live"], console=console)
+    console.print(
+        f"Any customer's insights: tactful insights <id> --db sqlite:///{directory / 'tactful.db'}"
+    )
+
+
+def _pick_insight_customers(store: Store, per_language: int = 1) -> list[tuple[str, str]]:
+    """A customer with many live insights for each language the demo bank speaks."""
+    i = schema.insights
+    rows = store.rows(
+        select(i.c.customer_id, i.c.locale, func.count().label("n"))
+        .where(i.c.state == "live")
+        .group_by(i.c.customer_id, i.c.locale)
+        .order_by(func.count().desc(), i.c.customer_id)
+    )
+    picked: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    for customer_id, locale, _n in rows:
+        language = locale[:2]
+        if seen.get(language, 0) < per_language and language in ("en", "de"):
+            seen[language] = seen.get(language, 0) + 1
+            picked.append((customer_id, locale))
+    return picked
 
 
 def _print_understanding(console: Console, store: Store) -> None:

@@ -82,9 +82,15 @@ def run_command(
     db: DbUrl = None,
     full: Full = False,
     executor: Annotated[str, typer.Option(help="local or processes")] = "local",
+    rules: Annotated[Path | None, typer.Option("--rules", help="Insight rules file")] = None,
+    settings: Annotated[Path | None, typer.Option("--settings", help="Insight thresholds")] = None,
 ) -> None:
-    """The whole batch pipeline over the store (today: the understanding layer)."""
-    enrich_with_progress(Store.open(db), full=full, executor=executor)
+    """The whole batch pipeline over the store: enrichment, then insights for everyone."""
+    from tactful.cli.insights import produce_with_progress
+
+    store = Store.open(db)
+    enrich_with_progress(store, full=full, executor=executor)
+    produce_with_progress(store, rules=rules, settings=settings)
 
 
 def recategorize_command(

@@ -55,7 +55,7 @@ class Insight:
     state: str = lifecycle.LIVE
 
     def row(self) -> dict[str, Any]:
-        out = {f: getattr(self, f) for f in self.__slots__}  # type: ignore[attr-defined]
+        out = {f: getattr(self, f) for f in self.__slots__}
         out["state_changed_at"] = self.produced_at
         return out
 

@@ -67,8 +67,8 @@ def _scheduled(data: InsightInputs, last_day: pl.DataFrame) -> pl.DataFrame:
         .alias("step"),
     )
     # income series are the path's end, not a flow inside it; other credits count
-    income_ids = data.income.get_column("stream_id") if "stream_id" in data.income.columns else []
-    series = series.filter(~pl.col("series_id").is_in(list(income_ids)))
+    income_ids: list[str] = data.income.get_column("stream_id").to_list()
+    series = series.filter(~pl.col("series_id").is_in(income_ids))
     repeats = [
         series.select("account_id", "next_date", "amount"),
         series.filter(pl.col("step") > 0).select(

@@ -120,9 +120,9 @@ def load_inputs(
     budgets = _frame(store, select(b).where(_in(b.c.customer_id, ids)), dict(BUDGETS))
     goals = _frame(store, select(
         g.c.goal_id, g.c.customer_id, g.c.name, g.c.account_id, g.c.target_minor, g.c.currency,
-        g.c.target_date, type_coerce(g.c.created_at, String).label("created_on"),
-    ).where(_in(g.c.customer_id, ids)), {**dict(GOALS), "created_on": pl.String()})
-    goals = goals.with_columns(pl.col("created_on").str.slice(0, 10).str.to_date())
+        g.c.target_date, g.c.created_at.label("created_on"),
+    ).where(_in(g.c.customer_id, ids)), {**dict(GOALS), "created_on": pl.Datetime("us", "UTC")})
+    goals = goals.with_columns(pl.col("created_on").dt.date())
     return InsightInputs(
         as_of=as_of, customers=customers, accounts=accounts, transactions=transactions,
         series=series, series_changes=changes, income=income, income_changes=income_changes,
@@ -135,13 +135,12 @@ def _granted(store: Store, ids: Sequence[str], as_of: date) -> pl.DataFrame:
     """The purposes each customer had granted at the end of ``as_of`` (latest change wins; no
     record means not granted)."""
     c = schema.consents
-    rows = store.frame(select(c.c.customer_id, c.c.purpose, c.c.status,
-                              type_coerce(c.c.at, String).label("at"))
+    rows = store.frame(select(c.c.customer_id, c.c.purpose, c.c.status, c.c.at)
                        .where(_in(c.c.customer_id, ids)))
     if rows.height == 0:
         return pl.DataFrame(schema=dict(CONSENTS))
     latest = (
-        rows.filter(pl.col("at").str.slice(0, 10) <= as_of.isoformat())
+        rows.filter(pl.col("at").dt.date() <= as_of)
         .sort("at").unique(subset=["customer_id", "purpose"], keep="last")
     )
     return latest.filter(pl.col("status") == "granted").select(list(CONSENTS))

@@ -123,7 +123,8 @@ class DetectorSpec:
 class Detector(Protocol):
     """A detector: a declaration and a vectorized function over a shard."""
 
-    spec: DetectorSpec
+    @property
+    def spec(self) -> DetectorSpec: ...
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         """Findings for every customer of ``data`` as of ``data.as_of`` (``FINDINGS`` columns)."""

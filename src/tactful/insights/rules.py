@@ -1,0 +1,254 @@
+"""Insights without code: a bank's rules file of simple triggers on profile features.
+
+This is the "start small with rules" phase: a product manager writes, in TOML,
+
+    [[rules]]
+    id = "savings_tip_high_balance"
+    family = "savings_opportunity"
+    when = [{ feature = "checking_balance_min_30d", op = ">=", value = 5000 }]
+    [rules.messages.en]
+    title = "Your money could work harder"
+    message = "Your balance has stayed above {{ checking_balance_min_30d|money }} for a month."
+    call_to_action = "See savings accounts"
+    explanation = "Because your lowest balance in 30 days was {{ checking_balance_min_30d|money }}."
+
+and every customer whose features meet all conditions gets the insight, under the same consent,
+level, cooldown and lifecycle rules as the shipped detectors (a rule *is* a detector). Money
+thresholds are in major units of the customer's currency. Errors name the rule and the field.
+"""
+
+from __future__ import annotations
+
+import operator
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from tactful.domain.actions import ActionFamily
+from tactful.domain.enums import ConsentPurpose, PersonalizationLevel
+from tactful.errors import ConfigError
+from tactful.insights.inputs import InsightInputs
+from tactful.insights.render import FIELDS
+from tactful.insights.spec import DetectorSpec, FactKind, Urgency, findings_frame
+
+OPS: Final[dict[str, Callable[[pl.Expr, Any], pl.Expr]]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq, "!=": operator.ne,
+}
+MONEY_FEATURES: Final = (
+    "checking_balance", "checking_balance_min_30d", "checking_balance_min_90d",
+    "savings_balance", "monthly_income", "spend_30d", "fees_90d",
+)
+COUNT_FEATURES: Final = ("card_payments_30d", "open_accounts", "has_savings", "has_credit_card")
+DAY_FEATURES: Final = ("days_since_login",)
+FEATURES: Final = (*MONEY_FEATURES, *COUNT_FEATURES, *DAY_FEATURES)
+"""Plus ``spend_30d.<PRIMARY_CATEGORY>`` (money) for any primary category."""
+_RULE_KEYS: Final = frozenset({
+    "id", "family", "when", "messages", "min_level", "consent", "cooldown_days",
+    "expiry_days", "relevance", "urgency", "action", "description",
+})
+
+
+def features(data: InsightInputs, names: frozenset[str]) -> pl.DataFrame:
+    """One row per customer and currency with the requested features (money in minor units)."""
+    base = data.checking.group_by("customer_id", "currency").agg(
+        pl.col("balance_minor").sum().alias("checking_balance"), pl.col("unit").first())
+    lows = data.daily_balances.group_by("customer_id", "currency").agg(
+        pl.col("eod_minor").filter(pl.col("day") > data.day(-30)).min()
+        .alias("checking_balance_min_30d"),
+        pl.col("eod_minor").min().alias("checking_balance_min_90d"),
+    )
+    acc = data.accounts.filter(pl.col("closed_on").is_null())
+    held = acc.group_by("customer_id").agg(
+        pl.len().alias("open_accounts"),
+        (pl.col("type") == "savings").any().cast(pl.Int64).alias("has_savings"),
+        (pl.col("type") == "credit_card").any().cast(pl.Int64).alias("has_credit_card"),
+    )
+    savings = acc.filter(pl.col("type") == "savings").group_by("customer_id", "currency").agg(
+        pl.col("balance_minor").sum().alias("savings_balance"))
+    recent = data.spending.filter(pl.col("booked_on") > data.day(-30))
+    spend = recent.group_by("customer_id", "currency").agg(
+        pl.col("spend_minor").sum().alias("spend_30d"),
+        pl.col("channel").is_in(["card", "online"]).sum().cast(pl.Int64)
+        .alias("card_payments_30d"),
+    )
+    fees = data.posted.filter(
+        (pl.col("category") == "BANK_FEES") & (pl.col("booked_on") > data.day(-90))
+    ).group_by("customer_id", "currency").agg((-pl.col("amount_minor")).sum().alias("fees_90d"))
+    login = data.logins.group_by("customer_id").agg(
+        (pl.lit(data.as_of) - pl.col("day").max()).dt.total_days().alias("days_since_login"))
+    out = (
+        base.join(lows, on=["customer_id", "currency"], how="left")
+        .join(savings, on=["customer_id", "currency"], how="left")
+        .join(data.monthly_income.rename({"monthly_income_minor": "monthly_income"}),
+              on=["customer_id", "currency"], how="left")
+        .join(spend, on=["customer_id", "currency"], how="left")
+        .join(fees, on=["customer_id", "currency"], how="left")
+        .join(held, on="customer_id", how="left")
+        .join(login, on="customer_id", how="left")
+    )
+    for name in sorted(n for n in names if n.startswith("spend_30d.")):
+        category = name.split(".", 1)[1]
+        part = recent.filter(pl.col("category") == category).group_by(
+            "customer_id", "currency").agg(pl.col("spend_minor").sum().alias(name))
+        out = out.join(part, on=["customer_id", "currency"], how="left")
+    zero = [c for c in out.columns if c not in ("customer_id", "currency", "unit",
+                                                  "days_since_login")]
+    return out.with_columns(
+        [pl.col(c).fill_null(0) for c in zero]
+        + [pl.col("days_since_login").fill_null(9_999)]
+    )
+
+
+def _kind(feature: str) -> FactKind:
+    if feature in MONEY_FEATURES or feature.startswith("spend_30d."):
+        return FactKind.MONEY
+    return FactKind.DAYS if feature in DAY_FEATURES else FactKind.COUNT
+
+
+@dataclass(frozen=True)
+class Condition:
+    feature: str
+    op: str
+    value: float
+
+    def expr(self) -> pl.Expr:
+        threshold: Any = self.value
+        if _kind(self.feature) is FactKind.MONEY:
+            threshold = pl.lit(self.value) * pl.col("unit")
+        return OPS[self.op](pl.col(self.feature), threshold)
+
+
+@dataclass(frozen=True)
+class RuleDetector:
+    """A rule from the bank's file, behaving as any other detector."""
+
+    spec: DetectorSpec
+    conditions: tuple[Condition, ...]
+    messages: Mapping[str, Mapping[str, str]]
+    relevance: float
+    urgency: Urgency
+
+    def detect(self, data: InsightInputs) -> pl.DataFrame:
+        names = frozenset(c.feature for c in self.conditions)
+        table = features(data, names)
+        keep = pl.lit(True)
+        for condition in self.conditions:
+            keep = keep & condition.expr()
+        hits = table.filter(keep).with_columns(
+            pl.lit(self.spec.id).alias("subject"),
+            pl.lit(data.as_of.strftime("%Y-%m")).alias("period"),
+            pl.lit(self.relevance).alias("relevance"),
+            pl.lit(self.urgency.value).alias("urgency"),
+        )
+        return findings_frame(hits, self.spec, {k: pl.col(k) for k in self.spec.facts})
+
+
+def _fail(where: str, field: str, why: str) -> ConfigError:
+    return ConfigError(f"{where}: field {field!r}: {why}")
+
+
+def _choice(raw: Mapping[str, Any], key: str, allowed: list[str], default: str | None,
+            where: str) -> str | None:
+    value = raw.get(key, default)
+    if value is None or value in allowed:
+        return value  # type: ignore[no-any-return]
+    raise _fail(where, key, f"must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _int(raw: Mapping[str, Any], key: str, default: int, where: str, low: int) -> int:
+    value = raw.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise _fail(where, key, f"must be an integer >= {low}; got {value!r}")
+    return value
+
+
+def parse_rule(raw: Mapping[str, Any], *, source: str, index: int) -> RuleDetector:
+    """One ``[[rules]]`` table, validated; every error names the rule and the field."""
+    rule_id = raw.get("id")
+    where = f"{source}: rule {rule_id!r}" if rule_id else f"{source}: rule #{index + 1}"
+    if not isinstance(rule_id, str) or not rule_id:
+        raise _fail(where, "id", "is required (lower_snake_case)")
+    unknown = set(raw) - _RULE_KEYS
+    if unknown:
+        known = ", ".join(sorted(_RULE_KEYS))
+        raise _fail(where, sorted(unknown)[0], f"unknown field (known: {known})")
+    family = _choice(raw, "family", [f.value for f in ActionFamily], None, where)
+    if family is None:
+        raise _fail(where, "family", "is required")
+    level = _choice(raw, "min_level", [lv.value for lv in PersonalizationLevel], "basic", where)
+    consent = _choice(raw, "consent", [*(p.value for p in ConsentPurpose), "none"],
+                      "personalization", where)
+    urgency = _choice(raw, "urgency", [u.value for u in Urgency], "normal", where)
+    relevance = raw.get("relevance", 0.5)
+    if not isinstance(relevance, int | float) or not 0 <= relevance <= 1:
+        raise _fail(where, "relevance", f"must be a number in [0, 1]; got {relevance!r}")
+    when = raw.get("when")
+    if not isinstance(when, list) or not when:
+        raise _fail(where, "when", "must be a non-empty list of {feature, op, value} conditions")
+    conditions = []
+    for i, cond in enumerate(when):
+        field = f"when[{i}]"
+        if not isinstance(cond, dict) or set(cond) != {"feature", "op", "value"}:
+            raise _fail(where, field, "must have exactly feature, op and value")
+        feature = cond["feature"]
+        if feature not in FEATURES and not (
+            isinstance(feature, str) and feature.startswith("spend_30d.")
+            and feature.split(".", 1)[1].isupper()
+        ):
+            raise _fail(where, f"{field}.feature",
+                        f"unknown feature {feature!r} (known: {', '.join(FEATURES)}, "
+                        "spend_30d.<PRIMARY_CATEGORY>)")
+        if cond["op"] not in OPS:
+            raise _fail(where, f"{field}.op",
+                        f"must be one of {' '.join(OPS)}; got {cond['op']!r}")
+        if not isinstance(cond["value"], int | float) or isinstance(cond["value"], bool):
+            raise _fail(where, f"{field}.value", f"must be a number; got {cond['value']!r}")
+        conditions.append(Condition(feature, cond["op"], float(cond["value"])))
+    messages = raw.get("messages")
+    if not isinstance(messages, dict) or "en" not in messages:
+        raise _fail(where, "messages", "needs at least [rules.messages.en]")
+    for language, fields in messages.items():
+        missing = [f for f in FIELDS if not isinstance(fields, dict) or f not in fields]
+        if missing:
+            raise _fail(where, f"messages.{language}", f"lacks {', '.join(missing)}")
+    facts: dict[str, FactKind] = {c.feature: _kind(c.feature) for c in conditions}
+    facts["currency"] = FactKind.TEXT
+    try:
+        spec = DetectorSpec(
+            id=rule_id, family=ActionFamily(family), facts=facts, needs=frozenset({"accounts"}),
+            consent=None if consent == "none" else ConsentPurpose(str(consent)),
+            min_level=PersonalizationLevel(str(level)),
+            cooldown_days=_int(raw, "cooldown_days", 30, where, 0),
+            expiry_days=_int(raw, "expiry_days", 7, where, 1),
+            action=str(raw.get("action", "open_insight")),
+            description=str(raw.get("description", f"bank rule {rule_id}")),
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    return RuleDetector(spec, tuple(conditions),
+                        {k: {f: str(v[f]) for f in FIELDS} for k, v in messages.items()},
+                        float(relevance), Urgency(str(urgency)))
+
+
+def load_rules(path: Path) -> list[RuleDetector]:
+    """Every rule of a TOML rules file, validated before any is used."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the rules file: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    raw = data.get("rules")
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{path}: expected one or more [[rules]] tables")
+    rules = [parse_rule(r, source=str(path), index=i) for i, r in enumerate(raw)]
+    ids = [r.spec.id for r in rules]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ConfigError(f"{path}: rule id(s) used twice: {', '.join(twice)}")
+    return rules
