@@ -159,13 +159,14 @@ def run_demo(
 
 
 def _pick_insight_customers(store: Store, per_language: int = 1) -> list[tuple[str, str]]:
-    """A customer with many live insights for each language the demo bank speaks."""
+    """For each language the demo bank speaks, the customer with the widest mix of insights."""
     i = schema.insights
+    kinds = func.count(func.distinct(i.c.detector))
     rows = store.rows(
-        select(i.c.customer_id, i.c.locale, func.count().label("n"))
+        select(i.c.customer_id, i.c.locale, kinds.label("n"))
         .where(i.c.state == "live")
         .group_by(i.c.customer_id, i.c.locale)
-        .order_by(func.count().desc(), i.c.customer_id)
+        .order_by(kinds.desc(), i.c.customer_id)
     )
     picked: list[tuple[str, str]] = []
     seen: dict[str, int] = {}

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tactful.evaluation.bank import build_bank
+from tactful.evaluation.insights import evaluate_insights
 from tactful.evaluation.report import Metric, Section, render
 from tactful.evaluation.understanding import evaluate_berka, evaluate_simulated
 
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         status.update("scoring the simulated bank")
         sections += evaluate_simulated(bank)
+        sections += evaluate_insights(bank, say=lambda m: status.update(m))
         bank.store.close()
         status.update("real data: PKDD'99 Czech bank")
         berka = evaluate_berka(SHARED, args.workdir / "berka")

@@ -98,6 +98,13 @@ SPENDING_EXCLUDED: Final = (
 CARD_CHANNELS: Final = ("card", "online")
 
 
+def merchant_key() -> pl.Expr:
+    """The key the detectors match merchants on: the stored display name, or the raw text when
+    there is none. One definition for rows loaded from the store and rows arriving in real time,
+    so a new charge matches the old ones."""
+    return pl.coalesce(pl.col("merchant").str.to_uppercase(), pl.col("description"))
+
+
 @dataclass(frozen=True, slots=True)
 class InsightSettings:
     """The catalog's thresholds. Amounts are in major units of the customer's currency, scaled to
@@ -188,6 +195,17 @@ class InsightInputs:
     goals: pl.DataFrame = field(default_factory=lambda: empty(GOALS))
     logins: pl.DataFrame = field(default_factory=lambda: empty(LOGINS))
     settings: InsightSettings = field(default_factory=InsightSettings)
+
+    def subset(self, customer_ids: list[str]) -> InsightInputs:
+        """The same inputs for some customers only (the real-time path's shard of one)."""
+        keep = pl.col("customer_id").is_in(customer_ids)
+        frames = {
+            f.name: getattr(self, f.name).filter(keep)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), pl.DataFrame)
+            and "customer_id" in getattr(self, f.name).columns
+        }
+        return replace(self, **frames)
 
     def day(self, offset: int) -> date:
         return self.as_of + timedelta(days=offset)

@@ -30,6 +30,7 @@ from tactful.insights.inputs import (
     InsightInputs,
     InsightSettings,
     as_of_day,
+    merchant_key,
 )
 from tactful.store import schema
 from tactful.store.store import Store
@@ -80,11 +81,7 @@ def _transactions(store: Store, ids: Sequence[str]) -> pl.DataFrame:
     if frame.height == 0:
         return pl.DataFrame(schema=dict(TRANSACTIONS))
     frame = frame.with_columns(_aware_utc(frame.get_column("booked_at")).alias("booked_at"))
-    frame = with_local_dates(frame).with_columns(
-        # the store keeps the display name; duplicates are matched on it, or on the raw text
-        pl.coalesce(pl.col("merchant").str.to_uppercase(), pl.col("description"))
-        .alias("merchant_key")
-    )
+    frame = with_local_dates(frame).with_columns(merchant_key().alias("merchant_key"))
     return frame.select(list(TRANSACTIONS))
 
 

@@ -43,7 +43,7 @@ class UpcomingBill:
         id="upcoming_bill",
         family=ActionFamily.UPCOMING_BILL,
         facts={"merchant": T, "amount_minor": M, "due_date": D, "days_until": N,
-               "balance_minor": M, "currency": T},
+               "balance_minor": M, "account_type": T, "currency": T},
         needs=frozenset({"series", "accounts"}),
         min_level=PersonalizationLevel.BASIC,
         money_critical=True,
@@ -59,7 +59,10 @@ class UpcomingBill:
             (pl.col("status") == "active")
             & pl.col("next_date").is_between(data.day(1), data.day(horizon))
         )
-        balances = data.accounts.select("account_id", "balance_minor")
+        balances = data.accounts.select("account_id", "balance_minor",
+                                        pl.col("type").alias("account_type"))
+        short = (pl.col("account_type") == "checking") & (pl.col("balance_minor")
+                                                           < pl.col("amount_minor"))
         out = bills.join(balances, on="account_id", how="left").with_columns(
             _merchant().alias("merchant"),
             (-pl.col("next_amount_minor").fill_null(pl.col("typical_amount_minor")))
@@ -67,14 +70,14 @@ class UpcomingBill:
             pl.col("next_date").alias("due_date"),
             (pl.col("next_date") - pl.lit(data.as_of)).dt.total_days().alias("days_until"),
             pl.col("balance_minor").fill_null(0),
+            pl.col("account_type").fill_null("checking"),
             pl.col("series_id").alias("subject"),
             pl.col("next_date").cast(pl.String).alias("period"),
         ).with_columns(
-            pl.when(pl.col("balance_minor") < pl.col("amount_minor"))
-            .then(pl.lit(Urgency.HIGH.value)).otherwise(pl.lit(Urgency.NORMAL.value))
+            # only a checking account's balance says whether a payment will go through
+            pl.when(short).then(pl.lit(Urgency.HIGH.value)).otherwise(pl.lit(Urgency.NORMAL.value))
             .alias("urgency"),
-            (0.9 - 0.15 * (pl.col("days_until") - 1)
-             + pl.when(pl.col("balance_minor") < pl.col("amount_minor")).then(0.1).otherwise(0))
+            (0.9 - 0.15 * (pl.col("days_until") - 1) + pl.when(short).then(0.1).otherwise(0))
             .alias("relevance"),
         )
         return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
