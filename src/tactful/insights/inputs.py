@@ -91,6 +91,16 @@ LOGINS: Final[Mapping[str, pl.DataType]] = {
     "day": pl.Date(),  # local days on which the customer opened the app
 }
 
+FIRST_BOOKED: Final[Mapping[str, pl.DataType]] = {
+    "account_id": pl.String(),
+    "customer_id": pl.String(),
+    "first_on": pl.Date(),  # the first local day the account has a posted transaction
+}
+LOOKBACK_DAYS: Final = 130
+"""How far back any detector looks (a spike's baseline: 120 days). The store loads no more than
+this, plus when each account's history starts (``FIRST_BOOKED``): a bank with years of history
+pays for four months, not for all of it."""
+
 SPENDING_EXCLUDED: Final = (
     "INCOME", "TRANSFER_IN", "TRANSFER_OUT", "LOAN_PAYMENTS", "BANK_FEES",
 )
@@ -194,6 +204,9 @@ class InsightInputs:
     budgets: pl.DataFrame = field(default_factory=lambda: empty(BUDGETS))
     goals: pl.DataFrame = field(default_factory=lambda: empty(GOALS))
     logins: pl.DataFrame = field(default_factory=lambda: empty(LOGINS))
+    first_booked: pl.DataFrame | None = None
+    """When each account's history starts; computed from ``transactions`` when not given (the
+    store gives it because it loads only the last ``LOOKBACK_DAYS``)."""
     settings: InsightSettings = field(default_factory=InsightSettings)
 
     def subset(self, customer_ids: list[str]) -> InsightInputs:
@@ -211,6 +224,14 @@ class InsightInputs:
         return self.as_of + timedelta(days=offset)
 
     # -- shared aggregates --------------------------------------------------------------------
+
+    @cached_property
+    def history(self) -> pl.DataFrame:
+        """Per account: the first day with a posted transaction (``FIRST_BOOKED``)."""
+        if self.first_booked is not None:
+            return self.first_booked
+        return self.posted.group_by("account_id", "customer_id").agg(
+            pl.col("booked_on").min().alias("first_on"))
 
     @cached_property
     def posted(self) -> pl.DataFrame:

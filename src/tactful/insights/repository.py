@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import String, and_, func, insert, select, type_coerce, update
+from sqlalchemy import String, and_, case, func, insert, select, type_coerce, update
 
 from tactful.domain.money import check_currency
 from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, SERIES, with_local_dates
@@ -23,8 +23,10 @@ from tactful.insights.inputs import (
     BUDGETS,
     CONSENTS,
     CUSTOMERS,
+    FIRST_BOOKED,
     GOALS,
     LOGINS,
+    LOOKBACK_DAYS,
     SERIES_CHANGES,
     TRANSACTIONS,
     InsightInputs,
@@ -61,27 +63,55 @@ def latest_booking_day(store: Store) -> date | None:
     return latest.date() if isinstance(latest, datetime) else None
 
 
-def _transactions(store: Store, ids: Sequence[str]) -> pl.DataFrame:
-    query = (
-        select(
-            _t.c.id, _t.c.account_id, _a.c.customer_id, _a.c.type.label("account_type"),
-            type_coerce(_t.c.booked_at, String).label("booked_at"), _t.c.amount_minor,
-            _t.c.currency, _t.c.channel, _t.c.status, _t.c.merchant, _t.c.description,
-            _t.c.category, _t.c.category_detailed, _t.c.series_id, _c.c.timezone,
-        )
-        .select_from(_t.join(_a, _a.c.id == _t.c.account_id).join(_c, _c.c.id == _a.c.customer_id))
-        .where(_in(_a.c.customer_id, ids))
-    )
+def _utc_frame(store: Store, query: Any, zones: pl.DataFrame) -> pl.DataFrame:
+    """Rows with a ``booked_at`` timestamp and a ``customer_id``, with ``booked_on``: the local
+    date in the customer's time zone (``zones``: customer_id, timezone)."""
     names = [c.name for c in query.selected_columns]
     types: dict[str, Any] = dict.fromkeys(names, pl.String)
-    types["amount_minor"] = pl.Int64
+    if "amount_minor" in types:
+        types["amount_minor"] = pl.Int64
     if store.dialect != "sqlite":
         types["booked_at"] = pl.Datetime("us", "UTC")
     frame = store.raw_frame(query, types)
     if frame.height == 0:
-        return pl.DataFrame(schema=dict(TRANSACTIONS))
+        return frame
     frame = frame.with_columns(_aware_utc(frame.get_column("booked_at")).alias("booked_at"))
-    frame = with_local_dates(frame).with_columns(merchant_key().alias("merchant_key"))
+    return with_local_dates(frame.join(zones, on="customer_id", how="left")).drop("timezone")
+
+
+def _first_booked(store: Store, ids: Sequence[str], zones: pl.DataFrame) -> pl.DataFrame:
+    query = (
+        select(_t.c.account_id, _a.c.customer_id,
+               type_coerce(func.min(_t.c.booked_at), String).label("booked_at"))
+        .select_from(_t.join(_a, _a.c.id == _t.c.account_id))
+        .where(_in(_a.c.customer_id, ids), _t.c.status == "posted")
+        .group_by(_t.c.account_id, _a.c.customer_id)
+    )
+    frame = _utc_frame(store, query, zones)
+    if frame.height == 0:
+        return pl.DataFrame(schema=dict(FIRST_BOOKED))
+    return frame.select("account_id", "customer_id", pl.col("booked_on").alias("first_on"))
+
+
+def _transactions(store: Store, ids: Sequence[str], since: datetime,
+                  zones: pl.DataFrame) -> pl.DataFrame:
+    """The shard's transactions since ``since``; the text a merchant key falls back to is read
+    only where there is no merchant (fetching is the cost here: fewer values, faster)."""
+    query = (
+        select(
+            _t.c.id, _t.c.account_id, _a.c.customer_id, _a.c.type.label("account_type"),
+            type_coerce(_t.c.booked_at, String).label("booked_at"), _t.c.amount_minor,
+            _t.c.currency, _t.c.channel, _t.c.status, _t.c.merchant,
+            case((_t.c.merchant.is_(None), _t.c.description)).label("description"),
+            _t.c.category, _t.c.category_detailed, _t.c.series_id,
+        )
+        .select_from(_t.join(_a, _a.c.id == _t.c.account_id))
+        .where(_in(_a.c.customer_id, ids), _t.c.booked_at >= since)
+    )
+    frame = _utc_frame(store, query, zones)
+    if frame.height == 0:
+        return pl.DataFrame(schema=dict(TRANSACTIONS))
+    frame = frame.with_columns(merchant_key().alias("merchant_key"))
     return frame.select(list(TRANSACTIONS))
 
 
@@ -105,7 +135,10 @@ def load_inputs(
     ).select_from(_a.outerjoin(p, p.c.id == _a.c.product_id)).where(
         _in(_a.c.customer_id, ids)), dict(ACCOUNTS))
     accounts = accounts.with_columns(pl.col("balance_minor").fill_null(0))
-    accounts, transactions = as_of_day(accounts, _transactions(store, ids), as_of)
+    # a day of margin for time zones west of UTC; as_of_day cuts on the local day
+    since = datetime.combine(as_of - timedelta(days=LOOKBACK_DAYS + 1), time(0), UTC)
+    zones = customers.select("customer_id", "timezone")
+    accounts, transactions = as_of_day(accounts, _transactions(store, ids, since, zones), as_of)
     s, sc = schema.recurring_series, schema.series_changes
     series = _frame(store, select(s).where(_in(s.c.customer_id, ids)), dict(SERIES))
     changes = _frame(store, select(sc).where(_in(sc.c.customer_id, ids)), dict(SERIES_CHANGES))
@@ -124,7 +157,8 @@ def load_inputs(
         as_of=as_of, customers=customers, accounts=accounts, transactions=transactions,
         series=series, series_changes=changes, income=income, income_changes=income_changes,
         consents=_granted(store, ids, as_of), budgets=budgets, goals=goals,
-        logins=_logins(store, ids, as_of, customers), settings=settings or InsightSettings(),
+        logins=_logins(store, ids, as_of, customers), first_booked=_first_booked(store, ids, zones),
+        settings=settings or InsightSettings(),
     )
 
 
@@ -146,18 +180,15 @@ def _granted(store: Store, ids: Sequence[str], as_of: date) -> pl.DataFrame:
 def _logins(store: Store, ids: Sequence[str], as_of: date, customers: pl.DataFrame) -> (
     pl.DataFrame
 ):
+    """The local days on which each customer opened the app, up to ``as_of``."""
     e = schema.events
     query = select(e.c.customer_id, type_coerce(e.c.occurred_at, String).label("booked_at")).where(
-        _in(e.c.customer_id, ids), e.c.kind.in_(("login", "session_start")))
-    types: dict[str, Any] = {"customer_id": pl.String, "booked_at": pl.String}
-    if store.dialect != "sqlite":
-        types["booked_at"] = pl.Datetime("us", "UTC")
-    frame = store.raw_frame(query, types)
+        _in(e.c.customer_id, ids), e.c.kind.in_(("login", "session_start")),
+        e.c.occurred_at >= datetime.combine(as_of - timedelta(days=LOOKBACK_DAYS), time(0), UTC))
+    frame = _utc_frame(store, query, customers.select("customer_id", "timezone"))
     if frame.height == 0:
         return pl.DataFrame(schema=dict(LOGINS))
-    frame = frame.with_columns(_aware_utc(frame.get_column("booked_at")).alias("booked_at"))
-    frame = frame.join(customers.select("customer_id", "timezone"), on="customer_id")
-    local = with_local_dates(frame).select("customer_id", pl.col("booked_on").alias("day"))
+    local = frame.select("customer_id", pl.col("booked_on").alias("day"))
     return local.filter(pl.col("day") <= as_of).unique()
 
 

@@ -198,8 +198,7 @@ class NewRecurring:
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         window = data.settings.new_recurring_window_days
-        history = data.posted.group_by("account_id").agg(
-            pl.col("booked_on").min().alias("account_first"))
+        history = data.history.select("account_id", pl.col("first_on").alias("account_first"))
         out = (
             _bills(data)
             .filter(pl.col("kind").is_in(["subscription", "bill"])

@@ -180,8 +180,7 @@ class IdleCash:
         balances = data.daily_balances
         if balances.height == 0:
             return no_findings()
-        history = data.posted.group_by("account_id").agg(
-            pl.col("booked_on").min().alias("first"))
+        history = data.history.select("account_id", pl.col("first_on").alias("first"))
         low = (
             balances.filter(pl.col("day") > data.day(-days))
             .group_by("account_id", "customer_id", "currency")

@@ -65,7 +65,7 @@ class SpendingSpike:
             pl.when(pl.col("category") == "FOOD_AND_DRINK").then(pl.col("category_detailed"))
             .otherwise(pl.col("category")).alias("category")
         )
-        history = data.posted.group_by("customer_id").agg(pl.col("booked_on").min().alias("first"))
+        history = data.history.group_by("customer_id").agg(pl.col("first_on").min().alias("first"))
         recent = pl.col("booked_on") > data.day(-30)
         agg = (
             tx.group_by("customer_id", "currency", "category")
@@ -230,6 +230,12 @@ class DuplicateCharge:
             & (pl.col("booked_on") > data.day(-120))
         )
         key = ["account_id", "merchant_key", "amount_minor"]
+        # only a charge seen twice in the look-back week can be a duplicate
+        twice = (
+            card.filter(pl.col("booked_on") > data.day(-7)).group_by(key).len()
+            .filter(pl.col("len") >= 2).select(key)
+        )
+        card = card.join(twice, on=key, how="semi")
         habitual = (
             card.group_by(key).agg(pl.col("booked_on").n_unique().alias("days"))
             .filter(pl.col("days") >= 3).select(key)
