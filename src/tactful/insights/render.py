@@ -22,7 +22,13 @@ from typing import Any, Final
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import (
+    NumberPattern,
+    format_currency,
+    format_decimal,
+    format_percent,
+    parse_pattern,
+)
 from jinja2 import Environment, StrictUndefined, Template, TemplateError, pass_context
 from jinja2.runtime import Context
 
@@ -49,9 +55,15 @@ def _money(ctx: Context, minor: int | None, currency: str | None = None) -> str:
     value = from_minor(int(minor or 0), code)
     loc: Locale = ctx["_locale"]
     if value == value.to_integral_value():
-        pattern = loc.currency_formats["standard"].pattern.replace(".00", "")
-        return format_currency(value, code, format=pattern, locale=loc, currency_digits=False)
+        return format_currency(value, code, format=_whole(loc), locale=loc,
+                               currency_digits=False)
     return format_currency(value, code, locale=loc)
+
+
+@cache
+def _whole(loc: Locale) -> NumberPattern:
+    """The locale's currency pattern without decimals, parsed once."""
+    return parse_pattern(loc.currency_formats["standard"].pattern.replace(".00", ""))
 
 
 @pass_context
