@@ -138,3 +138,24 @@ def test_bad_decisions(sim: Simulator, decision: Decision, message: str) -> None
     with pytest.raises(ValidationError) as err:
         sim.respond([decision])
     assert str(err.value).startswith(message)
+
+
+def test_relevance_of_the_insight_catalog_families(sim: Simulator) -> None:
+    """The three families the insight catalog added are judged from the truth: a new recurring
+    charge when a bill or subscription really started, an unusual transaction around a fraud
+    attempt, and a duplicate charge never (the simulated bank books none)."""
+    sim.respond([])  # builds the responder's truth
+    truth = sim._responder.customers.truth  # type: ignore[union-attr]
+    n_days = truth.eod.shape[1]
+    customers = range(CONFIG.customers)
+    assert not any(is_relevant(truth, c, d, ActionFamily.DUPLICATE_CHARGE, None)
+                   for c in customers for d in range(0, n_days, 7))
+    victims = [c for c in customers if 0 <= int(truth.fraud_day[c]) < n_days]
+    assert victims
+    for c in victims:
+        day = int(truth.fraud_day[c])
+        assert is_relevant(truth, c, day + 3, ActionFamily.UNUSUAL_TRANSACTION, None)
+        assert not is_relevant(truth, c, day + 8, ActionFamily.UNUSUAL_TRANSACTION, None)
+    new = [(c, d) for c in customers for d in range(45, n_days)
+           if is_relevant(truth, c, d, ActionFamily.NEW_RECURRING, None)]
+    assert 0 < len({c for c, _ in new}) < CONFIG.customers

@@ -135,7 +135,8 @@ def run_demo(
     console.print(counts)
 
     console.rule("[bold]5. Customer profiles")
-    for customer_id in _pick_customers(store, profiles):
+    profiled = _pick_customers(store, profiles)
+    for customer_id in profiled:
         console.print(profile_panel(load_profile(store, customer_id)))
     console.print(
         f"See any other customer with: tactful profile <id> "
@@ -150,7 +151,11 @@ def run_demo(
     for name, n in sorted(report.by_detector.items(), key=lambda kv: -kv[1]):
         by_detector.add_row(name, f"{n:,}")
     console.print(by_detector)
-    for customer_id, locale in _pick_insight_customers(store):
+    locales = dict(store.rows(select(schema.customers.c.id, schema.customers.c.locale)))
+    shown = [(c, locales[c]) for c in profiled]
+    shown += [p for p in _pick_insight_customers(store) if p[0] not in profiled
+              and p[1][:2] not in {loc[:2] for _, loc in shown}]
+    for customer_id, locale in shown:
         console.rule(f"{customer_id} ({locale})", style="dim")
         print_insights(store, customer_id, states=["live"], console=console)
     console.print(
@@ -159,7 +164,7 @@ def run_demo(
 
 
 def _pick_insight_customers(store: Store, per_language: int = 1) -> list[tuple[str, str]]:
-    """For each language the demo bank speaks, the customer with the widest mix of insights."""
+    """For each language the catalog speaks, the customer with the widest mix of insights."""
     i = schema.insights
     kinds = func.count(func.distinct(i.c.detector))
     rows = store.rows(

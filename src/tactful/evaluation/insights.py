@@ -34,7 +34,13 @@ from tactful.evaluation.report import Metric, Section, markdown_table
 from tactful.insights import repository as insight_repo
 from tactful.insights.catalog import Catalog
 from tactful.insights.detectors.spending import DISCRETIONARY
-from tactful.insights.inputs import SPENDING_EXCLUDED, TRANSACTIONS, InsightInputs, as_of_day
+from tactful.insights.inputs import (
+    SPENDING_EXCLUDED,
+    TRANSACTIONS,
+    InsightInputs,
+    as_of_day,
+    merchant_key,
+)
 from tactful.store import schema
 
 AS_OF_DAYS = 6
@@ -70,19 +76,27 @@ def _ids(store: Any) -> list[str]:
 
 
 def _load(bank: EvalBank, last: date) -> tuple[InsightInputs, pl.DataFrame]:
-    """The whole bank's inputs as of its last day (store balances, store enrichment) and the
-    enrichment frame (normalized ``merchant_key``) the series detector groups on."""
+    """The whole bank as of its last day -- customers and accounts as ``load_inputs`` gives them
+    (window-end balances), every transaction with the store's enrichment (``load_inputs`` reads
+    only a look-back window; a replayed day needs the whole history) -- and the enrichment frame
+    (the normalizer's ``merchant_key``) the series detector groups on."""
     store = bank.store
     ids = _ids(store)
     parts = [insight_repo.load_inputs(store, s, as_of=last) for s in shards_of(ids, size=1_000)]
+    frame = pl.concat([enrich_repo.load_shard(store, s) for s in shards_of(ids, size=2_000)])
+    stored = frame.with_columns(
+        pl.col("old_merchant").alias("merchant"),
+        pl.col("old_category").alias("category"),
+        pl.col("old_category_detailed").alias("category_detailed"),
+        pl.lit(None, pl.String).alias("series_id"),
+    ).with_columns(merchant_key().alias("merchant_key")).select(list(TRANSACTIONS))
     base = InsightInputs(
         as_of=last,
         customers=pl.concat([p.customers for p in parts]).with_columns(
             pl.lit("advanced").alias("personalization_level")),
         accounts=pl.concat([p.accounts for p in parts]),
-        transactions=pl.concat([p.transactions for p in parts]),
+        transactions=stored,
     )
-    frame = pl.concat([enrich_repo.load_shard(store, s) for s in shards_of(ids, size=2_000)])
     model = enrich_repo.latest_text_model(store)
     ctx = enrich_repo.load_context(store, classifier=model[1] if model else None)
     cats = categorized(frame.select(list(ENRICH_TRANSACTIONS)), ctx)
@@ -130,7 +144,14 @@ class Truth:
                             pl.col("series_id").alias("truth_series"), "fraud"),
                on="transaction_id", how="left")
         self.income_ids = pl.read_parquet(folder / "income_streams.parquet")["series_id"]
+        self.closed = pl.read_parquet(bank.exports / "accounts.parquet").select(
+            "account_id", pl.col("closed_on").str.to_date())
         self.eod = self._eod()
+
+    def eod_open(self, d: date) -> pl.DataFrame:
+        """``eod`` of the checking accounts still open at the end of ``d``."""
+        gone = self.closed.filter(pl.col("closed_on") <= d).select("account_id")
+        return self.eod.join(gone, on="account_id", how="anti")
 
     def _eod(self) -> pl.DataFrame:
         """The true end-of-day balance of every checking account on every day of the window."""
@@ -295,9 +316,10 @@ def _score_shortfall(t: Tally, found: pl.DataFrame, d: date, truth: Truth) -> No
         .join(truth.series.select("series_id", "customer_id"), on="series_id")
         .group_by("customer_id").agg(pl.col("date").min().alias("next_income"))
     )
-    today = truth.eod.filter(pl.col("day") == d).filter(pl.col("eod") >= 0).select("account_id")
+    eod = truth.eod_open(d)
+    today = eod.filter(pl.col("day") == d).filter(pl.col("eod") >= 0).select("account_id")
     ahead = (
-        truth.eod.filter(pl.col("day").is_between(d + timedelta(days=1), d + timedelta(days=14)))
+        eod.filter(pl.col("day").is_between(d + timedelta(days=1), d + timedelta(days=14)))
         .join(today, on="account_id", how="semi")
         .join(income, on="customer_id", how="left")
         .filter(pl.col("next_income").is_null() | (pl.col("day") < pl.col("next_income")))
@@ -313,7 +335,8 @@ def _score_shortfall(t: Tally, found: pl.DataFrame, d: date, truth: Truth) -> No
 def _score_balances(tl: Tally, ti: Tally, found: pl.DataFrame, d: date, truth: Truth) -> None:
     monthly = truth.customers.select(
         "customer_id", (pl.col("income_net_annual_minor") / 12).alias("monthly"))
-    today = truth.eod.filter(pl.col("day") == d).join(monthly, on="customer_id", how="left")
+    eod = truth.eod_open(d)
+    today = eod.filter(pl.col("day") == d).join(monthly, on="customer_id", how="left")
     low = today.filter(
         pl.col("eod") < pl.max_horizontal(0.10 * pl.col("monthly").fill_null(0), pl.lit(100_00)))
     _score_customers(tl, found.filter(pl.col("detector") == "low_balance"),
@@ -321,7 +344,7 @@ def _score_balances(tl: Tally, ti: Tally, found: pl.DataFrame, d: date, truth: T
     first = truth.tx.filter(pl.col("status") == "posted").group_by("account_id").agg(
         pl.col("booked_on").min().alias("first"))
     idle = (
-        truth.eod.filter(pl.col("day").is_between(d - timedelta(days=59), d))
+        eod.filter(pl.col("day").is_between(d - timedelta(days=59), d))
         .group_by("account_id", "customer_id").agg(pl.col("eod").min().alias("lowest"))
         .join(first, on="account_id").filter(pl.col("first") <= d - timedelta(days=60))
         .join(monthly, on="customer_id")
@@ -611,11 +634,11 @@ DEFINITIONS = {
     "foreign_fees": "truth: a true foreign-transaction fee in (d-30, d], one in (d-7, d]; "
                     "per customer",
     "shortfall": "truth: the true end-of-day checking balance (truth opening balance + posted "
-                 "amounts) is >= 0 at d and < 0 on a day in (d, d+14] before the next true "
-                 "income payment; per customer",
-    "low_balance": "truth: true end-of-day checking balance at d < max(10 % of the true "
-                   "monthly net income (customers.income_net_annual_minor / 12), 100); per "
-                   "customer",
+                 "amounts; accounts still open at d) is >= 0 at d and < 0 on a day in "
+                 "(d, d+14] before the next true income payment; per customer",
+    "low_balance": "truth: true end-of-day balance of an open checking account at d < "
+                   "max(10 % of the true monthly net income (customers.income_net_annual_minor"
+                   " / 12), 100); per customer",
     "idle_cash": "truth: lowest true end-of-day balance over (d-60, d] > 1.5x true monthly "
                  "income and >= 1,000, the account older than 60 days; per customer",
     "spending_spike": "truth: the detector's own rule (last 30 days > 1.3x the mean of the 3 "

@@ -1,0 +1,258 @@
+"""The insight catalog's speed: the whole catalog over a bank, and one customer in real time.
+
+Measured in one process:
+* batch: ``Catalog.findings`` + ``with_ids`` + ``Catalog.render`` over shards of 1,000 customers
+  (inputs built beforehand, as ``load_inputs`` would hand them over), against the same catalog
+  run one customer at a time (the naive way), extrapolated to the bank;
+* real time: p50 / p99 ms of findings + render for one customer's pre-built inputs, with the
+  detectors that take the time.
+Every customer is given every consent at level "advanced", so every detector runs (the worst
+case). Targets (issue 5): the catalog over 10,000 customers x 12 months in < 30 s; one customer
+in < 5 ms p99.
+
+The inputs are built from the simulator's Parquet exports with ``enrich_shard`` (no ingest, no
+store: that is the enrichment benchmark's business) and cached in ``bench/out/``.
+
+    python bench/insights.py [--customers 10000] [--months 12] [--latency 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from datetime import time as dtime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import RESULTS, save, timed
+
+from tactful.domain.enums import ConsentPurpose
+from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, SERIES
+from tactful.enrich.pipeline import EnrichContext, enrich_shard
+from tactful.evaluation.exports import transactions_frame
+from tactful.insights.catalog import Catalog, with_ids
+from tactful.insights.inputs import (
+    ACCOUNTS,
+    CUSTOMERS,
+    TRANSACTIONS,
+    InsightInputs,
+    as_of_day,
+    merchant_key,
+)
+from tactful.insights.spec import FINDINGS
+from tactful.simulate import SimulationConfig, simulate
+
+SHARD = 1_000
+
+
+def build(customers: int, months: int, say: bool = True) -> Path:
+    """Simulate and enrich (cached): per shard of customers, the insight inputs' frames."""
+    root = RESULTS / f"insights-bank-{customers}x{months}"
+    done = root / "enriched" / "DONE"
+    if done.exists():
+        return root
+    bank = root / "bank"
+    if not (bank / "transactions.parquet").exists():
+        t0 = time.perf_counter()
+        simulate(SimulationConfig(customers=customers, months=months, seed=42,
+                                  start=date(2025, 1, 1)), bank, "parquet")
+        if say:
+            print(f"simulated in {time.perf_counter() - t0:.0f} s", flush=True)
+    t0 = time.perf_counter()
+    frame = transactions_frame(bank)
+    out = root / "enriched"
+    out.mkdir(parents=True, exist_ok=True)
+    ids = sorted(frame["customer_id"].unique().to_list())
+    ctx = EnrichContext()
+    for n, start in enumerate(range(0, len(ids), SHARD)):
+        part = frame.filter(pl.col("customer_id").is_in(ids[start:start + SHARD]))
+        result = enrich_shard(part, ctx)
+        tx = result.transactions.with_columns(merchant_key().alias("merchant_key")).select(
+            list(TRANSACTIONS))
+        tx.write_parquet(out / f"tx-{n:03d}.parquet")
+        result.series.series.write_parquet(out / f"series-{n:03d}.parquet")
+        result.series.changes.join(
+            result.series.series.select("series_id", "customer_id"), on="series_id"
+        ).write_parquet(out / f"changes-{n:03d}.parquet")
+        result.income.streams.write_parquet(out / f"income-{n:03d}.parquet")
+        result.income.changes.write_parquet(out / f"income_changes-{n:03d}.parquet")
+    done.write_text("ok\n")
+    if say:
+        print(f"enriched in {time.perf_counter() - t0:.0f} s", flush=True)
+    return root
+
+
+def shards(root: Path) -> list[InsightInputs]:
+    """The pre-built inputs of every shard, as of the bank's last day."""
+    bank, out = root / "bank", root / "enriched"
+    customers = pl.read_parquet(bank / "customers.parquet").with_columns(
+        pl.lit("advanced").alias("personalization_level")).select(list(CUSTOMERS))
+    accounts = (
+        pl.read_parquet(bank / "accounts.parquet")
+        .rename({"account_type": "type", "name": "product_name"})
+        .with_columns(pl.col("opened_on").str.to_date(), pl.col("closed_on").str.to_date())
+        .select(list(ACCOUNTS)).cast(dict(ACCOUNTS))  # type: ignore[arg-type]
+    )
+    purposes = pl.DataFrame({"purpose": [p.value for p in ConsentPurpose]})
+    inputs = []
+    for path in sorted(out.glob("tx-*.parquet")):
+        n = path.stem.split("-")[1]
+        tx = pl.read_parquet(path)
+        ids = tx["customer_id"].unique()
+        last = tx["booked_on"].max()
+        acc, tx = as_of_day(accounts.filter(pl.col("customer_id").is_in(ids.implode())), tx, last)
+        cust = customers.filter(pl.col("customer_id").is_in(ids.implode()))
+        inputs.append(InsightInputs(
+            as_of=last, customers=cust, accounts=acc, transactions=tx,
+            series=pl.read_parquet(out / f"series-{n}.parquet").select(list(SERIES)),
+            series_changes=pl.read_parquet(out / f"changes-{n}.parquet").select(
+                "series_id", "customer_id", "effective_date", "old_amount_minor",
+                "new_amount_minor"),
+            income=pl.read_parquet(out / f"income-{n}.parquet").select(list(INCOME_STREAMS)),
+            income_changes=pl.read_parquet(out / f"income_changes-{n}.parquet").select(
+                list(INCOME_CHANGES)),
+            consents=cust.select("customer_id").join(purposes, how="cross"),
+        ))
+    return inputs
+
+
+def per_customer(data: InsightInputs, ids: list[str]) -> list[InsightInputs]:
+    """One customer's inputs each (what the real-time path hands the catalog)."""
+    frames = {}
+    for name in ("customers", "accounts", "transactions", "series", "series_changes", "income",
+                 "income_changes", "consents"):
+        frame: pl.DataFrame = getattr(data, name).filter(pl.col("customer_id").is_in(ids))
+        frames[name] = {k[0]: v for k, v in frame.partition_by(
+            "customer_id", as_dict=True, maintain_order=False).items()}
+    out = []
+    for cid in ids:
+        parts = {}
+        for name, by in frames.items():
+            parts[name] = by.get(cid, getattr(data, name).clear())
+        out.append(replace(data, **parts))
+    return out
+
+
+def run(catalog: Catalog, data: InsightInputs, at: datetime) -> tuple[int, int]:
+    found = catalog.findings(data)
+    rendered = catalog.render(with_ids(found), data, at)
+    return found.height, len(rendered)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--latency", type=int, default=500)
+    args = parser.parse_args()
+    root = build(args.customers, args.months)
+    inputs = shards(root)
+    rows = sum(d.transactions.height for d in inputs)
+    n_customers = sum(d.customers.height for d in inputs)
+    print(f"{n_customers:,} customers, {rows:,} transactions in {len(inputs)} shards", flush=True)
+    catalog = Catalog.default()
+    at = datetime.combine(inputs[0].as_of, dtime(23, 59), UTC)
+    run(catalog, replace(inputs[0]), at)  # warm-up: imports, templates
+
+    best = float("inf")
+    findings = rendered = 0
+    for _ in range(2):
+        findings = rendered = 0
+        fresh = [replace(d) for d in inputs]  # new instances: the shared aggregates recomputed
+        with timed() as t:
+            for data in fresh:
+                f, r = run(catalog, data, at)
+                findings += f
+                rendered += r
+        best = min(best, t())
+    batch_rate = n_customers / best
+
+    sample_ids = inputs[0].customers["customer_id"].sort().to_list()
+    rng = np.random.default_rng(3)
+    chosen = sorted(rng.choice(sample_ids, size=min(args.latency, len(sample_ids)),
+                               replace=False).tolist())
+    singles = per_customer(inputs[0], chosen)
+    latencies = []
+    for data in singles:
+        fresh_one = replace(data)
+        with timed() as t:
+            run(catalog, fresh_one, at)
+        latencies.append(t() * 1000)
+    naive_rate = len(singles) / (sum(latencies) / 1000)
+    p50, p99 = np.percentile(latencies, [50, 99])
+
+    # where one customer's time goes: each detector alone (shared aggregates computed first)
+    per_detector: dict[str, list[float]] = defaultdict(list)
+    shared: list[float] = []
+    render_ms: list[float] = []
+    for data in singles[:200]:
+        fresh_one = replace(data)
+        with timed() as t:
+            for name in ("posted", "spending", "checking", "monthly_income", "daily_balances"):
+                getattr(fresh_one, name)
+        shared.append(t() * 1000)
+        parts = []
+        for detector in catalog.detectors:
+            with timed() as t:
+                parts.append(detector.detect(fresh_one))
+            per_detector[detector.spec.id].append(t() * 1000)
+        found = pl.concat([p.select(list(FINDINGS)) for p in parts])
+        with timed() as t:
+            catalog.render(with_ids(found), fresh_one, at)
+        render_ms.append(t() * 1000)
+    ranked = sorted(per_detector.items(), key=lambda kv: -float(np.mean(kv[1])))
+    breakdown = ", ".join(f"{k} {np.mean(v):.2f}" for k, v in ranked[:6])
+    detectors_ms = sum(float(np.mean(v)) for v in per_detector.values())
+    print(f"mean ms per customer: shared aggregates {np.mean(shared):.2f}, render "
+          f"{np.mean(render_ms):.2f}, detectors {detectors_ms:.2f} (top: {breakdown})")
+
+    label = f"{n_customers:,} customers x {args.months} months"
+    extrapolated = "" if n_customers >= 10_000 else (
+        f"; 10,000 customers extrapolated: {10_000 / batch_rate:.1f} s")
+    results = [
+        {
+            "figure": f"insight catalog, findings + render ({label}, shards of {SHARD:,})",
+            "customers": n_customers,
+            "seconds": round(best, 2),
+            "customers_per_s": int(batch_rate),
+            "findings": findings,
+            "naive_customers_per_s": int(naive_rate),
+            "ratio": f"{batch_rate / naive_rate:.0f}x" + extrapolated,
+            "target": "< 30 s for 10,000 x 12",
+        },
+        {
+            "figure": "one customer's insights (real time), findings + render",
+            "customers": len(singles),
+            "seconds": round(sum(latencies) / 1000, 2),
+            "customers_per_s": int(naive_rate),
+            "findings": "",
+            "naive_customers_per_s": "",
+            "ratio": f"p50 {p50:.2f} ms, p99 {p99:.2f} ms",
+            "target": "p99 < 5 ms",
+        },
+        {
+            "figure": "one customer, mean ms by part",
+            "customers": min(len(singles), 200),
+            "seconds": "",
+            "customers_per_s": "",
+            "findings": "",
+            "naive_customers_per_s": "",
+            "ratio": (f"shared aggregates {np.mean(shared):.2f}, render {np.mean(render_ms):.2f},"
+                      f" slowest detectors: {breakdown}"),
+            "target": "",
+        },
+    ]
+    for r in results:
+        print(r)
+    print(f"written {save('insights', results)}")
+
+
+if __name__ == "__main__":
+    main()
