@@ -38,6 +38,7 @@ from tactful.insights.inputs import (
     SPENDING_EXCLUDED,
     TRANSACTIONS,
     InsightInputs,
+    InsightSettings,
     as_of_day,
     merchant_key,
 )
@@ -417,14 +418,14 @@ def _score_bill_unusual(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFra
 
 def _score_new(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
                truth: Truth) -> None:
-    lo = d - timedelta(days=44)
+    lo = d - timedelta(days=InsightSettings().new_recurring_window_days - 1)
     new = truth.series.filter(pl.col("kind").is_in(["subscription", "bill"])
                               & pl.col("start_date").is_between(lo, d))
     f = found.filter(pl.col("detector") == "new_recurring").join(
         smap, left_on="subject", right_on="series_id", how="left")
     ok = f.join(new.select(pl.col("series_id").alias("tsid")), on="tsid", how="semi").height
     paid = truth.members.filter(pl.col("date") <= d).group_by("series_id").len()
-    due = new.join(paid.filter(pl.col("len") >= 2), on="series_id", how="semi").select(
+    due = new.join(paid.filter(pl.col("len") >= 3), on="series_id", how="semi").select(
         "series_id", "customer_id")
     hit = due.join(f.select("customer_id", pl.col("tsid").alias("series_id")),
                    on=["customer_id", "series_id"], how="semi").height
@@ -449,7 +450,8 @@ def _score_raise(t: Tally, found: pl.DataFrame, d: date, imap: pl.DataFrame,
         .group_by("series_id", "effective_date").agg(pl.col("date").min().alias("first"))
     )
     due = (
-        first_new.filter(pl.col("effective_date").is_between(d - timedelta(days=44), d)
+        first_new.filter(pl.col("effective_date").is_between(
+            d - timedelta(days=InsightSettings().raise_window_days - 1), d)
                          & (pl.col("first") <= d))
         .join(truth.series.select("series_id", "customer_id"), on="series_id")
         .select("series_id", "customer_id").unique()
@@ -524,20 +526,6 @@ def _inject(tx: pl.DataFrame, d: date, truth_members: pl.DataFrame,
     return pl.concat([tx, copies]), copies.select("id")
 
 
-def _without_later_pending(accounts: pl.DataFrame, tx: pl.DataFrame, d: date) -> pl.DataFrame:
-    """The store's balance includes the pending rows of the window's last days (the simulator's
-    ``balance_minor`` is opening + posted + pending); ``as_of_day`` subtracts only posted rows
-    booked after ``d``, so the replayed balance would carry holds from the future. Take those out
-    too, so the detectors see the balance the customer saw at the end of ``d``."""
-    later = (
-        tx.filter((pl.col("booked_on") > d) & (pl.col("status") == "pending"))
-        .group_by("account_id").agg(pl.col("amount_minor").sum().alias("_pending"))
-    )
-    return accounts.join(later, on="account_id", how="left").with_columns(
-        (pl.col("balance_minor") - pl.col("_pending").fill_null(0)).alias("balance_minor")
-    ).drop("_pending")
-
-
 # -- the protocol ----------------------------------------------------------------------------
 
 
@@ -571,7 +559,6 @@ def evaluate_insights(bank: EvalBank, *, say: Callable[[str], None] = lambda _m:
         members = series.members.select(pl.col("transaction_id").alias("id"),
                                         "series_id").unique(subset="id", keep="first")
         accounts, tx = as_of_day(base.accounts, store_tx, d)
-        accounts = _without_later_pending(accounts, store_tx, d)
         tx = tx.join(members, on="id", how="left").select(list(TRANSACTIONS))
         inputs = InsightInputs(
             as_of=d, customers=base.customers, accounts=accounts, transactions=tx,
@@ -628,7 +615,8 @@ DEFINITIONS = {
                     "+-1 day of the finding's date >= 1.5x and >= 15 above the median of its "
                     "previous (up to 12, >= 4) payments; recall over such payments in (d-7, d]",
     "new_recurring": "correct if the mapped truth series is a subscription/bill with start_date "
-                     "in (d-45, d]; recall over those with >= 2 payments by d",
+                     "in (d-100, d] (the detector's window); recall over those with >= 3 "
+                     "payments by d (a series is recognizable from its third payment)",
     "fees_paid": "truth: a true overdraft / insufficient-funds / interest-charge fee on the "
                  "customer's checking account in (d-30, d], one in (d-7, d]; per customer",
     "foreign_fees": "truth: a true foreign-transaction fee in (d-30, d], one in (d-7, d]; "
@@ -646,7 +634,7 @@ DEFINITIONS = {
                       "non-series spending; per customer and category",
     "salary_raise": "correct if the mapped truth income stream has a raise or uprating within "
                     "+-35 days of the finding's effective date; recall over truth raises "
-                    "effective in (d-45, d] already paid by d",
+                    "effective in (d-75, d] (the detector's window) already paid by d",
     "income_late": "correct if the mapped truth income stream has no payment in "
                    "[expected-3, expected+7]; recall over regular truth income streams (>= 3 "
                    "payments) whose last payment is 5-31 days later than their median gap",
@@ -694,9 +682,8 @@ def _section(bank: EvalBank, days: list[date], tallies: dict[str, Tally],
     c = bank.config
     notes = [f"{det}: {text}." for det, text in DEFINITIONS.items()]
     notes += [f"{det}: not scored -- {why}." for det, why in NOT_SCORED.items()]
-    notes.append("Balances as of each day: the store's window-end balance less everything "
-                 "booked after the day, pending holds included (`as_of_day` alone subtracts "
-                 "only posted rows; the store balance includes the last days' pending rows).")
+    notes.append("Balances as of each day: the store's window-end balance less everything it "
+                 "includes that was booked after the day (posted and pending; `as_of_day`).")
     notes.append(f"Run time of the insight evaluation: {seconds:.0f} s.")
     return Section(
         title="Insight detectors (simulated bank)",

@@ -114,9 +114,13 @@ class Catalog:
     def findings(self, data: InsightInputs) -> pl.DataFrame:
         """Every detector's findings for the shard, after consent and personalization level."""
         parts = []
+        gates: dict[tuple[str, str | None], pl.DataFrame] = {}
         for detector in self.detectors:
             spec = detector.spec
-            allowed = _eligible(data, spec)
+            gate = (spec.min_level.value, spec.consent.value if spec.consent else None)
+            if gate not in gates:
+                gates[gate] = _eligible(data, spec)
+            allowed = gates[gate]
             if allowed.height == 0:
                 continue
             found = detector.detect(data)

@@ -108,6 +108,11 @@ SPENDING_EXCLUDED: Final = (
 CARD_CHANNELS: Final = ("card", "online")
 
 
+def in_balance() -> pl.Expr:
+    """The rows an account balance includes: posted and pending, never declined."""
+    return pl.col("status") != "declined"
+
+
 def merchant_key() -> pl.Expr:
     """The key the detectors match merchants on: the stored display name, or the raw text when
     there is none. One definition for rows loaded from the store and rows arriving in real time,
@@ -128,7 +133,7 @@ class InsightSettings:
     bill_unusual_ratio: float = 1.5
     bill_unusual_min_increase: float = 15.0
     price_change_window_days: int = 35
-    new_recurring_window_days: int = 45
+    new_recurring_window_days: int = 100
     duplicate_window_minutes: int = 10
     shortfall_horizon_days: int = 14
     shortfall_buffer: float = 0.0
@@ -138,7 +143,7 @@ class InsightSettings:
     idle_cash_income_multiple: float = 1.5
     idle_cash_min: float = 1000.0
     idle_cash_days: int = 60
-    raise_window_days: int = 45
+    raise_window_days: int = 75
     income_grace_days: int = 4
     large_multiple: float = 4.0
     large_min: float = 300.0
@@ -176,16 +181,17 @@ class InsightSettings:
         return cls.from_mapping(data.get("insights", data), where=str(path))
 
 
+_UNITS: dict[str, int] = {}
+
+
 def with_unit(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with ``unit``: minor units per major unit of its ``currency``."""
-    codes = frame.get_column("currency").unique().drop_nulls().to_list()
-    table = pl.DataFrame(
-        {"currency": codes, "unit": [10 ** minor_units(c) for c in codes]},
-        schema={"currency": pl.String, "unit": pl.Int64},
-    )
-    return frame.join(table, on="currency", how="left").with_columns(
-        pl.col("unit").fill_null(100)
-    )
+    for code in frame.get_column("currency").unique().drop_nulls().to_list():
+        if code not in _UNITS:
+            _UNITS[code] = 10 ** minor_units(code)
+    return frame.with_columns(
+        pl.col("currency").replace_strict(_UNITS, default=100, return_dtype=pl.Int64)
+        .alias("unit"))
 
 
 @dataclass(frozen=True)
@@ -235,8 +241,13 @@ class InsightInputs:
 
     @cached_property
     def posted(self) -> pl.DataFrame:
-        """Posted transactions only: what moved money."""
+        """Posted transactions only: what has settled (fees, series, spending)."""
         return self.transactions.filter(pl.col("status") == "posted")
+
+    @cached_property
+    def in_balance(self) -> pl.DataFrame:
+        """What the account balance includes: posted and pending rows, not declined ones."""
+        return self.transactions.filter(in_balance())
 
     @cached_property
     def spending(self) -> pl.DataFrame:
@@ -281,7 +292,7 @@ class InsightInputs:
                                     pl.lit(None, pl.Int64).alias("eod_minor"))
         days = pl.DataFrame({"day": pl.date_range(start, self.as_of, "1d", eager=True)})
         flows = (
-            self.posted.filter(pl.col("booked_on") >= start)
+            self.in_balance.filter(pl.col("booked_on") >= start)
             .group_by("account_id", pl.col("booked_on").alias("day"))
             .agg(pl.col("amount_minor").sum().alias("net"))
         )
@@ -300,12 +311,12 @@ def as_of_day(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Accounts with their balance at the end of ``as_of`` and the transactions booked by then.
 
-    The store holds each account's latest balance; replaying an earlier day (the evaluation, or
-    a re-run of a missed day) subtracts what was posted after it. Pending and declined rows never
-    moved the balance.
+    The store holds each account's latest balance, which includes pending card holds; replaying
+    an earlier day (the evaluation, or a re-run of a missed day) subtracts everything the
+    balance includes that was booked after it. Declined rows never moved it.
     """
     later = (
-        transactions.filter((pl.col("booked_on") > as_of) & (pl.col("status") == "posted"))
+        transactions.filter((pl.col("booked_on") > as_of) & in_balance())
         .group_by("account_id")
         .agg(pl.col("amount_minor").sum().alias("_later"))
     )

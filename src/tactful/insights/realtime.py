@@ -5,7 +5,7 @@ shard of one customer instead of a thousand -- so a message produced in real tim
 the message the nightly run would have produced. What is specific here is keeping a customer's
 inputs in memory between events and folding a new transaction into them: categorized by the
 understanding layer's real-time path, booked on the customer's local day, reflected in the
-account balance if it is posted.
+account balance unless it was declined.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import polars as pl
 
 from tactful.enrich.pipeline import EnrichContext, categorized
 from tactful.insights.catalog import Catalog, Insight
-from tactful.insights.inputs import TRANSACTIONS, InsightInputs, merchant_key
+from tactful.insights.inputs import TRANSACTIONS, InsightInputs, in_balance, merchant_key
 
 NEW_TRANSACTION = {
     "id": pl.String(), "account_id": pl.String(), "booked_at": pl.Datetime("us", "UTC"),
@@ -48,7 +48,7 @@ def with_transaction(
     enriched = categorized(raw, ctx).with_columns(
         pl.lit(None, pl.String).alias("series_id"), merchant_key().alias("merchant_key"))
     new = enriched.select(list(TRANSACTIONS)).cast(dict(TRANSACTIONS))  # type: ignore[arg-type]
-    posted = new.filter(pl.col("status") == "posted").group_by("account_id").agg(
+    posted = new.filter(in_balance()).group_by("account_id").agg(
         pl.col("amount_minor").sum().alias("_delta"))
     balances = inputs.accounts.join(posted, on="account_id", how="left").with_columns(
         (pl.col("balance_minor") + pl.col("_delta").fill_null(0)).alias("balance_minor")
@@ -59,10 +59,16 @@ def with_transaction(
 
 
 class RealtimeInsights:
-    """Keeps one catalog and answers "anything to say to this customer now?" per event."""
+    """Keeps one catalog and answers "anything to say to this customer now?" per event.
+
+    Only the detectors a single transaction can make true run on an event (``spec.realtime``:
+    a duplicate, a large payment, a low balance, fees, a budget step); a spike, a forecast or a
+    raise moves with the day, and the nightly batch has them.
+    """
 
     def __init__(self, catalog: Catalog | None = None, ctx: EnrichContext | None = None) -> None:
-        self.catalog = catalog or Catalog.default()
+        full = catalog or Catalog.default()
+        self.catalog = replace(full, detectors=[d for d in full.detectors if d.spec.realtime])
         self.ctx = ctx or EnrichContext()
 
     def evaluate(self, inputs: InsightInputs, *, existing: pl.DataFrame | None = None,

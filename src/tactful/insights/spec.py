@@ -94,6 +94,9 @@ class DetectorSpec:
     """A wrong one costs the customer money or trust: held to precision >= 0.9 in ``make eval``."""
     cooldown_days: int = 30
     expiry_days: int = 7
+    realtime: bool = False
+    """A new transaction can make it true at once (a duplicate, a large payment, a low balance):
+    it runs on every event. The others run in the nightly batch, where their inputs change."""
     action: str = "open_insight"
     """The call to action's machine name (the app maps it to a screen)."""
     description: str = ""
@@ -135,9 +138,14 @@ detectors: Registry[Detector] = Registry("detectors")
 """Detector instances by id; banks add theirs through the ``tactful.detectors`` entry point."""
 
 
+_NO_FINDINGS: Final = pl.DataFrame(schema=dict(FINDINGS))
+
+
 def no_findings() -> pl.DataFrame:
-    """The empty ``FINDINGS`` frame: what a detector returns when it has nothing to say."""
-    return pl.DataFrame(schema=dict(FINDINGS))
+    """The empty ``FINDINGS`` frame: what a detector returns when it has nothing to say (one
+    shared instance: Polars frames are not changed in place, and the real-time path returns
+    this many times per event)."""
+    return _NO_FINDINGS
 
 
 def findings_frame(frame: pl.DataFrame, spec: DetectorSpec, facts: Mapping[str, pl.Expr]) -> (

@@ -180,7 +180,11 @@ class PriceIncrease:
 
 
 class NewRecurring:
-    """A subscription or bill that started recently: easy to forget once the free trial ends."""
+    """A subscription or bill that started recently: easy to forget once the free trial ends.
+
+    A series is recognized at its third payment (two months in for a monthly one), so "new"
+    means first paid within the last 100 days and recognized only now (at most four payments).
+    """
 
     spec = DetectorSpec(
         id="new_recurring",
@@ -192,7 +196,7 @@ class NewRecurring:
         cooldown_days=365,
         expiry_days=10,
         action="review_subscription",
-        description="a subscription or bill first seen in the last 45 days",
+        description="a subscription or bill first paid in the last 100 days",
         optional_facts=frozenset({"next_date"}),
     )
 
@@ -203,6 +207,7 @@ class NewRecurring:
             _bills(data)
             .filter(pl.col("kind").is_in(["subscription", "bill"])
                     & (pl.col("status") == "active")
+                    & (pl.col("occurrences") <= 4)
                     & pl.col("first_date").is_between(data.day(-window), data.as_of))
             .join(history, on="account_id")
             # a series first seen when the account's history starts is old, not new

@@ -88,6 +88,7 @@ class LowBalance:
 
     spec = DetectorSpec(
         id="low_balance",
+        realtime=True,
         family=ActionFamily.LOW_BALANCE,
         facts={"balance_minor": M, "threshold_minor": M, "currency": T},
         needs=frozenset({"accounts", "income"}),
@@ -123,6 +124,7 @@ class FeesPaid:
 
     spec = DetectorSpec(
         id="fees_paid",
+        realtime=True,
         family=ActionFamily.FEES,
         facts={"fees_minor": M, "count": N, "last_date": D, "currency": T},
         needs=frozenset({"transactions"}),
@@ -142,6 +144,8 @@ class FeesPaid:
             & (pl.col("amount_minor") < 0)
             & (pl.col("booked_on") > data.day(-data.settings.fees_window_days))
         )
+        if fees.is_empty():
+            return no_findings()
         out = (
             fees.group_by("customer_id", "currency")
             .agg((-pl.col("amount_minor")).sum().alias("fees_minor"), pl.len().alias("count"),

@@ -19,7 +19,12 @@ def _payer() -> pl.Expr:
 
 class SalaryRaise:
     """The customer's pay went up: the moment to save part of the difference, before it is
-    absorbed by spending."""
+    absorbed by spending.
+
+    A raise is confirmed by the second payment at the new level (the third for pay that
+    varies), so a monthly raise is known a month or two after it takes effect: the window runs
+    75 days from the effective date.
+    """
 
     spec = DetectorSpec(
         id="salary_raise",
@@ -31,7 +36,7 @@ class SalaryRaise:
         cooldown_days=90,
         expiry_days=21,
         action="start_saving",
-        description="a pay stream whose amount rose in the last 45 days",
+        description="a pay stream whose amount rose in the last 75 days",
     )
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:

@@ -104,6 +104,7 @@ class BudgetProgress:
 
     spec = DetectorSpec(
         id="budget_progress",
+        realtime=True,
         family=ActionFamily.BUDGET,
         facts={"category": C, "spent_minor": M, "limit_minor": M, "used_pct": P, "step_pct": P,
                "currency": T},
@@ -154,6 +155,7 @@ class LargeTransaction:
 
     spec = DetectorSpec(
         id="large_transaction",
+        realtime=True,
         family=ActionFamily.UNUSUAL_TRANSACTION,
         facts={"merchant": T, "amount_minor": M, "date": D, "usual_max_minor": M, "currency": T},
         needs=frozenset({"transactions"}),
@@ -170,6 +172,8 @@ class LargeTransaction:
         card = data.spending.filter(pl.col("channel").is_in(CARD_CHANNELS)
                                     & pl.col("series_id").is_null())
         recent = pl.col("booked_on") > data.day(-3)
+        if card.filter(recent & (pl.col("spend_minor") >= s.large_min * pl.col("unit"))).is_empty():
+            return no_findings()
         history = (
             card.filter(~recent & (pl.col("booked_on") > data.day(-120)))
             .group_by("customer_id", "currency")
@@ -208,6 +212,7 @@ class DuplicateCharge:
 
     spec = DetectorSpec(
         id="duplicate_charge",
+        realtime=True,
         family=ActionFamily.DUPLICATE_CHARGE,
         facts={"merchant": T, "amount_minor": M, "date": D, "minutes_apart": N, "currency": T},
         needs=frozenset({"transactions"}),
@@ -231,10 +236,10 @@ class DuplicateCharge:
         )
         key = ["account_id", "merchant_key", "amount_minor"]
         # only a charge seen twice in the look-back week can be a duplicate
-        twice = (
-            card.filter(pl.col("booked_on") > data.day(-7)).group_by(key).len()
-            .filter(pl.col("len") >= 2).select(key)
-        )
+        week = card.filter(pl.col("booked_on") > data.day(-7))
+        if not week.select(pl.struct(key).is_duplicated().any()).item():
+            return no_findings()
+        twice = week.group_by(key).len().filter(pl.col("len") >= 2).select(key)
         card = card.join(twice, on=key, how="semi")
         habitual = (
             card.group_by(key).agg(pl.col("booked_on").n_unique().alias("days"))
@@ -268,6 +273,7 @@ class ForeignFees:
 
     spec = DetectorSpec(
         id="foreign_fees",
+        realtime=True,
         family=ActionFamily.FEES,
         facts={"fees_minor": M, "count": N, "last_date": D, "currency": T},
         needs=frozenset({"transactions"}),
@@ -284,6 +290,8 @@ class ForeignFees:
             & (pl.col("booked_on") > data.day(-data.settings.fees_window_days))
             & (pl.col("amount_minor") < 0)
         )
+        if fees.is_empty():
+            return no_findings()
         out = (
             fees.group_by("customer_id", "currency")
             .agg((-pl.col("amount_minor")).sum().alias("fees_minor"), pl.len().alias("count"),
