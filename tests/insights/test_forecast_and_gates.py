@@ -18,8 +18,8 @@ AS_OF = date(2025, 3, 10)
 
 
 def _tiny() -> InsightInputs:
-    """Balance 500.00; rent of 800.00 due on the 13th; pay on the 16th; 8 weeks of card
-    spending of 10.00 a day outside any series."""
+    """Balance 500.00; rent of 800.00 due on the 13th; pay on the 16th; 8 weeks of groceries
+    of 10.00 a day outside any series."""
     customers = pl.DataFrame([{"customer_id": "C", "region": "EU", "locale": "en_GB",
                                "timezone": "Europe/Berlin",
                                "personalization_level": "advanced"}], schema=CUSTOMERS)
@@ -34,8 +34,8 @@ def _tiny() -> InsightInputs:
         "account_type": "checking",
         "booked_at": [datetime(d.year, d.month, d.day, 12, tzinfo=UTC) for d in days],
         "booked_on": days, "amount_minor": -1_000, "currency": "EUR", "channel": "card",
-        "status": "posted", "merchant": "Cafe", "merchant_key": "CAFE",
-        "category": "FOOD_AND_DRINK", "category_detailed": "FOOD_AND_DRINK_COFFEE",
+        "status": "posted", "merchant": "Lidl", "merchant_key": "LIDL",
+        "category": "FOOD_AND_DRINK", "category_detailed": "FOOD_AND_DRINK_GROCERIES",
         "series_id": None}, schema=TRANSACTIONS)
     series = pl.DataFrame([{
         "series_id": "S-RENT", "customer_id": "C", "account_id": "A", "merchant_key": "LANDLORD",
@@ -61,7 +61,7 @@ def test_forecast_by_hand() -> None:
     f = forecast(_tiny())
     path = f.path.sort("day")
     assert path.get_column("day").to_list() == [date(2025, 3, d) for d in range(11, 16)]
-    # usual flow: 57 days of -10.00 within the 56-day history window -> -10.00 a day
+    # usual essentials: -10.00 on each day of the 56-day history window -> -10.00 a day
     expected = [50_000 - 1_000 * k - (80_000 if k >= 3 else 0) for k in range(1, 6)]
     assert path.get_column("expected_minor").to_list() == expected
     # steady spending has no spread: the band is the path itself
@@ -75,8 +75,8 @@ def test_shortfall_says_when_and_why() -> None:
     assert ins.facts["shortfall_date"] == "2025-03-13"
     assert ins.facts["projected_minor"] == 50_000 - 3_000 - 80_000
     assert ins.explanation == (
-        "Because your balance of €500, less €800 of regular payments and about €30 of usual "
-        "spending, leaves -€330 on 13 March.")
+        "Because your balance of €500, less €800 of regular payments and about €30 of everyday "
+        "essentials, leaves -€330 on 13 March.")
 
 
 def test_consent_and_level_gate_every_detector() -> None:

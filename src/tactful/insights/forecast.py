@@ -2,12 +2,15 @@
 its next income, with an uncertainty band.
 
 The path is today's balance, plus the recurring payments and credits the understanding layer
-expects on their dates, plus the customer's usual day-to-day net flow (everything that is not
-part of a series, averaged over the last eight weeks). The band widens with the square root of
-the days ahead, from the day-to-day flow's own spread: a customer whose spending is steady gets a
-narrow band, one who spends in bursts a wide one. It is deliberately simple and explainable --
-"your balance, less these bills, less your usual spending" -- because the customer must be able
-to check it.
+expects on their dates, plus the customer's usual spending on essentials (groceries, fuel,
+transit, pharmacy, convenience stores) and usual small credits (refunds, ...) outside any series,
+averaged over the last eight weeks. Discretionary spending is left out of the path on purpose:
+households cut it when cash runs low (JPMorgan Chase Institute, "Weathering Volatility"), so a
+path that keeps spending it at the usual rate warns customers who would never have gone short.
+The band widens with the square root of the days ahead, from the spread of all day-to-day flows:
+a customer whose spending is steady gets a narrow band, one who spends in bursts a wide one. It
+is deliberately simple and explainable -- "your balance, less these bills, less your usual
+essentials" -- because the customer must be able to check it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ from tactful.insights.inputs import InsightInputs
 
 Z_BAND: Final = 1.2816  # the 10th and 90th percentiles of a normal distribution
 HISTORY_DAYS: Final = 56
+ESSENTIALS: Final = (
+    "FOOD_AND_DRINK_GROCERIES", "TRANSPORTATION_GAS", "TRANSPORTATION_PUBLIC_TRANSIT",
+    "MEDICAL_PHARMACIES_AND_SUPPLEMENTS", "GENERAL_MERCHANDISE_CONVENIENCE_STORES",
+)
+"""Spending a household keeps up when money is short."""
 _REPEAT: Final[dict[str, int]] = {"weekly": 7, "biweekly": 14, "four_weekly": 28}
 
 PATH: Final = {
@@ -30,7 +38,7 @@ PATH: Final = {
     "day": pl.Date(),
     "ahead": pl.Int64(),
     "scheduled_minor": pl.Int64(),  # recurring payments (negative) and credits up to this day
-    "usual_minor": pl.Int64(),  # usual day-to-day net flow up to this day
+    "usual_minor": pl.Int64(),  # usual essentials and small credits up to this day
     "expected_minor": pl.Int64(),
     "low_minor": pl.Int64(),
     "high_minor": pl.Int64(),
@@ -81,20 +89,24 @@ def _scheduled(data: InsightInputs, last_day: pl.DataFrame) -> pl.DataFrame:
 
 
 def _usual(data: InsightInputs) -> pl.DataFrame:
-    """Mean and spread of each account's daily net flow outside any series."""
+    """Per account: the mean daily flow of essentials and credits outside any series (``mean``),
+    and the spread of every day-to-day flow (``spread``), over the last eight weeks."""
     start = data.day(-HISTORY_DAYS + 1)
-    flows = (
-        data.posted.filter((pl.col("booked_on") >= start) & pl.col("series_id").is_null())
-        .group_by("account_id", "booked_on")
-        .agg(pl.col("amount_minor").sum().alias("net"))
-    )
-    per_account = flows.group_by("account_id").agg(
-        pl.col("net").sum().alias("total"), (pl.col("net") ** 2).sum().alias("squares"))
-    return per_account.with_columns(
-        (pl.col("total") / HISTORY_DAYS).alias("mean"),
+    daily = data.posted.filter(
+        (pl.col("booked_on") >= start) & pl.col("series_id").is_null()
     ).with_columns(
-        (pl.col("squares") / HISTORY_DAYS - pl.col("mean") ** 2).clip(0).sqrt().alias("spread")
-    ).select("account_id", "mean", "spread")
+        pl.when(
+            (pl.col("category_detailed").is_in(ESSENTIALS) & (pl.col("amount_minor") < 0))
+            | ((pl.col("amount_minor") > 0) & (pl.col("category") != "TRANSFER_IN"))
+        ).then(pl.col("amount_minor")).otherwise(0).alias("kept")
+    ).group_by("account_id", "booked_on").agg(
+        pl.col("kept").sum(), pl.col("amount_minor").sum().alias("net"))
+    return daily.group_by("account_id").agg(
+        (pl.col("kept").sum() / HISTORY_DAYS).alias("mean"),
+        # days without any flow count as zero flow
+        ((pl.col("net") ** 2).sum() / HISTORY_DAYS
+         - (pl.col("net").sum() / HISTORY_DAYS) ** 2).clip(0).sqrt().alias("spread"),
+    )
 
 
 def forecast(data: InsightInputs) -> Forecast:

@@ -137,6 +137,9 @@ class InsightSettings:
     duplicate_window_minutes: int = 10
     shortfall_horizon_days: int = 14
     shortfall_buffer: float = 0.0
+    shortfall_margin: float = 25.0
+    """How far below the buffer the forecast must go before it is said: a path that dips a few
+    units under the line is within the forecast's own error."""
     low_balance_income_share: float = 0.10
     low_balance_floor: float = 100.0
     fees_window_days: int = 30

@@ -31,7 +31,8 @@ def _with_income(frame: pl.DataFrame, data: InsightInputs) -> pl.DataFrame:
 
 
 class Shortfall:
-    """The forecast balance goes below zero (or the bank's buffer) before the next income.
+    """The forecast balance goes below zero (or the bank's buffer) before the next income, by
+    more than the forecast's margin of error.
 
     Said only while the balance is still above the line today: once it is below, the customer
     needs the low-balance message, not a forecast.
@@ -56,13 +57,14 @@ class Shortfall:
         f = forecast(data)
         if f.path.height == 0:
             return no_findings()
-        buffer = data.settings.shortfall_buffer
+        s = data.settings
         start = f.accounts.select("account_id", "balance_minor", "next_income").join(
             data.checking.select("account_id", "unit"), on="account_id")
-        line = buffer * pl.col("unit")
+        line = s.shortfall_buffer * pl.col("unit")
         first = (
             f.path.join(start, on="account_id")
-            .filter((pl.col("balance_minor") >= line) & (pl.col("expected_minor") < line))
+            .filter((pl.col("balance_minor") >= line)
+                    & (pl.col("expected_minor") < line - s.shortfall_margin * pl.col("unit")))
             .sort("account_id", "day")
             .unique(subset="account_id", keep="first")
         )
