@@ -309,6 +309,30 @@ class InsightInputs:
         ).drop("net")
 
 
+def recent_fees(data: InsightInputs, codes: tuple[str, ...], *, checking_only: bool) -> (
+    pl.DataFrame
+):
+    """Per customer and currency: the fees of ``codes`` charged in the fee window (``fees_minor``,
+    ``count``, ``last_date``), where the last one is at most a week old -- news, not history."""
+    fees = data.posted.filter(
+        pl.col("category_detailed").is_in(codes)
+        & (pl.col("amount_minor") < 0)
+        & (pl.col("booked_on") > data.day(-data.settings.fees_window_days))
+    )
+    if checking_only:
+        fees = fees.filter(pl.col("account_type") == "checking")
+    if fees.is_empty():
+        return pl.DataFrame(schema={"customer_id": pl.String, "currency": pl.String,
+                                    "fees_minor": pl.Int64, "count": pl.UInt32,
+                                    "last_date": pl.Date})
+    return (
+        fees.group_by("customer_id", "currency")
+        .agg((-pl.col("amount_minor")).sum().alias("fees_minor"), pl.len().alias("count"),
+             pl.col("booked_on").max().alias("last_date"))
+        .filter(pl.col("last_date") > data.day(-7))
+    )
+
+
 def as_of_day(
     accounts: pl.DataFrame, transactions: pl.DataFrame, as_of: date
 ) -> tuple[pl.DataFrame, pl.DataFrame]:

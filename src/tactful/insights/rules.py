@@ -145,7 +145,7 @@ class RuleDetector:
             pl.lit(self.relevance).alias("relevance"),
             pl.lit(self.urgency.value).alias("urgency"),
         )
-        return findings_frame(hits, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(hits, self.spec)
 
 
 def _fail(where: str, field: str, why: str) -> ConfigError:

@@ -148,15 +148,18 @@ def no_findings() -> pl.DataFrame:
     return _NO_FINDINGS
 
 
-def findings_frame(frame: pl.DataFrame, spec: DetectorSpec, facts: Mapping[str, pl.Expr]) -> (
-    pl.DataFrame
-):
-    """``FINDINGS`` rows from ``frame``: one per row, with ``facts`` encoded as a JSON object.
+def findings_frame(
+    frame: pl.DataFrame, spec: DetectorSpec, facts: Mapping[str, pl.Expr] | None = None
+) -> pl.DataFrame:
+    """``FINDINGS`` rows from ``frame``: one per row, with the facts encoded as a JSON object.
 
     ``frame`` must already carry ``customer_id``, ``subject``, ``period``, ``relevance`` and
-    ``urgency``; ``facts`` maps each declared fact to the expression computing it, so a detector
-    cannot forget one (a missing or undeclared fact is a programming error, raised here).
+    ``urgency``; ``facts`` maps each declared fact to the expression computing it (by default
+    the column of the same name), so a detector cannot forget one (a missing or undeclared fact
+    is a programming error, raised here).
     """
+    if facts is None:
+        facts = {name: pl.col(name) for name in spec.facts}
     declared = set(spec.facts)
     given = set(facts)
     if given != declared:

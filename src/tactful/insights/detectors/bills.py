@@ -80,7 +80,7 @@ class UpcomingBill:
             (0.9 - 0.15 * (pl.col("days_until") - 1) + pl.when(short).then(0.1).otherwise(0))
             .alias("relevance"),
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 class BillUnusual:
@@ -122,7 +122,7 @@ class BillUnusual:
             pl.lit(Urgency.NORMAL.value).alias("urgency"),
         ).with_columns((0.4 + 0.5 * (pl.col("change_pct") / (pl.col("change_pct") + 1)))
                        .alias("relevance"))
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 class PriceIncrease:
@@ -176,7 +176,7 @@ class PriceIncrease:
             .with_columns((0.5 + 0.5 * (pl.col("change_pct") / (pl.col("change_pct") + 0.2)))
                           .alias("relevance"))
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 class NewRecurring:
@@ -221,7 +221,7 @@ class NewRecurring:
                 pl.lit(0.6).alias("relevance"),
             )
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 for _detector in (UpcomingBill(), BillUnusual(), PriceIncrease(), NewRecurring()):

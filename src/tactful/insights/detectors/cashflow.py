@@ -8,7 +8,7 @@ import polars as pl
 from tactful.domain.actions import ActionFamily
 from tactful.domain.enums import PersonalizationLevel
 from tactful.insights.forecast import forecast
-from tactful.insights.inputs import InsightInputs
+from tactful.insights.inputs import InsightInputs, recent_fees
 from tactful.insights.spec import (
     DetectorSpec,
     FactKind,
@@ -81,7 +81,7 @@ class Shortfall:
             pl.when(pl.col("high_minor") < line).then(0.95)
             .otherwise(0.75 - 0.02 * pl.col("ahead")).alias("relevance"),
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 class LowBalance:
@@ -117,7 +117,7 @@ class LowBalance:
             .otherwise(pl.lit(Urgency.NORMAL.value)).alias("urgency"),
             pl.when(pl.col("balance_minor") < 0).then(0.9).otherwise(0.6).alias("relevance"),
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 class FeesPaid:
@@ -140,27 +140,13 @@ class FeesPaid:
     )
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
-        fees = data.posted.filter(
-            pl.col("category_detailed").is_in(OVERDRAFT_FEES)
-            & (pl.col("account_type") == "checking")
-            & (pl.col("amount_minor") < 0)
-            & (pl.col("booked_on") > data.day(-data.settings.fees_window_days))
+        out = recent_fees(data, OVERDRAFT_FEES, checking_only=True).with_columns(
+            pl.lit("overdraft_fees").alias("subject"),
+            pl.col("last_date").cast(pl.String).alias("period"),
+            pl.lit(Urgency.NORMAL.value).alias("urgency"),
+            (0.6 + 0.1 * pl.col("count").clip(0, 4)).alias("relevance"),
         )
-        if fees.is_empty():
-            return no_findings()
-        out = (
-            fees.group_by("customer_id", "currency")
-            .agg((-pl.col("amount_minor")).sum().alias("fees_minor"), pl.len().alias("count"),
-                 pl.col("booked_on").max().alias("last_date"))
-            .filter(pl.col("last_date") > data.day(-7))
-            .with_columns(
-                pl.lit("overdraft_fees").alias("subject"),
-                pl.col("last_date").cast(pl.String).alias("period"),
-                pl.lit(Urgency.NORMAL.value).alias("urgency"),
-                (0.6 + 0.1 * pl.col("count").clip(0, 4)).alias("relevance"),
-            )
-        )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 class IdleCash:
@@ -215,7 +201,7 @@ class IdleCash:
             )
             .filter(pl.col("suggested_minor") > 0)
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 for _detector in (Shortfall(), LowBalance(), FeesPaid(), IdleCash()):

@@ -62,7 +62,7 @@ class SalaryRaise:
                 (0.5 + pl.col("change_ratio").clip(0, 0.4)).alias("relevance"),
             )
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 class IncomeLate:
@@ -101,7 +101,7 @@ class IncomeLate:
             pl.lit(Urgency.HIGH.value).alias("urgency"),
             pl.lit(0.8).alias("relevance"),
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 for _detector in (SalaryRaise(), IncomeLate()):

@@ -66,7 +66,7 @@ class DailySummary:
                 pl.lit(0.3).alias("relevance"),
             )
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 class WeeklyRoundup:
@@ -115,7 +115,7 @@ class WeeklyRoundup:
                 pl.lit(0.3).alias("relevance"),
             )
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 for _detector in (DailySummary(), WeeklyRoundup()):

@@ -59,7 +59,7 @@ class SavingsGoal:
                 (0.4 + 0.5 * pl.col("step_pct")).alias("relevance"),
             )
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 class Welcome:
@@ -95,7 +95,7 @@ class Welcome:
             pl.lit(Urgency.NORMAL.value).alias("urgency"),
             pl.lit(0.7).alias("relevance"),
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 for _detector in (SavingsGoal(), Welcome()):

@@ -12,7 +12,7 @@ import polars as pl
 from tactful.domain.actions import ActionFamily
 from tactful.domain.enums import PersonalizationLevel
 from tactful.enrich.taxonomy import SENSITIVE
-from tactful.insights.inputs import CARD_CHANNELS, InsightInputs
+from tactful.insights.inputs import CARD_CHANNELS, InsightInputs, recent_fees
 from tactful.insights.spec import (
     DetectorSpec,
     FactKind,
@@ -92,7 +92,7 @@ class SpendingSpike:
             .with_columns((0.3 + 0.7 * (pl.col("change_pct") / (pl.col("change_pct") + 0.5)))
                           .alias("relevance"))
         )
-        return findings_frame(agg, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(agg, self.spec)
 
 
 class BudgetProgress:
@@ -146,7 +146,7 @@ class BudgetProgress:
                 (0.4 + 0.6 * pl.col("step_pct").clip(0, 1)).alias("relevance"),
             )
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 class LargeTransaction:
@@ -200,7 +200,7 @@ class LargeTransaction:
                               / pl.col("spend_minor"))).alias("relevance"),
             )
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 class DuplicateCharge:
@@ -264,7 +264,7 @@ class DuplicateCharge:
             pl.lit(Urgency.HIGH.value).alias("urgency"),
             (1.0 - pl.col("gap") / (2 * max(window, 1))).alias("relevance"),
         )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 class ForeignFees:
@@ -285,26 +285,14 @@ class ForeignFees:
     )
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
-        fees = data.posted.filter(
-            (pl.col("category_detailed") == "BANK_FEES_FOREIGN_TRANSACTION_FEES")
-            & (pl.col("booked_on") > data.day(-data.settings.fees_window_days))
-            & (pl.col("amount_minor") < 0)
+        codes = ("BANK_FEES_FOREIGN_TRANSACTION_FEES",)
+        out = recent_fees(data, codes, checking_only=False).with_columns(
+            pl.lit("foreign_fees").alias("subject"),
+            pl.col("last_date").dt.strftime("%Y-%m").alias("period"),
+            pl.lit(Urgency.LOW.value).alias("urgency"),
+            (0.3 + 0.1 * pl.col("count").clip(0, 7)).alias("relevance"),
         )
-        if fees.is_empty():
-            return no_findings()
-        out = (
-            fees.group_by("customer_id", "currency")
-            .agg((-pl.col("amount_minor")).sum().alias("fees_minor"), pl.len().alias("count"),
-                 pl.col("booked_on").max().alias("last_date"))
-            .filter(pl.col("last_date") > data.day(-7))
-            .with_columns(
-                pl.lit("foreign_fees").alias("subject"),
-                pl.col("last_date").dt.strftime("%Y-%m").alias("period"),
-                pl.lit(Urgency.LOW.value).alias("urgency"),
-                (0.3 + 0.1 * pl.col("count").clip(0, 7)).alias("relevance"),
-            )
-        )
-        return findings_frame(out, self.spec, {k: pl.col(k) for k in self.spec.facts})
+        return findings_frame(out, self.spec)
 
 
 for _detector in (SpendingSpike(), BudgetProgress(), LargeTransaction(), DuplicateCharge(),
