@@ -4,8 +4,9 @@ Measured in one process:
 * batch: ``Catalog.findings`` + ``with_ids`` + ``Catalog.render`` over shards of 1,000 customers
   (inputs built beforehand, as ``load_inputs`` would hand them over), against the same catalog
   run one customer at a time (the naive way), extrapolated to the bank;
-* real time: p50 / p99 ms of findings + render for one customer's pre-built inputs, with the
-  detectors that take the time.
+* real time: p50 / p99 ms of ``RealtimeInsights.evaluate`` for one customer's pre-built inputs
+  (the detectors a new transaction can make true, lifecycle and render), and beside it the whole
+  catalog for one customer, with the detectors that take the time.
 Every customer is given every consent at level "advanced", so every detector runs (the worst
 case). Targets (issue 5): the catalog over 10,000 customers x 12 months in < 30 s; one customer
 in < 5 ms p99.
@@ -46,6 +47,7 @@ from tactful.insights.inputs import (
     as_of_day,
     merchant_key,
 )
+from tactful.insights.realtime import RealtimeInsights
 from tactful.insights.spec import FINDINGS
 from tactful.simulate import SimulationConfig, simulate
 
@@ -179,6 +181,15 @@ def main() -> None:
     chosen = sorted(rng.choice(sample_ids, size=min(args.latency, len(sample_ids)),
                                replace=False).tolist())
     singles = per_customer(inputs[0], chosen)
+    realtime = RealtimeInsights(catalog)
+    realtime.evaluate(replace(singles[0]), at=at)  # warm-up
+    rt_ms = []
+    for data in singles:
+        fresh_one = replace(data)
+        with timed() as t:
+            realtime.evaluate(fresh_one, at=at)
+        rt_ms.append(t() * 1000)
+    rt50, rt99 = np.percentile(rt_ms, [50, 99])
     latencies = []
     for data in singles:
         fresh_one = replace(data)
@@ -228,14 +239,25 @@ def main() -> None:
             "target": "< 30 s for 10,000 x 12",
         },
         {
-            "figure": "one customer's insights (real time), findings + render",
+            "figure": "one customer in real time: the detectors one transaction can make true "
+                      f"({', '.join(d.spec.id for d in realtime.catalog.detectors)})",
+            "customers": len(singles),
+            "seconds": round(sum(rt_ms) / 1000, 2),
+            "customers_per_s": int(len(singles) / (sum(rt_ms) / 1000)),
+            "findings": "",
+            "naive_customers_per_s": "",
+            "ratio": f"p50 {rt50:.2f} ms, p99 {rt99:.2f} ms",
+            "target": "p99 < 5 ms",
+        },
+        {
+            "figure": "one customer, the whole catalog (what the nightly run does per customer)",
             "customers": len(singles),
             "seconds": round(sum(latencies) / 1000, 2),
             "customers_per_s": int(naive_rate),
             "findings": "",
             "naive_customers_per_s": "",
             "ratio": f"p50 {p50:.2f} ms, p99 {p99:.2f} ms",
-            "target": "p99 < 5 ms",
+            "target": "",
         },
         {
             "figure": "one customer, mean ms by part",
