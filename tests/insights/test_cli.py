@@ -8,6 +8,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tactful.cli.app import app
+from tactful.profile import load_profile
 from tactful.store import schema
 from tactful.store.store import Store
 
@@ -22,6 +23,8 @@ def test_run_list_mark_and_catalog(bank_store: Store) -> None:
     assert "new for 160 customers" in result.output
     row = bank_store.rows(select(schema.insights.c.customer_id, schema.insights.c.insight_id)
                           .where(schema.insights.c.state == "live"))[0]
+    profile = load_profile(bank_store, row.customer_id)
+    assert row.insight_id in {i.insight_id for i in profile.insights}
     listed = runner.invoke(app, ["insights", row.customer_id, "--db", db])
     assert listed.exit_code == 0 and row.insight_id in listed.output.replace("\n", "")
     assert "Because" in listed.output or "Weil" in listed.output

@@ -134,16 +134,7 @@ def run_demo(
         counts.add_row(table, f"{n:,}")
     console.print(counts)
 
-    console.rule("[bold]5. Customer profiles")
-    profiled = _pick_customers(store, profiles)
-    for customer_id in profiled:
-        console.print(profile_panel(load_profile(store, customer_id)))
-    console.print(
-        f"See any other customer with: tactful profile <id> "
-        f"--db sqlite:///{directory / 'tactful.db'}"
-    )
-
-    console.rule("[bold]6. Insights: what customers would read, in their own language")
+    console.rule("[bold]5. Insights: what customers would read, in their own language")
     report = produce_with_progress(store)
     by_detector = Table(title=f"live insights as of {report.as_of}")
     by_detector.add_column("detector")
@@ -151,15 +142,19 @@ def run_demo(
     for name, n in sorted(report.by_detector.items(), key=lambda kv: -kv[1]):
         by_detector.add_row(name, f"{n:,}")
     console.print(by_detector)
-    locales = dict(store.rows(select(schema.customers.c.id, schema.customers.c.locale)))
-    shown = [(c, locales[c]) for c in profiled]
-    shown += [p for p in _pick_insight_customers(store) if p[0] not in profiled
-              and p[1][:2] not in {loc[:2] for _, loc in shown}]
-    for customer_id, locale in shown:
+    for customer_id, locale in _pick_insight_customers(store):
         console.rule(f"{customer_id} ({locale})", style="dim")
         print_insights(store, customer_id, states=["live"], console=console)
     console.print(
         f"Any customer's insights: tactful insights <id> --db sqlite:///{directory / 'tactful.db'}"
+    )
+
+    console.rule("[bold]6. Customer profiles")
+    for customer_id in _pick_customers(store, profiles):
+        console.print(profile_panel(load_profile(store, customer_id)))
+    console.print(
+        f"See any other customer with: tactful profile <id> "
+        f"--db sqlite:///{directory / 'tactful.db'}"
     )
 
 

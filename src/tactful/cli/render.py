@@ -184,4 +184,10 @@ def _understanding(p: CustomerProfile) -> list[RenderableType]:
             inc.add_row(i.payer, i.kind, i.schedule, str(i.monthly or i.typical),
                         str(i.next_date or "-"), i.last_change or "-")
         out.append(inc)
+    if p.insights:
+        lines = [f"[bold]Live insights[/bold] ({len(p.insights)})"]
+        for ins in p.insights[:6]:
+            mark = {"high": "red", "normal": "yellow"}.get(ins.urgency, "dim")
+            lines.append(f"[{mark}]●[/{mark}] {ins.title} [dim]· {ins.explanation}[/dim]")
+        out.append("\n".join(lines))
     return out

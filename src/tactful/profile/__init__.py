@@ -7,6 +7,7 @@ from tactful.profile.view import (
     CustomerProfile,
     Holding,
     IncomeItem,
+    InsightLine,
     RecurringItem,
     load_profile,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "CustomerProfile",
     "Holding",
     "IncomeItem",
+    "InsightLine",
     "RecurringItem",
     "load_profile",
 ]

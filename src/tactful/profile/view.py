@@ -99,6 +99,18 @@ class IncomeItem:
     last_change: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class InsightLine:
+    """A live insight as the customer would read it."""
+
+    insight_id: str
+    detector: str
+    urgency: str
+    title: str
+    message: str
+    explanation: str
+
+
 NOT_SPENDING = ("INCOME", "TRANSFER_IN", "TRANSFER_OUT", "LOAN_PAYMENTS")
 """Primary categories that move money without being spent: left out of the spending view."""
 
@@ -115,6 +127,7 @@ class CustomerProfile:
     spending_window: tuple[date, date] | None = None
     recurring: list[RecurringItem] = field(default_factory=list)
     income: list[IncomeItem] = field(default_factory=list)
+    insights: list[InsightLine] = field(default_factory=list)
 
     def total_balance(self) -> dict[str, Money]:
         """Net balance per currency over open accounts (debts count negative)."""
@@ -299,7 +312,22 @@ def load_profile(
         spending_window=window,
         recurring=_recurring(store, customer_id),
         income=_income(store, customer_id),
+        insights=_insights(store, customer_id),
     )
+
+
+def _insights(store: Store, customer_id: str) -> list[InsightLine]:
+    """Live and shown insights, most urgent first (``tactful run`` produces them)."""
+    i = schema.insights
+    rank = {"high": 0, "normal": 1, "low": 2}
+    rows = store.rows(
+        select(i.c.insight_id, i.c.detector, i.c.urgency, i.c.relevance, i.c.title, i.c.message,
+               i.c.explanation)
+        .where(i.c.customer_id == customer_id, i.c.state.in_(("live", "shown")))
+    )
+    ordered = sorted(rows, key=lambda r: (rank.get(r.urgency, 3), -r.relevance, r.detector))
+    return [InsightLine(r.insight_id, r.detector, r.urgency, r.title, r.message, r.explanation)
+            for r in ordered]
 
 
 def _spending(
