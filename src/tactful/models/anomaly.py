@@ -63,16 +63,18 @@ def transaction_features(
         pl.col("_log_amount").mean().alias("_mu"),
         pl.col("_log_amount").std().fill_null(0.0).alias("_sd"),
     )
-    merchants = ref.select("customer_id", "merchant").unique().with_columns(
-        pl.lit(0.0).alias("new_merchant")
+    merchants = (
+        ref.select("customer_id", "merchant")
+        .unique()
+        .with_columns(pl.lit(0.0).alias("new_merchant"))
     )
-    categories = ref.select("customer_id", "category").unique().with_columns(
-        pl.lit(0.0).alias("new_category")
+    categories = (
+        ref.select("customer_id", "category")
+        .unique()
+        .with_columns(pl.lit(0.0).alias("new_category"))
     )
     frames = []
-    for (zone,), part in debits.join(timezones, on="customer_id", how="left").group_by(
-        "timezone"
-    ):
+    for (zone,), part in debits.join(timezones, on="customer_id", how="left").group_by("timezone"):
         tz = str(zone) if zone else "UTC"
         frames.append(
             part.with_columns(
@@ -81,15 +83,17 @@ def transaction_features(
         )
     if not frames:
         return pl.DataFrame(
-            schema={"id": pl.String, "customer_id": pl.String, "booked_at": pl.Datetime("us", "UTC"),
-                    **{f: pl.Float64 for f in TXN_FEATURES}}
+            schema={
+                "id": pl.String,
+                "customer_id": pl.String,
+                "booked_at": pl.Datetime("us", "UTC"),
+                **{f: pl.Float64 for f in TXN_FEATURES},
+            }
         )
     out = pl.concat(frames).sort("customer_id", "booked_at")
     out = out.with_columns(
         pl.col("booked_at").dt.truncate("1h").alias("_hour_bucket"),
-    ).with_columns(
-        pl.len().over("customer_id", "_hour_bucket").cast(pl.Float64).alias("burst_1h")
-    )
+    ).with_columns(pl.len().over("customer_id", "_hour_bucket").cast(pl.Float64).alias("burst_1h"))
     out = (
         out.join(stats, on="customer_id", how="left")
         .join(merchants, on=["customer_id", "merchant"], how="left")

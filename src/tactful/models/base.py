@@ -149,7 +149,9 @@ class Classifier(Model):
         if not set(np.unique(labels)) <= {0, 1}:
             raise ValidationError("labels must be 0 or 1")
         if self.calibration not in ("sigmoid", "isotonic", "none"):
-            raise ValidationError(f"calibration must be sigmoid, isotonic or none: {self.calibration}")
+            raise ValidationError(
+                f"calibration must be sigmoid, isotonic or none: {self.calibration}"
+            )
         if not 0 <= self.calibration_share < 1:
             raise ValidationError(f"calibration_share must be in [0, 1): {self.calibration_share}")
         self._set_features(mat, feature_names, feature_info)
@@ -158,11 +160,13 @@ class Classifier(Model):
         cal_x, cal_y = mat[len(labels) - n_cal :], labels[len(labels) - n_cal :]
         for part, what in ((fit_y, "training"), (cal_y, "calibration")):
             if (len(part) or what == "training") and len(np.unique(part)) < 2:
-                raise ValidationError(f"the {what} rows need both classes (positives and negatives)")
+                raise ValidationError(
+                    f"the {what} rows need both classes (positives and negatives)"
+                )
         self._fit(fit_x, fit_y, cal_x if n_cal else None, cal_y if n_cal else None)
         self._calibrator: LogisticRegression | IsotonicRegression | None = None
         if n_cal:
-            margin = self._margin(cal_x)
+            margin = self._calibration_margin(cal_x)
             if self.calibration == "sigmoid":
                 platt = LogisticRegression(C=1e4, max_iter=1000)
                 self._calibrator = platt.fit(margin.reshape(-1, 1), cal_y)
@@ -195,6 +199,10 @@ class Classifier(Model):
 
     @abstractmethod
     def _margin(self, x: F64) -> F64: ...
+
+    def _calibration_margin(self, x: F64) -> F64:
+        """The margin of the model as it was before seeing the calibration fold."""
+        return self._margin(x)
 
     @abstractmethod
     def _contributions(self, x: F64) -> F64: ...

@@ -52,7 +52,10 @@ class FairnessGate:
     max_demographic_parity_difference: float = 0.10
     max_equalized_odds_difference: float = 0.10
     min_group_rows: int = 30
-    """Groups smaller than this are reported but not gated: their gaps are mostly noise."""
+    """Groups smaller than this are reported but left out of the demographic parity gap."""
+    min_group_positives: int = 10
+    """Groups with fewer positives (or negatives) than this are left out of the equalized odds
+    gap: a true-positive rate over three positives is noise, not evidence of unfairness."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +133,16 @@ def fairness_report(
             raise ValidationError(f"fairness: attribute {name!r} has {g.shape[0]} rows")
         known = np.array([v is not None and v == v for v in g], dtype=bool)
         g_known = g[known].astype(str)
-        sizes = {str(k): int(v) for k, v in zip(*np.unique(g_known, return_counts=True), strict=True)}
-        big = np.isin(g_known, [k for k, v in sizes.items() if v >= gate.min_group_rows])
+        sizes = {
+            str(k): int(v) for k, v in zip(*np.unique(g_known, return_counts=True), strict=True)
+        }
         yk, sk, pk, gk = y_arr[known], selected[known], p[known], g_known
+        big = np.isin(gk, [k for k, v in sizes.items() if v >= gate.min_group_rows])
+        pos = {str(k): int(yk[gk == k].sum()) for k in sizes}
+        rated = np.isin(
+            gk,
+            [k for k, v in sizes.items() if min(pos[k], v - pos[k]) >= gate.min_group_positives],
+        )
         frame = MetricFrame(
             metrics={"selection_rate": selection_rate},
             y_true=yk,
@@ -149,10 +159,12 @@ def fairness_report(
             )
             for k in sorted(sizes)
         )
+        dpd = eod = 0.0
         if len(np.unique(gk[big])) >= 2:
             dpd = float(demographic_parity_difference(yk[big], sk[big], sensitive_features=gk[big]))
-            eod = float(equalized_odds_difference(yk[big], sk[big], sensitive_features=gk[big]))
-        else:
-            dpd = eod = 0.0
+        if len(np.unique(gk[rated])) >= 2:
+            eod = float(
+                equalized_odds_difference(yk[rated], sk[rated], sensitive_features=gk[rated])
+            )
         reports.append(AttributeReport(name, dpd, eod, figures))
     return FairnessReport(cut, tuple(reports), gate)

@@ -39,7 +39,10 @@ HELD: Final = (
 FEATURE_INFO: Final[dict[str, FeatureInfo]] = {
     "tenure_days": FeatureInfo("time with the bank", " days"),
     "accounts_open": FeatureInfo("accounts open"),
-    **{f"holds_{t.value}": FeatureInfo(f"holds a {t.value.replace('_', ' ')} (1 = yes)") for t in HELD},
+    **{
+        f"holds_{t.value}": FeatureInfo(f"holds a {t.value.replace('_', ' ')} (1 = yes)")
+        for t in HELD
+    },
     "deposit_balance": FeatureInfo("balance on current and savings accounts"),
     "inflow_30d": FeatureInfo("money in over the last 30 days"),
     "outflow_30d": FeatureInfo("money out over the last 30 days"),
@@ -93,7 +96,10 @@ def customer_features(history: History, cutoff: datetime) -> pl.DataFrame:
     accounts = open_accounts(history, cutoff)
     base = accounts.group_by("customer_id").agg(
         pl.len().alias("accounts_open"),
-        *[(pl.col("type") == t.value).any().cast(pl.Float64).alias(f"holds_{t.value}") for t in HELD],
+        *[
+            (pl.col("type") == t.value).any().cast(pl.Float64).alias(f"holds_{t.value}")
+            for t in HELD
+        ],
         ((pl.lit(cutoff.date()) - pl.col("opened_on").min()).dt.total_days())
         .cast(pl.Float64)
         .alias("tenure_days"),
@@ -121,19 +127,22 @@ def customer_features(history: History, cutoff: datetime) -> pl.DataFrame:
         .group_by("account_id")
         .agg(pl.col("customer_id").last(), pl.col("balance_after_minor").last())
         .group_by("customer_id")
-        .agg((pl.col("balance_after_minor").sum().cast(pl.Float64) / 100.0).alias("deposit_balance"))
+        .agg(
+            (pl.col("balance_after_minor").sum().cast(pl.Float64) / 100.0).alias("deposit_balance")
+        )
     )
     spend = posted.filter(in90 & (pl.col("amount_minor") < 0))
     total_spend = (-major).sum()
     activity = posted.group_by("customer_id").agg(
-        pl.len().filter(in30).alias("txn_count_30d").cast(pl.Float64),
-        pl.len().filter(in90).alias("txn_count_90d").cast(pl.Float64),
+        in30.sum().cast(pl.Float64).alias("txn_count_30d"),
+        in90.sum().cast(pl.Float64).alias("txn_count_90d"),
         ((pl.lit(cutoff) - pl.col("booked_at").max()).dt.total_seconds() / 86_400.0).alias(
             "days_since_last_txn"
         ),
-        (-major).filter(in30 & (pl.col("channel") == "card") & (major < 0)).sum().alias(
-            "card_spend_30d"
-        ),
+        (-major)
+        .filter(in30 & (pl.col("channel") == "card") & (major < 0))
+        .sum()
+        .alias("card_spend_30d"),
     )
     shares = spend.group_by("customer_id").agg(
         *[
@@ -163,8 +172,8 @@ def customer_features(history: History, cutoff: datetime) -> pl.DataFrame:
         history.logins.filter(pl.col("occurred_at") < cutoff)
         .group_by("customer_id")
         .agg(
-            pl.len().filter(pl.col("occurred_at") >= d30).cast(pl.Float64).alias("logins_30d"),
-            pl.len().filter(pl.col("occurred_at") >= d90).cast(pl.Float64).alias("logins_90d"),
+            (pl.col("occurred_at") >= d30).sum().cast(pl.Float64).alias("logins_30d"),
+            (pl.col("occurred_at") >= d90).sum().cast(pl.Float64).alias("logins_90d"),
             ((pl.lit(cutoff) - pl.col("occurred_at").max()).dt.total_seconds() / 86_400.0).alias(
                 "days_since_last_login"
             ),
@@ -174,9 +183,19 @@ def customer_features(history: History, cutoff: datetime) -> pl.DataFrame:
     for part in (flows, balance, activity, shares, declined, recurring, logins):
         out = out.join(part, on="customer_id", how="left")
     zero = [
-        "inflow_30d", "outflow_30d", "inflow_90d", "outflow_90d", "income_30d", "_income_prior",
-        "txn_count_30d", "txn_count_90d", "card_spend_30d", "declined_90d",
-        "recurring_payees_90d", "logins_30d", "logins_90d",
+        "inflow_30d",
+        "outflow_30d",
+        "inflow_90d",
+        "outflow_90d",
+        "income_30d",
+        "_income_prior",
+        "txn_count_30d",
+        "txn_count_90d",
+        "card_spend_30d",
+        "declined_90d",
+        "recurring_payees_90d",
+        "logins_30d",
+        "logins_90d",
         *[f"spend_share_{c.lower()}" for c in SPEND_CATEGORIES],
     ]
     out = out.with_columns([pl.col(c).fill_null(0.0).fill_nan(0.0) for c in zero])
@@ -186,14 +205,16 @@ def customer_features(history: History, cutoff: datetime) -> pl.DataFrame:
         .clip(0.0, 5.0)
         .fill_null(1.0)
         .alias("income_trend"),
-        (pl.col("txn_count_30d") * 3.0 / pl.col("txn_count_90d")).fill_nan(0.0).alias(
-            "activity_trend"
-        ),
+        (pl.col("txn_count_30d") * 3.0 / pl.col("txn_count_90d"))
+        .fill_nan(0.0)
+        .alias("activity_trend"),
         pl.col("days_since_last_txn").fill_null(_CAP_DAYS).clip(0.0, _CAP_DAYS),
         pl.col("days_since_last_login").fill_null(_CAP_DAYS).clip(0.0, _CAP_DAYS),
     )
     out = out.with_columns(
-        pl.when(pl.col("income_trend").is_infinite()).then(5.0).otherwise(pl.col("income_trend"))
+        pl.when(pl.col("income_trend").is_infinite())
+        .then(5.0)
+        .otherwise(pl.col("income_trend"))
         .alias("income_trend")
     )
     return out.select("customer_id", *[pl.col(f).cast(pl.Float64) for f in FEATURES]).sort(

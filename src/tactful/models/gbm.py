@@ -2,11 +2,14 @@
 
 Where nobody needs a formula, boosting usually ranks better; LightGBM's ``pred_contrib`` gives
 each prediction's exact TreeSHAP split into per-feature log-odds, so the same reason codes are
-available. The calibration fold doubles as the early-stopping set.
+available. The calibration fold doubles as the early-stopping set; the booster is then refit on
+every training row with the number of rounds early stopping chose (``refit``), so the most
+recent rows -- the calibration fold is the latest part in time -- are learnt from too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import lightgbm as lgb
@@ -30,6 +33,7 @@ class GbmModel(Classifier):
         leaves: int = 15,
         min_leaf: int = 40,
         threads: int = 1,
+        refit: bool = True,
         calibration: Calibration = "sigmoid",
         calibration_share: float = 0.2,
         seed: int = 0,
@@ -40,6 +44,7 @@ class GbmModel(Classifier):
         self.leaves = leaves
         self.min_leaf = min_leaf
         self.threads = threads
+        self.refit = refit
 
     def _fit(self, x: F64, y: NDArray[np.int8], cal_x: F64 | None, cal_y: Any) -> None:
         params: dict[str, Any] = {
@@ -57,13 +62,27 @@ class GbmModel(Classifier):
             "deterministic": True,
         }
         train = lgb.Dataset(x, label=y, free_raw_data=True)
-        callbacks = []
+        callbacks: list[Callable[..., Any]] = []
         valid = []
         if cal_x is not None and len(cal_x):
             valid = [lgb.Dataset(cal_x, label=cal_y, reference=train)]
             callbacks = [lgb.early_stopping(50, verbose=False)]
-        self.booster_ = lgb.train(
+        booster = lgb.train(
             params, train, num_boost_round=self.rounds, valid_sets=valid, callbacks=callbacks
+        )
+        if self.refit and cal_x is not None and len(cal_x):
+            rounds = max(booster.best_iteration, 1)
+            full = lgb.Dataset(np.vstack([x, cal_x]), label=np.concatenate([y, cal_y]))
+            self._early = booster
+            booster = lgb.train(params, full, num_boost_round=rounds)
+        self.booster_ = booster
+
+    def _calibration_margin(self, x: F64) -> F64:
+        """Margins of the early-stopped booster, which never saw the calibration fold."""
+        booster = getattr(self, "_early", None) or self.booster_
+        return np.asarray(
+            booster.predict(x, raw_score=True, num_iteration=booster.best_iteration),
+            dtype=np.float64,
         )
 
     def _margin(self, x: F64) -> F64:
@@ -71,5 +90,7 @@ class GbmModel(Classifier):
         return np.asarray(out, dtype=np.float64)
 
     def _contributions(self, x: F64) -> F64:
-        out = self.booster_.predict(x, pred_contrib=True, num_iteration=self.booster_.best_iteration)
+        out = self.booster_.predict(
+            x, pred_contrib=True, num_iteration=self.booster_.best_iteration
+        )
         return np.asarray(out, dtype=np.float64)[:, :-1]

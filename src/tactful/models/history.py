@@ -113,8 +113,17 @@ def load_history(store: Store) -> History:
     txns = _read(
         store,
         select(
-            t.c.id, t.c.account_id, a.c.customer_id, a.c.type, ts(t.c.booked_at), t.c.amount_minor,
-            t.c.status, t.c.channel, t.c.category, t.c.merchant, t.c.balance_after_minor,
+            t.c.id,
+            t.c.account_id,
+            a.c.customer_id,
+            a.c.type.label("account_type"),
+            ts(t.c.booked_at).label("booked_at"),
+            t.c.amount_minor,
+            t.c.status,
+            t.c.channel,
+            t.c.category,
+            t.c.merchant,
+            t.c.balance_after_minor,
         ).select_from(t.join(a, a.c.id == t.c.account_id)),
         TXN_SCHEMA,
         ["booked_at"],
@@ -127,7 +136,9 @@ def load_history(store: Store) -> History:
         accounts = pl.DataFrame(schema=ACCOUNT_SCHEMA)
     logins = _read(
         store,
-        select(e.c.customer_id, ts(e.c.occurred_at)).where(e.c.kind == "login"),
+        select(e.c.customer_id, ts(e.c.occurred_at).label("occurred_at")).where(
+            e.c.kind == "login"
+        ),
         EVENT_SCHEMA,
         ["occurred_at"],
     )
@@ -135,7 +146,7 @@ def load_history(store: Store) -> History:
         select(c.c.id.label("customer_id"), c.c.timezone),
         schema_overrides={"customer_id": pl.String, "timezone": pl.String},
     )
-    return History(customers, accounts.select(ACCOUNT_SCHEMA), txns, logins)
+    return History(customers, accounts.select(list(ACCOUNT_SCHEMA)), txns, logins)
 
 
 def refused_customers(store: Store) -> set[str]:

@@ -64,10 +64,12 @@ class LogisticModel(Classifier):
         return np.clip(filled, self.lo_, self.hi_)
 
     def _z(self, x: F64) -> F64:
-        return (self._clip(x) - self.mean_) / self.scale_
+        z: F64 = (self._clip(x) - self.mean_) / self.scale_
+        return z
 
     def _margin(self, x: F64) -> F64:
-        return self._z(x) @ self.coef_ + self.intercept_
+        out: F64 = self._z(x) @ self.coef_ + self.intercept_
+        return out
 
     def _contributions(self, x: F64) -> F64:
         return self._z(x) * self.coef_
