@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
+from sqlalchemy import delete, select
 
 from tactful.errors import NotFoundError, ValidationError
 from tactful.models.base import Model, Reason
@@ -24,6 +25,8 @@ from tactful.models.features import FEATURES, customer_features
 from tactful.models.history import History, load_history, refused_customers
 from tactful.models.logistic import LogisticModel
 from tactful.models.registry import ModelRegistry, ModelVersion
+from tactful.store import schema
+from tactful.store.bulk import write_frame
 from tactful.store.store import Store
 
 F64 = NDArray[np.float64]
@@ -70,9 +73,28 @@ def score_matrix(
     )
 
 
-def write_scores(store: Store, frame: pl.DataFrame) -> int:
+def write_scores(store: Store, frame: pl.DataFrame, *, replace_all: bool = False) -> int:
+    """Replace these customers' scores by these models in one transaction (delete, then one
+    bulk insert: cheaper than an upsert, and JSON has no equality to compare on PostgreSQL).
+
+    ``replace_all`` drops every earlier score of the models first, so a customer who is no
+    longer scored (consent withdrawn, accounts closed) keeps no stale score.
+    """
+    table = schema.customer_scores
     with store.transaction() as conn:
-        store.write(conn, "customer_scores", frame)
+        for (name,), part in frame.group_by("model_name"):
+            if replace_all:
+                conn.execute(delete(table).where(table.c.model_name == name))
+                continue
+            ids = part["customer_id"].to_list()
+            for start in range(0, len(ids), 5_000):
+                conn.execute(
+                    delete(table).where(
+                        (table.c.model_name == name)
+                        & table.c.customer_id.in_(ids[start : start + 5_000])
+                    )
+                )
+        write_frame(conn, table, frame, upsert=False)
     return frame.height
 
 
@@ -114,7 +136,7 @@ def score_customers(
     feats, skipped = scorable_features(store, history, when)
     x = feats.select(model.feature_names_).to_numpy().astype(np.float64)
     frame = score_matrix(model, x, feats["customer_id"].to_list(), mv)
-    write_scores(store, frame)
+    write_scores(store, frame, replace_all=True)
     return BatchResult(mv, frame.height, skipped, when)
 
 
@@ -160,10 +182,6 @@ class RealtimeScorer:
 
 def stored_scores(store: Store, customer_id: str) -> list[tuple[str, int, float, list[str]]]:
     """(model, version, score, reason texts) of one customer, for the profile."""
-    from sqlalchemy import select
-
-    from tactful.store import schema
-
     s = schema.customer_scores
     rows = store.rows(
         select(s.c.model_name, s.c.model_version, s.c.score, s.c.reasons)
