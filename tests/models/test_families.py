@@ -101,6 +101,7 @@ def test_anomaly_model_flags_a_planted_outlier_and_says_why() -> None:
     model = AnomalyModel(alert_rate=0.01, seed=0).fit(x, ["amount_z", "new_merchant"])
     odd = np.array([[6.0, 1.0]])
     assert model.alerts(odd)[0]
-    assert 0.0 <= model.predict(x).min() and model.predict(x).max() <= 1.0
+    scores = model.predict(x)
+    assert scores.min() >= 0.0 and scores.max() <= 1.0
     assert abs(model.alerts(x).mean() - 0.01) < 0.005
     assert model.reasons(odd, k=1)[0][0].feature == "amount_z"

@@ -75,7 +75,7 @@ def test_a_changed_artifact_is_refused(store: Store, tmp_path: Path) -> None:
     v = _register(reg, GOOD)
     with v.artifact_path.open("ab") as fh:
         fh.write(b"tampered")
-    with pytest.raises(StoreError, match="has checksum .* registered .*: refused"):
+    with pytest.raises(StoreError, match=r"has checksum .* registered .*: refused"):
         reg.load(v)
 
 
@@ -93,7 +93,7 @@ def test_promotion_gate_names_every_failure(store: Store, tmp_path: Path) -> Non
     biased = _register(reg, GOOD, unfair)
     with pytest.raises(
         PromotionRefused,
-        match="fairness gate: demographic parity difference by gender is 0.300 > 0.1",
+        match=r"fairness gate: demographic parity difference by gender is 0\.300 > 0\.1",
     ):
         reg.promote("churn", biased.version, by="risk-officer")
     assert (
@@ -134,7 +134,7 @@ def test_scores_are_written_with_reasons_and_replaced_on_rescoring(
     write_scores(store, score_matrix(model, x[::-1], ["C1", "C2"], v))
     rows = store.rows(select(schema.customer_scores).order_by(schema.customer_scores.c.customer_id))
     assert len(rows) == 2
-    ((name, version, score, reasons),) = stored_scores(store, "C1")
+    ((name, version, score, _reasons),) = stored_scores(store, "C1")
     assert (name, version) == ("churn", 1) and score == pytest.approx(
         float(model.predict(x[1:])[0])
     )

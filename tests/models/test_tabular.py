@@ -58,7 +58,7 @@ def test_read_table_sniffs_semicolons(tmp_path: Path) -> None:
     path.write_text('"age";"y"\n30;"yes"\n40;"no"\n')
     assert read_table(path).columns == ["age", "y"]
     assert labels(read_table(path), TableSpec("y")).tolist() == [1, 0]
-    with pytest.raises(ValidationError, match="expected .csv"):
+    with pytest.raises(ValidationError, match=r"expected \.csv"):
         (tmp_path / "x.xlsx").write_bytes(b"")
         read_table(tmp_path / "x.xlsx")
 
