@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from tactful.cli import models as models_cli
 from tactful.cli import understand
 from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
@@ -40,6 +41,9 @@ app.command("recategorize")(understand.recategorize_command)
 app.command("categories")(understand.categories_command)
 app.add_typer(understand.rules_app, name="rules")
 app.add_typer(understand.aliases_app, name="aliases")
+app.command("train")(models_cli.train_command)
+app.command("score")(models_cli.score_command)
+app.add_typer(models_cli.models_app, name="models")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -145,13 +149,17 @@ def profile(
     db: DbUrl = None,
 ) -> None:
     """The 360-degree view of one customer."""
-    p = load_profile(_store(db), customer_id)
+    store = _store(db)
+    p = load_profile(store, customer_id)
     if as_json:
         console.print_json(json.dumps(asdict(p), default=str))
         return
     from tactful.cli.render import profile_panel
 
     console.print(profile_panel(p))
+    scores = models_cli.scores_table(store, customer_id)
+    if scores is not None:
+        console.print(scores)
 
 
 @app.command()

@@ -141,6 +141,11 @@ def run_demo(
         f"--db sqlite:///{directory / 'tactful.db'}"
     )
 
+    console.rule("[bold]6. Learn: train, register and score models")
+    from tactful.cli.models import demo_models
+
+    demo_models(console, store)
+
 
 def _print_understanding(console: Console, store: Store) -> None:
     """How the bank's transactions were categorized, and what recurs."""

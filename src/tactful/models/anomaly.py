@@ -33,12 +33,12 @@ TXN_FEATURES: Final = (
 )
 TXN_FEATURE_INFO: Final = {
     "amount_z": FeatureInfo("amount against the customer's usual ticket", " sd"),
-    "new_merchant": FeatureInfo("a merchant the customer never paid before (1 = yes)"),
-    "new_category": FeatureInfo("a kind of spending new for the customer (1 = yes)"),
-    "night": FeatureInfo("made between midnight and 5 a.m. local time (1 = yes)"),
+    "new_merchant": FeatureInfo("a merchant the customer never paid before", indicator=True),
+    "new_category": FeatureInfo("a kind of spending new for the customer", indicator=True),
+    "night": FeatureInfo("made between midnight and 5 a.m. local time", indicator=True),
     "burst_1h": FeatureInfo("card payments by the customer within the same hour"),
-    "declined": FeatureInfo("declined by the bank (1 = yes)"),
-    "online": FeatureInfo("an online payment (1 = yes)"),
+    "declined": FeatureInfo("declined by the bank", indicator=True),
+    "online": FeatureInfo("an online payment", indicator=True),
 }
 
 

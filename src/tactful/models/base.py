@@ -42,10 +42,14 @@ class FeatureInfo:
 
     label: str
     unit: str = ""
+    indicator: bool = False
+    """A yes/no feature: said as "<label>" or "not <label>", not as a number."""
 
     def phrase(self, value: float, typical: float) -> str:
         if not np.isfinite(value):
             return f"{self.label}: unknown"
+        if self.indicator:
+            return self.label if value >= 0.5 else f"not {self.label}"
         if value == typical:
             return f"{self.label} {_fmt(value)}{self.unit}, as usual"
         way = "high" if value > typical else "low"

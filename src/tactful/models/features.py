@@ -40,7 +40,7 @@ FEATURE_INFO: Final[dict[str, FeatureInfo]] = {
     "tenure_days": FeatureInfo("time with the bank", " days"),
     "accounts_open": FeatureInfo("accounts open"),
     **{
-        f"holds_{t.value}": FeatureInfo(f"holds a {t.value.replace('_', ' ')} (1 = yes)")
+        f"holds_{t.value}": FeatureInfo(f"holds a {t.value.replace('_', ' ')}", indicator=True)
         for t in HELD
     },
     "deposit_balance": FeatureInfo("balance on current and savings accounts"),

@@ -61,6 +61,8 @@ class Artifact:
     model: Model
     reference_x: NDArray[np.float64]
     reference_scores: NDArray[np.float64]
+    encoder: Any = None
+    """For a model trained from a table: the ``TableEncoder`` that turns its rows into features."""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from tactful.models.features import FEATURES, customer_features
 from tactful.models.history import History, load_history, refused_customers
 from tactful.models.logistic import LogisticModel
 from tactful.models.registry import ModelRegistry, ModelVersion
+from tactful.models.training import scoring_time
 from tactful.store import schema
 from tactful.store.bulk import write_frame
 from tactful.store.store import Store
@@ -124,7 +125,7 @@ def score_customers(
     history: History | None = None,
 ) -> BatchResult:
     """Score every consenting customer with model ``name`` (its production version by default)
-    as of ``at`` (default: just after the last row in the store) and write the scores."""
+    as of ``at`` (default: midnight after the last day in the store) and write the scores."""
     mv = registry.get(name, version)
     if mv.kind != "classifier":
         raise ValidationError(
@@ -132,7 +133,7 @@ def score_customers(
         )
     model = registry.load(mv).model
     history = history or load_history(store)
-    when = at or history.end
+    when = at or scoring_time(history)
     feats, skipped = scorable_features(store, history, when)
     x = feats.select(model.feature_names_).to_numpy().astype(np.float64)
     frame = score_matrix(model, x, feats["customer_id"].to_list(), mv)

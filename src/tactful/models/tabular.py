@@ -116,7 +116,7 @@ class TableEncoder:
         info = {c: FeatureInfo(c) for c in self.numeric_}
         for c, vs in self.levels_.items():
             for v in vs:
-                info[f"{c}={v}"] = FeatureInfo(f"{c} is {v} (1 = yes)")
+                info[f"{c}={v}"] = FeatureInfo(f"{c} is {v}", indicator=True)
         return info
 
     def transform(self, frame: pl.DataFrame) -> F64:

@@ -27,7 +27,7 @@ from tactful.models.history import History, load_history, refused_customers
 from tactful.models.metrics import classifier_metrics
 from tactful.models.registry import Artifact, ModelRegistry, ModelVersion
 from tactful.models.scoring import scorable_features
-from tactful.models.training import Split, Target, time_split
+from tactful.models.training import Split, Target, scoring_time, time_split
 from tactful.store.store import Store
 
 F64 = NDArray[np.float64]
@@ -189,7 +189,12 @@ def train_customer_model(
 class AnomalyResult:
     version: ModelVersion
     features: pl.DataFrame
+    """The scored transactions (those booked at or after ``score_since``) with their features."""
     scores: F64
+    alerts: NDArray[np.bool_]
+
+
+_FIT_ROWS = 100_000
 
 
 def train_anomaly_model(
@@ -200,21 +205,27 @@ def train_anomaly_model(
     created_by: str = "cli",
     history: History | None = None,
     reference_end: datetime | None = None,
+    score_since: datetime | None = None,
     alert_rate: float = 0.002,
 ) -> AnomalyResult:
-    """Fit the transaction anomaly model on transactions before ``reference_end`` (default:
-    all) and register it; returns the features and scores of every card/online debit."""
+    """Fit the transaction anomaly model on card and online debits booked before
+    ``reference_end`` (default: all), register it, and score the debits booked at or after
+    ``score_since`` (default: the last 30 days)."""
     history = history or load_history(store)
     end = reference_end or history.end + timedelta(microseconds=1)
+    since = score_since or history.end - timedelta(days=30)
     feats = transaction_features(history.transactions, history.customers, end)
     if feats.height == 0:
         raise ValidationError("no card or online debits to learn what is usual from")
-    x_all = feats.select(TXN_FEATURES).to_numpy().astype(np.float64)
-    ref = (feats["booked_at"] < end).to_numpy()
-    model = AnomalyModel(alert_rate=alert_rate).fit(x_all[ref], TXN_FEATURES, TXN_FEATURE_INFO)
-    scores = model.predict(x_all)
-    rate = float(model.alerts(x_all[ref]).mean())
-    metrics = {"alert_rate": rate, "reference_rows": float(ref.sum())}
+    ref_rows = feats.filter(pl.col("booked_at") < end)
+    if ref_rows.height > _FIT_ROWS:
+        ref_rows = ref_rows.sample(_FIT_ROWS, seed=0)
+    x_ref = ref_rows.select(TXN_FEATURES).to_numpy().astype(np.float64)
+    model = AnomalyModel(alert_rate=alert_rate).fit(x_ref, TXN_FEATURES, TXN_FEATURE_INFO)
+    scored = feats.filter(pl.col("booked_at") >= since)
+    x = scored.select(TXN_FEATURES).to_numpy().astype(np.float64)
+    scores = model.predict(x)
+    metrics = {"alert_rate": alert_rate, "reference_rows": float(ref_rows.height)}
     window = (history.start, min(end, history.end))
     card = model_card(
         name=name,
@@ -222,7 +233,7 @@ def train_anomaly_model(
         target="an unusual card or online payment",
         validation="unsupervised: scored against the reference window's own distribution",
         window=window,
-        train_rows=int(ref.sum()),
+        train_rows=ref_rows.height,
         test_rows=0,
         metrics=metrics,
         fairness=None,
@@ -231,7 +242,7 @@ def train_anomaly_model(
     )
     version = registry.register(
         name,
-        _reference(model, x_all[ref], 0),
+        _reference(model, x_ref, 0),
         target="an unusual card or online payment",
         metrics=metrics,
         fairness=None,
@@ -240,7 +251,7 @@ def train_anomaly_model(
         model_card=card,
         created_by=created_by,
     )
-    return AnomalyResult(version, feats, scores)
+    return AnomalyResult(version, scored, scores, scores >= model.threshold_)
 
 
 def drift_now(
@@ -252,7 +263,7 @@ def drift_now(
         raise ValidationError(f"drift of {mv.kind} models is not computed per customer")
     artifact = registry.load(mv)
     history = history or load_history(store)
-    feats, _ = scorable_features(store, history, history.end)
+    feats, _ = scorable_features(store, history, scoring_time(history))
     x = feats.select(list(mv.features)).to_numpy().astype(np.float64)
     return drift_report(
         artifact.reference_x,

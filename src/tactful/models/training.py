@@ -114,6 +114,12 @@ def plan_cutoffs(
     return sorted(c for c in cutoffs if c >= earliest), test
 
 
+def scoring_time(history: History) -> datetime:
+    """The cutoff "now" for scoring: midnight after the last day of data, the same time of day
+    as the training cutoffs, so time-since features mean the same thing in both."""
+    return (history.end + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def _held_out(customer_id: str) -> bool:
     return hashlib.sha256(customer_id.encode()).digest()[0] < 52  # about a fifth
 
