@@ -97,7 +97,9 @@ def _utc(column: pl.Series) -> pl.Series:
 
 
 def _read(store: Store, query: Any, types: dict[str, Any], times: Sequence[str]) -> pl.DataFrame:
-    raw = {k: (pl.String if k in times else v) for k, v in types.items()}
+    """Bulk read: SQLite hands timestamps over as text, PostgreSQL as aware datetimes."""
+    text = store.dialect == "sqlite"
+    raw = {k: (pl.String if k in times and text else v) for k, v in types.items()}
     frame = store.raw_frame(query, raw)
     return frame.with_columns([_utc(frame[c]).alias(c) for c in times])
 
