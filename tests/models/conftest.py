@@ -26,6 +26,7 @@ def txn(
 ) -> dict[str, object]:
     return {
         "id": f"T{customer}{i:05d}",
+        "external_id": None,
         "account_id": f"A-{customer}",
         "customer_id": customer,
         "account_type": "checking",

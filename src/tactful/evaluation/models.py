@@ -419,7 +419,7 @@ def evaluate_simulated_models(bank: EvalBank, workdir: Path, say: Say) -> list[S
     for family, res in results.items():
         y_truth = np.isin(np.array(res.split.test.customer_ids), closing).astype(np.int8)
         m = classifier_metrics(y_truth, res.test_scores)
-        metrics.append(Metric(f"churn ROC-AUC vs truth ({family})", m.roc_auc, ">= 0.75"))
+        metrics.append(Metric(f"churn ROC-AUC vs truth ({family})", m.roc_auc))
         metrics.append(Metric(f"churn top-decile lift vs truth ({family})", m.top_decile_lift))
     metrics.append(
         Metric(
@@ -451,7 +451,7 @@ def evaluate_simulated_models(bank: EvalBank, workdir: Path, say: Say) -> list[S
     )
     say("models: anomaly on the simulated bank")
     fraud = pl.read_parquet(bank.truth / "fraud.parquet")
-    reference_end = history.end - timedelta(days=90)
+    reference_end = history.end - timedelta(days=182)
     anomaly = train_anomaly_model(
         store,
         registry,
@@ -460,7 +460,7 @@ def evaluate_simulated_models(bank: EvalBank, workdir: Path, say: Say) -> list[S
         score_since=reference_end,
         created_by="eval",
     )
-    ids = anomaly.features["id"].to_numpy()
+    ids = anomaly.features["external_id"].fill_null(anomaly.features["id"]).to_numpy()
     is_fraud = np.isin(ids, fraud["transaction_id"].to_numpy())
     alerts = anomaly.alerts
     tp = int((alerts & is_fraud).sum())
@@ -470,9 +470,9 @@ def evaluate_simulated_models(bank: EvalBank, workdir: Path, say: Say) -> list[S
     sections.append(
         Section(
             title="Fraud on the simulated bank (anomaly model)",
-            data=f"card and online debits of the last 90 days ({len(ids):,}, of which "
-            f"{int(is_fraud.sum()):,} fraudulent attempts), against statistics of the 9 months "
-            "before",
+            data=f"card and online debits of the last 6 months ({len(ids):,}, of which "
+            f"{int(is_fraud.sum()):,} fraudulent attempts), against statistics of the 6 months "
+            "before; fraud ids matched on the export's own ids (`external_id`)",
             metrics=[
                 Metric("precision at the operating threshold (0.2% alert rate)", precision),
                 Metric("recall at the operating threshold", recall),

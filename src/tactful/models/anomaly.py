@@ -85,6 +85,7 @@ def transaction_features(
         return pl.DataFrame(
             schema={
                 "id": pl.String,
+                "external_id": pl.String,
                 "customer_id": pl.String,
                 "booked_at": pl.Datetime("us", "UTC"),
                 **{f: pl.Float64 for f in TXN_FEATURES},
@@ -101,6 +102,7 @@ def transaction_features(
     )
     return out.select(
         "id",
+        "external_id",
         "customer_id",
         "booked_at",
         ((pl.col("_log_amount") - pl.col("_mu")) / pl.max_horizontal(pl.col("_sd"), pl.lit(0.25)))

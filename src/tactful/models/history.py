@@ -27,6 +27,7 @@ what the scores are for."""
 
 TXN_SCHEMA: dict[str, Any] = {
     "id": pl.String,
+    "external_id": pl.String,
     "account_id": pl.String,
     "customer_id": pl.String,
     "account_type": pl.String,
@@ -116,6 +117,7 @@ def load_history(store: Store) -> History:
         store,
         select(
             t.c.id,
+            t.c.external_id,
             t.c.account_id,
             a.c.customer_id,
             a.c.type.label("account_type"),
