@@ -43,9 +43,13 @@ def main() -> None:
     for result in sorted((HERE / "out").glob("*.json")):
         data = json.loads(result.read_text())
         m = data["machine"]
-        lines += [f"## {result.stem}", "",
-                  f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
-                  f"Python {m['python']}, {m['os']}.", ""]
+        lines += [
+            f"## {result.stem}",
+            "",
+            f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
+            f"Python {m['python']}, {m['os']}.",
+            "",
+        ]
         lines += [*table(data["rows"]), ""]
         if data.get("notes"):
             lines += [str(data["notes"]), ""]

@@ -105,3 +105,19 @@ def test_anomaly_model_flags_a_planted_outlier_and_says_why() -> None:
     assert scores.min() >= 0.0 and scores.max() <= 1.0
     assert abs(model.alerts(x).mean() - 0.01) < 0.005
     assert model.reasons(odd, k=1)[0][0].feature == "amount_z"
+
+
+@pytest.mark.parametrize("family", ["logistic", "gbm"])
+def test_batch_reason_json_says_what_the_model_says(family: str) -> None:
+    import json
+
+    from tactful.models.scoring import reasons_json
+
+    x, y = _data()
+    model = families.get(family)().fit(x, y, NAMES, INFO)  # type: ignore[call-arg]
+    rows = np.vstack([x[:200], [[np.nan, 5.0, 0.0]]])
+    batch = [json.loads(j) for j in reasons_json(model, rows)]
+    one_by_one = model.reasons(rows)
+    assert [[(d["feature"], d["text"]) for d in r] for r in batch] == [
+        [(r.feature, r.text) for r in rs] for rs in one_by_one
+    ]

@@ -9,6 +9,7 @@ calibrating never reorders customers nor changes which factors drove a score.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ class FeatureInfo:
     """A yes/no feature: said as "<label>" or "not <label>", not as a number."""
 
     def phrase(self, value: float, typical: float) -> str:
-        if not np.isfinite(value):
+        if not math.isfinite(value):
             return f"{self.label}: unknown"
         if self.indicator:
             return self.label if value >= 0.5 else f"not {self.label}"
@@ -57,9 +58,11 @@ class FeatureInfo:
 
 
 def _fmt(x: float) -> str:
-    if x == int(x) and abs(x) < 1e12:
-        return f"{int(x):,}"
-    return f"{x:,.2f}" if abs(x) < 100 else f"{x:,.0f}"
+    """A value as reason codes print it: whole numbers bare, small ones to two decimals, large
+    ones rounded (the batch path in ``scoring.reasons_json`` formats the same way)."""
+    if abs(x) < 1e12 and x == int(x):
+        return str(int(x))
+    return str(round(x, 2)) if abs(x) < 100 else str(round(x))
 
 
 def as_matrix(x: Any, n_features: int | None = None) -> F64:
@@ -90,22 +93,44 @@ class Model(ABC):
 
     def reasons(self, x: Any, k: int = 3, *, direction: int = 1) -> list[list[Reason]]:
         """The ``k`` factors that pushed each row's score most in ``direction`` (+1: up)."""
+        return [
+            [Reason(f, c, t) for f, c, t in row]
+            for row in self.reason_rows(x, k, direction=direction)
+        ]
+
+    def reason_rows(
+        self, x: Any, k: int = 3, *, direction: int = 1, contributions: F64 | None = None
+    ) -> list[list[tuple[str, float, str]]]:
+        """``reasons`` as plain tuples (feature, contribution, text): the batch path, which
+        formats a few hundred thousand of them, skips the objects."""
         mat = as_matrix(x, len(self.feature_names_))
-        contrib = self.contributions(mat) * direction
-        order = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
-        out: list[list[Reason]] = []
-        for i, row in enumerate(order):
-            picked = []
-            for j in row:
-                c = float(contrib[i, j])
-                if c <= 0:
-                    break
-                name = self.feature_names_[j]
-                info = self.feature_info_.get(name, FeatureInfo(name.replace("_", " ")))
-                picked.append(
-                    Reason(name, c * direction, info.phrase(float(mat[i, j]), self.typical_[j]))
-                )
-            out.append(picked)
+        contrib = (self.contributions(mat) if contributions is None else contributions) * direction
+        k = min(k, mat.shape[1])
+        top = (
+            np.argpartition(-contrib, k - 1, axis=1)[:, :k]
+            if k < mat.shape[1]
+            else np.tile(np.arange(mat.shape[1]), (mat.shape[0], 1))
+        )
+        rows = np.arange(mat.shape[0])[:, None]
+        top_c = contrib[rows, top]
+        order = np.argsort(-top_c, axis=1, kind="stable")
+        top = top[rows, order]
+        top_c = top_c[rows, order]
+        top_v = mat[rows, top]
+        infos = [
+            self.feature_info_.get(n, FeatureInfo(n.replace("_", " "))) for n in self.feature_names_
+        ]
+        names = self.feature_names_
+        typical = self.typical_.tolist()
+        out: list[list[tuple[str, float, str]]] = []
+        for idx, cs, vs in zip(top.tolist(), top_c.tolist(), top_v.tolist(), strict=True):
+            out.append(
+                [
+                    (names[j], c * direction, infos[j].phrase(v, typical[j]))
+                    for j, c, v in zip(idx, cs, vs, strict=True)
+                    if c > 0
+                ]
+            )
         return out
 
     def _set_features(

@@ -86,11 +86,16 @@ class GbmModel(Classifier):
         )
 
     def _margin(self, x: F64) -> F64:
-        out = self.booster_.predict(x, raw_score=True, num_iteration=self.booster_.best_iteration)
+        out = self.booster_.predict(
+            x, raw_score=True, num_iteration=self.booster_.best_iteration, num_threads=self.threads
+        )
         return np.asarray(out, dtype=np.float64)
 
     def _contributions(self, x: F64) -> F64:
         out = self.booster_.predict(
-            x, pred_contrib=True, num_iteration=self.booster_.best_iteration
+            x,
+            pred_contrib=True,
+            num_iteration=self.booster_.best_iteration,
+            num_threads=self.threads,
         )
         return np.asarray(out, dtype=np.float64)[:, :-1]
