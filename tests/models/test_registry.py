@@ -141,3 +141,15 @@ def test_scores_are_written_with_reasons_and_replaced_on_rescoring(
     assert stored_scores(store, "C2")[0][3][0].startswith("a high")
     scorer = RealtimeScorer(model, v, ["C1", "C2"], x)
     assert scorer.score("C1").score == pytest.approx(float(model.predict(x[:1])[0]))
+
+
+def test_a_table_model_is_not_scored_on_the_profile(store: Store, tmp_path: Path) -> None:
+    from tactful.errors import ValidationError
+    from tactful.models.scoring import score_customers
+
+    reg = ModelRegistry(store, tmp_path / "models")
+    _register(reg, GOOD)
+    with pytest.raises(
+        ValidationError, match=r"churn v1 was trained on a table, not on the profile"
+    ):
+        score_customers(store, reg, "churn")

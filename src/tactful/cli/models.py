@@ -12,6 +12,7 @@ from rich.table import Table
 from tactful.cli.render import progress_bar
 from tactful.errors import ConfigError
 from tactful.models.fairness import FairnessGate
+from tactful.models.features import FEATURES
 from tactful.models.history import History, load_history
 from tactful.models.registry import MetricFloors, ModelRegistry, ModelVersion, PromotionRefused
 from tactful.models.scoring import RealtimeScorer, scorable_features, score_customers, stored_scores
@@ -281,7 +282,13 @@ def score_command(
 ) -> None:
     """Batch-score consenting customers into the profile with each model's production version."""
     store, registry = _registry(db, model_dir)
-    wanted = names or sorted({v.name for v in registry.versions() if v.kind == "classifier"})
+    wanted = names or sorted(
+        {
+            v.name
+            for v in registry.versions()
+            if v.kind == "classifier" and set(v.features) <= set(FEATURES)
+        }
+    )
     if not wanted:
         raise ConfigError("no customer model in the registry: run tactful train first")
     history = load_history(store)

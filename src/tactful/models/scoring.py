@@ -206,6 +206,12 @@ def score_customers(
         raise ValidationError(
             f"{name} is an {mv.kind} model: it scores transactions, not customers"
         )
+    missing = sorted(set(mv.features) - set(FEATURES))
+    if missing:
+        raise ValidationError(
+            f"{name} v{mv.version} was trained on a table, not on the profile (its features "
+            f"{missing[:3]} are not customer features): score that table instead"
+        )
     model = registry.load(mv).model
     history = history or load_history(store)
     when = at or scoring_time(history)
