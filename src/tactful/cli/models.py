@@ -74,24 +74,22 @@ def train_models(
 
 
 def versions_table(versions: list[ModelVersion], title: str = "Model registry") -> Table:
+    """One row per version; narrow enough for an 80-column terminal."""
     table = Table(title=title)
+    numeric = {"v", "AUC", "PR-AUC", "Brier", "lift"}
     for col in (
         "model",
         "v",
         "family",
         "stage",
-        "ROC-AUC",
+        "AUC",
         "PR-AUC",
         "Brier",
-        "lift@10%",
-        "fairness",
-        "created",
+        "lift",
+        "fair",
         "promoted",
     ):
-        table.add_column(
-            col,
-            justify="right" if col in {"v", "ROC-AUC", "PR-AUC", "Brier", "lift@10%"} else "left",
-        )
+        table.add_column(col, justify="right" if col in numeric else "left")
     for v in versions:
         m = v.metrics
 
@@ -99,7 +97,7 @@ def versions_table(versions: list[ModelVersion], title: str = "Model registry") 
             return f"{m[key]:.3f}" if key in m else "-"
 
         fair = "-" if v.fairness is None else ("pass" if v.fairness.passed else "[red]fail")
-        promoted = f"{v.promoted_at:%Y-%m-%d} by {v.promoted_by}" if v.promoted_at else ""
+        promoted = f"{v.promoted_at:%Y-%m-%d} {v.promoted_by}" if v.promoted_at else ""
         table.add_row(
             v.name,
             str(v.version),
@@ -110,7 +108,6 @@ def versions_table(versions: list[ModelVersion], title: str = "Model registry") 
             fig("brier"),
             fig("top_decile_lift"),
             fair,
-            f"{v.created_at:%Y-%m-%d %H:%M}",
             promoted,
         )
     return table
