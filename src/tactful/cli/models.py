@@ -16,8 +16,8 @@ from tactful.models.features import FEATURES
 from tactful.models.history import History, load_history
 from tactful.models.registry import MetricFloors, ModelRegistry, ModelVersion, PromotionRefused
 from tactful.models.scoring import RealtimeScorer, scorable_features, score_customers, stored_scores
-from tactful.models.tabular import TableSpec, read_table, train_table
-from tactful.models.train import train_anomaly_model, train_customer_model
+from tactful.models.tabular import TableSpec
+from tactful.models.train import train_anomaly_model, train_customer_model, train_table_model
 from tactful.models.training import Target, scoring_time
 from tactful.store.store import Store
 
@@ -144,44 +144,13 @@ def train_command(
     else:
         if not target:
             raise ConfigError("--table needs --target, the label column")
-        if protocol not in ("time", "stratified"):
-            raise ConfigError(f"--protocol must be time or stratified, got {protocol!r}")
-        frame = read_table(table)
         spec = TableSpec(target, positive, tuple(drop or ()), tuple(protected or ()))
-        versions = []
-        for alg in algorithms:
-            result = train_table(frame, spec, family=alg, protocol=protocol)  # type: ignore[arg-type]
-            from tactful.models.registry import Artifact
-            from tactful.models.train import model_card
-
-            label = name or f"propensity-{table.stem.split('.')[0]}"
-            metrics = result.metrics.as_dict()
-            card = model_card(
-                name=label,
-                family=alg,
-                target=f"{target} in {table.name}",
-                validation=result.protocol,
-                window=None,
-                train_rows=frame.height - len(result.y_test),
-                test_rows=len(result.y_test),
-                metrics=metrics,
-                fairness=result.fairness,
-                features=result.encoder.feature_names,
+        versions = [
+            train_table_model(
+                registry, table, spec, family=alg, protocol=protocol, name=name, created_by=by
             )
-            ref = result.encoder.transform(frame[: min(frame.height, 5_000)])
-            versions.append(
-                registry.register(
-                    label,
-                    Artifact(result.model, ref, result.model.predict(ref), result.encoder),
-                    target=f"{target} in {table.name}",
-                    metrics=metrics,
-                    fairness=result.fairness,
-                    data_window=None,
-                    validation=result.protocol,
-                    model_card=card,
-                    created_by=by,
-                )
-            )
+            for alg in algorithms
+        ]
     console.print(versions_table(versions, "Registered (candidates)"))
     console.print("Promote one with: tactful models promote NAME VERSION --by WHO")
 

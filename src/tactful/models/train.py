@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from tactful.models.history import History, load_history, refused_customers
 from tactful.models.metrics import classifier_metrics
 from tactful.models.registry import Artifact, ModelRegistry, ModelVersion
 from tactful.models.scoring import scorable_features
+from tactful.models.tabular import Protocol, TableSpec, read_table, train_table
 from tactful.models.training import Split, Target, scoring_time, time_split
 from tactful.store.store import Store
 
@@ -271,4 +273,54 @@ def drift_now(
         mv.features,
         train_scores=artifact.reference_scores,
         now_scores=artifact.model.predict(x),
+    )
+
+
+def train_table_model(
+    registry: ModelRegistry,
+    path: Path,
+    spec: TableSpec,
+    *,
+    family: str = "gbm",
+    protocol: Protocol | str = "time",
+    name: str | None = None,
+    created_by: str = "cli",
+) -> ModelVersion:
+    """Train from a bank's labelled table (``tabular.py``) and register it as a candidate; the
+    artifact keeps the column encoder, so the same table layout can be scored later."""
+    protocols: dict[str, Protocol] = {"time": "time", "stratified": "stratified"}
+    chosen = protocols.get(protocol)
+    if chosen is None:
+        raise ValidationError(f"protocol must be time or stratified, got {protocol!r}")
+    frame = read_table(path)
+    result = train_table(frame, spec, family=family, protocol=chosen)
+    label = name or f"propensity-{path.name.split('.')[0]}"
+    target = f"{spec.target} in {path.name}"
+    metrics = result.metrics.as_dict()
+    card = model_card(
+        name=label,
+        family=family,
+        target=target,
+        validation=result.protocol,
+        window=None,
+        train_rows=frame.height - len(result.y_test),
+        test_rows=len(result.y_test),
+        metrics=metrics,
+        fairness=result.fairness,
+        features=result.encoder.feature_names,
+        notes=[
+            f"Protected columns audited, never features: {', '.join(spec.protected) or 'none'}."
+        ],
+    )
+    ref = result.encoder.transform(frame[: min(frame.height, _REFERENCE_ROWS)])
+    return registry.register(
+        label,
+        Artifact(result.model, ref, result.model.predict(ref), result.encoder),
+        target=target,
+        metrics=metrics,
+        fairness=result.fairness,
+        data_window=None,
+        validation=result.protocol,
+        model_card=card,
+        created_by=created_by,
     )
