@@ -105,19 +105,26 @@ def plan_cutoffs(
     start: datetime, end: datetime, *, horizon_days: int = HORIZON_DAYS, snapshots: int = 3
 ) -> tuple[list[datetime], datetime]:
     """(training cutoffs oldest first, test cutoff) for an out-of-time split; training cutoffs
-    are monthly, each with a full lookback window after ``start``."""
+    are monthly, each with a full lookback window after ``start``.
+
+    Every cutoff has the time of day of the scoring moment (just after ``end``), so features
+    such as "days since the last transaction" mean the same at training and at scoring time.
+    """
     day = timedelta(days=1)
-    test = (end + day).replace(hour=0, minute=0, second=0, microsecond=0) - horizon_days * day
+    test = scoring_time_of(end) - horizon_days * day
     earliest = start + LOOKBACK_DAYS * day
     latest_train = test - horizon_days * day
     cutoffs = [latest_train - 30 * k * day for k in range(snapshots)]
     return sorted(c for c in cutoffs if c >= earliest), test
 
 
+def scoring_time_of(end: datetime) -> datetime:
+    return end + timedelta(microseconds=1)
+
+
 def scoring_time(history: History) -> datetime:
-    """The cutoff "now" for scoring: midnight after the last day of data, the same time of day
-    as the training cutoffs, so time-since features mean the same thing in both."""
-    return (history.end + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    """The cutoff "now" for scoring: just after the last row, so every row counts."""
+    return scoring_time_of(history.end)
 
 
 def _held_out(customer_id: str) -> bool:
