@@ -99,15 +99,17 @@ def main() -> None:
         for i in range(naive.height):
             categorized(naive.slice(i, 1), ctx)
     naive_rate = naive.height / t()
-    results.append({
-        "figure": "normalize + categorize",
-        "rows": frame.height,
-        "seconds": round(best, 2),
-        "rows_per_s": int(vector_rate),
-        "naive_rows_per_s": int(naive_rate),
-        "ratio": f"{vector_rate / naive_rate:.0f}x",
-        "target": ">= 500,000 rows/s",
-    })
+    results.append(
+        {
+            "figure": "normalize + categorize",
+            "rows": frame.height,
+            "seconds": round(best, 2),
+            "rows_per_s": int(vector_rate),
+            "naive_rows_per_s": int(naive_rate),
+            "ratio": f"{vector_rate / naive_rate:.0f}x",
+            "target": ">= 500,000 rows/s",
+        }
+    )
 
     best = float("inf")
     for _ in range(3):
@@ -119,15 +121,17 @@ def main() -> None:
     with timed() as t:
         naive_recurring(part)
     naive_rate = slice_rows / t()
-    results.append({
-        "figure": "recurring-series detection",
-        "rows": cats.height,
-        "seconds": round(best, 2),
-        "rows_per_s": int(cats.height / best),
-        "naive_rows_per_s": int(naive_rate),
-        "ratio": f"{cats.height / best / naive_rate:.1f}x",
-        "target": "< 5 s for 1M",
-    })
+    results.append(
+        {
+            "figure": "recurring-series detection",
+            "rows": cats.height,
+            "seconds": round(best, 2),
+            "rows_per_s": int(cats.height / best),
+            "naive_rows_per_s": int(naive_rate),
+            "ratio": f"{cats.height / best / naive_rate:.1f}x",
+            "target": "< 5 s for 1M",
+        }
+    )
     print(f"{series.series.height:,} series")
 
     sample = frame.sample(args.latency_rows, seed=2)
@@ -138,15 +142,17 @@ def main() -> None:
             categorized(row, ctx)
         latencies.append(t() * 1000)
     p50, p99 = np.percentile(latencies, [50, 99])
-    results.append({
-        "figure": "one new transaction categorized (real time)",
-        "rows": sample.height,
-        "seconds": round(sum(latencies) / 1000, 2),
-        "rows_per_s": int(sample.height / (sum(latencies) / 1000)),
-        "naive_rows_per_s": "",
-        "ratio": f"p50 {p50:.2f} ms, p99 {p99:.2f} ms",
-        "target": "p99 < 2 ms",
-    })
+    results.append(
+        {
+            "figure": "one new transaction categorized (real time)",
+            "rows": sample.height,
+            "seconds": round(sum(latencies) / 1000, 2),
+            "rows_per_s": int(sample.height / (sum(latencies) / 1000)),
+            "naive_rows_per_s": "",
+            "ratio": f"p50 {p50:.2f} ms, p99 {p99:.2f} ms",
+            "target": "p99 < 2 ms",
+        }
+    )
     for r in results:
         print(r)
     print(f"written {save('enrich', results)}")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 DOC = HERE.parent / "docs" / "benchmarks.md"
-SCRIPTS = ["ingest.py", "simulate.py", "enrich.py", "insights.py"]
+SCRIPTS = ["ingest.py", "simulate.py", "enrich.py", "insights.py", "models.py"]
 
 
 def table(rows: list[dict[str, object]]) -> list[str]:
@@ -43,9 +43,13 @@ def main() -> None:
     for result in sorted((HERE / "out").glob("*.json")):
         data = json.loads(result.read_text())
         m = data["machine"]
-        lines += [f"## {result.stem}", "",
-                  f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
-                  f"Python {m['python']}, {m['os']}.", ""]
+        lines += [
+            f"## {result.stem}",
+            "",
+            f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
+            f"Python {m['python']}, {m['os']}.",
+            "",
+        ]
         lines += [*table(data["rows"]), ""]
         if data.get("notes"):
             lines += [str(data["notes"]), ""]

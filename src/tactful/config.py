@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default=f"sqlite:///{DEFAULT_DB_PATH}")
     ingest_batch_size: int = Field(default=50_000, gt=0)
     mapping_file: Path | None = None
+    model_dir: Path | None = None
+    """Where model artifacts go (``TACTFUL_MODEL_DIR``); default: ``models/`` beside the SQLite
+    file, or ``./models`` for a server database."""
 
 
 def get_settings() -> Settings:

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from tactful.cli import insights, understand
+from tactful.cli import models as models_cli
 from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
 from tactful.ingest.loader import Loader, expand_paths
@@ -44,6 +45,9 @@ app.command("insights")(insights.list_command)
 app.add_typer(insights.insight_app, name="insight")
 app.add_typer(insights.budgets_app, name="budgets")
 app.add_typer(insights.goals_app, name="goals")
+app.command("train")(models_cli.train_command)
+app.command("score")(models_cli.score_command)
+app.add_typer(models_cli.models_app, name="models")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -149,13 +153,17 @@ def profile(
     db: DbUrl = None,
 ) -> None:
     """The 360-degree view of one customer."""
-    p = load_profile(_store(db), customer_id)
+    store = _store(db)
+    p = load_profile(store, customer_id)
     if as_json:
         console.print_json(json.dumps(asdict(p), default=str))
         return
     from tactful.cli.render import profile_panel
 
     console.print(profile_panel(p))
+    scores = models_cli.scores_table(store, customer_id)
+    if scores is not None:
+        console.print(scores)
 
 
 @app.command()

@@ -2,7 +2,8 @@
 
 It simulates a small bank, ingests its exports into an embedded SQLite store (twice, to show that
 a re-import adds nothing), understands them (merchants, categories, recurring series, income),
-and prints what the store now knows, with a few customers' profiles.
+produces their insights, trains, registers and scores the models, and prints what the store now
+knows, with a few customers' profiles.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from tactful.cli.insights import print_insights, produce_with_progress
+from tactful.cli.models import demo_models
 from tactful.cli.render import print_ingest, profile_panel, progress_bar
 from tactful.cli.understand import enrich_with_progress
 from tactful.ingest.loader import IGNORE_FILE, IngestReport, Loader
@@ -149,7 +151,10 @@ def run_demo(
         f"Any customer's insights: tactful insights <id> --db sqlite:///{directory / 'tactful.db'}"
     )
 
-    console.rule("[bold]6. Customer profiles")
+    console.rule("[bold]6. Learn: train, register and score models")
+    demo_models(console, store)
+
+    console.rule("[bold]7. Customer profiles: accounts, spending, insights and scores")
     for customer_id in _pick_customers(store, profiles):
         console.print(profile_panel(load_profile(store, customer_id)))
     console.print(

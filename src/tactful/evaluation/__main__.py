@@ -15,6 +15,7 @@ from rich.table import Table
 
 from tactful.evaluation.bank import build_bank
 from tactful.evaluation.insights import evaluate_insights
+from tactful.evaluation.models import evaluate_models, evaluate_simulated_models
 from tactful.evaluation.report import Metric, Section, render
 from tactful.evaluation.understanding import evaluate_berka, evaluate_simulated
 
@@ -66,6 +67,9 @@ def main(argv: list[str] | None = None) -> None:
         status.update("scoring the simulated bank")
         sections += evaluate_simulated(bank)
         sections += evaluate_insights(bank, say=lambda m: status.update(m))
+        sections += evaluate_simulated_models(
+            bank, args.workdir / "simulated", lambda m: status.update(m)
+        )
         bank.store.close()
         status.update("real data: PKDD'99 Czech bank")
         berka = evaluate_berka(SHARED, args.workdir / "berka")
@@ -73,6 +77,11 @@ def main(argv: list[str] | None = None) -> None:
             sections.append(berka)
         else:
             skipped.append("berka_pkdd99 (folder absent)")
+        model_sections, model_skipped = evaluate_models(
+            SHARED, args.out.parent / "img", lambda m: status.update(m)
+        )
+        sections += model_sections
+        skipped += model_skipped
         mcc = _mcc_section()
         if mcc:
             sections.append(mcc)

@@ -19,9 +19,16 @@ from tactful.simulate import SimulationConfig, simulate
 from tactful.store.store import Store
 
 EVAL_SEED = 101
-EXPORTS = ("customers.parquet", "accounts.parquet", "products.parquet", "transactions.parquet")
-"""Behavioural events are not needed to score the understanding layer; leaving them out halves
-the ingest time."""
+EXPORTS = (
+    "customers.parquet",
+    "accounts.parquet",
+    "products.parquet",
+    "transactions.parquet",
+    "consents.parquet",
+    "events.jsonl",
+)
+"""Consents decide who the models may score, and logins are churn features; the events add
+about 7 s to the ingest of 1,500 customers x 12 months."""
 
 
 @dataclass(frozen=True)

@@ -410,3 +410,44 @@ insight_runs = Table(
     Column("expired", Integer, nullable=False, server_default="0"),
 )
 """One row per insight run: how many were produced, held back by cooldown, and expired."""
+# -- learn: models ------------------------------------------------------------------------------
+
+models = Table(
+    "models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("family", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("stage", String(16), nullable=False, server_default="candidate"),
+    Column("metrics", JSON, nullable=False),
+    Column("fairness", JSON),
+    Column("data_start", UtcDateTime),
+    Column("data_end", UtcDateTime),
+    Column("validation", Text, nullable=False, server_default=""),
+    Column("features", JSON, nullable=False),
+    Column("model_card", Text, nullable=False),
+    Column("artifact_path", Text, nullable=False),
+    Column("artifact_sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("promoted_at", UtcDateTime),
+    Column("promoted_by", String(128)),
+    Index("uq_models_name_version", "name", "version", unique=True),
+)
+"""Every trained model version: its stage, metrics, fairness report, data window, features, card,
+and where its artifact lies with the checksum the loader verifies."""
+
+customer_scores = Table(
+    "customer_scores",
+    metadata,
+    Column("customer_id", ID, primary_key=True),
+    Column("model_name", String(128), primary_key=True),
+    Column("model_version", Integer, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("scored_at", UtcDateTime, nullable=False),
+)
+"""The latest batch score of each customer by each model, with the reasons behind it."""

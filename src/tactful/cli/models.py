@@ -1,0 +1,346 @@
+"""The model layer's commands: ``train``, ``score``, and ``models list|show|promote|drift``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tactful.cli.render import progress_bar
+from tactful.errors import ConfigError
+from tactful.models.fairness import FairnessGate
+from tactful.models.features import FEATURES
+from tactful.models.history import History, load_history
+from tactful.models.registry import MetricFloors, ModelRegistry, ModelVersion, PromotionRefused
+from tactful.models.scoring import RealtimeScorer, scorable_features, score_customers, stored_scores
+from tactful.models.tabular import TableSpec
+from tactful.models.train import train_anomaly_model, train_customer_model, train_table_model
+from tactful.models.training import Target, scoring_time
+from tactful.store.store import Store
+
+console = Console()
+models_app = typer.Typer(no_args_is_help=True, help="The model registry: versions and stages.")
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--db", help="Store URL; default TACTFUL_DATABASE_URL or sqlite:///tactful.db"),
+]
+ModelDir = Annotated[
+    Path | None, typer.Option("--model-dir", help="Artifacts folder; default TACTFUL_MODEL_DIR")
+]
+ALGORITHMS = ("logistic", "gbm")
+
+
+def _registry(db: str | None, model_dir: Path | None) -> tuple[Store, ModelRegistry]:
+    store = Store.open(db)
+    return store, ModelRegistry(store, model_dir)
+
+
+def train_models(
+    store: Store,
+    registry: ModelRegistry,
+    family: str,
+    *,
+    algorithms: tuple[str, ...] = ALGORITHMS,
+    product: str = "savings",
+    by: str = "cli",
+    history: History | None = None,
+) -> list[ModelVersion]:
+    """Train ``family`` (churn, propensity or anomaly) on the store with a progress bar."""
+    if family not in ("churn", "propensity", "anomaly"):
+        raise ConfigError(f"--family must be churn, propensity or anomaly, got {family!r}")
+    steps = 1 if family == "anomaly" else len(algorithms)
+    out: list[ModelVersion] = []
+    with progress_bar(console, "models") as progress:
+        task = progress.add_task(f"train {family}", total=steps + (history is None))
+        if history is None:
+            history = load_history(store)
+            progress.advance(task)
+        if family == "anomaly":
+            out.append(train_anomaly_model(store, registry, created_by=by, history=history).version)
+            progress.advance(task)
+        else:
+            target = Target.churn() if family == "churn" else Target.propensity(product)
+            for algorithm in algorithms:
+                result = train_customer_model(
+                    store, registry, target, family=algorithm, created_by=by, history=history
+                )
+                out.append(result.version)
+                progress.advance(task)
+    return out
+
+
+def versions_table(versions: list[ModelVersion], title: str = "Model registry") -> Table:
+    """One row per version; narrow enough for an 80-column terminal."""
+    table = Table(title=title)
+    numeric = {"v", "AUC", "PR-AUC", "Brier", "lift"}
+    for col in (
+        "model",
+        "v",
+        "family",
+        "stage",
+        "AUC",
+        "PR-AUC",
+        "Brier",
+        "lift",
+        "fair",
+        "promoted",
+    ):
+        table.add_column(col, justify="right" if col in numeric else "left")
+    for v in versions:
+        m = v.metrics
+
+        def fig(key: str, m: dict[str, float] = m) -> str:
+            return f"{m[key]:.3f}" if key in m else "-"
+
+        fair = "-" if v.fairness is None else ("pass" if v.fairness.passed else "[red]fail")
+        promoted = f"{v.promoted_at:%Y-%m-%d} {v.promoted_by}" if v.promoted_at else ""
+        table.add_row(
+            v.name,
+            str(v.version),
+            v.family,
+            v.stage,
+            fig("roc_auc"),
+            fig("pr_auc"),
+            fig("brier"),
+            fig("top_decile_lift"),
+            fair,
+            promoted,
+        )
+    return table
+
+
+def train_command(
+    family: Annotated[str, typer.Option("--family", help="churn, propensity or anomaly")] = "churn",
+    algorithm: Annotated[str, typer.Option("--algorithm", help="logistic, gbm or both")] = "both",
+    product: Annotated[
+        str, typer.Option(help="Propensity: the account type or product id to predict")
+    ] = "savings",
+    table: Annotated[
+        Path | None, typer.Option("--table", help="Train from a labelled CSV / Parquet table")
+    ] = None,
+    target: Annotated[str | None, typer.Option("--target", help="The table's label column")] = None,
+    positive: Annotated[str | None, typer.Option(help="The label value meaning yes")] = None,
+    drop: Annotated[list[str] | None, typer.Option(help="Table columns not to use")] = None,
+    protected: Annotated[
+        list[str] | None, typer.Option(help="Protected table columns: audited, never features")
+    ] = None,
+    protocol: Annotated[str, typer.Option(help="Table validation: time or stratified")] = "time",
+    name: Annotated[str | None, typer.Option(help="Registry name (tables)")] = None,
+    by: Annotated[str, typer.Option("--by", help="Who trains (recorded)")] = "cli",
+    db: DbUrl = None,
+    model_dir: ModelDir = None,
+) -> None:
+    """Train and register candidate models from the store, or from a labelled table."""
+    store, registry = _registry(db, model_dir)
+    algorithms = ALGORITHMS if algorithm == "both" else (algorithm,)
+    if table is None:
+        versions = train_models(
+            store, registry, family, algorithms=algorithms, product=product, by=by
+        )
+    else:
+        if not target:
+            raise ConfigError("--table needs --target, the label column")
+        spec = TableSpec(target, positive, tuple(drop or ()), tuple(protected or ()))
+        versions = [
+            train_table_model(
+                registry, table, spec, family=alg, protocol=protocol, name=name, created_by=by
+            )
+            for alg in algorithms
+        ]
+    console.print(versions_table(versions, "Registered (candidates)"))
+    console.print("Promote one with: tactful models promote NAME VERSION --by WHO")
+
+
+@models_app.command("list")
+def list_command(
+    name: Annotated[str | None, typer.Argument(help="Only this model")] = None,
+    db: DbUrl = None,
+    model_dir: ModelDir = None,
+) -> None:
+    """Every model version with its stage, metrics and fairness verdict."""
+    _, registry = _registry(db, model_dir)
+    console.print(versions_table(registry.versions(name)))
+
+
+@models_app.command("show")
+def show_command(
+    name: str,
+    version: Annotated[int | None, typer.Argument()] = None,
+    db: DbUrl = None,
+    model_dir: ModelDir = None,
+) -> None:
+    """A version's model card and fairness figures by group."""
+    _, registry = _registry(db, model_dir)
+    v = registry.get(name, version)
+    console.print(v.model_card)
+    console.print(f"artifact {v.artifact_path} sha256 {v.artifact_sha256}")
+    if v.fairness:
+        for a in v.fairness.attributes:
+            t = Table(title=f"by {a.attribute}")
+            for col in ("group", "rows", "selection rate", "AUC"):
+                t.add_column(col, justify="left" if col == "group" else "right")
+            for g in a.groups:
+                t.add_row(
+                    g.group,
+                    f"{g.rows:,}",
+                    f"{g.selection_rate:.3f}",
+                    "-" if g.auc is None else f"{g.auc:.3f}",
+                )
+            console.print(t)
+
+
+@models_app.command("promote")
+def promote_command(
+    name: str,
+    version: int,
+    by: Annotated[str, typer.Option("--by", help="Who promotes (recorded)")],
+    min_auc: Annotated[float, typer.Option(help="ROC-AUC floor")] = 0.65,
+    min_lift: Annotated[float, typer.Option(help="Top-decile lift floor")] = 1.5,
+    max_dpd: Annotated[float, typer.Option(help="Largest demographic parity difference")] = 0.10,
+    max_eod: Annotated[float, typer.Option(help="Largest equalized odds difference")] = 0.10,
+    db: DbUrl = None,
+    model_dir: ModelDir = None,
+) -> None:
+    """Make a version the production one, if it passes the metric floors and the fairness gate."""
+    _, registry = _registry(db, model_dir)
+    floors = MetricFloors(min_auc, min_lift, fairness=FairnessGate(max_dpd, max_eod))
+    try:
+        v = registry.promote(name, version, by=by, floors=floors)
+    except PromotionRefused as exc:
+        console.print(
+            f"[red]refused:[/red] {name} v{version} stays a {registry.get(name, version).stage}"
+        )
+        for reason in exc.reasons:
+            console.print(f"  - {reason}")
+        raise typer.Exit(code=4) from exc
+    console.print(f"{v.name} v{v.version} is in production (promoted by {v.promoted_by})")
+
+
+@models_app.command("drift")
+def drift_command(name: str, db: DbUrl = None, model_dir: ModelDir = None) -> None:
+    """PSI of each feature and of the score between the training window and now."""
+    from tactful.models.train import drift_now
+
+    store, registry = _registry(db, model_dir)
+    report = drift_now(store, registry, name)
+    t = Table(title=f"Drift of {name} (retrain above PSI {report.threshold})")
+    t.add_column("feature")
+    t.add_column("PSI", justify="right")
+    for feature, value in sorted(report.psi.items(), key=lambda kv: -kv[1]):
+        t.add_row(feature, f"[red]{value:.3f}" if value > report.threshold else f"{value:.3f}")
+    console.print(t)
+    console.print("retrain: " + (", ".join(report.drifted) if report.retrain else "not needed"))
+
+
+def score_command(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Models (default: every customer model)")
+    ] = None,
+    customer: Annotated[
+        str | None, typer.Option(help="Score one customer in-process instead")
+    ] = None,
+    db: DbUrl = None,
+    model_dir: ModelDir = None,
+) -> None:
+    """Batch-score consenting customers into the profile with each model's production version."""
+    store, registry = _registry(db, model_dir)
+    wanted = names or sorted(
+        {
+            v.name
+            for v in registry.versions()
+            if v.kind == "classifier" and set(v.features) <= set(FEATURES)
+        }
+    )
+    if not wanted:
+        raise ConfigError("no customer model in the registry: run tactful train first")
+    history = load_history(store)
+    if customer:
+        feats, _ = scorable_features(store, history, scoring_time(history))
+        for name in wanted:
+            mv = registry.get(name)
+            scorer = RealtimeScorer.from_features(registry.load(mv).model, mv, feats)
+            s = scorer.score(customer)
+            console.print(f"{name} v{mv.version}: [bold]{s.score:.3f}[/bold]")
+            for r in s.reasons:
+                console.print(f"  - {r.text}")
+        return
+    with progress_bar(console, "models") as progress:
+        task = progress.add_task("score", total=len(wanted))
+        for name in wanted:
+            result = score_customers(store, registry, name, history=history)
+            progress.advance(task)
+            console.print(
+                f"{name} v{result.version.version} ({result.version.stage}): "
+                f"{result.scored:,} customers scored, {result.skipped_for_consent:,} left out "
+                "for consent"
+            )
+
+
+def scores_table(store: Store, customer_id: str) -> Table | None:
+    """The customer's stored scores with their reasons, for ``tactful profile``."""
+    rows = stored_scores(store, customer_id)
+    if not rows:
+        return None
+    table = Table(title="Model scores", title_justify="left", expand=True)
+    for col in ("model", "v", "score", "why"):
+        table.add_column(col, justify="right" if col in {"v", "score"} else "left")
+    for name, version, score, reasons in rows:
+        table.add_row(name, str(version), f"{score:.3f}", "; ".join(reasons) or "-")
+    return table
+
+
+def demo_models(out: Console, store: Store) -> None:
+    """The demo's model step: train churn (both families) and the anomaly model, try to
+    promote the better churn model through the gate, score everyone, and show one customer."""
+    import time
+
+    from tactful.errors import ValidationError
+    from tactful.models.train import drift_now
+
+    registry = ModelRegistry(store)
+    history = load_history(store)
+    churn = train_models(store, registry, "churn", by="demo", history=history)
+    anomaly = train_anomaly_model(store, registry, created_by="demo", history=history)
+    try:
+        train_models(store, registry, "propensity", product="savings", by="demo", history=history)
+    except ValidationError as exc:
+        out.print(f"[yellow]propensity not trained:[/yellow] {exc}")
+    out.print(versions_table(registry.versions()))
+    out.print(
+        f"anomaly v{anomaly.version.version}: {int(anomaly.alerts.sum()):,} alerts among "
+        f"{len(anomaly.scores):,} card and online payments of the last 30 days"
+    )
+    best = max(churn, key=lambda v: v.metrics.get("roc_auc", 0.0))
+    out.print(f"validation: {best.validation}")
+    try:
+        registry.promote(best.name, best.version, by="demo")
+        out.print(f"promoted {best.name} v{best.version} ({best.family}) to production")
+    except PromotionRefused as exc:
+        out.print(f"[red]promotion of {best.name} v{best.version} refused:[/red]")
+        for reason in exc.reasons:
+            out.print(f"  - {reason}")
+        out.print("scoring with the candidate; a person decides whether it may go live")
+    result = score_customers(store, registry, best.name, version=best.version, history=history)
+    out.print(
+        f"{result.scored:,} customers scored, {result.skipped_for_consent:,} left out because "
+        "they refused profiling or personalization"
+    )
+    drift = drift_now(store, registry, best.name, history=history)
+    out.print("drift since training: " + (", ".join(drift.drifted) or "none above PSI 0.2"))
+    feats, _ = scorable_features(store, history, scoring_time(history))
+    model = registry.load(best).model
+    scorer = RealtimeScorer.from_features(model, best, feats)
+    x = feats.select(model.feature_names_).to_numpy()
+    top = str(feats["customer_id"][int(model.predict(x).argmax())])
+    started = time.perf_counter()
+    live = scorer.score(top)
+    took = (time.perf_counter() - started) * 1e3
+    table = scores_table(store, top)
+    if table is not None:
+        out.print(f"customer {top}, the most likely to leave:")
+        out.print(table)
+    out.print(f"in-process real-time score of {top}: {live.score:.3f} in {took:.2f} ms")

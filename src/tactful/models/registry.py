@@ -1,0 +1,284 @@
+"""The model registry: versions, stages, metrics, fairness, model cards, artifacts with checksums.
+
+Metadata lives in the store (``models`` table); the fitted model is a file under the model
+directory whose SHA-256 is recorded at registration and verified before every load, so an
+artifact changed on disk is refused rather than silently scored with. Promotion to production
+passes through a gate: metric floors and the fairness gate, each failure named.
+
+Artifacts are pickles: load only from a model directory you control (the checksum proves the
+file is the one registered, not that whoever registered it was benign).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import func, insert, select, update
+
+from tactful.config import get_settings
+from tactful.errors import NotFoundError, StoreError, ValidationError
+from tactful.models.base import Classifier, Model
+from tactful.models.fairness import FairnessGate, FairnessReport
+from tactful.store import schema
+from tactful.store.store import Store
+
+Stage = Literal["candidate", "production", "archived"]
+STAGES: tuple[Stage, ...] = ("candidate", "production", "archived")
+_m = schema.models
+
+
+class PromotionRefused(ValidationError):
+    """A promotion the gate refused; ``reasons`` lists every failed check."""
+
+    def __init__(self, name: str, version: int, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__(f"{name} v{version} not promoted: " + "; ".join(reasons))
+
+
+@dataclass(frozen=True, slots=True)
+class MetricFloors:
+    """The least a classifier must show on its test set to reach production."""
+
+    min_roc_auc: float = 0.65
+    min_top_decile_lift: float = 1.5
+    max_brier: float | None = None
+    fairness: FairnessGate = field(default_factory=FairnessGate)
+    require_fairness_report: bool = True
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """What is pickled: the fitted model and the reference for drift (training sample)."""
+
+    model: Model
+    reference_x: NDArray[np.float64]
+    reference_scores: NDArray[np.float64]
+    encoder: Any = None
+    """For a model trained from a table: the ``TableEncoder`` that turns its rows into features."""
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    id: int
+    name: str
+    version: int
+    family: str
+    kind: str
+    target: str
+    stage: Stage
+    metrics: dict[str, float]
+    fairness: FairnessReport | None
+    data_start: datetime | None
+    data_end: datetime | None
+    validation: str
+    features: list[str]
+    model_card: str
+    artifact_path: Path
+    artifact_sha256: str
+    created_at: datetime
+    created_by: str
+    promoted_at: datetime | None
+    promoted_by: str | None
+
+
+def default_model_dir(store: Store) -> Path:
+    configured = get_settings().model_dir
+    if configured is not None:
+        return configured
+    db = store.engine.url.database
+    if store.dialect == "sqlite" and db and db != ":memory:":
+        return Path(db).resolve().parent / "models"
+    return Path("models").resolve()
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _version(row: Any) -> ModelVersion:
+    m = row._mapping
+    return ModelVersion(
+        id=int(m["id"]),
+        name=m["name"],
+        version=int(m["version"]),
+        family=m["family"],
+        kind=m["kind"],
+        target=m["target"],
+        stage=m["stage"],
+        metrics={k: float(v) for k, v in (m["metrics"] or {}).items()},
+        fairness=FairnessReport.from_dict(m["fairness"]) if m["fairness"] else None,
+        data_start=m["data_start"],
+        data_end=m["data_end"],
+        validation=m["validation"],
+        features=list(m["features"]),
+        model_card=m["model_card"],
+        artifact_path=Path(m["artifact_path"]),
+        artifact_sha256=m["artifact_sha256"],
+        created_at=m["created_at"],
+        created_by=m["created_by"],
+        promoted_at=m["promoted_at"],
+        promoted_by=m["promoted_by"],
+    )
+
+
+class ModelRegistry:
+    """Versions of every model, in the store, with their artifacts in ``model_dir``."""
+
+    def __init__(self, store: Store, model_dir: Path | None = None) -> None:
+        self.store = store
+        self.model_dir = model_dir or default_model_dir(store)
+
+    def register(
+        self,
+        name: str,
+        artifact: Artifact,
+        *,
+        target: str,
+        metrics: dict[str, float],
+        fairness: FairnessReport | None,
+        data_window: tuple[datetime, datetime] | None,
+        validation: str,
+        model_card: str,
+        created_by: str,
+    ) -> ModelVersion:
+        """Write the artifact, record its checksum and metadata as the next candidate version."""
+        if not name or not name.replace("-", "").replace("_", "").isalnum():
+            raise ValidationError(f"model name {name!r}: use letters, digits, - and _")
+        self.model_dir.mkdir(parents=True, exist_ok=True)
+        with self.store.transaction() as conn:
+            latest = conn.execute(select(func.max(_m.c.version)).where(_m.c.name == name))
+            version = int(latest.scalar() or 0) + 1
+            path = self.model_dir / f"{name}-v{version}.pkl"
+            tmp = path.with_suffix(".tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(artifact, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+            digest = sha256_of(path)
+            key = conn.execute(
+                insert(_m).values(
+                    name=name,
+                    version=version,
+                    family=artifact.model.family,
+                    kind=artifact.model.kind,
+                    target=target,
+                    stage="candidate",
+                    metrics=metrics,
+                    fairness=fairness.as_dict() if fairness else None,
+                    data_start=data_window[0] if data_window else None,
+                    data_end=data_window[1] if data_window else None,
+                    validation=validation,
+                    features=list(artifact.model.feature_names_),
+                    model_card=model_card,
+                    artifact_path=str(path),
+                    artifact_sha256=digest,
+                    created_at=datetime.now(UTC),
+                    created_by=created_by,
+                )
+            ).inserted_primary_key
+            assert key is not None
+        return self.get(name, version)
+
+    def versions(self, name: str | None = None) -> list[ModelVersion]:
+        query = select(_m).order_by(_m.c.name, _m.c.version)
+        if name:
+            query = query.where(_m.c.name == name)
+        return [_version(r) for r in self.store.rows(query)]
+
+    def get(self, name: str, version: int | None = None) -> ModelVersion:
+        """A version; without one, the production version (or else the latest)."""
+        versions = self.versions(name)
+        if not versions:
+            raise NotFoundError(f"no model named {name!r} in the registry")
+        if version is not None:
+            for v in versions:
+                if v.version == version:
+                    return v
+            raise NotFoundError(f"model {name!r} has no version {version}")
+        production = [v for v in versions if v.stage == "production"]
+        return production[-1] if production else versions[-1]
+
+    def load(self, version: ModelVersion) -> Artifact:
+        """The artifact, after checking its SHA-256 against the one registered."""
+        path = version.artifact_path
+        if not path.exists():
+            raise StoreError(f"artifact of {version.name} v{version.version} missing: {path}")
+        digest = sha256_of(path)
+        if digest != version.artifact_sha256:
+            raise StoreError(
+                f"artifact of {version.name} v{version.version} at {path} has checksum "
+                f"{digest[:12]}..., registered {version.artifact_sha256[:12]}...: refused"
+            )
+        with path.open("rb") as fh:
+            artifact = pickle.load(fh)
+        if not isinstance(artifact, Artifact):
+            raise StoreError(f"{path} does not hold a Tactful model artifact")
+        return artifact
+
+    def gate(self, version: ModelVersion, floors: MetricFloors) -> list[str]:
+        """Every reason ``version`` may not go to production (empty: it may)."""
+        reasons: list[str] = []
+        if version.stage == "archived":
+            reasons.append("it is archived")
+        if version.kind != "classifier":
+            return reasons
+        auc = version.metrics.get("roc_auc")
+        if auc is None or auc < floors.min_roc_auc:
+            reasons.append(
+                f"ROC-AUC {auc if auc is None else round(auc, 3)} < {floors.min_roc_auc}"
+            )
+        lift = version.metrics.get("top_decile_lift")
+        if lift is None or lift < floors.min_top_decile_lift:
+            shown = lift if lift is None else round(lift, 2)
+            reasons.append(f"top-decile lift {shown} < {floors.min_top_decile_lift}")
+        brier = version.metrics.get("brier")
+        if floors.max_brier is not None and (brier is None or brier > floors.max_brier):
+            reasons.append(f"Brier {brier} > {floors.max_brier}")
+        if version.fairness is None:
+            if floors.require_fairness_report:
+                reasons.append("no fairness report (protected attributes unavailable)")
+        else:
+            report = FairnessReport(
+                version.fairness.threshold, version.fairness.attributes, floors.fairness
+            )
+            reasons += ["fairness gate: " + f for f in report.failures()]
+        return reasons
+
+    def promote(
+        self, name: str, version: int, *, by: str, floors: MetricFloors | None = None
+    ) -> ModelVersion:
+        """Make ``version`` the production one (the previous one is archived), or refuse."""
+        if not by.strip():
+            raise ValidationError("promote needs who promotes (--by)")
+        target = self.get(name, version)
+        reasons = self.gate(target, floors or MetricFloors())
+        if reasons:
+            raise PromotionRefused(name, version, reasons)
+        now = datetime.now(UTC)
+        with self.store.transaction() as conn:
+            conn.execute(
+                update(_m)
+                .where((_m.c.name == name) & (_m.c.stage == "production"))
+                .values(stage="archived")
+            )
+            conn.execute(
+                update(_m)
+                .where(_m.c.id == target.id)
+                .values(stage="production", promoted_at=now, promoted_by=by)
+            )
+        return self.get(name, version)
+
+
+def is_classifier(model: Model) -> bool:
+    return isinstance(model, Classifier)
