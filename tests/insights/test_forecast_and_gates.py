@@ -115,3 +115,14 @@ def test_sensitive_spending_never_makes_a_spike() -> None:
     categories = [json.loads(f)["category"] for f in found.get_column("facts")]
     assert "PERSONAL_CARE" in categories
     assert not any(c.startswith("MEDICAL") for c in categories)
+
+
+def test_the_explanation_reads_right_when_credits_outweigh_spending() -> None:
+    from tactful.insights.render import Renderer
+
+    facts = {"shortfall_date": "2025-11-03", "projected_minor": -16_790,
+             "balance_minor": 122_812, "scheduled_minor": 148_608, "usual_minor": -9_006,
+             "next_income_date": None, "currency": "USD"}
+    text = Renderer.default().render("shortfall", facts, "en_US").explanation
+    assert text == ("Because your balance of $1,228.12, less $1,486.08 of regular payments, "
+                    "plus about $90.06 of usual credits, leaves -$167.90 on November 3.")
