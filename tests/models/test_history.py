@@ -13,6 +13,7 @@ from tactful.models.history import load_history, refused_customers
 from tactful.models.logistic import LogisticModel
 from tactful.models.registry import Artifact, ModelRegistry
 from tactful.models.scoring import score_customers, stored_scores
+from tactful.store import schema
 from tactful.store.store import Store
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -61,10 +62,12 @@ def _fill(store: Store) -> None:
     )
     consents = pl.DataFrame(
         {
-            "customer_id": ["C2", "C2", "C3"],
-            "purpose": ["profiling", "profiling", "marketing"],
-            "at": [T0, T0 + timedelta(days=10), T0],
-            "status": ["granted", "withdrawn", "denied"],
+            "customer_id": ["C1", "C1", "C2", "C2", "C2", "C3", "C3", "C3"],
+            "purpose": ["profiling", "personalization", "profiling", "personalization",
+                        "profiling", "marketing", "profiling", "personalization"],
+            "at": [T0, T0, T0, T0, T0 + timedelta(days=10), T0, T0, T0],
+            "status": ["granted", "granted", "granted", "granted", "withdrawn", "denied",
+                       "granted", "granted"],
         },
         schema_overrides={"at": pl.Datetime("us", "UTC")},
     )
@@ -113,3 +116,7 @@ def test_a_withdrawn_profiling_consent_stops_scoring(store: Store, tmp_path: Pat
     assert (result.scored, result.skipped_for_consent) == (2, 1)
     assert stored_scores(store, "C2") == []
     assert stored_scores(store, "C1")[0][0] == "churn"
+    with store.transaction() as conn:  # a customer the bank loaded no consent for
+        conn.execute(schema.customers.insert().values(
+            id="C4", region="EU", locale="de_DE", timezone="Europe/Berlin"))
+    assert refused_customers(store) == {"C2", "C4"}

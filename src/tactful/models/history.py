@@ -21,9 +21,9 @@ from tactful.store.store import Store
 
 UTC_TIME = pl.Datetime("us", "UTC")
 REFUSING_PURPOSES = (ConsentPurpose.PROFILING, ConsentPurpose.PERSONALIZATION)
-"""A customer whose latest consent to either purpose is denied or withdrawn is neither trained
-on nor scored: a propensity or churn score is profiling (GDPR art. 4(4)), and personalization is
-what the scores are for."""
+"""A customer is trained on and scored only if their latest consent to both purposes is a grant:
+a propensity or churn score is profiling (GDPR art. 4(4)), and personalization is what the
+scores are for. No record means no consent, as everywhere in Tactful (the insight catalog too)."""
 
 TXN_SCHEMA: dict[str, Any] = {
     "id": pl.String,
@@ -154,8 +154,10 @@ def load_history(store: Store) -> History:
 
 
 def refused_customers(store: Store) -> set[str]:
-    """Customers whose latest consent to profiling or personalization is not a grant."""
+    """Customers whose latest consent to profiling or personalization is not a grant, or who
+    have no consent record for one of them."""
     k = schema.consents
+    everyone = {str(r[0]) for r in store.rows(select(schema.customers.c.id))}
     rows = store.rows(
         select(k.c.customer_id, k.c.purpose, k.c.at, k.c.status).where(
             k.c.purpose.in_([p.value for p in REFUSING_PURPOSES])
@@ -166,4 +168,9 @@ def refused_customers(store: Store) -> set[str]:
         key = (str(cid), str(purpose))
         if key not in latest or at >= latest[key][0]:
             latest[key] = (at, str(status))
-    return {cid for (cid, _), (_, status) in latest.items() if status != ConsentStatus.GRANTED}
+    permitted = {
+        cid for cid in everyone
+        if all(latest.get((cid, p.value), (None, ""))[1] == ConsentStatus.GRANTED
+               for p in REFUSING_PURPOSES)
+    }
+    return everyone - permitted
