@@ -59,6 +59,20 @@ def test_upgrade_from_the_first_revision_keeps_the_rows(store_url: str) -> None:
         old.close()
 
 
+def test_opening_a_store_an_earlier_version_made_migrates_it(store_url: str) -> None:
+    old = Store.open(store_url, migrate=False)
+    try:
+        old.upgrade("0002")
+    finally:
+        old.close()
+    reopened = Store.open(store_url)
+    try:
+        assert reopened.is_current()
+        assert reopened.rows(select(schema.insights)) == []
+    finally:
+        reopened.close()
+
+
 def test_append_only_write_is_idempotent(store: Store) -> None:
     frame = _txns(["t1", "t2", "t3"], [-100, -200, 300])
     with store.transaction() as conn:

@@ -115,6 +115,8 @@ def run_demo(
     run_simulation(console, bank, customers=customers, months=months, seed=seed, start=start)
 
     console.rule("[bold]2. Ingest its exports into SQLite")
+    for old in directory.glob("tactful.db*"):  # every run starts from an empty store
+        old.unlink()
     store = Store.open(f"sqlite:///{directory / 'tactful.db'}")
     report = _ingest_with_progress(console, store, bank, directory / "ingest-reports")
     print_ingest(console, report)

@@ -33,11 +33,13 @@ class Store:
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
-        """Open the store at ``url`` (or the configured one), migrating an empty store."""
+        """Open the store at ``url`` (or the configured one), bringing it to the current schema:
+        an empty store is created, and one an earlier version of Tactful made is migrated (the
+        migrations only add), so upgrading Tactful never leaves a store it cannot read."""
         store = cls(make_engine(url or get_settings().database_url))
-        if migrate and store.revision() is None:
+        if migrate and not store.is_current():
             store.upgrade()
-        elif migrate:
+        if migrate:
             store.ensure_indexes()
         return store
 
