@@ -55,8 +55,6 @@ MONEY_CRITICAL = ("shortfall", "duplicate_charge", "price_increase", "upcoming_b
 NOT_SCORED = {
     "budget_progress": "the eval bank has no budgets (customers set them in the app)",
     "savings_goal": "the eval bank has no savings goals",
-    "daily_summary": "needs app logins; the eval bank ingests no events, and a summary is "
-                     "arithmetic on the ledger, not a claim to verify",
     "weekly_roundup": "a summary of the week's own figures: arithmetic, no simulator truth",
     "welcome": "arithmetic on the account's opened_on, no inference to score",
 }
@@ -97,6 +95,7 @@ def _load(bank: EvalBank, last: date) -> tuple[InsightInputs, pl.DataFrame]:
             pl.lit("advanced").alias("personalization_level")),
         accounts=pl.concat([p.accounts for p in parts]),
         transactions=stored,
+        logins=pl.concat([p.logins for p in parts]),
     )
     model = enrich_repo.latest_text_model(store)
     ctx = enrich_repo.load_context(store, classifier=model[1] if model else None)
@@ -148,6 +147,13 @@ class Truth:
         self.closed = pl.read_parquet(bank.exports / "accounts.parquet").select(
             "account_id", pl.col("closed_on").str.to_date())
         self.eod = self._eod()
+
+    def daily_users(self, accounts: pl.DataFrame) -> pl.DataFrame:
+        """Customers the simulator made daily app users, with a checking account."""
+        daily = self.customers.filter(
+            pl.col("login_habit").is_in(["daily_morning", "daily_evening"])).select("customer_id")
+        checking = accounts.filter(pl.col("type") == "checking").select("customer_id").unique()
+        return daily.join(checking, on="customer_id", how="semi")
 
     def eod_open(self, d: date) -> pl.DataFrame:
         """``eod`` of the checking accounts still open at the end of ``d``."""
@@ -567,6 +573,7 @@ def evaluate_insights(bank: EvalBank, *, say: Callable[[str], None] = lambda _m:
             ).select("series_id", "customer_id", "effective_date", "old_amount_minor",
                      "new_amount_minor"),
             income=income.streams, income_changes=income.changes, consents=consents,
+            logins=base.logins.filter(pl.col("day") <= d),
         )
         found = catalog.findings(inputs)
         for det, k in found.group_by("detector").len().iter_rows():
@@ -588,6 +595,9 @@ def evaluate_insights(bank: EvalBank, *, say: Callable[[str], None] = lambda _m:
         _score_raise(tallies["salary_raise"], found, d, imap, truth)
         _score_late(tallies["income_late"], found, d, imap, truth)
         _score_large(tallies["large_transaction"], found, d, truth)
+        _score_customers(tallies["daily_summary"],
+                         found.filter(pl.col("detector") == "daily_summary"),
+                         truth.daily_users(base.accounts))
         # duplicates: the simulator books none, so the eval injects them
         injected_tx, injected = _inject(tx, d, truth.members, seed=1_000 + n)
         dups = dup_catalog.findings(InsightInputs(
@@ -604,6 +614,9 @@ def evaluate_insights(bank: EvalBank, *, say: Callable[[str], None] = lambda _m:
 
 
 DEFINITIONS = {
+    "daily_summary": "truth: the simulator made the customer a daily app user (login habit "
+                     "daily_morning or daily_evening); recall over those with a checking "
+                     "account, per customer and day",
     "upcoming_bill": "correct if the series maps to a truth bill/subscription/rent/mortgage/"
                      "loan/childcare series with a payment within +-1 day of the due date; "
                      "recall over truth payments of such series in (d, d+3] with >= 2 payments "
