@@ -6,7 +6,7 @@ early stopping chose (``refit``), so the most recent rows -- the calibration fol
 part in time -- are learnt from too.
 
 Contributions are *path attributions* (Saabas; the "treeinterpreter" method), not TreeSHAP.
-LightGBM's ``pred_contrib`` (exact TreeSHAP) costs ~340 us a row for ~200 trees of 15 leaves,
+LightGBM's ``pred_contrib`` (exact TreeSHAP) costs ~340 us a row for 130-200 trees of 15 leaves,
 so top-3 reason codes for 100,000 customers took ~30 s. In path attribution every leaf's
 root-to-leaf path is fixed, so each leaf carries a fixed contribution vector: at each split on
 the path, ``value(child) - value(node)`` goes to the split feature (a node's value is LightGBM's
@@ -18,9 +18,9 @@ batch and real-time scoring use the same method, so a customer reads the same re
 
 Known limit: path attribution can over-credit features split near the root, against SHAP's
 fair share. Reason codes show only the top few factors, which mostly agree: on the synthetic
-data of ``bench/models.py`` (2,000 rows), the top-1 feature matched TreeSHAP on {top1} of rows
-and the top-3 sets overlapped by {top3} features on average; on the public bank-churn data,
-{churn}.
+data of ``bench/models.py`` (2,000 rows, 31 features) the top-1 feature matched TreeSHAP's on
+83% of rows and the top-3 sets shared 2.50 of 3 features on average (the same set on 54%); on
+the bank-churn table's stratified test rows (2,000, 11 features), 76% and 2.58 of 3 (60%).
 """
 
 from __future__ import annotations
