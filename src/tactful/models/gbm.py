@@ -1,10 +1,26 @@
 """The accurate family: gradient-boosted trees (LightGBM) with per-prediction contributions.
 
-Where nobody needs a formula, boosting usually ranks better; LightGBM's ``pred_contrib`` gives
-each prediction's exact TreeSHAP split into per-feature log-odds, so the same reason codes are
-available. The calibration fold doubles as the early-stopping set; the booster is then refit on
-every training row with the number of rounds early stopping chose (``refit``), so the most
-recent rows -- the calibration fold is the latest part in time -- are learnt from too.
+Where nobody needs a formula, boosting usually ranks better. The calibration fold doubles as the
+early-stopping set; the booster is then refit on every training row with the number of rounds
+early stopping chose (``refit``), so the most recent rows -- the calibration fold is the latest
+part in time -- are learnt from too.
+
+Contributions are *path attributions* (Saabas; the "treeinterpreter" method), not TreeSHAP.
+LightGBM's ``pred_contrib`` (exact TreeSHAP) costs ~340 us a row for 130-200 trees of 15 leaves,
+so top-3 reason codes for 100,000 customers took ~30 s. In path attribution every leaf's
+root-to-leaf path is fixed, so each leaf carries a fixed contribution vector: at each split on
+the path, ``value(child) - value(node)`` goes to the split feature (a node's value is LightGBM's
+``internal_value``, shrinkage included). The vectors are stacked once into a matrix ``LC``
+(trees * max leaves, features), built lazily on first use and not pickled; a row's
+contributions are then its leaf ids (``pred_leaf``) gathered from ``LC`` -- O(trees) a row.
+They add up exactly, with the bias (the sum of the trees' root values), to the raw margin, and
+batch and real-time scoring use the same method, so a customer reads the same reasons in both.
+
+Known limit: path attribution can over-credit features split near the root, against SHAP's
+fair share. Reason codes show only the top few factors, which mostly agree: on the synthetic
+data of ``bench/models.py`` (2,000 rows, 31 features) the top-1 feature matched TreeSHAP's on
+83% of rows and the top-3 sets shared 2.50 of 3 features on average (the same set on 54%); on
+the bank-churn table's stratified test rows (2,000, 11 features), 76% and 2.58 of 3 (60%).
 """
 
 from __future__ import annotations
@@ -15,6 +31,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 from tactful.models.base import F64, Calibration, Classifier, families
 
@@ -92,10 +109,82 @@ class GbmModel(Classifier):
         return np.asarray(out, dtype=np.float64)
 
     def _contributions(self, x: F64) -> F64:
-        out = self.booster_.predict(
+        """Path attribution (see the module docstring): (rows, features), bias excluded."""
+        paths = self._paths()
+        leaves = self.booster_.predict(
             x,
-            pred_contrib=True,
+            pred_leaf=True,
             num_iteration=self.booster_.best_iteration,
             num_threads=self.threads,
         )
-        return np.asarray(out, dtype=np.float64)[:, :-1]
+        leaf = np.asarray(leaves, dtype=np.int64).reshape(x.shape[0], -1)
+        n, trees = leaf.shape
+        flat = (leaf + np.arange(trees, dtype=np.int64) * paths.max_leaves).ravel()
+        onehot = sparse.csr_matrix(
+            (np.ones(flat.shape[0]), flat, np.arange(0, n * trees + 1, trees, dtype=np.int64)),
+            shape=(n, paths.lc.shape[0]),
+        )
+        return np.asarray(onehot @ paths.lc, dtype=np.float64)
+
+    def contribution_bias(self) -> float:
+        """What the path contributions add to, with the bias, to give the raw margin: the sum of
+        the used trees' root values."""
+        return self._paths().bias
+
+    def _paths(self) -> _Paths:
+        paths: _Paths | None = getattr(self, "_paths_cache", None)
+        if paths is None or paths.best_iteration != self.booster_.best_iteration:
+            paths = _Paths.of(self.booster_, self.booster_.best_iteration)
+            self._paths_cache = paths
+        return paths
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_paths_cache", None)  # rebuilt from the booster on first use
+        return state
+
+
+class _Paths:
+    """Each leaf's fixed path-attribution vector: row ``tree * max_leaves + leaf_index`` of
+    ``lc``."""
+
+    __slots__ = ("best_iteration", "bias", "lc", "max_leaves")
+
+    def __init__(self, lc: F64, max_leaves: int, bias: float, best_iteration: int) -> None:
+        self.lc = lc
+        self.max_leaves = max_leaves
+        self.bias = bias
+        self.best_iteration = best_iteration
+
+    @classmethod
+    def of(cls, booster: lgb.Booster, best_iteration: int) -> _Paths:
+        dump = booster.dump_model()
+        trees = dump["tree_info"]
+        if best_iteration > 0:
+            trees = trees[:best_iteration]
+        n_features = int(dump["max_feature_idx"]) + 1
+        max_leaves = max(int(t["num_leaves"]) for t in trees) if trees else 1
+        lc = np.zeros((len(trees) * max_leaves, n_features), dtype=np.float64)
+        bias = 0.0
+        for t, info in enumerate(trees):
+            root = info["tree_structure"]
+            if "leaf_value" in root:  # a tree of one leaf: all bias
+                bias += float(root["leaf_value"])
+                continue
+            bias += float(root["internal_value"])
+            # (node, contribution vector so far) -- a depth-first walk of the tree
+            stack: list[tuple[dict[str, Any], F64]] = [(root, np.zeros(n_features))]
+            while stack:
+                node, acc = stack.pop()
+                value = float(node["internal_value"])
+                feature = int(node["split_feature"])
+                for side in ("left_child", "right_child"):
+                    child = node[side]
+                    here = acc.copy()
+                    if "leaf_value" in child:
+                        here[feature] += float(child["leaf_value"]) - value
+                        lc[t * max_leaves + int(child["leaf_index"])] = here
+                    else:
+                        here[feature] += float(child["internal_value"]) - value
+                        stack.append((child, here))
+        return cls(lc, max_leaves, bias, best_iteration)
