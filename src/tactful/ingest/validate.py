@@ -197,6 +197,9 @@ def _parse_timestamp(series: pl.Series, opts: SourceOptions, *, as_date: bool) -
             .dt.replace_time_zone(opts.timezone, ambiguous="earliest", non_existent="null")
             .dt.convert_time_zone("UTC")
         )
+    if series.null_count() == len(series):  # a column the file does not have
+        empty = pl.repeat(None, len(series), dtype=pl.Datetime("us", "UTC"), eager=True)
+        return empty.dt.date().alias("v") if as_date else empty.alias("v")
     text = series.cast(pl.Utf8).str.strip_chars()
     first = text.drop_nulls().head(1).to_list()
     if not opts.date_format and first and _ISO_PREFIX.match(first[0]):
@@ -384,7 +387,7 @@ def _field(
         default = DEFAULTS.get((kind, name))
         if t is FieldType.CURRENCY and opts.currency:
             default = opts.currency
-        col = pl.Series(name, [default] * n, dtype=pl.Utf8)
+        col = pl.repeat(default, n, dtype=pl.Utf8, eager=True).alias(name)
         frame = frame.with_columns(col)
     raw = frame[name]
     if t in (FieldType.TIMESTAMP, FieldType.DATE):
