@@ -106,12 +106,23 @@ def _offset_strings() -> dict[int, str]:
 @cache
 def _clock_strings() -> pl.Series:
     """``THH:MM:SS`` for every second of a day."""
-    hours, rest = np.divmod(np.arange(86_400), 3600)
-    minutes, seconds = np.divmod(rest, 60)
-    return pl.Series(
-        [f"T{h:02d}:{m:02d}:{x:02d}" for h, m, x in zip(hours, minutes, seconds, strict=True)],
-        dtype=pl.Utf8,
-    )
+    second = pl.int_range(86_400, eager=True)
+
+    def two(part: pl.Series) -> pl.Expr:
+        return pl.lit(part).cast(pl.Utf8).str.zfill(2)
+
+    return pl.select(
+        pl.concat_str(
+            [
+                pl.lit("T"),
+                two(second // 3600),
+                pl.lit(":"),
+                two(second // 60 % 60),
+                pl.lit(":"),
+                two(second % 60),
+            ]
+        )
+    ).to_series()
 
 
 def iso_strings(w: Window, day: I64, sec: I64, offset: I64) -> pl.Series:
