@@ -39,6 +39,14 @@ def machine() -> dict[str, Any]:
     }
 
 
+def load() -> float | None:
+    """The 1-minute load average: on a shared machine, how busy it was during a figure."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 @contextmanager
 def timed() -> Iterator[Callable[[], float]]:
     start = time.perf_counter()

@@ -7,7 +7,7 @@ import pytest
 
 from tactful.errors import IngestError
 from tactful.ingest.schema import Chunk, RecordKind, SourceOptions
-from tactful.ingest.validate import validate_chunk
+from tactful.ingest.validate import _iso_fast_path, _parse_text, _parse_timestamp, validate_chunk
 
 
 def _one(
@@ -124,6 +124,45 @@ def test_timestamps_become_aware_utc(text: str, tz: str, iso: str) -> None:
     row, error = _one(booked=text, tz=tz)
     assert error is None
     assert row["booked_at"].isoformat() == iso
+
+
+ISO_SPELLINGS = [
+    "2024-01-05T10:00:00Z",
+    "2024-01-05T10:00:00.5Z",
+    "2024-01-05T10:00:00.1234567Z",
+    "2024-07-05T10:00:00+02:00",
+    "2024-07-05T10:00:00.250-05:00",
+    "2024-07-05T10:00:00+0200",
+    "2024-07-05 10:00:00+02:00",
+    "2024-07-05 10:00:00 +02:00",
+    "2024-01-05T10:00:00",
+    "2024-01-05 10:00:00.000001",
+    "2024-03-31 02:30:00",  # skipped by the clocks in Berlin
+    "2024-10-27 02:30:00",  # repeated in Berlin
+    "2024-01-05T10:00",
+    "2024-01-05T10:00:00-05",
+    "2024-01-05T24:00:00Z",
+    "0024-01-05T10:00:00Z",
+    "2024-02-30T10:00:00Z",
+    "2024-01-05T10:00:00z",
+    "2024-01-05T10:00:00 Z",
+]
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Europe/Berlin", "America/New_York"])
+@pytest.mark.parametrize("text", ISO_SPELLINGS)
+def test_iso_fast_path_reads_what_the_careful_path_reads(text: str, tz: str) -> None:
+    """A column the one-format fast path reads gets exactly the careful path's instants."""
+    opts = SourceOptions(timezone=tz)
+    for column in (
+        pl.Series("v", [text, None, text]),
+        pl.Series("v", [text, "2024-01-06T00:00:00Z"]),  # two spellings: careful path
+    ):
+        careful = _parse_text(column, opts)
+        fast = _iso_fast_path(column, text, opts)
+        if fast is not None:
+            assert fast.to_list() == careful.to_list()
+        assert _parse_timestamp(column, opts, as_date=False).to_list() == careful.to_list()
 
 
 def test_ambiguous_day_month_is_decided_by_the_column() -> None:

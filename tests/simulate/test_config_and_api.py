@@ -35,6 +35,7 @@ def test_public_surface_is_all() -> None:
         "merchant_catalog",
         "merchants",
         "names",
+        "order",
         "pay",
         "payers",
         "pensions",

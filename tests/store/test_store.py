@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -12,7 +14,7 @@ from sqlalchemy import select
 
 from tactful.errors import ConfigError, StoreError
 from tactful.store import schema
-from tactful.store.engine import head_revision
+from tactful.store.engine import SQLITE_PAGE_SIZE, head_revision
 from tactful.store.store import Store
 
 
@@ -227,3 +229,11 @@ def test_bad_urls_are_clear(url: str, message: str) -> None:
 def test_unreachable_postgres_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="cannot reach the store"):
         Store.open("postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=1")
+
+
+def test_a_new_sqlite_store_has_large_pages_and_wal(tmp_path: Path) -> None:
+    """Set before WAL mode fixes the header (after it, SQLite silently keeps 4 KiB)."""
+    Store.open(f"sqlite:///{tmp_path / 'new.db'}").close()
+    with sqlite3.connect(tmp_path / "new.db") as raw:
+        assert raw.execute("PRAGMA page_size").fetchone() == (SQLITE_PAGE_SIZE,)
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)

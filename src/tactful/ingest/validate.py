@@ -139,6 +139,43 @@ def _first_parse(frame: pl.DataFrame, candidates: list[pl.Expr]) -> tuple[pl.Ser
     return result, todo
 
 
+# Exact ISO 8601 spellings, each read by one explicit format (about 20x faster than letting
+# Polars infer the format per column, and than the normalize-then-try list below). Every value
+# one of them reads means the same instant as in the careful path; "Z" is UTC whatever the
+# mapping's zone, a bare time is in the mapping's zone.
+_ISO_FAST: tuple[tuple[str, str | None], ...] = (
+    ("%Y-%m-%dT%H:%M:%S%.fZ", "UTC"),
+    ("%Y-%m-%dT%H:%M:%S%.f%:z", None),
+    ("%Y-%m-%d %H:%M:%S%.f%:z", None),
+    ("%Y-%m-%dT%H:%M:%S%.f", ""),
+    ("%Y-%m-%d %H:%M:%S%.f", ""),
+)
+
+
+def _iso_fast_path(text: pl.Series, first: str, opts: SourceOptions) -> pl.Series | None:
+    """The column read with the one ISO format its first value has, or None if that format
+    does not read every value (plausibly), which sends the column through the careful path."""
+    for fmt, zone in _ISO_FAST:
+        probe = pl.Series([first]).str.to_datetime(fmt, strict=False, time_unit="us")
+        if probe.null_count():
+            continue
+        parsed = text.str.to_datetime(fmt, strict=False, time_unit="us")
+        if zone == "UTC":
+            parsed = parsed.dt.replace_time_zone("UTC")
+        elif zone == "":
+            parsed = parsed.dt.replace_time_zone(
+                opts.timezone, ambiguous="earliest", non_existent="null"
+            )
+        parsed = parsed.dt.convert_time_zone("UTC")
+        year = parsed.dt.year()
+        unread = parsed.is_null() & text.is_not_null()
+        implausible = (year < 1900) | (year > 2200)
+        if unread.any() or implausible.any():
+            return None
+        return parsed.alias("v")
+    return None
+
+
 def _parse_timestamp(series: pl.Series, opts: SourceOptions, *, as_date: bool) -> pl.Series:
     """Aware UTC datetimes (or dates) from text in the formats bank exports use."""
     dtype = series.dtype
@@ -160,24 +197,21 @@ def _parse_timestamp(series: pl.Series, opts: SourceOptions, *, as_date: bool) -
             .dt.replace_time_zone(opts.timezone, ambiguous="earliest", non_existent="null")
             .dt.convert_time_zone("UTC")
         )
+    if series.null_count() == len(series):  # a column the file does not have
+        empty = pl.repeat(None, len(series), dtype=pl.Datetime("us", "UTC"), eager=True)
+        return empty.dt.date().alias("v") if as_date else empty.alias("v")
     text = series.cast(pl.Utf8).str.strip_chars()
     first = text.drop_nulls().head(1).to_list()
     if not opts.date_format and first and _ISO_PREFIX.match(first[0]):
-        # Most exports use one ISO spelling throughout: let Polars infer it from the first value
-        # and read the column in one pass; what it cannot read goes through the list below.
-        inferred = pl.DataFrame({"v": text}).select(
-            pl.col("v").str.to_datetime(strict=False, time_unit="us")
-        )["v"]
-        if isinstance(inferred.dtype, pl.Datetime) and inferred.dtype.time_zone is None:
-            inferred = inferred.dt.replace_time_zone(
-                opts.timezone, ambiguous="earliest", non_existent="null"
-            )
-        inferred = inferred.dt.convert_time_zone("UTC")
-        year = inferred.dt.year()
-        inferred = pl.select(pl.when((year >= 1900) & (year <= 2200)).then(inferred)).to_series()
-        todo = inferred.is_null() & text.is_not_null()
-        if not todo.any():
-            return inferred.dt.date() if as_date else inferred.alias("v")
+        fast = _iso_fast_path(text, first[0], opts)
+        if fast is not None:
+            return fast.dt.date() if as_date else fast
+    out = _parse_text(text, opts)
+    return out.dt.date() if as_date else out
+
+
+def _parse_text(text: pl.Series, opts: SourceOptions) -> pl.Series:
+    """The careful path: every spelling this reader knows, tried on what is still unread."""
     norm = (
         text.str.replace(r"^(\d{4}-\d\d-\d\d)T", "$1 ")
         .str.replace(r"(?i)z$", "+00:00")
@@ -206,7 +240,7 @@ def _parse_timestamp(series: pl.Series, opts: SourceOptions, *, as_date: bool) -
         if local:
             more, _ = _first_parse(rest, _to_utc([], local, opts))
             out = out.scatter(todo.arg_true(), more)
-    return out.dt.date() if as_date else out
+    return out
 
 
 # -- money ----------------------------------------------------------------------------------
@@ -353,7 +387,7 @@ def _field(
         default = DEFAULTS.get((kind, name))
         if t is FieldType.CURRENCY and opts.currency:
             default = opts.currency
-        col = pl.Series(name, [default] * n, dtype=pl.Utf8)
+        col = pl.repeat(default, n, dtype=pl.Utf8, eager=True).alias(name)
         frame = frame.with_columns(col)
     raw = frame[name]
     if t in (FieldType.TIMESTAMP, FieldType.DATE):

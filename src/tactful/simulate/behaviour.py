@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from tactful.simulate.booking import DECLINED
 from tactful.simulate.calendar import NEVER
 from tactful.simulate.generate import Chunk
+from tactful.simulate.order import lexsort
 from tactful.simulate.personas import HABITS, QUIET
 from tactful.simulate.rng import Keyed
 from tactful.simulate.rows import CH_TRANSFER, CHECKING
@@ -120,7 +121,7 @@ def _sessions(r: Keyed, chunk: Chunk) -> Sessions:
     sec = np.clip(np.concatenate([main_sec, extra_sec]), 0, 86_000).astype(np.int64)
     keep = day < churn.closure_day[cust]
     cust, day, sec = cust[keep], day[keep], sec[keep]
-    order = np.lexsort((sec, day, cust))
+    order = lexsort((sec, day, cust))
     return Sessions(cust[order], day[order], sec[order])
 
 
@@ -188,7 +189,7 @@ def behaviour_events(r: Keyed, chunk: Chunk) -> tuple[Events, Sessions]:
     day = day + sec // 86_400
     sec = sec % 86_400
     keep = day < np.minimum(chunk.window.n_days, chunk.churn.closure_day[cust] + 1)
-    order = np.lexsort((kind, sec, day, cust))
+    order = lexsort((kind, sec, day, cust))
     order = order[keep[order]]
     ev = Events(
         cust=cust[order],

@@ -50,9 +50,10 @@ def _date(chunk: Chunk, day: I64) -> pl.Series:
     """ISO dates of window days; null for NEVER or beyond the window's neighbourhood."""
     w = chunk.window
     ok = (day > -100_000) & (day < NEVER)
-    base = np.datetime64(w.start, "D")
-    values = (base + np.where(ok, day, 0)).astype(str)
-    s = pl.Series(values.astype(object), dtype=pl.Utf8)
+    # Format each distinct day once and gather: members have a date per transaction.
+    uniq, inv = np.unique(np.where(ok, day, 0), return_inverse=True)
+    table = (np.datetime64(w.start, "D") + uniq).astype(str).tolist()
+    s = pl.Series(table, dtype=pl.Utf8).gather(pl.Series(inv.astype(np.int64).ravel()))
     return pl.select(pl.when(pl.Series(ok)).then(s).otherwise(None)).to_series()
 
 

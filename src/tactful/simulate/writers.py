@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 
@@ -59,7 +60,7 @@ class ParquetSink:
 
     def __init__(self, path: Path, schema: dict[str, pl.DataType]) -> None:
         self.path, self.schema = path, schema
-        self._buffer: list[pl.DataFrame] = []
+        self._buffer: list[pa.Table] = []
         self._buffered = 0
         self._arrow = pl.DataFrame(schema=schema).to_arrow().schema
         # Dictionary-encode only repetitive text; ids, descriptors and timestamps are unique.
@@ -75,20 +76,24 @@ class ParquetSink:
         )
 
     def write(self, frame: pl.DataFrame) -> None:
-        self._buffer.append(_prepare(frame, self.schema))
-        self._buffered += frame.height
+        # Buffered as Arrow, which copies the text into compact buffers of its own. A Polars
+        # string column made by a gather or a filter only points into its source's buffers: a
+        # few thousand buffered rows of a small table (series members) kept every chunk's
+        # transaction ids alive until the row group filled, ~15 MB a chunk.
+        table = _prepare(frame, self.schema).to_arrow()
+        if table.schema != self._arrow:
+            table = table.cast(self._arrow)
+        self._buffer.append(table)
+        self._buffered += table.num_rows
         while self._buffered >= self.ROW_GROUP:
             self._flush(self.ROW_GROUP)
 
     def _flush(self, n: int) -> None:
-        whole = pl.concat(self._buffer) if len(self._buffer) > 1 else self._buffer[0]
+        whole = pa.concat_tables(self._buffer) if len(self._buffer) > 1 else self._buffer[0]
         head, rest = whole.slice(0, n), whole.slice(n)
-        self._buffer = [rest] if rest.height else []
-        self._buffered = rest.height
-        table = head.to_arrow()
-        if table.schema != self._arrow:
-            table = table.cast(self._arrow)
-        self._writer.write_table(table, row_group_size=n)
+        self._buffer = [rest] if rest.num_rows else []
+        self._buffered = rest.num_rows
+        self._writer.write_table(head, row_group_size=n)
 
     def close(self) -> None:
         if self._buffered:
