@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
 
-from tactful.domain.money import minor_units
+from tactful.domain.money import known_currencies, minor_units
 from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, SERIES, empty
 from tactful.errors import ConfigError
 
@@ -184,17 +184,31 @@ class InsightSettings:
         return cls.from_mapping(data.get("insights", data), where=str(path))
 
 
-_UNITS: dict[str, int] = {}
+@cache
+def _exponents() -> dict[int, list[str]]:
+    """ISO 4217 codes by minor-unit exponent, for every exponent other than the common 2."""
+    out: dict[int, list[str]] = {}
+    for code in sorted(known_currencies()):
+        exponent = minor_units(code)
+        if exponent != 2:
+            out.setdefault(exponent, []).append(code)
+    return out
+
+
+def unit() -> pl.Expr:
+    """Minor units per major unit of each row's ``currency``. A when/then over the few
+    exponents other than 2 costs a fraction of a mapping lookup on the small frames of the
+    real-time path."""
+    expr = pl.lit(100, dtype=pl.Int64)
+    for exponent, codes in _exponents().items():
+        expr = pl.when(pl.col("currency").is_in(codes)).then(
+            pl.lit(10**exponent, dtype=pl.Int64)).otherwise(expr)
+    return expr
 
 
 def with_unit(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with ``unit``: minor units per major unit of its ``currency``."""
-    for code in frame.get_column("currency").unique().drop_nulls().to_list():
-        if code not in _UNITS:
-            _UNITS[code] = 10 ** minor_units(code)
-    return frame.with_columns(
-        pl.col("currency").replace_strict(_UNITS, default=100, return_dtype=pl.Int64)
-        .alias("unit"))
+    return frame.with_columns(unit().alias("unit"))
 
 
 @dataclass(frozen=True)
@@ -256,22 +270,20 @@ class InsightInputs:
     def spending(self) -> pl.DataFrame:
         """Posted outflows that are spending (not transfers, repayments or bank fees), as
         positive ``spend_minor``, with ``unit`` for thresholds."""
-        tx = self.posted.filter(
+        return self.posted.filter(
             (pl.col("amount_minor") < 0)
             & ~pl.col("category").is_in(SPENDING_EXCLUDED)
             & pl.col("category").is_not_null()
             & (pl.col("account_type") != "savings")
-        ).with_columns((-pl.col("amount_minor")).alias("spend_minor"))
-        return with_unit(tx)
+        ).with_columns((-pl.col("amount_minor")).alias("spend_minor"), unit().alias("unit"))
 
     @cached_property
     def checking(self) -> pl.DataFrame:
         """Open checking accounts with ``unit``; the account most insights are about."""
-        acc = self.accounts.filter(
+        return self.accounts.filter(
             (pl.col("type") == "checking")
             & (pl.col("closed_on").is_null() | (pl.col("closed_on") > self.as_of))
-        )
-        return with_unit(acc)
+        ).with_columns(unit().alias("unit"))
 
     @cached_property
     def monthly_income(self) -> pl.DataFrame:

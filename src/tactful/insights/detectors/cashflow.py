@@ -103,19 +103,22 @@ class LowBalance:
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         s = data.settings
-        acc = _with_income(data.checking, data).with_columns(
-            pl.max_horizontal(
-                (pl.col("monthly_income_minor") * s.low_balance_income_share).round(0)
-                .cast(pl.Int64),
-                (pl.col("unit") * s.low_balance_floor).cast(pl.Int64),
-            ).alias("threshold_minor")
+        threshold = pl.max_horizontal(
+            (pl.col("monthly_income_minor").fill_null(0) * s.low_balance_income_share).round(0)
+            .cast(pl.Int64),
+            (pl.col("unit") * s.low_balance_floor).cast(pl.Int64),
         )
-        out = acc.filter(pl.col("balance_minor") < pl.col("threshold_minor")).with_columns(
-            pl.col("account_id").alias("subject"),
-            pl.lit(data.as_of.isoformat()).alias("period"),
-            pl.when(pl.col("balance_minor") < 0).then(pl.lit(Urgency.HIGH.value))
-            .otherwise(pl.lit(Urgency.NORMAL.value)).alias("urgency"),
-            pl.when(pl.col("balance_minor") < 0).then(0.9).otherwise(0.6).alias("relevance"),
+        out = (
+            _with_income(data.checking, data)
+            .with_columns(threshold.alias("threshold_minor"))
+            .filter(pl.col("balance_minor") < pl.col("threshold_minor"))
+            .with_columns(
+                pl.col("account_id").alias("subject"),
+                pl.lit(data.as_of.isoformat()).alias("period"),
+                pl.when(pl.col("balance_minor") < 0).then(pl.lit(Urgency.HIGH.value))
+                .otherwise(pl.lit(Urgency.NORMAL.value)).alias("urgency"),
+                pl.when(pl.col("balance_minor") < 0).then(0.9).otherwise(0.6).alias("relevance"),
+            )
         )
         return findings_frame(out, self.spec)
 

@@ -172,7 +172,8 @@ class LargeTransaction:
         card = data.spending.filter(pl.col("channel").is_in(CARD_CHANNELS)
                                     & pl.col("series_id").is_null())
         recent = pl.col("booked_on") > data.day(-3)
-        if card.filter(recent & (pl.col("spend_minor") >= s.large_min * pl.col("unit"))).is_empty():
+        big = recent & (pl.col("spend_minor") >= s.large_min * pl.col("unit"))
+        if not card.select(big.any()).item():
             return no_findings()
         history = (
             card.filter(~recent & (pl.col("booked_on") > data.day(-120)))
@@ -227,18 +228,18 @@ class DuplicateCharge:
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         window = data.settings.duplicate_window_minutes
-        card = data.posted.filter(
+        candidate = (
             pl.col("channel").is_in(CARD_CHANNELS)
             & (pl.col("amount_minor") < 0)
             & pl.col("merchant_key").is_not_null()
             & pl.col("series_id").is_null()
-            & (pl.col("booked_on") > data.day(-120))
         )
         key = ["account_id", "merchant_key", "amount_minor"]
-        # only a charge seen twice in the look-back week can be a duplicate
-        week = card.filter(pl.col("booked_on") > data.day(-7))
+        # only a charge seen twice in the look-back week can be a duplicate: most days, none is
+        week = data.posted.filter(candidate & (pl.col("booked_on") > data.day(-7)))
         if not week.select(pl.struct(key).is_duplicated().any()).item():
             return no_findings()
+        card = data.posted.filter(candidate & (pl.col("booked_on") > data.day(-120)))
         twice = week.group_by(key).len().filter(pl.col("len") >= 2).select(key)
         card = card.join(twice, on=key, how="semi")
         habitual = (
