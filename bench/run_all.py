@@ -19,12 +19,15 @@ SCRIPTS = ["ingest.py", "simulate.py", "enrich.py", "insights.py", "models.py"]
 def table(rows: list[dict[str, object]]) -> list[str]:
     if not rows:
         return ["(no rows)"]
-    cols = list(rows[0])
+    cols = list(dict.fromkeys(k for r in rows for k in r))  # every key, in first-seen order
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
-        cells = [f"{v:,}" if isinstance(v, int) else str(v) for v in r.values()]
-        out.append("| " + " | ".join(cells) + " |")
+        out.append("| " + " | ".join(_cell(r.get(c, "")) for c in cols) + " |")
     return out
+
+
+def _cell(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def main() -> None:
