@@ -20,7 +20,7 @@ from tactful.cli.insights import print_insights, produce_with_progress
 from tactful.cli.models import demo_models
 from tactful.cli.render import print_ingest, profile_panel, progress_bar
 from tactful.cli.understand import enrich_with_progress
-from tactful.ingest.loader import IGNORE_FILE, IngestReport, Loader
+from tactful.ingest.loader import IngestReport, Loader
 from tactful.profile import load_profile
 from tactful.store import schema
 from tactful.store.store import Store
@@ -78,11 +78,6 @@ def run_simulation(
         task = progress.add_task("simulate", total=customers)
         summary = simulate(
             config, out, fmt, lambda done, total: progress.update(task, completed=done, total=total)
-        )
-    ignore = out / IGNORE_FILE
-    if not ignore.exists():
-        ignore.write_text(
-            "# the simulator's truth is for evaluation only: never ingested\ntruth/\n"
         )
     table = Table(title=f"Simulated bank in {out} ({fmt})")
     table.add_column("what")

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from tactful.domain.actions import Decision, Outcome
 from tactful.errors import ValidationError
+from tactful.ingest.loader import IGNORE_FILE
 from tactful.simulate import frames as F
 from tactful.simulate import truth as T
 from tactful.simulate.accounts import account_ids
@@ -234,6 +235,10 @@ def _write(
         if (out / sub).is_dir():
             shutil.rmtree(out / sub)
     (out / "truth").mkdir()
+    ignore = out / IGNORE_FILE
+    if not ignore.exists():  # so that `tactful ingest DIR` loads the exports and not the truth
+        ignore.write_text("# the simulator's truth is for evaluation only: never ingested\n"
+                          "truth/\n")
     table_fmt = fmt if fmt in ("parquet", "csv") else "csv"
     for stale in ("customers", "accounts", "transactions", "consents", "products"):
         for ext in (".csv", ".parquet"):
