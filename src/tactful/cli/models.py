@@ -327,7 +327,7 @@ def demo_models(out: Console, store: Store) -> None:
     result = score_customers(store, registry, best.name, version=best.version, history=history)
     out.print(
         f"{result.scored:,} customers scored, {result.skipped_for_consent:,} left out because "
-        "they refused profiling or personalization"
+        "they have not granted both profiling and personalization"
     )
     drift = drift_now(store, registry, best.name, history=history)
     out.print("drift since training: " + (", ".join(drift.drifted) or "none above PSI 0.2"))
