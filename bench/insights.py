@@ -4,9 +4,14 @@ Measured in one process:
 * batch: ``Catalog.findings`` + ``with_ids`` + ``Catalog.render`` over shards of 1,000 customers
   (inputs built beforehand, as ``load_inputs`` would hand them over), against the same catalog
   run one customer at a time (the naive way), extrapolated to the bank;
-* real time: p50 / p99 ms of ``RealtimeInsights.evaluate`` for one customer's pre-built inputs
-  (the detectors a new transaction can make true, lifecycle and render), and beside it the whole
-  catalog for one customer, with the detectors that take the time.
+* real time, on an event: p50 / p99 ms of ``RealtimeInsights.on_enriched`` for each sampled
+  customer's latest transaction, replayed as the event it was (already categorized: the
+  understanding layer's real-time path is ``bench/enrich.py``'s), with the customer's state as
+  the service holds it -- warmed by the event before (their second-latest transaction). It
+  folds the event in, runs the real-time detectors the event can make true, lifecycle and
+  render. This is the figure the target is for;
+* beside it: the same detectors all run on a customer's inputs cold (``evaluate``), the whole
+  catalog for one customer, and the detectors that take the time.
 Every customer is given every consent at level "advanced", so every detector runs (the worst
 case). Targets (issue 5): the catalog over 10,000 customers x 12 months in < 30 s; one customer
 in < 5 ms p99.
@@ -142,6 +147,19 @@ def per_customer(data: InsightInputs, ids: list[str]) -> list[InsightInputs]:
     return out
 
 
+def replay(data: InsightInputs) -> tuple[tuple[InsightInputs, pl.DataFrame], pl.DataFrame]:
+    """The customer's inputs before their two latest transactions, the second-latest (the event
+    that warms the state) and the latest (the timed event)."""
+    tx = data.transactions.sort("booked_at", "id")
+    later = tx.tail(2)
+    back = later.filter(pl.col("status") != "declined").group_by("account_id").agg(
+        pl.col("amount_minor").sum().alias("_later"))
+    accounts = data.accounts.join(back, on="account_id", how="left").with_columns(
+        pl.col("balance_minor") - pl.col("_later").fill_null(0)).drop("_later")
+    before = replace(data, transactions=tx.head(tx.height - 2), accounts=accounts)
+    return (before, later.head(1)), later.tail(1)
+
+
 def run(catalog: Catalog, data: InsightInputs, at: datetime) -> tuple[int, int]:
     found = catalog.findings(data)
     rendered = catalog.render(with_ids(found), data, at)
@@ -183,6 +201,19 @@ def main() -> None:
     singles = per_customer(inputs[0], chosen)
     realtime = RealtimeInsights(catalog)
     realtime.evaluate(replace(singles[0]), at=at)  # warm-up
+    event_ms, busy_ms, ran = [], [], 0
+    for data in singles:
+        first, second = replay(data)
+        state, _ = realtime.on_enriched(first[0], first[1], at=at)  # the event before
+        with timed() as t:
+            realtime.on_enriched(state, second, at=at)
+        event_ms.append(t() * 1000)
+        n_run = len(realtime.triggered(state, second).detectors)
+        ran += n_run
+        if n_run:
+            busy_ms.append(event_ms[-1])
+    ev50, ev99 = np.percentile(event_ms, [50, 99])
+    busy50, busy99 = np.percentile(busy_ms or [0.0], [50, 99])
     rt_ms = []
     for data in singles:
         fresh_one = replace(data)
@@ -239,7 +270,21 @@ def main() -> None:
             "target": "< 30 s for 10,000 x 12",
         },
         {
-            "figure": "one customer in real time: the detectors one transaction can make true "
+            "figure": "one customer in real time, on a new transaction: fold it in, the "
+                      "real-time detectors it can make true (mean "
+                      f"{ran / len(singles):.1f} of {len(realtime.catalog.detectors)}), "
+                      "lifecycle, render",
+            "customers": len(singles),
+            "seconds": round(sum(event_ms) / 1000, 2),
+            "customers_per_s": int(len(singles) / (sum(event_ms) / 1000)),
+            "findings": "",
+            "naive_customers_per_s": "",
+            "ratio": f"p50 {ev50:.2f} ms, p99 {ev99:.2f} ms; the {len(busy_ms)} events that "
+                     f"ran a detector: p50 {busy50:.2f} ms, p99 {busy99:.2f} ms",
+            "target": "p99 < 5 ms",
+        },
+        {
+            "figure": "one customer, no event: every real-time detector on cold inputs "
                       f"({', '.join(d.spec.id for d in realtime.catalog.detectors)})",
             "customers": len(singles),
             "seconds": round(sum(rt_ms) / 1000, 2),
@@ -247,7 +292,7 @@ def main() -> None:
             "findings": "",
             "naive_customers_per_s": "",
             "ratio": f"p50 {rt50:.2f} ms, p99 {rt99:.2f} ms",
-            "target": "p99 < 5 ms",
+            "target": "",
         },
         {
             "figure": "one customer, the whole catalog (what the nightly run does per customer)",

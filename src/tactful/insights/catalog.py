@@ -142,6 +142,8 @@ class Catalog:
         """The new insights of the shard at ``at``: findings, less what is live or cooling down
         in ``existing`` (the store's insights of these customers), rendered."""
         found = self.findings(data)
+        if found.height == 0:  # most events: nothing to say, and nothing to stamp
+            return []
         fresh = lifecycle.fresh(with_ids(found), existing, at)
         return self.render(fresh, data, at)
 
@@ -189,7 +191,9 @@ def _one_customer(data: InsightInputs) -> _Customer | None:
     if data.customers.height != 1:
         return None
     customer_id = data.customers.item(0, "customer_id")
-    granted = data.consents.filter(pl.col("customer_id") == customer_id).get_column("purpose")
+    consents = data.consents
+    granted = consents.get_column("purpose").filter(
+        consents.get_column("customer_id") == customer_id)
     return _Customer(str(data.customers.item(0, "personalization_level")),
                      frozenset(granted.to_list()))
 

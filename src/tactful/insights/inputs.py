@@ -21,7 +21,7 @@ import polars as pl
 
 from tactful.domain.money import known_currencies, minor_units
 from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, SERIES, empty
-from tactful.errors import ConfigError
+from tactful.errors import ConfigError, ValidationError
 
 CUSTOMERS: Final[Mapping[str, pl.DataType]] = {
     "customer_id": pl.String(),
@@ -106,6 +106,23 @@ SPENDING_EXCLUDED: Final = (
 )
 """Primary categories that are not spending: money moved, repaid or charged by the bank."""
 CARD_CHANNELS: Final = ("card", "online")
+
+
+def is_spending(row: Mapping[str, Any]) -> bool:
+    """``InsightInputs.spending``'s condition for one row in Python: the event path asks it of a
+    new transaction, where a frame filter would cost more than the answer."""
+    category = row["category"]
+    return (row["status"] == "posted" and row["amount_minor"] < 0 and category is not None
+            and category not in SPENDING_EXCLUDED and row["account_type"] != "savings")
+
+
+def unit_of(currency: str) -> int:
+    """Minor units per major unit of ``currency`` (100 for a code the ISO list lacks, as the
+    ``unit`` expression does)."""
+    try:
+        return int(10 ** minor_units(currency))
+    except ValidationError:
+        return 100
 
 
 def in_balance() -> pl.Expr:
@@ -195,20 +212,24 @@ def _exponents() -> dict[int, list[str]]:
     return out
 
 
-def unit() -> pl.Expr:
-    """Minor units per major unit of each row's ``currency``. A when/then over the few
-    exponents other than 2 costs a fraction of a mapping lookup on the small frames of the
-    real-time path."""
+def unit(currencies: pl.Series) -> pl.Expr:
+    """Minor units per major unit of each row's ``currency``, for a frame whose currencies are
+    ``currencies``. Only the exponents other than the common 2 that the frame holds are spelled
+    out: on the real-time path's frames of a few rows, a when/then over every exponent costs
+    more than the detector it serves (and a mapping lookup more still)."""
+    present = set(currencies.unique().to_list())
     expr = pl.lit(100, dtype=pl.Int64)
     for exponent, codes in _exponents().items():
-        expr = pl.when(pl.col("currency").is_in(codes)).then(
-            pl.lit(10**exponent, dtype=pl.Int64)).otherwise(expr)
+        used = sorted(present.intersection(codes))
+        if used:
+            expr = pl.when(pl.col("currency").is_in(used)).then(
+                pl.lit(10**exponent, dtype=pl.Int64)).otherwise(expr)
     return expr
 
 
 def with_unit(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with ``unit``: minor units per major unit of its ``currency``."""
-    return frame.with_columns(unit().alias("unit"))
+    return frame.with_columns(unit(frame.get_column("currency")).alias("unit"))
 
 
 @dataclass(frozen=True)
@@ -270,20 +291,20 @@ class InsightInputs:
     def spending(self) -> pl.DataFrame:
         """Posted outflows that are spending (not transfers, repayments or bank fees), as
         positive ``spend_minor``, with ``unit`` for thresholds."""
-        return self.posted.filter(
+        return with_unit(self.posted.filter(
             (pl.col("amount_minor") < 0)
             & ~pl.col("category").is_in(SPENDING_EXCLUDED)
             & pl.col("category").is_not_null()
             & (pl.col("account_type") != "savings")
-        ).with_columns((-pl.col("amount_minor")).alias("spend_minor"), unit().alias("unit"))
+        ).with_columns((-pl.col("amount_minor")).alias("spend_minor")))
 
     @cached_property
     def checking(self) -> pl.DataFrame:
         """Open checking accounts with ``unit``; the account most insights are about."""
-        return self.accounts.filter(
+        return with_unit(self.accounts.filter(
             (pl.col("type") == "checking")
             & (pl.col("closed_on").is_null() | (pl.col("closed_on") > self.as_of))
-        ).with_columns(unit().alias("unit"))
+        ))
 
     @cached_property
     def monthly_income(self) -> pl.DataFrame:

@@ -6,6 +6,10 @@ the message the nightly run would have produced. What is specific here is keepin
 inputs in memory between events and folding a new transaction into them: categorized by the
 understanding layer's real-time path, booked on the customer's local day, reflected in the
 account balance unless it was declined.
+
+An event runs only the real-time detectors it can make true (``Triggered``: a card charge can
+be a duplicate or a low balance, not a fee), and the customer's aggregates that the event does
+not change are carried over, not recomputed: a typical card payment costs a few frame steps.
 """
 
 from __future__ import annotations
@@ -18,7 +22,12 @@ import polars as pl
 
 from tactful.enrich.pipeline import EnrichContext, categorized
 from tactful.insights.catalog import Catalog, Insight
-from tactful.insights.inputs import TRANSACTIONS, InsightInputs, in_balance, merchant_key
+from tactful.insights.inputs import TRANSACTIONS, InsightInputs, merchant_key
+from tactful.insights.spec import Triggered
+
+_UNCHANGED_BY_EVENTS = ("monthly_income",)
+"""Shared aggregates a new transaction cannot change (they read the income streams, which the
+nightly run detects), carried from the inputs before an event to the inputs after it."""
 
 NEW_TRANSACTION = {
     "id": pl.String(), "account_id": pl.String(), "booked_at": pl.Datetime("us", "UTC"),
@@ -29,10 +38,9 @@ NEW_TRANSACTION = {
 """A transaction as the bank's feed delivers it, before enrichment."""
 
 
-def with_transaction(
-    inputs: InsightInputs, tx: pl.DataFrame, ctx: EnrichContext
-) -> InsightInputs:
-    """``inputs`` with the new transaction(s) ``tx`` (``NEW_TRANSACTION`` columns) folded in."""
+def enrich_new(inputs: InsightInputs, tx: pl.DataFrame, ctx: EnrichContext) -> pl.DataFrame:
+    """The new transaction(s) ``tx`` (``NEW_TRANSACTION`` columns) as the detectors read them
+    (``TRANSACTIONS``): categorized, booked on the customer's local day."""
     accounts = inputs.accounts.select("account_id", "customer_id", pl.col("type")
                                       .alias("account_type"))
     tz = dict(inputs.customers.select("customer_id", "timezone").iter_rows())
@@ -47,15 +55,29 @@ def with_transaction(
     raw = rows.with_columns(pl.Series("booked_on", local, dtype=pl.Date))
     enriched = categorized(raw, ctx).with_columns(
         pl.lit(None, pl.String).alias("series_id"), merchant_key().alias("merchant_key"))
-    new = enriched.select(list(TRANSACTIONS)).cast(dict(TRANSACTIONS))  # type: ignore[arg-type]
-    posted = new.filter(in_balance()).group_by("account_id").agg(
-        pl.col("amount_minor").sum().alias("_delta"))
-    balances = inputs.accounts.join(posted, on="account_id", how="left").with_columns(
-        (pl.col("balance_minor") + pl.col("_delta").fill_null(0)).alias("balance_minor")
-    ).drop("_delta")
-    as_of = max([inputs.as_of, *local])
-    return replace(inputs, as_of=as_of, accounts=balances,
-                   transactions=pl.concat([inputs.transactions, new]))
+    return enriched.select(list(TRANSACTIONS)).cast(dict(TRANSACTIONS))  # type: ignore[arg-type]
+
+
+def with_enriched(inputs: InsightInputs, new: pl.DataFrame) -> InsightInputs:
+    """``inputs`` with the enriched new rows ``new`` (``TRANSACTIONS`` columns) folded in: the
+    rows appended, the balances moved, the day advanced to the latest local booking day."""
+    moved: dict[str, int] = {}
+    for account, amount, status in new.select("account_id", "amount_minor", "status").rows():
+        if status != "declined":  # what ``in_balance`` keeps
+            moved[account] = moved.get(account, 0) + amount
+    balance = pl.col("balance_minor")
+    for account, amount in moved.items():  # an event moves one or two accounts
+        balance = pl.when(pl.col("account_id") == account).then(
+            pl.col("balance_minor") + amount).otherwise(balance)
+    balances = inputs.accounts.with_columns(balance.alias("balance_minor")) if moved else (
+        inputs.accounts)
+    as_of = max([inputs.as_of, *new.get_column("booked_on").to_list()])
+    updated = replace(inputs, as_of=as_of, accounts=balances,
+                      transactions=pl.concat([inputs.transactions, new]))
+    for name in _UNCHANGED_BY_EVENTS:
+        if name in inputs.__dict__:  # computed before: a cached_property's value
+            updated.__dict__[name] = inputs.__dict__[name]
+    return updated
 
 
 class RealtimeInsights:
@@ -75,6 +97,29 @@ class RealtimeInsights:
                  at: datetime | None = None) -> list[Insight]:
         return self.catalog.insights(inputs, at=at or datetime.now(UTC), existing=existing)
 
+    def triggered(self, inputs: InsightInputs, new: pl.DataFrame) -> Catalog:
+        """The part of the real-time catalog the enriched rows ``new`` can make true."""
+        rows = new.rows(named=True)
+        chosen = [d for d in self.catalog.detectors
+                  if not isinstance(d, Triggered) or d.triggered_by(rows, inputs)]
+        return replace(self.catalog, detectors=chosen)
+
+    def on_enriched(
+        self,
+        inputs: InsightInputs,
+        new: pl.DataFrame,
+        *,
+        existing: pl.DataFrame | None = None,
+        at: datetime | None = None,
+    ) -> tuple[InsightInputs, list[Insight]]:
+        """The customer's updated inputs and the insights the already enriched new rows ``new``
+        (``TRANSACTIONS`` columns) make true."""
+        catalog = self.triggered(inputs, new)
+        updated = with_enriched(inputs, new)
+        if not catalog.detectors:
+            return updated, []
+        return updated, catalog.insights(updated, at=at or datetime.now(UTC), existing=existing)
+
     def on_transaction(
         self,
         inputs: InsightInputs,
@@ -84,5 +129,5 @@ class RealtimeInsights:
         at: datetime | None = None,
     ) -> tuple[InsightInputs, list[Insight]]:
         """The customer's updated inputs and the insights the new transaction makes true."""
-        updated = with_transaction(inputs, tx, self.ctx)
-        return updated, self.evaluate(updated, existing=existing, at=at)
+        return self.on_enriched(inputs, enrich_new(inputs, tx, self.ctx), existing=existing,
+                                at=at)

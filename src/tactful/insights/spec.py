@@ -18,10 +18,10 @@ the registry knows, the bank's included.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 import polars as pl
 
@@ -131,6 +131,23 @@ class Detector(Protocol):
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         """Findings for every customer of ``data`` as of ``data.as_of`` (``FINDINGS`` columns)."""
+        ...
+
+
+@runtime_checkable
+class Triggered(Protocol):
+    """A real-time detector that can tell from the new transactions alone whether they could
+    make it true; the event path runs it only then (a detector without ``triggered_by`` runs on
+    every event).
+
+    ``triggered_by`` is a necessary condition, never a guess: if it says False, the detector
+    after the event finds nothing it did not find before (the conformance suite replays events
+    to hold every detector to this).
+    """
+
+    def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
+        """True if the enriched new rows ``new`` (``TRANSACTIONS`` columns) might make this
+        detector find something for the customer of ``data`` (the inputs before the event)."""
         ...
 
 

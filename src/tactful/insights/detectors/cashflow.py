@@ -3,6 +3,9 @@ overdraft fees paid, and cash sitting idle that could earn interest."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import polars as pl
 
 from tactful.domain.actions import ActionFamily
@@ -28,6 +31,23 @@ OVERDRAFT_FEES = (
 def _with_income(frame: pl.DataFrame, data: InsightInputs) -> pl.DataFrame:
     return frame.join(data.monthly_income, on=["customer_id", "currency"], how="left").with_columns(
         pl.col("monthly_income_minor").fill_null(0))
+
+
+def _may_be_low(data: InsightInputs) -> bool:
+    """False when no checking balance can be under its threshold: every balance is at least the
+    largest threshold any account could have (the floor in the largest unit, and the income
+    share of all the shard's income together). A few column reads instead of a join and three
+    frame steps, on the real-time path where most events leave the balance well above it."""
+    checking = data.checking
+    if checking.height == 0:
+        return False
+    s = data.settings
+    income = data.income.get_column("monthly_amount_minor").fill_null(0).clip(0).sum()
+    units = checking.get_column("unit").max()
+    ceiling = max((income if isinstance(income, int) else 0) * s.low_balance_income_share,
+                  (units if isinstance(units, int) else 100) * s.low_balance_floor)
+    lowest = checking.get_column("balance_minor").min()
+    return not isinstance(lowest, int) or lowest < ceiling
 
 
 class Shortfall:
@@ -101,8 +121,15 @@ class LowBalance:
         description="the checking balance below 10 % of monthly income",
     )
 
+    def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
+        """Only money leaving a checking account can make its balance low."""
+        return any(r["status"] != "declined" and r["amount_minor"] < 0
+                   and r["account_type"] == "checking" for r in new)
+
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         s = data.settings
+        if not _may_be_low(data):
+            return no_findings()
         threshold = pl.max_horizontal(
             (pl.col("monthly_income_minor").fill_null(0) * s.low_balance_income_share).round(0)
             .cast(pl.Int64),
@@ -141,6 +168,11 @@ class FeesPaid:
         action="set_low_balance_alert",
         description="overdraft fees or interest charged in the last 30 days",
     )
+
+    def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
+        return any(r["status"] == "posted" and r["amount_minor"] < 0
+                   and r["account_type"] == "checking"
+                   and r["category_detailed"] in OVERDRAFT_FEES for r in new)
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         out = recent_fees(data, OVERDRAFT_FEES, checking_only=True).with_columns(

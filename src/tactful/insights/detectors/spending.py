@@ -7,12 +7,21 @@ more than *this* customer's usual, which is what makes the message true for them
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import polars as pl
 
 from tactful.domain.actions import ActionFamily
 from tactful.domain.enums import PersonalizationLevel
 from tactful.enrich.taxonomy import SENSITIVE
-from tactful.insights.inputs import CARD_CHANNELS, InsightInputs, recent_fees
+from tactful.insights.inputs import (
+    CARD_CHANNELS,
+    InsightInputs,
+    is_spending,
+    recent_fees,
+    unit_of,
+)
 from tactful.insights.spec import (
     DetectorSpec,
     FactKind,
@@ -25,6 +34,7 @@ from tactful.insights.spec import (
 M, P, D, T, C, N = (FactKind.MONEY, FactKind.PERCENT, FactKind.DATE, FactKind.TEXT,
                     FactKind.CATEGORY, FactKind.COUNT)
 _SENSITIVE = list(SENSITIVE)
+FOREIGN_FEE = "BANK_FEES_FOREIGN_TRANSACTION_FEES"
 DISCRETIONARY = (
     "FOOD_AND_DRINK", "ENTERTAINMENT", "GENERAL_MERCHANDISE", "PERSONAL_CARE", "TRANSPORTATION",
     "TRAVEL", "HOME_IMPROVEMENT",
@@ -116,6 +126,9 @@ class BudgetProgress:
         description="month-to-date spending against the customer's own budget",
     )
 
+    def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
+        return data.budgets.height > 0 and any(is_spending(r) for r in new)
+
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         if data.budgets.height == 0:
             return no_findings()
@@ -166,6 +179,14 @@ class LargeTransaction:
         action="review_transaction",
         description="a card payment above four times the customer's usual largest",
     )
+
+    def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
+        large = data.settings.large_min
+        return any(
+            is_spending(r) and r["channel"] in CARD_CHANNELS and r["series_id"] is None
+            and -r["amount_minor"] >= large * unit_of(r["currency"])
+            for r in new
+        )
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         s = data.settings
@@ -226,6 +247,13 @@ class DuplicateCharge:
         description="two identical card charges at one merchant within minutes",
     )
 
+    def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
+        return any(
+            r["status"] == "posted" and r["channel"] in CARD_CHANNELS and r["amount_minor"] < 0
+            and r["merchant_key"] is not None and r["series_id"] is None
+            for r in new
+        )
+
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         window = data.settings.duplicate_window_minutes
         candidate = (
@@ -235,7 +263,13 @@ class DuplicateCharge:
             & pl.col("series_id").is_null()
         )
         key = ["account_id", "merchant_key", "amount_minor"]
-        # only a charge seen twice in the look-back week can be a duplicate: most days, none is
+        # only a charge seen twice in the look-back week can be a duplicate: most days, none is;
+        # an amount seen twice is the necessary condition, read off two columns
+        posted = data.posted
+        amounts = posted.get_column("amount_minor").filter(
+            posted.get_column("booked_on") > data.day(-7))
+        if not amounts.filter(amounts < 0).is_duplicated().any():
+            return no_findings()
         week = data.posted.filter(candidate & (pl.col("booked_on") > data.day(-7)))
         if not week.select(pl.struct(key).is_duplicated().any()).item():
             return no_findings()
@@ -285,9 +319,12 @@ class ForeignFees:
         description="foreign-transaction fees over the last 30 days",
     )
 
+    def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
+        return any(r["status"] == "posted" and r["amount_minor"] < 0
+                   and r["category_detailed"] == FOREIGN_FEE for r in new)
+
     def detect(self, data: InsightInputs) -> pl.DataFrame:
-        codes = ("BANK_FEES_FOREIGN_TRANSACTION_FEES",)
-        out = recent_fees(data, codes, checking_only=False).with_columns(
+        out = recent_fees(data, (FOREIGN_FEE,), checking_only=False).with_columns(
             pl.lit("foreign_fees").alias("subject"),
             pl.col("last_date").dt.strftime("%Y-%m").alias("period"),
             pl.lit(Urgency.LOW.value).alias("urgency"),
