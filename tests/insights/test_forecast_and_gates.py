@@ -69,6 +69,42 @@ def test_forecast_by_hand() -> None:
     assert f.accounts.row(0, named=True)["next_income"] == date(2025, 3, 16)
 
 
+def test_a_card_payment_is_forecast_from_the_statement_not_its_typical_amount() -> None:
+    """The card statement closed three weeks before the payment due on the 14th (on 21
+    February): the card owed 300.00 then and owes 420.00 now, after 120.00 of purchases since.
+    The payment usually runs at 900.00; this month's is the statement's 300.00."""
+    data = _tiny()
+    card = data.accounts.with_columns(
+        pl.lit("CARD").alias("account_id"), pl.lit("credit_card").alias("type"),
+        pl.lit(-42_000, pl.Int64).alias("balance_minor"))
+    bought = pl.DataFrame({
+        "id": ["P1", "P2"], "account_id": "CARD", "customer_id": "C",
+        "account_type": "credit_card",
+        "booked_at": [datetime(2025, 2, 20, 12, tzinfo=UTC), datetime(2025, 3, 1, 12, tzinfo=UTC)],
+        "booked_on": [date(2025, 2, 20), date(2025, 3, 1)], "amount_minor": [-5_000, -12_000],
+        "currency": "EUR", "channel": "card", "status": "posted", "merchant": "Shop",
+        "merchant_key": "SHOP", "category": "GENERAL_MERCHANDISE",
+        "category_detailed": "GENERAL_MERCHANDISE_OTHER_GENERAL_MERCHANDISE", "series_id": None},
+        schema=TRANSACTIONS)
+    payment = data.series.with_columns(
+        pl.lit("S-CARD").alias("series_id"), pl.lit("loan_payment").alias("kind"),
+        pl.lit("LOAN_PAYMENTS_CREDIT_CARD_PAYMENT").alias("category_detailed"),
+        pl.lit(-90_000, pl.Int64).alias("typical_amount_minor"),
+        pl.lit(-90_000, pl.Int64).alias("next_amount_minor"),
+        pl.lit(date(2025, 3, 14)).alias("next_date"))
+    with_card = replace(data, accounts=pl.concat([data.accounts, card]),
+                        transactions=pl.concat([data.transactions, bought]),
+                        series=pl.concat([data.series, payment]))
+    path = forecast(with_card).path.sort("day")
+    on_14th = path.filter(pl.col("day") == date(2025, 3, 14)).row(0, named=True)
+    assert on_14th["scheduled_minor"] == -80_000 - 30_000
+    # a revolver who usually pays less than the statement keeps their usual amount
+    small = replace(with_card, series=pl.concat([data.series, payment.with_columns(
+        pl.lit(-20_000, pl.Int64).alias("next_amount_minor"))]))
+    on_14th = forecast(small).path.filter(pl.col("day") == date(2025, 3, 14)).row(0, named=True)
+    assert on_14th["scheduled_minor"] == -80_000 - 20_000
+
+
 def test_shortfall_says_when_and_why() -> None:
     catalog = Catalog.default(only=["shortfall"])
     [ins] = catalog.insights(_tiny(), at=datetime(2025, 3, 10, 23, tzinfo=UTC))

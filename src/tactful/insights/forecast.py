@@ -2,11 +2,12 @@
 its next income, with an uncertainty band.
 
 The path is today's balance, plus the recurring payments and credits the understanding layer
-expects on their dates, plus the customer's usual spending on essentials (groceries, fuel,
-transit, pharmacy, convenience stores) and usual small credits (refunds, ...) outside any series,
-averaged over the last eight weeks. Discretionary spending is left out of the path on purpose:
-households cut it when cash runs low (JPMorgan Chase Institute, "Weathering Volatility"), so a
-path that keeps spending it at the usual rate warns customers who would never have gone short.
+expects on their dates (a credit-card payment at its statement's amount), plus the customer's
+usual spending on essentials (groceries, fuel, transit, pharmacy, convenience stores) and usual
+small credits (refunds, ...) outside any series, averaged over the last eight weeks.
+Discretionary spending is left out of the path on purpose: households cut it when cash runs low
+(JPMorgan Chase Institute, "Weathering Volatility"), so a path that keeps spending it at the
+usual rate warns customers who would never have gone short.
 The band widens with the square root of the days ahead, from the spread of all day-to-day flows:
 a customer whose spending is steady gets a narrow band, one who spends in bursts a wide one. It
 is deliberately simple and explainable -- "your balance, less these bills, less your usual
@@ -30,6 +31,10 @@ ESSENTIALS: Final = (
 )
 """Spending a household keeps up when money is short."""
 _REPEAT: Final[dict[str, int]] = {"weekly": 7, "biweekly": 14, "four_weekly": 28}
+CARD_PAYMENT: Final = "LOAN_PAYMENTS_CREDIT_CARD_PAYMENT"
+STATEMENT_DAYS: Final = 21
+"""A card statement closes about three weeks before its payment is due (21 days is the least US
+law allows, and most issuers in the EU and UK use 20-25)."""
 
 PATH: Final = {
     "account_id": pl.String(),
@@ -76,7 +81,7 @@ def _scheduled(data: InsightInputs, last_day: pl.DataFrame) -> pl.DataFrame:
     )
     # income series are the path's end, not a flow inside it; other credits count
     income_ids: list[str] = data.income.get_column("stream_id").to_list()
-    series = series.filter(~pl.col("series_id").is_in(income_ids))
+    series = _card_payments(data, series.filter(~pl.col("series_id").is_in(income_ids)))
     repeats = [
         series.select("account_id", "next_date", "amount"),
         series.filter(pl.col("step") > 0).select(
@@ -86,6 +91,45 @@ def _scheduled(data: InsightInputs, last_day: pl.DataFrame) -> pl.DataFrame:
         pl.col("next_date") <= pl.col("until"))
     return occurrences.group_by("account_id", pl.col("next_date").alias("day")).agg(
         pl.col("amount").sum().alias("scheduled"))
+
+
+def _card_payments(data: InsightInputs, series: pl.DataFrame) -> pl.DataFrame:
+    """``series`` with the next credit-card payment from checking capped at what the statement
+    asks for: a card payment's typical amount says little about this month's (it is last
+    month's spending), but the statement is already known. The statement balance is estimated
+    as what the customer's cards owed when it closed (``STATEMENT_DAYS`` before the due date,
+    walked back from today's balance), or what they owe now if it has not closed yet. A
+    revolver who usually pays less than the statement keeps their usual amount."""
+    cards = data.accounts.filter(
+        (pl.col("type") == "credit_card")
+        & (pl.col("closed_on").is_null() | (pl.col("closed_on") > data.as_of))
+    ).select("account_id", "customer_id", "balance_minor")
+    due = series.filter((pl.col("category_detailed") == CARD_PAYMENT) & (pl.col("amount") < 0))
+    if cards.height == 0 or due.height == 0:
+        return series
+    closes = due.select(
+        "series_id", "customer_id",
+        pl.min_horizontal(pl.col("next_date") - pl.duration(days=STATEMENT_DAYS),
+                          pl.lit(data.as_of)).alias("closed_on"))
+    since = (
+        data.in_balance.select("account_id", "customer_id", "booked_on", "amount_minor")
+        .join(cards.select("account_id"), on="account_id", how="semi")
+        .join(closes, on="customer_id")
+        .filter(pl.col("booked_on") > pl.col("closed_on"))
+        .group_by("series_id").agg(pl.col("amount_minor").sum().alias("_since"))
+    )
+    owed = (
+        closes.join(cards, on="customer_id")
+        .group_by("series_id").agg(pl.col("balance_minor").sum().alias("_now"))
+        .join(since, on="series_id", how="left")
+        .select("series_id", (-(pl.col("_now") - pl.col("_since").fill_null(0))).clip(0)
+                .alias("_owed"))
+    )
+    return series.join(owed, on="series_id", how="left").with_columns(
+        pl.when(pl.col("_owed").is_not_null())
+        .then(-pl.min_horizontal(-pl.col("amount"), pl.col("_owed")))
+        .otherwise(pl.col("amount")).alias("amount")
+    ).drop("_owed")
 
 
 def _usual(data: InsightInputs) -> pl.DataFrame:
