@@ -392,10 +392,29 @@ class _PyPatterns:
     display: tuple[tuple[re.Pattern[str], str], ...]
 
 
+def _one_to_one(c: str) -> bool:
+    return len(c.upper()) == 1 and len(c.lower()) == 1 and c.upper().lower() == c.lower()
+
+
+_LATIN: Final = frozenset(
+    c for c in map(chr, range(0xC0, 0x180))
+    if c.isalpha() and _one_to_one(c) and c not in "\u0131\u017f"  # dotless i, long s
+)
+"""The accented Latin letters of European merchant names and descriptors (é, ü, ø, ł, ż, ...)
+whose upper and lower case are one letter each way: Python's ``str.upper`` and ``re`` and
+Polars' Rust kernels treat them alike. Letters whose case changes length (ß -> SS, İ) or that
+fold onto ASCII (ı, ſ) are left to the frame path."""
+
+
 def plain_text(text: str | None) -> bool:
-    """Printable ASCII (or null): where Python's ``re``/``str`` and Polars' Rust regex and
-    string kernels agree character for character, so the one-row Python path may run."""
-    return text is None or (text.isascii() and text.isprintable())
+    """Printable ASCII and those Latin letters (or null): where Python's ``re``/``str`` and
+    Polars' Rust regex and string kernels agree character for character, so the one-row Python
+    path may run (``tests/enrich/test_categorize.py`` holds the two paths equal on such text)."""
+    if text is None:
+        return True
+    if text.isascii():
+        return text.isprintable()
+    return text.isprintable() and all(c.isascii() or c in _LATIN for c in text)
 
 
 def _py_key(name: str, rx: _PyPatterns) -> str | None:
