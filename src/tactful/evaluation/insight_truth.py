@@ -149,6 +149,13 @@ def facts_of(found: pl.DataFrame, detector: str, **fields: Any) -> pl.DataFrame:
     return rows.with_columns(pl.col("facts").str.json_decode(dtype).alias("_f")).unnest("_f")
 
 
+def found_of(due: pl.DataFrame, f: pl.DataFrame) -> int:
+    """How many true cases ``due`` (series_id, customer_id) a finding mapped to that truth
+    series (``tsid``) of that customer found."""
+    return due.join(f.select("customer_id", pl.col("tsid").alias("series_id")),
+                    on=["customer_id", "series_id"], how="semi").height
+
+
 def days_of(expr: pl.Expr) -> pl.Expr:
     return expr.dt.total_days()
 
@@ -177,9 +184,8 @@ def score_upcoming(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
         .join(before.filter(pl.col("len") >= 2), on="series_id", how="semi")
         .select("series_id", "customer_id").unique()
     )
-    hit = due.join(f.select("customer_id", pl.col("tsid").alias("series_id")),
-                   on=["customer_id", "series_id"], how="semi")
-    t.add(f.height, ok.height, due.height, hit.height)
+    hit = found_of(due, f)
+    t.add(f.height, ok.height, due.height, hit)
 
 
 def score_price(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
@@ -204,9 +210,8 @@ def score_price(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
     )
     due = first_new.filter(pl.col("date").is_between(d - timedelta(days=29), d)).select(
         "series_id", "customer_id").unique()
-    hit = due.join(f.select("customer_id", pl.col("tsid").alias("series_id")),
-                   on=["customer_id", "series_id"], how="semi")
-    t.add(f.height, ok.height, due.height, hit.height)
+    hit = found_of(due, f)
+    t.add(f.height, ok.height, due.height, hit)
 
 
 def fee_customers(truth: Truth, d: date, codes: tuple[str, ...], checking: bool) -> pl.DataFrame:
@@ -332,9 +337,8 @@ def score_bill_unusual(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFram
     due = unusual.filter(pl.col("date").is_between(d - timedelta(days=6), d)).join(
         truth.series.select("series_id", "customer_id"), on="series_id").select(
         "series_id", "customer_id").unique()
-    hit = due.join(f.select("customer_id", pl.col("tsid").alias("series_id")),
-                   on=["customer_id", "series_id"], how="semi")
-    t.add(f.height, ok.select("subject").n_unique(), due.height, hit.height)
+    hit = found_of(due, f)
+    t.add(f.height, ok.select("subject").n_unique(), due.height, hit)
 
 
 def score_new(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
@@ -348,8 +352,7 @@ def score_new(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
     paid = truth.members.filter(pl.col("date") <= d).group_by("series_id").len()
     due = new.join(paid.filter(pl.col("len") >= 3), on="series_id", how="semi").select(
         "series_id", "customer_id")
-    hit = due.join(f.select("customer_id", pl.col("tsid").alias("series_id")),
-                   on=["customer_id", "series_id"], how="semi").height
+    hit = found_of(due, f)
     t.add(f.height, ok, due.height, hit)
 
 
@@ -377,8 +380,7 @@ def score_raise(t: Tally, found: pl.DataFrame, d: date, imap: pl.DataFrame,
         .join(truth.series.select("series_id", "customer_id"), on="series_id")
         .select("series_id", "customer_id").unique()
     )
-    hit = due.join(f.select("customer_id", pl.col("tsid").alias("series_id")),
-                   on=["customer_id", "series_id"], how="semi").height
+    hit = found_of(due, f)
     t.add(f.height, ok, due.height, hit)
 
 
@@ -410,8 +412,7 @@ def score_late(t: Tally, found: pl.DataFrame, d: date, imap: pl.DataFrame,
                       & (pl.col("since") <= pl.col("gap") + 31)).join(
         truth.series.select("series_id", "customer_id"), on="series_id").select(
         "series_id", "customer_id")
-    hit = due.join(f.select("customer_id", pl.col("tsid").alias("series_id")),
-                   on=["customer_id", "series_id"], how="semi").height
+    hit = found_of(due, f)
     t.add(f.height, ok, due.height, hit)
 
 
