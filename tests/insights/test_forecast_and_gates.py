@@ -115,6 +115,29 @@ def test_shortfall_says_when_and_why() -> None:
         "essentials, leaves -€330 on 13 March.")
 
 
+def test_a_small_gap_is_said_only_to_a_customer_who_has_been_below_zero() -> None:
+    """Rent of 600.00 leaves -130 on the 13th: a clear gap for a customer who went below zero
+    in February, not for one whose balance has stayed above it (they mostly close 130 alone)."""
+    catalog = Catalog.default(only=["shortfall"])
+    at = datetime(2025, 3, 10, 23, tzinfo=UTC)
+    data = _tiny()
+    small = replace(data, series=data.series.with_columns(
+        pl.lit(-60_000, pl.Int64).alias("next_amount_minor")))
+    assert catalog.insights(small, at=at) == []
+    dip = pl.DataFrame({
+        "id": ["OUT", "BACK"], "account_id": "A", "customer_id": "C", "account_type": "checking",
+        "booked_at": [datetime(2025, 2, 1, 9, tzinfo=UTC), datetime(2025, 2, 3, 9, tzinfo=UTC)],
+        "booked_on": [date(2025, 2, 1), date(2025, 2, 3)], "amount_minor": [-90_000, 90_000],
+        "currency": "EUR", "channel": "transfer", "status": "posted", "merchant": None,
+        "merchant_key": None, "category": ["TRANSFER_OUT", "TRANSFER_IN"],
+        "category_detailed": ["TRANSFER_OUT_ACCOUNT_TRANSFER", "TRANSFER_IN_ACCOUNT_TRANSFER"],
+        "series_id": None},
+        schema=TRANSACTIONS)
+    been_below = replace(small, transactions=pl.concat([small.transactions, dip]))
+    [ins] = catalog.insights(been_below, at=at)
+    assert ins.facts["projected_minor"] == 50_000 - 3_000 - 60_000
+
+
 def test_consent_and_level_gate_every_detector() -> None:
     data = _tiny()
     catalog = Catalog.default(only=["shortfall", "weekly_roundup"])
