@@ -52,7 +52,7 @@ from tactful.insights.inputs import (
     as_of_day,
     merchant_key,
 )
-from tactful.insights.realtime import RealtimeInsights
+from tactful.insights.realtime import RealtimeInsights, before_latest
 from tactful.insights.spec import FINDINGS
 from tactful.simulate import SimulationConfig, simulate
 
@@ -150,14 +150,8 @@ def per_customer(data: InsightInputs, ids: list[str]) -> list[InsightInputs]:
 def replay(data: InsightInputs) -> tuple[tuple[InsightInputs, pl.DataFrame], pl.DataFrame]:
     """The customer's inputs before their two latest transactions, the second-latest (the event
     that warms the state) and the latest (the timed event)."""
-    tx = data.transactions.sort("booked_at", "id")
-    later = tx.tail(2)
-    back = later.filter(pl.col("status") != "declined").group_by("account_id").agg(
-        pl.col("amount_minor").sum().alias("_later"))
-    accounts = data.accounts.join(back, on="account_id", how="left").with_columns(
-        pl.col("balance_minor") - pl.col("_later").fill_null(0)).drop("_later")
-    before = replace(data, transactions=tx.head(tx.height - 2), accounts=accounts)
-    return (before, later.head(1)), later.tail(1)
+    before, latest = before_latest(data, 2)
+    return (before, latest.head(1)), latest.tail(1)
 
 
 def run(catalog: Catalog, data: InsightInputs, at: datetime) -> tuple[int, int]:

@@ -10,7 +10,12 @@ import polars as pl
 
 from tactful.insights.catalog import Catalog
 from tactful.insights.inputs import InsightInputs
-from tactful.insights.realtime import NEW_TRANSACTION, RealtimeInsights, with_enriched
+from tactful.insights.realtime import (
+    NEW_TRANSACTION,
+    RealtimeInsights,
+    before_latest,
+    with_enriched,
+)
 from tactful.insights.spec import Triggered
 
 
@@ -55,16 +60,10 @@ def _events(one: InsightInputs, last: int) -> list[tuple[InsightInputs, pl.DataF
     transfer that empties the checking account."""
     tx = one.transactions.sort("booked_at", "id")
     events = []
-    for k in range(max(tx.height - last, 1), tx.height):
-        later = tx.slice(k)
-        back = later.filter(pl.col("status") != "declined").group_by("account_id").agg(
-            pl.col("amount_minor").sum().alias("_later"))
-        accounts = one.accounts.join(back, on="account_id", how="left").with_columns(
-            pl.col("balance_minor") - pl.col("_later").fill_null(0)).drop("_later")
-        before = replace(one, transactions=tx.slice(0, k), accounts=accounts)
-        events.append((before, tx.slice(k, 1)))
-    base = events[-1][0]
-    base = replace(base, transactions=tx)
+    for n in range(min(last, tx.height - 1), 0, -1):
+        before, latest = before_latest(one, n)
+        events.append((before, latest.head(1)))
+    base = replace(one, transactions=tx)
     card = tx.filter((pl.col("channel") == "card") & (pl.col("status") == "posted")
                      & (pl.col("amount_minor") < 0) & pl.col("series_id").is_null()).tail(1)
     crafted = [

@@ -149,6 +149,14 @@ def facts_of(found: pl.DataFrame, detector: str, **fields: Any) -> pl.DataFrame:
     return rows.with_columns(pl.col("facts").str.json_decode(dtype).alias("_f")).unnest("_f")
 
 
+def on_truth_series(found: pl.DataFrame, detector: str, mapping: pl.DataFrame,
+                    **fields: Any) -> pl.DataFrame:
+    """``detector``'s findings with their facts ``fields`` and, as ``tsid``, the truth series its
+    subject maps to (``mapping``: the engine's key column, then ``tsid``, from ``majority``)."""
+    return facts_of(found, detector, **fields).join(
+        mapping, left_on="subject", right_on=mapping.columns[0], how="left")
+
+
 def found_of(due: pl.DataFrame, f: pl.DataFrame) -> int:
     """How many true cases ``due`` (series_id, customer_id) a finding mapped to that truth
     series (``tsid``) of that customer found."""
@@ -165,8 +173,7 @@ def days_of(expr: pl.Expr) -> pl.Expr:
 
 def score_upcoming(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
                     truth: Truth) -> None:
-    f = facts_of(found, "upcoming_bill", due_date=pl.Date).join(
-        smap, left_on="subject", right_on="series_id", how="left")
+    f = on_truth_series(found, "upcoming_bill", smap, due_date=pl.Date)
     bills = truth.series.filter(pl.col("kind").is_in(BILL_TRUTH_KINDS)).select(
         pl.col("series_id").alias("tsid"))
     pay = truth.members.select(pl.col("series_id").alias("tsid"), "date")
@@ -190,8 +197,7 @@ def score_upcoming(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
 
 def score_price(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
                  truth: Truth) -> None:
-    f = facts_of(found, "price_increase", effective_date=pl.Date).join(
-        smap, left_on="subject", right_on="series_id", how="left")
+    f = on_truth_series(found, "price_increase", smap, effective_date=pl.Date)
     rises = truth.price_changes.filter(
         pl.col("new_amount_minor").abs() > pl.col("old_amount_minor").abs()
     ).select(pl.col("series_id").alias("tsid"), pl.col("effective_date").alias("true_date"))
@@ -330,8 +336,7 @@ def score_bill_unusual(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFram
     )
     unusual = pays.filter((pl.col("amt") >= 1.5 * pl.col("usual"))
                           & (pl.col("amt") - pl.col("usual") >= 15_00))
-    f = facts_of(found, "bill_unusual", date=pl.Date).join(
-        smap, left_on="subject", right_on="series_id", how="left")
+    f = on_truth_series(found, "bill_unusual", smap, date=pl.Date)
     ok = f.join(unusual.select(pl.col("series_id").alias("tsid"), pl.col("date").alias("td")),
                 on="tsid").filter(days_of(pl.col("td") - pl.col("date")).abs() <= 1)
     due = unusual.filter(pl.col("date").is_between(d - timedelta(days=6), d)).join(
@@ -346,8 +351,7 @@ def score_new(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
     lo = d - timedelta(days=InsightSettings().new_recurring_window_days - 1)
     new = truth.series.filter(pl.col("kind").is_in(["subscription", "bill"])
                               & pl.col("start_date").is_between(lo, d))
-    f = found.filter(pl.col("detector") == "new_recurring").join(
-        smap, left_on="subject", right_on="series_id", how="left")
+    f = on_truth_series(found, "new_recurring", smap)
     ok = f.join(new.select(pl.col("series_id").alias("tsid")), on="tsid", how="semi").height
     paid = truth.members.filter(pl.col("date") <= d).group_by("series_id").len()
     due = new.join(paid.filter(pl.col("len") >= 3), on="series_id", how="semi").select(
@@ -358,8 +362,7 @@ def score_new(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
 
 def score_raise(t: Tally, found: pl.DataFrame, d: date, imap: pl.DataFrame,
                  truth: Truth) -> None:
-    f = facts_of(found, "salary_raise", effective_date=pl.Date).join(
-        imap, left_on="subject", right_on="stream_id", how="left")
+    f = on_truth_series(found, "salary_raise", imap, effective_date=pl.Date)
     ups = truth.income_changes.filter(pl.col("new_amount_minor") > pl.col("old_amount_minor"))
     ok = (
         f.join(ups.select(pl.col("series_id").alias("tsid"), pl.col("effective_date")
@@ -386,8 +389,7 @@ def score_raise(t: Tally, found: pl.DataFrame, d: date, imap: pl.DataFrame,
 
 def score_late(t: Tally, found: pl.DataFrame, d: date, imap: pl.DataFrame,
                 truth: Truth) -> None:
-    f = facts_of(found, "income_late", expected_date=pl.Date).join(
-        imap, left_on="subject", right_on="stream_id", how="left")
+    f = on_truth_series(found, "income_late", imap, expected_date=pl.Date)
     pays = truth.members.filter(pl.col("series_id").is_in(truth.income_ids.implode())
                                 & (pl.col("amount_minor") > 0))
     arrived = (

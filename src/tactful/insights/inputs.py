@@ -345,6 +345,13 @@ class InsightInputs:
         ).drop("net")
 
 
+def is_fee(row: Mapping[str, Any], codes: tuple[str, ...], *, checking_only: bool) -> bool:
+    """``recent_fees``'s condition for one new row in Python (the event path's trigger)."""
+    return (row["status"] == "posted" and row["amount_minor"] < 0
+            and row["category_detailed"] in codes
+            and (not checking_only or row["account_type"] == "checking"))
+
+
 def recent_fees(data: InsightInputs, codes: tuple[str, ...], *, checking_only: bool) -> (
     pl.DataFrame
 ):
@@ -378,12 +385,15 @@ def as_of_day(
     an earlier day (the evaluation, or a re-run of a missed day) subtracts everything the
     balance includes that was booked after it. Declined rows never moved it.
     """
-    later = (
-        transactions.filter((pl.col("booked_on") > as_of) & in_balance())
-        .group_by("account_id")
-        .agg(pl.col("amount_minor").sum().alias("_later"))
-    )
-    acc = accounts.join(later, on="account_id", how="left").with_columns(
+    acc = moved_back(accounts, transactions.filter(pl.col("booked_on") > as_of))
+    return acc, transactions.filter(pl.col("booked_on") <= as_of)
+
+
+def moved_back(accounts: pl.DataFrame, later: pl.DataFrame) -> pl.DataFrame:
+    """``accounts`` with each balance as it was before the transactions ``later``: less what
+    they moved (posted and pending; declined rows never moved it)."""
+    moved = later.filter(in_balance()).group_by("account_id").agg(
+        pl.col("amount_minor").sum().alias("_later"))
+    return accounts.join(moved, on="account_id", how="left").with_columns(
         (pl.col("balance_minor") - pl.col("_later").fill_null(0)).alias("balance_minor")
     ).drop("_later")
-    return acc, transactions.filter(pl.col("booked_on") <= as_of)

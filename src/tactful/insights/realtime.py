@@ -22,7 +22,7 @@ import polars as pl
 
 from tactful.enrich.pipeline import EnrichContext, categorized
 from tactful.insights.catalog import Catalog, Insight
-from tactful.insights.inputs import TRANSACTIONS, InsightInputs, merchant_key
+from tactful.insights.inputs import TRANSACTIONS, InsightInputs, merchant_key, moved_back
 from tactful.insights.spec import Triggered
 
 _UNCHANGED_BY_EVENTS = ("monthly_income",)
@@ -78,6 +78,17 @@ def with_enriched(inputs: InsightInputs, new: pl.DataFrame) -> InsightInputs:
         if name in inputs.__dict__:  # computed before: a cached_property's value
             updated.__dict__[name] = inputs.__dict__[name]
     return updated
+
+
+def before_latest(inputs: InsightInputs, n: int) -> tuple[InsightInputs, pl.DataFrame]:
+    """The inputs as they were before the customer's ``n`` latest transactions, and those rows
+    (oldest first): folding them back in with ``with_enriched`` replays them as the events they
+    were (the replay test, the benchmark)."""
+    tx = inputs.transactions.sort("booked_at", "id")
+    latest = tx.tail(n)
+    before = replace(inputs, transactions=tx.head(tx.height - latest.height),
+                     accounts=moved_back(inputs.accounts, latest))
+    return before, latest
 
 
 class RealtimeInsights:

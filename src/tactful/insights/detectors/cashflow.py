@@ -11,7 +11,7 @@ import polars as pl
 from tactful.domain.actions import ActionFamily
 from tactful.domain.enums import PersonalizationLevel
 from tactful.insights.forecast import forecast
-from tactful.insights.inputs import InsightInputs, recent_fees
+from tactful.insights.inputs import InsightInputs, is_fee, recent_fees
 from tactful.insights.spec import (
     DetectorSpec,
     FactKind,
@@ -181,9 +181,7 @@ class FeesPaid:
     )
 
     def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
-        return any(r["status"] == "posted" and r["amount_minor"] < 0
-                   and r["account_type"] == "checking"
-                   and r["category_detailed"] in OVERDRAFT_FEES for r in new)
+        return any(is_fee(r, OVERDRAFT_FEES, checking_only=True) for r in new)
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         out = recent_fees(data, OVERDRAFT_FEES, checking_only=True).with_columns(

@@ -18,6 +18,7 @@ from tactful.enrich.taxonomy import SENSITIVE
 from tactful.insights.inputs import (
     CARD_CHANNELS,
     InsightInputs,
+    is_fee,
     is_spending,
     recent_fees,
     unit_of,
@@ -320,8 +321,7 @@ class ForeignFees:
     )
 
     def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
-        return any(r["status"] == "posted" and r["amount_minor"] < 0
-                   and r["category_detailed"] == FOREIGN_FEE for r in new)
+        return any(is_fee(r, (FOREIGN_FEE,), checking_only=False) for r in new)
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         out = recent_fees(data, (FOREIGN_FEE,), checking_only=False).with_columns(
