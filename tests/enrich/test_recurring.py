@@ -292,3 +292,37 @@ def test_a_skipped_payment_does_not_break_the_series() -> None:
     months = (1, 4, 5, 6, 7, 8, 9)
     s = only(detect_series(frame([(date(2025, m, 20), -15058) for m in months], key="COUNCIL")))
     assert (s["cadence"], s["occurrences"]) == ("monthly", 7)
+
+
+def test_a_pay_day_on_the_28th_is_not_a_month_end() -> None:
+    # in 2025 the 28th is February's last day and, in March and June, the last business day
+    # before a weekend: half the bookings look like month-end pay, all of them fit the 28th
+    days = [date(2025, m, 28) for m in range(1, 6)] + [date(2025, 6, 27)]
+    s = only(detect_series(frame([(d, 250_000) for d in days], key="ACME GMBH",
+                                 account="DE89370400440532013000", category="INCOME_WAGES")))
+    assert (s["cadence"], s["next_date"]) == ("monthly", date(2025, 7, 28))
+
+
+def test_month_end_pay_stays_at_the_month_end() -> None:
+    days = [date(2025, 1, 31), date(2025, 2, 28), date(2025, 3, 31), date(2025, 4, 30),
+            date(2025, 5, 30), date(2025, 6, 30)]  # 31 May 2025 is a Saturday
+    s = only(detect_series(frame([(d, 250_000) for d in days], key="ACME GMBH",
+                                 account="DE89370400440532013000", category="INCOME_WAGES")))
+    assert s["next_date"] == date(2025, 7, 31)
+
+
+def test_a_payer_that_pays_after_the_weekend_is_expected_after_it() -> None:
+    # a pension due on the 23rd: 23 February and 23 March 2025 are Sundays, paid on the Monday;
+    # 23 August 2025 is a Saturday, so the next payment is expected on Monday the 25th
+    days = [date(2025, 1, 23), date(2025, 2, 24), date(2025, 3, 24), date(2025, 4, 23),
+            date(2025, 5, 23), date(2025, 6, 23), date(2025, 7, 23)]
+    s = only(detect_series(frame([(d, 120_000) for d in days], key="DEUTSCHE RENTENVERSICHERUNG",
+                                 account="DE89370400440532013000", category="INCOME_RETIREMENT")))
+    assert s["next_date"] == date(2025, 8, 25)
+    # one that brought a weekend date forward (23 August to Friday the 22nd) does it again:
+    # 23 November 2025 is a Sunday
+    early = [date(2025, 5, 23), date(2025, 6, 23), date(2025, 7, 23), date(2025, 8, 22),
+             date(2025, 9, 23), date(2025, 10, 23)]
+    s = only(detect_series(frame([(d, 120_000) for d in early], key="DEUTSCHE RENTENVERSICHERUNG",
+                                 account="DE89370400440532013000", category="INCOME_RETIREMENT")))
+    assert s["next_date"] == date(2025, 11, 21)

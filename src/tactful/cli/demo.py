@@ -134,11 +134,11 @@ def run_demo(
     console.print(counts)
 
     console.rule("[bold]5. Insights: what customers would read, in their own language")
-    report = produce_with_progress(store)
-    by_detector = Table(title=f"live insights as of {report.as_of}")
+    produced = produce_with_progress(store)
+    by_detector = Table(title=f"live insights as of {produced.as_of}")
     by_detector.add_column("detector")
     by_detector.add_column("insights", justify="right")
-    for name, n in sorted(report.by_detector.items(), key=lambda kv: -kv[1]):
+    for name, n in sorted(produced.by_detector.items(), key=lambda kv: -kv[1]):
         by_detector.add_row(name, f"{n:,}")
     console.print(by_detector)
     for customer_id, locale in _pick_insight_customers(store):

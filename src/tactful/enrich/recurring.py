@@ -403,7 +403,9 @@ def _price_levels(amounts: list[int]) -> list[tuple[int, int, int]]:
 
 def _next_dates(series: pl.DataFrame, calendar: pl.DataFrame) -> pl.DataFrame:
     """``next_nominal`` from the last booking, the cadence and the anchor, rolled onto a business
-    day: forward for payments out, back for money in (payers bring pay days forward)."""
+    day the way the payer moved its earlier dates (``_roll``/``_roll_end`` votes of calendar-month
+    series); without any, forward for payments out and back for money in (most employers bring
+    a pay day forward, but many pension and benefit payers pay on the next business day)."""
     last = pl.col("last_date")
     day = last.dt.day()
     month_start = last.dt.truncate("1mo")
@@ -449,7 +451,10 @@ def _next_dates(series: pl.DataFrame, calendar: pl.DataFrame) -> pl.DataFrame:
         right_on=["country", "day"],
         how="left",
     )
-    rolled = pl.when(pl.col("direction") == "in").then("prev_business").otherwise("next_business")
+    # the way this payer moved its own earlier dates; without any, the direction's usual way
+    votes = pl.when(pl.col("month_end")).then("_roll_end").otherwise("_roll")
+    forward = pl.when(votes != 0).then(votes > 0).otherwise(pl.col("direction") != "in")
+    rolled = pl.when(forward).then("next_business").otherwise("prev_business")
     return out.with_columns(pl.coalesce(rolled, "next_nominal").alias("next_date"))
 
 
@@ -490,16 +495,50 @@ def detect_series(frame: pl.DataFrame, *, as_of: date | None = None) -> SeriesRe
     return _describe(rows.join(found, on="id"), calendar, as_of)
 
 
+def _month_end_votes() -> list[pl.Expr]:
+    """Per booking: ``_end``, booked near a month's end (its last business day, or one day
+    before it); ``_end_exact``, booked on the month end itself rolled onto a business day; and
+    ``_on_anchor``, booked on the series' median day of the month rolled the same way.
+
+    A pay day on the 28th falls on a month's last business day whenever the 29th to the 31st
+    are a weekend or February ends: in 2025 that is half of its bookings, enough for ``_end``
+    alone to call it a month-end series and expect the next pay on the 31st, three days late.
+    ``_describe`` lets the month end win only when it fits the bookings better than the anchor.
+    """
+    booked, day = pl.col("booked_on"), pl.col("booked_on").dt.day()
+    to_end = booked.dt.month_end().dt.day() - day
+    after, before = pl.col("slack_after"), pl.col("slack_before")
+    anchor = pl.col("booked_on").dt.day().median().round().cast(pl.Int32).over("cid")
+
+    def nominal(months: int) -> pl.Expr:
+        start = booked.dt.truncate("1mo").dt.offset_by(f"{months}mo")
+        dim = start.dt.month_end().dt.day().cast(pl.Int32)
+        return start + pl.duration(days=pl.min_horizontal(anchor, dim) - 1)
+
+    near = [
+        (nominal(k) >= booked - pl.duration(days=before))
+        & (nominal(k) <= booked + pl.duration(days=after))
+        for k in (-1, 0, 1)
+    ]
+    late = (booked - nominal(0)).dt.total_days()
+    return [
+        ((to_end <= after + 1) | (day <= before)).alias("_end"),
+        ((to_end <= after) | (day <= before)).alias("_end_exact"),
+        pl.any_horizontal(near).alias("_on_anchor"),
+        # which way a nominal day off business days was moved: ``_roll`` is +1 forward, -1 back
+        pl.when(late.is_between(1, before)).then(1).when(late.is_between(-after, -1)).then(-1)
+        .otherwise(0).alias("_roll"),
+        pl.when(day <= before).then(1).when(to_end.is_between(1, after)).then(-1)
+        .otherwise(0).alias("_roll_end"),
+    ]
+
+
 def _describe(members: pl.DataFrame, calendar: pl.DataFrame, as_of: date) -> SeriesResult:
-    m = members.sort("cid", "t", "amount", "id").with_columns(
-        (
-            (
-                pl.col("booked_on").dt.month_end().dt.day() - pl.col("booked_on").dt.day()
-                <= pl.col("slack_after") + 1
-            )
-            | (pl.col("booked_on").dt.day() <= pl.col("slack_before"))
-        ).alias("_end"),
-    )
+    m = members.sort("cid", "t", "amount", "id").with_columns(_month_end_votes())
+    monthly = pl.col("cadence").replace_strict(
+        {c.name: c.months for c in CADENCES.values()}, return_dtype=pl.Int32
+    ) > 0
+    end_hits, anchor_hits = pl.col("_end_exact").sum(), pl.col("_on_anchor").sum()
     s = m.group_by("cid").agg(
         pl.col("account_id").first(),
         pl.col("customer_id").first(),
@@ -516,7 +555,12 @@ def _describe(members: pl.DataFrame, calendar: pl.DataFrame, as_of: date) -> Ser
         pl.col("booked_on").max().alias("last_date"),
         pl.len().cast(pl.Int64).alias("occurrences"),
         pl.col("booked_on").dt.day().median().round().cast(pl.Int32).alias("anchor_day"),
-        (pl.col("_end").mean() >= 0.5).alias("month_end"),
+        (
+            (pl.col("_end").mean() >= 0.5)
+            & (~monthly.first() | (end_hits >= anchor_hits))
+        ).alias("month_end"),
+        pl.when(monthly.first()).then(pl.col("_roll").sum()).otherwise(0).alias("_roll"),
+        pl.col("_roll_end").sum().alias("_roll_end"),
         pl.col("booked_on").dt.weekday().median().round().cast(pl.Int32).alias("weekday"),
     )
     steps = _level_changes(m, "cid")

@@ -155,11 +155,11 @@ class InsightSettings:
     shortfall_horizon_days: int = 14
     shortfall_buffer: float = 0.0
     shortfall_margin: float = 25.0
+    """How far below the buffer the forecast must go before it is said: a path that dips a few
+    units under the line is within the forecast's own error."""
     shortfall_clear_margin: float = 200.0
     """How far below the line the forecast must go for a customer whose balance has stayed above
     it for the last 90 days (one who has been below it needs only ``shortfall_margin``)."""
-    """How far below the buffer the forecast must go before it is said: a path that dips a few
-    units under the line is within the forecast's own error."""
     low_balance_income_share: float = 0.10
     low_balance_floor: float = 100.0
     fees_window_days: int = 30
