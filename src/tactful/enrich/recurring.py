@@ -64,6 +64,19 @@ LEVEL_TOLERANCE = 0.005
 _ORDER = list(CADENCES)
 
 
+def _per_cadence(attr: str, dtype: type[pl.DataType]) -> pl.Expr:
+    """Each row's ``Cadence`` field ``attr``, looked up by its ``cadence`` name."""
+    return pl.col("cadence").replace_strict(
+        {c.name: getattr(c, attr) for c in CADENCES.values()}, return_dtype=dtype
+    )
+
+
+def _day_in_month(start: pl.Expr, anchor: pl.Expr) -> pl.Expr:
+    """Day ``anchor`` of the month beginning ``start``, or its last day in a shorter month."""
+    dim = start.dt.month_end().dt.day().cast(pl.Int32)
+    return start + pl.duration(days=pl.min_horizontal(anchor, dim) - 1)
+
+
 @dataclass(frozen=True, slots=True)
 class SeriesResult:
     """What ``detect_series`` found: the series, their price changes, and which booking is whose."""
@@ -346,9 +359,7 @@ def _merge_steps(rows: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
     )
     if series.is_empty() or loose.is_empty():
         return found
-    mean = pl.col("cadence").replace_strict(
-        {c.name: c.mean_days for c in CADENCES.values()}, return_dtype=pl.Float64
-    )
+    mean = _per_cadence("mean_days", pl.Float64)
     pairs = series.join(loose, on="gid", suffix="_x").filter(
         (pl.col("first_t_x") > pl.col("last_t"))
         & ((pl.col("first_t_x") - pl.col("last_t") - mean).abs() <= mean * 0.2 + 3)
@@ -409,18 +420,12 @@ def _next_dates(series: pl.DataFrame, calendar: pl.DataFrame) -> pl.DataFrame:
     last = pl.col("last_date")
     day = last.dt.day()
     month_start = last.dt.truncate("1mo")
-    months = pl.col("cadence").replace_strict(
-        {c.name: c.months for c in CADENCES.values()}, return_dtype=pl.Int32
-    )
-    step = pl.col("cadence").replace_strict(
-        {c.name: c.step_days for c in CADENCES.values()}, return_dtype=pl.Int32
-    )
+    months = _per_cadence("months", pl.Int32)
+    step = _per_cadence("step_days", pl.Int32)
     anchor = pl.when(pl.col("month_end")).then(31).otherwise(pl.col("anchor_day"))
     # the month the last booking was due in: a booking far from its anchor was moved across
     shift = pl.when(anchor - day > 15).then(-1).when(day - anchor > 15).then(1).otherwise(0)
-    start = month_start.dt.offset_by(pl.format("{}mo", shift + months))
-    dim = start.dt.month_end().dt.day().cast(pl.Int32)
-    by_month = start + pl.duration(days=pl.min_horizontal(anchor, dim) - 1)
+    by_month = _day_in_month(month_start.dt.offset_by(pl.format("{}mo", shift + months)), anchor)
     offset = ((last.dt.weekday() - pl.col("weekday") + 3) % 7) - 3
     by_day = last - pl.duration(days=offset) + pl.duration(days=step)
     semi_end = (
@@ -496,9 +501,10 @@ def detect_series(frame: pl.DataFrame, *, as_of: date | None = None) -> SeriesRe
 
 
 def _month_end_votes() -> list[pl.Expr]:
-    """Per booking: ``_end``, booked near a month's end (its last business day, or one day
-    before it); ``_end_exact``, booked on the month end itself rolled onto a business day; and
-    ``_on_anchor``, booked on the series' median day of the month rolled the same way.
+    """Per booking (with its series' median ``anchor_day``): ``_end``, booked near a month's end
+    (its last business day, or one day before it); ``_end_exact``, booked on the month end itself
+    rolled onto a business day; ``_on_anchor``, booked on the anchor day rolled the same way; and
+    the way a date off business days was moved (``_roll``, ``_roll_end``).
 
     A pay day on the 28th falls on a month's last business day whenever the 29th to the 31st
     are a weekend or February ends: in 2025 that is half of its bookings, enough for ``_end``
@@ -508,23 +514,18 @@ def _month_end_votes() -> list[pl.Expr]:
     booked, day = pl.col("booked_on"), pl.col("booked_on").dt.day()
     to_end = booked.dt.month_end().dt.day() - day
     after, before = pl.col("slack_after"), pl.col("slack_before")
-    anchor = pl.col("booked_on").dt.day().median().round().cast(pl.Int32).over("cid")
-
-    def nominal(months: int) -> pl.Expr:
-        start = booked.dt.truncate("1mo").dt.offset_by(f"{months}mo")
-        dim = start.dt.month_end().dt.day().cast(pl.Int32)
-        return start + pl.duration(days=pl.min_horizontal(anchor, dim) - 1)
-
-    near = [
-        (nominal(k) >= booked - pl.duration(days=before))
-        & (nominal(k) <= booked + pl.duration(days=after))
+    month = booked.dt.truncate("1mo")
+    # days from the booking to the anchor day of its own month, the one before and the one after
+    offsets = [
+        (_day_in_month(month.dt.offset_by(f"{k}mo"), pl.col("anchor_day")) - booked)
+        .dt.total_days()
         for k in (-1, 0, 1)
     ]
-    late = (booked - nominal(0)).dt.total_days()
+    late = -offsets[1]
     return [
         ((to_end <= after + 1) | (day <= before)).alias("_end"),
         ((to_end <= after) | (day <= before)).alias("_end_exact"),
-        pl.any_horizontal(near).alias("_on_anchor"),
+        pl.any_horizontal([o.is_between(-before, after) for o in offsets]).alias("_on_anchor"),
         # which way a nominal day off business days was moved: ``_roll`` is +1 forward, -1 back
         pl.when(late.is_between(1, before)).then(1).when(late.is_between(-after, -1)).then(-1)
         .otherwise(0).alias("_roll"),
@@ -534,10 +535,15 @@ def _month_end_votes() -> list[pl.Expr]:
 
 
 def _describe(members: pl.DataFrame, calendar: pl.DataFrame, as_of: date) -> SeriesResult:
-    m = members.sort("cid", "t", "amount", "id").with_columns(_month_end_votes())
-    monthly = pl.col("cadence").replace_strict(
-        {c.name: c.months for c in CADENCES.values()}, return_dtype=pl.Int32
-    ) > 0
+    m = (
+        members.sort("cid", "t", "amount", "id")
+        .with_columns(
+            pl.col("booked_on").dt.day().median().round().cast(pl.Int32).over("cid")
+            .alias("anchor_day")
+        )
+        .with_columns(_month_end_votes())
+    )
+    monthly = _per_cadence("months", pl.Int32) > 0
     end_hits, anchor_hits = pl.col("_end_exact").sum(), pl.col("_on_anchor").sum()
     s = m.group_by("cid").agg(
         pl.col("account_id").first(),
@@ -554,7 +560,7 @@ def _describe(members: pl.DataFrame, calendar: pl.DataFrame, as_of: date) -> Ser
         pl.col("booked_on").min().alias("first_date"),
         pl.col("booked_on").max().alias("last_date"),
         pl.len().cast(pl.Int64).alias("occurrences"),
-        pl.col("booked_on").dt.day().median().round().cast(pl.Int32).alias("anchor_day"),
+        pl.col("anchor_day").first(),
         (
             (pl.col("_end").mean() >= 0.5)
             & (~monthly.first() | (end_hits >= anchor_hits))
@@ -605,12 +611,8 @@ def _describe(members: pl.DataFrame, calendar: pl.DataFrame, as_of: date) -> Ser
     )
     sign = pl.when(pl.col("direction") == "in").then(1).otherwise(-1)
     s = _next_dates(s, calendar)
-    mean = pl.col("cadence").replace_strict(
-        {c.name: c.mean_days for c in CADENCES.values()}, return_dtype=pl.Float64
-    )
-    grace = pl.col("cadence").replace_strict(
-        {c.name: c.grace for c in CADENCES.values()}, return_dtype=pl.Int32
-    )
+    mean = _per_cadence("mean_days", pl.Float64)
+    grace = _per_cadence("grace", pl.Int32)
     overdue = (pl.lit(as_of) - pl.col("next_date")).dt.total_days() - grace
     missed = pl.when(overdue > 0).then((overdue / mean).floor() + 1).otherwise(0)
     s = s.with_columns(
