@@ -1,7 +1,9 @@
 """Money as integer minor units and an ISO 4217 code; never floats.
 
 The list of codes and their minor units comes from CLDR through Babel, so it follows the standard
-without a hand-kept table.
+without a hand-kept table. ``minor_per_major`` and ``to_major`` are the one place a stored amount
+becomes a number of major units (a model feature, an insight threshold): dividing by 100 is
+wrong for JPY (0 decimals) and BHD (3).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
+import polars as pl
 from babel.numbers import get_currency_precision, list_currencies
 
 from tactful.errors import ValidationError
@@ -31,6 +34,58 @@ def minor_units(currency: str) -> int:
     """Number of decimal places of ``currency``'s minor unit (EUR 2, JPY 0, KWD 3)."""
     check_currency(currency)
     return _ISO_OVERRIDES.get(currency, get_currency_precision(currency))
+
+
+def minor_per_major(currency: str) -> int:
+    """Minor units in one major unit of ``currency``: 100 for EUR, 1 for JPY, 1000 for BHD.
+
+    >>> minor_per_major("JPY"), minor_per_major("BHD")
+    (1, 1000)
+    """
+    return int(10 ** minor_units(currency))
+
+
+@cache
+def _codes_by_exponent() -> dict[int, tuple[str, ...]]:
+    """ISO 4217 codes by minor-unit exponent, for every exponent other than the common 2."""
+    out: dict[int, list[str]] = {}
+    for code in sorted(known_currencies()):
+        exponent = minor_units(code)
+        if exponent != 2:
+            out.setdefault(exponent, []).append(code)
+    return {e: tuple(codes) for e, codes in out.items()}
+
+
+def minor_per_major_expr(currencies: pl.Series, column: str = "currency") -> pl.Expr:
+    """``minor_per_major`` of each row's ``column`` as a Polars expression (Int64), for a frame
+    whose currencies are ``currencies``; a code the ISO list lacks counts 100.
+
+    Only the exponents other than the common 2 that the frame holds are spelled out: on the
+    real-time path's frames of a few rows, a when/then over every exponent costs more than the
+    detector it serves (and a mapping lookup more still).
+    """
+    present = set(currencies.drop_nulls().unique().to_list())
+    expr = pl.lit(100, dtype=pl.Int64)
+    for exponent, codes in _codes_by_exponent().items():
+        used = sorted(present.intersection(codes))
+        if used:
+            expr = (
+                pl.when(pl.col(column).is_in(used))
+                .then(pl.lit(10**exponent, dtype=pl.Int64))
+                .otherwise(expr)
+            )
+    return expr
+
+
+def to_major(minor: pl.Expr, currencies: pl.Series, column: str = "currency") -> pl.Expr:
+    """``minor`` (integer minor units) as a Float64 number of major units of each row's
+    currency: a figure for a model or a threshold, never an amount to book.
+
+    >>> frame = pl.DataFrame({"amount_minor": [12_345, 1_234], "currency": ["JPY", "BHD"]})
+    >>> frame.select(to_major(pl.col("amount_minor"), frame["currency"]))["amount_minor"].to_list()
+    [12345.0, 1.234]
+    """
+    return minor.cast(pl.Float64) / minor_per_major_expr(currencies, column).cast(pl.Float64)
 
 
 def check_currency(currency: str) -> str:

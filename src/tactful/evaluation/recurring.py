@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tactful.domain.money import minor_per_major
 from tactful.enrich.cadence import CADENCES
 from tactful.enrich.income import IncomeResult
 from tactful.enrich.recurring import COUNTED_STATUSES, SeriesResult
@@ -429,7 +430,7 @@ def berka_frame(trans_csv: Path) -> pl.DataFrame:
         pl.format("berka-{}", "account_id").alias("customer_id"),
         pl.lit("checking").alias("account_type"),
         pl.col("date").str.to_date("%y%m%d").alias("booked_on"),
-        (pl.col("amount").cast(pl.Float64) * 100).round().cast(pl.Int64)
+        (pl.col("amount").cast(pl.Float64) * minor_per_major("CZK")).round().cast(pl.Int64)
         * pl.col("type").replace_strict(signs, return_dtype=pl.Int64),
         pl.lit("CZK").alias("currency"),
         pl.concat_str(

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
 
-from tactful.domain.money import known_currencies, minor_units
+from tactful.domain.money import minor_per_major, minor_per_major_expr
 from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, SERIES, empty
 from tactful.errors import ConfigError, ValidationError
 
@@ -120,7 +120,7 @@ def unit_of(currency: str) -> int:
     """Minor units per major unit of ``currency`` (100 for a code the ISO list lacks, as the
     ``unit`` expression does)."""
     try:
-        return int(10 ** minor_units(currency))
+        return minor_per_major(currency)
     except ValidationError:
         return 100
 
@@ -204,30 +204,10 @@ class InsightSettings:
         return cls.from_mapping(data.get("insights", data), where=str(path))
 
 
-@cache
-def _exponents() -> dict[int, list[str]]:
-    """ISO 4217 codes by minor-unit exponent, for every exponent other than the common 2."""
-    out: dict[int, list[str]] = {}
-    for code in sorted(known_currencies()):
-        exponent = minor_units(code)
-        if exponent != 2:
-            out.setdefault(exponent, []).append(code)
-    return out
-
-
 def unit(currencies: pl.Series) -> pl.Expr:
     """Minor units per major unit of each row's ``currency``, for a frame whose currencies are
-    ``currencies``. Only the exponents other than the common 2 that the frame holds are spelled
-    out: on the real-time path's frames of a few rows, a when/then over every exponent costs
-    more than the detector it serves (and a mapping lookup more still)."""
-    present = set(currencies.unique().to_list())
-    expr = pl.lit(100, dtype=pl.Int64)
-    for exponent, codes in _exponents().items():
-        used = sorted(present.intersection(codes))
-        if used:
-            expr = pl.when(pl.col("currency").is_in(used)).then(
-                pl.lit(10**exponent, dtype=pl.Int64)).otherwise(expr)
-    return expr
+    ``currencies`` (``domain.money.minor_per_major_expr``, the one helper)."""
+    return minor_per_major_expr(currencies)
 
 
 def with_unit(frame: pl.DataFrame) -> pl.DataFrame:

@@ -3,7 +3,8 @@
 Every figure is computed from rows dated strictly before the cutoff -- transactions booked, logins
 made, accounts opened -- so a model trained on features at one cutoff and labels after it learns
 only what it could have known (``tests/models/test_features.py`` proves that a row after the
-cutoff changes nothing). Amounts are in major units of the account currency: a model needs a
+cutoff changes nothing). Amounts are in major units of the account currency, by the currency's
+own exponent (``domain.money.to_major``: JPY 12,345 is 12345, BHD 1.234 is 1.234): a model needs a
 number, and ``FEATURE_INFO`` says each one in plain words for the reason codes.
 """
 
@@ -15,6 +16,7 @@ from typing import Final
 import polars as pl
 
 from tactful.domain.enums import AccountType
+from tactful.domain.money import to_major
 from tactful.errors import ValidationError
 from tactful.models.base import FeatureInfo
 from tactful.models.history import History
@@ -106,7 +108,8 @@ def customer_features(history: History, cutoff: datetime) -> pl.DataFrame:
     )
     txn = history.transactions.filter(pl.col("booked_at") < cutoff)
     posted = txn.filter(pl.col("status") == "posted")
-    major = pl.col("amount_minor").cast(pl.Float64) / 100.0
+    currencies = txn.get_column("currency")
+    major = to_major(pl.col("amount_minor"), currencies)
     deposit = posted.filter(pl.col("account_type").is_in(_DEPOSIT))
     in30 = pl.col("booked_at") >= d30
     in90 = pl.col("booked_at") >= d90
@@ -125,11 +128,12 @@ def customer_features(history: History, cutoff: datetime) -> pl.DataFrame:
         )
         .sort("booked_at")
         .group_by("account_id")
-        .agg(pl.col("customer_id").last(), pl.col("balance_after_minor").last())
-        .group_by("customer_id")
         .agg(
-            (pl.col("balance_after_minor").sum().cast(pl.Float64) / 100.0).alias("deposit_balance")
+            pl.col("customer_id").last(),
+            to_major(pl.col("balance_after_minor"), currencies).last().alias("deposit_balance"),
         )
+        .group_by("customer_id")
+        .agg(pl.col("deposit_balance").sum())
     )
     spend = posted.filter(in90 & (pl.col("amount_minor") < 0))
     total_spend = (-major).sum()
