@@ -7,16 +7,24 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tactful.cli.render import progress_bar
 from tactful.errors import ConfigError
-from tactful.models.fairness import FairnessGate
+from tactful.models.fairness import Bands, FairnessGate
 from tactful.models.features import FEATURES
 from tactful.models.history import History, load_history
 from tactful.models.registry import MetricFloors, ModelRegistry, ModelVersion, PromotionRefused
-from tactful.models.scoring import RealtimeScorer, scorable_features, score_customers, stored_scores
-from tactful.models.tabular import TableSpec
+from tactful.models.scoring import (
+    RealtimeScorer,
+    scorable_features,
+    score_customers,
+    score_table,
+    stored_scores,
+    write_table,
+)
+from tactful.models.tabular import TableRead, TableSpec, load_table
 from tactful.models.train import train_anomaly_model, train_customer_model, train_table_model
 from tactful.models.training import Target, scoring_time
 from tactful.store.store import Store
@@ -113,6 +121,26 @@ def versions_table(versions: list[ModelVersion], title: str = "Model registry") 
     return table
 
 
+def parse_bands(values: list[str] | None) -> dict[str, Bands]:
+    """``--bands`` values: ``25,35,45`` or ``auto`` for every numeric protected column, or
+    ``age=25,35,45`` / ``age=auto`` for one."""
+    out: dict[str, Bands] = {}
+    for value in values or []:
+        column, _, spec = value.rpartition("=")
+        column = column.strip() or "*"
+        spec = spec.strip()
+        if spec.lower() == "auto":
+            out[column] = "auto"
+            continue
+        try:
+            out[column] = tuple(float(x) for x in spec.split(","))
+        except ValueError as exc:
+            raise ConfigError(
+                f"--bands {value!r}: give auto or comma-separated numbers, e.g. 25,35,45,55,65"
+            ) from exc
+    return out
+
+
 def train_command(
     family: Annotated[str, typer.Option("--family", help="churn, propensity or anomaly")] = "churn",
     algorithm: Annotated[str, typer.Option("--algorithm", help="logistic, gbm or both")] = "both",
@@ -128,7 +156,17 @@ def train_command(
     protected: Annotated[
         list[str] | None, typer.Option(help="Protected table columns: audited, never features")
     ] = None,
-    protocol: Annotated[str, typer.Option(help="Table validation: time or stratified")] = "time",
+    bands: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Bands of a numeric protected column: 25,35,45,55,65 or auto (quintiles); "
+            "age=... for one column"
+        ),
+    ] = None,
+    protocol: Annotated[
+        str, typer.Option(help="Table validation: time, stratified or cv (k-fold)")
+    ] = "time",
+    folds: Annotated[int, typer.Option(help="Folds of --protocol cv", min=2)] = 5,
     name: Annotated[str | None, typer.Option(help="Registry name (tables)")] = None,
     by: Annotated[str, typer.Option("--by", help="Who trains (recorded)")] = "cli",
     db: DbUrl = None,
@@ -144,15 +182,35 @@ def train_command(
     else:
         if not target:
             raise ConfigError("--table needs --target, the label column")
-        spec = TableSpec(target, positive, tuple(drop or ()), tuple(protected or ()))
+        spec = TableSpec(
+            target, positive, tuple(drop or ()), tuple(protected or ()), parse_bands(bands)
+        )
+        read = _read_table(table)
         versions = [
             train_table_model(
-                registry, table, spec, family=alg, protocol=protocol, name=name, created_by=by
+                registry,
+                table,
+                spec,
+                family=alg,
+                protocol=protocol,
+                folds=folds,
+                name=name,
+                created_by=by,
+                table=read,
             )
             for alg in algorithms
         ]
     console.print(versions_table(versions, "Registered (candidates)"))
     console.print("Promote one with: tactful models promote NAME VERSION --by WHO")
+
+
+def _read_table(path: Path) -> TableRead:
+    """The table, with a warning of how many values were read as missing."""
+    read = load_table(path)
+    warning = read.warning()
+    if warning:
+        console.print(f"[yellow]warning:[/yellow] {path.name}: {escape(warning)}")
+    return read
 
 
 @models_app.command("list")
@@ -221,19 +279,30 @@ def promote_command(
 
 
 @models_app.command("drift")
-def drift_command(name: str, db: DbUrl = None, model_dir: ModelDir = None) -> None:
+def drift_command(
+    name: str,
+    table: Annotated[
+        Path | None,
+        typer.Option("--table", help="A table model: today's rows to compare (CSV / Parquet)"),
+    ] = None,
+    db: DbUrl = None,
+    model_dir: ModelDir = None,
+) -> None:
     """PSI of each feature and of the score between the training window and now."""
     from tactful.models.train import drift_now
 
     store, registry = _registry(db, model_dir)
-    report = drift_now(store, registry, name)
+    rows = None if table is None else _read_table(table).frame
+    report = drift_now(store, registry, name, table=rows)
     t = Table(title=f"Drift of {name} (retrain above PSI {report.threshold})")
     t.add_column("feature")
     t.add_column("PSI", justify="right")
     for feature, value in sorted(report.psi.items(), key=lambda kv: -kv[1]):
-        t.add_row(feature, f"[red]{value:.3f}" if value > report.threshold else f"{value:.3f}")
+        label = escape(feature)
+        t.add_row(label, f"[red]{value:.3f}" if value > report.threshold else f"{value:.3f}")
     console.print(t)
-    console.print("retrain: " + (", ".join(report.drifted) if report.retrain else "not needed"))
+    drifted = escape(", ".join(report.drifted))
+    console.print("retrain: " + (drifted if report.retrain else "not needed"))
 
 
 def score_command(
@@ -243,11 +312,37 @@ def score_command(
     customer: Annotated[
         str | None, typer.Option(help="Score one customer in-process instead")
     ] = None,
+    table: Annotated[
+        Path | None,
+        typer.Option("--table", help="Score the rows of a CSV / Parquet table (with --model)"),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="--table: the table model to score with")
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="--table: a version (default: production)")
+    ] = None,
+    allow_candidate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-candidate", help="--table: score with a version that is not in production"
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="--table: where to write scores (.csv, .parquet)")
+    ] = None,
+    keep: Annotated[
+        list[str] | None, typer.Option("--id", help="--table: columns to copy beside the scores")
+    ] = None,
     db: DbUrl = None,
     model_dir: ModelDir = None,
 ) -> None:
-    """Batch-score consenting customers into the profile with each model's production version."""
+    """Batch-score consenting customers into the profile with each model's production version,
+    or score the rows of a bank's table with a table model (--table FILE --model NAME)."""
     store, registry = _registry(db, model_dir)
+    if table is not None:
+        _score_table(registry, table, model, version, allow_candidate, out, keep or [])
+        return
     wanted = names or sorted(
         {
             v.name
@@ -278,6 +373,36 @@ def score_command(
                 f"{result.scored:,} customers scored, {result.skipped_for_consent:,} left out "
                 "for consent"
             )
+
+
+def _score_table(
+    registry: ModelRegistry,
+    table: Path,
+    model: str | None,
+    version: int | None,
+    allow_candidate: bool,
+    out: Path | None,
+    keep: list[str],
+) -> None:
+    if not model:
+        raise ConfigError("--table needs --model, the table model to score with")
+    if out is None:
+        raise ConfigError("--table needs --out, the .csv or .parquet file to write the scores to")
+    scored = score_table(
+        registry,
+        _read_table(table).frame,
+        model,
+        version=version,
+        allow_candidate=allow_candidate,
+        keep=keep,
+    )
+    write_table(scored.frame, out)
+    mv = scored.version
+    stage = "" if mv.stage == "production" else f" [yellow]({mv.stage}, not promoted)[/yellow]"
+    console.print(
+        f"{escape(mv.name)} v{mv.version}{stage}: {scored.frame.height:,} rows scored -> "
+        f"{escape(str(out))}"
+    )
 
 
 def scores_table(store: Store, customer_id: str) -> Table | None:

@@ -5,13 +5,18 @@ and least selected groups), equalized odds difference (the larger of the gaps in
 false-positive rate), and per group the AUC and the selection rate. "Selected" means scored at
 or above the operating threshold. Protected attributes are never model inputs; they are read
 through ``Store.protected_attributes`` (a logged access) only to audit.
+
+A numeric attribute (an age in years) is audited in bands, not one value at a time: 56 ages of
+a few dozen rows each are 56 groups whose gaps are noise. The bands are given (``25, 35, 45``:
+under 25, 25 to under 35, ...) or cut at the attribute's quintiles (``"auto"``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from itertools import pairwise
+from typing import Any, Final, Literal
 
 import numpy as np
 from fairlearn.metrics import (
@@ -26,6 +31,62 @@ from sklearn.metrics import roc_auc_score
 from tactful.errors import ValidationError
 
 F64 = NDArray[np.float64]
+Bands = tuple[float, ...] | Literal["auto"]
+AUTO_BANDS: Final = 5
+"""``"auto"`` cuts a numeric attribute at its quintiles."""
+MAX_UNBANDED_VALUES: Final = 10
+"""A numeric attribute with at most this many distinct values (a 0/1 flag, a region code) is
+audited value by value; one with more is banded (at its quintiles unless bands are given)."""
+
+
+def _edge(x: float) -> str:
+    return str(int(x)) if x == int(x) else f"{x:g}"
+
+
+def band_edges(values: Sequence[Any] | NDArray[Any], bands: Bands | None) -> tuple[float, ...]:
+    """The inner edges to band ``values`` at: the ``bands`` given (strictly increasing), or the
+    quintiles for ``"auto"`` and for ``None`` when the values have more than
+    ``MAX_UNBANDED_VALUES`` distinct values; ``()`` means audit value by value.
+
+    >>> band_edges([18, 30, 41, 52, 67, 80] * 10, "auto")
+    (30.0, 41.0, 52.0, 67.0)
+    >>> band_edges([0, 1, 1, 0], None)
+    ()
+    """
+    x = np.asarray([v for v in values if v is not None], dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if bands is not None and bands != "auto":
+        edges = tuple(float(b) for b in bands)
+        if not edges or any(a >= b for a, b in pairwise(edges)):
+            raise ValidationError(f"bands must be strictly increasing numbers, got {list(bands)}")
+        return edges
+    if x.size == 0 or (bands is None and np.unique(x).size <= MAX_UNBANDED_VALUES):
+        return ()
+    cuts = np.quantile(x, np.linspace(0, 1, AUTO_BANDS + 1)[1:-1])
+    if np.all(x == np.round(x)):
+        cuts = np.round(cuts)
+    return tuple(float(c) for c in np.unique(cuts) if c > x.min())
+
+
+def band_labels(values: Sequence[Any] | NDArray[Any], edges: Sequence[float]) -> list[str | None]:
+    """Each value's band in words ("under 25", "25 to under 35", "65 and over"); None stays
+    None (unknown).
+
+    >>> band_labels([19, 25, 70, None], (25, 35, 65))
+    ['under 25', '25 to under 35', '65 and over', None]
+    """
+    names = (
+        [f"under {_edge(edges[0])}"]
+        + [f"{_edge(a)} to under {_edge(b)}" for a, b in pairwise(edges)]
+        + [f"{_edge(edges[-1])} and over"]
+    )
+    out: list[str | None] = []
+    for v in values:
+        if v is None or v != v:
+            out.append(None)
+        else:
+            out.append(names[int(np.searchsorted(edges, float(v), side="right"))])
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +104,8 @@ class AttributeReport:
     demographic_parity_difference: float
     equalized_odds_difference: float
     groups: tuple[GroupFigures, ...]
+    bands: tuple[float, ...] = ()
+    """The inner band edges a numeric attribute was audited in (empty: value by value)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +159,7 @@ class FairnessReport:
                 a["demographic_parity_difference"],
                 a["equalized_odds_difference"],
                 tuple(GroupFigures(**g) for g in a["groups"]),
+                tuple(float(b) for b in a.get("bands") or ()),
             )
             for a in data["attributes"]
         )
@@ -113,11 +177,14 @@ def fairness_report(
     *,
     threshold: float | None = None,
     gate: FairnessGate | None = None,
+    bands: Mapping[str, Sequence[float]] | None = None,
 ) -> FairnessReport:
     """Fairness figures for each protected attribute in ``groups`` (name -> group per row).
 
     ``threshold`` defaults to the score that selects the top decile, the usual campaign cut.
-    Rows whose group is unknown (null) are left out of that attribute's figures.
+    Rows whose group is unknown (null) are left out of that attribute's figures. An attribute
+    named in ``bands`` holds numbers and is audited in the bands cut at those edges
+    (``band_edges`` chooses them).
     """
     gate = gate or FairnessGate()
     y_arr = np.asarray(y).astype(np.int8)
@@ -128,7 +195,8 @@ def fairness_report(
     selected = (p >= cut).astype(np.int8)
     reports = []
     for name, values in groups.items():
-        g = np.asarray(values, dtype=object)
+        edges = tuple(float(b) for b in (bands or {}).get(name, ()))
+        g = np.asarray(band_labels(list(values), edges) if edges else values, dtype=object)
         if g.shape != y_arr.shape:
             raise ValidationError(f"fairness: attribute {name!r} has {g.shape[0]} rows")
         known = np.array([v is not None and v == v for v in g], dtype=bool)
@@ -150,6 +218,7 @@ def fairness_report(
             sensitive_features=gk,
         )
         by_group = frame.by_group["selection_rate"]
+        order = band_labels([edges[0] - 1, *edges], edges) if edges else []
         figures = tuple(
             GroupFigures(
                 group=str(k),
@@ -157,7 +226,7 @@ def fairness_report(
                 selection_rate=float(by_group[k]),
                 auc=None if np.isnan(a := _auc(yk[gk == k], pk[gk == k])) else a,
             )
-            for k in sorted(sizes)
+            for k in sorted(sizes, key=lambda k: (order.index(k) if k in order else -1, k))
         )
         dpd = eod = 0.0
         if len(np.unique(gk[big])) >= 2:
@@ -166,5 +235,5 @@ def fairness_report(
             eod = float(
                 equalized_odds_difference(yk[rated], sk[rated], sensitive_features=gk[rated])
             )
-        reports.append(AttributeReport(name, dpd, eod, figures))
+        reports.append(AttributeReport(name, dpd, eod, figures, edges))
     return FairnessReport(cut, tuple(reports), gate)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -222,6 +223,98 @@ def score_customers(
     return BatchResult(mv, frame.height, skipped, when)
 
 
+def scoring_version(
+    registry: ModelRegistry, name: str, version: int | None = None, *, allow_candidate: bool = False
+) -> ModelVersion:
+    """The version to score with: the production one by default; any other only when asked for
+    by number with ``allow_candidate``, since only production versions passed the gate."""
+    mv = registry.get(name, version)
+    if mv.stage == "production":
+        return mv
+    if not allow_candidate:
+        which = f"v{mv.version} is a{'n' if mv.stage == 'archived' else ''} {mv.stage}"
+        raise ValidationError(
+            f"{name} has no production version to score with ({which}, and only a promoted "
+            "version passed the gate): promote one with tactful models promote, or score a "
+            "candidate explicitly with --version N --allow-candidate"
+            if version is None
+            else f"{name} {which}, not the production version: score it only with "
+            "--allow-candidate"
+        )
+    if version is None:
+        raise ValidationError(
+            f"{name} has no production version: name the candidate to score with --version N"
+        )
+    return mv
+
+
+@dataclass(frozen=True, slots=True)
+class TableScores:
+    version: ModelVersion
+    frame: pl.DataFrame
+    """One row per table row: ``row`` (its 1-based number), the table's identifier columns,
+    ``model_name``, ``model_version``, ``model_stage``, ``score`` and ``reason_1`` to
+    ``reason_k`` (empty when fewer factors pushed the score up)."""
+
+
+def score_table(
+    registry: ModelRegistry,
+    frame: pl.DataFrame,
+    name: str,
+    *,
+    version: int | None = None,
+    allow_candidate: bool = False,
+    keep: Sequence[str] = (),
+    k: int = 3,
+) -> TableScores:
+    """Score every row of ``frame`` with a model trained on a table of the same layout (the
+    label column may be absent), keeping its identifier columns and ``keep``."""
+    mv = scoring_version(registry, name, version, allow_candidate=allow_candidate)
+    if mv.kind != "classifier":
+        raise ValidationError(f"{name} is an {mv.kind} model: it scores transactions, not rows")
+    artifact = registry.load(mv)
+    encoder = artifact.encoder
+    if encoder is None:
+        raise ValidationError(
+            f"{name} v{mv.version} was trained on the store's customers, not on a table: "
+            f"score it with tactful score {name}"
+        )
+    absent = [c for c in keep if c not in frame.columns]
+    if absent:
+        raise ValidationError(f"columns {absent} are not in the table")
+    ids = [c for c in encoder.dropped_ if c in frame.columns and c not in keep]
+    x = encoder.transform(frame)
+    model = artifact.model
+    rows = model.reason_rows(x, k)
+    out = pl.DataFrame(
+        {
+            "row": np.arange(1, frame.height + 1, dtype=np.int64),
+            **{c: frame[c] for c in [*keep, *ids]},
+            "model_name": [mv.name] * frame.height,
+            "model_version": [mv.version] * frame.height,
+            "model_stage": [mv.stage] * frame.height,
+            "score": model.predict(x),
+            **{
+                f"reason_{i + 1}": [r[i][2] if i < len(r) else None for r in rows]
+                for i in range(k)
+            },
+        },
+        schema_overrides={f"reason_{i + 1}": pl.String for i in range(k)},
+    )
+    return TableScores(mv, out)
+
+
+def write_table(frame: pl.DataFrame, path: Path) -> None:
+    """Write scores as CSV or Parquet, by the file's extension."""
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        frame.write_parquet(path)
+    elif name.endswith(".csv"):
+        frame.write_csv(path)
+    else:
+        raise ValidationError(f"output {path}: expected .csv or .parquet")
+
+
 class RealtimeScorer:
     """One customer's score in-process, from features preloaded as one matrix.
 
@@ -280,8 +373,11 @@ __all__ = [
     "BatchResult",
     "RealtimeScorer",
     "Score",
+    "TableScores",
     "score_customers",
     "score_matrix",
+    "score_table",
+    "scoring_version",
     "stored_scores",
     "write_scores",
 ]

@@ -28,7 +28,14 @@ from tactful.models.history import History, load_history, refused_customers
 from tactful.models.metrics import classifier_metrics
 from tactful.models.registry import Artifact, ModelRegistry, ModelVersion
 from tactful.models.scoring import scorable_features
-from tactful.models.tabular import Protocol, TableSpec, read_table, train_table
+from tactful.models.tabular import (
+    PROTOCOLS,
+    Protocol,
+    TableRead,
+    TableSpec,
+    load_table,
+    train_table,
+)
 from tactful.models.training import Split, Target, scoring_time, time_split
 from tactful.store.store import Store
 
@@ -71,6 +78,18 @@ def fairness_from_store(
     return fairness_report(np.asarray(y), scores, groups, gate=gate)
 
 
+def _figures(metrics: Mapping[str, float]) -> str:
+    """``roc_auc 0.871`` per metric, or ``roc_auc 0.871 ± 0.012`` when the standard deviation
+    over cross-validation folds is kept beside it."""
+    shown = []
+    for k, v in metrics.items():
+        if k in ("rows", "folds") or k.endswith("_sd"):
+            continue
+        sd = metrics.get(f"{k}_sd")
+        shown.append(f"{k} {v:.3f}" + ("" if sd is None else f" ± {sd:.3f}"))
+    return ", ".join(shown)
+
+
 def model_card(
     *,
     name: str,
@@ -84,8 +103,14 @@ def model_card(
     fairness: FairnessReport | None,
     features: Sequence[str],
     notes: Sequence[str] = (),
+    table: TableCard | None = None,
 ) -> str:
-    """A short model card (Mitchell et al. 2019): what it predicts, on what, how well, for whom."""
+    """A short model card (Mitchell et al. 2019): what it predicts, on what, how well, for whom.
+
+    A model trained from the store is bound by the store's consent records and audited on its
+    protected attributes (age band, gender); a model trained from a bank's table (``table``) is
+    not: the card says what applies to the table instead.
+    """
     lines = [
         f"# Model card: {name} ({family})",
         "",
@@ -95,18 +120,31 @@ def model_card(
         lines.append(f"Data window: {window[0]:%Y-%m-%d} to {window[1]:%Y-%m-%d}.")
     lines += [
         f"Validation: {validation}; {train_rows:,} training rows, {test_rows:,} test rows.",
-        "Metrics on the test rows: "
-        + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k != "rows"),
+        "Metrics on the test rows: " + _figures(metrics) + ".",
         f"Features ({len(features)}): " + ", ".join(features) + ".",
-        "Protected attributes (age band, gender) are not features; they are read only to audit.",
-        "Customers who refused profiling or personalization are neither trained on nor scored.",
     ]
+    if table is None:
+        lines += [
+            "Protected attributes (age band, gender) are not features; they are read only to "
+            "audit.",
+            "Customers who refused profiling or personalization are neither trained on nor "
+            "scored.",
+        ]
+    else:
+        lines += table.lines()
     if fairness is None:
-        lines.append("Fairness: no protected attributes were available, no audit was possible.")
+        lines.append(
+            "Fairness: no protected attributes were available, no audit was possible."
+            if table is None
+            else "Fairness: no protected column was named (--protected), no audit was done."
+        )
     else:
         for a in fairness.attributes:
+            banded = (
+                f" in bands ({', '.join(g.group for g in a.groups)})" if a.bands else ""
+            )
             lines.append(
-                f"Fairness by {a.attribute}: demographic parity difference "
+                f"Fairness by {a.attribute}{banded}: demographic parity difference "
                 f"{a.demographic_parity_difference:.3f}, equalized odds difference "
                 f"{a.equalized_odds_difference:.3f} (top-decile selection)."
             )
@@ -115,6 +153,36 @@ def model_card(
         )
     lines += list(notes)
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class TableCard:
+    """What a table model's card says in place of the store's consent and protected
+    attributes."""
+
+    path: str
+    rows: int
+    protected: tuple[str, ...]
+    missing: Mapping[str, int]
+
+    def lines(self) -> list[str]:
+        out = [
+            f"Trained on the table {self.path} ({self.rows:,} rows), not on the store: the "
+            "store's consent records do not apply to its rows; the bank answers for the "
+            "lawful basis of using them.",
+            (
+                f"Protected columns named on the command line ({', '.join(self.protected)}) "
+                "are not features; they are read only to audit."
+                if self.protected
+                else "No protected column was named on the command line (--protected)."
+            ),
+        ]
+        if self.missing:
+            counts = ", ".join(f"{c} {n:,}" for c, n in sorted(self.missing.items()))
+            out.append(
+                f"Missing values (empty, NA, N/A, null, NaN, ?) read as missing: {counts}."
+            )
+        return out
 
 
 def _reference(model: Classifier | AnomalyModel, x: F64, seed: int) -> Artifact:
@@ -257,16 +325,39 @@ def train_anomaly_model(
 
 
 def drift_now(
-    store: Store, registry: ModelRegistry, name: str, *, history: History | None = None
+    store: Store,
+    registry: ModelRegistry,
+    name: str,
+    *,
+    history: History | None = None,
+    table: pl.DataFrame | None = None,
 ) -> DriftReport:
-    """PSI of each feature and of the score between the training reference and today."""
+    """PSI of each feature and of the score between the training reference and today: today's
+    customers for a model trained on the store, the rows of ``table`` for one trained on a
+    table."""
     mv = registry.get(name)
     if mv.kind != "classifier":
         raise ValidationError(f"drift of {mv.kind} models is not computed per customer")
+    on_table = not set(mv.features) <= set(FEATURES)
+    if on_table and table is None:
+        raise ValidationError(
+            f"{name} v{mv.version} was trained on a table ({mv.target}): give today's rows of "
+            "that table to compare with (--table FILE)"
+        )
+    if not on_table and table is not None:
+        raise ValidationError(
+            f"{name} v{mv.version} was trained on the store's customers, not on a table: "
+            "drop --table"
+        )
     artifact = registry.load(mv)
-    history = history or load_history(store)
-    feats, _ = scorable_features(store, history, scoring_time(history))
-    x = feats.select(list(mv.features)).to_numpy().astype(np.float64)
+    if table is not None:
+        if artifact.encoder is None:
+            raise ValidationError(f"{name} v{mv.version} has no table encoder to read rows with")
+        x = artifact.encoder.transform(table)
+    else:
+        history = history or load_history(store)
+        feats, _ = scorable_features(store, history, scoring_time(history))
+        x = feats.select(list(mv.features)).to_numpy().astype(np.float64)
     return drift_report(
         artifact.reference_x,
         x,
@@ -283,34 +374,38 @@ def train_table_model(
     *,
     family: str = "gbm",
     protocol: Protocol | str = "time",
+    folds: int = 5,
     name: str | None = None,
     created_by: str = "cli",
+    table: TableRead | None = None,
 ) -> ModelVersion:
     """Train from a bank's labelled table (``tabular.py``) and register it as a candidate; the
-    artifact keeps the column encoder, so the same table layout can be scored later."""
-    protocols: dict[str, Protocol] = {"time": "time", "stratified": "stratified"}
-    chosen = protocols.get(protocol)
+    artifact keeps the column encoder, so the same table layout can be scored later. ``table``
+    is the file already read (``load_table(path)``), to read it once for several families."""
+    chosen = next((p for p in PROTOCOLS if p == protocol), None)
     if chosen is None:
-        raise ValidationError(f"protocol must be time or stratified, got {protocol!r}")
-    frame = read_table(path)
-    result = train_table(frame, spec, family=family, protocol=chosen)
+        raise ValidationError(
+            f"protocol must be {', '.join(PROTOCOLS[:-1])} or {PROTOCOLS[-1]}, got {protocol!r}"
+        )
+    read = table or load_table(path)
+    frame = read.frame
+    result = train_table(frame, spec, family=family, protocol=chosen, folds=folds)
     label = name or f"propensity-{path.name.split('.')[0]}"
     target = f"{spec.target} in {path.name}"
-    metrics = result.metrics.as_dict()
+    metrics = result.registry_metrics()
+    cv = chosen == "cv"
     card = model_card(
         name=label,
         family=family,
         target=target,
         validation=result.protocol,
         window=None,
-        train_rows=frame.height - len(result.y_test),
+        train_rows=frame.height if cv else result.fitted_rows,
         test_rows=len(result.y_test),
         metrics=metrics,
         fairness=result.fairness,
         features=result.encoder.feature_names,
-        notes=[
-            f"Protected columns audited, never features: {', '.join(spec.protected) or 'none'}."
-        ],
+        table=TableCard(path.name, frame.height, spec.protected, read.missing),
     )
     ref = result.encoder.transform(frame[: min(frame.height, _REFERENCE_ROWS)])
     return registry.register(
