@@ -77,3 +77,12 @@ def test_small_groups_are_reported_but_not_gated() -> None:
     report = fairness_report(y, scores, groups, threshold=0.5)
     assert report.passed
     assert [g.group for g in report.attributes[0].groups] == ["big", "tiny"]
+
+
+def test_drift_names_the_feature_it_cannot_measure() -> None:
+    train = np.array([[1.0, 2.0], [3.0, 4.0]])
+    now = np.array([[1.0, np.nan], [2.0, np.nan]])
+    with pytest.raises(
+        ValidationError, match=r"^drift of 'income': PSI needs at least one finite current value$"
+    ):
+        drift_report(train, now, ["age", "income"])

@@ -82,7 +82,12 @@ def drift_report(
     """PSI of every feature column (and of the scores) between the training window and now."""
     if train.shape[1] != len(feature_names) or now.shape[1] != len(feature_names):
         raise ValidationError("drift: both matrices need one column per feature name")
-    values = {name: psi(train[:, j], now[:, j], bins) for j, name in enumerate(feature_names)}
+    values = {}
+    for j, name in enumerate(feature_names):
+        try:
+            values[name] = psi(train[:, j], now[:, j], bins)
+        except ValidationError as exc:
+            raise ValidationError(f"drift of {name!r}: {exc}") from exc
     if train_scores is not None and now_scores is not None:
         values["score"] = psi(train_scores, now_scores, bins)
     return DriftReport(values, threshold)
