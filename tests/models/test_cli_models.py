@@ -184,6 +184,9 @@ def test_score_a_table_refuses_a_candidate_unless_asked_by_version(tmp_path: Pat
                        r"production version: score it only with --allow-candidate$"):
         runner.invoke(app, [*args, "--version", "1"], catch_exceptions=False)
     assert not (tmp_path / "s.csv").exists()
+    with pytest.raises(ValidationError, match=r"^propensity-campaign has no production version: "
+                       r"name the candidate to score with --version N$"):
+        runner.invoke(app, [*args, "--allow-candidate"], catch_exceptions=False)
     out = runner.invoke(app, [*args, "--version", "1", "--allow-candidate"],
                         catch_exceptions=False)
     assert out.exit_code == 0, out.output
@@ -196,6 +199,8 @@ def test_score_a_table_refuses_a_candidate_unless_asked_by_version(tmp_path: Pat
     [
         ([], "--table needs --model, the table model to score with"),
         (["--model", "m"], "--table needs --out, the .csv or .parquet file to write"),
+        (["churn", "--model", "m"], "--table scores a table with one --model: drop the model"),
+        (["--customer", "C1"], "--table scores a table with one --model: drop the model"),
     ],
 )
 def test_score_a_table_needs_a_model_and_an_output(
@@ -205,6 +210,21 @@ def test_score_a_table_needs_a_model_and_an_output(
     with pytest.raises(ConfigError, match=message):
         runner.invoke(app, ["score", "--table", str(table), *extra, *_common(tmp_path)],
                       catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--model", "m"], r"^--model: only with --table FILE$"),
+        (["--out", "s.csv", "--allow-candidate"],
+         r"^--out, --allow-candidate: only with --table FILE$"),
+    ],
+)
+def test_table_options_without_a_table_are_refused(
+    tmp_path: Path, extra: list[str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        runner.invoke(app, ["score", *extra, *_common(tmp_path)], catch_exceptions=False)
 
 
 def test_drift_of_a_table_model_compares_the_table_given(tmp_path: Path) -> None:
@@ -278,3 +298,33 @@ def test_bad_bands_on_the_command_line(tmp_path: Path, bands: str, message: str)
     table = _campaign(tmp_path / "campaign.csv", n=100)
     with pytest.raises(ConfigError, match=message):
         _train(tmp_path, table, "--protected", "age", "--bands", bands)
+
+
+def test_a_table_models_drift_reference_is_its_training_rows(tmp_path: Path) -> None:
+    """A time-ordered table whose customers age row by row: the reference is a sample of the
+    rows trained on (the first 80%), not the first 5,000 rows, so those rows show no drift."""
+    n = 12_000
+    rng = np.random.default_rng(3)
+    plan = rng.choice(["basic", "premium"], n)
+    y = rng.random(n) < np.where(plan == "premium", 0.5, 0.08)
+    frame = pl.DataFrame(
+        {"age": np.linspace(20, 80, n).round(), "plan": plan, "bought": np.where(y, "yes", "no")}
+    )
+    frame.write_csv(tmp_path / "campaign.csv")
+    frame.head(int(n * 0.8)).write_csv(tmp_path / "trained.csv")
+    out = runner.invoke(
+        app,
+        ["train", "--table", str(tmp_path / "campaign.csv"), "--target", "bought",
+         "--algorithm", "logistic", *_common(tmp_path)],
+        catch_exceptions=False,
+    )
+    assert out.exit_code == 0, out.output
+    drift = runner.invoke(
+        app,
+        ["models", "drift", "propensity-campaign", "--table", str(tmp_path / "trained.csv"),
+         *_common(tmp_path)],
+        catch_exceptions=False,
+    )
+    assert "retrain: not needed" in drift.output, drift.output
+    card = _registry(tmp_path).get("propensity-campaign", 1).model_card
+    assert "9,600 training rows, 2,400 test rows." in card

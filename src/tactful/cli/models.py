@@ -339,6 +339,14 @@ def score_command(
 ) -> None:
     """Batch-score consenting customers into the profile with each model's production version,
     or score the rows of a bank's table with a table model (--table FILE --model NAME)."""
+    if table is not None and (names or customer):
+        raise ConfigError("--table scores a table with one --model: drop the model names and "
+                          "--customer")
+    table_only = {"--model": model, "--version": version, "--out": out, "--id": keep,
+                  "--allow-candidate": allow_candidate or None}
+    stray = [flag for flag, value in table_only.items() if value is not None]
+    if table is None and stray:
+        raise ConfigError(f"{', '.join(stray)}: only with --table FILE")
     store, registry = _registry(db, model_dir)
     if table is not None:
         _score_table(registry, table, model, version, allow_candidate, out, keep or [])

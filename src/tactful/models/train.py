@@ -104,12 +104,14 @@ def model_card(
     features: Sequence[str],
     notes: Sequence[str] = (),
     table: TableCard | None = None,
+    cross_validated: bool = False,
 ) -> str:
     """A short model card (Mitchell et al. 2019): what it predicts, on what, how well, for whom.
 
     A model trained from the store is bound by the store's consent records and audited on its
     protected attributes (age band, gender); a model trained from a bank's table (``table``) is
-    not: the card says what applies to the table instead.
+    not: the card says what applies to the table instead. ``cross_validated``: every one of the
+    ``train_rows`` was tested once, out of fold.
     """
     lines = [
         f"# Model card: {name} ({family})",
@@ -119,7 +121,12 @@ def model_card(
     if window:
         lines.append(f"Data window: {window[0]:%Y-%m-%d} to {window[1]:%Y-%m-%d}.")
     lines += [
-        f"Validation: {validation}; {train_rows:,} training rows, {test_rows:,} test rows.",
+        f"Validation: {validation}; "
+        + (
+            f"{train_rows:,} rows, each tested once out of fold."
+            if cross_validated
+            else f"{train_rows:,} training rows, {test_rows:,} test rows."
+        ),
         "Metrics on the test rows: " + _figures(metrics) + ".",
         f"Features ({len(features)}): " + ", ".join(features) + ".",
     ]
@@ -406,8 +413,13 @@ def train_table_model(
         fairness=result.fairness,
         features=result.encoder.feature_names,
         table=TableCard(path.name, frame.height, spec.protected, read.missing),
+        cross_validated=cv,
     )
-    ref = result.encoder.transform(frame[: min(frame.height, _REFERENCE_ROWS)])
+    fitted = np.setdiff1d(np.arange(frame.height), result.test_index) if not cv else None
+    ref_rows = np.arange(frame.height) if fitted is None else fitted
+    if ref_rows.size > _REFERENCE_ROWS:
+        ref_rows = np.sort(np.random.default_rng(0).choice(ref_rows, _REFERENCE_ROWS, False))
+    ref = result.encoder.transform(frame[ref_rows])
     return registry.register(
         label,
         Artifact(result.model, ref, result.model.predict(ref), result.encoder),
