@@ -63,8 +63,28 @@ INVALID = [
     ),
     (
         _cond(field="description", operator="regex", value="("),
-        "rule 'rent-landlord': regex '(' does not compile: "
-        "missing ), unterminated subpattern at position 0",
+        "rule 'rent-landlord': regex '(' does not compile: unclosed group",
+    ),
+    # Python's re accepts these; the engine the rules run on (Rust's regex crate) does not
+    (
+        _cond(field="description", operator="regex", value="(?=X)"),
+        "rule 'rent-landlord': regex '(?=X)' does not compile: "
+        "look-around, including look-ahead and look-behind, is not supported",
+    ),
+    (
+        _cond(field="description", operator="regex", value=r"(?<!X)RENT"),
+        "rule 'rent-landlord': regex '(?<!X)RENT' does not compile: "
+        "look-around, including look-ahead and look-behind, is not supported",
+    ),
+    (
+        _cond(field="description", operator="regex", value=r"(A)\1"),
+        "rule 'rent-landlord': regex '(A)\\\\1' does not compile: "
+        "backreferences are not supported",
+    ),
+    (
+        _cond(field="description", operator="regex", value="A{1000}{1000}"),
+        "rule 'rent-landlord': regex 'A{1000}{1000}' does not compile: "
+        "Compiled regex exceeds size limit of 10485760 bytes.",
     ),
     (
         _cond(field="description", operator="equals", value="X", extra=1),
