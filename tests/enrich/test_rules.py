@@ -54,6 +54,10 @@ INVALID = [
         "rule 'rent-landlord': operator 'in' needs a list, got 'card'",
     ),
     (
+        _cond(field="description", operator="contains", value=[]),
+        "rule 'rent-landlord': operator 'contains' needs at least one value, got []",
+    ),
+    (
         _cond(field="amount_minor", operator="gt", value="lots"),
         "rule 'rent-landlord': field 'amount_minor' compares integers (minor units), got 'lots'",
     ),
@@ -342,3 +346,11 @@ def test_default_rules(
     )
     out = RuleSet.default().apply(_frame(row))
     assert out["rule_category_detailed"].to_list() == [expected]
+
+
+def test_a_rule_that_matches_no_value_still_answers_every_row() -> None:
+    """One text condition whose mask is the same for every value is a constant: it once came
+    back as one row for the whole frame (found by tests/enrich/test_rules_fuzz.py)."""
+    rules = RuleSet.from_records([_cond(field="account_type", operator="contains", value="0")])
+    out = rules.apply(_frame(_tx(), _tx(account_type="savings"), _tx(account_type="loan")))
+    assert out["rule_id"].to_list() == [None, None, None]

@@ -334,6 +334,8 @@ def _condition(rule_id: str, raw: Any) -> Condition:
         not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, int) for v in value)
     ):
         raise ConfigError(f"{where}: operator 'between' needs [low, high], got {value!r}")
+    if isinstance(value, list) and not value and op in ("in", "contains"):
+        raise ConfigError(f"{where}: operator {op!r} needs at least one value, got []")
     if isinstance(value, list) and op not in ("in", "between", "contains"):
         raise ConfigError(f"{where}: operator {op!r} needs a single value, got {value!r}")
     if numeric and not all(
@@ -889,7 +891,7 @@ def _first_match(
     number = {c: k for k, c in enumerate(conditions)}
     exprs, where = _row_masks(frame, conditions, keys)
     names = [f"__m{g}" for g in range(len(exprs))]
-    per_row = frame.select(exprs)
+    per_row = frame.with_columns(exprs).select(names)  # a constant mask still gets every row
     needs = [
         [where[number[c]][0] for c in r.conditions] for r in rules
     ]  # (group, bit) of each condition of each rule
