@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 from typer.testing import CliRunner
 
 from tactful.cli import app as cli
 from tactful.cli import understand
 from tactful.cli.app import app
+from tactful.store import schema
 from tactful.store.engine import head_revision
+from tactful.store.store import Store
 
 DATA = Path(__file__).parents[1] / "data"
 runner = CliRunner()
@@ -120,3 +124,41 @@ def test_understanding_commands(tmp_path: Path) -> None:
                                  "--category", "RENT_AND_UTILITIES_RENT", "--db", db])
     assert result.exit_code != 0
     assert "rule 'bad': field 'amout' is not one of" in str(result.exception)
+
+
+def test_a_rule_the_regex_engine_cannot_run_is_refused_and_a_stored_one_is_skipped(
+    tmp_path: Path,
+) -> None:
+    db = f"sqlite:///{tmp_path / 'regex.db'}"
+    names = ("customers.csv", "accounts.csv", "transactions_sparkasse_de.csv")
+    _run("ingest", *[str(DATA / n) for n in names], "--db", db, "--report-dir", str(tmp_path))
+    result = runner.invoke(app, ["rules", "add", "--id", "lookahead", "--when",
+                                 "description regex (?=X)", "--category",
+                                 "RENT_AND_UTILITIES_RENT", "--db", db])
+    assert result.exit_code != 0
+    assert str(result.exception) == (
+        "rule 'lookahead': regex '(?=X)' does not compile: look-around, including look-ahead "
+        "and look-behind, is not supported"
+    )
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text('[[rules]]\nid = "twice"\ncategory_detailed = "RENT_AND_UTILITIES_RENT"\n'
+                          '[[rules.conditions]]\nfield = "description"\noperator = "regex"\n'
+                          "value = '(MIETE) \\1'\n")
+    result = runner.invoke(app, ["rules", "import", str(rules_file), "--db", db])
+    assert str(result.exception) == (
+        "rule 'twice': regex '(MIETE) \\\\1' does not compile: backreferences are not supported")
+
+    store = Store.open(db)  # as an older version, which checked with Python's re, stored it
+    with store.transaction() as conn:
+        conn.execute(insert(schema.category_rules).values(
+            rule_id="lookahead", version=1, deleted=False, created_by="older version",
+            created_at=datetime(2025, 1, 1, tzinfo=UTC), definition={
+                "id": "lookahead", "category_detailed": "RENT_AND_UTILITIES_RENT",
+                "conditions": [{"field": "description", "operator": "regex", "value": "(?=X)"}]}))
+    store.close()
+    code, out = _run("enrich", "--db", db)
+    assert code == 0 and "full enrichment of" in out, out
+    assert (
+        "warning: rule 'lookahead' skipped: regex '(?=X)' does not compile: look-around, "
+        "including look-ahead and look-behind, is not supported; the other rules apply"
+    ) in out

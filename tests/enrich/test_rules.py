@@ -54,6 +54,10 @@ INVALID = [
         "rule 'rent-landlord': operator 'in' needs a list, got 'card'",
     ),
     (
+        _cond(field="description", operator="contains", value=[]),
+        "rule 'rent-landlord': operator 'contains' needs at least one value, got []",
+    ),
+    (
         _cond(field="amount_minor", operator="gt", value="lots"),
         "rule 'rent-landlord': field 'amount_minor' compares integers (minor units), got 'lots'",
     ),
@@ -63,8 +67,28 @@ INVALID = [
     ),
     (
         _cond(field="description", operator="regex", value="("),
-        "rule 'rent-landlord': regex '(' does not compile: "
-        "missing ), unterminated subpattern at position 0",
+        "rule 'rent-landlord': regex '(' does not compile: unclosed group",
+    ),
+    # Python's re accepts these; the engine the rules run on (Rust's regex crate) does not
+    (
+        _cond(field="description", operator="regex", value="(?=X)"),
+        "rule 'rent-landlord': regex '(?=X)' does not compile: "
+        "look-around, including look-ahead and look-behind, is not supported",
+    ),
+    (
+        _cond(field="description", operator="regex", value=r"(?<!X)RENT"),
+        "rule 'rent-landlord': regex '(?<!X)RENT' does not compile: "
+        "look-around, including look-ahead and look-behind, is not supported",
+    ),
+    (
+        _cond(field="description", operator="regex", value=r"(A)\1"),
+        "rule 'rent-landlord': regex '(A)\\\\1' does not compile: "
+        "backreferences are not supported",
+    ),
+    (
+        _cond(field="description", operator="regex", value="A{1000}{1000}"),
+        "rule 'rent-landlord': regex 'A{1000}{1000}' does not compile: "
+        "Compiled regex exceeds size limit of 10485760 bytes.",
     ),
     (
         _cond(field="description", operator="equals", value="X", extra=1),
@@ -322,3 +346,11 @@ def test_default_rules(
     )
     out = RuleSet.default().apply(_frame(row))
     assert out["rule_category_detailed"].to_list() == [expected]
+
+
+def test_a_rule_that_matches_no_value_still_answers_every_row() -> None:
+    """One text condition whose mask is the same for every value is a constant: it once came
+    back as one row for the whole frame (found by tests/enrich/test_rules_fuzz.py)."""
+    rules = RuleSet.from_records([_cond(field="account_type", operator="contains", value="0")])
+    out = rules.apply(_frame(_tx(), _tx(account_type="savings"), _tx(account_type="loan")))
+    assert out["rule_id"].to_list() == [None, None, None]

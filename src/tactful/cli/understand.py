@@ -4,18 +4,22 @@
 from __future__ import annotations
 
 import json
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tactful.batch.enrich import EnrichReport, run_enrich
 from tactful.batch.executor import get_executor
 from tactful.cli.render import progress_bar
 from tactful.enrich import repository as repo
-from tactful.enrich.rules import RuleSet
+from tactful.enrich.rules import RuleSet, SkippedRuleWarning, parse_condition
 from tactful.enrich.taxonomy import DETAILED, is_sensitive, primary_of
 from tactful.errors import ConfigError
 from tactful.store.store import Store
@@ -32,6 +36,22 @@ DbUrl = Annotated[
 Full = Annotated[bool, typer.Option(help="Every customer, not only those with new data")]
 
 
+@contextmanager
+def _rule_warnings() -> Iterator[None]:
+    """Print each rule left out (``SkippedRuleWarning``) once, as a line of its own."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SkippedRuleWarning)
+        try:
+            yield
+        finally:
+            skipped = [w for w in caught if issubclass(w.category, SkippedRuleWarning)]
+            for w in caught:
+                if w not in skipped:
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            for message in dict.fromkeys(str(w.message) for w in skipped):
+                console.print(f"[yellow]warning:[/] {escape(message)}")
+
+
 def enrich_with_progress(
     store: Store,
     *,
@@ -42,7 +62,7 @@ def enrich_with_progress(
     workers: int = 2,
 ) -> EnrichReport:
     options: dict[str, Any] = {"workers": workers} if executor == "processes" else {}
-    with progress_bar(console, "customers") as progress:
+    with _rule_warnings(), progress_bar(console, "customers") as progress:
         task = progress.add_task("enrich", total=None)
         report = run_enrich(
             store,
@@ -121,7 +141,8 @@ def categories_command(
 @rules_app.command("list")
 def rules_list(db: DbUrl = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The rules in force, in the order they apply."""
-    rules = repo.current_rules(Store.open(db))
+    with _rule_warnings():
+        rules = repo.current_rules(Store.open(db))
     records = rules.to_records()
     if as_json:
         console.print_json(json.dumps(records))
@@ -151,12 +172,7 @@ def rules_add(
     db: DbUrl = None,
 ) -> None:
     """Add a rule (or a new version of an existing id)."""
-    conditions = []
-    for text in when:
-        parts = text.split(maxsplit=2)
-        if len(parts) != 3:
-            raise ConfigError(f"--when {text!r}: expected FIELD OPERATOR VALUE")
-        conditions.append({"field": parts[0], "operator": parts[1], "value": parts[2]})
+    conditions = [parse_condition(text) for text in when]
     definition: dict[str, Any] = {"id": rule_id, "conditions": conditions, "priority": priority}
     if category:
         definition["category_detailed"] = category

@@ -137,8 +137,10 @@ def current_rules(store: Store) -> RuleSet:
         .join(latest, (latest.c.rule_id == table.c.rule_id) & (latest.c.version == table.c.version))
         .order_by(table.c.rule_id)
     )
+    # A rule an older version let in and this one cannot run is left out with a warning
+    # naming it, so that one rule never stops every enrichment until it is deleted.
     return RuleSet.from_records(
-        [dict(r[0]) for r in rows if not r[1]], version=rules_version(store)
+        [dict(r[0]) for r in rows if not r[1]], version=rules_version(store), skip_invalid=True
     )
 
 

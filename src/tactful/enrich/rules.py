@@ -13,6 +13,13 @@ Each rule becomes one Polars expression and the set one ``pl.when`` chain. A rul
 channels (``channel equals`` / ``channel in``) is only evaluated on rows of those channels, which
 is what keeps a hundred description rules cheap on a million card rows.
 
+A ``regex`` is Rust's ``regex`` crate syntax, the engine Polars runs: matching takes time linear
+in the text, whatever the pattern (no look-around, no backreferences). A pattern is compiled by
+that very engine when the rule is built, so a rule that could not run is refused then, naming
+it; the one-row path asks the same engine. A rule that still fails when the rules run (one
+stored by an older version) is skipped with a ``SkippedRuleWarning`` naming it, and the other
+rules apply: one bad rule never stops a run.
+
 >>> rules = RuleSet.from_records([{"id": "gym", "category_detailed":
 ...     "PERSONAL_CARE_GYMS_AND_FITNESS_CENTERS", "conditions": [
 ...     {"field": "merchant_key", "operator": "contains", "value": "FITNESS"}]}])
@@ -22,11 +29,11 @@ is what keeps a hundred description rules cheap on a million card rows.
 
 from __future__ import annotations
 
-import re
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, reduce
+from functools import cache, lru_cache, reduce
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -40,7 +47,16 @@ from tactful.errors import ConfigError
 if TYPE_CHECKING:
     from tactful.enrich.merchants import ShapeKeys
 
-__all__ = ["FIELDS", "OPERATORS", "Condition", "Rule", "RuleSet"]
+__all__ = [
+    "FIELDS",
+    "OPERATORS",
+    "Condition",
+    "Rule",
+    "RuleSet",
+    "SkippedRuleWarning",
+    "parse_condition",
+    "regex_error",
+]
 
 TEXT_FIELDS: Final = (
     "description",
@@ -76,6 +92,49 @@ RULE_KEYS: Final = (
     "enabled",
 )
 CONDITION_KEYS: Final = ("field", "operator", "value")
+
+
+class SkippedRuleWarning(UserWarning):
+    """A rule that cannot run was left out; the other rules apply."""
+
+
+def _skip(rule_id: str, why: str) -> None:
+    warnings.warn(
+        f"rule {rule_id!r} skipped: {why}; the other rules apply", SkippedRuleWarning, stacklevel=3
+    )
+
+
+@lru_cache(maxsize=1024)
+def regex_error(pattern: str) -> str | None:
+    """Why Polars' regex engine (Rust's ``regex`` crate) refuses ``pattern``; ``None`` if it
+    compiles. The very engine the rules run on decides: Python's ``re`` accepts look-around and
+    backreferences, which this engine refuses, and backtracks where this one cannot.
+
+    >>> regex_error("(?=X)")
+    'look-around, including look-ahead and look-behind, is not supported'
+    >>> regex_error(r"\\bRENT\\b") is None
+    True
+    """
+    try:
+        pl.select(pl.lit("", dtype=pl.String).str.contains(pattern))
+    except pl.exceptions.PolarsError as exc:
+        return _reason(str(exc))
+    return None
+
+
+def _reason(message: str) -> str:
+    """The one line of a Polars regex error that says why (not the pattern echoed back)."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("error: "):
+            return line.removeprefix("error: ")
+    first = lines[0] if lines else message
+    return first.removeprefix("regex error: ").removeprefix("regex parse error:").strip()
+
+
+def _pattern(value: object) -> str:
+    """The pattern a ``regex`` condition runs: case-insensitive, as every text comparison."""
+    return f"(?i){value}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +177,7 @@ def _text(col: pl.Expr, op: str, value: Any) -> pl.Expr:
             else col.str.contains_any(values, ascii_case_insensitive=False)
         )
     elif op == "regex":
-        hit = col.str.contains(f"(?i){value}")
+        hit = col.str.contains(_pattern(value))
     elif op == "in":
         hit = col.is_in([str(v).upper() for v in value])
     elif op == "starts_with":
@@ -275,6 +334,8 @@ def _condition(rule_id: str, raw: Any) -> Condition:
         not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, int) for v in value)
     ):
         raise ConfigError(f"{where}: operator 'between' needs [low, high], got {value!r}")
+    if isinstance(value, list) and not value and op in ("in", "contains"):
+        raise ConfigError(f"{where}: operator {op!r} needs at least one value, got []")
     if isinstance(value, list) and op not in ("in", "between", "contains"):
         raise ConfigError(f"{where}: operator {op!r} needs a single value, got {value!r}")
     if numeric and not all(
@@ -290,12 +351,24 @@ def _condition(rule_id: str, raw: Any) -> Condition:
     ):
         raise ConfigError(f"{where}: direction is 'in' or 'out', got {value!r}")
     if op == "regex":
-        try:
-            re.compile(str(value))
-        except re.error as exc:
-            raise ConfigError(f"{where}: regex {value!r} does not compile: {exc}") from exc
+        reason = regex_error(_pattern(value))
+        if reason is not None:
+            raise ConfigError(f"{where}: regex {value!r} does not compile: {reason}")
     frozen: str | int | tuple[str | int, ...] = tuple(value) if isinstance(value, list) else value
     return Condition(field, op, frozen)
+
+
+def parse_condition(text: str) -> dict[str, Any]:
+    """``FIELD OPERATOR VALUE`` (what ``tactful rules add --when`` takes) as a condition record;
+    the value is the rest of the text, spaces and all. Checked when its rule is built.
+
+    >>> parse_condition("description regex \\\\bMIETE\\\\b")
+    {'field': 'description', 'operator': 'regex', 'value': '\\\\bMIETE\\\\b'}
+    """
+    parts = text.split(maxsplit=2)
+    if len(parts) != 3:
+        raise ConfigError(f"--when {text!r}: expected FIELD OPERATOR VALUE")
+    return {"field": parts[0], "operator": parts[1], "value": parts[2]}
 
 
 def _rule(raw: Any, index: int) -> Rule:
@@ -341,8 +414,21 @@ class RuleSet:
             seen.add(rule.id)
 
     @classmethod
-    def from_records(cls, records: Sequence[Mapping[str, Any]], *, version: int = 1) -> RuleSet:
-        rules = [_rule(raw, i) for i, raw in enumerate(records)]
+    def from_records(
+        cls, records: Sequence[Mapping[str, Any]], *, version: int = 1, skip_invalid: bool = False
+    ) -> RuleSet:
+        """The rules of ``records``; the first invalid one raises ``ConfigError`` naming it, or,
+        with ``skip_invalid`` (rules already stored, which an older version may have let in),
+        is left out with a ``SkippedRuleWarning`` and the others are kept."""
+        rules: list[Rule] = []
+        for i, raw in enumerate(records):
+            try:
+                rules.append(_rule(raw, i))
+            except ConfigError as exc:
+                if not skip_invalid:
+                    raise
+                rule_id = raw.get("id", f"#{i}") if isinstance(raw, Mapping) else f"#{i}"
+                _skip(str(rule_id), str(exc).removeprefix(f"rule {str(rule_id)!r}: "))
         ordered = sorted(enumerate(rules), key=lambda ir: (ir[1].priority, ir[0]))
         return cls(version=version, rules=tuple(r for _, r in ordered))
 
@@ -378,23 +464,88 @@ class RuleSet:
             version=self.version * 10_000 + other.version, rules=self.rules + other.rules
         )
 
-    def _matchers(self) -> list[tuple[Rule, list[Callable[[Mapping[str, Any]], bool]]]]:
-        cached: list[tuple[Rule, list[Callable[[Mapping[str, Any]], bool]]]] | None
-        cached = self.__dict__.get("_py")
+    def _matchers(self) -> list[tuple[Rule, list[_RowTest]]]:
+        """Per enabled rule, its conditions as row tests: a function, or the index of a regex
+        condition in ``_regexes`` (those are decided by Polars, all at once, see ``_regex_row``)."""
+        cached: list[tuple[Rule, list[_RowTest]]] | None = self.__dict__.get("_py")
         if cached is None:
-            cached = [
-                (r, [_py_condition(c) for c in r.conditions]) for r in self.rules if r.enabled
-            ]
+            regexes: dict[Condition, int] = {}
+            cached = []
+            for rule in self.rules:
+                if not rule.enabled:
+                    continue
+                tests: list[_RowTest] = []
+                for c in rule.conditions:
+                    if c.operator == "regex" and c.field in TEXT_FIELDS:
+                        tests.append(regexes.setdefault(c, len(regexes)))
+                    else:
+                        tests.append(_py_condition(c))
+                cached.append((rule, tests))
+            object.__setattr__(self, "_regexes", tuple(regexes))
             object.__setattr__(self, "_py", cached)
         return cached
 
+    def _regex_row(self, row: Mapping[str, Any], wanted: Sequence[int]) -> dict[int, bool]:
+        """The ``wanted`` regex conditions of the set on one row, in one Polars call: the engine
+        the frame path uses, linear in the text, so no pattern can make the real-time path
+        hang."""
+        conditions: tuple[Condition, ...] = self.__dict__["_regexes"]
+        memo: dict[tuple[int, str | None], bool] = self.__dict__.setdefault("_regex_memo", {})
+        texts = {k: _py_text(row, conditions[k].field) for k in wanted}
+        out = {k: memo[k, texts[k]] for k in wanted if (k, texts[k]) in memo}
+        todo = [k for k in wanted if k not in out]
+        if not todo:
+            return out
+        fields = sorted({conditions[k].field for k in todo})
+        one = pl.DataFrame(
+            {f"__U_{f}": [_py_text(row, f)] for f in fields},
+            schema={f"__U_{f}": pl.String for f in fields},
+        )
+        exprs = [conditions[k].expr().alias(f"r{k}") for k in todo]
+        try:
+            out.update(zip(todo, one.select(exprs).row(0), strict=True))
+        except pl.exceptions.PolarsError:
+            for k, expr in zip(todo, exprs, strict=True):  # one cannot run: find it
+                try:
+                    out[k] = bool(one.select(expr).item())
+                except pl.exceptions.PolarsError as exc:
+                    c = conditions[k]
+                    for rule in self.rules:
+                        if c in rule.conditions:
+                            _skip(rule.id, f"regex {c.value!r} cannot run: {_reason(str(exc))}")
+                    out[k] = False
+        if len(memo) > _REGEX_MEMO:
+            memo.clear()
+        memo.update(((k, texts[k]), out[k]) for k in todo)
+        return out
+
     def first_match_row(self, row: Mapping[str, Any]) -> Rule | None:
-        """The rule ``apply`` picks for one row (a dict of column -> value), in pure Python.
+        """The rule ``apply`` picks for one row (a dict of column -> value), in Python but for
+        the regex conditions, which Polars decides in one call, and only those of the rules
+        that every other condition leaves in the running (see ``_regex_row``; the answers are
+        remembered per text, merchant keys repeat).
 
         Only valid when every text value the rules read is printable ASCII (see
-        ``merchants.plain_text``), where Python's ``re`` and ``str.upper`` agree with Polars."""
+        ``merchants.plain_text``), where Python's ``str.upper`` agrees with Polars'."""
+        pending: list[tuple[Rule, list[int]]] = []
         for rule, tests in self._matchers():
-            if all(test(row) for test in tests):
+            needs: list[int] = []
+            for test in tests:
+                if isinstance(test, int):
+                    needs.append(test)
+                elif not test(row):
+                    break
+            else:
+                if not needs and not pending:
+                    return rule
+                pending.append((rule, needs))
+                if not needs:  # no later rule can win over this one
+                    break
+        if not pending:
+            return None
+        hits = self._regex_row(row, sorted({k for _, needs in pending for k in needs}))
+        for rule, needs in pending:
+            if all(hits[k] for k in needs):
                 return rule
         return None
 
@@ -404,7 +555,21 @@ class RuleSet:
         ``keys`` (``merchants.shape_keys`` of a frame ``normalize`` returned) lets the text
         conditions on the descriptor columns run once per distinct descriptor or shape."""
         active = [r for r in self.rules if r.enabled]
-        index = _first_match(frame, active, keys)
+        try:
+            index = _first_match(frame, active, keys)
+        except pl.exceptions.PolarsError:
+            bad = {
+                r.id: reason
+                for r in active
+                for c in r.conditions
+                if c.operator == "regex" and (reason := regex_error(_pattern(c.value)))
+            }
+            if not bad:
+                raise
+            for rule_id, reason in bad.items():
+                _skip(rule_id, f"its regex cannot run: {reason}")
+            active = [r for r in active if r.id not in bad]
+            index = _first_match(frame, active, keys)
         cats = {i: r.category_detailed for i, r in enumerate(active)}
         merchants = {i: r.merchant for i, r in enumerate(active)}
         ids = {i: r.id for i, r in enumerate(active)}
@@ -419,6 +584,23 @@ class RuleSet:
         )
 
 
+_REGEX_MEMO: Final = 4096
+"""Regex answers remembered per (condition, text) on the one-row path: merchant keys repeat, and
+one Polars call costs more than the rest of a row's categorization."""
+
+_RowTest = Callable[[Mapping[str, Any]], bool] | int
+
+
+def _py_text(row: Mapping[str, Any], field: str) -> str | None:
+    """A text field of one row as the frame path compares it: upper-cased (``direction``: from
+    the amount's sign)."""
+    if field == "direction":
+        amount = row.get("amount_minor")
+        return "IN" if amount is not None and amount > 0 else "OUT"
+    v = row[field]
+    return None if v is None else str(v).upper()
+
+
 def _py_condition(c: Condition) -> Callable[[Mapping[str, Any]], bool]:
     """The pure-Python twin of ``Condition.expr`` (upper-cased text, the same null rules)."""
     field, op, value = c.field, c.operator, c.value
@@ -426,18 +608,13 @@ def _py_condition(c: Condition) -> Callable[[Mapping[str, Any]], bool]:
         return _py_numeric(field, op, value)
 
     def get(row: Mapping[str, Any]) -> str | None:
-        if field == "direction":
-            amount = row.get("amount_minor")
-            return "IN" if amount is not None and amount > 0 else "OUT"
-        v = row[field]
-        return None if v is None else str(v).upper()
+        return _py_text(row, field)
 
     if op == "contains":
         words = [str(v).upper() for v in (value if isinstance(value, tuple) else (value,))]
         return lambda row: (v := get(row)) is not None and any(w in v for w in words)
-    if op == "regex":
-        search = re.compile(f"(?i){value}").search
-        return lambda row: (v := get(row)) is not None and search(v) is not None
+    if op == "regex":  # RuleSet._regex_row decides these, with Polars' engine
+        raise ValueError("a regex condition is evaluated by Polars, not in Python")
     if op == "in":
         members = frozenset(str(v).upper() for v in value)  # type: ignore[union-attr]
         return lambda row: (v := get(row)) is not None and v in members
@@ -714,7 +891,7 @@ def _first_match(
     number = {c: k for k, c in enumerate(conditions)}
     exprs, where = _row_masks(frame, conditions, keys)
     names = [f"__m{g}" for g in range(len(exprs))]
-    per_row = frame.select(exprs)
+    per_row = frame.with_columns(exprs).select(names)  # a constant mask still gets every row
     needs = [
         [where[number[c]][0] for c in r.conditions] for r in rules
     ]  # (group, bit) of each condition of each rule

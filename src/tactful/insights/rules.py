@@ -20,6 +20,7 @@ thresholds are in major units of the customer's currency. Errors name the rule a
 from __future__ import annotations
 
 import operator
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from tactful.domain.actions import ActionFamily
 from tactful.domain.enums import ConsentPurpose, PersonalizationLevel
 from tactful.errors import ConfigError
 from tactful.insights.inputs import InsightInputs
-from tactful.insights.render import FIELDS
+from tactful.insights.render import FIELDS, template_problem
 from tactful.insights.spec import DetectorSpec, FactKind, Urgency, findings_frame
 
 OPS: Final[dict[str, Callable[[pl.Expr, Any], pl.Expr]]] = {
@@ -167,10 +168,16 @@ def _int(raw: Mapping[str, Any], key: str, default: int, where: str, low: int) -
     return value
 
 
-def parse_rule(raw: Mapping[str, Any], *, source: str, index: int) -> RuleDetector:
-    """One ``[[rules]]`` table, validated; every error names the rule and the field."""
+def parse_rule(raw: Mapping[str, Any], *, source: str, index: int,
+               line_of: Callable[[str], int] | None = None) -> RuleDetector:
+    """One ``[[rules]]`` table, validated; every error names the rule and the field, and the
+    line when ``line_of`` (a field's dotted name -> its line in ``source``) can tell it.
+
+    Message templates may name the rule's facts (the features its conditions read, and
+    ``currency``) and nothing else: see ``render.template_problem``."""
     rule_id = raw.get("id")
-    where = f"{source}: rule {rule_id!r}" if rule_id else f"{source}: rule #{index + 1}"
+    at = f"{source}:{line_of('')}" if line_of else source
+    where = f"{at}: rule {rule_id!r}" if rule_id else f"{at}: rule #{index + 1}"
     if not isinstance(rule_id, str) or not rule_id:
         raise _fail(where, "id", "is required (lower_snake_case)")
     unknown = set(raw) - _RULE_KEYS
@@ -218,6 +225,14 @@ def parse_rule(raw: Mapping[str, Any], *, source: str, index: int) -> RuleDetect
             raise _fail(where, f"messages.{language}", f"lacks {', '.join(missing)}")
     facts: dict[str, FactKind] = {c.feature: _kind(c.feature) for c in conditions}
     facts["currency"] = FactKind.TEXT
+    for language, fields in messages.items():
+        for name in FIELDS:
+            field = f"messages.{language}.{name}"
+            problem = template_problem(str(fields[name]), facts)
+            if problem is not None:
+                line, why = problem
+                at = f"{source}:{line_of(field) + line - 1}" if line_of else source
+                raise ConfigError(f"{at}: rule {rule_id!r}: field {field!r}: the template {why}")
     try:
         spec = DetectorSpec(
             id=rule_id, family=ActionFamily(family), facts=facts, needs=frozenset({"accounts"}),
@@ -238,7 +253,8 @@ def parse_rule(raw: Mapping[str, Any], *, source: str, index: int) -> RuleDetect
 def load_rules(path: Path) -> list[RuleDetector]:
     """Every rule of a TOML rules file, validated before any is used."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the rules file: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
@@ -246,9 +262,44 @@ def load_rules(path: Path) -> list[RuleDetector]:
     raw = data.get("rules")
     if not isinstance(raw, list) or not raw:
         raise ConfigError(f"{path}: expected one or more [[rules]] tables")
-    rules = [parse_rule(r, source=str(path), index=i) for i, r in enumerate(raw)]
+    lines = text.splitlines()
+    heads = [n for n, line in enumerate(lines, 1) if _RULES_HEADER.match(line)]
+    rules = [
+        parse_rule(r, source=str(path), index=i,
+                   line_of=_locator(lines, heads, i) if len(heads) == len(raw) else None)
+        for i, r in enumerate(raw)
+    ]
     ids = [r.spec.id for r in rules]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
         raise ConfigError(f"{path}: rule id(s) used twice: {', '.join(twice)}")
     return rules
+
+
+_RULES_HEADER: Final = re.compile(r"^\s*\[\[\s*rules\s*\]\]\s*(#.*)?$")
+
+
+def _locator(lines: list[str], heads: list[int], index: int) -> Callable[[str], int]:
+    """Where a field of the ``index``-th rule is written: ``messages.en.title`` is the line of
+    ``title =`` below ``[rules.messages.en]`` in that rule's block; the rule's own
+    ``[[rules]]`` line when the field cannot be found (or for ``""``)."""
+    start = heads[index]
+    end = heads[index + 1] - 1 if index + 1 < len(heads) else len(lines)
+
+    def line_of(field: str) -> int:
+        parts = field.split(".")
+        if len(parts) != 3:
+            return start
+        table = re.compile(rf"^\s*\[\s*rules\s*\.\s*{parts[0]}\s*\.\s*"
+                           rf"{re.escape(parts[1])}\s*\]")
+        key = re.compile(rf"^\s*{re.escape(parts[2])}\s*=")
+        inside = False
+        for n in range(start, end + 1):
+            line = lines[n - 1]
+            if line.lstrip().startswith("["):
+                inside = bool(table.match(line))
+            elif inside and key.match(line):
+                return n
+        return start
+
+    return line_of
