@@ -95,7 +95,10 @@ def _category(ctx: Context, code: str) -> str:
 
 
 def _environment() -> Environment:
-    env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    # Messages are plain text (in-app, SMS, push), never HTML: escaping would corrupt them.
+    env = Environment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False  # noqa: S701
+    )
     env.filters.update(money=_money, percent=_percent, date=_date, number=_number,
                        category=_category)
     return env
