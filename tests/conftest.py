@@ -22,6 +22,16 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
+@pytest.fixture(autouse=True)
+def _own_secret_key_file(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test signs with a key of its own, never the one in the user's home."""
+    monkeypatch.delenv("TACTFUL_SECRET_KEY", raising=False)
+    key_dir = tmp_path_factory.mktemp("secret")
+    monkeypatch.setenv("TACTFUL_SECRET_KEY_FILE", str(key_dir / "secret.key"))
+
+
 def _pg_available() -> str | None:
     """None if the server answers, else why not."""
     try:

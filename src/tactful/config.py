@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DB_PATH = Path("tactful.db")
@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     model_dir: Path | None = None
     """Where model artifacts go (``TACTFUL_MODEL_DIR``); default: ``models/`` beside the SQLite
     file, or ``./models`` for a server database."""
+    secret_key: SecretStr | None = None
+    """The key that signs the model artifacts that must stay pickles (``TACTFUL_SECRET_KEY``, at
+    least 32 characters). Unset: a random key is generated on first use into ``secret_key_file``
+    with mode 0600. Never stored in the database nor beside the artifacts it signs."""
+    secret_key_file: Path | None = None
+    """Where the generated key lives (``TACTFUL_SECRET_KEY_FILE``); default
+    ``$XDG_CONFIG_HOME/tactful/secret.key`` (``~/.config/tactful/secret.key``)."""
 
 
 def get_settings() -> Settings:

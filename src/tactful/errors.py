@@ -5,6 +5,7 @@
     ├── ValidationError              (422)  a value that breaks a domain rule
     ├── NotFoundError                (404)  an id that is not in the store
     ├── StoreError                   (503)  the store cannot be reached or migrated
+    │   └── ArtifactRefused          (503)  a model artifact not provably written by this engine
     └── IngestError                  (400)  a file that cannot be read at all
 
 Each error carries the HTTP status the API will answer with, so the faces never guess.
@@ -34,6 +35,11 @@ class NotFoundError(TactfulError, LookupError):
 
 class StoreError(TactfulError):
     status_code = 503
+
+
+class ArtifactRefused(StoreError):
+    """A stored model that will not be loaded: its checksum or signature does not match, or it is
+    in a format that could run code and carries no valid signature (see docs/security.md)."""
 
 
 class IngestError(TactfulError):

@@ -53,7 +53,7 @@ def test_works_after_a_pickle_round_trip(fitted: tuple[GbmModel, np.ndarray]) ->
     model, x = fitted
     before = model.contributions(x[:100])  # builds the cached leaf matrix
     blob = pickle.dumps(model)
-    again = pickle.loads(blob)
+    again = pickle.loads(blob)  # noqa: S301 -- bytes this test just made
     assert "_paths_cache" not in again.__dict__  # not stored: rebuilt from the booster
     assert np.array_equal(again.contributions(x[:100]), before)
     assert np.abs(again.contribution_bias() + before.sum(axis=1) - again.margin(x[:100])).max() < (

@@ -214,6 +214,17 @@ def test_unknown_columns_are_refused(store: Store) -> None:
         store.write(conn, "transactions", _txns(["t"], [1]).with_columns(pl.lit(1).alias("x")))
 
 
+def test_only_the_schemas_column_names_reach_the_sql(store: Store) -> None:
+    """The bulk writers name columns in SQL text; every door to them refuses a foreign name."""
+    frame = pl.DataFrame({"x) VALUES (1); DROP TABLE customers; --": [1]})
+    refused = r"table income_changes has no column\(s\) \['x\) VALUES"
+    with pytest.raises(StoreError, match=refused), store.transaction() as conn:
+        store.replace_customers(conn, "income_changes", ["C1"], frame)
+    with pytest.raises(StoreError, match="has no key column 'nope'"), store.transaction() as conn:
+        store.update(conn, "transactions", _txns(["t"], [1]).select("id"), key="nope")
+    assert store.rows(select(schema.customers.c.id)) == []  # the table is still there
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from tactful.cli import insights, understand
@@ -216,7 +217,7 @@ def main() -> None:
     try:
         app()
     except TactfulError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise SystemExit(2) from exc
 
 

@@ -10,10 +10,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tactful.batch.insights import InsightReport, run_insights
-from tactful.cli.render import progress_bar
+from tactful.cli.render import plain, progress_bar
 from tactful.domain.money import to_minor
 from tactful.insights import lifecycle
 from tactful.insights import repository as repo
@@ -72,16 +73,18 @@ def print_insights(store: Store, customer_id: str, *, states: list[str] | None,
                    console: Console = console) -> int:
     rows = repo.list_insights(store, customer_id, states=states)
     if not rows:
-        console.print(f"[dim]{customer_id}: no insights[/dim]")
+        console.print(f"[dim]{escape(customer_id)}: no insights[/dim]")
         return 0
     for r in rows:
         style = URGENCY_STYLE.get(r["urgency"], "")
-        console.print(f"[{style}]●[/{style}] [bold]{r['title']}[/bold]  "
-                      f"[dim]{r['detector']} · {r['state']} · relevance {r['relevance']:.2f}"
+        e = {k: escape(str(v)) for k, v in r.items() if isinstance(v, str)}
+        console.print(f"[{style}]●[/{style}] [bold]{e['title']}[/bold]  "
+                      f"[dim]{e['detector']} · {e['state']} · relevance {r['relevance']:.2f}"
                       f"[/dim]")
-        console.print(f"  {r['message']}")
-        console.print(f"  [cyan]→ {r['call_to_action']}[/cyan]   [dim]{r['explanation']}[/dim]")
-        console.print(f"  [dim]id {r['insight_id']} · expires {r['expires_at']:%Y-%m-%d}[/dim]")
+        console.print(f"  {e['message']}")
+        console.print(f"  [cyan]→ {e.get('call_to_action', '')}[/cyan]   "
+                      f"[dim]{e.get('explanation', '')}[/dim]")
+        console.print(f"  [dim]id {e['insight_id']} · expires {r['expires_at']:%Y-%m-%d}[/dim]")
     return len(rows)
 
 
@@ -111,7 +114,7 @@ def mark_command(
 ) -> None:
     """Record what happened to an insight (the app calls this; so can an operator)."""
     before = repo.mark(Store.open(db), insight_id, state)
-    console.print(f"{insight_id}: {before} -> {state}")
+    console.print(escape(f"{insight_id}: {before} -> {state}"))
 
 
 @insight_app.command("detectors")
@@ -124,10 +127,10 @@ def detectors_command(rules: RulesFile = None) -> None:
     for spec in sorted(catalog.specs.values(), key=lambda s: (s.family.value, s.id)):
         flags = " ".join(f for f, on in (("money-critical", spec.money_critical),
                                         ("sensitive", spec.sensitive)) if on)
-        table.add_row(spec.id, spec.family.value, spec.min_level.value,
+        table.add_row(*plain(spec.id, spec.family.value, spec.min_level.value,
                       spec.consent.value if spec.consent else "-", f"{spec.cooldown_days} d",
                       f"{spec.expiry_days} d", flags,
-                      " ".join(lang for lang in languages if catalog.renderer.has(spec.id, lang)))
+                      " ".join(lang for lang in languages if catalog.renderer.has(spec.id, lang))))
     console.print(table)
 
 
@@ -136,7 +139,9 @@ def check_rules_command(path: Path) -> None:
     """Validate a rules file without running it; errors name the rule and field."""
     rules = load_rules(path)
     Catalog.default(rules=path)  # also compiles every rule's templates
-    console.print(f"{path}: {len(rules)} rule(s) valid: {', '.join(r.spec.id for r in rules)}")
+    console.print(
+        escape(f"{path}: {len(rules)} rule(s) valid: {', '.join(r.spec.id for r in rules)}")
+    )
 
 
 @budgets_app.command("set")
@@ -149,7 +154,7 @@ def budget_set_command(
 ) -> None:
     """Set a customer's monthly budget for a category (progress insights at 50/75/100 %)."""
     repo.set_budget(Store.open(db), customer_id, category, to_minor(amount, currency), currency)
-    console.print(f"{customer_id}: budget for {category} is {amount} {currency} a month")
+    console.print(escape(f"{customer_id}: budget for {category} is {amount} {currency} a month"))
 
 
 @goals_app.command("add")
@@ -167,4 +172,4 @@ def goal_add_command(
     repo.add_goal(Store.open(db), goal_id=goal_id, customer_id=customer_id, name=name,
                   account_id=account_id, target_minor=to_minor(target, currency),
                   currency=currency, target_date=date.fromisoformat(by) if by else None)
-    console.print(f"{customer_id}: goal {goal_id} '{name}' of {target} {currency}")
+    console.print(escape(f"{customer_id}: goal {goal_id} '{name}' of {target} {currency}"))

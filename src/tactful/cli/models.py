@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tactful.cli.render import progress_bar
+from tactful.cli.render import plain, progress_bar
 from tactful.errors import ConfigError
 from tactful.models.fairness import Bands, FairnessGate
 from tactful.models.features import FEATURES
@@ -105,7 +105,7 @@ def versions_table(versions: list[ModelVersion], title: str = "Model registry") 
             return f"{m[key]:.3f}" if key in m else "-"
 
         fair = "-" if v.fairness is None else ("pass" if v.fairness.passed else "[red]fail")
-        promoted = f"{v.promoted_at:%Y-%m-%d} {v.promoted_by}" if v.promoted_at else ""
+        promoted = escape(f"{v.promoted_at:%Y-%m-%d} {v.promoted_by}") if v.promoted_at else ""
         table.add_row(
             v.name,
             str(v.version),
@@ -235,7 +235,7 @@ def show_command(
     _, registry = _registry(db, model_dir)
     v = registry.get(name, version)
     console.print(v.model_card)
-    console.print(f"artifact {v.artifact_path} sha256 {v.artifact_sha256}")
+    console.print(escape(f"artifact {v.artifact_path} sha256 {v.artifact_sha256}"))
     if v.fairness:
         for a in v.fairness.attributes:
             t = Table(title=f"by {a.attribute}")
@@ -273,7 +273,7 @@ def promote_command(
             f"[red]refused:[/red] {name} v{version} stays a {registry.get(name, version).stage}"
         )
         for reason in exc.reasons:
-            console.print(f"  - {reason}")
+            console.print(f"  - {escape(reason)}")
         raise typer.Exit(code=4) from exc
     console.print(f"{v.name} v{v.version} is in production (promoted by {v.promoted_by})")
 
@@ -369,7 +369,7 @@ def score_command(
             s = scorer.score(customer)
             console.print(f"{name} v{mv.version}: [bold]{s.score:.3f}[/bold]")
             for r in s.reasons:
-                console.print(f"  - {r.text}")
+                console.print(f"  - {escape(r.text)}")
         return
     with progress_bar(console, "models") as progress:
         task = progress.add_task("score", total=len(wanted))
@@ -422,7 +422,7 @@ def scores_table(store: Store, customer_id: str) -> Table | None:
     for col in ("model", "v", "score", "why"):
         table.add_column(col, justify="right" if col in {"v", "score"} else "left")
     for name, version, score, reasons in rows:
-        table.add_row(name, str(version), f"{score:.3f}", "; ".join(reasons) or "-")
+        table.add_row(*plain(name, version, f"{score:.3f}", "; ".join(reasons) or "-"))
     return table
 
 
@@ -441,7 +441,7 @@ def demo_models(out: Console, store: Store) -> None:
     try:
         train_models(store, registry, "propensity", product="savings", by="demo", history=history)
     except ValidationError as exc:
-        out.print(f"[yellow]propensity not trained:[/yellow] {exc}")
+        out.print(f"[yellow]propensity not trained:[/yellow] {escape(str(exc))}")
     out.print(versions_table(registry.versions()))
     out.print(
         f"anomaly v{anomaly.version.version}: {int(anomaly.alerts.sum()):,} alerts among "
@@ -455,7 +455,7 @@ def demo_models(out: Console, store: Store) -> None:
     except PromotionRefused as exc:
         out.print(f"[red]promotion of {best.name} v{best.version} refused:[/red]")
         for reason in exc.reasons:
-            out.print(f"  - {reason}")
+            out.print(f"  - {escape(reason)}")
         out.print("scoring with the candidate; a person decides whether it may go live")
     result = score_customers(store, registry, best.name, version=best.version, history=history)
     out.print(
@@ -474,6 +474,6 @@ def demo_models(out: Console, store: Store) -> None:
     took = (time.perf_counter() - started) * 1e3
     table = scores_table(store, top)
     if table is not None:
-        out.print(f"customer {top}, the most likely to leave:")
+        out.print(escape(f"customer {top}, the most likely to leave:"))
         out.print(table)
-    out.print(f"in-process real-time score of {top}: {live.score:.3f} in {took:.2f} ms")
+    out.print(escape(f"in-process real-time score of {top}: {live.score:.3f} in {took:.2f} ms"))

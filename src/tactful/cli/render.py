@@ -1,13 +1,20 @@
-"""Rich renderings of reports and profiles, shared by the commands."""
+"""Rich renderings of reports and profiles, shared by the commands.
+
+Every value that comes from data (a description, a merchant, a path, a note) reaches Rich as a
+``Text`` or through ``escape``, never as markup: a description ``[/bold] x`` is printed as is
+instead of crashing the command (or restyling the screen).
+"""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group, RenderableType
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from tactful.ingest.loader import IngestReport
 from tactful.profile import CustomerProfile
@@ -25,6 +32,11 @@ def progress_bar(console: Console, unit: str) -> Progress:
     )
 
 
+def plain(*values: object) -> list[Text]:
+    """Table cells that are data: shown as they are, never read as markup."""
+    return [v if isinstance(v, Text) else Text(str(v)) for v in values]
+
+
 def ingest_table(report: IngestReport) -> Table:
     table = Table(title="Ingest summary", show_lines=False)
     for col, justify in (
@@ -40,17 +52,19 @@ def ingest_table(report: IngestReport) -> Table:
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for f in report.files:
-        rejected = f"[red]{f.rejected:,}[/red]" if f.rejected else "0"
+        rejected = Text(f"{f.rejected:,}", style="red") if f.rejected else "0"
         table.add_row(
-            f.path,
-            f.format,
-            ",".join(f.kinds),
-            f"{f.rows_read:,}",
-            f"{f.inserted:,}",
-            f"{f.updated:,}",
-            f"{f.duplicates:,}",
-            rejected,
-            f"{f.seconds:.2f}",
+            *plain(
+                f.path,
+                f.format,
+                ",".join(f.kinds),
+                f"{f.rows_read:,}",
+                f"{f.inserted:,}",
+                f"{f.updated:,}",
+                f"{f.duplicates:,}",
+                rejected,
+                f"{f.seconds:.2f}",
+            )
         )
     table.add_section()
     table.add_row(
@@ -71,27 +85,30 @@ def print_ingest(console: Console, report: IngestReport) -> None:
     console.print(ingest_table(report))
     for f in report.files:
         for note in f.notes:
-            console.print(f"[yellow]note[/yellow] {f.path}: {note}")
+            console.print(f"[yellow]note[/yellow] {escape(f'{f.path}: {note}')}")
         if f.rejects_path:
             console.print(
-                f"[red]rejects[/red] {f.rejected:,} row(s) of {f.path} -> {f.rejects_path}"
+                f"[red]rejects[/red] {f.rejected:,} row(s) of "
+                + escape(f"{f.path} -> {f.rejects_path}")
             )
     if report.summary_path:
-        console.print(f"summary written to {report.summary_path}")
+        console.print(f"summary written to {escape(str(report.summary_path))}")
 
 
 def profile_panel(p: CustomerProfile) -> Panel:
     c = p.customer
     head = Table.grid(padding=(0, 2))
-    head.add_row("region", c.region.value, "locale", c.locale, "time zone", c.timezone)
+    head.add_row(*plain("region", c.region.value, "locale", c.locale, "time zone", c.timezone))
     quiet = f"{c.quiet_hours.start:%H:%M}-{c.quiet_hours.end:%H:%M}" if c.quiet_hours else "none"
     head.add_row(
-        "personalization",
-        c.personalization_level.value,
-        "channels",
-        ", ".join(ch.value for ch in c.channel_preferences) or "none",
-        "quiet hours",
-        quiet,
+        *plain(
+            "personalization",
+            c.personalization_level.value,
+            "channels",
+            ", ".join(ch.value for ch in c.channel_preferences) or "none",
+            "quiet hours",
+            quiet,
+        )
     )
 
     accounts = Table(title="Accounts", title_justify="left", expand=True)
@@ -99,15 +116,17 @@ def profile_panel(p: CustomerProfile) -> Panel:
         accounts.add_column(col, justify="right" if col in {"balance", "credit limit"} else "left")
     for a in p.accounts:
         accounts.add_row(
-            a.id,
-            a.name or "",
-            a.type.value,
-            str(a.balance) if a.balance else "-",
-            str(a.credit_limit) if a.credit_limit else "-",
-            str(a.opened_on or "-"),
-            "open" if a.is_open else f"closed {a.closed_on}",
+            *plain(
+                a.id,
+                a.name or "",
+                a.type.value,
+                str(a.balance) if a.balance else "-",
+                str(a.credit_limit) if a.credit_limit else "-",
+                str(a.opened_on or "-"),
+                "open" if a.is_open else f"closed {a.closed_on}",
+            )
         )
-    holdings = ", ".join(f"{h.name} ({h.kind})" for h in p.holdings) or "none recorded"
+    holdings = escape(", ".join(f"{h.name} ({h.kind})" for h in p.holdings) or "none recorded")
 
     txns = Table(title="Recent transactions", title_justify="left", expand=True)
     for col in ("booked", "account", "amount", "description", "category", "status"):
@@ -116,31 +135,39 @@ def profile_panel(p: CustomerProfile) -> Panel:
     for t in p.recent_transactions:
         style = "red" if t.amount.minor < 0 else "green"
         txns.add_row(
-            f"{t.booked_at.astimezone(zone):%Y-%m-%d}",
-            t.account_id,
-            f"[{style}]{t.amount}[/{style}]",
-            t.description[:48],
-            t.category_detailed or "-",
-            t.status.value,
+            *plain(
+                f"{t.booked_at.astimezone(zone):%Y-%m-%d}",
+                t.account_id,
+                Text(str(t.amount), style=style),
+                t.description[:48],
+                t.category_detailed or "-",
+                t.status.value,
+            )
         )
 
     b = p.behaviour
     behaviour = Table.grid(padding=(0, 2))
     behaviour.add_row(
-        "logins / week",
-        f"{b.logins_per_week:g}",
-        "usual login hour",
-        "-" if b.usual_login_hour is None else f"{b.usual_login_hour:02d}:00 local",
+        *plain(
+            "logins / week",
+            f"{b.logins_per_week:g}",
+            "usual login hour",
+            "-" if b.usual_login_hour is None else f"{b.usual_login_hour:02d}:00 local",
+        )
     )
     behaviour.add_row(
-        "median session",
-        "-" if b.median_session_minutes is None else f"{b.median_session_minutes:g} min",
-        "features used",
-        ", ".join(f"{k} x{v}" for k, v in b.features_used.items()) or "-",
+        *plain(
+            "median session",
+            "-" if b.median_session_minutes is None else f"{b.median_session_minutes:g} min",
+            "features used",
+            ", ".join(f"{k} x{v}" for k, v in b.features_used.items()) or "-",
+        )
     )
     understanding = _understanding(p)
-    consents = ", ".join(f"{s.purpose.value}: {s.status.value}" for s in p.consents) or "none"
-    totals = ", ".join(str(m) for m in p.total_balance().values()) or "-"
+    consents = escape(
+        ", ".join(f"{s.purpose.value}: {s.status.value}" for s in p.consents) or "none"
+    )
+    totals = escape(", ".join(str(m) for m in p.total_balance().values()) or "-")
     body = Group(
         head,
         accounts,
@@ -152,7 +179,8 @@ def profile_panel(p: CustomerProfile) -> Panel:
         behaviour,
         f"[bold]Consents[/bold] {consents}",
     )
-    return Panel(body, title=f"Customer {c.id}" + (f" · {c.segment}" if c.segment else ""))
+    title = Text(f"Customer {c.id}" + (f" · {c.segment}" if c.segment else ""))
+    return Panel(body, title=title)
 
 
 def _understanding(p: CustomerProfile) -> list[RenderableType]:
@@ -162,32 +190,43 @@ def _understanding(p: CustomerProfile) -> list[RenderableType]:
     out: list[RenderableType] = []
     if p.spending and p.spending_window:
         start, end = p.spending_window
-        spend = Table(title=f"Spending {start} to {end}", title_justify="left", expand=True)
+        spend = Table(title=Text(f"Spending {start} to {end}"), title_justify="left", expand=True)
         for col in ("category", "amount", "transactions"):
             spend.add_column(col, justify="left" if col == "category" else "right")
         for c in p.spending[:8]:
-            spend.add_row(c.category.replace("_", " ").lower(), str(c.amount), str(c.transactions))
+            spend.add_row(*plain(c.category.replace("_", " ").lower(), c.amount, c.transactions))
         out.append(spend)
     if p.recurring:
         rec = Table(title="Recurring payments", title_justify="left", expand=True)
         for col in ("merchant", "kind", "cadence", "amount", "next", "status"):
             rec.add_column(col, justify="right" if col == "amount" else "left", overflow="fold")
         for r in p.recurring[:10]:
-            rec.add_row(r.merchant, r.kind, r.cadence, str(r.typical),
-                        str(r.next_date or "-"), r.status)
+            rec.add_row(
+                *plain(r.merchant, r.kind, r.cadence, r.typical, r.next_date or "-", r.status)
+            )
         out.append(rec)
     if p.income:
         inc = Table(title="Income", title_justify="left", expand=True)
         for col in ("payer", "kind", "schedule", "per month", "next", "change"):
             inc.add_column(col, justify="right" if col == "per month" else "left", overflow="fold")
         for i in p.income[:5]:
-            inc.add_row(i.payer, i.kind, i.schedule, str(i.monthly or i.typical),
-                        str(i.next_date or "-"), i.last_change or "-")
+            inc.add_row(
+                *plain(
+                    i.payer,
+                    i.kind,
+                    i.schedule,
+                    i.monthly or i.typical,
+                    i.next_date or "-",
+                    i.last_change or "-",
+                )
+            )
         out.append(inc)
     if p.insights:
         lines = [f"[bold]Live insights[/bold] ({len(p.insights)})"]
         for ins in p.insights[:6]:
             mark = {"high": "red", "normal": "yellow"}.get(ins.urgency, "dim")
-            lines.append(f"[{mark}]●[/{mark}] {ins.title} [dim]· {ins.explanation}[/dim]")
+            lines.append(
+                f"[{mark}]●[/{mark}] {escape(ins.title)} [dim]· {escape(ins.explanation)}[/dim]"
+            )
         out.append("\n".join(lines))
     return out

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from tactful.batch.enrich import EnrichReport, run_enrich
 from tactful.batch.executor import get_executor
-from tactful.cli.render import progress_bar
+from tactful.cli.render import plain, progress_bar
 from tactful.enrich import repository as repo
 from tactful.enrich.rules import RuleSet, SkippedRuleWarning, parse_condition
 from tactful.enrich.taxonomy import DETAILED, is_sensitive, primary_of
@@ -134,7 +134,7 @@ def categories_command(
     for code in sorted(DETAILED):
         if sensitive and not is_sensitive(code):
             continue
-        table.add_row(primary_of(code), code, "yes" if is_sensitive(code) else "")
+        table.add_row(*plain(primary_of(code), code, "yes" if is_sensitive(code) else ""))
     console.print(table)
 
 
@@ -155,7 +155,7 @@ def rules_list(db: DbUrl = None, as_json: Annotated[bool, typer.Option("--json")
             f"{c['field']} {c['operator']} {c['value']!r}" for c in r.get("conditions", [])
         )
         then = ", ".join(f"{k}={r[k]}" for k in ("category_detailed", "merchant") if r.get(k))
-        table.add_row(str(r["id"]), str(r.get("priority", 0)), when, then)
+        table.add_row(*plain(r["id"], r.get("priority", 0), when, then))
     console.print(table)
 
 
@@ -179,7 +179,9 @@ def rules_add(
     if merchant:
         definition["merchant"] = merchant
     version = repo.save_rule(Store.open(db), definition)
-    console.print(f"rule {rule_id!r} saved as version {version}; run `tactful enrich` to apply")
+    console.print(
+        escape(f"rule {rule_id!r} saved as version {version}; run `tactful enrich` to apply")
+    )
 
 
 @rules_app.command("import")
@@ -191,14 +193,14 @@ def rules_import(path: Path, db: DbUrl = None) -> None:
     store = Store.open(db)
     for record in records:
         repo.save_rule(store, record)
-    console.print(f"{len(records)} rule(s) imported from {path}")
+    console.print(escape(f"{len(records)} rule(s) imported from {path}"))
 
 
 @rules_app.command("delete")
 def rules_delete(rule_id: str, db: DbUrl = None) -> None:
     """Retire a rule; its history stays."""
     version = repo.delete_rule(Store.open(db), rule_id)
-    console.print(f"rule {rule_id!r} retired (version {version})")
+    console.print(escape(f"rule {rule_id!r} retired (version {version})"))
 
 
 @rules_app.command("history")
@@ -207,7 +209,7 @@ def rules_history(db: DbUrl = None) -> None:
     frame = repo.rule_history(Store.open(db))
     table = Table(*frame.columns)
     for row in frame.iter_rows():
-        table.add_row(*(str(v) for v in row))
+        table.add_row(*plain(*row))
     console.print(table)
 
 
@@ -220,4 +222,4 @@ def aliases_add(
 ) -> None:
     """Teach the merchant directory one of the bank's own descriptors."""
     repo.add_alias(Store.open(db), pattern, merchant, category)
-    console.print(f"alias {pattern!r} -> {merchant}; run `tactful enrich --full` to apply")
+    console.print(escape(f"alias {pattern!r} -> {merchant}; run `tactful enrich --full` to apply"))

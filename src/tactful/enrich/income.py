@@ -468,7 +468,9 @@ def _irregular(rest: pl.DataFrame, as_of: date) -> tuple[pl.DataFrame, pl.DataFr
     months = _TRAILING_DAYS / (365.25 / 12)
     idle = (pl.lit(as_of) - pl.col("last_date")).dt.total_days()
     ids = [
-        "inc-" + hashlib.sha1(f"{a}\x1f{k}\x1fin\x1firregular".encode()).hexdigest()[:16]
+        "inc-" + hashlib.sha1(
+            f"{a}\x1f{k}\x1fin\x1firregular".encode(), usedforsecurity=False
+        ).hexdigest()[:16]
         for a, k in grouped.select("account_id", "merchant_key").iter_rows()
     ]
     streams = grouped.with_columns(

@@ -452,7 +452,7 @@ def _normalize_py(
             if entry is not None:
                 return entry
     if has_cp:
-        assert cp is not None
+        assert cp is not None  # noqa: S101 -- narrows a type; holds by construction
         fallback = rx.spaces.sub(" ", cp)
     else:
         fallback = text

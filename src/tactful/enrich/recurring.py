@@ -389,7 +389,8 @@ def _merge_steps(rows: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
 
 
 def _series_id(account: str, key: str, direction: str, label: str) -> str:
-    digest = hashlib.sha1(f"{account}\x1f{key}\x1f{direction}\x1f{label}".encode()).hexdigest()
+    text = f"{account}\x1f{key}\x1f{direction}\x1f{label}"
+    digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()  # an id, not a secret
     return f"ser-{digest[:16]}"
 
 
@@ -478,7 +479,7 @@ def detect_series(frame: pl.DataFrame, *, as_of: date | None = None) -> SeriesRe
     if rows.is_empty():
         return SeriesResult.empty()
     first, last = rows["booked_on"].min(), rows["booked_on"].max()
-    assert isinstance(first, date) and isinstance(last, date)
+    assert isinstance(first, date) and isinstance(last, date)  # noqa: S101 -- narrows a type; holds by construction
     countries = rows["country"].unique().to_list()
     calendar = business_calendar(countries, first, max(last, as_of).replace(year=as_of.year + 1))
     rows = rows.join(

@@ -9,11 +9,9 @@ customer's whole history.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -323,7 +321,11 @@ def recategorize(store: Store, transaction_id: str, category_detailed: str) -> R
 
 
 def latest_text_model(store: Store) -> tuple[int, TextCategorizer] | None:
-    """The newest stored text categorizer, its checksum verified."""
+    """The newest stored text categorizer, its checksum verified.
+
+    The row holds data (``TextCategorizer.to_bytes``), never a pickle; a row written as a pickle
+    by an earlier version is refused (``ArtifactRefused``) with a message to retrain.
+    """
     table = schema.text_models
     row = store.rows(
         select(table.c.id, table.c.sha256, table.c.artifact).order_by(table.c.id.desc()).limit(1)
@@ -333,19 +335,11 @@ def latest_text_model(store: Store) -> tuple[int, TextCategorizer] | None:
     model_id, sha, blob = row[0]
     if hashlib.sha256(blob).hexdigest() != sha:
         raise StoreError(f"text model {model_id} fails its checksum: refusing to load it")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.joblib"
-        path.write_bytes(blob)
-        # The store's checksum was verified above; the file's own check sees the same bytes.
-        (path.parent / (path.name + ".sha256")).write_text(f"{sha}  {path.name}\n", "utf-8")
-        return int(model_id), TextCategorizer.load(path)
+    return int(model_id), TextCategorizer.from_bytes(bytes(blob), what=f"text model {model_id}")
 
 
 def save_text_model(store: Store, model: TextCategorizer, *, rows: int) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.joblib"
-        model.save(path)
-        blob = path.read_bytes()
+    blob = model.to_bytes()
     table = schema.text_models
     with store.transaction() as conn:
         result = conn.execute(
@@ -359,7 +353,7 @@ def save_text_model(store: Store, model: TextCategorizer, *, rows: int) -> int:
             )
         )
         key = result.inserted_primary_key
-        assert key is not None
+        assert key is not None  # noqa: S101 -- narrows a type; holds by construction
         return int(key[0])
 
 

@@ -515,8 +515,27 @@ def _in_background(items: Iterator[_Prepared], depth: int = 2) -> Iterator[_Prep
                 thread.join(timeout=0.05)
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters a spreadsheet reads as the start of a formula (OWASP, CSV injection)."""
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` with a leading single quote when a spreadsheet would run it as a formula.
+
+    OWASP's CSV-injection guidance: prefix a cell beginning with ``=``, ``+``, ``-``, ``@``, a
+    tab or a carriage return with ``'``, so Excel, LibreOffice and Sheets show it as text. The
+    rejects file has no numeric column (every cell is text for a person to read), so a raw value
+    ``-12.50`` is shown as ``'-12.50``: a mark, not a changed number.
+    """
+    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
+
+
 class _RejectWriter:
-    """Appends rejects to a CSV created on the first reject, so clean files leave no file."""
+    """Appends rejects to a CSV created on the first reject, so clean files leave no file.
+
+    Every cell goes through ``spreadsheet_safe``: the file is made to be opened in a
+    spreadsheet, and its cells are the bank's data, which an attacker may have written.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -535,7 +554,8 @@ class _RejectWriter:
             out.writerow(["file", "location", "field", "reason", "raw"])
             self._csv = out
         for r in rejects:
-            self._csv.writerow([r.source, r.location, r.field or "", r.reason, r.raw])
+            cells = (r.source, r.location, r.field or "", r.reason, r.raw)
+            self._csv.writerow([spreadsheet_safe(c) for c in cells])
         self.count += len(rejects)
 
     def close(self) -> None:

@@ -133,7 +133,10 @@ def _sequence(value: object) -> bool:
 
 
 def _environment() -> _Sandbox:
-    env = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    # Messages are plain text (in-app, SMS, push), never HTML: escaping would corrupt them.
+    env = _Sandbox(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False  # noqa: S701
+    )
     env.globals.clear()  # range, dict, lipsum, cycler, joiner, namespace
     env.filters = {name: JINJA_FILTERS[name] for name in TEXT_FILTERS}
     env.filters.update(money=_money, percent=_percent, date=_date, number=_number,

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from sklearn.ensemble import IsolationForest
 
 from tactful.errors import ValidationError
-from tactful.models.base import F64, FeatureInfo, Model, as_matrix, families
+from tactful.models.base import F64, FeatureInfo, Model, ModelState, as_matrix, families
 
 TXN_FEATURES: Final = (
     "amount_z",
@@ -166,6 +166,22 @@ class AnomalyModel(Model):
         self.spread_ = np.where(mad > 0, 1.4826 * mad, np.where(spread > 0, spread, 1.0))
         self.threshold_ = 1.0 - self.alert_rate
         return self
+
+    def _get_state(self, state: ModelState) -> None:
+        """Everything as arrays but the forest, which has no data form here: it travels as
+        ``opaque``, a pickle the registry signs (``models/artifacts.py``)."""
+        for name in ("reference_", "center_", "spread_"):
+            state.arrays[name] = np.asarray(getattr(self, name), dtype=np.float64)
+        state.meta["threshold"] = self.threshold_
+        state.opaque = self.forest_
+
+    def _set_state(self, state: ModelState) -> None:
+        for name in ("reference_", "center_", "spread_"):
+            setattr(self, name, np.asarray(state.arrays[name], dtype=np.float64))
+        self.threshold_ = float(state.meta["threshold"])
+        if not isinstance(state.opaque, IsolationForest):
+            raise ValidationError("the anomaly model's state holds no Isolation Forest")
+        self.forest_ = state.opaque
 
     def raw_score(self, x: Any) -> F64:
         mat = as_matrix(x, len(self.feature_names_))

@@ -5,17 +5,24 @@ A family subclasses :class:`Classifier` and implements three private hooks (``_f
 estimators do. Contributions are in log-odds ("margin") space and add up, with the family's
 bias, to the margin; calibration is a monotone map of the margin fitted on a held-out fold, so
 calibrating never reorders customers nor changes which factors drove a score.
+
+A fitted model is stored as data (``to_state`` / ``from_state``: JSON-able settings and NumPy
+arrays), never as a pickle, when its family defines the ``_get_state`` / ``_set_state`` hooks
+itself; what has no data form (an Isolation Forest's trees) goes in ``ModelState.opaque``, which
+the registry stores as a pickle signed with the engine's secret key (``models/artifacts.py``).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
+import sklearn
 from numpy.typing import NDArray
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
@@ -65,6 +72,19 @@ def _fmt(x: float) -> str:
     return str(round(x, 2)) if abs(x) < 100 else str(round(x))
 
 
+@dataclass
+class ModelState:
+    """A fitted model as data: JSON-able ``meta`` and NumPy ``arrays`` of numbers or text.
+
+    ``opaque`` holds what has no such form (``None`` for most families); it is stored as a
+    signed pickle, so a family that can do without one should.
+    """
+
+    meta: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, NDArray[Any]] = field(default_factory=dict)
+    opaque: Any = None
+
+
 def as_matrix(x: Any, n_features: int | None = None) -> F64:
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim != 2:
@@ -90,6 +110,54 @@ class Model(ABC):
     @abstractmethod
     def contributions(self, x: Any) -> F64:
         """(rows, features): how much each feature pushed each row's score up or down."""
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's keyword arguments as set (scikit-learn's convention)."""
+        signature = inspect.signature(type(self).__init__)
+        return {
+            name: getattr(self, name)
+            for name, p in signature.parameters.items()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        }
+
+    def to_state(self) -> ModelState | None:
+        """The fitted model as data, or ``None`` when its family has no data form (it defines
+        no ``_get_state`` of its own: an inherited hook would silently miss its attributes)."""
+        hooks = type(self).__dict__
+        if "_get_state" not in hooks or "_set_state" not in hooks:
+            return None
+        state = ModelState(
+            meta={
+                "params": self.get_params(),
+                "feature_names": list(self.feature_names_),
+                "feature_info": {
+                    name: [info.label, info.unit, info.indicator]
+                    for name, info in self.feature_info_.items()
+                },
+            },
+            arrays={"typical": np.asarray(self.typical_, dtype=np.float64)},
+        )
+        self._get_state(state)
+        return state
+
+    @classmethod
+    def from_state(cls, state: ModelState) -> Self:
+        """The model ``to_state`` described, ready to score."""
+        model = cls(**state.meta["params"])
+        model.feature_names_ = tuple(str(n) for n in state.meta["feature_names"])
+        model.feature_info_ = {
+            str(name): FeatureInfo(str(label), str(unit), bool(indicator))
+            for name, (label, unit, indicator) in state.meta["feature_info"].items()
+        }
+        model.typical_ = np.asarray(state.arrays["typical"], dtype=np.float64)
+        model._set_state(state)
+        return model
+
+    def _get_state(self, state: ModelState) -> None:  # noqa: B027 -- optional hook
+        """Add the family's fitted attributes to ``state`` (the shared ones are there)."""
+
+    def _set_state(self, state: ModelState) -> None:  # noqa: B027 -- optional hook
+        """Restore the family's fitted attributes from ``state``."""
 
     def reasons(self, x: Any, k: int = 3, *, direction: int = 1) -> list[list[Reason]]:
         """The ``k`` factors that pushed each row's score most in ``direction`` (+1: up)."""
@@ -222,6 +290,53 @@ class Classifier(Model):
 
     def contributions(self, x: Any) -> F64:
         return self._contributions(as_matrix(x, len(self.feature_names_)))
+
+    def _get_state(self, state: ModelState) -> None:
+        calibrator = self._calibrator
+        if isinstance(calibrator, LogisticRegression):
+            state.meta["calibrator"] = {
+                "kind": "sigmoid",
+                "a": float(calibrator.coef_[0, 0]),
+                "b": float(calibrator.intercept_[0]),
+            }
+        elif isinstance(calibrator, IsotonicRegression):
+            state.meta["calibrator"] = {
+                "kind": "isotonic",
+                "x_min": float(calibrator.X_min_),
+                "x_max": float(calibrator.X_max_),
+                "increasing": bool(calibrator.increasing_),
+                "y_min": calibrator.y_min,
+                "y_max": calibrator.y_max,
+            }
+            state.arrays["isotonic_x"] = np.asarray(calibrator.X_thresholds_)
+            state.arrays["isotonic_y"] = np.asarray(calibrator.y_thresholds_)
+        else:
+            state.meta["calibrator"] = {"kind": "none"}
+
+    def _set_state(self, state: ModelState) -> None:
+        spec = state.meta["calibrator"]
+        self._calibrator = None
+        if spec["kind"] == "sigmoid":
+            platt = LogisticRegression(C=1e4, max_iter=1000)
+            platt.coef_ = np.array([[float(spec["a"])]])
+            platt.intercept_ = np.array([float(spec["b"])])
+            platt.classes_ = np.array([0, 1])
+            self._calibrator = platt
+        elif spec["kind"] == "isotonic":
+            iso = IsotonicRegression(out_of_bounds="clip", y_min=spec["y_min"], y_max=spec["y_max"])
+            # IsotonicRegression's own unpickling hook rebuilds its interpolation from these.
+            iso.__setstate__(
+                {
+                    **iso.__dict__,
+                    "X_min_": float(spec["x_min"]),
+                    "X_max_": float(spec["x_max"]),
+                    "increasing_": bool(spec["increasing"]),
+                    "X_thresholds_": state.arrays["isotonic_x"],
+                    "y_thresholds_": state.arrays["isotonic_y"],
+                    "_sklearn_version": sklearn.__version__,
+                }
+            )
+            self._calibrator = iso
 
     @abstractmethod
     def _fit(self, x: F64, y: NDArray[np.int8], cal_x: F64 | None, cal_y: Any) -> None: ...

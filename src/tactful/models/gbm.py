@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from tactful.models.base import F64, Calibration, Classifier, families
+from tactful.models.base import F64, Calibration, Classifier, ModelState, families
 
 
 @families.register("gbm")
@@ -137,6 +137,20 @@ class GbmModel(Classifier):
             paths = _Paths.of(self.booster_, self.booster_.best_iteration)
             self._paths_cache = paths
         return paths
+
+    def _get_state(self, state: ModelState) -> None:
+        """The booster as LightGBM's own text model (every tree, full precision)."""
+        super()._get_state(state)
+        text = self.booster_.model_to_string(num_iteration=-1)
+        state.arrays["booster"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+        state.meta["best_iteration"] = int(self.booster_.best_iteration)
+
+    def _set_state(self, state: ModelState) -> None:
+        super()._set_state(state)
+        text = state.arrays["booster"].astype(np.uint8).tobytes().decode("utf-8")
+        booster = lgb.Booster(model_str=text)
+        booster.best_iteration = int(state.meta["best_iteration"])
+        self.booster_ = booster
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
-from tactful.models.base import F64, Calibration, Classifier, families
+from tactful.models.base import F64, Calibration, Classifier, ModelState, families
 
 
 @families.register("logistic")
@@ -58,6 +58,18 @@ class LogisticModel(Classifier):
         lr.fit(z, y)
         self.coef_ = np.asarray(lr.coef_[0], dtype=np.float64)
         self.intercept_ = float(lr.intercept_[0])
+
+    def _get_state(self, state: ModelState) -> None:
+        super()._get_state(state)
+        for name in ("lo_", "hi_", "mean_", "scale_", "coef_"):
+            state.arrays[name] = np.asarray(getattr(self, name), dtype=np.float64)
+        state.meta["intercept"] = self.intercept_
+
+    def _set_state(self, state: ModelState) -> None:
+        super()._set_state(state)
+        for name in ("lo_", "hi_", "mean_", "scale_", "coef_"):
+            setattr(self, name, np.asarray(state.arrays[name], dtype=np.float64))
+        self.intercept_ = float(state.meta["intercept"])
 
     def _clip(self, x: F64) -> F64:
         filled = np.where(np.isfinite(x), x, self.typical_)

@@ -5,26 +5,28 @@ directory whose SHA-256 is recorded at registration and verified before every lo
 artifact changed on disk is refused rather than silently scored with. Promotion to production
 passes through a gate: metric floors and the fairness gate, each failure named.
 
-Artifacts are pickles: load only from a model directory you control (the checksum proves the
-file is the one registered, not that whoever registered it was benign).
+Artifacts are data, not pickles (``models/artifacts.py``): whoever can write the table and the
+model directory can change a model's scores but cannot run code in the engine. The one exception,
+an Isolation Forest's trees (or a bank family without a data form), is a pickle signed with the
+engine's secret key and checked before loading. Version files of Tactful 0.1 (``.pkl``) are
+refused with a message to retrain.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-from numpy.typing import NDArray
 from sqlalchemy import func, insert, select, update
 
 from tactful.config import get_settings
-from tactful.errors import NotFoundError, StoreError, ValidationError
+from tactful.errors import ArtifactRefused, NotFoundError, StoreError, ValidationError
+from tactful.models import artifacts
+from tactful.models.artifacts import Artifact as Artifact
 from tactful.models.base import Classifier, Model
 from tactful.models.fairness import FairnessGate, FairnessReport
 from tactful.store import schema
@@ -52,17 +54,6 @@ class MetricFloors:
     max_brier: float | None = None
     fairness: FairnessGate = field(default_factory=FairnessGate)
     require_fairness_report: bool = True
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """What is pickled: the fitted model and the reference for drift (training sample)."""
-
-    model: Model
-    reference_x: NDArray[np.float64]
-    reference_scores: NDArray[np.float64]
-    encoder: Any = None
-    """For a model trained from a table: the ``TableEncoder`` that turns its rows into features."""
 
 
 @dataclass(frozen=True)
@@ -160,10 +151,9 @@ class ModelRegistry:
         with self.store.transaction() as conn:
             latest = conn.execute(select(func.max(_m.c.version)).where(_m.c.name == name))
             version = int(latest.scalar() or 0) + 1
-            path = self.model_dir / f"{name}-v{version}.pkl"
+            path = self.model_dir / f"{name}-v{version}.npz"
             tmp = path.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(artifact, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.write_bytes(artifacts.dump(artifact))
             os.replace(tmp, path)
             digest = sha256_of(path)
             key = conn.execute(
@@ -187,7 +177,7 @@ class ModelRegistry:
                     created_by=created_by,
                 )
             ).inserted_primary_key
-            assert key is not None
+            assert key is not None  # noqa: S101 -- narrows a type; holds by construction
         return self.get(name, version)
 
     def versions(self, name: str | None = None) -> list[ModelVersion]:
@@ -210,21 +200,20 @@ class ModelRegistry:
         return production[-1] if production else versions[-1]
 
     def load(self, version: ModelVersion) -> Artifact:
-        """The artifact, after checking its SHA-256 against the one registered."""
+        """The artifact, after checking its SHA-256 against the one registered; never unpickles
+        anything unsigned (``ArtifactRefused``, which names the version and says to retrain)."""
         path = version.artifact_path
+        what = f"artifact of {version.name} v{version.version} at {path}"
         if not path.exists():
             raise StoreError(f"artifact of {version.name} v{version.version} missing: {path}")
-        digest = sha256_of(path)
+        blob = path.read_bytes()
+        digest = hashlib.sha256(blob).hexdigest()
         if digest != version.artifact_sha256:
-            raise StoreError(
-                f"artifact of {version.name} v{version.version} at {path} has checksum "
+            raise ArtifactRefused(
+                f"{what} has checksum "
                 f"{digest[:12]}..., registered {version.artifact_sha256[:12]}...: refused"
             )
-        with path.open("rb") as fh:
-            artifact = pickle.load(fh)
-        if not isinstance(artifact, Artifact):
-            raise StoreError(f"{path} does not hold a Tactful model artifact")
-        return artifact
+        return artifacts.load(blob, what=what)
 
     def gate(self, version: ModelVersion, floors: MetricFloors) -> list[str]:
         """Every reason ``version`` may not go to production (empty: it may)."""

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection, Table, func, select
 
+from tactful.errors import StoreError
+
 _SQLITE_TS = "%Y-%m-%d %H:%M:%S%.6f"
 _PG_TS = "%Y-%m-%d %H:%M:%S%.6f+00:00"
 
@@ -88,6 +90,14 @@ def _count(conn: Connection, table: Table) -> int:
     return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
+def _own_columns(table: Table, columns: list[str]) -> None:
+    """Refuse a column the table does not have: the SQL below names columns by string, so only
+    the schema's own identifiers may reach it (values always go as parameters or through COPY)."""
+    unknown = [c for c in columns if c not in table.columns]
+    if unknown:
+        raise StoreError(f"table {table.name} has no column(s) {unknown}; nothing was written")
+
+
 def _required(table: Table, column: str) -> bool:
     col = table.columns[column]
     return bool(col.primary_key or (not col.nullable and col.server_default is None))
@@ -99,6 +109,7 @@ def write_frame(
     """Write ``frame`` (columns named as ``table``'s) inside the caller's transaction."""
     if frame.height == 0:
         return WriteResult()
+    _own_columns(table, frame.columns)
     dialect = conn.dialect.name
     if not upsert:
         # A column no row fills is left to its default instead of being sent a million NULLs.
@@ -116,7 +127,7 @@ def write_frame(
     col_list = ", ".join(columns)
     if dialect == "sqlite":
         marks = ", ".join("?" for _ in columns)
-        sql = f"INSERT INTO {table.name} ({col_list}) VALUES ({marks}) {clause}"
+        sql = f"INSERT INTO {table.name} ({col_list}) VALUES ({marks}) {clause}"  # noqa: S608 -- schema identifiers only
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         # Column lists zipped in C build the row tuples several times faster than rows().
         cursor.executemany(sql, zip(*(ready[c].to_list() for c in columns), strict=True))
@@ -167,7 +178,7 @@ def _copy_and_merge(
         with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN {copy_opts}") as copy:
             copy.write(payload)
         cur.execute(
-            f"INSERT INTO {table.name} ({col_list}) SELECT {col_list} FROM {stage} {clause}"
+            f"INSERT INTO {table.name} ({col_list}) SELECT {col_list} FROM {stage} {clause}"  # noqa: S608 -- schema identifiers only
         )
         return int(cur.rowcount)
 
@@ -182,12 +193,15 @@ def update_frame(conn: Connection, table: Table, frame: pl.DataFrame, *, key: st
     """
     if frame.height == 0:
         return 0
+    _own_columns(table, frame.columns)
+    if key not in frame.columns:
+        raise StoreError(f"update of {table.name}: the frame has no key column {key!r}")
     dialect = conn.dialect.name
     ready = _db_ready(frame, dialect)
     columns = [c for c in frame.columns if c != key]
     if dialect == "sqlite":
         sets = ", ".join(f"{c} = ?" for c in columns)
-        sql = f"UPDATE {table.name} SET {sets} WHERE {key} = ?"
+        sql = f"UPDATE {table.name} SET {sets} WHERE {key} = ?"  # noqa: S608 -- schema identifiers only
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.executemany(sql, zip(*(ready[c].to_list() for c in [*columns, key]), strict=True))
         touched = max(cursor.rowcount, 0)
@@ -201,13 +215,13 @@ def update_frame(conn: Connection, table: Table, frame: pl.DataFrame, *, key: st
     with raw.cursor() as cur:  # type: ignore[union-attr]
         cur.execute(f"DROP TABLE IF EXISTS {stage}")
         cur.execute(
-            f"CREATE TEMP TABLE {stage} AS SELECT {col_list} FROM {table.name} WITH NO DATA"
+            f"CREATE TEMP TABLE {stage} AS SELECT {col_list} FROM {table.name} WITH NO DATA"  # noqa: S608 -- schema identifiers only
         )
         with cur.copy(f"COPY {stage} ({col_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as cp:
             cp.write(buffer.getvalue())
         sets = ", ".join(f"{c} = s.{c}" for c in columns)
         cur.execute(
-            f"UPDATE {table.name} AS t SET {sets} FROM {stage} AS s WHERE t.{key} = s.{key}"
+            f"UPDATE {table.name} AS t SET {sets} FROM {stage} AS s WHERE t.{key} = s.{key}"  # noqa: S608 -- schema identifiers only
         )
         touched = int(cur.rowcount)
         cur.execute(f"DROP TABLE {stage}")

@@ -145,7 +145,7 @@ class Store:
                 )
             )
             key = result.inserted_primary_key
-            assert key is not None
+            assert key is not None  # noqa: S101 -- narrows a type; holds by construction
             return int(key[0])
 
     def finish_import(self, import_id: int, *, status: str, **counts: Any) -> None:
