@@ -139,17 +139,22 @@ def _amount_evidence(frame: pl.DataFrame, kind: RecordKind, opts: SourceOptions)
     comma = dot = 0
     either: str | None = None
     for name in names:
-        body = clean_amount(pl.col(name).cast(pl.Utf8).str.strip_chars())[0]
-        has_mark = body.str.contains(r"[.,]")
-        # A reading with more places than the currency has is no reading (1,234 EUR is 1234).
-        fits_comma = amount_fits(body, ",") & (_decimals(body, ",") <= digits.fill_null(9))
-        fits_dot = amount_fits(body, ".") & (_decimals(body, ".") <= digits.fill_null(9))
-        counts = frame.lazy().select(
-            comma=(has_mark & fits_comma & ~fits_dot).sum(),
-            dot=(has_mark & fits_dot & ~fits_comma).sum(),
-            either=pl.col(name).filter(has_mark & fits_comma & fits_dot).first(),
+        # Each step on a materialized column: as one lazy expression, the cleaning was
+        # evaluated once per use (2 s for 300k amounts instead of 0.2 s).
+        work = frame.select(
+            t=pl.col(name).cast(pl.Utf8).str.strip_chars(), d=digits.fill_null(9)
+        ).with_columns(body=clean_amount(pl.col("t"))[0])
+        work = work.filter(pl.col("body").str.contains(r"[.,]"))
+        work = work.with_columns(
+            comma=amount_fits(pl.col("body"), ",")
+            & (_decimals(pl.col("body"), ",") <= pl.col("d")),
+            dot=amount_fits(pl.col("body"), ".") & (_decimals(pl.col("body"), ".") <= pl.col("d")),
         )
-        row = counts.collect().row(0, named=True)
+        row = work.select(
+            comma=(pl.col("comma") & ~pl.col("dot")).sum(),
+            dot=(pl.col("dot") & ~pl.col("comma")).sum(),
+            either=pl.col("t").filter(pl.col("comma") & pl.col("dot")).first(),
+        ).row(0, named=True)
         comma += int(row["comma"] or 0)
         dot += int(row["dot"] or 0)
         either = either or row["either"]
@@ -174,23 +179,23 @@ def _date_evidence(frame: pl.DataFrame, kind: RecordKind, opts: SourceOptions) -
     day_first = month_first = 0
     either: str | None = None
     for name in names:
-        text = pl.col(name).str.strip_chars()
-        parts = text.str.extract_groups(_DMY)
-        a = parts.struct.field("1").cast(pl.Int32, strict=False)
-        b = parts.struct.field("3").cast(pl.Int32, strict=False)
-        sep = parts.struct.field("2")
-        same = sep == parts.struct.field("4")
-        day_ok, month_ok = a.is_between(1, 12), b.is_between(1, 12)
-        row = (
-            frame.lazy()
-            .select(
-                day=(same & a.is_between(13, 31) & month_ok).sum(),
-                month=(same & b.is_between(13, 31) & day_ok).sum(),
-                either=text.filter(same & day_ok & month_ok & (a != b) & (sep != ".")).first(),
-            )
-            .collect()
-            .row(0, named=True)
-        )
+        text = frame[name].str.strip_chars()
+        parts = text.str.extract_groups(_DMY).struct.unnest()
+        work = parts.select(
+            a=pl.col("1").cast(pl.Int32, strict=False),
+            b=pl.col("3").cast(pl.Int32, strict=False),
+            dots=pl.col("2") == ".",
+            same=pl.col("2") == pl.col("4"),
+        ).with_columns(t=text)
+        work = work.filter(pl.col("same"))
+        a, b = pl.col("a"), pl.col("b")
+        row = work.select(
+            day=(a.is_between(13, 31) & b.is_between(1, 12)).sum(),
+            month=(b.is_between(13, 31) & a.is_between(1, 12)).sum(),
+            either=pl.col("t")
+            .filter(a.is_between(1, 12) & b.is_between(1, 12) & (a != b) & ~pl.col("dots"))
+            .first(),
+        ).row(0, named=True)
         day_first += int(row["day"] or 0)
         month_first += int(row["month"] or 0)
         either = either or row["either"]

@@ -297,13 +297,11 @@ def _money(
     work = pl.DataFrame(
         {"t": frame[name].cast(pl.Utf8).str.strip_chars().replace("", None), "d": digits}
     )
-    body, negative, well_formed = clean_amount(pl.col("t"))
-    work = work.with_columns(
-        body=body,
-        neg=negative,
-        ok=well_formed,
-        fits=amount_fits(body, mark),
-        fits_other=amount_fits(body, other),
+    body, negative, _ = clean_amount(pl.col("t"))
+    work = work.with_columns(body=body, neg=negative).with_columns(
+        ok=pl.col("body").str.contains(r"^\d[\d.,]*$|^[.,]\d+$"),
+        fits=amount_fits(pl.col("body"), mark),
+        fits_other=amount_fits(pl.col("body"), other),
     )
     # Read with the file's mark: the other mark only groups thousands, so it goes.
     plain = pl.col("body").str.replace_all("\\" + other, "")
