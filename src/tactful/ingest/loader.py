@@ -26,6 +26,7 @@ from typing import Any, TextIO
 import polars as pl
 
 from tactful.errors import IngestError
+from tactful.ingest.conventions import settled
 from tactful.ingest.keys import OccurrenceCounter, event_ids, transaction_ids
 from tactful.ingest.mapping import Mapping
 from tactful.ingest.readers import detect_format, readers
@@ -90,10 +91,17 @@ def _ignored(folder: Path) -> list[str]:
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files under ``paths`` in a stable order, skipping hidden files, our own reports and what
-    a folder's ``.tactfulignore`` lists."""
+    """Files under ``paths`` in a stable order.
+
+    In a folder, hidden files, our own reports, Markdown and what the folder's
+    ``.tactfulignore`` lists are skipped; a file named itself is always read (or refused with a
+    reason), since skipping what the user asked for would end with exit 0 and nothing loaded.
+    """
     out: list[Path] = []
     for p in paths:
+        if p.is_file():
+            out.append(p)
+            continue
         if p.is_dir():
             patterns = _ignored(p)
             candidates = []
@@ -390,7 +398,9 @@ class Loader:
         """Read, validate, key and de-duplicate each batch: everything but the write."""
         counter_by_kind: dict[RecordKind, OccurrenceCounter] = {}
         seen: dict[str, SeenKeys] = {}
-        for chunk in reader.read(path, self.mapping, self.batch_size):
+        # Decimal mark and date order are decided once for the file, never per batch.
+        chunks = settled(reader.read(path, self.mapping, self.batch_size), str(path))
+        for chunk in chunks:
             typed, rejects = validate_chunk(chunk)
             prepared = _Prepared(
                 kind=chunk.kind,

@@ -184,9 +184,11 @@ class Reject:
 class SourceOptions:
     """What a reader knows about the values of the source, used by the validator.
 
-    ``decimal`` is ``"."`` or ``","``, or ``None`` to infer per column; ``timezone`` is the zone of
+    ``decimal`` is ``"."`` or ``","``, or ``None`` to infer it; ``timezone`` is the zone of
     naive timestamps and bare dates; ``currency`` fills a missing currency column (statement
-    formats give it once per account).
+    formats give it once per account). ``settled`` says that ``decimal`` and ``day_first`` were
+    decided for the whole file (``ingest/conventions.py``); the validator treats an unsettled
+    chunk as a file of its own.
     """
 
     decimal: str | None = None
@@ -194,6 +196,7 @@ class SourceOptions:
     currency: str | None = None
     date_format: str | None = None
     day_first: bool | None = None
+    settled: bool = False
 
 
 @dataclass(slots=True)

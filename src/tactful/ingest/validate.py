@@ -19,6 +19,7 @@ from babel import Locale, UnknownLocaleError
 
 from tactful.domain.money import known_currencies, minor_units
 from tactful.errors import IngestError
+from tactful.ingest.conventions import amount_fits, clean_amount, gather, settle
 from tactful.ingest.schema import (
     LOCATION,
     Chunk,
@@ -50,7 +51,6 @@ _LOW_CARDINALITY = frozenset(
         FieldType.LOCALE,
     }
 )
-_MAX_DIGITS = 17  # keeps minor units inside a signed 64-bit integer
 _TS_FORMATS_AWARE = ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
 _TS_FORMATS_NAIVE = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
 _DATE_FORMATS_ISO = ("%Y-%m-%d", "%Y%m%d")
@@ -71,18 +71,6 @@ def _quoted(expr: pl.Expr) -> pl.Expr:
 
 
 # -- timestamps -----------------------------------------------------------------------------
-
-
-def _date_order(values: pl.Series, sep: str, day_first: bool | None) -> bool:
-    """Whether ``d{sep}m{sep}y`` values are day-first, from the values themselves when they tell."""
-    parts = values.str.extract_groups(rf"^(\d{{1,2}})\{sep}(\d{{1,2}})\{sep}\d{{2,4}}")
-    first = parts.struct.field("1").cast(pl.Int32, strict=False)
-    second = parts.struct.field("2").cast(pl.Int32, strict=False)
-    if (first > 12).any():
-        return True
-    if (second > 12).any():
-        return False
-    return True if day_first is None else day_first
 
 
 def _plausible(expr: pl.Expr) -> pl.Expr:
@@ -107,8 +95,8 @@ def _day_month_candidates(values: pl.Series, opts: SourceOptions) -> list[pl.Exp
     for sep in ("/", ".", "-"):
         if not sample.str.contains(rf"^\d{{1,2}}\{sep}\d{{1,2}}\{sep}\d{{2,4}}").any():
             continue
-        day_first = _date_order(sample, sep, opts.day_first)
-        order = ("%d", "%m") if day_first else ("%m", "%d")
+        # The order was settled for the whole file (conventions.py), never per batch.
+        order = ("%d", "%m") if opts.day_first is not False else ("%m", "%d")
         for year in ("%Y", "%y"):
             base = f"{order[0]}{sep}{order[1]}{sep}{year}"
             out += [
@@ -246,38 +234,44 @@ def _parse_text(text: pl.Series, opts: SourceOptions) -> pl.Series:
 # -- money ----------------------------------------------------------------------------------
 
 
-def _clean_amount(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(digits and separators only, is negative, is well-formed) from a bank's amount text."""
-    t = text.str.replace_all("\u2212", "-").str.replace_all(r"[\s\u00a0\u202f']", "")
-    negative = (
-        t.str.starts_with("-")
-        | t.str.ends_with("-")
-        | (t.str.starts_with("(") & t.str.ends_with(")"))
-        | t.str.contains(r"(?i)(DR|D|DEBIT)$")
-    )
-    body = (
-        t.str.replace(r"(?i)(DR|CR|D|C|DEBIT|CREDIT)$", "")
-        .str.replace_all(r"^[(+-]+|[)+-]+$", "")
-        .str.replace_all(r"^[A-Z]{3}|[A-Z]{3}$", "")
-        .str.replace_all(r"[€$£¥₹₽₩₪₺]|Kč|zł|kr", "")
-        .str.replace_all(r"^[(+-]+|[)+-]+$", "")
-    )
-    well_formed = body.str.contains(r"^\d[\d.,]*$|^[.,]\d+$")
-    return body, negative, well_formed
+_FLOAT_EXACT = 2**53  # beyond this a float no longer holds every integer
 
 
-def _decimal_mark(body: pl.Series, forced: str | None) -> str:
-    """The column's decimal mark: as configured, else what the unambiguous values say."""
-    if forced:
-        return forced
-    comma = body.str.contains(r"(^|[^,]*\.[^,]*),\d{1,2}$|^[\d]+,\d{1,2}$|\.\d{3},\d+$").sum()
-    dot = body.str.contains(r"^\d+\.\d{1,2}$|,\d{3}\.\d+$|^[\d]+\.\d{4,}$").sum()
-    return "," if comma > dot else "."
+def _minor_column(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """An ``<name>_minor`` column as exact integers, or an error per value.
 
-
-def opts_decimal_free(opts: SourceOptions) -> pl.Expr:
-    """True when the mapping did not fix the decimal mark, so values may speak for themselves."""
-    return pl.lit(opts.decimal is None)
+    Text and integer columns must hold integers within int64; a float column (Parquet,
+    JSON) must hold whole numbers small enough for a float to be exact: 1250.7 minor units is
+    not an amount, and truncating it to 1250 would invent one.
+    """
+    txt = raw.cast(pl.Utf8).str.strip_chars().replace("", None)
+    quoted = pl.lit("'") + pl.lit(txt).str.slice(0, 40) + pl.lit("'")
+    if raw.dtype.is_integer():
+        value = raw.cast(pl.Int64, strict=False)
+        bad = value.is_null() & raw.is_not_null()
+        reason: pl.Expr = quoted + pl.lit(" is too large for 64-bit minor units")
+    elif raw.dtype.is_float() or raw.dtype.is_decimal():
+        as_float = raw.cast(pl.Float64)
+        whole = as_float.is_finite() & (as_float == as_float.floor())
+        exact = as_float.abs() <= _FLOAT_EXACT
+        value = pl.select(pl.when(pl.lit(whole & exact)).then(pl.lit(as_float))).to_series()
+        value = value.cast(pl.Int64, strict=False)
+        bad = raw.is_not_null() & ~(whole & exact).fill_null(False)
+        reason = (
+            pl.when(pl.lit(whole).fill_null(False))
+            .then(quoted + pl.lit(f" is beyond {_FLOAT_EXACT:,}, where a float is not exact"))
+            .otherwise(quoted + pl.lit(" is not a whole number of minor units"))
+        )
+    else:
+        value = txt.cast(pl.Int64, strict=False)
+        bad = value.is_null() & txt.is_not_null()
+        reason = (
+            pl.when(pl.lit(txt).str.contains(r"^[+-]?\d+$"))
+            .then(quoted + pl.lit(" is too large for 64-bit minor units"))
+            .otherwise(quoted + pl.lit(" is not an integer number of minor units"))
+        )
+    err = pl.select(_err(pl.lit(bad), reason)).to_series()
+    return value.alias("v"), err
 
 
 def _money(
@@ -294,57 +288,34 @@ def _money(
     )
     minor_col = f"{name}_minor"
     if minor_col in frame.columns:
-        raw = frame[minor_col]
-        value = raw.cast(pl.Int64, strict=False) if raw.dtype != pl.Int64 else raw
-        txt = raw.cast(pl.Utf8).str.strip_chars()
-        bad = value.is_null() & txt.is_not_null() & (txt != "")
-        err = pl.select(
-            _err(
-                pl.lit(bad),
-                pl.lit("'") + pl.lit(txt) + pl.lit("' is not an integer number of minor units"),
-            )
-        ).to_series()
-        return value, err
+        return _minor_column(frame[minor_col])
     if name not in frame.columns:
         empty = pl.Series([None] * frame.height, dtype=pl.Int64)
         return empty, pl.Series([None] * frame.height, dtype=pl.Utf8)
+    mark = opts.decimal or "."
+    other = "," if mark == "." else "."
     work = pl.DataFrame(
         {"t": frame[name].cast(pl.Utf8).str.strip_chars().replace("", None), "d": digits}
     )
-    work = work.with_columns(
-        body=_clean_amount(pl.col("t"))[0],
-        neg=_clean_amount(pl.col("t"))[1],
-        ok=_clean_amount(pl.col("t"))[2],
+    body, negative, _ = clean_amount(pl.col("t"))
+    work = work.with_columns(body=body, neg=negative).with_columns(
+        ok=pl.col("body").str.contains(r"^\d[\d.,]*$|^[.,]\d+$"),
+        fits=amount_fits(pl.col("body"), mark),
+        fits_other=amount_fits(pl.col("body"), other),
     )
-    mark = _decimal_mark(work.filter(pl.col("ok"))["body"], opts.decimal)
-    # A value with both marks says which is which itself ("1.234,56"): the rightmost is decimal.
-    last_sep = pl.col("body").str.extract(r"([.,])\d*$", 1)
-    both = pl.col("body").str.contains(r"\.") & pl.col("body").str.contains(",")
-    value_mark = pl.when(both & opts_decimal_free(opts)).then(last_sep).otherwise(pl.lit(mark))
-    as_comma = pl.col("body").str.replace_all(r"\.", "").str.replace(",", ".")
-    as_dot = pl.col("body").str.replace_all(",", "")
-    work = work.with_columns(plain=pl.when(value_mark == ",").then(as_comma).otherwise(as_dot))
-    work = work.with_columns(
+    # Read with the file's mark: the other mark only groups thousands, so it goes.
+    plain = pl.col("body").str.replace_all("\\" + other, "")
+    if mark == ",":
+        plain = plain.str.replace(",", ".")
+    work = work.with_columns(plain=plain).with_columns(
         int_part=pl.col("plain").str.extract(r"^(\d*)\.?", 1).replace("", "0"),
         frac=pl.col("plain").str.extract(r"\.(\d*)$", 1).fill_null(""),
-        multi=pl.col("plain").str.count_matches(r"\.") > 1,
     )
-    work = work.with_columns(
-        frac_sig=pl.col("frac").str.strip_chars_end("0"),
-        too_long=(pl.col("int_part").str.len_chars() > _MAX_DIGITS),
-    )
-    scale = pl.lit(10, dtype=pl.Int64).pow(pl.col("d"))
-    frac_value = (
-        pl.when(pl.col("d") == 0)
-        .then(0)
-        .otherwise(
-            pl.col("frac_sig")
-            .str.pad_end(9, "0")
-            .str.slice(0, pl.col("d").cast(pl.UInt32))
-            .cast(pl.Int64, strict=False)
-        )
-    )
-    magnitude = pl.col("int_part").cast(pl.Int64, strict=False) * scale + frac_value.fill_null(0)
+    work = work.with_columns(frac_sig=pl.col("frac").str.strip_chars_end("0"))
+    # Minor units as one digit string, cast once: a value beyond int64 becomes null instead
+    # of wrapping around (17 digits of EUR used to come back as another number).
+    frac_digits = pl.col("frac_sig").str.pad_end(9, "0").str.slice(0, pl.col("d").cast(pl.UInt32))
+    magnitude = (pl.col("int_part") + frac_digits).cast(pl.Int64, strict=False)
     signed = pl.when(pl.col("neg")).then(-magnitude).otherwise(magnitude)
     t = pl.col("t")
     error = (
@@ -352,10 +323,10 @@ def _money(
         .then(pl.lit(None, dtype=pl.Utf8))
         .when(pl.col("d").is_null())
         .then(pl.lit("cannot convert without a known currency"))
-        .when(~pl.col("ok") | pl.col("multi"))
+        .when(~pl.col("ok") | ~(pl.col("fits") | pl.col("fits_other")))
         .then(_quoted(t) + pl.lit(" is not an amount"))
-        .when(pl.col("too_long"))
-        .then(_quoted(t) + pl.lit(" is too large"))
+        .when(~pl.col("fits"))
+        .then(_quoted(t) + pl.lit(f" does not fit the file's decimal mark '{mark}'"))
         .when(pl.col("frac_sig").str.len_chars() > pl.col("d"))
         .then(
             _quoted(t)
@@ -363,6 +334,8 @@ def _money(
             + pl.Series(currency.cast(pl.Utf8)).fill_null("?")
             + pl.lit(" allows")
         )
+        .when(magnitude.is_null())
+        .then(_quoted(t) + pl.lit(" is too large for 64-bit minor units"))
         .otherwise(pl.lit(None, dtype=pl.Utf8))
     )
     out = work.select(v=pl.when(error.is_null() & t.is_not_null()).then(signed), e=error)
@@ -398,6 +371,8 @@ def _field(
         reason = pl.lit(
             f" is not a {kind_word} this reader understands (set date_format in the mapping)"
         )
+        if bad.any() and not opts.date_format:
+            reason = _order_reason(txt, opts, reason)
         if bad.any() and opts.timezone != "UTC":
             # A wall-clock time skipped by a daylight-saving change parses in UTC but not locally.
             in_utc = _parse_timestamp(raw, replace(opts, timezone="UTC"), as_date=False)
@@ -486,6 +461,20 @@ def _field(
     else:
         out = work.select(v=value, e=error)
     return name, out["v"], out["e"]
+
+
+def _order_reason(txt: pl.Series, opts: SourceOptions, otherwise: pl.Expr) -> pl.Expr:
+    """Say so when a d/m/y date would read in the other order: the file's order was settled
+    by its other dates, and this one contradicts them."""
+    flipped = replace(opts, day_first=opts.day_first is False, settled=True)
+    other = _parse_timestamp(txt, flipped, as_date=True)
+    order = "day/month/year" if opts.day_first is not False else "month/day/year"
+    dmy = txt.str.contains(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
+    return (
+        pl.when(pl.lit(dmy & other.is_not_null()))
+        .then(pl.lit(f" does not fit the file's date order ({order})"))
+        .otherwise(otherwise)
+    )
 
 
 @cache
@@ -578,6 +567,9 @@ def validate_chunk(chunk: Chunk) -> tuple[pl.DataFrame, list[Reject]]:
             f"{', '.join(c for c in frame.columns if c != LOCATION)})"
         )
     opts = chunk.options
+    if not opts.settled:
+        # Called on a chunk of its own (a test, a library user): the chunk is the whole file.
+        opts = settle(gather(frame, chunk.kind, opts), opts, chunk.source)
     typed: dict[str, pl.Series] = {}
     errors: list[pl.Series] = []
     specs = fields_of(chunk.kind)

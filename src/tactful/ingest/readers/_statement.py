@@ -159,8 +159,9 @@ class Collected:
         """The ACCOUNT chunk, then TRANSACTION chunks of at most ``batch_size`` rows."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        # Amounts are plain decimal text with a point, dates ISO: nothing left to decide.
         options = dataclasses.replace(
-            mapping.options, decimal=".", date_format=None, day_first=None
+            mapping.options, decimal=".", date_format=None, day_first=None, settled=True
         )
         accounts = self._chunk(
             RecordKind.ACCOUNT,

@@ -160,7 +160,7 @@ def _which(head: bytes) -> str | None:
 
 
 def _options() -> SourceOptions:
-    return SourceOptions(decimal=".", timezone=TIMEZONE, currency=CURRENCY)
+    return SourceOptions(decimal=".", timezone=TIMEZONE, currency=CURRENCY, settled=True)
 
 
 # -- reading a file -------------------------------------------------------------------------

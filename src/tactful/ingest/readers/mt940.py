@@ -15,6 +15,8 @@ import decimal
 import logging
 import re
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -132,8 +134,21 @@ def _split(text: str) -> list[_Statement]:
     return statements
 
 
+# The package's one default pre-processor moves 30 February to the 28th (or 29th); an
+# impossible date is a reject here, never another day.
+_PROCESSORS: dict[str, list[Any]] = {"pre_statement": []}
+# :61: up to its amount: value date, entry date, debit/credit mark, funds code; then the amount
+# runs to the transaction type (1!a3!c, N/S/F and three characters) or the end of the line.
+_LINE_61 = re.compile(
+    r"^:61:(?P<value>\d{6})(?P<entry>\d{4})?(?:R?[DC])(?:[A-Z](?=\d))?"
+    r"(?P<amount>.*?)(?:[NSF][A-Z0-9]{3}|$)",
+    re.IGNORECASE,
+)
+_AMOUNT = re.compile(r"\d+(,\d*)?")
+
+
 def _parse(lines: list[str], data: dict[str, Any] | None = None) -> mt940.models.Transactions:
-    transactions = mt940.models.Transactions(options=_OPTIONS)
+    transactions = mt940.models.Transactions(processors=_PROCESSORS, options=_OPTIONS)
     transactions.data.update(data or {})
     transactions.parse("\n".join(lines))
     return transactions
@@ -261,10 +276,47 @@ def _collect(statement: _Statement, out: Collected) -> None:
             out.items.append(row)
 
 
+def _bad_date(first: str) -> str | None:
+    """Why the value or entry date of a ``:61:`` line is no calendar date, if it is not."""
+    found = _LINE_61.match(first)
+    if found is None:
+        return None
+    value, entry = found["value"], found["entry"]
+    try:
+        date(2000 + int(value[:2]), int(value[2:4]), int(value[4:]))
+    except ValueError:
+        return f"value date {value!r} is not a calendar date"
+    try:
+        if entry:
+            date(2000, int(entry[:2]), int(entry[2:]))  # a leap year: 29 February may exist
+    except ValueError:
+        return f"entry date {entry!r} is not a calendar date"
+    return None
+
+
+def _bad_amount(first: str, parsed: Decimal) -> str | None:
+    """Why the amount of a ``:61:`` line is not what the package read, if it is not.
+
+    The package takes the longest run of digits and commas, so ``D4x,83`` came back as 4.00:
+    the amount must run, whole, from the mark to the transaction type.
+    """
+    found = _LINE_61.match(first)
+    text = found["amount"].strip() if found else ""
+    shown = text if len(text) <= 20 else text[:19] + "…"
+    if not _AMOUNT.fullmatch(text) or len(text) > 15:
+        return f":61: amount {shown!r} is not an MT940 amount (digits and a decimal comma)"
+    if Decimal(text.replace(",", ".")) != abs(parsed):
+        return f":61: amount {shown!r} was read as {abs(parsed)}"
+    return None
+
+
 def _transaction(
     line: int, block: list[str], header: dict[str, Any], account_id: str, out: Collected
 ) -> Row | None:
     where = f"line {line}"
+    if problem := _bad_date(block[0]):
+        out.reject(where, f"malformed statement line: {problem}", None, block[0])
+        return None
     try:
         parsed = _parse(block, header).transactions
     except Exception as exc:  # see _collect
@@ -274,6 +326,9 @@ def _transaction(
         out.reject(where, "malformed statement line: no amount", None, block[0])
         return None
     data = parsed[0].data
+    if problem := _bad_amount(block[0], data["amount"].amount):
+        out.reject(where, f"malformed statement line: {problem}", None, block[0])
+        return None
     booked = data.get("entry_date") or data.get("date")
     reference = str(data.get("bank_reference") or "").strip()
     description, counterparty = _details(data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Iterator, Sequence
@@ -19,10 +20,19 @@ from typing import Any
 import polars as pl
 
 from tactful.errors import IngestError
+from tactful.ingest.conventions import Evidence, gather, settle, settle_chunks
 from tactful.ingest.decode import decode
 from tactful.ingest.mapping import FileMapping, Mapping
 from tactful.ingest.readers.base import Reader, readers
-from tactful.ingest.schema import LOCATION, Chunk, RecordKind, Reject, SourceOptions
+from tactful.ingest.schema import (
+    LOCATION,
+    Chunk,
+    FieldType,
+    RecordKind,
+    Reject,
+    SourceOptions,
+    fields_of,
+)
 from tactful.ingest.validate import missing_required
 
 _KIND_ORDER = (
@@ -51,12 +61,17 @@ def plan_columns(
     candidates: list[tuple[int, int, RecordKind, dict[int, str], list[str]]] = []
     kinds = [fm.kind] if fm.kind else list(_KIND_ORDER)
     stem = path.name.lower()
+    clashes: dict[RecordKind, tuple[str, str, str]] = {}
     for rank, kind in enumerate(kinds):
         plan: dict[int, str] = {}
         ignored: list[str] = []
         for i, header in enumerate(headers):
             target = fm.canonical_name(header, kind)
-            if target is None or target in plan.values():
+            if target is None:
+                ignored.append(header)
+            elif target in plan.values():
+                first = next(headers[j] for j, t in plan.items() if t == target)
+                clashes.setdefault(kind, (first, header, target))
                 ignored.append(header)
             else:
                 plan[i] = target
@@ -78,6 +93,13 @@ def plan_columns(
         )
     candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
     _, _, kind, plan, ignored = candidates[0]
+    if kind in clashes:
+        # Keeping the first of two amount columns silently loaded whichever came first.
+        first, second, target = clashes[kind]
+        raise IngestError(
+            f"{path}: columns {first!r} and {second!r} both map to {target}; map one of them "
+            'to another field or to "ignore" in the mapping'
+        )
     return kind, plan, ignored
 
 
@@ -210,6 +232,26 @@ class CsvReader(Reader):
                 fast, kind, indices, names, header_line, source, fm, notes, batch_size
             )
             return
+        careful = self._careful_chunks(
+            reader, kind, indices, names, width, header_line, delim, source, fm, notes, batch_size
+        )
+        yield from settle_chunks(list(careful), source)
+
+    def _careful_chunks(
+        self,
+        reader: Any,
+        kind: RecordKind,
+        indices: list[int],
+        names: list[str],
+        width: int,
+        header_line: int,
+        delim: str,
+        source: str,
+        fm: FileMapping,
+        notes: list[str],
+        batch_size: int,
+    ) -> Iterator[Chunk]:
+        """Row by row with the csv module, each malformed or ragged row a reject with its line."""
         rejects: list[Reject] = []
         columns: list[list[str | None]] = [[] for _ in names]
         locations: list[str] = []
@@ -263,16 +305,22 @@ class CsvReader(Reader):
         picked = frame.select([frame.columns[i] for i in indices])
         picked.columns = names
         first = header_line + 1
-        for offset in range(0, picked.height, batch_size):
-            part = picked.slice(offset, batch_size)
-            start = first + offset
-            part = part.with_columns(
-                (pl.lit("line ") + pl.int_range(start, start + part.height).cast(pl.Utf8)).alias(
-                    LOCATION
-                )
+        picked = picked.with_columns(
+            (pl.lit("line ") + pl.int_range(first, first + picked.height).cast(pl.Utf8)).alias(
+                LOCATION
             )
+        )
+        whole = finish_frame(picked, fm)
+        # The whole file is in memory: its conventions are decided from all of it at once.
+        options = settle(gather(whole, kind, _options(fm)), _options(fm), source)
+        for offset in range(0, whole.height, batch_size):
             yield Chunk(
-                kind, finish_frame(part, fm), source, _options(fm), [], notes if offset == 0 else []
+                kind,
+                whole.slice(offset, batch_size),
+                source,
+                dataclasses.replace(options),
+                [],
+                notes if offset == 0 else [],
             )
 
     @staticmethod
@@ -320,7 +368,30 @@ def _polars_rows(
         return None
     if list(frame.columns) != header or frame.height + 1 != lines:
         return None
+    if _has_short_rows(data, delim, frame):
+        return None
     return frame.with_columns(pl.all().fill_null(""))
+
+
+def _has_short_rows(data: bytes, delim: str, frame: pl.DataFrame) -> bool:
+    """Whether a row has fewer fields than the header (Polars pads it with nulls; the careful
+    path rejects it). A longer row already made Polars fail.
+
+    Without quotes, every delimiter separates fields, so counting them is exact. With quotes, a
+    short row ends in a null, so only rows ending in a null (or empty) field are re-read.
+    """
+    width = frame.width
+    if b'"' not in data:
+        return data.count(delim.encode()) != (width - 1) * (frame.height + 1)
+    suspects = frame[frame.columns[-1]].is_null().arg_true().to_list()
+    if not suspects:
+        return False
+    lines = data.split(b"\n")
+    for index in suspects:
+        line = lines[index + 1].decode("utf-8").rstrip("\r")
+        if len(next(csv.reader([line], delimiter=delim), [])) != width:
+            return True
+    return False
 
 
 def _options(fm: FileMapping) -> SourceOptions:
@@ -379,6 +450,13 @@ class JsonLinesReader(Reader):
                     batch_size,
                 )
                 return
+        yield from settle_chunks(list(self._careful_chunks(text, path, fm, batch_size)), source)
+
+    def _careful_chunks(
+        self, text: str, path: Path, fm: FileMapping, batch_size: int
+    ) -> Iterator[Chunk]:
+        """Line by line, each line that is not a JSON object a reject with its line."""
+        source = str(path)
         records: list[dict[str, Any]] = []
         locations: list[str] = []
         rejects: list[Reject] = []
@@ -495,6 +573,7 @@ class ParquetReader(Reader):
         kind, plan, _ = plan_columns(list(schema), fm, path)
         source_names = list(schema)
         rename = {source_names[i]: target for i, target in plan.items()}
+        options = _parquet_options(path, schema, rename, kind, fm)
         for offset in range(0, max(int(total), 0), batch_size):
             try:
                 part = (
@@ -505,7 +584,7 @@ class ParquetReader(Reader):
                     kind,
                     pl.DataFrame(),
                     source,
-                    _options(fm),
+                    dataclasses.replace(options),
                     [
                         Reject(
                             source,
@@ -521,4 +600,30 @@ class ParquetReader(Reader):
                     + (pl.int_range(offset + 1, offset + 1 + part.height).cast(pl.Utf8))
                 ).alias(LOCATION)
             )
-            yield Chunk(kind, finish_frame(part, fm), source, _options(fm), [])
+            yield Chunk(kind, finish_frame(part, fm), source, dataclasses.replace(options), [])
+
+
+_DECIDING = frozenset({"amount", "balance", "credit_limit", "balance_after", "debit", "credit"})
+
+
+def _parquet_options(
+    path: Path, schema: Any, rename: dict[str, str], kind: RecordKind, fm: FileMapping
+) -> SourceOptions:
+    """The file's conventions from its text money and date columns, read whole (only those
+    columns; typed columns need no decision and are not read twice)."""
+    dates = {s.name for s in fields_of(kind) if s.type in (FieldType.TIMESTAMP, FieldType.DATE)}
+    wanted = [
+        src
+        for src, target in rename.items()
+        if (target in _DECIDING or target in dates) and schema[src] == pl.Utf8
+    ]
+    options = _options(fm)
+    if not wanted:
+        return settle(Evidence(), options, str(path))
+    extra = [src for src, target in rename.items() if target == "currency"]
+    try:
+        frame = pl.read_parquet(path, columns=[*wanted, *extra])
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise IngestError(f"{path}: not a readable Parquet file: {exc}") from exc
+    frame = finish_frame(frame.rename({c: rename[c] for c in frame.columns}), fm)
+    return settle(gather(frame, kind, options), options, str(path))
