@@ -31,6 +31,7 @@ from tactful.ingest.mapping import Mapping
 from tactful.ingest.readers import detect_format, readers
 from tactful.ingest.readers.base import Reader
 from tactful.ingest.schema import LOCATION, RecordKind, Reject
+from tactful.ingest.text import check_text
 from tactful.ingest.validate import validate_chunk
 from tactful.store import schema
 from tactful.store.store import Store
@@ -392,6 +393,8 @@ class Loader:
         seen: dict[str, SeenKeys] = {}
         for chunk in reader.read(path, self.mapping, self.batch_size):
             typed, rejects = validate_chunk(chunk)
+            typed, text_rejects = check_text(chunk.kind, typed, str(path))
+            rejects += text_rejects
             prepared = _Prepared(
                 kind=chunk.kind,
                 rows=chunk.frame.height,

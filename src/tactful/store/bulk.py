@@ -144,7 +144,7 @@ def _copy_and_merge(
     import psycopg
 
     buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=False, null_value="\\N", quote_style="necessary")
+    frame.write_csv(buffer, include_header=False, null_value="\\N", quote_style="non_numeric")
     payload = buffer.getvalue()
     copy_opts = "WITH (FORMAT csv, NULL '\\N')"
     raw = conn.connection.driver_connection
@@ -194,7 +194,7 @@ def update_frame(conn: Connection, table: Table, frame: pl.DataFrame, *, key: st
         cursor.close()
         return int(touched)
     buffer = io.BytesIO()
-    ready.write_csv(buffer, include_header=False, null_value="\\N", quote_style="necessary")
+    ready.write_csv(buffer, include_header=False, null_value="\\N", quote_style="non_numeric")
     stage = f"_upd_{table.name}"
     col_list = ", ".join(ready.columns)
     raw = conn.connection.driver_connection
