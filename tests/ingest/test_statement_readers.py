@@ -185,6 +185,75 @@ def test_ofx_without_a_statement_is_an_ingest_error(tmp_path: Path) -> None:
         list(OfxReader().read(path, Mapping(), 100))
 
 
+
+TRUNCATED = "the file is truncated: it ends at line {} without </OFX>"
+
+
+def _cut(tmp_path: Path, sample: str, after: str) -> Read:
+    """``sample`` cut right after the first occurrence of ``after``."""
+    data = (DATA / sample).read_bytes()
+    path = tmp_path / f"cut_{sample}"
+    path.write_bytes(data[: data.index(after.encode()) + len(after)])
+    return Read(list(OfxReader().read(path, Mapping(), 1000)))
+
+
+@pytest.mark.parametrize(("sample", "after", "rows", "location", "reason"), [
+    # OFX 1.x SGML: inside a value (TRNAMT -15.49 cut to -15.), inside a tag, between entries.
+    ("statement_chase_checking.qfx", "<TRNAMT>-15.", 2, "entry 3 at line 61",
+     TRUNCATED.format(64) + ", inside this transaction, which was not read; "
+     "the 2 complete transaction(s) before it were"),
+    ("statement_chase_checking.qfx", "<FITID>2023100624310021\r\n<NA", 3,
+     "entry 4 (FITID 2023100624310021) at line 69", TRUNCATED.format(75)
+     + ", inside this transaction, which was not read; the 3 complete transaction(s) before "
+     "it were"),
+    ("statement_chase_checking.qfx", "<MEMO>PPD ID: 9498230000\r\n</STMTT", 1,
+     "entry 2 (FITID 2023100324011873) at line 53", TRUNCATED.format(60)
+     + ", inside this transaction, which was not read; the 1 complete transaction(s) before "
+     "it were"),
+    # OFX 2.x XML, one line per transaction: inside an end tag.
+    ("statement_amex_card.ofx", "<NAME>DELTA AIR LINES</NAM", 1,
+     "entry 2 (FITID 320233100398765432) at line 23",
+     TRUNCATED.format(23) + ", inside this transaction, which was not read; "
+     "the 1 complete transaction(s) before it were"),
+])
+def test_ofx_truncated_keeps_every_complete_transaction_before_the_cut(
+    tmp_path: Path, sample: str, after: str, rows: int, location: str, reason: str
+) -> None:
+    got = _cut(tmp_path, sample, after)
+    full = read(sample)
+    assert got.transactions.to_dicts() == full.transactions.head(rows).to_dicts()
+    assert [(r.location, r.reason) for r in got.rejects] == [(location, reason)]
+    (account,) = got.accounts.to_dicts()
+    assert account["account_id"] == full.accounts["account_id"][0]
+    assert account["balance"] is None  # LEDGERBAL comes after the transactions
+
+
+def test_ofx_cut_inside_the_closing_balance_keeps_no_half_balance(tmp_path: Path) -> None:
+    got = _cut(tmp_path, "statement_chase_checking.qfx", "<LEDGERBAL>\r\n<BALAMT>4208.7")
+    assert got.transactions.height == 14
+    assert got.accounts["balance"].to_list() == [None]  # not 4208.7
+    assert [(r.location, r.reason) for r in got.rejects] == [
+        ("line 157", TRUNCATED.format(157) + "; every complete transaction before was read")]
+
+
+@pytest.mark.parametrize("sample", ["statement_chase_checking.qfx", "statement_amex_card.ofx"])
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_ofx_any_cut_keeps_the_transactions_closed_before_it(
+    tmp_path_factory: pytest.TempPathFactory, sample: str, data: st.DataObject
+) -> None:
+    text = (DATA / sample).read_bytes()
+    first = text.index(b"<STMTTRN>")
+    cut = data.draw(st.integers(first, text.index(b"</OFX>")))
+    path = tmp_path_factory.mktemp("ofx") / sample
+    path.write_bytes(text[:cut])
+    got = Read(list(OfxReader().read(path, Mapping(), 1000)))
+    closed = text[:cut].count(b"</STMTTRN>")
+    assert got.transactions.to_dicts() == read(sample).transactions.head(closed).to_dicts()
+    (reject,) = got.rejects
+    assert reject.reason.startswith("the file is truncated")
+
+
 # -- camt.053 ------------------------------------------------------------------------------
 
 def test_camt053_v02_entries_batches_and_statuses() -> None:

@@ -248,3 +248,24 @@ def test_a_new_sqlite_store_has_large_pages_and_wal(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "new.db") as raw:
         assert raw.execute("PRAGMA page_size").fetchone() == (SQLITE_PAGE_SIZE,)
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+@pytest.mark.parametrize("path", ["insert", "update"])
+def test_copy_null_marker_and_backslashes_are_text_not_null(store: Store, path: str) -> None:
+    """COPY's NULL marker ``\\N`` written as data stays data, on the insert path (a new row, and
+    a batch that goes through the staging table) and on the update path."""
+    texts = ["\\N", "\\", "a\\Nb", "", "\\\\N"]
+    ids = [f"t{i}" for i in range(len(texts))]
+    frame = _txns(ids, [1] * len(texts)).with_columns(
+        pl.Series("description", texts), pl.Series("counterparty", texts)
+    )
+    with store.transaction() as conn:
+        if path == "insert":
+            store.write(conn, "transactions", frame.head(2))
+            store.write(conn, "transactions", frame)  # two exist: the staging path
+        else:
+            store.write(conn, "transactions", frame.with_columns(pl.lit("x").alias("description")))
+            store.update(conn, "transactions", frame.select("id", "description", "counterparty"))
+    t = schema.transactions
+    rows = store.rows(select(t.c.id, t.c.description, t.c.counterparty).order_by(t.c.id))
+    assert [(r.description, r.counterparty) for r in rows] == list(zip(texts, texts, strict=True))

@@ -22,6 +22,7 @@ from tactful.cli import insights, understand
 from tactful.cli import models as models_cli
 from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
+from tactful.ingest.conflicts import ConflictPolicy
 from tactful.ingest.loader import Loader, expand_paths
 from tactful.ingest.mapping import Mapping
 from tactful.profile import load_profile
@@ -93,8 +94,9 @@ def run_ingest(
     mapping: Path | None,
     batch_size: int,
     report_dir: Path,
+    on_conflict: str = "keep",
 ) -> int:
-    """Ingest with a progress bar; returns the number of rejects."""
+    """Ingest with a progress bar; returns the number of rejects plus conflicts left as stored."""
     files = expand_paths(paths)
     with _progress() as progress:
         task = progress.add_task("ingest", total=None)
@@ -105,13 +107,14 @@ def run_ingest(
             report_dir=report_dir,
             fmt=fmt,
             progress=lambda _f, n: progress.advance(task, n),
+            on_conflict=on_conflict,
         )
         report = loader.ingest(files)
         progress.update(task, total=report.rows_read, completed=report.rows_read)
     from tactful.cli.render import print_ingest
 
     print_ingest(console, report)
-    return report.rejected
+    return report.rejected + report.kept_conflicts
 
 
 @app.command()
@@ -134,12 +137,29 @@ def ingest(
     enrich: Annotated[
         bool, typer.Option(help="Enrich the new transactions right after loading them")
     ] = False,
+    on_conflict: Annotated[
+        ConflictPolicy,
+        typer.Option(
+            help="A stored transaction the file gives another amount, direction, currency or "
+            "booking date: keep the stored row, or replace it (and re-enrich it); either way "
+            "it is listed in a conflicts file"
+        ),
+    ] = ConflictPolicy.KEEP,
     db: DbUrl = None,
 ) -> None:
-    """Load bank exports and event feeds; bad rows go to a rejects file, good rows load."""
+    """Load bank exports and event feeds; bad rows go to a rejects file, good rows load.
+
+    Exits with 3 when a row was rejected or a conflict was kept (the store then does not say
+    what the file says)."""
     store = _store(db)
     rejected = run_ingest(
-        store, paths, fmt=fmt, mapping=mapping, batch_size=batch_size, report_dir=report_dir
+        store,
+        paths,
+        fmt=fmt,
+        mapping=mapping,
+        batch_size=batch_size,
+        report_dir=report_dir,
+        on_conflict=on_conflict.value,
     )
     if enrich:
         understand.enrich_with_progress(store)

@@ -47,12 +47,14 @@ def ingest_table(report: IngestReport) -> Table:
         ("inserted", "right"),
         ("updated", "right"),
         ("duplicates", "right"),
+        ("conflicts", "right"),
         ("rejected", "right"),
         ("s", "right"),
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for f in report.files:
         rejected = Text(f"{f.rejected:,}", style="red") if f.rejected else "0"
+        conflicts = Text(f"{f.conflicts:,}", style="yellow") if f.conflicts else "0"
         table.add_row(
             *plain(
                 f.path,
@@ -62,6 +64,7 @@ def ingest_table(report: IngestReport) -> Table:
                 f"{f.inserted:,}",
                 f"{f.updated:,}",
                 f"{f.duplicates:,}",
+                conflicts,
                 rejected,
                 f"{f.seconds:.2f}",
             )
@@ -75,6 +78,7 @@ def ingest_table(report: IngestReport) -> Table:
         f"{report.inserted:,}",
         f"{sum(f.updated for f in report.files):,}",
         f"{sum(f.duplicates for f in report.files):,}",
+        f"{report.conflicts:,}",
         f"{report.rejected:,}",
         f"{sum(f.seconds for f in report.files):.2f}",
     )
@@ -86,6 +90,12 @@ def print_ingest(console: Console, report: IngestReport) -> None:
     for f in report.files:
         for note in f.notes:
             console.print(f"[yellow]note[/yellow] {escape(f'{f.path}: {note}')}")
+        if f.conflicts_path:
+            verdict = "replaced" if f.on_conflict == "replace" else "kept as stored"
+            console.print(
+                f"[yellow]conflicts[/yellow] {f.conflicts:,} stored transaction(s) of "
+                + escape(f"{f.path} differ in the file ({verdict}) -> {f.conflicts_path}")
+            )
         if f.rejects_path:
             console.print(
                 f"[red]rejects[/red] {f.rejected:,} row(s) of "

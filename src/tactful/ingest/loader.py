@@ -24,19 +24,28 @@ from queue import Empty, Queue
 from typing import Any, TextIO
 
 import polars as pl
+from sqlalchemy import Connection
 
 from tactful.errors import IngestError
 from tactful.ingest.conventions import settled
+from tactful.ingest.conflicts import (
+    MONEY_FIELDS,
+    ConflictPolicy,
+    ConflictWriter,
+    find_conflicts,
+    replacement_rows,
+)
 from tactful.ingest.keys import OccurrenceCounter, event_ids, transaction_ids
 from tactful.ingest.mapping import Mapping
 from tactful.ingest.readers import detect_format, readers
 from tactful.ingest.readers.base import Reader
 from tactful.ingest.schema import LOCATION, RecordKind, Reject
+from tactful.ingest.text import check_text
 from tactful.ingest.validate import validate_chunk
 from tactful.store import schema
 from tactful.store.store import Store
 
-REPORT_SUFFIXES = (".rejects.csv", "summary.json")
+REPORT_SUFFIXES = (".rejects.csv", ".conflicts.csv", "summary.json")
 BULK_TABLES = frozenset({"transactions", "events"})
 
 ProgressFn = Callable[[str, int], None]
@@ -54,6 +63,9 @@ class FileReport:
     duplicates: int = 0
     rejected: int = 0
     rejects_path: str | None = None
+    conflicts: int = 0
+    conflicts_path: str | None = None
+    on_conflict: str = ConflictPolicy.KEEP.value
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     import_id: int | None = None
@@ -75,6 +87,15 @@ class IngestReport:
     @property
     def rows_read(self) -> int:
         return sum(f.rows_read for f in self.files)
+
+    @property
+    def conflicts(self) -> int:
+        return sum(f.conflicts for f in self.files)
+
+    @property
+    def kept_conflicts(self) -> int:
+        """Conflicts left as stored: the store does not say what the files say."""
+        return sum(f.conflicts for f in self.files if f.on_conflict == ConflictPolicy.KEEP)
 
 
 IGNORE_FILE = ".tactfulignore"
@@ -331,9 +352,11 @@ class Loader:
         report_dir: Path = Path("ingest-reports"),
         fmt: str | None = None,
         progress: ProgressFn | None = None,
+        on_conflict: ConflictPolicy | str = ConflictPolicy.KEEP,
     ) -> None:
         if batch_size <= 0:
             raise ValueError("batch_size must be > 0")
+        self.on_conflict = ConflictPolicy.parse(on_conflict)
         self.store = store
         self.mapping = mapping or Mapping()
         self.batch_size = batch_size
@@ -357,11 +380,13 @@ class Loader:
     def ingest_file(self, path: Path) -> FileReport:
         started = time.perf_counter()
         fmt = self.fmt or detect_format(path) or "unknown"
-        file_report = FileReport(path=str(path), format=fmt)
+        file_report = FileReport(path=str(path), format=fmt, on_conflict=self.on_conflict.value)
         import_id = self.store.start_import(path=str(path), sha256=_sha256(path), fmt=fmt)
         file_report.import_id = import_id
         rejects_path = self.report_dir / f"import-{import_id}-{path.name}.rejects.csv"
         writer = _RejectWriter(rejects_path)
+        conflicts_path = self.report_dir / f"import-{import_id}-{path.name}.conflicts.csv"
+        conflict_writer = ConflictWriter(conflicts_path, str(path))
         status = "done"
         try:
             if fmt == "unknown":
@@ -369,7 +394,7 @@ class Loader:
                     f"{path}: not a format Tactful reads (csv, jsonl, parquet, ofx, "
                     "camt053, mt940); force one with --format"
                 )
-            self._load(path, readers.get(fmt)(), import_id, file_report, writer)
+            self._load(path, readers.get(fmt)(), import_id, file_report, writer, conflict_writer)
         except IngestError as exc:
             writer.write([Reject(str(path), "file", str(exc).removeprefix(f"{path}: "))])
             file_report.rejected += 1
@@ -377,10 +402,14 @@ class Loader:
         except Exception:
             self.store.finish_import(import_id, status="crashed")
             writer.close()
+            conflict_writer.close()
             raise
         writer.close()
+        conflict_writer.close()
         if writer.count:
             file_report.rejects_path = str(rejects_path)
+        if conflict_writer.count:
+            file_report.conflicts_path = str(conflicts_path)
         file_report.seconds = round(time.perf_counter() - started, 3)
         self.store.finish_import(
             import_id,
@@ -391,6 +420,7 @@ class Loader:
             duplicates=file_report.duplicates,
             rejected=file_report.rejected,
             rejects_path=file_report.rejects_path,
+            conflicts=file_report.conflicts,
         )
         return file_report
 
@@ -402,6 +432,8 @@ class Loader:
         chunks = settled(reader.read(path, self.mapping, self.batch_size), str(path))
         for chunk in chunks:
             typed, rejects = validate_chunk(chunk)
+            typed, text_rejects = check_text(chunk.kind, typed, str(path))
+            rejects += text_rejects
             prepared = _Prepared(
                 kind=chunk.kind,
                 rows=chunk.frame.height,
@@ -424,12 +456,18 @@ class Loader:
                     prepared.rejects += dup_rejects
                     keys = [c.name for c in schema.metadata.tables[table].primary_key.columns]
                     # Sorted by key, the rows reach each B-tree page together: much faster
-                    # index maintenance than file order.
-                    prepared.tables.append((table, clean.drop(LOCATION).sort(keys), dups))
+                    # index maintenance than file order. The location stays for conflicts.
+                    prepared.tables.append((table, clean.sort(keys), dups))
             yield prepared
 
     def _load(
-        self, path: Path, reader: Reader, import_id: int, report: FileReport, writer: _RejectWriter
+        self,
+        path: Path,
+        reader: Reader,
+        import_id: int,
+        report: FileReport,
+        writer: _RejectWriter,
+        conflict_writer: ConflictWriter,
     ) -> None:
         account_ids: set[str] = set()
         deferred: set[str] = set()
@@ -441,18 +479,28 @@ class Loader:
                     report.kinds.append(prepared.kind.value)
                 report.notes += [n for n in prepared.notes if n not in report.notes]
                 report.rows_read += prepared.rows_read
+                conflicts: list[pl.DataFrame] = []
                 with self.store.transaction() as conn:
                     for table, frame, dups in prepared.tables:
                         if batches == 1 and table in BULK_TABLES:
                             deferred |= self.store.defer_indexes(conn, table)
-                        result = self.store.write(conn, table, frame)
+                        compare = MONEY_FIELDS if table == "transactions" else ()
+                        result = self.store.write(
+                            conn, table, frame.drop(LOCATION), compare=compare
+                        )
                         if table != "customer_protected":
                             report.inserted += result.inserted
                             report.updated += result.updated
                             report.duplicates += result.duplicates + dups
                         if table == "transactions":
                             account_ids.update(frame["account_id"].unique().to_list())
+                            if result.differing is not None:
+                                conflicts.append(
+                                    self._conflicts(conn, frame, result.differing, report)
+                                )
                 writer.write(prepared.rejects)
+                for found in conflicts:
+                    conflict_writer.write(found)
                 report.rejected += len(prepared.rejects)
                 if self.progress:
                     self.progress(str(path), prepared.rows)
@@ -468,6 +516,24 @@ class Loader:
                     f"{len(unknown)} account(s) not (yet) in the store, e.g. "
                     f"{sorted(unknown)[0]}: load the accounts file to link them to customers"
                 )
+
+
+    def _conflicts(
+        self, conn: Connection, frame: pl.DataFrame, stored: pl.DataFrame, report: FileReport
+    ) -> pl.DataFrame:
+        """The batch's rows whose stored twin (``stored``, found by the write) has other money:
+        counted, listed, and replaced if the policy says so (see ``conflicts.py``)."""
+        found = find_conflicts(frame, stored)
+        if found.height == 0:
+            return found
+        ids = found["id"].unique()
+        report.conflicts += ids.len()
+        report.duplicates -= ids.len()
+        if self.on_conflict is ConflictPolicy.REPLACE:
+            report.updated += self.store.update(
+                conn, "transactions", replacement_rows(frame, ids)
+            )
+        return found
 
 
 @dataclass(slots=True)

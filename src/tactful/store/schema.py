@@ -187,6 +187,8 @@ imports = Table(
     Column("duplicates", BigInteger, nullable=False, server_default="0"),
     Column("rejected", BigInteger, nullable=False, server_default="0"),
     Column("rejects_path", Text),
+    # Stored transactions whose amount, currency or booking date the file contradicts.
+    Column("conflicts", BigInteger, nullable=False, server_default="0"),
 )
 
 protected_access_log = Table(

@@ -75,13 +75,18 @@ class Store:
     # -- writes ---------------------------------------------------------------------------------
 
     @staticmethod
-    def write(conn: Connection, table: str, frame: pl.DataFrame) -> WriteResult:
-        """Write a frame shaped like ``table`` idempotently inside ``conn``'s transaction."""
+    def write(
+        conn: Connection, table: str, frame: pl.DataFrame, *, compare: Sequence[str] = ()
+    ) -> WriteResult:
+        """Write a frame shaped like ``table`` idempotently inside ``conn``'s transaction.
+
+        ``compare`` (append-only tables): also return, as ``differing``, the stored rows among
+        the duplicates whose ``compare`` columns differ from the frame's."""
         tbl = schema.metadata.tables[table]
-        unknown = set(frame.columns) - set(tbl.columns.keys())
+        unknown = (set(frame.columns) | set(compare)) - set(tbl.columns.keys())
         if unknown:
             raise StoreError(f"columns {sorted(unknown)} are not in table {table}")
-        return write_frame(conn, tbl, frame, upsert=table not in APPEND_ONLY)
+        return write_frame(conn, tbl, frame, upsert=table not in APPEND_ONLY, compare=compare)
 
     @staticmethod
     def update(conn: Connection, table: str, frame: pl.DataFrame, *, key: str = "id") -> int:

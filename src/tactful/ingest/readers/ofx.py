@@ -9,7 +9,10 @@ parsed as far as needed to put them in the canonical layout; the validator does 
 One broken transaction must not cost the others. Malformed values (a TRNAMT of ``12.3.4``, a
 missing DTPOSTED) reject their own entry. A structural break (a misnested or missing end tag)
 makes the whole tree unreliable, so the file is then re-read one ``<STMTTRN>`` block at a time
-and only the block that does not parse is rejected.
+and only the block that does not parse is rejected. A truncated file (no ``</OFX>``) is read the
+same way: every transaction closed before the cut is kept, the statement's account too (an
+element the cut leaves open, such as a half LEDGERBAL, is dropped), and one reject names the
+line where the file ends and the transaction it cuts, if any.
 
 >>> from tactful.ingest.readers.ofx import ofx_datetime
 >>> ofx_datetime("20231005120000[-5:EST]")
@@ -150,6 +153,25 @@ class _Builder(TreeBuilder):
             return
         super()._start(tag, text, closetag)
 
+    def close_truncated(self) -> ET.Element:
+        """Close what a truncated file left open. The statement and its transaction list are
+        kept (their account and complete entries are whole); any other element still open
+        (a LEDGERBAL cut in the middle) is dropped, since its content is not all there."""
+        cut: list[ET.Element] = []
+        while self._open:
+            tag = self._open[-1]
+            element = self.end(tag)
+            if tag not in _KEPT_WHEN_CUT:
+                cut.append(element)
+        root = super().close()
+        if root is None:
+            raise ParseError("no elements")
+        for parent in list(root.iter()):
+            for child in list(parent):
+                if any(child is c for c in cut):
+                    parent.remove(child)
+        return root
+
     def close(self) -> ET.Element:
         if self._open:
             raise ParseError(f"<{self._open[-1]}> is never closed")
@@ -159,13 +181,31 @@ class _Builder(TreeBuilder):
         return root
 
 
-def _parse(markup: str) -> ET.Element:
+_KEPT_WHEN_CUT = frozenset({"OFX", "BANKMSGSRSV1", "CREDITCARDMSGSRSV1", "STMTTRNRS",
+                            "CCSTMTTRNRS", "STMTRS", "CCSTMTRS", "BANKTRANLIST"})
+
+
+def _parse(markup: str, truncated: bool = False) -> ET.Element:
     builder = _Builder()
+    if truncated:
+        markup = _complete_part(markup)
     try:
         builder.feed(markup)
     except ET.ParseError as exc:  # the stdlib builder's own complaint: a second root element
         raise ParseError(str(exc)) from exc
-    return builder.close()
+    return builder.close_truncated() if truncated else builder.close()
+
+
+def _complete_part(markup: str) -> str:
+    """``markup`` without the tag or value the cut may have broken: the file can end inside a
+    tag (``<BAL``) or inside an SGML value (``<BALAMT>-14`` of ``-1432.18``). Only an end tag
+    proves that what precedes it is whole."""
+    last = markup.rfind("<")
+    if last < 0:
+        return markup
+    tail = markup[last:]
+    closed = tail.startswith("</") and tail.rstrip().endswith(">")
+    return markup if closed else markup[:last]
 
 
 @dataclass
@@ -194,6 +234,26 @@ class _Statement:
     element: ET.Element | None
     error: str | None
     entries: list[_Entry]
+    cut: bool = False  # the file ends inside this statement
+
+
+@dataclass
+class _Cut:
+    """Where a truncated file (no ``</OFX>``) ends: the line, and the entry it cuts, if any."""
+
+    line: int
+    entry: _Entry | None = None
+    complete: int = 0
+
+    def reject(self) -> tuple[str, str]:
+        ends = f"the file is truncated: it ends at line {self.line} without </OFX>"
+        if self.entry is None:
+            return f"line {self.line}", f"{ends}; every complete transaction before was read"
+        return (
+            self.entry.location(),
+            f"{ends}, inside this transaction, which was not read; the {self.complete} "
+            "complete transaction(s) before it were",
+        )
 
 
 def _leaf(element: ET.Element | None, path: str) -> str | None:
@@ -231,12 +291,17 @@ class OfxReader(Reader):
         start = text.find("<OFX>")
         if start < 0:
             raise IngestError(f"{path}: not an OFX file (no <OFX> element)")
-        statements = _statements(text, start)
+        statements, cut = _statements(text, start)
         if not statements:
-            raise IngestError(f"{path}: no bank or credit-card statement (STMTRS, CCSTMTRS)")
+            truncated = f" before the file ends at line {cut.line} (truncated)" if cut else ""
+            raise IngestError(
+                f"{path}: no bank or credit-card statement (STMTRS, CCSTMTRS){truncated}"
+            )
         collected = Collected(str(path), notes=notes)
         for statement in statements:
             _collect(statement, collected)
+        if cut is not None:
+            collected.reject(*cut.reject(), raw=cut.entry.raw if cut.entry else "")
         yield from collected.chunks(file_mapping, batch_size)
 
 
@@ -262,13 +327,16 @@ def _lines_at(text: str, offsets: list[int]) -> list[int]:
     return lines
 
 
-def _statements(text: str, start: int) -> list[_Statement]:
-    """The statements of the document, from the whole tree or, if that breaks, block by block."""
+def _statements(text: str, start: int) -> tuple[list[_Statement], _Cut | None]:
+    """The statements of the document, from the whole tree or, if that breaks, block by block;
+    and where the file is cut if it is truncated."""
     body = text[start:]
+    if "</OFX>" not in body:
+        return _statements_by_block(text, start, _Cut(text.rstrip().count("\n") + 1))
     try:
         root = _parse(body)
     except ParseError:
-        return _statements_by_block(text, start)
+        return _statements_by_block(text, start, None)
     entry_lines = _lines_at(text, [start + m.start() for m in _TRANSACTION.finditer(body)])
     statement_lines = _lines_at(text, [start + m.start() for m in _STATEMENT.finditer(body)])
     numbers = {id(e): n for n, e in enumerate(root.iter("STMTTRN"))}
@@ -279,7 +347,7 @@ def _statements(text: str, start: int) -> list[_Statement]:
             number = numbers[id(trn)]
             entries.append(_Entry(number + 1, _at(entry_lines, number), trn, None, _flatten(trn)))
         statements.append(_Statement(n + 1, _at(statement_lines, n), element, None, entries))
-    return statements
+    return statements, None
 
 
 def _at(lines: list[int], index: int) -> int:
@@ -290,7 +358,9 @@ def _flatten(element: ET.Element) -> str:
     return "".join(f"<{e.tag}>{(e.text or '').strip()}" for e in element.iter())
 
 
-def _statements_by_block(text: str, start: int) -> list[_Statement]:
+def _statements_by_block(
+    text: str, start: int, cut: _Cut | None
+) -> tuple[list[_Statement], _Cut | None]:
     body = text[start:]
     found = list(_STATEMENT.finditer(body))
     entry_starts = [m.start() for m in _TRANSACTION.finditer(body)]
@@ -308,6 +378,7 @@ def _statements_by_block(text: str, start: int) -> list[_Statement]:
         head: list[str] = []
         entries: list[_Entry] = []
         cursor = match.start()
+        last = cut is not None and n + 1 == len(found)
         for i, s in enumerate(mine):
             head.append(body[cursor:s])
             stop = mine[i + 1] if i + 1 < len(mine) else end
@@ -319,6 +390,12 @@ def _statements_by_block(text: str, start: int) -> list[_Statement]:
                 stop = list_end
             raw = body[s:stop]
             number, line = entry_numbers[s], entry_lines[s]
+            if cut is not None and last and closing < 0 and stop == len(body):
+                cut.entry = _Entry(number, line, None, None, raw)
+                cut.complete = sum(1 for st in statements for e in st.entries if e.element)
+                cut.complete += sum(1 for e in entries if e.element is not None)
+                cursor = stop
+                break
             try:
                 entries.append(_Entry(number, line, _parse(raw), None, raw))
             except ParseError as exc:
@@ -326,11 +403,15 @@ def _statements_by_block(text: str, start: int) -> list[_Statement]:
             cursor = stop
         head.append(body[cursor:end])
         line = statement_lines[n]
+        cut_here = last and close < 0
         try:
-            statements.append(_Statement(n + 1, line, _parse("".join(head)), None, entries))
+            element = _parse("".join(head), truncated=cut_here)
+            statements.append(_Statement(n + 1, line, element, None, entries, cut_here))
         except ParseError as exc:
-            statements.append(_Statement(n + 1, line, None, _reason(exc, False), entries))
-    return statements
+            statements.append(
+                _Statement(n + 1, line, None, _reason(exc, False), entries, cut_here)
+            )
+    return statements, cut
 
 
 def _reason(exc: ParseError, unclosed: bool) -> str:
@@ -349,6 +430,8 @@ def _collect(statement: _Statement, collected: Collected) -> None:
         + f" at line {statement.line}"
     )
     if element is None or account_id is None:
+        if statement.cut and not statement.entries:
+            return  # cut before its first transaction: the truncation reject says it all
         problem = statement.error or "statement has no ACCTID"
         lost = len(statement.entries)
         collected.reject_account(where, f"{problem}; its {lost} transactions were not read")

@@ -13,6 +13,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -494,7 +495,13 @@ class JsonLinesReader(Reader):
                 yield self._chunk(current_kind, records, locations, source, fm, rejects)
                 records, locations, rejects = [], [], []
             current_kind = kind
-            records.append({plan[i]: _as_text(obj[k]) for i, k in enumerate(keys) if i in plan})
+            record = {plan[i]: _as_text(obj[k]) for i, k in enumerate(keys) if i in plan}
+            if surrogate := _lone_surrogate(record):
+                rejects.append(
+                    Reject(source, f"line {number}", surrogate[1], surrogate[0], line[:500])
+                )
+                continue
+            records.append(record)
             locations.append(f"line {number}")
             if len(locations) >= batch_size:
                 yield self._chunk(kind, records, locations, source, fm, rejects)
@@ -523,6 +530,23 @@ class JsonLinesReader(Reader):
         )
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(record: dict[str, str | None]) -> tuple[str, str] | None:
+    """(field, reason) of the first value holding a lone UTF-16 surrogate (JSON ``"\\ud800"``).
+
+    Such a string is not text (it has no UTF-8 form): no store can hold it, so its line is
+    rejected rather than altered.
+    """
+    for name, value in record.items():
+        if value is not None and (found := _SURROGATE.search(value)):
+            code = f"\\u{ord(found.group()):04x}"
+            return name, f"holds a lone UTF-16 surrogate ({code}), which is not a character"
+    return None
+
+
 def _polars_lines(text: str) -> pl.DataFrame | None:
     """Every line one JSON object, read natively, all values as text (nested ones as JSON).
 
@@ -531,6 +555,8 @@ def _polars_lines(text: str) -> pl.DataFrame | None:
     """
     if not text.strip() or "\n\n" in text.replace("\r\n", "\n").strip("\n"):
         return None
+    if _SURROGATE_ESCAPE.search(text):
+        return None  # Polars reads a lone surrogate escape as NUL: the careful path rejects it
     lines = text.strip("\n").count("\n") + 1
     data = text.encode("utf-8")
     try:
