@@ -28,6 +28,7 @@ from tactful.store import schema
 from tactful.store.store import Store
 from tactful.trust.erasure import erase_customer, erased_on
 from tactful.trust.export import export_customer, held_tables
+from tactful.trust.privacy import mask
 
 CONFIG = SimulationConfig(customers=12, months=4, seed=3, start=date(2025, 1, 1))
 TARGET = "CUS-00000001"
@@ -56,7 +57,7 @@ def _bad_statement(exports: Path, folder: Path, iban: str, other_account: str) -
     return path
 
 
-def _fill(store: Store, exports: Path, tmp_path: Path) -> tuple[Store, Path]:
+def _fill(store: Store, exports: Path, tmp_path: Path) -> tuple[Store, Path, str]:
     """The bank loaded, enriched, with insights, a budget, a goal, a re-categorization, a score
     and a rejects file naming the target, and the other customers alike."""
     reports = tmp_path / "reports"
@@ -69,7 +70,9 @@ def _fill(store: Store, exports: Path, tmp_path: Path) -> tuple[Store, Path]:
     iban = next(i for i, _ in mine if i[:2].isalpha() and i[2:4].isdigit())
     extra = tmp_path / "extra"
     extra.mkdir()
-    Loader(store, report_dir=reports).ingest([_bad_statement(exports, extra, iban, other[0])])
+    Loader(store, report_dir=reports).ingest([
+        _bad_statement(exports, extra, iban, other[0]), _transfer(exports, extra, iban, other[0])
+    ])
     run_enrich(store)
     run_insights(store)
     for customer in (TARGET, OTHER):
@@ -88,7 +91,17 @@ def _fill(store: Store, exports: Path, tmp_path: Path) -> tuple[Store, Path]:
                 reasons=[{"feature": "logins_30d", "account": account}],
                 scored_at=datetime(2025, 5, 1, tzinfo=UTC),
             ))
-    return store, reports
+    return store, reports, iban
+
+
+def _transfer(exports: Path, folder: Path, iban: str, other_account: str) -> Path:
+    """Another customer's transfer to the target's IBAN: their record, naming the target."""
+    lines = (exports / "transactions.csv").read_text(encoding="utf-8").splitlines()
+    row = next(ln for ln in lines[1:] if f",{other_account}," in ln).split(",")
+    row[0], row[6], row[7] = "TX-TRANSFER-1", f"SEPA TRANSFER TO {iban} RENT SHARE", ""
+    path = folder / "transfers.csv"
+    path.write_text("\n".join([lines[0], ",".join(row)]) + "\n", encoding="utf-8")
+    return path
 
 
 @pytest.fixture
@@ -149,9 +162,9 @@ def _without_time(export_json: str) -> dict[str, object]:
 
 
 def test_erase_leaves_nothing_of_the_customer_but_what_it_says_it_kept(
-    bank: tuple[Store, Path],
+    bank: tuple[Store, Path, str],
 ) -> None:
-    store, reports = bank
+    store, reports, iban = bank
     _check_export(store)
     needles = _needles(store, TARGET)
     assert len(needles) > 20, needles
@@ -170,12 +183,16 @@ def test_erase_leaves_nothing_of_the_customer_but_what_it_says_it_kept(
                   "recurring_series", "budgets", "savings_goals", "recategorizations",
                   "customer_scores", "customer_protected"):
         assert report.rows_deleted[table] > 0, table
+    # The other customer keeps every row; their transfer names the target's IBAN masked.
     other_after = export_customer(store, OTHER, requested_by="test").to_json()
-    assert _without_time(other_after) == _without_time(other_before)
+    assert f"SEPA TRANSFER TO {iban}" in other_before
+    expected = other_before.replace(iban, mask(iban))
+    assert _without_time(other_after) == _without_time(expected)
     # What it kept: the tombstone, recognisable with the key only; masked file paths.
     assert erased_on(store, TARGET, key=KEY) is not None
     assert erased_on(store, TARGET, key=b"another key") is None
-    assert report.masked == {"imports.path": 1, "imports.rejects_path": 1}
+    assert report.masked == {
+        "imports.path": 1, "imports.rejects_path": 1, "transactions.description": 1}
     kept = " ".join(k.what for k in report.kept)
     assert "tombstone in erasures" in kept and "imports.path" in kept
     (rejects,) = [p for p in report.report_files if p.endswith(".rejects.csv")]
@@ -226,7 +243,7 @@ def test_invalid_requests_are_refused(
 def test_cli_export_to_a_private_file_and_erase(
     sqlite_store: Store, exports: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store, reports = _fill(sqlite_store, exports, tmp_path)
+    store, reports, _ = _fill(sqlite_store, exports, tmp_path)
     monkeypatch.setattr(trust_cli.console, "width", 200)
     monkeypatch.setenv("TACTFUL_SECRET_KEY", KEY.decode())
     out = tmp_path / "export.json"

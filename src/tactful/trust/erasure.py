@@ -6,9 +6,9 @@ What Tactful holds is a copy for personalization, which no law asks it to keep o
 asks for it to go. So an erasure removes every row keyed by the customer or by one of their
 accounts -- the tables are found in the live database, as ``export.py`` finds them, so a table a
 later version adds is not forgotten -- and masks their identifiers wherever else they appear
-(an import's file path, a rule, a model card). Rejects files, which quote the bank's rows, lose
-every line that names the customer or one of their accounts; ``summary.json`` files have the
-identifiers masked.
+(another customer's transfer to their IBAN, an import's file path, a rule, a model card).
+Rejects files, which quote the bank's rows, lose every line that names the customer or one of
+their accounts; ``summary.json`` files have the identifiers masked.
 
 What is kept, and why (``ErasureReport.kept`` says it to the operator):
 
@@ -281,9 +281,10 @@ def erase_customer(
             deleted[h.name] = n
         if not sum(deleted.values()):
             raise NotFoundError(f"customer {mask(customer_id)} is not in the store ({store.url})")
-        masked = _mask_elsewhere(
-            conn, [t for t in other if t.name != TOMBSTONES], identifiers, kept
-        )
+        # Their own rows are gone; what is left naming them is someone else's row: another
+        # customer's transfer to their IBAN, an import's file path, a rule.
+        elsewhere = [h.table for h in held] + [t for t in other if t.name != TOMBSTONES]
+        masked = _mask_elsewhere(conn, elsewhere, identifiers, kept)
         subject = pseudonym(f"customer:{customer_id}", key) if key else None
         conn.execute(
             insert(schema.erasures).values(
@@ -335,8 +336,9 @@ def _reasons(subject: str | None, accounts: int, masked: dict[str, int]) -> list
         ),
         Kept(
             "learned models (models, text_models, model files)",
-            "fitted on many customers, they hold no row of this one; its influence goes at the "
-            "next retraining",
+            "fitted on many customers, they hold no row of this one (the text categorizer's "
+            "vocabulary is character 2- to 5-grams, no whole name or number); its influence goes "
+            "at the next retraining",
         ),
         Kept(
             "the bank's source files outside the reports folders",
@@ -348,7 +350,8 @@ def _reasons(subject: str | None, accounts: int, masked: dict[str, int]) -> list
         out.append(
             Kept(
                 f"{n} row(s) of {where}, with the identifiers masked to their last 4 characters",
-                "the rest of the row is the bank's, not the customer's (a file path, a rule)",
+                "the rest of the row is not the customer's: another customer's transaction, an "
+                "import's file path, a rule",
             )
         )
     return out
