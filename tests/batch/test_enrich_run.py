@@ -168,7 +168,7 @@ def test_invalid_rules_are_refused_with_the_rule_named(
 def test_recategorize_refuses_unknown_ids_and_categories(sqlite_store: Store) -> None:
     with pytest.raises(ValidationError, match="unknown category 'COFFEE'"):
         repo.recategorize(sqlite_store, "t1", "COFFEE")
-    with pytest.raises(NotFoundError, match="no transaction 'nope'"):
+    with pytest.raises(NotFoundError, match="no transaction … on a known account"):
         repo.recategorize(sqlite_store, "nope", "FOOD_AND_DRINK_COFFEE")
 
 

@@ -52,7 +52,7 @@ def test_protected_attributes_never_reach_the_profile(loaded: Store) -> None:
 
 
 def test_unknown_customer(loaded: Store) -> None:
-    with pytest.raises(NotFoundError, match="customer 'nobody' is not in the store"):
+    with pytest.raises(NotFoundError, match="customer … is not in the store"):
         load_profile(loaded, "nobody")
 
 

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from tactful.cli import insights, understand
+from tactful.cli import insights, trust, understand
 from tactful.cli import models as models_cli
 from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
@@ -50,6 +50,8 @@ app.add_typer(insights.goals_app, name="goals")
 app.command("train")(models_cli.train_command)
 app.command("score")(models_cli.score_command)
 app.add_typer(models_cli.models_app, name="models")
+app.command("export")(trust.export_command)
+app.command("erase")(trust.erase_command)
 console = Console()
 err_console = Console(stderr=True)
 

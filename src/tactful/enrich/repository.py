@@ -34,6 +34,7 @@ from tactful.enrich.taxonomy import DETAILED, primary_of
 from tactful.errors import NotFoundError, StoreError, ValidationError
 from tactful.store import schema
 from tactful.store.store import Store
+from tactful.trust.privacy import mask
 
 STORED = (
     "merchant",
@@ -276,7 +277,7 @@ def recategorize(store: Store, transaction_id: str, category_detailed: str) -> R
         .where(_t.c.id == transaction_id)
     )
     if not row:
-        raise NotFoundError(f"no transaction {transaction_id!r} on a known account")
+        raise NotFoundError(f"no transaction {mask(transaction_id)} on a known account")
     description, counterparty, channel, customer_id = row[0]
     aliases = load_aliases(store)
     merchant_key = _key(str(description or ""), counterparty, str(channel), aliases)

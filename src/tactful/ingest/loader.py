@@ -6,6 +6,10 @@ leaves whole batches only, and a re-run completes the file without doubling anyt
 every write is keyed (see ``keys.py`` and ``store/bulk.py``). Rows that fail go to
 ``<report dir>/import-<id>-<file>.rejects.csv`` with file, location, field and reason, beside a
 ``summary.json`` of the run.
+
+Both reports are customer data (a reject carries its raw record, so the bank can fix it) and are
+written 0600 in a 0700 folder; the notes, which are also printed, show account numbers by their
+last four characters only (``trust/privacy.py``).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from tactful.ingest.text import check_text
 from tactful.ingest.validate import validate_chunk
 from tactful.store import schema
 from tactful.store.store import Store
+from tactful.trust.privacy import mask, private_dir, private_open, write_private_text
 
 REPORT_SUFFIXES = (".rejects.csv", ".conflicts.csv", "summary.json")
 BULK_TABLES = frozenset({"transactions", "events"})
@@ -369,11 +374,9 @@ class Loader:
         report = IngestReport()
         for path in expand_paths(paths):
             report.files.append(self.ingest_file(path))
-        self.report_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.report_dir)
         summary = self.report_dir / "summary.json"
-        summary.write_text(
-            json.dumps([asdict(f) for f in report.files], indent=2) + "\n", encoding="utf-8"
-        )
+        write_private_text(summary, json.dumps([asdict(f) for f in report.files], indent=2) + "\n")
         report.summary_path = str(summary)
         return report
 
@@ -514,7 +517,7 @@ class Loader:
             if unknown:
                 report.notes.append(
                     f"{len(unknown)} account(s) not (yet) in the store, e.g. "
-                    f"{sorted(unknown)[0]}: load the accounts file to link them to customers"
+                    f"{mask(sorted(unknown)[0])}: load the accounts file to link them to customers"
                 )
 
 
@@ -623,8 +626,7 @@ class _RejectWriter:
         if not rejects:
             return
         if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fh = self.path.open("w", encoding="utf-8", newline="")
+            fh = private_open(self.path, "w", encoding="utf-8", newline="")
             self._fh = fh
             out = csv.writer(fh)
             out.writerow(["file", "location", "field", "reason", "raw"])

@@ -36,6 +36,7 @@ from tactful.insights.inputs import (
 )
 from tactful.store import schema
 from tactful.store.store import Store
+from tactful.trust.privacy import mask
 
 _t, _a, _c = schema.transactions, schema.accounts, schema.customers
 CHUNK = 5_000
@@ -287,7 +288,9 @@ def add_goal(store: Store, *, goal_id: str, customer_id: str, name: str, account
     a = schema.accounts
     owner = store.rows(select(a.c.customer_id).where(a.c.id == account_id))
     if not owner or owner[0][0] != customer_id:
-        raise ValidationError(f"account {account_id!r} is not an account of {customer_id!r}")
+        raise ValidationError(
+            f"account {mask(account_id)} is not an account of customer {mask(customer_id)}"
+        )
     g = schema.savings_goals
     with store.transaction() as conn:
         conn.execute(g.delete().where(g.c.goal_id == goal_id))

@@ -30,6 +30,7 @@ from tactful.models.training import scoring_time
 from tactful.store import schema
 from tactful.store.bulk import write_frame
 from tactful.store.store import Store
+from tactful.trust.privacy import mask
 
 F64 = NDArray[np.float64]
 
@@ -343,7 +344,7 @@ class RealtimeScorer:
     def score(self, customer_id: str, *, k: int = 3) -> Score:
         row = self._row.get(customer_id)
         if row is None:
-            raise NotFoundError(f"customer {customer_id!r} has no features to score")
+            raise NotFoundError(f"customer {mask(customer_id)} has no features to score")
         x = self._x[row : row + 1]
         p = float(self.model.predict(x)[0])
         return Score(

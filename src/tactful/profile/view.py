@@ -33,6 +33,7 @@ from tactful.domain import (
 from tactful.errors import NotFoundError
 from tactful.store import schema
 from tactful.store.store import Store
+from tactful.trust.privacy import mask
 
 LOGIN_KINDS = ("login", "session_start")
 
@@ -245,7 +246,7 @@ def load_profile(
     now = now or datetime.now(UTC)
     rows = store.rows(select(schema.customers).where(schema.customers.c.id == customer_id))
     if not rows:
-        raise NotFoundError(f"customer {customer_id!r} is not in the store ({store.url})")
+        raise NotFoundError(f"customer {mask(customer_id)} is not in the store ({store.url})")
     customer = _customer(rows[0])
     accounts = [
         _account(r)

@@ -3,10 +3,18 @@
 SQLite is the embedded default: one file in WAL mode, so readers (the API, the dashboard) are not
 blocked by a batch import. PostgreSQL is the production store. Both are reached through the same
 SQLAlchemy URL setting, ``TACTFUL_DATABASE_URL``.
+
+Privacy by default: a new SQLite file is created 0600 (its WAL and shared-memory files take the
+database file's mode), engines hide bound parameters from their exception messages, and
+``store_error`` turns a driver's error into a ``StoreError`` that names the table, column and
+condition but never a value: PostgreSQL's own messages quote the failing row (``Failing row
+contains (...)``, a COPY line, an invalid literal), and a traceback is pasted where a customer's
+IBAN and balance must not go.
 """
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -17,9 +25,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from tactful.errors import ConfigError, StoreError
+from tactful.trust.privacy import create_private_file
 
 # Pages of 16 KiB instead of SQLite's 4 KiB: a bulk load writes a quarter as many WAL frames
 # and B-tree pages per row, which halves the commit cost of an import (measured: 1M
@@ -52,15 +61,61 @@ def make_engine(url: str) -> Engine:
     try:
         if backend == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(parsed)
+                create_private_file(Path(parsed.database).expanduser())
+            engine = create_engine(parsed, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise ConfigError(
             f"the driver for {parsed.drivername} is not installed: pip install 'tactful[postgres]'"
         ) from exc
+
+
+_COPY_CONTEXT = re.compile(r"COPY (\w+), line (\d+)(?:, column (\w+))?")
+
+
+def is_driver_error(exc: BaseException) -> bool:
+    """True for an error of the database or its driver (SQLAlchemy's, sqlite3's, psycopg's)."""
+    if isinstance(exc, DBAPIError):
+        return True
+    module = type(exc).__module__
+    return module.startswith(("sqlite3", "psycopg")) and isinstance(exc, Exception)
+
+
+def store_error(exc: BaseException, url: str) -> StoreError:
+    """A ``StoreError`` for a driver's error that carries no row data.
+
+    It keeps what a DBA needs (the condition, its SQLSTATE, the table, column or constraint, the
+    COPY line) and drops what PostgreSQL quotes from the data: the values of a failing row, an
+    invalid literal, a conflicting key. SQLite's messages name constraints, never values, and are
+    kept; a connection failure has no row to quote, and keeps its reason.
+    """
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    sqlstate = getattr(orig, "sqlstate", None)
+    if type(orig).__module__.startswith("psycopg") and sqlstate:
+        diag = orig.diag  # type: ignore[attr-defined]
+        where = []
+        context = _COPY_CONTEXT.search(diag.context or "")
+        table = diag.table_name or (context.group(1) if context else None)
+        column = diag.column_name or (context.group(3) if context else None)
+        if table:
+            where.append(f"table {table}")
+        if column:
+            where.append(f"column {column}")
+        if diag.constraint_name:
+            where.append(f"constraint {diag.constraint_name}")
+        if context:
+            where.append(f"COPY line {context.group(2)}")
+        place = f" ({', '.join(where)})" if where else ""
+        return StoreError(
+            f"the store at {url} refused the write{place}: {type(orig).__name__} "
+            f"[SQLSTATE {sqlstate}]; row values are not shown (privacy), see the server's log"
+        )
+    first_line = (str(orig).splitlines() or [type(orig).__name__])[0]
+    if isinstance(exc, OperationalError) or type(orig).__module__.startswith("sqlite3"):
+        return StoreError(f"store error at {url}: {first_line}")
+    return StoreError(f"store error at {url}: {type(orig).__name__}")
 
 
 def alembic_config() -> Config:

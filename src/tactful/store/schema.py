@@ -453,3 +453,21 @@ customer_scores = Table(
     Column("scored_at", UtcDateTime, nullable=False),
 )
 """The latest batch score of each customer by each model, with the reasons behind it."""
+
+
+# -- trust: what an erasure keeps ---------------------------------------------------------------
+
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject", String(64), index=True),
+    Column("accounts", JSON, nullable=False),
+    Column("erased_at", UtcDateTime, nullable=False),
+    Column("erased_by", String(128), nullable=False),
+    Column("rows_deleted", JSON, nullable=False),
+)
+"""One row per ``tactful erase``: the customer's keyed pseudonym (HMAC-SHA256 under
+``TACTFUL_SECRET_KEY``, NULL without a key) and their accounts' pseudonyms, so a re-import of the
+same customer can be recognised; when, by whom, and how many rows of each table went. Nothing in
+it names the customer to anyone without the key."""

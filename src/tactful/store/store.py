@@ -14,13 +14,19 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, Select, delete, func, insert, literal, select, update
-from sqlalchemy.exc import OperationalError
 
 from tactful.config import get_settings
 from tactful.errors import StoreError
 from tactful.store import schema
 from tactful.store.bulk import WriteResult, update_frame, write_frame
-from tactful.store.engine import current_revision, head_revision, make_engine, upgrade
+from tactful.store.engine import (
+    current_revision,
+    head_revision,
+    is_driver_error,
+    make_engine,
+    store_error,
+    upgrade,
+)
 
 APPEND_ONLY = {"transactions", "events", "consents", "imports"}
 
@@ -65,12 +71,28 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One database transaction: everything written inside commits or none of it does."""
+        """One database transaction: everything written inside commits or none of it does.
+
+        A database error leaves as a ``StoreError`` without row values (``store_error``); the
+        driver's own exception, which quotes them, is not chained to it.
+        """
         try:
             with self.engine.begin() as conn:
                 yield conn
-        except OperationalError as exc:
-            raise StoreError(f"store error at {self.url}: {exc.orig}") from exc
+        except Exception as exc:
+            if is_driver_error(exc):
+                raise store_error(exc, self.url) from None
+            raise
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except Exception as exc:
+            if is_driver_error(exc):
+                raise store_error(exc, self.url) from None
+            raise
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -167,7 +189,7 @@ class Store:
         self, query: Select[Any], schema_overrides: dict[str, Any] | None = None
     ) -> pl.DataFrame:
         """Run a SELECT and return its rows as a Polars frame."""
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             result = conn.execute(query)
             names = list(result.keys())
             rows = result.all()
@@ -186,7 +208,7 @@ class Store:
         Timestamps therefore arrive as the driver gives them: ISO text on SQLite, aware
         datetimes on PostgreSQL; give them a ``pl.Object``-free dtype per dialect.
         """
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             result = conn.execute(query)
             names = list(result.keys())
             rows = result.cursor.fetchall() if result.cursor is not None else []
@@ -195,7 +217,7 @@ class Store:
         return pl.DataFrame(rows, schema=schema, orient="row")
 
     def rows(self, query: Select[Any]) -> Sequence[Any]:
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return conn.execute(query).all()
 
     def counts(self) -> dict[str, int]:

@@ -1,0 +1,89 @@
+"""A customer's rights as commands: ``tactful export CUSTOMER_ID`` (everything held, as JSON)
+and ``tactful erase CUSTOMER_ID`` (remove it, and print what was kept and why). The work is in
+``tactful.trust``; these only parse, confirm and print."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from tactful.store.store import Store
+from tactful.trust.erasure import SECRET_KEY_ENV, erase_customer, secret_key_from_env
+from tactful.trust.export import export_customer
+from tactful.trust.privacy import mask, write_private_text
+
+console = Console()
+err_console = Console(stderr=True)
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--db", help="Store URL; default TACTFUL_DATABASE_URL or sqlite:///tactful.db"),
+]
+By = Annotated[str, typer.Option("--by", help="Who asks (logged): e.g. the privacy officer")]
+
+
+def export_command(
+    customer_id: str,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the JSON to this file (0600), not stdout")
+    ] = None,
+    by: By = "cli",
+    db: DbUrl = None,
+) -> None:
+    """Everything the store holds about CUSTOMER_ID, as JSON (the right of access)."""
+    export = export_customer(Store.open(db), customer_id, requested_by=by)
+    document = export.to_json()
+    if out is None:
+        sys.stdout.write(document)
+        return
+    write_private_text(out, document)
+    err_console.print(
+        f"{export.rows:,} rows of {len([t for t, r in export.tables.items() if r])} tables "
+        f"about customer {mask(customer_id)} written to {escape(str(out))}"
+    )
+
+
+def erase_command(
+    customer_id: str,
+    by: By = "cli",
+    reports: Annotated[
+        list[Path] | None,
+        typer.Option("--reports", help="Report folders to scrub (default ingest-reports)"),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    db: DbUrl = None,
+) -> None:
+    """Remove CUSTOMER_ID's personal data from every table and report; print what was kept."""
+    store = Store.open(db)
+    key = secret_key_from_env()
+    if not yes:
+        typer.confirm(f"Erase customer {mask(customer_id)} from {store.url}?", abort=True)
+    report = erase_customer(
+        store,
+        customer_id,
+        erased_by=by,
+        key=key,
+        report_dirs=reports if reports is not None else [Path("ingest-reports")],
+    )
+    deleted = Table(title=f"Erased customer {report.customer}", title_justify="left")
+    deleted.add_column("table")
+    deleted.add_column("rows deleted", justify="right")
+    for table, n in sorted(report.rows_deleted.items()):
+        if n:
+            deleted.add_row(table, f"{n:,}")
+    console.print(deleted)
+    for path, n in sorted(report.report_files.items()):
+        console.print(f"report {escape(path)}: {n:,} line(s) removed or masked")
+    console.print("[bold]Kept[/bold]")
+    for k in report.kept:
+        console.print(f"- {escape(k.what)}: {escape(k.why)}")
+    if key is None:
+        err_console.print(
+            f"[yellow]note[/yellow] {SECRET_KEY_ENV} is not set: no pseudonym was kept"
+        )
