@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import typer
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -11,6 +13,18 @@ from rich.table import Table
 
 from tactful.ingest.loader import IngestReport
 from tactful.profile import CustomerProfile
+
+WAIT_SECONDS = 600
+Wait = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        help="Seconds to queue behind a run of the same command already in progress "
+        "(0: refuse at once)",
+        metavar="SECONDS",
+    ),
+]
 
 
 def progress_bar(console: Console, unit: str) -> Progress:
@@ -76,6 +90,11 @@ def print_ingest(console: Console, report: IngestReport) -> None:
             console.print(
                 f"[red]rejects[/red] {f.rejected:,} row(s) of {f.path} -> {f.rejects_path}"
             )
+    for run in report.crashed:
+        console.print(
+            f"[yellow]crashed[/yellow] {run.kind} {run.run_id} ({run.owner}) died before "
+            "finishing; marked crashed"
+        )
     if report.summary_path:
         console.print(f"summary written to {report.summary_path}")
 

@@ -32,7 +32,7 @@ from tactful.ingest.readers import detect_format, readers
 from tactful.ingest.readers.base import Reader
 from tactful.ingest.schema import LOCATION, RecordKind, Reject
 from tactful.ingest.validate import validate_chunk
-from tactful.store import schema
+from tactful.store import runs, schema
 from tactful.store.store import Store
 
 REPORT_SUFFIXES = (".rejects.csv", "summary.json")
@@ -62,6 +62,8 @@ class FileReport:
 class IngestReport:
     files: list[FileReport] = field(default_factory=list)
     summary_path: str | None = None
+    crashed: list[runs.CrashedRun] = field(default_factory=list)
+    """Runs of any kind found dead when this one started, now marked ``crashed``."""
 
     @property
     def inserted(self) -> int:
@@ -336,8 +338,11 @@ class Loader:
 
     def ingest(self, paths: Iterable[Path]) -> IngestReport:
         report = IngestReport()
-        for path in expand_paths(paths):
-            report.files.append(self.ingest_file(path))
+        files = expand_paths(paths)
+        report.crashed = runs.mark_crashed(self.store)
+        with runs.Heartbeat(self.store):
+            for path in files:
+                report.files.append(self.ingest_file(path))
         self.report_dir.mkdir(parents=True, exist_ok=True)
         summary = self.report_dir / "summary.json"
         summary.write_text(

@@ -21,6 +21,7 @@ from tactful.errors import StoreError
 from tactful.store import schema
 from tactful.store.bulk import WriteResult, update_frame, write_frame
 from tactful.store.engine import current_revision, head_revision, make_engine, upgrade
+from tactful.store.runs import Owner
 
 APPEND_ONLY = {"transactions", "events", "consents", "imports"}
 
@@ -134,6 +135,8 @@ class Store:
                     index.create(conn, checkfirst=True)
 
     def start_import(self, *, path: str, sha256: str, fmt: str) -> int:
+        """A ``running`` import owned by this process (``store/runs.py`` marks it ``crashed``
+        if the process dies before ``finish_import``)."""
         with self.transaction() as conn:
             result = conn.execute(
                 insert(schema.imports).values(
@@ -142,6 +145,7 @@ class Store:
                     format=fmt,
                     started_at=datetime.now(UTC),
                     status="running",
+                    **Owner.me().values(),
                 )
             )
             key = result.inserted_primary_key
