@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 
 from tactful.cli.app import main
 
@@ -36,6 +37,8 @@ def _child(argv: list[str], cwd: str, log: str) -> None:
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        traceback.print_exc()  # into the log: what killed a command the test did not kill
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
