@@ -7,7 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= .demo
 
-.PHONY: demo test lint typecheck bench eval clean
+SOAK_KILLS ?= 200
+
+.PHONY: demo test lint typecheck bench eval soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+
+# The reliability suite with more kill -9 trials per store (make test runs 20).
+soak: $(STAMP)
+	SOAK_KILLS=$(SOAK_KILLS) $(BIN)/pytest -q -m reliability tests/reliability
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

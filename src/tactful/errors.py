@@ -6,7 +6,8 @@
     ├── NotFoundError                (404)  an id that is not in the store
     ├── StoreError                   (503)  the store cannot be reached or migrated
     │   └── ArtifactRefused          (503)  a model artifact not provably written by this engine
-    └── IngestError                  (400)  a file that cannot be read at all
+    ├── IngestError                  (400)  a file that cannot be read at all
+    └── RunInProgressError           (409)  the same batch command is already running
 
 Each error carries the HTTP status the API will answer with, so the faces never guess.
 Lower-level errors are mapped at the boundary with ``raise ... from exc``.
@@ -44,3 +45,9 @@ class ArtifactRefused(StoreError):
 
 class IngestError(TactfulError):
     status_code = 400
+
+
+class RunInProgressError(TactfulError):
+    """Another run of the same batch command holds its lock; the message names that run."""
+
+    status_code = 409

@@ -4,8 +4,10 @@ the bank's rules win."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -202,3 +204,56 @@ def test_the_profile_shows_categories_series_and_income(loaded: Store) -> None:
     text = console.export_text()
     for title in ("Spending", "Recurring payments", "Income", profile.income[0].kind):
         assert title in text
+
+
+class _DiesAfter:
+    """An executor whose process "dies" after ``shards`` shards were handed back (and written)."""
+
+    name = "dies"
+
+    def __init__(self, shards: int) -> None:
+        self.shards = shards
+
+    def map(self, fn: Any, items: Any) -> Iterator[Any]:
+        for n, item in enumerate(items):
+            if n == self.shards:
+                raise RuntimeError("killed")
+            yield fn(item)
+
+
+def test_a_full_run_that_died_is_resumed_after_its_last_committed_shard(loaded: Store) -> None:
+    runs_t, t, a = schema.enrich_runs, schema.transactions, schema.accounts
+    with pytest.raises(RuntimeError, match="killed"):
+        run_enrich(loaded, shard_size=7, executor=_DiesAfter(2))
+    everyone = repo.customers_to_enrich(loaded, full=True)
+    died = loaded.rows(select(runs_t.c.id, runs_t.c.status, runs_t.c.customers,
+                              runs_t.c.resume_after))[0]
+    assert tuple(died[1:]) == ("failed", 14, everyone[13])
+    # New data for a customer the dead run had already done: the resumed run takes it too.
+    account = loaded.rows(
+        select(a.c.id).where(a.c.customer_id == everyone[0]).order_by(a.c.id).limit(1))[0][0]
+    fresh = loaded.frame(select(t).where(t.c.account_id == account).limit(1)).with_columns(
+        id=pl.lit("new-after-crash"), category_source=pl.lit(None, pl.String))
+    with loaded.transaction() as conn:
+        loaded.write(conn, "transactions", fresh)
+
+    resumed = run_enrich(loaded, shard_size=7)
+    assert (resumed.mode, resumed.resumed_from) == ("full", died[0])
+    assert resumed.customers == len(everyone) - 14 + 1
+    assert _count(loaded, "transactions", t.c.category_source.is_(None)) == 0
+    # What the resumed run left is exactly what a run from the beginning writes.
+    again = run_enrich(loaded, full=True, shard_size=30)
+    assert (again.resumed_from, again.customers, again.updated) == (None, len(everyone), 0)
+    assert again.series == _count(loaded, "recurring_series")
+
+
+def test_a_dead_run_with_other_rules_is_not_resumed(loaded: Store) -> None:
+    run_enrich(loaded)
+    with pytest.raises(RuntimeError, match="killed"):
+        run_enrich(loaded, full=True, shard_size=7, executor=_DiesAfter(1))
+    repo.save_rule(loaded, {
+        "id": "r", "conditions": [{"field": "channel", "operator": "equals", "value": "card"}],
+        "category_detailed": "GENERAL_MERCHANDISE_OTHER_GENERAL_MERCHANDISE", "priority": 1})
+    report = run_enrich(loaded, shard_size=7)  # other rules: the dead run's shards are stale
+    assert (report.mode, report.resumed_from) == ("full", None)
+    assert report.customers == CONFIG.customers

@@ -4,6 +4,11 @@ Incremental by default: only customers with transactions not yet enriched are lo
 rows whose enrichment changed are written. A change of the bank's rules, or a newly trained text
 model, makes the next run a full one, so no transaction keeps a category from rules that no
 longer exist.
+
+One enrich runs at a time (the ``enrich`` lock of ``store/runs.py``): a second one waits or is
+told which run holds it. A full run that died (``crashed``, or ``failed`` on an error) is
+resumed by the next full run with the same rules and text model: customers up to the last one
+of its last committed shard are skipped, unless they have transactions not yet enriched.
 """
 
 from __future__ import annotations
@@ -14,14 +19,14 @@ from datetime import UTC, datetime
 from functools import partial
 
 import polars as pl
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from tactful.batch.executor import Executor, LocalExecutor
 from tactful.batch.shards import shards_of
 from tactful.enrich import repository as repo
 from tactful.enrich.classifier import TextCategorizer, training_set
 from tactful.enrich.pipeline import EnrichContext, EnrichResult, categorized, enrich_shard
-from tactful.store import schema
+from tactful.store import runs, schema
 from tactful.store.store import Store
 
 Progress = Callable[[int], None]
@@ -41,6 +46,8 @@ class EnrichReport:
     rules_version: int
     text_model_id: int | None
     seconds: float
+    resumed_from: int | None = None
+    """The crashed full run this one completed, skipping the customers it had committed."""
 
 
 def _last_run(store: Store) -> tuple[int, int | None] | None:
@@ -52,6 +59,38 @@ def _last_run(store: Store) -> tuple[int, int | None] | None:
         .limit(1)
     )
     return (int(rows[0][0]), rows[0][1]) if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePoint:
+    run_id: int
+    after: str
+    """The last customer of the crashed run's last committed shard."""
+
+
+def resume_point(
+    store: Store, *, rules_version: int, text_model_id: int | None
+) -> ResumePoint | None:
+    """Where a full run may pick up: the latest run, if it is a full run that did not finish
+    (``crashed`` or ``failed``), committed at least one shard, and used the same rules and
+    text model (with others, its shards would not be what this run writes)."""
+    r = schema.enrich_runs.c
+    rows = store.rows(
+        select(r.id, r.status, r.mode, r.rules_version, r.text_model_id, r.resume_after)
+        .order_by(r.id.desc())
+        .limit(1)
+    )
+    if not rows:
+        return None
+    run_id, status, mode, version, model_id, after = rows[0]
+    if (
+        status in ("crashed", "failed")
+        and mode == "full"
+        and after is not None
+        and (version, model_id) == (rules_version, text_model_id)
+    ):
+        return ResumePoint(int(run_id), str(after))
+    return None
 
 
 def train_text_model(
@@ -89,8 +128,34 @@ def run_enrich(
     executor: Executor | None = None,
     progress_total: Callable[[int], None] | None = None,
     progress: Progress | None = None,
+    wait: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
 ) -> EnrichReport:
-    """Enrich the store; ``progress`` is called with the customers done after each shard."""
+    """Enrich the store; ``progress`` is called with the customers done after each shard.
+
+    When another enrich is running, wait up to ``wait`` seconds for it (``on_wait`` hears
+    whom we wait for), then raise ``RunInProgressError`` naming it."""
+    with runs.exclusive(store, "enrich", wait=wait, on_wait=on_wait) as lock, runs.Heartbeat(
+        store
+    ):
+        runs.mark_crashed(store)
+        return _enrich(
+            store, lock, full=full, retrain=retrain, shard_size=shard_size, executor=executor,
+            progress_total=progress_total, progress=progress,
+        )
+
+
+def _enrich(
+    store: Store,
+    lock: runs.RunLock,
+    *,
+    full: bool,
+    retrain: bool,
+    shard_size: int,
+    executor: Executor | None,
+    progress_total: Callable[[int], None] | None,
+    progress: Progress | None,
+) -> EnrichReport:
     started = datetime.now(UTC)
     executor = executor or LocalExecutor()
     version = repo.rules_version(store)
@@ -106,16 +171,26 @@ def run_enrich(
     mode = "full" if full else "incremental"
     ctx = replace(ctx, classifier=model[1] if model else None)
     customers = everyone if full else repo.customers_to_enrich(store, full=False)
-    runs = schema.enrich_runs
+    resume = resume_point(store, rules_version=version, text_model_id=model_id) if full else None
+    if resume is not None:
+        # Customers committed by the crashed run are done, unless new data came since.
+        customers = sorted(
+            {c for c in customers if c > resume.after}
+            | set(repo.customers_to_enrich(store, full=False))
+        )
+    runs_t = schema.enrich_runs
     with store.transaction() as conn:
         run_id = int(
             conn.execute(
-                insert(runs).values(
+                insert(runs_t).values(
                     started_at=started, status="running", mode=mode, rules_version=version,
-                    text_model_id=model_id,
+                    text_model_id=model_id, **runs.Owner.me().values(),
+                    resume_after=resume.after if resume else None,
+                    resumed_from=resume.run_id if resume else None,
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
         )
+        lock.attach(conn, runs_t, run_id)
     if progress_total:
         progress_total(len(customers))
     shards = shards_of(customers, size=shard_size)
@@ -125,21 +200,30 @@ def run_enrich(
             yield ids, repo.load_shard(store, ids)
 
     totals = {"customers": 0, "transactions": 0, "updated": 0, "series": 0, "income_streams": 0}
+    mark = resume.after if resume else ""
+
+    def committed(last: str, conn: Connection, written: repo.ShardWrite) -> None:
+        """The run's resume point and counts move in the shard's own transaction."""
+        conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(
+            resume_after=max(mark, last),
+            **{key: totals[key] + getattr(written, key) for key in totals}))
+
     try:
         for ids, result in executor.map(partial(_work, ctx), loaded()):
-            written = repo.write_shard(store, ids, result)
+            written = repo.write_shard(store, ids, result, also=partial(committed, ids[-1]))
+            mark = max(mark, ids[-1])
             for key in totals:
                 totals[key] += getattr(written, key)
             if progress:
                 progress(len(ids))
     except BaseException:
         with store.transaction() as conn:
-            conn.execute(update(runs).where(runs.c.id == run_id).values(
+            conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(
                 status="failed", finished_at=datetime.now(UTC), **totals))
         raise
     finished = datetime.now(UTC)
     with store.transaction() as conn:
-        conn.execute(update(runs).where(runs.c.id == run_id).values(
+        conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(
             status="done", finished_at=finished, **totals))
     return EnrichReport(
         run_id=run_id,
@@ -147,5 +231,6 @@ def run_enrich(
         rules_version=version,
         text_model_id=model_id,
         seconds=(finished - started).total_seconds(),
+        resumed_from=resume.run_id if resume else None,
         **totals,
     )

@@ -4,6 +4,10 @@ Per shard: load the inputs as of the run's day, run the catalog (a pure function
 live or cooling down, store the rest, and expire what has outlived its expiry. A shard commits
 on its own, so an interrupted run keeps what it finished and a re-run adds only what is missing
 (insight ids are deterministic).
+
+One insight run at a time (the ``insights`` lock of ``store/runs.py``): two at once would
+compute the same new insight ids and meet on the primary key. A second run waits or is told
+which run holds the lock; a run that died is marked ``crashed`` when the next one starts.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from tactful.insights import lifecycle
 from tactful.insights import repository as repo
 from tactful.insights.catalog import Catalog, with_ids
 from tactful.insights.inputs import InsightSettings
-from tactful.store import schema
+from tactful.store import runs, schema
 from tactful.store.store import Store
 
 
@@ -55,6 +59,33 @@ def run_insights(
     shard_size: int = 1_000,
     progress_total: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    wait: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
+) -> InsightReport:
+    """Produce insights for ``customer_ids`` (default every customer) as of ``as_of``.
+
+    When another insight run is running, wait up to ``wait`` seconds for it (``on_wait``
+    hears whom we wait for), then raise ``RunInProgressError`` naming it."""
+    with runs.exclusive(store, "insights", wait=wait, on_wait=on_wait) as lock, runs.Heartbeat(
+        store
+    ):
+        runs.mark_crashed(store)
+        return _run(store, lock, catalog=catalog, as_of=as_of, settings=settings,
+                    customer_ids=customer_ids, shard_size=shard_size,
+                    progress_total=progress_total, progress=progress)
+
+
+def _run(
+    store: Store,
+    lock: runs.RunLock,
+    *,
+    catalog: Catalog | None,
+    as_of: date | None,
+    settings: InsightSettings | None,
+    customer_ids: list[str] | None,
+    shard_size: int,
+    progress_total: Callable[[int], None] | None,
+    progress: Callable[[int], None] | None,
 ) -> InsightReport:
     started = datetime.now(UTC)
     catalog = catalog or Catalog.default()
@@ -64,10 +95,12 @@ def run_insights(
     at = run_clock(as_of)
     c = schema.customers
     ids = customer_ids or [r[0] for r in store.rows(select(c.c.id).order_by(c.c.id))]
-    runs = schema.insight_runs
+    runs_t = schema.insight_runs
     with store.transaction() as conn:
-        run_id = int(conn.execute(insert(runs).values(
-            started_at=started, status="running", as_of=as_of)).inserted_primary_key[0])  # type: ignore[index]
+        run_id = int(conn.execute(insert(runs_t).values(
+            started_at=started, status="running", as_of=as_of, **runs.Owner.me().values(),
+        )).inserted_primary_key[0])  # type: ignore[index]
+        lock.attach(conn, runs_t, run_id)
     if progress_total:
         progress_total(len(ids))
     produced = suppressed = expired = 0
@@ -88,13 +121,13 @@ def run_insights(
                 progress(len(shard))
     except BaseException:
         with store.transaction() as conn:
-            conn.execute(update(runs).where(runs.c.id == run_id).values(
+            conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(
                 status="failed", finished_at=datetime.now(UTC), customers=len(ids),
                 produced=produced, suppressed=suppressed, expired=expired))
         raise
     finished = datetime.now(UTC)
     with store.transaction() as conn:
-        conn.execute(update(runs).where(runs.c.id == run_id).values(
+        conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(
             status="done", finished_at=finished, customers=len(ids), produced=produced,
             suppressed=suppressed, expired=expired))
     return InsightReport(run_id, as_of, len(ids), produced, suppressed, expired,

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tactful.batch.insights import InsightReport, run_insights
-from tactful.cli.render import plain, progress_bar
+from tactful.cli.render import WAIT_SECONDS, Wait, plain, progress_bar
 from tactful.domain.money import to_minor
 from tactful.insights import lifecycle
 from tactful.insights import repository as repo
@@ -51,6 +51,7 @@ def produce_with_progress(
     rules: Path | None = None,
     settings: Path | None = None,
     as_of: date | None = None,
+    wait: float = WAIT_SECONDS,
 ) -> InsightReport:
     catalog = Catalog.default(rules=rules)
     thresholds = InsightSettings.from_toml(settings) if settings else None
@@ -60,6 +61,8 @@ def produce_with_progress(
             store, catalog=catalog, as_of=as_of, settings=thresholds,
             progress_total=lambda n: progress.update(task, total=n),
             progress=lambda n: progress.advance(task, n),
+            wait=wait,
+            on_wait=lambda why: progress.console.print(f"[yellow]{why}[/yellow]"),
         )
     console.print(
         f"insights as of {report.as_of}: {report.produced:,} new for {report.customers:,} "
@@ -100,10 +103,10 @@ def list_command(
 
 @insight_app.command("run")
 def run_command(db: DbUrl = None, rules: RulesFile = None, settings: SettingsFile = None,
-                as_of: AsOf = None) -> None:
+                as_of: AsOf = None, wait: Wait = WAIT_SECONDS) -> None:
     """Produce insights for every customer."""
     produce_with_progress(Store.open(db), rules=rules, settings=settings,
-                          as_of=date.fromisoformat(as_of) if as_of else None)
+                          as_of=date.fromisoformat(as_of) if as_of else None, wait=wait)
 
 
 @insight_app.command("mark")

@@ -7,8 +7,10 @@ instead of crashing the command (or restyling the screen).
 
 from __future__ import annotations
 
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import typer
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
@@ -18,6 +20,18 @@ from rich.text import Text
 
 from tactful.ingest.loader import IngestReport
 from tactful.profile import CustomerProfile
+
+WAIT_SECONDS = 600
+Wait = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        help="Seconds to queue behind a run of the same command already in progress "
+        "(0: refuse at once)",
+        metavar="SECONDS",
+    ),
+]
 
 
 def progress_bar(console: Console, unit: str) -> Progress:
@@ -101,6 +115,11 @@ def print_ingest(console: Console, report: IngestReport) -> None:
                 f"[red]rejects[/red] {f.rejected:,} row(s) of "
                 + escape(f"{f.path} -> {f.rejects_path}")
             )
+    for run in report.crashed:
+        console.print(
+            f"[yellow]crashed[/yellow] {run.kind} {run.run_id} ({run.owner}) died before "
+            "finishing; marked crashed"
+        )
     if report.summary_path:
         console.print(f"summary written to {escape(str(report.summary_path))}")
 

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from tactful.batch.enrich import EnrichReport, run_enrich
 from tactful.batch.executor import get_executor
-from tactful.cli.render import plain, progress_bar
+from tactful.cli.render import WAIT_SECONDS, Wait, plain, progress_bar
 from tactful.enrich import repository as repo
 from tactful.enrich.rules import RuleSet, SkippedRuleWarning, parse_condition
 from tactful.enrich.taxonomy import DETAILED, is_sensitive, primary_of
@@ -60,6 +60,7 @@ def enrich_with_progress(
     shard_size: int = 500,
     executor: str = "local",
     workers: int = 2,
+    wait: float = WAIT_SECONDS,
 ) -> EnrichReport:
     options: dict[str, Any] = {"workers": workers} if executor == "processes" else {}
     with _rule_warnings(), progress_bar(console, "customers") as progress:
@@ -72,6 +73,12 @@ def enrich_with_progress(
             executor=get_executor(executor, **options),
             progress_total=lambda n: progress.update(task, total=n),
             progress=lambda n: progress.advance(task, n),
+            wait=wait,
+            on_wait=lambda why: progress.console.print(f"[yellow]{why}[/yellow]"),
+        )
+    if report.resumed_from is not None:
+        console.print(
+            f"resumed crashed run {report.resumed_from}: customers it had committed skipped"
         )
     console.print(
         f"{report.mode} enrichment of {report.customers:,} customers: "
@@ -90,11 +97,12 @@ def enrich_command(
     shard_size: Annotated[int, typer.Option(min=1, help="Customers per shard")] = 500,
     executor: Annotated[str, typer.Option(help="local or processes")] = "local",
     workers: Annotated[int, typer.Option(min=1)] = 2,
+    wait: Wait = WAIT_SECONDS,
 ) -> None:
     """Merchants, categories, recurring series and income for the store's customers."""
     enrich_with_progress(
         Store.open(db), full=full, retrain=retrain, shard_size=shard_size, executor=executor,
-        workers=workers,
+        workers=workers, wait=wait,
     )
 
 
@@ -104,13 +112,14 @@ def run_command(
     executor: Annotated[str, typer.Option(help="local or processes")] = "local",
     rules: Annotated[Path | None, typer.Option("--rules", help="Insight rules file")] = None,
     settings: Annotated[Path | None, typer.Option("--settings", help="Insight thresholds")] = None,
+    wait: Wait = WAIT_SECONDS,
 ) -> None:
     """The whole batch pipeline over the store: enrichment, then insights for everyone."""
     from tactful.cli.insights import produce_with_progress
 
     store = Store.open(db)
-    enrich_with_progress(store, full=full, executor=executor)
-    produce_with_progress(store, rules=rules, settings=settings)
+    enrich_with_progress(store, full=full, executor=executor, wait=wait)
+    produce_with_progress(store, rules=rules, settings=settings, wait=wait)
 
 
 def recategorize_command(

@@ -9,13 +9,14 @@ customer's whole history.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Select, func, insert, select, type_coerce, update
+from sqlalchemy import Connection, Select, func, insert, select, type_coerce, update
 from sqlalchemy.types import String
 
 from tactful.enrich.classifier import TextCategorizer
@@ -387,8 +388,17 @@ def changed_rows(enriched: pl.DataFrame) -> pl.DataFrame:
     return enriched.filter(differs).select("id", *STORED)
 
 
-def write_shard(store: Store, customer_ids: Sequence[str], result: EnrichResult) -> ShardWrite:
-    """One database transaction per shard: a crash leaves whole shards, a re-run completes."""
+def write_shard(
+    store: Store,
+    customer_ids: Sequence[str],
+    result: EnrichResult,
+    *,
+    also: Callable[[Connection, ShardWrite], None] | None = None,
+) -> ShardWrite:
+    """One database transaction per shard: a crash leaves whole shards, a re-run completes.
+
+    ``also`` writes in the same transaction (the run's resume point), so what the store says
+    was committed is exactly what was."""
     now = datetime.now(UTC)
     changes = changed_rows(result.transactions)
     series = result.series.series.select(list(SERIES)).with_columns(updated_at=pl.lit(now))
@@ -405,10 +415,13 @@ def write_shard(store: Store, customer_ids: Sequence[str], result: EnrichResult)
         store.replace_customers(conn, "series_changes", customer_ids, series_changes)
         store.replace_customers(conn, "income_streams", customer_ids, streams)
         store.replace_customers(conn, "income_changes", customer_ids, income_changes)
-    return ShardWrite(
-        customers=len(customer_ids),
-        transactions=result.transactions.height,
-        updated=updated,
-        series=series.height,
-        income_streams=streams.height,
-    )
+        written = ShardWrite(
+            customers=len(customer_ids),
+            transactions=result.transactions.height,
+            updated=updated,
+            series=series.height,
+            income_streams=streams.height,
+        )
+        if also is not None:
+            also(conn, written)
+    return written

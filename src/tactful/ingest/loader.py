@@ -46,7 +46,7 @@ from tactful.ingest.readers.base import Reader
 from tactful.ingest.schema import LOCATION, RecordKind, Reject
 from tactful.ingest.text import check_text
 from tactful.ingest.validate import validate_chunk
-from tactful.store import schema
+from tactful.store import runs, schema
 from tactful.store.store import Store
 from tactful.trust.privacy import mask, private_dir, private_open, write_private_text
 
@@ -80,6 +80,8 @@ class FileReport:
 class IngestReport:
     files: list[FileReport] = field(default_factory=list)
     summary_path: str | None = None
+    crashed: list[runs.CrashedRun] = field(default_factory=list)
+    """Runs of any kind found dead when this one started, now marked ``crashed``."""
 
     @property
     def inserted(self) -> int:
@@ -372,8 +374,11 @@ class Loader:
 
     def ingest(self, paths: Iterable[Path]) -> IngestReport:
         report = IngestReport()
-        for path in expand_paths(paths):
-            report.files.append(self.ingest_file(path))
+        files = expand_paths(paths)
+        report.crashed = runs.mark_crashed(self.store)
+        with runs.Heartbeat(self.store):
+            for path in files:
+                report.files.append(self.ingest_file(path))
         private_dir(self.report_dir)
         summary = self.report_dir / "summary.json"
         write_private_text(summary, json.dumps([asdict(f) for f in report.files], indent=2) + "\n")

@@ -189,6 +189,10 @@ imports = Table(
     Column("rejects_path", Text),
     # Stored transactions whose amount, currency or booking date the file contradicts.
     Column("conflicts", BigInteger, nullable=False, server_default="0"),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("pid_started", BigInteger),
+    Column("heartbeat_at", UtcDateTime),
 )
 
 protected_access_log = Table(
@@ -333,8 +337,16 @@ enrich_runs = Table(
     Column("income_streams", Integer, nullable=False, server_default="0"),
     Column("rules_version", Integer, nullable=False, server_default="0"),
     Column("text_model_id", Integer),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("pid_started", BigInteger),
+    Column("heartbeat_at", UtcDateTime),
+    Column("resume_after", ID),
+    Column("resumed_from", Integer),
 )
-"""One row per ``tactful enrich``: what it did, with which rules and which model."""
+"""One row per ``tactful enrich``: what it did, with which rules and which model, who runs it
+(host, pid and the pid's start time, a heartbeat: see ``store/runs.py``) and, for a resumable
+run, the last customer of its last committed shard (``resume_after``)."""
 
 
 # -- understand: what the insight catalog produces ----------------------------------------------
@@ -410,8 +422,28 @@ insight_runs = Table(
     Column("produced", Integer, nullable=False, server_default="0"),
     Column("suppressed", Integer, nullable=False, server_default="0"),
     Column("expired", Integer, nullable=False, server_default="0"),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("pid_started", BigInteger),
+    Column("heartbeat_at", UtcDateTime),
 )
 """One row per insight run: how many were produced, held back by cooldown, and expired."""
+
+run_locks = Table(
+    "run_locks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("token", String(32), nullable=False),
+    Column("run_table", String(32)),
+    Column("run_id", Integer),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("pid_started", BigInteger),
+    Column("heartbeat_at", UtcDateTime),
+    Column("acquired_at", UtcDateTime, nullable=False),
+)
+"""One row per batch command running now (``enrich``, ``insights``): a second one waits or is
+told which run holds it. A row whose owner died is taken over (``store/runs.py``)."""
 # -- learn: models ------------------------------------------------------------------------------
 
 models = Table(

@@ -27,6 +27,7 @@ from tactful.store.engine import (
     store_error,
     upgrade,
 )
+from tactful.store.runs import Owner
 
 APPEND_ONLY = {"transactions", "events", "consents", "imports"}
 
@@ -161,6 +162,8 @@ class Store:
                     index.create(conn, checkfirst=True)
 
     def start_import(self, *, path: str, sha256: str, fmt: str) -> int:
+        """A ``running`` import owned by this process (``store/runs.py`` marks it ``crashed``
+        if the process dies before ``finish_import``)."""
         with self.transaction() as conn:
             result = conn.execute(
                 insert(schema.imports).values(
@@ -169,6 +172,7 @@ class Store:
                     format=fmt,
                     started_at=datetime.now(UTC),
                     status="running",
+                    **Owner.me().values(),
                 )
             )
             key = result.inserted_primary_key
