@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_run_liveness"
-down_revision = "0004"
+revision = "0006_run_liveness"
+down_revision = "0005_import_conflicts"
 branch_labels = None
 depends_on = None
 
