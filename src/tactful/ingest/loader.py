@@ -31,7 +31,6 @@ import polars as pl
 from sqlalchemy import Connection
 
 from tactful.errors import IngestError
-from tactful.ingest.conventions import settled
 from tactful.ingest.conflicts import (
     MONEY_FIELDS,
     ConflictPolicy,
@@ -39,6 +38,7 @@ from tactful.ingest.conflicts import (
     find_conflicts,
     replacement_rows,
 )
+from tactful.ingest.conventions import settled
 from tactful.ingest.keys import OccurrenceCounter, event_ids, transaction_ids
 from tactful.ingest.mapping import Mapping
 from tactful.ingest.readers import detect_format, readers

@@ -209,7 +209,7 @@ def _sqlite_differing(
     stored = " || char(31) || ".join(f"t.{c}" for c in compare)
     selected = ", ".join(f"t.{c}" for c in _key_and(table, compare))
     sql = (
-        f"SELECT {selected} FROM json_each(?) AS j JOIN {table.name} AS t ON t.{key} = j.key "
+        f"SELECT {selected} FROM json_each(?) AS j JOIN {table.name} AS t ON t.{key} = j.key "  # noqa: S608 -- schema identifiers only
         f"WHERE ({stored}) IS NOT j.value"
     )
     return list(cursor.execute(sql, (payload,)).fetchall())
@@ -294,7 +294,7 @@ def _copy_and_merge(
         staged = ", ".join(f"s.{c}" for c in compare)
         selected = ", ".join(f"t.{c}" for c in _key_and(table, compare))
         cur.execute(
-            f"SELECT {selected} FROM {stage} AS s JOIN {table.name} AS t ON {on} "
+            f"SELECT {selected} FROM {stage} AS s JOIN {table.name} AS t ON {on} "  # noqa: S608 -- schema identifiers only
             f"WHERE ({stored}) IS DISTINCT FROM ({staged})"
         )
         return touched, list(cur.fetchall())

@@ -48,7 +48,7 @@ from tactful.store.store import Store
 from tactful.trust.export import BY_ACCOUNT, BY_CUSTOMER, HeldTable, Key, account_ids, held_tables
 from tactful.trust.privacy import mask, private_open, pseudonym
 
-SECRET_KEY_ENV = "TACTFUL_SECRET_KEY"
+SECRET_KEY_ENV = "TACTFUL_SECRET_KEY"  # noqa: S105 -- the variable's name, not a key
 TOMBSTONES = "erasures"
 REPORT_PATTERNS = ("*.rejects.csv", "summary.json")
 

@@ -1,7 +1,7 @@
 """runs: owner and heartbeat on every run row, run locks, enrich resume point
 
-Revision ID: 0005_run_liveness
-Revises: 0004
+Revision ID: 0006_run_liveness
+Revises: 0005_import_conflicts
 Create Date: 2026-12-05
 """
 

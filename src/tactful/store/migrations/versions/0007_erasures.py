@@ -1,7 +1,7 @@
 """trust: the tombstone an erasure leaves (pseudonyms, date, counts)
 
-Revision ID: 0005_erasures
-Revises: 0004
+Revision ID: 0007_erasures
+Revises: 0006_run_liveness
 Create Date: 2026-12-05
 """
 
