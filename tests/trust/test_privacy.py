@@ -112,25 +112,28 @@ def test_a_store_error_carries_no_row_values(store: Store) -> None:
 
 
 @pytest.mark.postgres
-def test_a_postgresql_data_error_during_ingest_shows_no_row_values(
-    pg_server: str, tmp_path: Path
-) -> None:
-    """A counterparty longer than the column holds: PostgreSQL refuses the COPY and quotes the
-    value and line; the error names the table, column and COPY line only."""
+def test_a_postgresql_data_error_during_a_bulk_write_shows_no_row_values(pg_server: str) -> None:
+    """A counterparty longer than the column holds, written through the bulk COPY path (ingest
+    now rejects such a value before the store, on both backends): PostgreSQL refuses the COPY
+    and quotes the value and line; the error names the table, column and COPY line only."""
     from tests.conftest import _pg_database
 
-    secret_counterparty = "Hausverwaltung Schmidt " + "X" * 200
-    csv = tmp_path / "statement.csv"
-    csv.write_text(
-        "Transaction ID,Account,Posted Date,Description,Debit,Credit,Currency,Counterparty\n"
-        f"TX-1,{IBAN},01/02/2024,Miete Januar,1150.77,,EUR,{secret_counterparty}\n",
-        encoding="utf-8",
+    row = pl.DataFrame(
+        {
+            "id": [f"{IBAN}:TX-1"],
+            "account_id": [IBAN],
+            "booked_at": [datetime(2024, 1, 2, tzinfo=UTC)],
+            "amount_minor": [-115_077],
+            "currency": ["EUR"],
+            "description": ["Miete Januar"],
+            "counterparty": ["Hausverwaltung Schmidt " + "X" * 200],
+        }
     )
     for url in _pg_database(pg_server):
         store = Store.open(url)
         try:
-            with pytest.raises(StoreError) as caught:
-                Loader(store, report_dir=tmp_path / "reports").ingest([csv])
+            with pytest.raises(StoreError) as caught, store.transaction() as conn:
+                Store.write(conn, "transactions", row)
         finally:
             store.close()
     message = str(caught.value)

@@ -74,7 +74,9 @@ def dump(artifact: Artifact) -> bytes:
     if isinstance(artifact.encoder, TableEncoder):
         header["encoder"] = {
             "numeric": artifact.encoder.numeric_,
-            "levels": artifact.encoder.levels_,
+            # Pairs, not an object: the header is written with sorted keys, and the columns'
+            # order is the feature order the model was fitted on.
+            "levels": [[c, vs] for c, vs in artifact.encoder.levels_.items()],
             "dropped": artifact.encoder.dropped_,
         }
     elif artifact.encoder is not None:
@@ -135,7 +137,7 @@ def load(blob: bytes, *, what: str) -> Artifact:
         spec = header["encoder"]
         encoder = TableEncoder(
             numeric_=[str(c) for c in spec["numeric"]],
-            levels_={str(c): [str(v) for v in vs] for c, vs in spec["levels"].items()},
+            levels_={str(c): [str(v) for v in vs] for c, vs in spec["levels"]},
             dropped_=[str(c) for c in spec["dropped"]],
         )
     return Artifact(model, arrays["reference_x"], arrays["reference_scores"], encoder)
