@@ -13,7 +13,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, Select, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 
 from tactful.config import get_settings
 from tactful.errors import StoreError
@@ -155,8 +166,14 @@ class Store:
         return dropped
 
     def ensure_indexes(self) -> None:
-        """Create any index of the schema that is missing (after an interrupted bulk load)."""
+        """Create any index of the schema that is missing (after an interrupted bulk load).
+
+        On PostgreSQL two processes (two ingests at once) would both find an index missing and
+        both create it, the second failing on ``pg_class``: a transaction-level advisory lock
+        makes the check and the creation one step."""
         with self.transaction() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(746163746675)"))
             for table in schema.metadata.sorted_tables:
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
