@@ -19,6 +19,7 @@ from tactful.simulate.columns import Builder
 from tactful.simulate.config import SimulationConfig
 from tactful.simulate.consents import ConsentChanges, draw_consent_changes
 from tactful.simulate.fraud import FraudPlan, draw_fraud, fraud_rows
+from tactful.simulate.habits import HabitShifts, draw_shifts
 from tactful.simulate.income import income_series
 from tactful.simulate.ledger import REFUND
 from tactful.simulate.life_events import LifeEvents, draw_life_events
@@ -74,6 +75,7 @@ class Chunk:
     churn: Churn
     fraud: FraudPlan
     trips: Trips
+    shifts: HabitShifts
     series: Series
     changes: PriceChanges
     booked: Booked
@@ -94,6 +96,7 @@ def generate_chunk(config: SimulationConfig, lo: int, hi: int) -> Chunk:
     accts = draw_accounts(r, pop)
     fraud = draw_fraud(r, pop, w, churn)
     trips = draw_trips(r, w, pop, churn)
+    shifts = draw_shifts(r, w, pop, life)
 
     sb: Builder[Series] = Builder(Series)
     cb: Builder[PriceChanges] = Builder(PriceChanges)
@@ -124,7 +127,7 @@ def generate_chunk(config: SimulationConfig, lo: int, hi: int) -> Chunk:
 
     rb2: Builder[Rows] = Builder(Rows)
     rb2.extend(first)
-    spending_rows(r, w, pop, life, home, online, card_share, rb2)
+    spending_rows(r, w, pop, life, home, online, card_share, rb2, shifts)
     trip_rows(r, w, pop, trips, card_share, rb2)
     rows = rb2.build()
     discretionary = (rows.series < 0) & (rows.lkind == CARD)
@@ -151,6 +154,7 @@ def generate_chunk(config: SimulationConfig, lo: int, hi: int) -> Chunk:
         churn=churn,
         fraud=fraud,
         trips=trips,
+        shifts=shifts,
         series=series,
         changes=changes,
         booked=booked,

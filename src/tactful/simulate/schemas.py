@@ -105,6 +105,15 @@ TRUTH_SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
         series_id fraud""",
         {"fraud": B},
     ),
+    "behaviour_changes": _schema(
+        """customer_id cause spend_kind category_primary category_detailed start_date
+        end_date factor""",
+        {"factor": F},
+    ),
+    "customer_needs": _schema(
+        "customer_id date stressed idle_cash shortfall_date",
+        {"stressed": B, "idle_cash": B},
+    ),
     "response_params": _schema(
         """customer_id channel reachable affinity base_open engagement
         read_hour quiet_start_minute quiet_end_minute""",

@@ -345,6 +345,8 @@ def _write_truth(
         "churn": T.churn_truth(ch),
         "transaction_truth": tx_truth,
         "response_params": T.response_truth(ch, params),
+        "behaviour_changes": T.behaviour_truth(ch),
+        "customer_needs": T.needs_truth(ch),
     }
     for name, frame in tables.items():
         sinks[name].write(frame)

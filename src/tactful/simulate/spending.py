@@ -21,6 +21,7 @@ from tactful.simulate import merchants as mc
 from tactful.simulate.calendar import NEVER, Window
 from tactful.simulate.churn import Churn
 from tactful.simulate.columns import Builder
+from tactful.simulate.habits import HabitShifts
 from tactful.simulate.life_events import LifeEvents
 from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population
 from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
@@ -91,6 +92,7 @@ def spending_rows(
     online_f: F64,
     card_share: F64,
     rows: Builder[Rows],
+    shifts: HabitShifts,
 ) -> None:
     g = pop.gidx
     n, n_days = home.shape
@@ -113,6 +115,9 @@ def spending_rows(
             )
         if kind.name == "groceries":
             per_day = per_day * np.where(pop.persona == PERSONA_INDEX["family"], 1.3, 1.0)
+        shift = shifts.grid(ki, n, n_days)
+        top = np.ones(n) if shift is None else np.maximum(shift.max(axis=1), 1.0)
+        per_day = per_day * top
         f_day = week[ki][wd] * season[ki][cal]
         if kind.name == "groceries":
             sunday_closed = np.isin(np.array(COUNTRIES)[pop.country], ["DE"])
@@ -125,6 +130,8 @@ def spending_rows(
         gg = g[rep]
         day = (r.uniform(f"spend.day.{ki}", gg, j) * n_days).astype(np.int64)
         rate = f_day[day] * grid[rep, day]
+        if shift is not None:
+            rate = rate * shift[rep, day] / top[rep]
         if kind.name == "groceries":
             rate = np.where(sunday_closed[rep] & (wd[day] == 6), rate * 0.03, rate)
         if kind.name == "baby":

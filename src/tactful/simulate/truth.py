@@ -19,8 +19,10 @@ from tactful.simulate.booking import DECLINED
 from tactful.simulate.calendar import CADENCES, NEVER
 from tactful.simulate.frames import account_id_lookup, customer_ids, lut, transaction_ids
 from tactful.simulate.generate import Chunk
+from tactful.simulate.habits import SHIFT_CAUSES, kind_category
 from tactful.simulate.life_events import EVENT_KINDS
 from tactful.simulate.names import canonical_names
+from tactful.simulate.needs import needs_of
 from tactful.simulate.personas import (
     AGE_BANDS,
     CHANNELS,
@@ -40,6 +42,7 @@ from tactful.simulate.series import (
     SERIES_KINDS,
 )
 from tactful.simulate.services import SERVICES
+from tactful.simulate.spend_kinds import KINDS
 from tactful.simulate.taxonomy import DETAILED, PRIMARY_OF_DETAILED
 
 I64 = NDArray[np.int64]
@@ -287,5 +290,44 @@ def accounts_truth(chunk: Chunk, ids: list[list[str]]) -> pl.DataFrame:
             "interest_rate_credit": a.rate_pos[ci, si],
             "interest_rate_debit": a.rate_neg[ci, si],
             "card_revolver": a.revolver[ci] & (si == 2),
+        }
+    )
+
+
+def behaviour_truth(chunk: Chunk) -> pl.DataFrame:
+    """Why a customer's spending in one category changed, and when (``habits.py``): a new habit
+    or a cutback, a move's furnishing spree, a baby's shopping. ``end_date`` is exclusive and
+    null when the change outlasts the window; ``factor`` is null for spending that is new."""
+    sh = chunk.shifts
+    cats = np.array([kind_category(k) for k in range(len(KINDS))])[sh.kind]
+    w = chunk.window
+    return pl.DataFrame(
+        {
+            "customer_id": customer_ids(chunk.pop.gidx[sh.cust]),
+            "cause": np.array(SHIFT_CAUSES)[sh.cause].tolist(),
+            "spend_kind": [KINDS[k].name for k in sh.kind],
+            "category_primary": lut(PRIMARY_OF_DETAILED, cats),
+            "category_detailed": lut(DETAILED, cats),
+            "start_date": _date(chunk, np.maximum(sh.start, -400)),
+            "end_date": _date(chunk, np.where(sh.end < w.n_days, sh.end, NEVER)),
+            "factor": pl.Series(np.round(sh.factor, 4), dtype=pl.Float64).fill_nan(None),
+        }
+    )
+
+
+def needs_truth(chunk: Chunk) -> pl.DataFrame:
+    """The customer's hidden money needs (``needs.py``), one row per customer and local day on
+    which at least one holds: stressed (low balance), idle cash, a shortfall ahead."""
+    nd = needs_of(chunk)
+    c, d = np.nonzero(nd.stressed | nd.idle | (nd.shortfall_day >= 0))
+    return pl.DataFrame(
+        {
+            "customer_id": customer_ids(chunk.pop.gidx[c]),
+            "date": _date(chunk, d.astype(np.int64)),
+            "stressed": nd.stressed[c, d],
+            "idle_cash": nd.idle[c, d],
+            "shortfall_date": _date(
+                chunk, np.where(nd.shortfall_day[c, d] >= 0, nd.shortfall_day[c, d], NEVER)
+            ),
         }
     )
