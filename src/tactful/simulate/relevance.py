@@ -1,15 +1,26 @@
 """Whether a message is *true and useful for this customer now*, judged from the simulator's truth.
 
 This is the hidden half of the closed loop: the engine sees only the exports and must infer
-these facts; the simulator knows them. Each family has one rule (docs/simulator.md,
-"Relevance"), e.g. a price-increase message is relevant only if one of the customer's
-subscriptions or bills really rose in the last 40 days, a shortfall warning only if the balance
-really goes below zero before the next income.
+these facts; the simulator knows them. Two steps (docs/simulator.md, "Relevance"):
+
+1. ``in_need``: is the customer in the hidden state the message is about? Each family has one
+   rule over the simulator's own causes and states, never an engine setting: a spending-spike
+   message needs a simulator-caused rise of the customer's spending (``habits.py``), a shortfall,
+   low-balance or idle-cash message the customer's hidden needs (``needs.py``), a price-increase
+   message a real price rise, and so on.
+2. ``help_probability`` / ``is_relevant``: whether it *helps* is a noisy function of that state
+   and of timing -- a customer in need finds the message useful with probability ``P_NEED``
+   decaying as the cause ages (they knew already, or it is not the moment), one not in need still
+   finds it useful with probability ``P_NO_NEED`` (a reminder that happens to suit them). The draw
+   is keyed on (seed, customer, day, family, product), so it is the same for every copy of the
+   same message on the same day.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,7 +28,9 @@ from numpy.typing import NDArray
 from tactful.domain.actions import ActionFamily
 from tactful.simulate.calendar import NEVER
 from tactful.simulate.generate import Chunk
+from tactful.simulate.needs import needs_of
 from tactful.simulate.personas import HABITS, HOUSING
+from tactful.simulate.rng import Keyed
 from tactful.simulate.rows import CH_FEE, CH_INTEREST, CHECKING, CREDIT_CARD, INVESTMENT, SAVINGS
 from tactful.simulate.series import (
     INCOME_KINDS,
@@ -33,6 +46,16 @@ from tactful.simulate.series import (
 I64 = NDArray[np.int64]
 F32 = NDArray[np.float32]
 _BIG = np.int64(1 << 20)
+P_NEED: Final = 0.85
+"""Probability that a customer in the state a message is about finds it useful, when the cause
+is fresh (decays with its age, see ``help_probability``)."""
+P_NO_NEED: Final = 0.05
+"""Probability that a customer not in that state still finds the message useful."""
+SPIKE_NEWS_DAYS: Final = 60
+"""A rise of spending is news for two months after it starts; its usefulness halves in ~42."""
+NEVER_NOISY: Final = (ActionFamily.DUPLICATE_CHARGE,)
+"""Families that are never useful by chance: a duplicate-charge alert about a charge that was
+not duplicated is simply false."""
 
 
 @dataclass(slots=True)
@@ -84,10 +107,19 @@ class TruthState:
     """Days on which a bill or subscription series started (its first payment's due day)."""
     fraud_day: I64
     """Day of the customer's fraud attempt (NEVER if none)."""
+    rise_age: NDArray[np.int16]
+    """(n, n_days) days since the latest simulator-caused rise of spending still going on
+    started (``habits.py``), -1 when none is."""
+    shortfall_day: NDArray[np.int32]
+    stressed: NDArray[np.bool_]
+    idle: NDArray[np.bool_]
+    """(n, n_days) hidden needs (``needs.py``)."""
+    gidx: I64
+    seed: int
 
     @classmethod
-    def from_chunk(cls, ch: Chunk) -> TruthState:
-        return _one(ch)
+    def from_chunk(cls, ch: Chunk, seed: int) -> TruthState:
+        return _one(ch, seed)
 
     @classmethod
     def concat(cls, parts: list[TruthState]) -> TruthState:
@@ -124,10 +156,31 @@ class TruthState:
             income_changes=idx("income_changes"),
             new_series=idx("new_series"),
             fraud_day=np.concatenate([p.fraud_day for p in parts]),
+            rise_age=np.concatenate([p.rise_age for p in parts]),
+            shortfall_day=np.concatenate([p.shortfall_day for p in parts]),
+            stressed=np.concatenate([p.stressed for p in parts]),
+            idle=np.concatenate([p.idle for p in parts]),
+            gidx=np.concatenate([p.gidx for p in parts]),
+            seed=parts[0].seed if parts else 0,
         )
 
 
-def _one(ch: Chunk) -> TruthState:
+def _rise_age(ch: Chunk) -> NDArray[np.int16]:
+    sh = ch.shifts
+    n, n_days = ch.checking_eod.shape
+    age = np.full((n, n_days), -1, dtype=np.int16)
+    for i in np.flatnonzero(np.isnan(sh.factor) | (sh.factor > 1)):
+        lo, hi = max(int(sh.start[i]), 0), min(int(sh.end[i]), n_days)
+        if lo >= hi:
+            continue
+        c = int(sh.cust[i])
+        new = (np.arange(lo, hi) - int(sh.start[i])).astype(np.int16)
+        cur = age[c, lo:hi]
+        age[c, lo:hi] = np.where(cur < 0, new, np.minimum(cur, new))
+    return age
+
+
+def _one(ch: Chunk, seed: int) -> TruthState:
     b, s, pop = ch.booked, ch.series, ch.pop
     rows = b.rows
     posted = b.status != 2
@@ -148,6 +201,7 @@ def _one(ch: Chunk) -> TruthState:
     ch_rise = ch.changes.reason == R_PRICE_RISE
     inc_series = np.isin(s.kind[ch.changes.series], list(INCOME_KINDS))
     life = ch.life
+    needs = needs_of(ch)
     ev_c = [np.flatnonzero(life.job_loss_day < NEVER), np.flatnonzero(life.new_job_day < NEVER)]
     ev_d = [life.job_loss_day[ev_c[0]], life.new_job_day[ev_c[1]]]
     rc, ry = np.nonzero(life.raise_day < NEVER)
@@ -181,23 +235,55 @@ def _one(ch: Chunk) -> TruthState:
         income_changes=DayIndex.of(np.concatenate(ev_c), np.concatenate(ev_d)),
         new_series=DayIndex.of(s.cust[started].astype(np.int64), s.start[started]),
         fraud_day=ch.fraud.day.astype(np.int64),
+        rise_age=_rise_age(ch),
+        shortfall_day=needs.shortfall_day,
+        stressed=needs.stressed,
+        idle=needs.idle,
+        gidx=pop.gidx.astype(np.int64),
+        seed=seed,
     )
 
 
 def is_relevant(
     t: TruthState, c: int, d: int, family: ActionFamily, product_id: str | None
 ) -> bool:
-    """The truth of a message of ``family`` for customer position ``c`` on local day ``d``."""
+    """Whether a message of ``family`` helps customer position ``c`` on local day ``d``: a
+    keyed draw against ``help_probability``."""
+    p = help_probability(t, c, d, family, product_id)
+    if p in (0.0, 1.0):
+        return p == 1.0
+    product = zlib.crc32((product_id or "").encode())
+    fam = zlib.crc32(family.value.encode())
+    u = float(Keyed(t.seed).uniform("relevance", int(t.gidx[c]), d + 1000, fam, product))
+    return u < p
+
+
+def help_probability(
+    t: TruthState, c: int, d: int, family: ActionFamily, product_id: str | None
+) -> float:
+    """The probability that the message helps: high if the customer is in need (fading as the
+    cause ages), low otherwise."""
+    if family is ActionFamily.SERVICE_MESSAGE:
+        return 1.0
+    if not in_need(t, c, d, family, product_id):
+        return 0.0 if family in NEVER_NOISY else P_NO_NEED
+    if family is ActionFamily.SPENDING_SPIKE:
+        return P_NEED * float(np.exp(-int(t.rise_age[c, d]) / SPIKE_NEWS_DAYS))
+    if family is ActionFamily.SHORTFALL:
+        ahead = int(t.shortfall_day[c, max(d - 1, 0)]) - d
+        return P_NEED if ahead <= 7 else 0.7 * P_NEED
+    return P_NEED
+
+
+def in_need(t: TruthState, c: int, d: int, family: ActionFamily, product_id: str | None) -> bool:
+    """Whether customer position ``c`` is, on local day ``d``, in the hidden state a message of
+    ``family`` is about. States known at the end of day d-1 are those a message on day d meets."""
     n_days = t.eod.shape[1]
     m = float(t.monthly[c])
-    bal_prev = float(t.eod[c, max(d - 1, 0)])
+    y = max(d - 1, 0)
     spend30 = float(t.spend[c, max(d - 30, 0) : d].sum())
     if family is ActionFamily.SPENDING_SPIKE:
-        before = t.spend[c, max(d - 120, 0) : max(d - 30, 0)]
-        if len(before) < 30:
-            return False
-        base = float(before.sum()) / len(before) * 30
-        return spend30 > 1.3 * base and spend30 > 50
+        return 0 <= int(t.rise_age[c, min(d, n_days - 1)]) < SPIKE_NEWS_DAYS
     if family is ActionFamily.BUDGET:
         return spend30 > 0.45 * m
     if family is ActionFamily.UPCOMING_BILL:
@@ -205,16 +291,13 @@ def is_relevant(
     if family is ActionFamily.PRICE_INCREASE:
         return t.price_rises.any_between(c, d - 40, d + 7)
     if family is ActionFamily.SHORTFALL:
-        nxt = t.income_days.next_after(c, d)
-        end = min(nxt if nxt is not None else d + 14, d + 14, n_days - 1)
-        return bal_prev >= 0 and float(t.eod[c, d : end + 1].min(initial=bal_prev)) < 0
+        return int(t.shortfall_day[c, y]) >= d
     if family is ActionFamily.LOW_BALANCE:
-        return bal_prev < max(0.1 * m, 100.0)
+        return bool(t.stressed[c, y])
     if family is ActionFamily.FEES:
         return t.fees.any_between(c, d - 30, d)
     if family is ActionFamily.SAVINGS_OPPORTUNITY:
-        low60 = float(t.eod[c, max(d - 60, 0) : d + 1].min())
-        return low60 > 1.5 * m or t.income_changes.any_between(c, d - 60, d)
+        return bool(t.idle[c, y]) or t.income_changes.any_between(c, d - 60, d)
     if family is ActionFamily.INCOME_CHANGE:
         return t.income_changes.any_between(c, d - 45, d)
     if family is ActionFamily.PERIODIC_SUMMARY:

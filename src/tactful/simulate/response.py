@@ -10,8 +10,9 @@ opt-outs on the side (docs/simulator.md, "Response model", gives every number an
   cards seen) x the customer's channel affinity x how close the local hour is to the customer's
   reading hour (a third of that inside quiet hours; not for in-app) x fatigue 1 / (1 + 0.15 n),
   n the messages delivered in the previous 7 days;
-- click and convert: high if the message is relevant (true and useful now, ``relevance.py``),
-  low if not; irrelevant and tiring messages are dismissed and cause opt-outs.
+- click and convert: higher if the message is relevant (useful now, a noisy function of the
+  customer's hidden state, ``relevance.py``), ~7x in conversion (``CONVERT``); irrelevant and
+  tiring messages are dismissed and cause opt-outs.
 
 Everything is a function of the seed, the decision ids and the order of ``respond`` calls (fatigue
 and opt-outs carry over between calls).
@@ -41,16 +42,25 @@ BASE_OPEN: Final = {"in_app": 0.3, "email": 0.38, "sms": 0.8, "push": 0.11}
 average) these give the benchmark averages: email ~20%, push ~5%, SMS ~40%. In-app cards are
 seen during a session the customer chose, so the hour does not apply to them."""
 CLICK: Final = {
-    MessageKind.INSIGHT: (0.35, 0.05),
-    MessageKind.OFFER: (0.25, 0.03),
+    MessageKind.INSIGHT: (0.35, 0.14),
+    MessageKind.OFFER: (0.25, 0.10),
     MessageKind.SERVICE: (0.2, 0.1),
 }
 """(relevant, irrelevant) probability of a click once opened."""
 CONVERT: Final = {
-    MessageKind.INSIGHT: (0.4, 0.02),
-    MessageKind.OFFER: (0.15, 0.005),
-    MessageKind.SERVICE: (0.3, 0.05),
+    MessageKind.INSIGHT: (0.4, 0.14),
+    MessageKind.OFFER: (0.15, 0.055),
+    MessageKind.SERVICE: (0.3, 0.086),
 }
+"""(relevant, irrelevant) probability of a conversion once clicked. Click x convert makes a
+relevant message convert ~7x as often as an irrelevant one (``LIFT``), the lift measured in the
+UCI Bank Marketing data for customers whose previous campaign succeeded: 65.1% of 1,373 vs 9.4%
+of 39,815 others in bank-additional-full (6.9x), 64.7% vs 9.9% in bank-full (6.6x) -- a customer
+with a known, already-served need against everyone else. (Before, the model used 35%/5% x 40%/2%:
+a 140x lift for insights and 250x for offers, which made any policy copying the truth's rules
+win outright.)"""
+LIFT: Final = (4.0, 10.0)
+"""The band the relevant / irrelevant conversion ratio of every message kind must stay in."""
 DISMISS_OPENED: Final = (0.25, 0.5)
 DISMISS_UNOPENED: Final = {"in_app": 0.2, "email": 0.0, "sms": 0.05, "push": 0.3}
 OPT_OUT_BASE: Final = 0.001

@@ -158,7 +158,7 @@ def _state(
     return _State(
         ids=F.customer_ids(ch.pop.gidx).to_list(),
         timezone=[TIMEZONES[z] for z in F.zone_of(ch)],
-        truth=TruthState.from_chunk(ch),
+        truth=TruthState.from_chunk(ch, config.seed),
         params=draw_params(Keyed(config.seed), ch.pop),
         consent_denied=ch.pop.consent_denied,
         consent_withdrawn=ch.consents.withdrawn_day,
