@@ -1,6 +1,13 @@
 """The simulator's truth for the insight evaluation, and how each detector's findings are scored
 against it: a detector's finding is correct, and a true case is found, by the rules written in
-``DEFINITIONS`` (which ``docs/evaluation.md`` prints beside the table)."""
+``DEFINITIONS`` (which ``docs/evaluation.md`` prints beside the table).
+
+No truth here reuses an engine setting: this module imports nothing from the engine's insights,
+models or enrichment (only the shared taxonomy). A spending spike is true because the simulator
+changed the customer's behaviour (``truth/behaviour_changes.parquet``), a balance message because
+of the customer's hidden needs (``truth/customer_needs.parquet``, defined in
+``tactful.simulate.needs`` from public buffer figures), not because an engine threshold says so.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +18,20 @@ import numpy as np
 import polars as pl
 from sqlalchemy import select
 
-from tactful.enrich.taxonomy import SENSITIVE
 from tactful.evaluation.bank import EvalBank
-from tactful.insights.detectors.spending import DISCRETIONARY
-from tactful.insights.inputs import SPENDING_EXCLUDED, InsightSettings
 from tactful.store import schema
 
 DUPLICATES = 300
 BILL_TRUTH_KINDS = ("bill", "subscription", "rent", "mortgage", "loan_payment", "childcare")
 FEES = ("BANK_FEES_OVERDRAFT_FEES", "BANK_FEES_INSUFFICIENT_FUNDS", "BANK_FEES_INTEREST_CHARGE")
 FOREIGN = "BANK_FEES_FOREIGN_TRANSACTION_FEES"
+SPIKE_NEWS_DAYS = 60
+"""A change of spending is news for two months after it starts (it must also still be going on
+in the last 30 days, the month a "this month vs usual" message talks about)."""
+NEW_FOR_DAYS = 90
+"""A recurring charge is new for its first three monthly cycles."""
+RAISE_NEWS_DAYS = 60
+"""A raise is news until the second monthly pay at the new amount has passed."""
 
 
 # -- truth ------------------------------------------------------------------------------------
@@ -48,8 +59,11 @@ class Truth:
         self.income_changes = pl.read_parquet(folder / "income_changes.parquet").with_columns(
             pl.col("effective_date").str.to_date())
         self.fraud = mapped(pl.read_parquet(folder / "fraud.parquet"))
-        self.accounts = pl.read_parquet(folder / "accounts.parquet")
         self.customers = pl.read_parquet(folder / "customers.parquet")
+        self.changes = pl.read_parquet(folder / "behaviour_changes.parquet").with_columns(
+            pl.col("start_date").str.to_date(), pl.col("end_date").str.to_date())
+        self.needs = pl.read_parquet(folder / "customer_needs.parquet").with_columns(
+            pl.col("date").str.to_date(), pl.col("shortfall_date").str.to_date())
         truth = mapped(pl.read_parquet(folder / "transaction_truth.parquet"))
         # every exported row, with its local day and its true category, series and fraud flag
         self.tx = cats.select(
@@ -59,9 +73,6 @@ class Truth:
                             pl.col("series_id").alias("truth_series"), "fraud"),
                on="transaction_id", how="left")
         self.income_ids = pl.read_parquet(folder / "income_streams.parquet")["series_id"]
-        self.closed = pl.read_parquet(bank.exports / "accounts.parquet").select(
-            "account_id", pl.col("closed_on").str.to_date())
-        self.eod = self._eod()
 
     def daily_users(self, accounts: pl.DataFrame) -> pl.DataFrame:
         """Customers the simulator made daily app users, with a checking account."""
@@ -69,34 +80,6 @@ class Truth:
             pl.col("login_habit").is_in(["daily_morning", "daily_evening"])).select("customer_id")
         checking = accounts.filter(pl.col("type") == "checking").select("customer_id").unique()
         return daily.join(checking, on="customer_id", how="semi")
-
-    def eod_open(self, d: date) -> pl.DataFrame:
-        """``eod`` of the checking accounts still open at the end of ``d``."""
-        gone = self.closed.filter(pl.col("closed_on") <= d).select("account_id")
-        return self.eod.join(gone, on="account_id", how="anti")
-
-    def _eod(self) -> pl.DataFrame:
-        """The true end-of-day balance of every checking account on every day of the window."""
-        checking = self.accounts.filter(pl.col("account_type") == "checking").select(
-            "account_id", "customer_id", "opening_balance_minor")
-        flows = (
-            self.tx.filter(pl.col("status") == "posted")
-            .group_by("account_id", pl.col("booked_on").alias("day"))
-            .agg(pl.col("amount_minor").sum().alias("net"))
-        )
-        lo, hi = self.tx["booked_on"].min(), self.tx["booked_on"].max()
-        assert isinstance(lo, date) and isinstance(hi, date)  # noqa: S101 -- narrows a type; holds by construction
-        days = pl.DataFrame({"day": pl.date_range(lo, hi, "1d", eager=True)})
-        return (
-            checking.join(days, how="cross")
-            .join(flows, on=["account_id", "day"], how="left")
-            .sort("account_id", "day")
-            .with_columns(
-                (pl.col("opening_balance_minor")
-                 + pl.col("net").fill_null(0).cum_sum().over("account_id")).alias("eod")
-            )
-            .select("account_id", "customer_id", "day", "eod")
-        )
 
 
 def majority(members: pl.DataFrame, key: str, truth_members: pl.DataFrame) -> pl.DataFrame:
@@ -243,22 +226,8 @@ def score_customers(t: Tally, findings: pl.DataFrame, truth_customers: pl.DataFr
 
 def score_shortfall(t: Tally, found: pl.DataFrame, d: date, truth: Truth) -> None:
     f = facts_of(found, "shortfall", shortfall_date=pl.Date)
-    income = (
-        truth.members.filter(pl.col("series_id").is_in(truth.income_ids.implode())
-                             & (pl.col("date") > d) & (pl.col("amount_minor") > 0))
-        .join(truth.series.select("series_id", "customer_id"), on="series_id")
-        .group_by("customer_id").agg(pl.col("date").min().alias("next_income"))
-    )
-    eod = truth.eod_open(d)
-    today = eod.filter(pl.col("day") == d).filter(pl.col("eod") >= 0).select("account_id")
-    ahead = (
-        eod.filter(pl.col("day").is_between(d + timedelta(days=1), d + timedelta(days=14)))
-        .join(today, on="account_id", how="semi")
-        .join(income, on="customer_id", how="left")
-        .filter(pl.col("next_income").is_null() | (pl.col("day") < pl.col("next_income")))
-        .filter(pl.col("eod") < 0)
-        .group_by("customer_id").agg(pl.col("day").min().alias("true_date"))
-    )
+    ahead = truth.needs.filter((pl.col("date") == d) & pl.col("shortfall_date").is_not_null()
+                               ).select("customer_id", pl.col("shortfall_date").alias("true_date"))
     score_customers(t, f, ahead.select("customer_id"))
     errors = f.join(ahead, on="customer_id").select(
         days_of(pl.col("shortfall_date") - pl.col("true_date")).abs())
@@ -266,60 +235,39 @@ def score_shortfall(t: Tally, found: pl.DataFrame, d: date, truth: Truth) -> Non
 
 
 def score_balances(tl: Tally, ti: Tally, found: pl.DataFrame, d: date, truth: Truth) -> None:
-    monthly = truth.customers.select(
-        "customer_id", (pl.col("income_net_annual_minor") / 12).alias("monthly"))
-    eod = truth.eod_open(d)
-    today = eod.filter(pl.col("day") == d).join(monthly, on="customer_id", how="left")
-    low = today.filter(
-        pl.col("eod") < pl.max_horizontal(0.10 * pl.col("monthly").fill_null(0), pl.lit(100_00)))
+    today = truth.needs.filter(pl.col("date") == d)
     score_customers(tl, found.filter(pl.col("detector") == "low_balance"),
-                     low.select("customer_id").unique())
-    first = truth.tx.filter(pl.col("status") == "posted").group_by("account_id").agg(
-        pl.col("booked_on").min().alias("first"))
-    idle = (
-        eod.filter(pl.col("day").is_between(d - timedelta(days=59), d))
-        .group_by("account_id", "customer_id").agg(pl.col("eod").min().alias("lowest"))
-        .join(first, on="account_id").filter(pl.col("first") <= d - timedelta(days=60))
-        .join(monthly, on="customer_id")
-        .filter((pl.col("monthly") > 0) & (pl.col("lowest") > 1.5 * pl.col("monthly"))
-                & (pl.col("lowest") >= 1000_00)
-                & ((pl.col("lowest") - pl.col("monthly")) >= 100_00))
-    )
+                     today.filter(pl.col("stressed")).select("customer_id").unique())
     score_customers(ti, found.filter(pl.col("detector") == "idle_cash"),
-                     idle.select("customer_id").unique())
+                     today.filter(pl.col("idle_cash")).select("customer_id").unique())
+
+
+def spending_changes(truth: Truth, d: date) -> pl.DataFrame:
+    """The simulator-caused rises of a customer's spending in a category that are news at ``d``:
+    started in the last ``SPIKE_NEWS_DAYS`` days and still going on in the last 30."""
+    return truth.changes.filter(
+        (pl.col("factor").is_null() | (pl.col("factor") > 1))
+        & pl.col("start_date").is_between(d - timedelta(days=SPIKE_NEWS_DAYS - 1), d)
+        & (pl.col("end_date").is_null() | (pl.col("end_date") > d - timedelta(days=30)))
+    ).select("customer_id", "category_primary", "category_detailed").unique()
 
 
 def score_spike(t: Tally, found: pl.DataFrame, d: date, truth: Truth) -> None:
-    tx = truth.tx.filter(
-        (pl.col("status") == "posted") & (pl.col("amount_minor") < 0)
-        & (pl.col("account_type") != "savings")
-        & ~pl.col("category_primary").is_in(SPENDING_EXCLUDED)
-        & pl.col("category_primary").is_in(DISCRETIONARY)
-        & ~pl.col("category_detailed").is_in(list(SENSITIVE))
-        & pl.col("truth_series").is_null()
-        & pl.col("booked_on").is_between(d - timedelta(days=119), d)
-    ).with_columns(
-        pl.when(pl.col("category_primary") == "FOOD_AND_DRINK").then(pl.col("category_detailed"))
-        .otherwise(pl.col("category_primary")).alias("category"),
-        (-pl.col("amount_minor")).alias("spend"),
-    )
-    first = truth.tx.filter(pl.col("status") == "posted").group_by("customer_id").agg(
-        pl.col("booked_on").min().alias("first"))
-    recent = pl.col("booked_on") > d - timedelta(days=30)
-    spikes = (
-        tx.group_by("customer_id", "category").agg(
-            pl.col("spend").filter(recent).sum().alias("cur"),
-            (pl.col("spend").filter(~recent).sum() / 3).alias("base"))
-        .join(first, on="customer_id").filter(pl.col("first") <= d - timedelta(days=112))
-        .filter((pl.col("base") >= 30_00) & (pl.col("cur") > 1.3 * pl.col("base"))
-                & (pl.col("cur") - pl.col("base") >= 50_00))
-        .select("customer_id", "category")
-    )
+    """A finding names a category at either level (the engine reports food by detailed code,
+    the rest by primary); it is correct if a true change falls in it."""
+    rises = spending_changes(truth, d)
     f = found.filter(pl.col("detector") == "spending_spike").select(
         "customer_id", pl.col("subject").alias("category"))
-    ok = f.join(spikes, on=["customer_id", "category"], how="semi").height
-    hit = spikes.join(f, on=["customer_id", "category"], how="semi").height
-    t.add(f.height, ok, spikes.height, hit)
+    levels = pl.concat([
+        rises.select("customer_id", pl.col("category_primary").alias("category"),
+                     "category_detailed"),
+        rises.select("customer_id", pl.col("category_detailed").alias("category"),
+                     "category_detailed"),
+    ])
+    ok = f.join(levels, on=["customer_id", "category"], how="semi").height
+    hit = (levels.join(f, on=["customer_id", "category"], how="semi")
+           .select("customer_id", "category_detailed").unique().height)
+    t.add(f.height, ok, rises.height, hit)
 
 
 def score_bill_unusual(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
@@ -348,7 +296,7 @@ def score_bill_unusual(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFram
 
 def score_new(t: Tally, found: pl.DataFrame, d: date, smap: pl.DataFrame,
                truth: Truth) -> None:
-    lo = d - timedelta(days=InsightSettings().new_recurring_window_days - 1)
+    lo = d - timedelta(days=NEW_FOR_DAYS - 1)
     new = truth.series.filter(pl.col("kind").is_in(["subscription", "bill"])
                               & pl.col("start_date").is_between(lo, d))
     f = on_truth_series(found, "new_recurring", smap)
@@ -378,7 +326,7 @@ def score_raise(t: Tally, found: pl.DataFrame, d: date, imap: pl.DataFrame,
     )
     due = (
         first_new.filter(pl.col("effective_date").is_between(
-            d - timedelta(days=InsightSettings().raise_window_days - 1), d)
+            d - timedelta(days=RAISE_NEWS_DAYS - 1), d)
                          & (pl.col("first") <= d))
         .join(truth.series.select("series_id", "customer_id"), on="series_id")
         .select("series_id", "customer_id").unique()
@@ -465,26 +413,33 @@ DEFINITIONS = {
                     "+-1 day of the finding's date >= 1.5x and >= 15 above the median of its "
                     "previous (up to 12, >= 4) payments; recall over such payments in (d-7, d]",
     "new_recurring": "correct if the mapped truth series is a subscription/bill with start_date "
-                     "in (d-100, d] (the detector's window); recall over those with >= 3 "
-                     "payments by d (a series is recognizable from its third payment)",
+                     f"in (d-{NEW_FOR_DAYS}, d] (new for three monthly cycles); recall over those "
+                     "with >= 3 payments by d (a series is recognizable from its third payment)",
     "fees_paid": "truth: a true overdraft / insufficient-funds / interest-charge fee on the "
                  "customer's checking account in (d-30, d], one in (d-7, d]; per customer",
     "foreign_fees": "truth: a true foreign-transaction fee in (d-30, d], one in (d-7, d]; "
                     "per customer",
-    "shortfall": "truth: the true end-of-day checking balance (truth opening balance + posted "
-                 "amounts; accounts still open at d) is >= 0 at d and < 0 on a day in "
-                 "(d, d+14] before the next true income payment; per customer",
-    "low_balance": "truth: true end-of-day balance of an open checking account at d < "
-                   "max(10 % of the true monthly net income (customers.income_net_annual_minor"
-                   " / 12), 100); per customer",
-    "idle_cash": "truth: lowest true end-of-day balance over (d-60, d] > 1.5x true monthly "
-                 "income and >= 1,000, the account older than 60 days; per customer",
-    "spending_spike": "truth: the detector's own rule (last 30 days > 1.3x the mean of the 3 "
-                      "periods before, +50, baseline >= 30) on true categories and true "
-                      "non-series spending; per customer and category",
+    "shortfall": "truth: the simulator's own checking balance is >= 0 at the end of d and goes "
+                 "below zero before the customer's next income payment (their own pay cycle; at "
+                 "most 35 days ahead without one) -- truth/customer_needs.parquet, "
+                 "simulate/needs.py; flows never react to messages, so this is the balance "
+                 "without a reaction to the warning; per customer",
+    "low_balance": "truth: the customer is stressed at d -- the simulated checking balance less "
+                   "the true bills due before the next pay is below an emergency buffer of $400 "
+                   "at the region's price level (Fed SHED 2023) -- truth/customer_needs.parquet; "
+                   "per customer",
+    "idle_cash": "truth: the simulated checking balance stayed above six weeks of the "
+                 "customer's true take-home pay (JPMorgan Chase Institute cash-buffer estimate) "
+                 "on every day of the last 90 -- truth/customer_needs.parquet; per customer",
+    "spending_spike": "truth: the simulator raised the customer's spending in the category (a "
+                      "new habit, a move's furnishing spree, baby shopping -- truth/"
+                      f"behaviour_changes.parquet) starting in (d-{SPIKE_NEWS_DAYS}, d] and still "
+                      "going on in (d-30, d]; a finding naming the change's primary or detailed "
+                      "category is correct; recall per customer and changed category",
     "salary_raise": "correct if the mapped truth income stream has a raise or uprating within "
                     "+-35 days of the finding's effective date; recall over truth raises "
-                    "effective in (d-75, d] (the detector's window) already paid by d",
+                    f"effective in (d-{RAISE_NEWS_DAYS}, d] (news until the second monthly pay) "
+                    "already paid by d",
     "income_late": "correct if the mapped truth income stream has no payment in "
                    "[expected-3, expected+7]; recall over regular truth income streams (>= 3 "
                    "payments) whose last payment is 5-31 days later than their median gap",
