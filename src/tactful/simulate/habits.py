@@ -10,11 +10,12 @@ the simulated person changed, not because some arithmetic crossed a threshold.
 
 Rates and sizes (docs/simulator.md, "Habits"): about one change in a customer's discretionary
 spending every 20 months (a modelling choice: no public survey counts "new habits"; household
-spending is known to be volatile month to month -- JPMorgan Chase Institute, "Weathering
-Volatility", 2015 -- and this puts a lasting shift in one of a dozen categories well inside that
-volatility); two in three are increases (median x2.0), one in three cutbacks (median x0.5);
-median duration four months. After a move, furniture x4 and hardware x2.5 for 60 days (recent
-movers spend more on furnishing and improvement: Harvard JCHS, "Improving America's Housing").
+spending is volatile month to month -- in 60% of households monthly consumption moves by 30% or
+more, JPMorgan Chase Institute, "Weathering Volatility", 2015 -- and a lasting shift in one of a
+dozen categories every ~20 months stays well inside that); two in three are increases (median
+x2.0), one in three cutbacks (median x0.5); median duration four months. After a move, furniture x4
+and hardware x2.5 for 60 days (recent movers spend more on furnishing and improvement: Harvard
+JCHS, "Improving America's Housing").
 """
 
 from __future__ import annotations

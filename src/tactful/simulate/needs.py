@@ -14,9 +14,10 @@ buffers taken from public figures (docs/simulator.md, "Hidden needs"):
   SHED benchmark ("Economic Well-Being of U.S. Households", 2023: 63% of adults would cover an
   unexpected $400 expense with cash or its equivalent).
 - **idle cash**: the checking balance stayed above six weeks of take-home pay for a whole
-  quarter (``IDLE_DAYS``). Six weeks is the cash buffer the JPMorgan Chase Institute estimates a
-  typical household needs to weather income and spending volatility ("Weathering Volatility",
-  2015); money above it for a quarter is not needed for day-to-day swings.
+  quarter (``IDLE_DAYS``). Six weeks is the cash buffer the JPMorgan Chase Institute recommends
+  to weather a simultaneous dip in income and spike in spending ("Weathering Volatility 2.0: A
+  Monthly Stress Test to Guide Savings", 2019, from 6 million checking accounts); money above it
+  for a quarter is not needed for day-to-day swings.
 """
 
 from __future__ import annotations

@@ -71,12 +71,12 @@ baby shopping). See docs/simulator.md, "Habits". A spending-spike message is tru
 row here, not because some arithmetic on the transactions crossed a threshold.
 
 ## customer_needs.parquet — the customer's hidden money needs, by the simulator's definitions
-customer_id; date; stressed (the checking balance less the true bills due before the next pay
-is below an emergency buffer of $400 at the region's price level -- Fed SHED); idle_cash (the
-checking balance stayed above six weeks of take-home pay for the last 90 days -- JPMorgan Chase
-Institute buffer estimate); shortfall_date (the balance is >= 0 at the end of `date` and goes
-below zero on this day, before the customer's next pay; null if not). One row per customer and
-day on which at least one holds. See docs/simulator.md, "Hidden needs".
+customer_id; date; stressed (the checking balance less the true bills due before the next pay is
+below an emergency buffer of $400 at the region's price level -- Fed SHED); idle_cash (the checking
+balance stayed above six weeks of take-home pay for the last 90 days -- JPMorgan Chase Institute,
+Weathering Volatility 2.0, 2019); shortfall_date (the balance is >= 0 at the end of `date` and goes
+below zero on this day, before the customer's next pay; null if not). One row per customer and day
+on which at least one holds. See docs/simulator.md, "Hidden needs".
 
 ## fraud.parquet — every fraudulent card attempt
 transaction_id; customer_id; pattern (card_testing, unusual_country, unusual_amount,
