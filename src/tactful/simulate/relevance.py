@@ -28,17 +28,13 @@ from numpy.typing import NDArray
 from tactful.domain.actions import ActionFamily
 from tactful.simulate.calendar import NEVER
 from tactful.simulate.generate import Chunk
-from tactful.simulate.needs import needs_of
+from tactful.simulate.needs import BILL_KINDS, needs_of
 from tactful.simulate.personas import HABITS, HOUSING
 from tactful.simulate.rng import Keyed
 from tactful.simulate.rows import CH_FEE, CH_INTEREST, CHECKING, CREDIT_CARD, INVESTMENT, SAVINGS
 from tactful.simulate.series import (
     INCOME_KINDS,
     K_BILL,
-    K_CHILDCARE,
-    K_LOAN,
-    K_MORTGAGE,
-    K_RENT,
     K_SUBSCRIPTION,
     R_PRICE_RISE,
 )
@@ -185,8 +181,7 @@ def _one(ch: Chunk, seed: int) -> TruthState:
     rows = b.rows
     posted = b.status != 2
     sidx = np.maximum(rows.series, 0)
-    bill_kinds = [K_BILL, K_SUBSCRIPTION, K_RENT, K_MORTGAGE, K_LOAN, K_CHILDCARE]
-    is_bill = posted & (rows.series >= 0) & (b.amount < 0) & np.isin(s.kind[sidx], bill_kinds)
+    is_bill = posted & (rows.series >= 0) & (b.amount < 0) & np.isin(s.kind[sidx], BILL_KINDS)
     is_bill &= np.isin(rows.slot, [CHECKING, CREDIT_CARD])
     is_inc = (
         posted & (rows.series >= 0) & (b.amount > 0) & np.isin(s.kind[sidx], list(INCOME_KINDS))
