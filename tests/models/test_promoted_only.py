@@ -23,12 +23,13 @@ from tactful.cli import app as cli
 from tactful.cli import models as models_cli
 from tactful.cli.app import app
 from tactful.errors import NotFoundError, ValidationError
-from tactful.models.fairness import fairness_report
+from tactful.models.fairness import FairnessGate, fairness_report
 from tactful.models.features import FEATURES
 from tactful.models.logistic import LogisticModel
 from tactful.models.metrics import classifier_metrics
 from tactful.models.registry import (
     Artifact,
+    MetricFloors,
     ModelRegistry,
     ModelVersion,
     NoProductionVersion,
@@ -95,7 +96,7 @@ def _fill(store: Store) -> None:
             store.write(conn, table, frame)
 
 
-def train_unfair(registry: ModelRegistry) -> ModelVersion:
+def train_unfair(registry: ModelRegistry, name: str = "churn") -> ModelVersion:
     """A churn model that ranks well but selects one gender: its label follows a feature that
     nearly decides the gender, so the top decile is almost all one group. Its metrics and
     fairness report are computed on a held-out fifth, as training does."""
@@ -110,7 +111,7 @@ def train_unfair(registry: ModelRegistry) -> ModelVersion:
     p = model.predict(x[test])
     m = classifier_metrics(y[test], p)
     return registry.register(
-        "churn",
+        name,
         Artifact(model, x[:100], model.predict(x[:100])),
         target="closes within 90 days",
         metrics={"roc_auc": m.roc_auc, "pr_auc": m.pr_auc, "brier": m.brier,
@@ -201,6 +202,22 @@ def test_once_promoted_it_scores_as_production(refused: tuple[Store, list[str]])
     assert {stage for _, _, stage in _scores(store)} == {"production"}
     profile = runner.invoke(app, ["profile", "C1", "--db", common[1]], catch_exceptions=False)
     assert "not promoted" not in profile.output and "churn" in profile.output
+
+
+def test_a_model_taken_by_default_without_production_is_left_out_and_said(
+    refused: tuple[Store, list[str]], tmp_path: Path
+) -> None:
+    store, common = refused
+    registry = ModelRegistry(store, tmp_path / "models")
+    train_unfair(registry, "attrition")
+    registry.promote("attrition", 1, by="cto", floors=MetricFloors(fairness=FairnessGate(1, 1)))
+    out = runner.invoke(app, ["score", *common], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    assert "attrition v1: 3 customers scored" in out.output
+    assert "not scored: churn has no version in production (candidates: v1)" in out.output
+    s = schema.customer_scores
+    names = store.rows(select(s.c.model_name, s.c.model_stage).distinct())
+    assert [tuple(r) for r in names] == [("attrition", "production")]
 
 
 def test_monitoring_may_look_at_a_candidate_and_says_so(
