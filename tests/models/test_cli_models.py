@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tactful.cli import models as models_cli
 from tactful.cli.app import app
-from tactful.errors import ConfigError, ValidationError
+from tactful.errors import ConfigError, NotFoundError, ValidationError
 from tactful.models.registry import ModelRegistry
 from tactful.store.store import Store
 
@@ -171,23 +171,25 @@ def test_score_a_table_with_its_production_model(tmp_path: Path, suffix: str) ->
     assert scores["reason_1"][0] == (reasons[0].text if reasons else None)
 
 
-def test_score_a_table_refuses_a_candidate_unless_asked_by_version(tmp_path: Path) -> None:
+def test_score_a_table_refuses_a_candidate_unless_asked_for(tmp_path: Path) -> None:
     table = _campaign(tmp_path / "campaign.csv")
+    _train(tmp_path, table)
     _train(tmp_path, table)
     args = ["score", "--table", str(table), "--model", "propensity-campaign",
             "--out", str(tmp_path / "s.csv"), *_common(tmp_path)]
-    with pytest.raises(ValidationError, match=r"^propensity-campaign has no production version "
-                       r"to score with \(v1 is a candidate, and only a promoted version passed "
-                       r"the gate\)"):
+    with pytest.raises(NotFoundError, match=r"^propensity-campaign has no version in production "
+                       r"\(candidates: v1, v2\); only a promoted version passed the gate\. "
+                       r"Promote one with: tactful models promote propensity-campaign VERSION "
+                       r"--by WHO"):
         runner.invoke(app, args, catch_exceptions=False)
     with pytest.raises(ValidationError, match=r"^propensity-campaign v1 is a candidate, not the "
-                       r"production version: score it only with --allow-candidate$"):
+                       r"production version: score with it only with --candidate \(its scores "
+                       r"then say 'candidate, not promoted'\)$"):
         runner.invoke(app, [*args, "--version", "1"], catch_exceptions=False)
     assert not (tmp_path / "s.csv").exists()
-    with pytest.raises(ValidationError, match=r"^propensity-campaign has no production version: "
-                       r"name the candidate to score with --version N$"):
-        runner.invoke(app, [*args, "--allow-candidate"], catch_exceptions=False)
-    out = runner.invoke(app, [*args, "--version", "1", "--allow-candidate"],
+    latest = runner.invoke(app, [*args, "--candidate"], catch_exceptions=False)
+    assert "v2 (candidate, not promoted): 2,000 rows scored" in latest.output, latest.output
+    out = runner.invoke(app, [*args, "--version", "1", "--candidate"],
                         catch_exceptions=False)
     assert out.exit_code == 0, out.output
     assert "v1 (candidate, not promoted): 2,000 rows scored" in out.output
@@ -216,8 +218,8 @@ def test_score_a_table_needs_a_model_and_an_output(
     ("extra", "message"),
     [
         (["--model", "m"], r"^--model: only with --table FILE$"),
-        (["--out", "s.csv", "--allow-candidate"],
-         r"^--out, --allow-candidate: only with --table FILE$"),
+        (["--out", "s.csv", "--version", "2", "--candidate"],
+         r"^--version, --out: only with --table FILE$"),
     ],
 )
 def test_table_options_without_a_table_are_refused(

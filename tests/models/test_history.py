@@ -112,7 +112,7 @@ def test_a_withdrawn_profiling_consent_stops_scoring(store: Store, tmp_path: Pat
         model_card="c",
         created_by="test",
     )
-    result = score_customers(store, registry, "churn", version=version.version)
+    result = score_customers(store, registry, "churn", version=version.version, candidate=True)
     assert (result.scored, result.skipped_for_consent) == (2, 1)
     assert stored_scores(store, "C2") == []
     assert stored_scores(store, "C1")[0][0] == "churn"

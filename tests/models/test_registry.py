@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from tactful.errors import StoreError
+from tactful.errors import NotFoundError, StoreError
 from tactful.models.fairness import fairness_report
 from tactful.models.logistic import LogisticModel
 from tactful.models.registry import Artifact, MetricFloors, ModelRegistry, PromotionRefused
@@ -67,7 +67,10 @@ def test_register_list_load_round_trip(store: Store, tmp_path: Path) -> None:
     loaded = reg.load(v2)
     x = np.array([[1.0, 0.0], [-1.0, 2.0]])
     assert np.allclose(loaded.model.predict(x), _artifact().model.predict(x))
-    assert reg.get("churn").version == 2  # latest while none is in production
+    assert reg.latest("churn").version == 2  # monitoring: latest while none is in production
+    with pytest.raises(NotFoundError, match=r"^churn has no version in production \(candidates: "
+                       r"v1, v2\); only a promoted version passed the gate"):
+        reg.get("churn")  # scoring: never a candidate by default
 
 
 def test_a_changed_artifact_is_refused(store: Store, tmp_path: Path) -> None:
@@ -134,8 +137,8 @@ def test_scores_are_written_with_reasons_and_replaced_on_rescoring(
     write_scores(store, score_matrix(model, x[::-1], ["C1", "C2"], v))
     rows = store.rows(select(schema.customer_scores).order_by(schema.customer_scores.c.customer_id))
     assert len(rows) == 2
-    ((name, version, score, _reasons),) = stored_scores(store, "C1")
-    assert (name, version) == ("churn", 1) and score == pytest.approx(
+    ((name, version, score, _reasons, stage),) = stored_scores(store, "C1")
+    assert (name, version, stage) == ("churn", 1, "candidate") and score == pytest.approx(
         float(model.predict(x[1:])[0])
     )
     assert stored_scores(store, "C2")[0][3][0].startswith("a high")
@@ -152,4 +155,4 @@ def test_a_table_model_is_not_scored_on_the_profile(store: Store, tmp_path: Path
     with pytest.raises(
         ValidationError, match=r"churn v1 was trained on a table, not on the profile"
     ):
-        score_customers(store, reg, "churn")
+        score_customers(store, reg, "churn", candidate=True)

@@ -15,12 +15,20 @@ from tactful.errors import ConfigError
 from tactful.models.fairness import Bands, FairnessGate
 from tactful.models.features import FEATURES
 from tactful.models.history import History, load_history
-from tactful.models.registry import MetricFloors, ModelRegistry, ModelVersion, PromotionRefused
+from tactful.models.registry import (
+    MetricFloors,
+    ModelRegistry,
+    ModelVersion,
+    NoProductionVersion,
+    PromotionRefused,
+)
 from tactful.models.scoring import (
     RealtimeScorer,
     scorable_features,
     score_customers,
     score_table,
+    scoring_version,
+    stage_note,
     stored_scores,
     write_table,
 )
@@ -231,9 +239,10 @@ def show_command(
     db: DbUrl = None,
     model_dir: ModelDir = None,
 ) -> None:
-    """A version's model card and fairness figures by group."""
+    """A version's model card and fairness figures by group (default: the production version,
+    or else the latest, said so)."""
     _, registry = _registry(db, model_dir)
-    v = registry.get(name, version)
+    v = registry.get(name, version) if version is not None else _monitored(registry, name)
     console.print(v.model_card)
     console.print(escape(f"artifact {v.artifact_path} sha256 {v.artifact_sha256}"))
     if v.fairness:
@@ -292,8 +301,9 @@ def drift_command(
     from tactful.models.train import drift_now
 
     store, registry = _registry(db, model_dir)
+    mv = _monitored(registry, name)
     rows = None if table is None else _read_table(table).frame
-    report = drift_now(store, registry, name, table=rows)
+    report = drift_now(store, registry, name, version=mv.version, table=rows)
     t = Table(title=f"Drift of {name} (retrain above PSI {report.threshold})")
     t.add_column("feature")
     t.add_column("PSI", justify="right")
@@ -303,6 +313,25 @@ def drift_command(
     console.print(t)
     drifted = escape(", ".join(report.drifted))
     console.print("retrain: " + (drifted if report.retrain else "not needed"))
+
+
+def _monitored(registry: ModelRegistry, name: str) -> ModelVersion:
+    """The version to look at when none is named: the production one, or else the latest,
+    with a line saying it is not in production (monitoring may look at a candidate; scoring
+    may not)."""
+    mv = registry.latest(name)
+    if mv.stage != "production":
+        console.print(
+            f"[yellow]{escape(name)}: no version in production; showing v{mv.version} "
+            f"({mv.stage})[/yellow]"
+        )
+    return mv
+
+
+def _stage_suffix(mv: ModelVersion) -> str:
+    """`` (candidate, not promoted)`` after a version that is not the production one."""
+    note = stage_note(mv.stage)
+    return f" [yellow]({note})[/yellow]" if note else ""
 
 
 def score_command(
@@ -320,12 +349,18 @@ def score_command(
         str | None, typer.Option("--model", help="--table: the table model to score with")
     ] = None,
     version: Annotated[
-        int | None, typer.Option("--version", help="--table: a version (default: production)")
+        int | None,
+        typer.Option(
+            "--version", help="--table: a version (default: production; another needs --candidate)"
+        ),
     ] = None,
-    allow_candidate: Annotated[
+    candidate: Annotated[
         bool,
         typer.Option(
-            "--allow-candidate", help="--table: score with a version that is not in production"
+            "--candidate",
+            help="Score with a version the gate has not let through: a model with no production "
+            "version scores with its latest candidate (or --table --version N), and every score "
+            "says 'candidate, not promoted'",
         ),
     ] = False,
     out: Annotated[
@@ -338,18 +373,18 @@ def score_command(
     model_dir: ModelDir = None,
 ) -> None:
     """Batch-score consenting customers into the profile with each model's production version,
-    or score the rows of a bank's table with a table model (--table FILE --model NAME)."""
+    or score the rows of a bank's table with a table model (--table FILE --model NAME). Only a
+    promoted version scores, unless --candidate says otherwise."""
     if table is not None and (names or customer):
         raise ConfigError("--table scores a table with one --model: drop the model names and "
                           "--customer")
-    table_only = {"--model": model, "--version": version, "--out": out, "--id": keep,
-                  "--allow-candidate": allow_candidate or None}
+    table_only = {"--model": model, "--version": version, "--out": out, "--id": keep}
     stray = [flag for flag, value in table_only.items() if value is not None]
     if table is None and stray:
         raise ConfigError(f"{', '.join(stray)}: only with --table FILE")
     store, registry = _registry(db, model_dir)
     if table is not None:
-        _score_table(registry, table, model, version, allow_candidate, out, keep or [])
+        _score_table(registry, table, model, version, candidate, out, keep or [])
         return
     wanted = names or sorted(
         {
@@ -360,27 +395,52 @@ def score_command(
     )
     if not wanted:
         raise ConfigError("no customer model in the registry: run tactful train first")
+    chosen = _scoring_versions(registry, wanted, candidate=candidate, named=bool(names))
     history = load_history(store)
     if customer:
         feats, _ = scorable_features(store, history, scoring_time(history))
-        for name in wanted:
-            mv = registry.get(name)
+        for mv in chosen:
             scorer = RealtimeScorer.from_features(registry.load(mv).model, mv, feats)
             s = scorer.score(customer)
-            console.print(f"{name} v{mv.version}: [bold]{s.score:.3f}[/bold]")
+            console.print(
+                f"{escape(mv.name)} v{mv.version}{_stage_suffix(mv)}: [bold]{s.score:.3f}[/bold]"
+            )
             for r in s.reasons:
                 console.print(f"  - {escape(r.text)}")
         return
     with progress_bar(console, "models") as progress:
-        task = progress.add_task("score", total=len(wanted))
-        for name in wanted:
-            result = score_customers(store, registry, name, history=history)
+        task = progress.add_task("score", total=len(chosen))
+        for mv in chosen:
+            result = score_customers(
+                store, registry, mv.name, version=mv.version, candidate=candidate, history=history
+            )
             progress.advance(task)
             console.print(
-                f"{name} v{result.version.version} ({result.version.stage}): "
-                f"{result.scored:,} customers scored, {result.skipped_for_consent:,} left out "
-                "for consent"
+                f"{escape(mv.name)} v{mv.version}{_stage_suffix(mv)}: {result.scored:,} "
+                f"customers scored, {result.skipped_for_consent:,} left out for consent"
             )
+
+
+def _scoring_versions(
+    registry: ModelRegistry, names: list[str], *, candidate: bool, named: bool
+) -> list[ModelVersion]:
+    """The version each model scores with, all chosen before anything is written. A model
+    named on the command line with no production version stops the command; one taken by
+    default is left out with a warning, and the command stops only if none is left."""
+    chosen: list[ModelVersion] = []
+    refused: list[NoProductionVersion] = []
+    for name in names:
+        try:
+            chosen.append(scoring_version(registry, name, candidate=candidate))
+        except NoProductionVersion as exc:
+            if named:
+                raise
+            refused.append(exc)
+    if refused and not chosen:
+        raise refused[0]
+    for left_out in refused:
+        console.print(f"[yellow]not scored:[/yellow] {escape(str(left_out))}")
+    return chosen
 
 
 def _score_table(
@@ -388,7 +448,7 @@ def _score_table(
     table: Path,
     model: str | None,
     version: int | None,
-    allow_candidate: bool,
+    candidate: bool,
     out: Path | None,
     keep: list[str],
 ) -> None:
@@ -401,15 +461,14 @@ def _score_table(
         _read_table(table).frame,
         model,
         version=version,
-        allow_candidate=allow_candidate,
+        candidate=candidate,
         keep=keep,
     )
     write_table(scored.frame, out)
     mv = scored.version
-    stage = "" if mv.stage == "production" else f" [yellow]({mv.stage}, not promoted)[/yellow]"
     console.print(
-        f"{escape(mv.name)} v{mv.version}{stage}: {scored.frame.height:,} rows scored -> "
-        f"{escape(str(out))}"
+        f"{escape(mv.name)} v{mv.version}{_stage_suffix(mv)}: {scored.frame.height:,} rows "
+        f"scored -> {escape(str(out))}"
     )
 
 
@@ -421,14 +480,16 @@ def scores_table(store: Store, customer_id: str) -> Table | None:
     table = Table(title="Model scores", title_justify="left", expand=True)
     for col in ("model", "v", "score", "why"):
         table.add_column(col, justify="right" if col in {"v", "score"} else "left")
-    for name, version, score, reasons in rows:
-        table.add_row(*plain(name, version, f"{score:.3f}", "; ".join(reasons) or "-"))
+    for row in rows:
+        model = f"{row.model} ({row.note})" if row.note else row.model
+        table.add_row(*plain(model, row.version, f"{row.score:.3f}", "; ".join(row.reasons) or "-"))
     return table
 
 
 def demo_models(out: Console, store: Store) -> None:
     """The demo's model step: train churn (both families) and the anomaly model, try to
-    promote the better churn model through the gate, score everyone, and show one customer."""
+    promote the better churn model through the gate and, only if it passes, score everyone and
+    show one customer. A refused model scores no one: the demo says so and stops there."""
     import time
 
     from tactful.errors import ValidationError
@@ -450,14 +511,25 @@ def demo_models(out: Console, store: Store) -> None:
     best = max(churn, key=lambda v: v.metrics.get("roc_auc", 0.0))
     out.print(f"validation: {best.validation}")
     try:
-        registry.promote(best.name, best.version, by="demo")
+        best = registry.promote(best.name, best.version, by="demo")
         out.print(f"promoted {best.name} v{best.version} ({best.family}) to production")
     except PromotionRefused as exc:
         out.print(f"[red]promotion of {best.name} v{best.version} refused:[/red]")
         for reason in exc.reasons:
             out.print(f"  - {escape(reason)}")
-        out.print("scoring with the candidate; a person decides whether it may go live")
-    result = score_customers(store, registry, best.name, version=best.version, history=history)
+        out.print(
+            f"[bold]{best.name} v{best.version} scores no one:[/bold] only a promoted model "
+            "writes scores into the profiles. A person may promote it (tactful models promote "
+            f"{best.name} {best.version} --by WHO) or score with it anyway (tactful score "
+            f"{best.name} --candidate), and its scores then say 'candidate, not promoted'."
+        )
+        drift = drift_now(store, registry, best.name, version=best.version, history=history)
+        out.print(
+            "drift of the candidate since training: "
+            + (", ".join(drift.drifted) or "none above PSI 0.2")
+        )
+        return
+    result = score_customers(store, registry, best.name, history=history)
     out.print(
         f"{result.scored:,} customers scored, {result.skipped_for_consent:,} left out because "
         "they have not granted both profiling and personalization"

@@ -45,6 +45,22 @@ class PromotionRefused(ValidationError):
         super().__init__(f"{name} v{version} not promoted: " + "; ".join(reasons))
 
 
+class NoProductionVersion(NotFoundError):
+    """A model asked for by name has no production version. The one message for it everywhere:
+    it names the candidates and the command that promotes one."""
+
+    def __init__(self, name: str, versions: list[ModelVersion]) -> None:
+        self.name = name
+        self.candidates = [v.version for v in versions if v.stage == "candidate"]
+        listed = ", ".join(f"v{n}" for n in self.candidates) or "none"
+        super().__init__(
+            f"{name} has no version in production (candidates: {listed}); only a promoted "
+            f"version passed the gate. Promote one with: tactful models promote {name} VERSION "
+            "--by WHO (or score with a candidate explicitly: --candidate, and its scores say "
+            "'candidate, not promoted')"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class MetricFloors:
     """The least a classifier must show on its test set to reach production."""
@@ -187,17 +203,32 @@ class ModelRegistry:
         return [_version(r) for r in self.store.rows(query)]
 
     def get(self, name: str, version: int | None = None) -> ModelVersion:
-        """A version; without one, the production version (or else the latest)."""
-        versions = self.versions(name)
-        if not versions:
-            raise NotFoundError(f"no model named {name!r} in the registry")
+        """A version by number; without one, the production version, never another: only a
+        promoted version passed the gate, so nothing falls back to a candidate by default
+        (``NoProductionVersion``). Monitoring, which may look at a candidate, uses ``latest``."""
+        versions = self._named(name)
         if version is not None:
             for v in versions:
                 if v.version == version:
                     return v
             raise NotFoundError(f"model {name!r} has no version {version}")
         production = [v for v in versions if v.stage == "production"]
+        if not production:
+            raise NoProductionVersion(name, versions)
+        return production[-1]
+
+    def latest(self, name: str) -> ModelVersion:
+        """The production version, or else the latest one: for monitoring (drift, the model
+        card), never for scoring; the caller says when it is not the production one."""
+        versions = self._named(name)
+        production = [v for v in versions if v.stage == "production"]
         return production[-1] if production else versions[-1]
+
+    def _named(self, name: str) -> list[ModelVersion]:
+        versions = self.versions(name)
+        if not versions:
+            raise NotFoundError(f"no model named {name!r} in the registry")
+        return versions
 
     def load(self, version: ModelVersion) -> Artifact:
         """The artifact, after checking its SHA-256 against the one registered; never unpickles

@@ -2,9 +2,13 @@
 
 Batch scoring computes every customer's features as of now, drops those who refused profiling
 or personalization (``history.refused_customers``), and writes score and reasons in one
-transaction. The real-time scorer holds the features of every customer as one preloaded matrix,
-so scoring a customer is a row lookup and a dot product (or one tree walk), well under a
-millisecond.
+transaction. Only the production version scores by default: it alone passed the promotion gate
+(metric floors and fairness). A candidate scores only when asked for (``candidate=True``,
+``--candidate``), and every score it writes carries its stage, so wherever the score is shown it
+says "candidate, not promoted".
+
+The real-time scorer holds the features of every customer as one preloaded matrix, so scoring a
+customer is a row lookup and a dot product (or one tree walk), well under a millisecond.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -25,7 +30,7 @@ from tactful.models.base import FeatureInfo, Model, Reason, as_matrix
 from tactful.models.features import FEATURES, customer_features
 from tactful.models.history import History, load_history, refused_customers
 from tactful.models.logistic import LogisticModel
-from tactful.models.registry import ModelRegistry, ModelVersion
+from tactful.models.registry import ModelRegistry, ModelVersion, NoProductionVersion, Stage
 from tactful.models.training import scoring_time
 from tactful.store import schema
 from tactful.store.bulk import write_frame
@@ -33,6 +38,24 @@ from tactful.store.store import Store
 from tactful.trust.privacy import mask
 
 F64 = NDArray[np.float64]
+
+_NOTES: dict[str, str] = {
+    "production": "",
+    "candidate": "candidate, not promoted",
+    "archived": "archived, not in production",
+}
+
+
+def stage_note(stage: str) -> str:
+    """What a score says of the version that made it: nothing for the production version,
+    "candidate, not promoted" for a version the gate has not let through.
+
+    >>> stage_note("candidate")
+    'candidate, not promoted'
+    >>> stage_note("production")
+    ''
+    """
+    return _NOTES.get(stage, f"{stage}, not promoted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +166,7 @@ def score_matrix(
             "customer_id": list(customer_ids),
             "model_name": [version.name] * len(customer_ids),
             "model_version": [version.version] * len(customer_ids),
+            "model_stage": [version.stage] * len(customer_ids),
             "score": model.predict(x),
             "reasons": reasons_json(model, x, k),
             "scored_at": [datetime.now(UTC)] * len(customer_ids),
@@ -198,12 +222,14 @@ def score_customers(
     name: str,
     *,
     version: int | None = None,
+    candidate: bool = False,
     at: datetime | None = None,
     history: History | None = None,
 ) -> BatchResult:
-    """Score every consenting customer with model ``name`` (its production version by default)
-    as of ``at`` (default: midnight after the last day in the store) and write the scores."""
-    mv = registry.get(name, version)
+    """Score every consenting customer with model ``name`` as of ``at`` (default: midnight
+    after the last day in the store) and write the scores with the version's stage. The version
+    is the production one; any other only with ``candidate`` (``scoring_version``)."""
+    mv = scoring_version(registry, name, version, candidate=candidate)
     if mv.kind != "classifier":
         raise ValidationError(
             f"{name} is an {mv.kind} model: it scores transactions, not customers"
@@ -225,26 +251,27 @@ def score_customers(
 
 
 def scoring_version(
-    registry: ModelRegistry, name: str, version: int | None = None, *, allow_candidate: bool = False
+    registry: ModelRegistry, name: str, version: int | None = None, *, candidate: bool = False
 ) -> ModelVersion:
-    """The version to score with: the production one by default; any other only when asked for
-    by number with ``allow_candidate``, since only production versions passed the gate."""
-    mv = registry.get(name, version)
-    if mv.stage == "production":
-        return mv
-    if not allow_candidate:
-        which = f"v{mv.version} is a{'n' if mv.stage == 'archived' else ''} {mv.stage}"
-        raise ValidationError(
-            f"{name} has no production version to score with ({which}, and only a promoted "
-            "version passed the gate): promote one with tactful models promote, or score a "
-            "candidate explicitly with --version N --allow-candidate"
-            if version is None
-            else f"{name} {which}, not the production version: score it only with "
-            "--allow-candidate"
-        )
+    """The version to score with: the production one. Any other only with ``candidate``, since
+    only a production version passed the gate: then ``version`` if given, else the latest
+    candidate when none is in production (never an archived one by default).
+
+    Without ``candidate`` no production version is ``NoProductionVersion``, the one message
+    that names the candidates and how to promote one."""
     if version is None:
+        try:
+            return registry.get(name)
+        except NoProductionVersion as exc:
+            if not candidate or not exc.candidates:
+                raise
+            return registry.get(name, exc.candidates[-1])
+    mv = registry.get(name, version)
+    if mv.stage != "production" and not candidate:
         raise ValidationError(
-            f"{name} has no production version: name the candidate to score with --version N"
+            f"{name} v{mv.version} is a{'n' if mv.stage == 'archived' else ''} {mv.stage}, not "
+            "the production version: score with it only with --candidate (its scores then say "
+            f"'{stage_note(mv.stage)}')"
         )
     return mv
 
@@ -264,13 +291,13 @@ def score_table(
     name: str,
     *,
     version: int | None = None,
-    allow_candidate: bool = False,
+    candidate: bool = False,
     keep: Sequence[str] = (),
     k: int = 3,
 ) -> TableScores:
     """Score every row of ``frame`` with a model trained on a table of the same layout (the
     label column may be absent), keeping its identifier columns and ``keep``."""
-    mv = scoring_version(registry, name, version, allow_candidate=allow_candidate)
+    mv = scoring_version(registry, name, version, candidate=candidate)
     if mv.kind != "classifier":
         raise ValidationError(f"{name} is an {mv.kind} model: it scores transactions, not rows")
     artifact = registry.load(mv)
@@ -356,16 +383,34 @@ class RealtimeScorer:
         )
 
 
-def stored_scores(store: Store, customer_id: str) -> list[tuple[str, int, float, list[str]]]:
-    """(model, version, score, reason texts) of one customer, for the profile."""
+class StoredScore(NamedTuple):
+    """One customer's stored score by one model, as the profile shows it."""
+
+    model: str
+    version: int
+    score: float
+    reasons: list[str]
+    stage: Stage
+
+    @property
+    def note(self) -> str:
+        """``stage_note`` of the version that made the score ("" for production)."""
+        return stage_note(self.stage)
+
+
+def stored_scores(store: Store, customer_id: str) -> list[StoredScore]:
+    """Every stored score of one customer with its reasons and stage, for the profile."""
     s = schema.customer_scores
     rows = store.rows(
-        select(s.c.model_name, s.c.model_version, s.c.score, s.c.reasons)
+        select(s.c.model_name, s.c.model_version, s.c.score, s.c.reasons, s.c.model_stage)
         .where(s.c.customer_id == customer_id)
         .order_by(s.c.model_name)
     )
     return [
-        (str(r[0]), int(r[1]), float(r[2]), [str(x["text"]) for x in (r[3] or [])]) for r in rows
+        StoredScore(
+            str(r[0]), int(r[1]), float(r[2]), [str(x["text"]) for x in (r[3] or [])], r[4]
+        )
+        for r in rows
     ]
 
 
@@ -374,11 +419,13 @@ __all__ = [
     "BatchResult",
     "RealtimeScorer",
     "Score",
+    "StoredScore",
     "TableScores",
     "score_customers",
     "score_matrix",
     "score_table",
     "scoring_version",
+    "stage_note",
     "stored_scores",
     "write_scores",
 ]

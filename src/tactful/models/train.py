@@ -336,13 +336,15 @@ def drift_now(
     registry: ModelRegistry,
     name: str,
     *,
+    version: int | None = None,
     history: History | None = None,
     table: pl.DataFrame | None = None,
 ) -> DriftReport:
     """PSI of each feature and of the score between the training reference and today: today's
     customers for a model trained on the store, the rows of ``table`` for one trained on a
-    table."""
-    mv = registry.get(name)
+    table. Drift is monitoring, not scoring: without ``version`` it is the production version's,
+    or else the latest version's (``ModelRegistry.latest``)."""
+    mv = registry.get(name, version) if version is not None else registry.latest(name)
     if mv.kind != "classifier":
         raise ValidationError(f"drift of {mv.kind} models is not computed per customer")
     on_table = not set(mv.features) <= set(FEATURES)

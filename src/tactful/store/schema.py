@@ -480,11 +480,14 @@ customer_scores = Table(
     Column("customer_id", ID, primary_key=True),
     Column("model_name", String(128), primary_key=True),
     Column("model_version", Integer, nullable=False),
+    Column("model_stage", String(16), nullable=False, server_default="candidate"),
     Column("score", Float, nullable=False),
     Column("reasons", JSON, nullable=False),
     Column("scored_at", UtcDateTime, nullable=False),
 )
-"""The latest batch score of each customer by each model, with the reasons behind it."""
+"""The latest batch score of each customer by each model, with the reasons behind it and the
+stage of the version that made it when it scored (a candidate's score says so wherever shown;
+a writer that does not say is labelled a candidate, never production)."""
 
 
 # -- trust: what an erasure keeps ---------------------------------------------------------------
