@@ -112,10 +112,13 @@ def consent_command(
     if grant is None:
         raise typer.BadParameter("say --grant or --withdraw", param_hint="--grant/--withdraw")
     status = ConsentStatus.GRANTED if grant else ConsentStatus.WITHDRAWN
-    change = consent.record(
-        Store.open(db),
-        Consent(customer_id, purpose, status, datetime.now(UTC), source),
-    )
+    store = Store.open(db)
+    try:
+        change = consent.record(
+            store, Consent(customer_id, purpose, status, datetime.now(UTC), source)
+        )
+    finally:
+        store.close()
     console.print(
         f"customer {mask(customer_id)}: {purpose.value} {status.value}; "
         f"{change.retracted:,} open insight(s) retracted"
