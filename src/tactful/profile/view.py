@@ -311,8 +311,8 @@ def load_profile(
         recurring=_recurring(store, customer_id),
         income=_income(store, customer_id),
         insights=_insights(store, customer_id,
-                           frozenset(s.purpose.value for s in states
-                                     if s.status is ConsentStatus.GRANTED)),
+                           consent.purposes_of(consent.current(store, [customer_id]),
+                                               customer_id)),
     )
 
 
