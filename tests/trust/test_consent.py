@@ -176,3 +176,26 @@ def test_an_ingested_withdrawal_retracts_in_the_batch_that_stores_it(
     i = schema.insights
     assert dict(store.rows(select(i.c.insight_id, i.c.state))) == {
         "I-C1-1": "retracted", "I-C2-1": "live"}
+
+
+def test_a_stored_grant_loses_to_a_withdrawal_of_the_same_instant(
+    store: Store, tmp_path: Path
+) -> None:
+    """The table keeps one record per customer, purpose and instant: the refusal takes it."""
+    _customers(store, "C1")
+    with store.transaction() as conn:
+        store.write(conn, "consents", pl.DataFrame({
+            "customer_id": ["C1"], "purpose": [P], "status": ["granted"], "at": [T0],
+            "source": ["test"]}))
+        conn.execute(schema.insights.insert(), [_insight("C1", 1, P)])
+    path = tmp_path / "consents.csv"
+    path.write_text("customer_id,purpose,status,at,source\n"
+                    f"C1,personalization,withdrawn,{T0.isoformat()},app\n", encoding="utf-8")
+    report = Loader(store, report_dir=tmp_path / "reports").ingest([path])
+    assert consent.current(store).height == 0
+    assert report.retracted == 1
+    again = tmp_path / "grant.csv"
+    again.write_text("customer_id,purpose,status,at,source\n"
+                     f"C1,personalization,granted,{T0.isoformat()},app\n", encoding="utf-8")
+    Loader(store, report_dir=tmp_path / "reports").ingest([again])
+    assert consent.current(store).height == 0  # a grant does not take a refusal's place

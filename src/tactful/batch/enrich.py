@@ -149,6 +149,15 @@ def run_enrich(
         )
 
 
+def _pending(store: Store) -> list[str]:
+    """Customers an incremental run enriches: those with transactions not yet enriched, and
+    those who withdrew profiling consent since, whose series and income streams the run
+    removes even without new data."""
+    return sorted(
+        set(repo.customers_to_enrich(store, full=False)) | set(repo.profiled_without_consent(store))
+    )
+
+
 def _enrich(
     store: Store,
     lock: runs.RunLock,
@@ -174,15 +183,11 @@ def _enrich(
         full = True
     mode = "full" if full else "incremental"
     ctx = replace(ctx, classifier=model[1] if model else None)
-    # A customer who withdrew profiling consent since the last run is re-enriched even without
-    # new data: the run removes the series and income streams built for them.
-    withdrawn = set(repo.profiled_without_consent(store))
-    pending = set(repo.customers_to_enrich(store, full=False)) | withdrawn
-    customers = everyone if full else sorted(pending)
+    customers = everyone if full else _pending(store)
     resume = resume_point(store, rules_version=version, text_model_id=model_id) if full else None
     if resume is not None:
         # Customers committed by the crashed run are done, unless new data came since.
-        customers = sorted({c for c in customers if c > resume.after} | pending)
+        customers = sorted({c for c in customers if c > resume.after} | set(_pending(store)))
     runs_t = schema.enrich_runs
     with store.transaction() as conn:
         run_id = int(

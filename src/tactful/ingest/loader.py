@@ -509,6 +509,7 @@ class Loader:
                             report.duplicates += result.duplicates + dups
                         if table == "consents":
                             # A withdrawal binds in the transaction that stores it.
+                            consent.refusals_win_ties(conn, frame)
                             report.retracted += consent.retract_unconsented(
                                 conn, frame["customer_id"].unique().to_list())
                         if table == "transactions":

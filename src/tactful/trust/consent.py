@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import polars as pl
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from tactful.domain.enums import ConsentPurpose, ConsentStatus
 from tactful.domain.records import Consent
@@ -271,6 +271,33 @@ def retract_unconsented(
                 .values(state=RETRACTED, state_changed_at=stamp)
             ).rowcount
     return moved
+
+
+def refusals_win_ties(conn: Connection, written: pl.DataFrame) -> None:
+    """Inside the caller's transaction, after ``written`` (consent rows) went to the store: a
+    refusal that met a stored grant of the same customer, purpose and instant replaces it.
+
+    The table keeps one record per instant (its key), so an append-only write would drop the
+    second of two contradictory records silently; this keeps the rule -- the refusal wins a
+    tie -- true in the store as it is on frames."""
+    refusals = written.filter(pl.col("status") != ConsentStatus.GRANTED.value)
+    if refusals.height == 0:
+        return
+    c = schema.consents
+    source = refusals.get_column("source") if "source" in refusals.columns else None
+    rows = [
+        {"k_customer": cid, "k_purpose": purpose, "k_at": at, "v_status": status,
+         "v_source": source[n] if source is not None else "unknown"}
+        for n, (cid, purpose, status, at) in enumerate(
+            refusals.select("customer_id", "purpose", "status", "at").iter_rows())
+    ]
+    conn.execute(
+        update(c).where(
+            c.c.customer_id == bindparam("k_customer"), c.c.purpose == bindparam("k_purpose"),
+            c.c.at == bindparam("k_at"), c.c.status == ConsentStatus.GRANTED.value,
+        ).values(status=bindparam("v_status"), source=bindparam("v_source")),
+        rows,
+    )
 
 
 @dataclass(frozen=True, slots=True)
