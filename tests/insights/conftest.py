@@ -4,7 +4,7 @@ insight tests: the detectors are exercised on realistic data, not on hand-made r
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -35,6 +35,14 @@ def bank_store(bank_exports: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     store = Store.open(f"sqlite:///{db}")
     exports = [p for p in sorted(bank_exports.iterdir()) if p.is_file()]
     Loader(store, report_dir=db.parent / "reports").ingest(exports)
+    # Series and income streams are built only with profiling consent, which most simulated
+    # customers deny; here every customer grants it, so the detectors that read series see the
+    # whole bank (the consent gate has its own tests in tests/trust/test_consent.py).
+    ids = store.frame(text("select id from customers"))["id"]
+    with store.transaction() as conn:
+        store.write(conn, "consents", pl.DataFrame({
+            "customer_id": ids, "purpose": "profiling", "status": "granted",
+            "at": datetime.now(UTC), "source": "test"}))
     run_enrich(store)
     accounts = store.frame(text(
         "select id, customer_id, currency, balance_minor from accounts "

@@ -23,11 +23,13 @@ from sqlalchemy import Connection, insert, select, update
 
 from tactful.batch.executor import Executor, LocalExecutor
 from tactful.batch.shards import shards_of
+from tactful.domain.enums import ConsentPurpose
 from tactful.enrich import repository as repo
 from tactful.enrich.classifier import TextCategorizer, training_set
 from tactful.enrich.pipeline import EnrichContext, EnrichResult, categorized, enrich_shard
 from tactful.store import runs, schema
 from tactful.store.store import Store
+from tactful.trust import consent
 
 Progress = Callable[[int], None]
 TRAINING_CUSTOMERS = 1_000
@@ -112,11 +114,13 @@ def train_text_model(
     return repo.save_text_model(store, model, rows=len(texts)), model
 
 
-def _work(ctx: EnrichContext, shard: tuple[tuple[str, ...], pl.DataFrame]) -> tuple[
-    tuple[str, ...], EnrichResult
-]:
-    ids, frame = shard
-    return ids, enrich_shard(frame, ctx)
+Shard = tuple[tuple[str, ...], pl.DataFrame, frozenset[str]]
+"""A shard's customers, their transactions, and those of them holding profiling consent."""
+
+
+def _work(ctx: EnrichContext, shard: Shard) -> tuple[tuple[str, ...], EnrichResult]:
+    ids, frame, profiling = shard
+    return ids, enrich_shard(frame, ctx, profiling=profiling)
 
 
 def run_enrich(
@@ -145,6 +149,15 @@ def run_enrich(
         )
 
 
+def _pending(store: Store) -> list[str]:
+    """Customers an incremental run enriches: those with transactions not yet enriched, and
+    those who withdrew profiling consent since, whose series and income streams the run
+    removes even without new data."""
+    return sorted(
+        set(repo.customers_to_enrich(store, full=False)) | set(repo.profiled_without_consent(store))
+    )
+
+
 def _enrich(
     store: Store,
     lock: runs.RunLock,
@@ -170,14 +183,11 @@ def _enrich(
         full = True
     mode = "full" if full else "incremental"
     ctx = replace(ctx, classifier=model[1] if model else None)
-    customers = everyone if full else repo.customers_to_enrich(store, full=False)
+    customers = everyone if full else _pending(store)
     resume = resume_point(store, rules_version=version, text_model_id=model_id) if full else None
     if resume is not None:
         # Customers committed by the crashed run are done, unless new data came since.
-        customers = sorted(
-            {c for c in customers if c > resume.after}
-            | set(repo.customers_to_enrich(store, full=False))
-        )
+        customers = sorted({c for c in customers if c > resume.after} | set(_pending(store)))
     runs_t = schema.enrich_runs
     with store.transaction() as conn:
         run_id = int(
@@ -195,9 +205,10 @@ def _enrich(
         progress_total(len(customers))
     shards = shards_of(customers, size=shard_size)
 
-    def loaded() -> Iterator[tuple[tuple[str, ...], pl.DataFrame]]:
+    def loaded() -> Iterator[Shard]:
         for ids in shards:
-            yield ids, repo.load_shard(store, ids)
+            profiling = consent.consenting(store, [ConsentPurpose.PROFILING], ids)
+            yield ids, repo.load_shard(store, ids), frozenset(profiling)
 
     totals = {"customers": 0, "transactions": 0, "updated": 0, "series": 0, "income_streams": 0}
     mark = resume.after if resume else ""

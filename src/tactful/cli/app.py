@@ -52,6 +52,7 @@ app.command("score")(models_cli.score_command)
 app.add_typer(models_cli.models_app, name="models")
 app.command("export")(trust.export_command)
 app.command("erase")(trust.erase_command)
+app.command("consent")(trust.consent_command)
 console = Console()
 err_console = Console(stderr=True)
 

@@ -104,6 +104,11 @@ def print_ingest(console: Console, report: IngestReport) -> None:
     for f in report.files:
         for note in f.notes:
             console.print(f"[yellow]note[/yellow] {escape(f'{f.path}: {note}')}")
+        if f.retracted:
+            console.print(
+                f"[yellow]retracted[/yellow] {f.retracted:,} open insight(s): "
+                + escape(f"{f.path} withdrew the consent they needed")
+            )
         if f.conflicts_path:
             verdict = "replaced" if f.on_conflict == "replace" else "kept as stored"
             console.print(

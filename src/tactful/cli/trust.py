@@ -1,10 +1,13 @@
-"""A customer's rights as commands: ``tactful export CUSTOMER_ID`` (everything held, as JSON)
-and ``tactful erase CUSTOMER_ID`` (remove it, and print what was kept and why). The work is in
-``tactful.trust``; these only parse, confirm and print."""
+"""A customer's rights as commands: ``tactful export CUSTOMER_ID`` (everything held, as JSON),
+``tactful erase CUSTOMER_ID`` (remove it, and print what was kept and why) and ``tactful
+consent CUSTOMER_ID --purpose P --grant|--withdraw`` (record a change of consent; a withdrawal
+retracts what it no longer allows at once). The work is in ``tactful.trust``; these only parse,
+confirm and print."""
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +16,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tactful.domain.enums import ConsentPurpose, ConsentStatus
+from tactful.domain.records import Consent
 from tactful.store.store import Store
+from tactful.trust import consent
 from tactful.trust.erasure import SECRET_KEY_ENV, erase_customer, secret_key_from_env
 from tactful.trust.export import export_customer
 from tactful.trust.privacy import mask, write_private_text
@@ -87,3 +93,33 @@ def erase_command(
         err_console.print(
             f"[yellow]note[/yellow] {SECRET_KEY_ENV} is not set: no pseudonym was kept"
         )
+
+
+def consent_command(
+    customer_id: str,
+    purpose: Annotated[ConsentPurpose, typer.Option("--purpose", help="The purpose concerned")],
+    grant: Annotated[
+        bool | None,
+        typer.Option("--grant/--withdraw", help="Grant the purpose, or withdraw it"),
+    ] = None,
+    source: Annotated[
+        str, typer.Option("--source", help="Where the change came from (kept with it)")
+    ] = "cli",
+    db: DbUrl = None,
+) -> None:
+    """Record CUSTOMER_ID's grant or withdrawal of a purpose, now; a withdrawal retracts the
+    open insights that needed it in the same transaction."""
+    if grant is None:
+        raise typer.BadParameter("say --grant or --withdraw", param_hint="--grant/--withdraw")
+    status = ConsentStatus.GRANTED if grant else ConsentStatus.WITHDRAWN
+    store = Store.open(db)
+    try:
+        change = consent.record(
+            store, Consent(customer_id, purpose, status, datetime.now(UTC), source)
+        )
+    finally:
+        store.close()
+    console.print(
+        f"customer {mask(customer_id)}: {purpose.value} {status.value}; "
+        f"{change.retracted:,} open insight(s) retracted"
+    )

@@ -6,10 +6,16 @@ back; a Spark worker can call the same function on the same frames. Nothing here
 Order matters and is the same everywhere: merchants first (categories and rules read them), then
 categories (series kinds read them), then recurring series, then income (built from the credit
 series), and last the series id on each transaction.
+
+Recurring series and income streams profile a customer (their bills, their pay, when they are
+due: GDPR art. 4(4)), so they are built only for the customers the caller names as holding
+profiling consent (``trust.consent`` answers that from the store); the others' transactions
+are categorized and get no series. Categories are not profiling: they label one payment each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -70,11 +76,21 @@ def categorized(frame: pl.DataFrame, ctx: EnrichContext) -> pl.DataFrame:
     )
 
 
-def enrich_shard(frame: pl.DataFrame, ctx: EnrichContext) -> EnrichResult:
-    """Enrich one shard: ``frame`` holds every transaction of the shard's customers."""
+def enrich_shard(
+    frame: pl.DataFrame, ctx: EnrichContext, *, profiling: Collection[str] | None
+) -> EnrichResult:
+    """Enrich one shard: ``frame`` holds every transaction of the shard's customers.
+
+    ``profiling``: the customers who hold profiling consent, the only ones given series and
+    income streams. None builds them for everyone, for data no consent governs (the evaluation
+    on simulated and public files); a caller over the store's customers always passes the set.
+    """
     cats = categorized(frame, ctx)
-    series = detect_series(cats, as_of=ctx.as_of)
-    income = detect_income(cats, series, as_of=ctx.as_of)
+    profiled = cats if profiling is None else cats.filter(
+        pl.col("customer_id").is_in(pl.Series(list(profiling), dtype=pl.String).implode())
+    )
+    series = detect_series(profiled, as_of=ctx.as_of)
+    income = detect_income(profiled, series, as_of=ctx.as_of)
     members = series.members.select(
         pl.col("transaction_id").alias("id"), pl.col("series_id")
     ).unique(subset="id", keep="first")

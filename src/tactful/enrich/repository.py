@@ -18,6 +18,7 @@ import polars as pl
 from sqlalchemy import Connection, Select, func, insert, select, type_coerce, update
 from sqlalchemy.types import String
 
+from tactful.domain.enums import ConsentPurpose
 from tactful.enrich.classifier import TextCategorizer
 from tactful.enrich.frames import (
     INCOME_CHANGES,
@@ -34,6 +35,7 @@ from tactful.enrich.taxonomy import DETAILED, primary_of
 from tactful.errors import NotFoundError, StoreError, ValidationError
 from tactful.store import schema
 from tactful.store.store import Store
+from tactful.trust import consent
 from tactful.trust.privacy import mask
 
 STORED = (
@@ -112,6 +114,17 @@ def customers_to_enrich(store: Store, *, full: bool) -> list[str]:
             .distinct()
         )
     return sorted(str(r[0]) for r in store.rows(query))
+
+
+def profiled_without_consent(store: Store) -> list[str]:
+    """Customers who hold recurring series or income streams but no profiling consent now:
+    what a withdrawal left behind, for the next run to remove."""
+    held: set[str] = set()
+    for table in (schema.recurring_series, schema.income_streams):
+        held |= {str(r[0]) for r in store.rows(select(table.c.customer_id).distinct())}
+    if not held:
+        return []
+    return sorted(consent.lacking(store, [ConsentPurpose.PROFILING], sorted(held)))
 
 
 # -- the bank's rules, aliases and the customers' corrections ---------------------------------

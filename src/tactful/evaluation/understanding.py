@@ -10,6 +10,7 @@ import polars as pl
 from sqlalchemy import select
 
 from tactful.batch.shards import shards_of
+from tactful.domain.enums import ConsentPurpose
 from tactful.enrich import repository as repo
 from tactful.enrich.frames import TRANSACTIONS
 from tactful.enrich.income import detect_income
@@ -23,6 +24,7 @@ from tactful.ingest.loader import Loader
 from tactful.ingest.readers.berka import read_standing_orders
 from tactful.store import schema
 from tactful.store.store import Store
+from tactful.trust import consent
 
 
 def _frame_table(frame: pl.DataFrame, digits: int = 3) -> str:
@@ -68,13 +70,19 @@ def evaluate_simulated(bank: EvalBank) -> list[Section]:
     cats = score_categories(stored, truth)
     model = repo.latest_text_model(store)
     ctx = repo.load_context(store, classifier=model[1] if model else None)
-    result = enrich_shard(frame.select(list(TRANSACTIONS)), ctx)
-    agree = result.transactions.select("id", "category_detailed", "series_id").join(
-        stored.select("id", "category_detailed", "series_id"), on="id", suffix="_store"
-    )
+    # Scored for every customer (the truth knows them all); the store holds series only for
+    # those with profiling consent, so series ids are compared for those alone.
+    result = enrich_shard(frame.select(list(TRANSACTIONS)), ctx, profiling=None)
+    profiled = sorted(consent.consenting(store, [ConsentPurpose.PROFILING]))
+    agree = result.transactions.select(
+        "id", "customer_id", "category_detailed", "series_id"
+    ).join(stored.select("id", "category_detailed", "series_id"), on="id", suffix="_store")
     agreement = agree.filter(
         pl.col("category_detailed").eq_missing(pl.col("category_detailed_store"))
-        & pl.col("series_id").eq_missing(pl.col("series_id_store"))
+        & (
+            pl.col("series_id").eq_missing(pl.col("series_id_store"))
+            | ~pl.col("customer_id").is_in(pl.Series(profiled, dtype=pl.String).implode())
+        )
     ).height / max(agree.height, 1)
     enriched = result.transactions
     truth_dir = _truth_in_store_ids(bank.truth, source_ids, bank.exports.parent / "truth-ids")

@@ -48,6 +48,7 @@ from tactful.ingest.text import check_text
 from tactful.ingest.validate import validate_chunk
 from tactful.store import runs, schema
 from tactful.store.store import Store
+from tactful.trust import consent
 from tactful.trust.privacy import mask, private_dir, private_open, write_private_text
 
 REPORT_SUFFIXES = (".rejects.csv", ".conflicts.csv", "summary.json")
@@ -74,6 +75,8 @@ class FileReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     import_id: int | None = None
+    retracted: int = 0
+    """Open insights retracted because the file withdrew the consent they needed."""
 
 
 @dataclass(slots=True)
@@ -90,6 +93,10 @@ class IngestReport:
     @property
     def rejected(self) -> int:
         return sum(f.rejected for f in self.files)
+
+    @property
+    def retracted(self) -> int:
+        return sum(f.retracted for f in self.files)
 
     @property
     def rows_read(self) -> int:
@@ -500,6 +507,11 @@ class Loader:
                             report.inserted += result.inserted
                             report.updated += result.updated
                             report.duplicates += result.duplicates + dups
+                        if table == "consents":
+                            # A withdrawal binds in the transaction that stores it.
+                            consent.refusals_win_ties(conn, frame)
+                            report.retracted += consent.retract_unconsented(
+                                conn, frame["customer_id"].unique().to_list())
                         if table == "transactions":
                             account_ids.update(frame["account_id"].unique().to_list())
                             if result.differing is not None:

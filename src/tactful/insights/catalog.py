@@ -3,6 +3,8 @@
 Consent, personalization level and sensitivity are applied here, once, for every detector --
 the bank's own included -- so a detector cannot forget them: a customer who has not granted the
 purpose a detector needs, or whose chosen level is below its minimum, gets nothing from it.
+Which purposes a customer holds is ``trust.consent``'s answer (``InsightInputs.consents``);
+this module only asks it.
 Then the lifecycle drops what is already live or in cooldown, and only what survives is
 rendered (rendering is the per-row part; doing it last keeps the batch fast).
 """
@@ -24,6 +26,7 @@ from tactful.insights import lifecycle
 from tactful.insights.inputs import InsightInputs
 from tactful.insights.render import Renderer
 from tactful.insights.spec import FINDINGS, Detector, DetectorSpec, detectors, no_findings
+from tactful.trust import consent
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,8 @@ class Catalog:
             locale = locales.get(row["customer_id"]) or "en_GB"
             facts = json.loads(row["facts"])
             text = self.renderer.render(spec.id, facts, locale)
+            if spec.legal_basis is not None:
+                facts = {**facts, "legal_basis": spec.legal_basis}
             out.append(Insight(
                 insight_id=row["insight_id"], customer_id=row["customer_id"], detector=spec.id,
                 family=spec.family.value, subject=row["subject"], period=row["period"],
@@ -190,24 +195,20 @@ def _one_customer(data: InsightInputs) -> _Customer | None:
     than the detectors it guards."""
     if data.customers.height != 1:
         return None
-    customer_id = data.customers.item(0, "customer_id")
-    consents = data.consents
-    granted = consents.get_column("purpose").filter(
-        consents.get_column("customer_id") == customer_id)
+    customer_id = str(data.customers.item(0, "customer_id"))
     return _Customer(str(data.customers.item(0, "personalization_level")),
-                     frozenset(granted.to_list()))
+                     consent.purposes_of(data.consents, customer_id))
 
 
 def _allowed(customer: _Customer, spec: DetectorSpec) -> bool:
-    return spec.allows(customer.level) and (
-        spec.consent is None or spec.consent.value in customer.granted)
+    return spec.allows(customer.level) and consent.allows(customer.granted, spec.consent)
 
 
 def _eligible(data: InsightInputs, spec: DetectorSpec) -> pl.DataFrame:
     """The customers of ``data`` this detector may speak to."""
     levels = [lvl for lvl in ("none", "basic", "moderate", "advanced") if spec.allows(lvl)]
     customers = data.customers.filter(pl.col("personalization_level").is_in(levels))
-    if spec.consent is not None:
-        granted = data.consents.filter(pl.col("purpose") == spec.consent.value)
-        customers = customers.join(granted, on="customer_id", how="semi")
+    holding = consent.holders(data.consents, spec.consent)
+    if holding is not None:
+        customers = customers.join(holding, on="customer_id", how="semi")
     return customers.select("customer_id")

@@ -1,4 +1,5 @@
-"""An insight's life: live -> shown -> acted on / dismissed, or expired; and the rule that the
+"""An insight's life: live -> shown -> acted on / dismissed, or expired, or retracted (the
+customer withdrew the consent it needed; ``trust.consent`` does it); and the rule that the
 same thing is not said again while it is live or in cooldown.
 
 Pure functions over frames: the store keeps the rows, this module decides.
@@ -18,16 +19,18 @@ SHOWN: Final = "shown"
 ACTED_ON: Final = "acted_on"
 DISMISSED: Final = "dismissed"
 EXPIRED: Final = "expired"
-STATES: Final = (LIVE, SHOWN, ACTED_ON, DISMISSED, EXPIRED)
+RETRACTED: Final = "retracted"
+STATES: Final = (LIVE, SHOWN, ACTED_ON, DISMISSED, EXPIRED, RETRACTED)
 OPEN: Final = (LIVE, SHOWN)
 """States in which an insight is still in front of the customer."""
 
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {
-    LIVE: frozenset({SHOWN, ACTED_ON, DISMISSED, EXPIRED}),
-    SHOWN: frozenset({ACTED_ON, DISMISSED, EXPIRED}),
+    LIVE: frozenset({SHOWN, ACTED_ON, DISMISSED, EXPIRED, RETRACTED}),
+    SHOWN: frozenset({ACTED_ON, DISMISSED, EXPIRED, RETRACTED}),
     ACTED_ON: frozenset(),
     DISMISSED: frozenset(),
     EXPIRED: frozenset(),
+    RETRACTED: frozenset(),
 }
 
 EXISTING: Final = {

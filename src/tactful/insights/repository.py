@@ -21,7 +21,6 @@ from tactful.insights.catalog import Insight
 from tactful.insights.inputs import (
     ACCOUNTS,
     BUDGETS,
-    CONSENTS,
     CUSTOMERS,
     FIRST_BOOKED,
     GOALS,
@@ -36,6 +35,7 @@ from tactful.insights.inputs import (
 )
 from tactful.store import schema
 from tactful.store.store import Store
+from tactful.trust import consent
 from tactful.trust.privacy import mask
 
 _t, _a, _c = schema.transactions, schema.accounts, schema.customers
@@ -164,18 +164,11 @@ def load_inputs(
 
 
 def _granted(store: Store, ids: Sequence[str], as_of: date) -> pl.DataFrame:
-    """The purposes each customer had granted at the end of ``as_of`` (latest change wins; no
-    record means not granted)."""
-    c = schema.consents
-    rows = store.frame(select(c.c.customer_id, c.c.purpose, c.c.status, c.c.at)
-                       .where(_in(c.c.customer_id, ids)))
-    if rows.height == 0:
-        return pl.DataFrame(schema=dict(CONSENTS))
-    latest = (
-        rows.filter(pl.col("at").dt.date() <= as_of)
-        .sort("at").unique(subset=["customer_id", "purpose"], keep="last")
-    )
-    return latest.filter(pl.col("status") == "granted").select(list(CONSENTS))
+    """The purposes each customer held at the end of ``as_of`` and still holds now: a replay of
+    a past day may not use a consent given later, nor one withdrawn since (``trust.consent``)."""
+    rows = consent.records(store, ids)
+    then = consent.granted(rows, at=datetime.combine(as_of, time.max, UTC))
+    return then.join(consent.granted(rows), on=["customer_id", "purpose"], how="semi")
 
 
 def _logins(store: Store, ids: Sequence[str], as_of: date, customers: pl.DataFrame) -> (
@@ -246,13 +239,20 @@ def mark(store: Store, insight_id: str, state: str, *, at: datetime | None = Non
 def list_insights(
     store: Store, customer_id: str, *, states: Sequence[str] | None = lifecycle.OPEN
 ) -> list[dict[str, Any]]:
-    """A customer's insights, most urgent and relevant first."""
+    """A customer's insights, most urgent and relevant first.
+
+    An open insight whose consent purpose the customer does not hold now is left out, whatever
+    its stored state: a second guard behind the retraction a withdrawal makes."""
     i = schema.insights
     query = select(i).where(i.c.customer_id == customer_id)
     if states:
         query = query.where(i.c.state.in_(list(states)))
     rank = {"high": 0, "normal": 1, "low": 2}
-    rows = [dict(r._mapping) for r in store.rows(query)]
+    held = consent.purposes_of(consent.current(store, [customer_id]), customer_id)
+    rows = [
+        dict(r._mapping) for r in store.rows(query)
+        if r.state not in lifecycle.OPEN or consent.allows(held, r.consent_purpose)
+    ]
     for r in rows:
         if isinstance(r["facts"], str):
             r["facts"] = json.loads(r["facts"])

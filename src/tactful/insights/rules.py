@@ -50,7 +50,8 @@ FEATURES: Final = (*MONEY_FEATURES, *COUNT_FEATURES, *DAY_FEATURES)
 """Plus ``spend_30d.<PRIMARY_CATEGORY>`` (money) for any primary category."""
 _RULE_KEYS: Final = frozenset({
     "id", "family", "when", "messages", "min_level", "consent", "cooldown_days",
-    "expiry_days", "relevance", "urgency", "action", "description",
+    "expiry_days", "relevance", "urgency", "action", "description", "legally_required",
+    "legal_basis",
 })
 
 
@@ -190,6 +191,8 @@ def parse_rule(raw: Mapping[str, Any], *, source: str, index: int,
     level = _choice(raw, "min_level", [lv.value for lv in PersonalizationLevel], "basic", where)
     consent = _choice(raw, "consent", [*(p.value for p in ConsentPurpose), "none"],
                       "personalization", where)
+    legal_basis = _exemption(raw, consent, family, source=source, rule_id=rule_id,
+                             line_of=line_of)
     urgency = _choice(raw, "urgency", [u.value for u in Urgency], "normal", where)
     relevance = raw.get("relevance", 0.5)
     if not isinstance(relevance, int | float) or not 0 <= relevance <= 1:
@@ -237,6 +240,7 @@ def parse_rule(raw: Mapping[str, Any], *, source: str, index: int,
         spec = DetectorSpec(
             id=rule_id, family=ActionFamily(family), facts=facts, needs=frozenset({"accounts"}),
             consent=None if consent == "none" else ConsentPurpose(str(consent)),
+            legal_basis=legal_basis,
             min_level=PersonalizationLevel(str(level)),
             cooldown_days=_int(raw, "cooldown_days", 30, where, 0),
             expiry_days=_int(raw, "expiry_days", 7, where, 1),
@@ -248,6 +252,39 @@ def parse_rule(raw: Mapping[str, Any], *, source: str, index: int,
     return RuleDetector(spec, tuple(conditions),
                         {k: {f: str(v[f]) for f in FIELDS} for k, v in messages.items()},
                         float(relevance), Urgency(str(urgency)))
+
+
+def _exemption(raw: Mapping[str, Any], consent: str | None, family: str, *, source: str,
+               rule_id: str, line_of: Callable[[str], int] | None) -> str | None:
+    """The legal basis of a rule that needs no consent, or None for a rule that does.
+
+    ``consent = "none"`` would let a bank's analyst reach every customer, consenting or not; it
+    is allowed only for a service message the bank declares legally required
+    (``legally_required = true``) and whose ``legal_basis = "..."`` names why, so the exemption
+    is a decision someone signed, carried by every insight the rule produces."""
+    def fail(field: str, why: str) -> ConfigError:
+        at = f"{source}:{line_of(field)}" if line_of else source
+        return ConfigError(f"{at}: rule {rule_id!r}: field {field!r}: {why}")
+
+    required = raw.get("legally_required", False)
+    if not isinstance(required, bool):
+        raise fail("legally_required", f"must be true or false; got {required!r}")
+    basis = raw.get("legal_basis")
+    if basis is not None and (not isinstance(basis, str) or not basis.strip()):
+        raise fail("legal_basis", "must be a non-empty text naming the law or clause that "
+                                  "requires the message")
+    if consent != "none":
+        if required or basis is not None:
+            field = "legally_required" if required else "legal_basis"
+            raise fail(field, 'only a rule with consent = "none" declares a legal basis')
+        return None
+    if not required or basis is None:
+        raise fail("consent", '"none" exempts the rule from consent, which only a service '
+                              "message the bank marks legally_required = true with a "
+                              'non-empty legal_basis = "..." may do')
+    if family != ActionFamily.SERVICE_MESSAGE.value:
+        raise fail("consent", f'"none" is for service messages only; the family is {family!r}')
+    return str(basis).strip()
 
 
 def load_rules(path: Path) -> list[RuleDetector]:
@@ -281,13 +318,22 @@ _RULES_HEADER: Final = re.compile(r"^\s*\[\[\s*rules\s*\]\]\s*(#.*)?$")
 
 def _locator(lines: list[str], heads: list[int], index: int) -> Callable[[str], int]:
     """Where a field of the ``index``-th rule is written: ``messages.en.title`` is the line of
-    ``title =`` below ``[rules.messages.en]`` in that rule's block; the rule's own
+    ``title =`` below ``[rules.messages.en]`` in that rule's block, ``consent`` the line of
+    ``consent =`` above the rule's first sub-table; the rule's own
     ``[[rules]]`` line when the field cannot be found (or for ``""``)."""
     start = heads[index]
     end = heads[index + 1] - 1 if index + 1 < len(heads) else len(lines)
 
     def line_of(field: str) -> int:
         parts = field.split(".")
+        if len(parts) == 1 and field:
+            own = re.compile(rf"^\s*{re.escape(field)}\s*=")
+            for n in range(start + 1, end + 1):
+                if lines[n - 1].lstrip().startswith("["):
+                    break
+                if own.match(lines[n - 1]):
+                    return n
+            return start
         if len(parts) != 3:
             return start
         table = re.compile(rf"^\s*\[\s*rules\s*\.\s*{parts[0]}\s*\.\s*"

@@ -86,6 +86,10 @@ class DetectorSpec:
     """Which inputs it reads (``InsightInputs`` field names), so a caller can skip loading."""
     consent: ConsentPurpose | None = ConsentPurpose.PERSONALIZATION
     """The purpose the customer must have granted; None for service messages."""
+    legal_basis: str | None = None
+    """Why a message that needs no consent may be sent anyway (the law or contract clause that
+    requires it); every insight of the detector carries it in its facts. A bank's rule may only
+    say ``consent = "none"`` with one (``rules.py``)."""
     min_level: PersonalizationLevel = PersonalizationLevel.BASIC
     sensitive: bool = False
     """The content itself is sensitive (money trouble, income): private channels only, never
@@ -113,6 +117,11 @@ class DetectorSpec:
             raise ConfigError(f"{where}: needs must name at least one input")
         if any(k is FactKind.MONEY for k in self.facts.values()) and "currency" not in self.facts:
             raise ConfigError(f"{where}: money facts need a 'currency' text fact")
+        if self.legal_basis is not None and (
+            self.consent is not None or not self.legal_basis.strip()
+        ):
+            raise ConfigError(f"{where}: legal_basis must be non-empty, and only a detector "
+                              "that needs no consent (consent None) has one")
         unknown = self.optional_facts - set(self.facts)
         if unknown:
             raise ConfigError(f"{where}: optional_facts {sorted(unknown)} are not declared facts")

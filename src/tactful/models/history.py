@@ -15,9 +15,10 @@ from typing import Any
 import polars as pl
 from sqlalchemy import String, select, type_coerce
 
-from tactful.domain.enums import ConsentPurpose, ConsentStatus
+from tactful.domain.enums import ConsentPurpose
 from tactful.store import schema
 from tactful.store.store import Store
+from tactful.trust import consent
 
 UTC_TIME = pl.Datetime("us", "UTC")
 REFUSING_PURPOSES = (ConsentPurpose.PROFILING, ConsentPurpose.PERSONALIZATION)
@@ -157,22 +158,5 @@ def load_history(store: Store) -> History:
 
 def refused_customers(store: Store) -> set[str]:
     """Customers whose latest consent to profiling or personalization is not a grant, or who
-    have no consent record for one of them."""
-    k = schema.consents
-    everyone = {str(r[0]) for r in store.rows(select(schema.customers.c.id))}
-    rows = store.rows(
-        select(k.c.customer_id, k.c.purpose, k.c.at, k.c.status).where(
-            k.c.purpose.in_([p.value for p in REFUSING_PURPOSES])
-        )
-    )
-    latest: dict[tuple[str, str], tuple[datetime, str]] = {}
-    for cid, purpose, at, status in rows:
-        key = (str(cid), str(purpose))
-        if key not in latest or at >= latest[key][0]:
-            latest[key] = (at, str(status))
-    permitted = {
-        cid for cid in everyone
-        if all(latest.get((cid, p.value), (None, ""))[1] == ConsentStatus.GRANTED
-               for p in REFUSING_PURPOSES)
-    }
-    return everyone - permitted
+    have no consent record for one of them (the rule is ``trust.consent``'s)."""
+    return consent.lacking(store, REFUSING_PURPOSES)

@@ -33,6 +33,7 @@ from tactful.domain import (
 from tactful.errors import NotFoundError
 from tactful.store import schema
 from tactful.store.store import Store
+from tactful.trust import consent
 from tactful.trust.privacy import mask
 
 LOGIN_KINDS = ("login", "session_start")
@@ -295,12 +296,8 @@ def load_profile(
         customer.timezone,
         now,
     )
-    c = schema.consents
-    latest: dict[str, ConsentState] = {}
-    for r in store.rows(select(c).where(c.c.customer_id == customer_id).order_by(c.c.at)):
-        latest[r.purpose] = ConsentState(
-            ConsentPurpose(r.purpose), ConsentStatus(r.status), r.at, r.source
-        )
+    states = [ConsentState(r.purpose, r.status, r.at, r.source)
+              for r in consent.in_force(store, customer_id)]
     window, spending = _spending(store, account_ids)
     return CustomerProfile(
         customer,
@@ -308,24 +305,27 @@ def load_profile(
         holdings,
         txns,
         behaviour,
-        sorted(latest.values(), key=lambda s: s.purpose.value),
+        states,
         spending=spending,
         spending_window=window,
         recurring=_recurring(store, customer_id),
         income=_income(store, customer_id),
-        insights=_insights(store, customer_id),
+        insights=_insights(store, customer_id,
+                           consent.purposes_of(consent.current(store, [customer_id]),
+                                               customer_id)),
     )
 
 
-def _insights(store: Store, customer_id: str) -> list[InsightLine]:
-    """Live and shown insights, most urgent first (``tactful run`` produces them)."""
+def _insights(store: Store, customer_id: str, held: frozenset[str]) -> list[InsightLine]:
+    """Live and shown insights whose consent purpose the customer holds now (``held``), most
+    urgent first (``tactful run`` produces them)."""
     i = schema.insights
     rank = {"high": 0, "normal": 1, "low": 2}
-    rows = store.rows(
+    rows = [r for r in store.rows(
         select(i.c.insight_id, i.c.detector, i.c.urgency, i.c.relevance, i.c.title, i.c.message,
-               i.c.explanation)
+               i.c.explanation, i.c.consent_purpose)
         .where(i.c.customer_id == customer_id, i.c.state.in_(("live", "shown")))
-    )
+    ) if consent.allows(held, r.consent_purpose)]
     ordered = sorted(rows, key=lambda r: (rank.get(r.urgency, 3), -r.relevance, r.detector))
     return [InsightLine(r.insight_id, r.detector, r.urgency, r.title, r.message, r.explanation)
             for r in ordered]
