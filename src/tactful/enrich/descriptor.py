@@ -53,6 +53,8 @@ CHANNELS: Final = frozenset(
 )
 """The channels a descriptor pattern may name (those of the ``TRANSACTIONS`` frame)."""
 _ACTIONS: Final = frozenset({"channel", "strip", "both"})
+UNKNOWN_CHANNEL: Final = "other"
+"""The importer's channel for a row whose export named none (``ingest/validate.py``)."""
 _ACCOUNT_WORDS: Final = (
     r"\b(?:CHK|CHQ|SAV|SAVINGS|CHECKING|CURRENT|ACCOUNT|ACCT|ACC|KONTO|GIROKONTO|COMPTE|CUENTA"
     r"|REKENING|BETAALREKENING|SPAARREKENING|CONTO|TO|FROM|VAN|NAAR|DE|A|DA|AN|VON|INTERNAL|OWN)\b"
@@ -144,19 +146,20 @@ def clean_expr(description: pl.Expr) -> pl.Expr:
 
 
 def fill_from_descriptor(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with each null ``channel`` named from its descriptor and the amount's sign;
-    on those rows, a direct debit or an incoming transfer without a counterparty gets the
-    descriptor's own words as one (when they hold a word of three letters or more beyond
-    account words). Rows with a channel are left as they are; the work runs once per distinct
-    (description, direction)."""
-    if "channel" in frame.columns and frame.get_column("channel").null_count() == 0:
-        return frame
+    """``frame`` with each unknown channel (null, or ``other``: what the importer writes when
+    an export has no channel column) named from its descriptor and the amount's sign; on those
+    rows, a direct debit or an incoming transfer without a counterparty gets the descriptor's
+    own words as one (when they hold two letters in a row beyond account words). Known
+    channels are left as they are; the work runs once per distinct (description, direction)."""
     if "channel" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("channel"))
+    unknown = pl.col("channel").is_null() | (pl.col("channel") == UNKNOWN_CHANNEL)
+    if not frame.select(unknown.any()).item():
+        return frame
     if "counterparty" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("counterparty"))
     keys = (
-        frame.filter(pl.col("channel").is_null())
+        frame.filter(unknown)
         .select("description", (pl.col("amount_minor") > 0).alias("__credit"))
         .unique()
     )
@@ -178,16 +181,15 @@ def fill_from_descriptor(frame: pl.DataFrame) -> pl.DataFrame:
         .str.strip_chars()
     )
     named = named.with_columns(
-        pl.when(payee.str.contains(r"\p{L}{3}")).then(pl.col("__payee")).alias("__payee")
+        pl.when(payee.str.contains(r"\p{L}{2}")).then(pl.col("__payee")).alias("__payee")
     )
     out = frame.with_columns((pl.col("amount_minor") > 0).alias("__credit")).join(
         named, on=["description", "__credit"], how="left", nulls_equal=True, maintain_order="left"
     )
-    missing = pl.col("channel").is_null()
     no_counterparty = pl.col("counterparty").is_null() | (pl.col("counterparty") == "")
     return out.with_columns(
-        pl.coalesce("channel", "__channel").alias("channel"),
-        pl.when(missing & no_counterparty & pl.col("__payee").is_not_null())
+        pl.when(unknown).then(pl.col("__channel")).otherwise(pl.col("channel")).alias("channel"),
+        pl.when(unknown & no_counterparty & pl.col("__payee").is_not_null())
         .then(pl.col("__payee"))
         .otherwise(pl.col("counterparty"))
         .alias("counterparty"),
