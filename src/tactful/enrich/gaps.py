@@ -80,7 +80,7 @@ class GapReport:
         """Share of the transactions with a category."""
         if self.transactions == 0:
             return 1.0
-        return 1.0 - self.uncategorized / self.transactions
+        return (self.transactions - self.uncategorized) / self.transactions
 
 
 def _masked(description: str | None) -> str:
