@@ -83,6 +83,26 @@ def test_an_export_without_channel_or_mcc_is_categorized(channel: str | None) ->
     assert want == got
 
 
+def test_one_new_transaction_gets_the_answer_of_the_whole_frame() -> None:
+    """The real-time path (one row, plain Python where it can) agrees with the frame path,
+    with and without a text model, for rows without a channel."""
+    texts, labels = _texts(900, seed=5)
+    model = TextCategorizer(seed=1).fit(texts, labels)
+    rows = [(d, a) for d, a, _ in EXPORT] + [
+        ("BREWZORVAK", -450), ("QXWZRT PLOMBUS", -1500), ("J SMITH", 5000),
+        ("ONLINE TRANSFER FROM CHK XXXXXX5671 REF #IBBSHGP8NW", 12500),
+        ("KARTENZAHLUNG CAFÉ MÜLLER", -350), ("ПОКУПКА МАГАЗИН", -2000), ("", -100),
+    ]
+    for channel in ("other", None):
+        frame = _bank(rows, channel)
+        for ctx in (EnrichContext(), EnrichContext(classifier=model, threshold=0.0)):
+            whole = categorized(frame, ctx)
+            for i in range(frame.height):
+                one = categorized(frame.slice(i, 1), ctx)
+                assert one.columns == whole.columns
+                assert one.row(0) == whole.row(i), rows[i]
+
+
 # --- a procedurally generated bank of merchants nobody has seen --------------------------------
 
 KINDS: dict[str, list[str]] = {

@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from tactful.enrich.classifier import TextCategorizer, text_expr
-from tactful.enrich.descriptor import clean_expr
+from tactful.enrich.descriptor import clean_expr, py_clean
 from tactful.enrich.lexicon import Lexicon, lexicon_match
 from tactful.enrich.mcc import _mapping as mcc_mapping
 from tactful.enrich.mcc import mcc_table
@@ -87,12 +87,13 @@ def _categorize_one(
     frame: pl.DataFrame,
     ruleset: RuleSet,
     overrides: pl.DataFrame | None,
+    classifier: TextCategorizer | None,
+    threshold: float,
     aliases: MerchantAliases | None,
+    lexicon: Lexicon,
 ) -> pl.DataFrame | None:
-    """``categorize`` of a one-row frame in plain Python when a user correction, a rule, the
-    directory or the MCC speaks; ``None`` otherwise (the lexicon and the model then run on the
-    frame path) and when it cannot be sure to agree with the frame path (non-ASCII text,
-    unusual column types)."""
+    """``categorize`` of a one-row frame in plain Python; ``None`` when it cannot be sure to
+    agree with the frame path (non-ASCII text, unusual column types), which then runs."""
     schema = frame.schema
     if any(c.startswith("__") or c in _INTERNAL for c in frame.columns):
         return None
@@ -136,8 +137,9 @@ def _categorize_one(
             )
             if mine.height:
                 user_cat = mine["category_detailed"][-1]
-    source: str
-    detailed: str
+    source: str | None
+    detailed: str | None
+    lexicon_reason: str | None = None
     if user_cat is not None:
         source, detailed = "user", user_cat
     elif rule_cat is not None:
@@ -147,13 +149,40 @@ def _categorize_one(
     elif mcc_cat is not None:
         source, detailed = "mcc", mcc_cat
     else:
-        return None
-    final = source
-    confidence = CONFIDENCE[final]
+        source, detailed = None, None
+    amount = row.get("amount_minor")
+    description = row.get("description")
+    if source is None:
+        if "description" not in schema or schema["description"] != pl.String:
+            return None
+        cleaned = py_clean(description)
+        if cleaned is None:
+            return None
+        credit = amount is not None and amount > 0
+        hit = lexicon.match_one(f"{key or ''} {cleaned}", credit=credit)
+        if hit is not None:
+            source, detailed, lexicon_reason = "lexicon", hit[0], hit[1]
+    model_p: float | None = None
+    if source is None and classifier is not None:
+        head = key if key is not None else (description or "").upper()[:40]
+        channel = row.get("channel")
+        channel = "unknown" if channel is None else channel
+        text = f"{head} {channel} {'in' if amount is not None and amount > 0 else 'out'}"
+        labels, conf = classifier.predict([text])
+        if float(conf[0]) >= max(threshold, classifier.abstain_below):
+            source, detailed, model_p = "model", str(labels[0]), float(conf[0])
+    final = source or "uncategorized"
+    detailed = detailed or UNCATEGORIZED
+    if final == "model":
+        confidence = model_p
+    elif final == "uncategorized":
+        confidence = 0.0
+    else:
+        confidence = CONFIDENCE.get(final, 0.0)
     rule_id = (
         DIRECTORY_RULE_ID
         if final == "directory"
-        else (rule.id if final == "rule" and rule else None)
+        else (rule.id if final == "rule" and rule else lexicon_reason)
     )
     merchant = rule_merchant if rule_merchant is not None else row.get("merchant")
     columns = list(frame.columns)
@@ -257,7 +286,9 @@ def categorize(
         raise ValidationError(f"threshold must be within [0, 1], got {threshold}")
     ruleset = _with_defaults(rules)
     if frame.height == 1:
-        fast = _categorize_one(frame, ruleset, overrides, aliases)
+        fast = _categorize_one(
+            frame, ruleset, overrides, classifier, threshold, aliases, lexicon or Lexicon.default()
+        )
         if fast is not None:
             return fast
     out = ruleset.apply(frame, keys=shape_keys(frame))

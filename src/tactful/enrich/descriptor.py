@@ -26,11 +26,13 @@ the merchant normalizer would otherwise read "no counterparty" as an own-account
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from tactful.enrich.rules import regex_error
@@ -45,6 +47,7 @@ __all__ = [
     "descriptor_patterns",
     "fill_from_descriptor",
     "infer_channel",
+    "py_clean",
 ]
 
 CHANNELS: Final = frozenset(
@@ -151,18 +154,21 @@ def fill_from_descriptor(frame: pl.DataFrame) -> pl.DataFrame:
     rows, a direct debit or an incoming transfer without a counterparty gets the descriptor's
     own words as one (when they hold two letters in a row beyond account words). Known
     channels are left as they are; the work runs once per distinct (description, direction)."""
-    if "channel" not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("channel"))
+    for name in ("channel", "counterparty"):
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+    if frame.height == 1:
+        one = _fill_one(frame)
+        if one is not None:
+            return one
     unknown = pl.col("channel").is_null() | (pl.col("channel") == UNKNOWN_CHANNEL)
-    if not frame.select(unknown.any()).item():
+    mask = frame.select(unknown.fill_null(True)).to_series()
+    if not mask.any():
         return frame
-    if "counterparty" not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("counterparty"))
-    keys = (
-        frame.filter(unknown)
-        .select("description", (pl.col("amount_minor") > 0).alias("__credit"))
-        .unique()
+    rows = frame.filter(mask).select(
+        "description", "counterparty", (pl.col("amount_minor") > 0).alias("__credit")
     )
+    keys = rows.select("description", "__credit").unique()
     channel = channel_expr(
         pl.col("description"), pl.when(pl.col("__credit")).then(1).otherwise(-1)
     )
@@ -183,17 +189,49 @@ def fill_from_descriptor(frame: pl.DataFrame) -> pl.DataFrame:
     named = named.with_columns(
         pl.when(payee.str.contains(r"\p{L}{2}")).then(pl.col("__payee")).alias("__payee")
     )
-    out = frame.with_columns((pl.col("amount_minor") > 0).alias("__credit")).join(
+    filled = rows.join(
         named, on=["description", "__credit"], how="left", nulls_equal=True, maintain_order="left"
-    )
-    no_counterparty = pl.col("counterparty").is_null() | (pl.col("counterparty") == "")
-    return out.with_columns(
-        pl.when(unknown).then(pl.col("__channel")).otherwise(pl.col("channel")).alias("channel"),
-        pl.when(unknown & no_counterparty & pl.col("__payee").is_not_null())
+    ).select(
+        pl.col("__channel").alias("channel"),
+        pl.when(
+            (pl.col("counterparty").is_null() | (pl.col("counterparty") == ""))
+            & pl.col("__payee").is_not_null()
+        )
         .then(pl.col("__payee"))
         .otherwise(pl.col("counterparty"))
         .alias("counterparty"),
-    ).drop("__credit", "__channel", "__payee")
+    )
+    idx = np.flatnonzero(mask.to_numpy())
+    return frame.with_columns(
+        frame.get_column("channel").cast(pl.String).scatter(idx, filled.get_column("channel")),
+        frame.get_column("counterparty")
+        .cast(pl.String)
+        .scatter(idx, filled.get_column("counterparty")),
+    )
+
+
+def _fill_one(frame: pl.DataFrame) -> pl.DataFrame | None:
+    """``fill_from_descriptor`` of a one-row frame in plain Python, where it agrees with the
+    frame path (``merchants.plain_text`` text of string columns); else ``None``."""
+    from tactful.enrich.merchants import plain_text
+
+    schema = frame.schema
+    if any(schema.get(c) != pl.String for c in ("description", "channel", "counterparty")):
+        return None
+    row = frame.row(0, named=True)
+    if row["channel"] is not None and row["channel"] != UNKNOWN_CHANNEL:
+        return frame
+    description, channel, counterparty = row["description"], row["channel"], row["counterparty"]
+    if not (plain_text(description) and plain_text(channel) and plain_text(counterparty)):
+        return None
+    amount = row.get("amount_minor")
+    filled = py_fill(description, amount is not None and amount > 0, channel, counterparty)
+    if filled is None:
+        return None
+    return frame.with_columns(
+        pl.lit(filled[0], dtype=pl.String).alias("channel"),
+        pl.lit(filled[1], dtype=pl.String).alias("counterparty"),
+    )
 
 
 def clean_descriptor(description: str) -> str:
@@ -208,3 +246,89 @@ def infer_channel(description: str, amount_minor: int) -> str:
         channel_expr(pl.lit(description, dtype=pl.String), pl.lit(amount_minor, dtype=pl.Int64))
     ).item()
     return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _PyPatterns:
+    channels: tuple[tuple[re.Pattern[str], str], ...]
+    strips: tuple[re.Pattern[str], ...]
+
+
+@cache
+def _py_patterns() -> _PyPatterns | None:
+    """The ``re`` twins of the patterns, for the one-row path; ``None`` if one of them uses
+    syntax only the Rust engine knows (the frame path then runs)."""
+    patterns = descriptor_patterns()
+    try:
+        channels = tuple(
+            (re.compile(p.pattern), str(p.channel))
+            for p in patterns
+            if p.channel is not None and p.action != "strip"
+        )
+        strips = tuple(
+            re.compile(p.pattern)
+            for p in (*patterns, *(p for p in patterns if p.action == "both"))
+            if p.strips
+        )
+    except re.error:
+        return None
+    return _PyPatterns(channels, strips)
+
+
+_PY_SPACES: Final = re.compile(r"\s+")
+_PY_NOT_WORD: Final = re.compile(r"(?:[^\w&+]|_)+")
+_PY_ACCOUNT_WORDS: Final = re.compile(_ACCOUNT_WORDS)
+_PY_AFTER_LEGAL_FORM: Final = re.compile(_AFTER_LEGAL_FORM)
+_PY_TWO_LETTERS: Final = re.compile(r"[^\W\d_]{2}")
+
+
+def _py_upper(description: str | None) -> str:
+    return _PY_SPACES.sub(" ", (description or "").upper())
+
+
+def py_clean(description: str | None) -> str | None:
+    """``clean_expr`` of one descriptor in plain Python (``None`` when it cannot run there);
+    only for ``merchants.plain_text`` input, where ``re`` and the Rust engine agree."""
+    rx = _py_patterns()
+    if rx is None:
+        return None
+    text = _py_upper(description).strip()
+    for pattern in rx.strips:
+        text = pattern.sub(" ", text).lstrip()
+    return _PY_NOT_WORD.sub(" ", text.replace("'", "")).strip()
+
+
+def py_channel(description: str | None, credit: bool) -> str | None:
+    """``channel_expr`` of one descriptor in plain Python (``None`` when it cannot run)."""
+    rx = _py_patterns()
+    if rx is None:
+        return None
+    text = _py_upper(description)
+    for pattern, channel in rx.channels:
+        if pattern.search(text):
+            return channel
+    return "transfer" if credit else "card"
+
+
+def py_fill(
+    description: str | None, credit: bool, channel: str | None, counterparty: str | None
+) -> tuple[str | None, str | None] | None:
+    """``fill_from_descriptor`` of one row: (channel, counterparty), or ``None`` when the
+    plain-Python twins cannot run."""
+    if channel is not None and channel != UNKNOWN_CHANNEL:
+        return channel, counterparty
+    named = py_channel(description, credit)
+    if named is None:
+        return None
+    payee: str | None = None
+    if named == "direct_debit" or (named == "transfer" and credit):
+        cleaned = py_clean(description)
+        if cleaned is None:
+            return None
+        payee = _PY_AFTER_LEGAL_FORM.sub(r"\1", cleaned, count=1)
+        rest = _PY_SPACES.sub(" ", _PY_ACCOUNT_WORDS.sub(" ", payee)).strip()
+        if not _PY_TWO_LETTERS.search(rest):
+            payee = None
+    if (counterparty is None or counterparty == "") and payee is not None:
+        counterparty = payee
+    return named, counterparty

@@ -28,6 +28,7 @@ writes as the rule id.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -43,6 +44,7 @@ from tactful.errors import ConfigError
 __all__ = ["Lexicon", "Term", "lexicon_match"]
 
 _MATCHES: Final = frozenset({"word", "part"})
+_PY_NOT_WORD: Final = re.compile(r"(?:[^\w&+]|_)+")
 _DIRECTIONS: Final = frozenset({"in", "out", "any"})
 
 
@@ -86,6 +88,9 @@ class Lexicon:
 
     terms: tuple[Term, ...]
     _tables: dict[bool, tuple[list[str], pl.DataFrame]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _lookups: dict[bool, tuple[dict[str, tuple[str, str]], tuple[int, ...]]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
 
@@ -137,6 +142,34 @@ class Lexicon:
         )
         self._tables[credit] = (patterns, frame)
         return patterns, frame
+
+    def match_one(self, text: str, *, credit: bool) -> tuple[str, str] | None:
+        """``lexicon_match`` of one text in plain Python: the same leftmost, then longest,
+        pattern (for ``merchants.plain_text`` text, where ``re`` and Polars agree)."""
+        hit = self._lookups.get(credit)
+        if hit is None:
+            patterns, table = self.table(credit=credit)
+            found = {
+                p: (str(c), str(r))
+                for p, c, r in zip(
+                    patterns,
+                    table.get_column("__lex_category").to_list(),
+                    table.get_column("__lex_reason").to_list(),
+                    strict=True,
+                )
+            }
+            hit = (found, tuple(sorted({len(p) for p in patterns}, reverse=True)))
+            self._lookups[credit] = hit
+        found, lengths = hit
+        tokens = " " + _PY_NOT_WORD.sub(" ", text.upper().replace("'", "")).strip() + " "
+        size = len(tokens)
+        for i in range(size):
+            for length in lengths:
+                if i + length <= size:
+                    entry = found.get(tokens[i : i + length])
+                    if entry is not None:
+                        return entry
+        return None
 
     def lookup(self, text: str, *, credit: bool) -> tuple[str, str] | None:
         """(category, reason) of one cleaned text, or ``None``."""
