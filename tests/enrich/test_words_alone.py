@@ -239,3 +239,35 @@ def test_the_simulated_bank_from_its_descriptions_alone(tmp_path: Path) -> None:
         1 - figures["coverage (categorized)"]
     )
     assert figures["category accuracy, primary (categorized rows)"] >= 0.9, figures
+
+
+class _Says(TextCategorizer):
+    """A stand-in model: one category, full confidence."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+
+    def predict(self, texts: object) -> tuple[list[str], np.ndarray]:
+        n = len(texts)  # type: ignore[arg-type]
+        return [self.label] * n, np.full(n, 0.99)
+
+
+@pytest.mark.parametrize(
+    ("label", "answered"),
+    [
+        ("INCOME_WAGES", ["uncategorized", "model"]),  # a debit is never income
+        ("TRANSFER_IN_OTHER_TRANSFER_IN", ["uncategorized", "model"]),
+        ("TRANSFER_OUT_SAVINGS", ["model", "uncategorized"]),  # a credit never goes out
+        ("FOOD_AND_DRINK_COFFEE", ["model", "model"]),  # a credit here is a refund
+    ],
+)
+def test_the_model_is_not_believed_against_the_direction_of_the_money(
+    label: str, answered: list[str]
+) -> None:
+    frame = _bank([("QXWZRT PLOMBUS", -1500), ("QXWZRT PLOMBUS", 1500)], channel="transfer")
+    for i in range(2):  # the one-row path and the frame path alike
+        one = categorized(frame.slice(i, 1), EnrichContext(classifier=_Says(label)))
+        assert one["category_source"][0] == answered[i]
+    whole = categorized(frame, EnrichContext(classifier=_Says(label)))
+    assert whole["category_source"].to_list() == answered

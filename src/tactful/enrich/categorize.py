@@ -61,6 +61,19 @@ def primary_expr(detailed: pl.Expr) -> pl.Expr:
     return detailed.replace_strict(_PRIMARY_TABLE, default=UNCATEGORIZED, return_dtype=pl.String)
 
 
+_MONEY_IN: Final = frozenset({"INCOME", "TRANSFER_IN"})
+_MONEY_OUT: Final = frozenset({"TRANSFER_OUT"})
+
+
+def _direction_allows(detailed: str, credit: bool) -> bool:
+    """Whether the model's ``detailed`` category can be true of a row of this direction: money
+    going out is never income or a transfer in, money coming in never a transfer out (the
+    model reads the direction as one more token and can miss it; the precedence above never
+    needs this check, its rules and lexicon terms carry their own direction)."""
+    primary = _PRIMARY_TABLE.get(detailed, UNCATEGORIZED)
+    return primary not in (_MONEY_OUT if credit else _MONEY_IN)
+
+
 _COMBINED: dict[int, tuple[RuleSet, RuleSet]] = {}
 
 
@@ -169,7 +182,10 @@ def _categorize_one(
         channel = "unknown" if channel is None else channel
         text = f"{head} {channel} {'in' if amount is not None and amount > 0 else 'out'}"
         labels, conf = classifier.predict([text])
-        if float(conf[0]) >= max(threshold, classifier.abstain_below):
+        credit = amount is not None and amount > 0
+        if float(conf[0]) >= max(threshold, classifier.abstain_below) and _direction_allows(
+            str(labels[0]), credit
+        ):
             source, detailed, model_p = "model", str(labels[0]), float(conf[0])
     final = source or "uncategorized"
     detailed = detailed or UNCATEGORIZED
@@ -358,7 +374,11 @@ def categorize(
             model_ran = True
             texts = out.filter(todo).select(text_expr()).to_series().to_list()
             labels, conf = classifier.predict(texts)
-            keep = conf >= max(threshold, classifier.abstain_below)
+            credits = out.filter(todo).select(pl.col("amount_minor") > 0).to_series().to_list()
+            keep = (conf >= max(threshold, classifier.abstain_below)) & np.asarray(
+                [_direction_allows(lab, c is True) for lab, c in zip(labels, credits, strict=True)],
+                dtype=np.bool_,
+            )
             model_cat = pl.Series(
                 [lab if k else None for lab, k in zip(labels, keep, strict=True)], dtype=pl.String
             )
