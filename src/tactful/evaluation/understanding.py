@@ -113,7 +113,7 @@ def evaluate_simulated(bank: EvalBank) -> list[Section]:
         ],
         notes=[
             "The text model is trained on the bank's own rows labelled by rules, the merchant "
-            "directory and the MCC; it never sees the truth.",
+            "directory, the MCC and the lexicon; it never sees the truth.",
         ],
     )
     series_section = Section(
