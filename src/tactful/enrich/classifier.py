@@ -8,8 +8,9 @@ on its own predictions — so it generalizes the bank's labels to merchants with
 The model abstains where it would guess. ``fit`` holds out a fifth of the distinct texts (whole
 merchants, so the held-out rows are merchants it never saw), fits on the rest, and finds the
 lowest confidence at which its held-out answers reach ``target_precision`` (0.9 by default);
-below that confidence (``abstain_below``) ``categorize`` leaves the row uncategorized. The final
-model is then fitted on every row. A bank with too few labelled texts gets no model at all:
+below that confidence (``abstain_below``) ``categorize`` leaves the row uncategorized. That very
+model is kept (a refit on every row would no longer be the model the threshold was measured
+on, and would cost a second fit). A bank with too few labelled texts gets no model at all:
 ``fit`` refuses fewer than ``MIN_TRAINING_TEXTS`` distinct labelled texts (or fewer than two
 categories) with a ``NotEnoughTrainingData`` saying how many it had, because a linear model on a
 few dozen rows puts every unknown merchant into whatever class dominated them, with confidence
@@ -152,7 +153,8 @@ class TextCategorizer:
         )
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TextCategorizer:
-        """Calibrate the abstention threshold on held-out texts, then fit on all of them.
+        """Fit on four fifths of the distinct texts and calibrate the abstention threshold on
+        the fifth held out.
 
         Raises ``NotEnoughTrainingData`` below ``min_texts`` distinct texts (default
         ``MIN_TRAINING_TEXTS``; a test or a deliberate experiment may lower it)."""
@@ -180,6 +182,8 @@ class TextCategorizer:
         )
         train, test = counts.filter(~held), counts.filter(held)
         if train.get_column("y").n_unique() >= 2 and test.height:
+            # The model kept is the one the threshold was measured on: no refit on the
+            # held-out fifth, whose confidence would then no longer be the one calibrated.
             vectorizer, model = self._fit(train)
             proba = model.predict_proba(vectorizer.transform(test["t"].to_list()))
             best = proba.argmax(axis=1)
@@ -190,8 +194,9 @@ class TextCategorizer:
                 confidence, right, test["len"].to_numpy(), self.target_precision
             )
         else:
+            vectorizer, model = self._fit(counts)
             self.abstain_below_, self.calibration_ = 0.0, {"held_out": 0}
-        self.vectorizer_, self.model_ = self._fit(counts)
+        self.vectorizer_, self.model_ = vectorizer, model
         self.classes_ = [str(c) for c in self.model_.classes_]
         return self
 
