@@ -218,6 +218,13 @@ ONE_ROW_DESCRIPTORS = [
     ("ŻABKA KRAKÓW 1234", None, "card"),
     ("KØBMAND HANSEN ÅRHUS", None, "card"),
     ("STRAßE 5 CAFÉ", None, "card"),  # ß upper-cases to SS: the frame path answers
+    # no channel: the lexicon and the model answer on the one-row path too
+    ("POS PURCHASE 12/03 SQ *BLUE DOOR BAKERY CAPE TOWN", None, None),
+    ("KARTENZAHLUNG STADTAPOTHEKE KÖLN 12.03.2025 14:22", None, None),
+    ("DEBIT ORDER DISCOVERY INSURANCE 1234567", "DISCOVERY INSURANCE", "other"),
+    ("PRZELEW WYNAGRODZENIE ACME SP ZOO", None, "other"),
+    ("QWXOR PLOMB 4711", None, None),
+    ("CARD 1234 NAIL BAR ROSA LEEDS GB", None, "card"),
 ]
 
 

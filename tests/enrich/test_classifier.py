@@ -23,7 +23,7 @@ LABELS = LABELS * 5
 
 
 def test_fit_predict_on_unseen_but_similar_text() -> None:
-    model = TextCategorizer(seed=3).fit(TEXTS, LABELS)
+    model = TextCategorizer(min_texts=2, seed=3).fit(TEXTS, LABELS)
     labels, confidence = model.predict(
         ["CORNER COFFEE card out", "SHELL EXPRESS card out", "CORNER COFFEE card out"]
     )
@@ -33,8 +33,8 @@ def test_fit_predict_on_unseen_but_similar_text() -> None:
 
 
 def test_same_seed_same_model() -> None:
-    a = TextCategorizer(seed=5).fit(TEXTS, LABELS).predict(["COFFEE card out"])[1]
-    b = TextCategorizer(seed=5).fit(TEXTS, LABELS).predict(["COFFEE card out"])[1]
+    a = TextCategorizer(min_texts=2, seed=5).fit(TEXTS, LABELS).predict(["COFFEE card out"])[1]
+    b = TextCategorizer(min_texts=2, seed=5).fit(TEXTS, LABELS).predict(["COFFEE card out"])[1]
     assert a.tolist() == b.tolist()
 
 
@@ -56,7 +56,7 @@ def test_predict_before_fit_is_refused() -> None:
 
 
 def test_save_load_round_trip_and_checksum_refusal(tmp_path: Path) -> None:
-    model = TextCategorizer(seed=1).fit(TEXTS, LABELS)
+    model = TextCategorizer(min_texts=2, seed=1).fit(TEXTS, LABELS)
     path = tmp_path / "model.joblib"
     check = model.save(path)
     assert check.name == "model.joblib.sha256"

@@ -264,3 +264,17 @@ def test_bad_alias_files_are_refused(tmp_path: Path, text: str, message: str) ->
 
 def test_default_directory_categories_are_valid() -> None:
     assert len(MerchantAliases.default().entries) > 500
+
+
+@pytest.mark.parametrize(
+    ("description", "key"),
+    [
+        ("YOCO *MAMAS KITCHEN", "MAMAS KITCHEN"),  # South African card readers
+        ("SNAPSCAN *JOES BURGERS", "JOES BURGERS"),
+        ("CRV*BLUE LAGOON CAFE", "BLUE LAGOON CAFE"),
+        ("PAYFAST *HAPPY HOUND", "HAPPY HOUND"),
+        ("IZETTLE *OLD MILL", "OLD MILL"),
+    ],
+)
+def test_more_processors_are_not_the_merchant(description: str, key: str) -> None:
+    assert normalize_one(description, None)[1] == key

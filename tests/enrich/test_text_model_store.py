@@ -65,7 +65,8 @@ def _swap(store: Store, model_id: int, blob: bytes) -> None:
 def test_a_swapped_pickle_and_checksum_are_refused_without_running(
     store: Store, tmp_path: Path
 ) -> None:
-    model_id = repo.save_text_model(store, TextCategorizer(seed=2).fit(TEXTS, LABELS), rows=30)
+    model = TextCategorizer(min_texts=2, seed=2).fit(TEXTS, LABELS)
+    model_id = repo.save_text_model(store, model, rows=30)
     target = tmp_path / "pwned.txt"
     _swap(store, model_id, pickle.dumps(_WritesAFile(target)))
     with pytest.raises(ArtifactRefused, match=rf"text model {model_id} was stored as a pickle"):
@@ -75,7 +76,8 @@ def test_a_swapped_pickle_and_checksum_are_refused_without_running(
 
 def test_a_pickle_hidden_inside_the_archive_is_not_unpickled(store: Store, tmp_path: Path) -> None:
     """An ``.npz`` whose arrays are object arrays (pickles) fails on ``allow_pickle=False``."""
-    model_id = repo.save_text_model(store, TextCategorizer(seed=2).fit(TEXTS, LABELS), rows=30)
+    model = TextCategorizer(min_texts=2, seed=2).fit(TEXTS, LABELS)
+    model_id = repo.save_text_model(store, model, rows=30)
     target = tmp_path / "pwned.txt"
     legit = zipfile.ZipFile(io.BytesIO(_stored_blob(store)))
     buffer = io.BytesIO()
@@ -93,7 +95,7 @@ def test_a_pickle_hidden_inside_the_archive_is_not_unpickled(store: Store, tmp_p
 
 
 def test_a_trained_model_scores_identically_after_the_store_round_trip(store: Store) -> None:
-    model = TextCategorizer(seed=4).fit(TEXTS, LABELS)
+    model = TextCategorizer(min_texts=2, seed=4).fit(TEXTS, LABELS)
     model_id = repo.save_text_model(store, model, rows=30)
     loaded = repo.latest_text_model(store)
     assert loaded is not None and loaded[0] == model_id
@@ -104,7 +106,7 @@ def test_a_trained_model_scores_identically_after_the_store_round_trip(store: St
 
 
 def test_the_stored_row_holds_no_pickle(store: Store) -> None:
-    repo.save_text_model(store, TextCategorizer(seed=2).fit(TEXTS, LABELS), rows=30)
+    repo.save_text_model(store, TextCategorizer(min_texts=2, seed=2).fit(TEXTS, LABELS), rows=30)
     blob = _stored_blob(store)
     with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
         assert sorted(archive.files) == ["classes", "coef", "header", "idf", "intercept", "terms"]

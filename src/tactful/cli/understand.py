@@ -19,6 +19,7 @@ from tactful.batch.enrich import EnrichReport, run_enrich
 from tactful.batch.executor import get_executor
 from tactful.cli.render import WAIT_SECONDS, Wait, plain, progress_bar
 from tactful.enrich import repository as repo
+from tactful.enrich.gaps import GapReport, gap_report
 from tactful.enrich.rules import RuleSet, SkippedRuleWarning, parse_condition
 from tactful.enrich.taxonomy import DETAILED, is_sensitive, primary_of
 from tactful.errors import ConfigError
@@ -76,6 +77,7 @@ def enrich_with_progress(
             wait=wait,
             on_wait=lambda why: progress.console.print(f"[yellow]{why}[/yellow]"),
         )
+        gaps = gap_report(store)
     if report.resumed_from is not None:
         console.print(
             f"resumed crashed run {report.resumed_from}: customers it had committed skipped"
@@ -87,7 +89,27 @@ def enrich_with_progress(
         f"in {report.seconds:.1f} s (rules v{report.rules_version}, "
         f"text model {report.text_model_id or 'none'})"
     )
+    print_gaps(gaps)
     return report
+
+
+def print_gaps(gaps: GapReport) -> None:
+    """What stayed uncategorized, by cause, with the rule line that would fix each group."""
+    if gaps.uncategorized == 0:
+        console.print(f"categorized all {gaps.transactions:,} transactions")
+        return
+    sampled = " (causes read on a sample of customers)" if gaps.sampled else ""
+    console.print(
+        f"categorized {gaps.coverage:.1%} of {gaps.transactions:,} transactions; "
+        f"{gaps.uncategorized:,} uncategorized{sampled}: "
+        + ", ".join(f"{cause} {n:,}" for cause, n in gaps.by_cause.items())
+    )
+    for gap in gaps.gaps:
+        guess = f", the model's guess {gap.guess}" if gap.guess else ""
+        console.print(
+            escape(f"  {gap.key}: {gap.rows:,} row(s), {gap.cause}{guess}; e.g. {gap.example!r}")
+        )
+        console.print(escape(f"    {gap.fix}"), highlight=False)
 
 
 def enrich_command(

@@ -8,8 +8,16 @@ Precedence (first that speaks wins), recorded in ``category_source``:
    ``merchant-directory``);
 3. ``mcc`` — the ISO 18245 mapping. A credit on a merchant MCC is a refund and keeps the
    merchant's category (so refunds net against the spending they reverse, as Plaid does);
-4. ``model`` — the ``TextCategorizer``, only when its confidence reaches ``threshold``;
-5. ``uncategorized``.
+4. ``lexicon`` — the words of the merchant key and the cleaned descriptor
+   (``enrich/lexicon.py``: "APOTHEKE", "TANKSTELLE", "AIRTIME", the MCC descriptions' words),
+   read with the direction of the money; ``rule_id`` names the term and its language;
+5. ``model`` — the ``TextCategorizer``, only when its confidence reaches ``threshold`` and the
+   model's own calibrated threshold (it abstains below them);
+6. ``uncategorized``.
+
+Only the description, the amount and its sign are needed: a row without channel, MCC or
+counterparty still meets the lexicon and the model (``pipeline.categorized`` names a missing
+channel from the descriptor first, ``enrich/descriptor.py``).
 
 ``categorize`` on a one-row frame takes a few milliseconds (no per-call model fitting, the rule
 set and directory are cached), which is the real-time path; there is no separate function.
@@ -23,6 +31,8 @@ import numpy as np
 import polars as pl
 
 from tactful.enrich.classifier import TextCategorizer, text_expr
+from tactful.enrich.descriptor import clean_expr, py_clean
+from tactful.enrich.lexicon import Lexicon, lexicon_match
 from tactful.enrich.mcc import _mapping as mcc_mapping
 from tactful.enrich.mcc import mcc_table
 from tactful.enrich.merchants import MerchantAliases, plain_text, shape_keys
@@ -32,7 +42,13 @@ from tactful.errors import ValidationError
 
 __all__ = ["CONFIDENCE", "categorize", "primary_expr"]
 
-CONFIDENCE: Final[dict[str, float]] = {"user": 1.0, "rule": 1.0, "directory": 0.95, "mcc": 0.9}
+CONFIDENCE: Final[dict[str, float]] = {
+    "user": 1.0,
+    "rule": 1.0,
+    "directory": 0.95,
+    "mcc": 0.9,
+    "lexicon": 0.8,
+}
 DIRECTORY_RULE_ID: Final = "merchant-directory"
 
 _PRIMARY_TABLE: Final = {d: p for p, ds in TAXONOMY.items() for d in ds} | {
@@ -43,6 +59,19 @@ _PRIMARY_TABLE: Final = {d: p for p, ds in TAXONOMY.items() for d in ds} | {
 def primary_expr(detailed: pl.Expr) -> pl.Expr:
     """The primary category of a detailed-category expression."""
     return detailed.replace_strict(_PRIMARY_TABLE, default=UNCATEGORIZED, return_dtype=pl.String)
+
+
+_MONEY_IN: Final = frozenset({"INCOME", "TRANSFER_IN"})
+_MONEY_OUT: Final = frozenset({"TRANSFER_OUT"})
+
+
+def _direction_allows(detailed: str, credit: bool) -> bool:
+    """Whether the model's ``detailed`` category can be true of a row of this direction: money
+    going out is never income or a transfer in, money coming in never a transfer out (the
+    model reads the direction as one more token and can miss it; the precedence above never
+    needs this check, its rules and lexicon terms carry their own direction)."""
+    primary = _PRIMARY_TABLE.get(detailed, UNCATEGORIZED)
+    return primary not in (_MONEY_OUT if credit else _MONEY_IN)
 
 
 _COMBINED: dict[int, tuple[RuleSet, RuleSet]] = {}
@@ -74,6 +103,7 @@ def _categorize_one(
     classifier: TextCategorizer | None,
     threshold: float,
     aliases: MerchantAliases | None,
+    lexicon: Lexicon,
 ) -> pl.DataFrame | None:
     """``categorize`` of a one-row frame in plain Python; ``None`` when it cannot be sure to
     agree with the frame path (non-ASCII text, unusual column types), which then runs."""
@@ -122,6 +152,7 @@ def _categorize_one(
                 user_cat = mine["category_detailed"][-1]
     source: str | None
     detailed: str | None
+    lexicon_reason: str | None = None
     if user_cat is not None:
         source, detailed = "user", user_cat
     elif rule_cat is not None:
@@ -132,21 +163,29 @@ def _categorize_one(
         source, detailed = "mcc", mcc_cat
     else:
         source, detailed = None, None
+    amount = row.get("amount_minor")
+    description = row.get("description")
+    if source is None:
+        if "description" not in schema or schema["description"] != pl.String:
+            return None
+        cleaned = py_clean(description)
+        if cleaned is None:
+            return None
+        credit = amount is not None and amount > 0
+        hit = lexicon.match_one(f"{key or ''} {cleaned}", credit=credit)
+        if hit is not None:
+            source, detailed, lexicon_reason = "lexicon", hit[0], hit[1]
     model_p: float | None = None
     if source is None and classifier is not None:
-        amount = row.get("amount_minor")
-        description = row.get("description")
-        head = (
-            key
-            if key is not None
-            else (description.upper()[:40] if description is not None else None)
-        )
+        head = key if key is not None else (description or "").upper()[:40]
         channel = row.get("channel")
-        if head is None or channel is None:
-            return None
+        channel = "unknown" if channel is None else channel
         text = f"{head} {channel} {'in' if amount is not None and amount > 0 else 'out'}"
         labels, conf = classifier.predict([text])
-        if float(conf[0]) >= threshold:
+        credit = amount is not None and amount > 0
+        if float(conf[0]) >= max(threshold, classifier.abstain_below) and _direction_allows(
+            str(labels[0]), credit
+        ):
             source, detailed, model_p = "model", str(labels[0]), float(conf[0])
     final = source or "uncategorized"
     detailed = detailed or UNCATEGORIZED
@@ -159,7 +198,7 @@ def _categorize_one(
     rule_id = (
         DIRECTORY_RULE_ID
         if final == "directory"
-        else (rule.id if final == "rule" and rule else None)
+        else (rule.id if final == "rule" and rule else lexicon_reason)
     )
     merchant = rule_merchant if rule_merchant is not None else row.get("merchant")
     columns = list(frame.columns)
@@ -187,12 +226,13 @@ def _categorize_one(
 _RULE_TEXT: Final = frozenset(TEXT_FIELDS)
 
 # The frame path carries the source as a small integer until the very end.
-_USER, _RULE, _DIRECTORY, _MCC, _MODEL, _UNCATEGORIZED = range(6)
+_USER, _RULE, _DIRECTORY, _MCC, _MODEL, _UNCATEGORIZED, _LEXICON = range(7)
 _SOURCE_NAME: Final = {
     _USER: "user",
     _RULE: "rule",
     _DIRECTORY: "rule",
     _MCC: "mcc",
+    _LEXICON: "lexicon",
     _MODEL: "model",
     _UNCATEGORIZED: "uncategorized",
 }
@@ -204,9 +244,41 @@ _SOURCE_CONFIDENCE: Final = {
         (_RULE, "rule"),
         (_DIRECTORY, "directory"),
         (_MCC, "mcc"),
+        (_LEXICON, "lexicon"),
         (_UNCATEGORIZED, "uncategorized"),
     )
 }
+
+
+def lexicon_text() -> pl.Expr:
+    """What the lexicon reads: the merchant key, then the descriptor's own words."""
+    return pl.concat_str(
+        [pl.col("merchant_key").fill_null(""), clean_expr(pl.col("description"))], separator=" "
+    )
+
+
+def _lexicon_columns(out: pl.DataFrame, todo: pl.Series, lexicon: Lexicon) -> pl.DataFrame:
+    """``__lex_category`` / ``__lex_reason`` for the ``todo`` rows (once per distinct
+    merchant key, description and direction), null elsewhere."""
+    keys = ["merchant_key", "description", "__credit"]
+    rows = out.filter(todo).select(
+        "merchant_key", "description", (pl.col("amount_minor") > 0).alias("__credit")
+    )
+    distinct = rows.unique(maintain_order=True)
+    matched = pl.concat(
+        [
+            distinct,
+            lexicon_match(distinct, lexicon_text(), pl.col("__credit"), lexicon),
+        ],
+        how="horizontal",
+    )
+    found = rows.join(matched, on=keys, how="left", nulls_equal=True, maintain_order="left")
+    idx = np.flatnonzero(todo.to_numpy())
+    empty = pl.Series(values=[None] * out.height, dtype=pl.String)
+    return out.with_columns(
+        empty.clone().scatter(idx, found.get_column("__lex_category")).alias("__lex_category"),
+        empty.clone().scatter(idx, found.get_column("__lex_reason")).alias("__lex_reason"),
+    )
 
 
 def categorize(
@@ -217,9 +289,11 @@ def categorize(
     classifier: TextCategorizer | None = None,
     threshold: float = 0.5,
     aliases: MerchantAliases | None = None,
+    lexicon: Lexicon | None = None,
 ) -> pl.DataFrame:
     """``frame`` (with merchant columns) plus ``category``, ``category_detailed``,
-    ``category_source``, ``category_confidence`` and ``rule_id``."""
+    ``category_source``, ``category_confidence`` and ``rule_id`` (for a rule, the rule's id;
+    for the lexicon, the term that spoke)."""
     if "merchant_key" not in frame.columns:
         raise ValidationError(
             "categorize needs the merchant columns: run merchants.normalize first"
@@ -228,7 +302,9 @@ def categorize(
         raise ValidationError(f"threshold must be within [0, 1], got {threshold}")
     ruleset = _with_defaults(rules)
     if frame.height == 1:
-        fast = _categorize_one(frame, ruleset, overrides, classifier, threshold, aliases)
+        fast = _categorize_one(
+            frame, ruleset, overrides, classifier, threshold, aliases, lexicon or Lexicon.default()
+        )
         if fast is not None:
             return fast
     out = ruleset.apply(frame, keys=shape_keys(frame))
@@ -280,6 +356,17 @@ def categorize(
         pl.lit(None, dtype=pl.String).alias("__model"),
         pl.lit(None, dtype=pl.Float64).alias("__model_p"),
     )
+    lexicon_ran = False
+    todo = out.select(pl.col("__source").is_null()).to_series()
+    if todo.any():
+        lexicon_ran = True
+        out = _lexicon_columns(out, todo, lexicon or Lexicon.default())
+        out = out.with_columns(
+            pl.when(pl.col("__lex_category").is_not_null())
+            .then(pl.lit(_LEXICON, dtype=pl.Int8))
+            .otherwise(pl.col("__source"))
+            .alias("__source")
+        )
     model_ran = False
     if classifier is not None:
         todo = out.select(pl.col("__source").is_null()).to_series()
@@ -287,7 +374,11 @@ def categorize(
             model_ran = True
             texts = out.filter(todo).select(text_expr()).to_series().to_list()
             labels, conf = classifier.predict(texts)
-            keep = conf >= threshold
+            credits = out.filter(todo).select(pl.col("amount_minor") > 0).to_series().to_list()
+            keep = (conf >= max(threshold, classifier.abstain_below)) & np.asarray(
+                [_direction_allows(lab, c is True) for lab, c in zip(labels, credits, strict=True)],
+                dtype=np.bool_,
+            )
             model_cat = pl.Series(
                 [lab if k else None for lab, k in zip(labels, keep, strict=True)], dtype=pl.String
             )
@@ -306,6 +397,7 @@ def categorize(
         pl.col("rule_category_detailed"),
         pl.col("merchant_category_detailed"),
         mcc_cat,
+        *([pl.col("__lex_category")] if lexicon_ran else []),
         *([pl.col("__model")] if model_ran else []),
     ]
     final_source = (
@@ -336,6 +428,8 @@ def categorize(
         .when(pl.col("__final") == _RULE)
         .then(pl.col("rule_id"))
     )
+    if lexicon_ran:
+        rule_id = rule_id.when(pl.col("__final") == _LEXICON).then(pl.col("__lex_reason"))
     merchant = (
         pl.coalesce("rule_merchant", "merchant")
         if "merchant" in out.columns

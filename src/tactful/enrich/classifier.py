@@ -5,6 +5,17 @@ Character n-grams (2-5, word-bounded) of ``"merchant_key channel direction"`` fe
 It is trained on the bank's own rows whose category came from a user, a rule or an MCC — never
 on its own predictions — so it generalizes the bank's labels to merchants without an MCC.
 
+The model abstains where it would guess. ``fit`` holds out a fifth of the distinct texts (whole
+merchants, so the held-out rows are merchants it never saw), fits on the rest, and finds the
+lowest confidence at which its held-out answers reach ``target_precision`` (0.9 by default);
+below that confidence (``abstain_below``) ``categorize`` leaves the row uncategorized. That very
+model is kept (a refit on every row would no longer be the model the threshold was measured
+on, and would cost a second fit). A bank with too few labelled texts gets no model at all:
+``fit`` refuses fewer than ``MIN_TRAINING_TEXTS`` distinct labelled texts (or fewer than two
+categories) with a ``NotEnoughTrainingData`` saying how many it had, because a linear model on a
+few dozen rows puts every unknown merchant into whatever class dominated them, with confidence
+near 1.
+
 The fitted model is stored as data, never as a pickle (``to_bytes``): a NumPy ``.npz`` archive
 of the vocabulary (terms in column order), the IDF weights, the coefficients, the intercepts and
 the class names, with a small JSON header, read back with ``allow_pickle=False``. Whoever can write
@@ -30,13 +41,30 @@ from sklearn.linear_model import SGDClassifier
 
 from tactful.errors import ArtifactRefused, ConfigError, ValidationError
 
-__all__ = ["FORMAT", "TRAINING_SOURCES", "TextCategorizer", "text_expr", "training_set"]
+__all__ = [
+    "FORMAT",
+    "MIN_TRAINING_TEXTS",
+    "TRAINING_SOURCES",
+    "NotEnoughTrainingData",
+    "TextCategorizer",
+    "text_expr",
+    "training_problem",
+    "training_set",
+]
 
-TRAINING_SOURCES = ("user", "rule", "mcc")
+TRAINING_SOURCES = ("user", "rule", "mcc", "lexicon")
+MIN_TRAINING_TEXTS = 200
+"""Distinct labelled texts (roughly: merchants) below which no model is trained."""
+CALIBRATION_SHARE = 0.2
+"""Share of the distinct texts held out to calibrate the abstention threshold."""
 FORMAT = "tactful.text_categorizer"
 _FORMAT_VERSION = 1
 _ARRAYS = ("terms", "idf", "coef", "intercept", "classes")
 RETRAIN = "retrain it with: tactful enrich --retrain"
+
+
+class NotEnoughTrainingData(ValidationError):
+    """Too few labelled texts to learn a text model that generalizes."""
 
 
 def text_expr() -> pl.Expr:
@@ -45,13 +73,28 @@ def text_expr() -> pl.Expr:
     return pl.concat_str(
         [
             pl.col("merchant_key").fill_null(
-                pl.col("description").str.to_uppercase().str.slice(0, 40)
+                pl.col("description").fill_null("").str.to_uppercase().str.slice(0, 40)
             ),
-            pl.col("channel"),
+            pl.col("channel").fill_null("unknown"),
             direction,
         ],
         separator=" ",
     )
+
+
+def training_problem(
+    texts: Sequence[str], labels: Sequence[str], *, min_texts: int = MIN_TRAINING_TEXTS
+) -> str | None:
+    """Why ``texts``/``labels`` are too few to train on, or ``None`` when they are enough."""
+    if len(set(labels)) < 2:
+        return "labels: need at least two categories to fit"
+    distinct = len(set(texts))
+    if distinct < min_texts:
+        return (
+            f"only {distinct} distinct labelled texts ({len(texts)} rows); the text model "
+            f"needs at least {min_texts}: add rules, aliases or lexicon terms first"
+        )
+    return None
 
 
 def training_set(categorized: pl.DataFrame) -> tuple[list[str], list[str]]:
@@ -67,12 +110,27 @@ class TextCategorizer:
     """Detailed category from short normalized text; ``fit`` then ``predict``."""
 
     def __init__(
-        self, *, alpha: float = 1e-5, max_iter: int = 20, max_features: int = 200_000, seed: int = 0
+        self,
+        *,
+        alpha: float = 1e-5,
+        max_iter: int = 20,
+        max_features: int = 200_000,
+        seed: int = 0,
+        target_precision: float = 0.9,
+        min_texts: int = MIN_TRAINING_TEXTS,
     ) -> None:
         self.alpha = alpha
+        self.min_texts = min_texts
         self.max_iter = max_iter
         self.max_features = max_features
         self.seed = seed
+        self.target_precision = target_precision
+
+    @property
+    def abstain_below(self) -> float:
+        """The calibrated confidence below which the model's answer is not used (0.0 for a
+        model fitted before calibration existed)."""
+        return float(getattr(self, "abstain_below_", 0.0))
 
     def _vectorizer(self, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
         """The one definition of the features, shared by ``fit`` and ``from_bytes``."""
@@ -95,26 +153,59 @@ class TextCategorizer:
         )
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TextCategorizer:
+        """Fit on four fifths of the distinct texts and calibrate the abstention threshold on
+        the fifth held out.
+
+        Raises ``NotEnoughTrainingData`` below ``min_texts`` distinct texts (default
+        ``MIN_TRAINING_TEXTS``; a test or a deliberate experiment may lower it)."""
         if len(texts) != len(labels):
             raise ValidationError(
                 f"texts ({len(texts)}) and labels ({len(labels)}) differ in length"
             )
-        if len(set(labels)) < 2:
-            raise ValidationError("labels: need at least two categories to fit")
         if self.alpha <= 0:
             raise ValidationError(f"alpha must be > 0, got {self.alpha}")
-        frame = pl.DataFrame({"t": list(texts), "y": list(labels)})
+        if not 0.0 < self.target_precision <= 1.0:
+            raise ValidationError(
+                f"target_precision must be within (0, 1], got {self.target_precision}"
+            )
+        problem = training_problem(texts, labels, min_texts=self.min_texts)
+        if problem is not None:
+            raise NotEnoughTrainingData(problem)
+        frame = pl.DataFrame({"t": list(texts), "y": list(labels)}, schema={
+            "t": pl.String, "y": pl.String
+        })
         counts = (
             frame.group_by("t", "y").len().sort("t", "y")
         )  # weight each distinct (text, label) by its count
+        held = (
+            counts.get_column("t").hash(seed=self.seed) % 1000 < int(CALIBRATION_SHARE * 1000)
+        )
+        train, test = counts.filter(~held), counts.filter(held)
+        if train.get_column("y").n_unique() >= 2 and test.height:
+            # The model kept is the one the threshold was measured on: no refit on the
+            # held-out fifth, whose confidence would then no longer be the one calibrated.
+            vectorizer, model = self._fit(train)
+            proba = model.predict_proba(vectorizer.transform(test["t"].to_list()))
+            best = proba.argmax(axis=1)
+            predicted = np.asarray([str(c) for c in model.classes_])[best]
+            confidence = proba[np.arange(len(best)), best]
+            right = predicted == test["y"].to_numpy()
+            self.abstain_below_, self.calibration_ = _threshold(
+                confidence, right, test["len"].to_numpy(), self.target_precision
+            )
+        else:
+            vectorizer, model = self._fit(counts)
+            self.abstain_below_, self.calibration_ = 0.0, {"held_out": 0}
+        self.vectorizer_, self.model_ = vectorizer, model
+        self.classes_ = [str(c) for c in self.model_.classes_]
+        return self
+
+    def _fit(self, counts: pl.DataFrame) -> tuple[TfidfVectorizer, SGDClassifier]:
         vectorizer = self._vectorizer()
         x = vectorizer.fit_transform(counts["t"].to_list())
         model = self._classifier()
         model.fit(x, counts["y"].to_numpy(), sample_weight=np.log1p(counts["len"].to_numpy()))
-        self.vectorizer_ = vectorizer
-        self.model_ = model
-        self.classes_ = [str(c) for c in model.classes_]
-        return self
+        return vectorizer, model
 
     def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """(labels, confidence) per text; computed once per distinct text."""
@@ -152,7 +243,11 @@ class TextCategorizer:
                 "max_iter": self.max_iter,
                 "max_features": self.max_features,
                 "seed": self.seed,
+                "target_precision": self.target_precision,
+                "min_texts": self.min_texts,
             },
+            "abstain_below": self.abstain_below,
+            "calibration": getattr(self, "calibration_", {}),
         }
         buffer = io.BytesIO()
         np.savez(
@@ -197,7 +292,11 @@ class TextCategorizer:
             max_iter=int(params["max_iter"]),
             max_features=int(params["max_features"]),
             seed=int(params["seed"]),
+            target_precision=float(params.get("target_precision", 0.9)),
+            min_texts=int(params.get("min_texts", MIN_TRAINING_TEXTS)),
         )
+        model.abstain_below_ = float(header.get("abstain_below", 0.0))
+        model.calibration_ = dict(header.get("calibration", {}))
         terms = [str(t) for t in arrays["terms"].tolist()]
         vectorizer = model._vectorizer({t: i for i, t in enumerate(terms)})
         vectorizer.idf_ = arrays["idf"]
@@ -237,3 +336,26 @@ class TextCategorizer:
                 f"got {actual[:12]}...); refusing to load"
             )
         return cls.from_bytes(blob, what=str(path))
+
+
+def _threshold(
+    confidence: np.ndarray, right: np.ndarray, weight: np.ndarray, target: float
+) -> tuple[float, dict[str, float]]:
+    """The lowest confidence at which the held-out answers at or above it reach ``target``
+    precision (rows weighted by their counts); above 1.0 when no confidence does, so the model
+    then always abstains. Returns it with what it was measured on."""
+    order = np.argsort(-confidence, kind="stable")
+    w = weight[order].astype(np.float64)
+    hits = np.cumsum(w * right[order])
+    seen = np.cumsum(w)
+    precision = hits / seen
+    ok = np.flatnonzero(precision >= target)
+    total = float(seen[-1])
+    if ok.size == 0:
+        return 1.01, {"held_out": float(len(confidence)), "coverage": 0.0, "precision": 0.0}
+    last = int(ok[-1])
+    return float(confidence[order][last]), {
+        "held_out": float(len(confidence)),
+        "coverage": float(seen[last] / total),
+        "precision": float(precision[last]),
+    }

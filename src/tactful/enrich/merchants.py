@@ -96,9 +96,13 @@ _BANK_BOILERPLATE: Final[tuple[tuple[str, str], ...]] = (
 )
 
 _PROCESSOR_PREFIX: Final = (
-    r"^(?:SQ ?\*|SQU\*|TST\* ?|PAYPAL ?\*|PP\*|ZETTLE_?\*|IZ ?\*|CLOVER |SUMUP ?\*|SUM ?UP\*"
-    r"|GOOGLE ?\*|APPLE PAY |APL\* ?|PY \*|SP \*|CKE\*|DNH\*|WPY\*|EB \*|FS \*|LS \*)\s*"
+    r"^(?:SQ ?\*|SQU\*|TST\* ?|PAYPAL ?\*|PP\*|ZETTLE_?\*|IZ ?\*|IZETTLE ?\*|CLOVER |SUMUP ?\*"
+    r"|SUM ?UP\*|GOOGLE ?\*|APPLE PAY |APL\* ?|PY \*|SP \*|CKE\*|DNH\*|WPY\*|EB \*|FS \*|LS \*"
+    r"|CRV\*|YOCO ?\*|SNAPSCAN ?\*|ZAPPER ?\*|PAYU ?\*|PAYFAST ?\*|MOLLIE ?\*|STRIPE ?\*"
+    r"|ADYEN ?\*|KLARNA ?\*)\s*"
 )
+"""Processors and wallets in front of the merchant (also in ``data/descriptors.csv``, which
+reads descriptors without a channel)."""
 
 _LEGAL_SUFFIX: Final = (
     r"(?:\s+(?:GMBH & CO\.? KG|GMBH|MBH|AG|KG|LTD|LIMITED|PLC|INC|LLC|LLP|CORP|CORPORATION|CO"

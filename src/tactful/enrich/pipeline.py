@@ -23,8 +23,10 @@ import polars as pl
 
 from tactful.enrich.categorize import categorize
 from tactful.enrich.classifier import TextCategorizer
+from tactful.enrich.descriptor import fill_from_descriptor
 from tactful.enrich.frames import TRANSACTIONS, conform
 from tactful.enrich.income import IncomeResult, detect_income
+from tactful.enrich.lexicon import Lexicon
 from tactful.enrich.merchants import MerchantAliases, normalize
 from tactful.enrich.recurring import SeriesResult, detect_series
 from tactful.enrich.rules import RuleSet
@@ -47,6 +49,7 @@ class EnrichContext:
     classifier: TextCategorizer | None = None
     threshold: float = 0.5
     as_of: date | None = None
+    lexicon: Lexicon = field(default_factory=Lexicon.default)
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,12 @@ class EnrichResult:
 
 
 def categorized(frame: pl.DataFrame, ctx: EnrichContext) -> pl.DataFrame:
-    """Merchants and categories only: the part the real-time path and the benchmark share."""
-    frame = conform(frame, TRANSACTIONS, what="transactions")
+    """Merchants and categories only: the part the real-time path and the benchmark share.
+
+    A row without a channel gets the one its descriptor names, and a direct debit or incoming
+    transfer without a counterparty the descriptor's words (``descriptor.fill_from_descriptor``),
+    so an export with nothing but descriptions and amounts is read like any other."""
+    frame = fill_from_descriptor(conform(frame, TRANSACTIONS, what="transactions"))
     with_merchants = normalize(frame, ctx.aliases)
     overrides = ctx.overrides
     if overrides.height:
@@ -73,6 +80,7 @@ def categorized(frame: pl.DataFrame, ctx: EnrichContext) -> pl.DataFrame:
         classifier=ctx.classifier,
         threshold=ctx.threshold,
         aliases=ctx.aliases,
+        lexicon=ctx.lexicon,
     )
 
 

@@ -25,6 +25,7 @@ class CategoryScore:
     merchant_n: int
     by_source: pl.DataFrame  # category_source, n, share, accuracy_primary, accuracy_detailed
     by_primary: pl.DataFrame  # category_primary (truth), n, accuracy_primary, accuracy_detailed
+    accuracy_primary_categorized: float = float("nan")  # primary accuracy where not uncategorized
 
 
 def _mean(series: pl.Series) -> float:
@@ -96,4 +97,7 @@ def score_categories(categorized: pl.DataFrame, truth: pl.DataFrame) -> Category
         merchant_n=merchant_n,
         by_source=by_source,
         by_primary=by_primary,
+        accuracy_primary_categorized=_mean(
+            j.filter(pl.col("category_source") != "uncategorized")["ok_p"]
+        ),
     )

@@ -20,6 +20,7 @@ from tactful.evaluation.bank import EvalBank
 from tactful.evaluation.categories import score_categories
 from tactful.evaluation.recurring import score_income, score_series, score_standing_orders
 from tactful.evaluation.report import Metric, Section, markdown_table
+from tactful.evaluation.words_alone import evaluate_words_alone
 from tactful.ingest.loader import Loader
 from tactful.ingest.readers.berka import read_standing_orders
 from tactful.store import schema
@@ -107,6 +108,8 @@ def evaluate_simulated(bank: EvalBank) -> list[Section]:
             Metric("category accuracy, primary", cats.accuracy_primary, ">= 0.95"),
             Metric("category accuracy, detailed", cats.accuracy_detailed, ">= 0.95"),
             Metric("coverage (not uncategorized)", cats.coverage),
+            Metric("category accuracy, primary, on categorized rows",
+                   cats.accuracy_primary_categorized),
             Metric("merchant name accuracy", cats.merchant_accuracy, None,
                    f"case-insensitive exact match on {cats.merchant_n:,} rows naming one"),
             Metric("store agrees with the pure pipeline", agreement, ">= 1.0",
@@ -118,7 +121,7 @@ def evaluate_simulated(bank: EvalBank) -> list[Section]:
         ],
         notes=[
             "The text model is trained on the bank's own rows labelled by rules, the merchant "
-            "directory and the MCC; it never sees the truth.",
+            "directory, the MCC and the lexicon; it never sees the truth.",
         ],
     )
     series_section = Section(
@@ -148,7 +151,8 @@ def evaluate_simulated(bank: EvalBank) -> list[Section]:
             ("Income by kind", _frame_table(income.by_kind)),
         ],
     )
-    return [category_section, series_section]
+    words = evaluate_words_alone(frame, truth, data=data)
+    return [category_section, words, series_section]
 
 
 def evaluate_berka(shared: Path, workdir: Path) -> Section | None:

@@ -1,0 +1,282 @@
+"""Categories from the words of a descriptor: "Stadtapotheke", "Tankstelle", "airtime", "farmacia".
+
+A merchant the directory has never heard of usually says what it is: a pharmacy is an
+*Apotheke*, a *farmacia*, an *apteka*; a petrol station a *Tankstelle* or a *gasolinera*; a phone
+top-up is *airtime*, *prepaid*, *recarga*, *Guthaben*. The lexicon holds those words per
+language, mapped to the engine's taxonomy, in two data files:
+
+* ``data/category_lexicon.csv`` -- written for this project: ``term, language,
+  category_detailed, match, direction``. ``match`` is ``word`` (whole words of the cleaned
+  descriptor) or ``part`` (anywhere inside a word: German and Dutch compounds);
+  ``direction`` is ``out``, ``in`` or ``any`` (``SALARY`` names income only when money comes in,
+  ``INTEREST`` a charge when it goes out);
+* ``data/mcc_terms.csv`` -- the words that, in the public descriptions of the ISO 18245 merchant
+  category codes, belong to one category only (``PHARMACIES``, ``TAXICABS``, ``TAVERNS``), each
+  with the codes it came from. Hand-written terms win over these.
+
+The leftmost term of the text wins and, at one position, the longest ("NAIL BAR" before "NAIL",
+"KREDITKARTE" before "KREDIT"), so the merchant's own first words decide. Every match keeps its
+reason (``lexicon:de:APOTHEKE`` or ``mcc-term:PHARMACIES (5122 5912)``), which ``categorize``
+writes as the rule id.
+
+>>> Lexicon.default().lookup("STADTAPOTHEKE KOELN", credit=False)
+('MEDICAL_PHARMACIES_AND_SUPPLEMENTS', 'lexicon:de:APOTHEKE')
+>>> Lexicon.default().lookup("BLUE DOOR BAKERY", credit=False)[0]
+'FOOD_AND_DRINK_COFFEE'
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from tactful.enrich.taxonomy import DETAILED
+from tactful.errors import ConfigError
+
+__all__ = ["Lexicon", "Term", "lexicon_match"]
+
+_MATCHES: Final = frozenset({"word", "part"})
+_PY_NOT_WORD: Final = re.compile(r"(?:[^\w&+]|_)+")
+_DIRECTIONS: Final = frozenset({"in", "out", "any"})
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One word or phrase and the category it names."""
+
+    term: str
+    category_detailed: str
+    language: str = "multi"
+    match: str = "word"
+    direction: str = "any"
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not _normal(self.term):
+            raise ConfigError(f"lexicon term {self.term!r}: empty after normalization")
+        if self.category_detailed not in DETAILED:
+            raise ConfigError(
+                f"lexicon term {self.term!r}: category {self.category_detailed!r} is not in "
+                "the taxonomy"
+            )
+        if self.match not in _MATCHES:
+            raise ConfigError(f"lexicon term {self.term!r}: match {self.match!r} is not word/part")
+        if self.direction not in _DIRECTIONS:
+            raise ConfigError(
+                f"lexicon term {self.term!r}: direction {self.direction!r} is not in/out/any"
+            )
+
+
+def _normal(text: str) -> str:
+    """Upper case, apostrophes dropped, anything but letters, digits, ``&`` and ``+`` a space:
+    the form ``descriptor.clean_expr`` gives the text."""
+    out = "".join(c if c.isalnum() or c in "&+" else " " for c in text.upper().replace("'", ""))
+    return " ".join(out.split())
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Ordered terms (the first of two equal terms wins); ``extended`` puts a bank's own first."""
+
+    terms: tuple[Term, ...]
+    _tables: dict[bool, tuple[list[str], pl.DataFrame]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _lookups: dict[bool, tuple[dict[str, tuple[str, str]], tuple[int, ...]]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    @classmethod
+    def default(cls) -> Lexicon:
+        """The shipped multilingual lexicon, then the MCC-description terms."""
+        return _default()
+
+    @classmethod
+    def from_csv(cls, path: Path | str) -> Lexicon:
+        """A bank's own ``term, language, category_detailed, match, direction`` file."""
+        with Path(path).open(newline="", encoding="utf-8") as handle:
+            return cls(tuple(_read_terms(handle, str(path))))
+
+    @classmethod
+    def from_records(cls, records: Iterable[tuple[str, str]]) -> Lexicon:
+        """(term, category_detailed) pairs, whole words, either direction."""
+        return cls(tuple(Term(t, c, reason=f"lexicon:bank:{_normal(t)}") for t, c in records))
+
+    def extended(self, other: Lexicon) -> Lexicon:
+        return Lexicon(other.terms + self.terms)
+
+    def table(self, *, credit: bool) -> tuple[list[str], pl.DataFrame]:
+        """The patterns for rows of one direction, longest first, and pattern -> category,
+        reason."""
+        hit = self._tables.get(credit)
+        if hit is not None:
+            return hit
+        wanted = "in" if credit else "out"
+        chosen: dict[str, Term] = {}
+        for t in self.terms:
+            if t.direction not in (wanted, "any"):
+                continue
+            text = _normal(t.term)
+            pattern = f" {text} " if t.match == "word" else text
+            chosen.setdefault(pattern, t)
+        patterns = sorted(chosen, key=len, reverse=True)
+        frame = pl.DataFrame(
+            {
+                "__lex_pattern": patterns,
+                "__lex_category": [chosen[p].category_detailed for p in patterns],
+                "__lex_reason": [chosen[p].reason for p in patterns],
+            },
+            schema={
+                "__lex_pattern": pl.String,
+                "__lex_category": pl.String,
+                "__lex_reason": pl.String,
+            },
+        )
+        self._tables[credit] = (patterns, frame)
+        return patterns, frame
+
+    def match_one(self, text: str, *, credit: bool) -> tuple[str, str] | None:
+        """``lexicon_match`` of one text in plain Python: the same leftmost, then longest,
+        pattern (for ``merchants.plain_text`` text, where ``re`` and Polars agree)."""
+        hit = self._lookups.get(credit)
+        if hit is None:
+            patterns, table = self.table(credit=credit)
+            found = {
+                p: (str(c), str(r))
+                for p, c, r in zip(
+                    patterns,
+                    table.get_column("__lex_category").to_list(),
+                    table.get_column("__lex_reason").to_list(),
+                    strict=True,
+                )
+            }
+            hit = (found, tuple(sorted({len(p) for p in patterns}, reverse=True)))
+            self._lookups[credit] = hit
+        found, lengths = hit
+        tokens = " " + _PY_NOT_WORD.sub(" ", text.upper().replace("'", "")).strip() + " "
+        size = len(tokens)
+        for i in range(size):
+            for length in lengths:
+                if i + length <= size:
+                    entry = found.get(tokens[i : i + length])
+                    if entry is not None:
+                        return entry
+        return None
+
+    def lookup(self, text: str, *, credit: bool) -> tuple[str, str] | None:
+        """(category, reason) of one cleaned text, or ``None``."""
+        frame = pl.DataFrame({"text": [text], "credit": [credit]})
+        row = lexicon_match(frame, pl.col("text"), pl.col("credit"), self).row(0)
+        return (row[0], row[1]) if row[0] is not None else None
+
+
+def lexicon_match(
+    frame: pl.DataFrame, text: pl.Expr, credit: pl.Expr, lexicon: Lexicon
+) -> pl.DataFrame:
+    """``__lex_category`` and ``__lex_reason`` of each row of ``frame`` (nulls when no term
+    matches), from the cleaned ``text`` and whether the row is a ``credit``."""
+    tokens = (
+        pl.lit(" ")
+        + text.fill_null("")
+        .str.to_uppercase()
+        .str.replace_all("'", "", literal=True)
+        .str.replace_all(r"[^\p{L}\p{N}&+]+", " ")
+        .str.strip_chars()
+        + pl.lit(" ")
+    )
+    work = frame.select(tokens.alias("__lex_tokens"), credit.fill_null(False).alias("__lex_credit"))
+    parts = []
+    for is_credit in (False, True):
+        patterns, table = lexicon.table(credit=is_credit)
+        hit = (
+            pl.col("__lex_tokens")
+            .str.extract_many(patterns, overlapping=False, leftmost=True)
+            .list.first()
+            if patterns
+            else pl.lit(None, dtype=pl.String)
+        )
+        side = work.with_columns(hit.alias("__lex_pattern")).join(
+            table, on="__lex_pattern", how="left", maintain_order="left"
+        )
+        parts.append(side.select("__lex_category", "__lex_reason"))
+    debit, credit_side = parts
+    credit_rows = work.get_column("__lex_credit")
+    return pl.DataFrame(
+        {
+            "__lex_category": pl.select(
+                pl.when(credit_rows)
+                .then(credit_side.get_column("__lex_category"))
+                .otherwise(debit.get_column("__lex_category"))
+            ).to_series(),
+            "__lex_reason": pl.select(
+                pl.when(credit_rows)
+                .then(credit_side.get_column("__lex_reason"))
+                .otherwise(debit.get_column("__lex_reason"))
+            ).to_series(),
+        }
+    )
+
+
+def _read_terms(lines: Iterable[str], where: str) -> list[Term]:
+    out = []
+    for number, row in enumerate(csv.DictReader(lines), start=2):
+        term = (row.get("term") or "").strip()
+        if not term or term.startswith("#"):
+            continue
+        language = (row.get("language") or "multi").strip() or "multi"
+        try:
+            out.append(
+                Term(
+                    term,
+                    (row.get("category_detailed") or "").strip(),
+                    language,
+                    (row.get("match") or "word").strip() or "word",
+                    (row.get("direction") or "any").strip() or "any",
+                    reason=f"lexicon:{language}:{_normal(term)}",
+                )
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"{where}:{number}: {exc}") from None
+    return out
+
+
+def _read_mcc_terms(lines: Iterable[str], where: str) -> list[Term]:
+    out = []
+    for number, row in enumerate(csv.DictReader(lines), start=2):
+        term = (row.get("term") or "").strip()
+        if not term or term.startswith("#"):
+            continue
+        codes = (row.get("mcc") or "").strip()
+        try:
+            out.append(
+                Term(
+                    term,
+                    (row.get("category_detailed") or "").strip(),
+                    "en",
+                    reason=f"mcc-term:{term} ({codes})",
+                )
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"{where}:{number}: {exc}") from None
+    return out
+
+
+@cache
+def _default() -> Lexicon:
+    data = resources.files("tactful.enrich").joinpath("data")
+    hand = _read_terms(
+        data.joinpath("category_lexicon.csv").read_text("utf-8").splitlines(),
+        "category_lexicon.csv",
+    )
+    mcc = _read_mcc_terms(
+        data.joinpath("mcc_terms.csv").read_text("utf-8").splitlines(), "mcc_terms.csv"
+    )
+    return Lexicon(tuple(hand + mcc))

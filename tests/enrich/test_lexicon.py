@@ -1,0 +1,106 @@
+"""The category lexicon: words that name a kind of business, in many languages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tactful.enrich.lexicon import Lexicon, Term
+from tactful.errors import ConfigError
+
+PHARMACY = "MEDICAL_PHARMACIES_AND_SUPPLEMENTS"
+FUEL = "TRANSPORTATION_GAS"
+PHONE = "RENT_AND_UTILITIES_TELEPHONE"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("CITY PHARMACY", PHARMACY),
+        ("STADTAPOTHEKE KOELN", PHARMACY),  # inside a German compound
+        ("FARMACIA SAN MARCO", PHARMACY),
+        ("APTEKA POD ORLEM", PHARMACY),
+        ("APOTEKET HJORTEN", PHARMACY),
+        ("FUEL STOP N1", FUEL),
+        ("ARAL TANKSTELLE", FUEL),
+        ("GASOLINERA LOS PINOS", FUEL),
+        ("STACJA PALIW ORLEN", FUEL),
+        ("PREPAID AIRTIME", PHONE),
+        ("AIRTIME TOPUP", PHONE),
+        ("RECARGA MOVIL", PHONE),
+        ("PREPAID ELECTRICITY", "RENT_AND_UTILITIES_GAS_AND_ELECTRICITY"),
+        ("NAIL BAR ROSA", "PERSONAL_CARE_HAIR_AND_BEAUTY"),  # longest at one position
+        ("BAR ROSA", "FOOD_AND_DRINK_BEER_WINE_AND_LIQUOR"),
+        ("KREDITKARTENABRECHNUNG", "LOAN_PAYMENTS_CREDIT_CARD_PAYMENT"),
+        ("TAXICABS AND LIMOUSINES", "TRANSPORTATION_TAXIS_AND_RIDE_SHARES"),  # MCC words
+    ],
+)
+def test_a_word_names_its_category(text: str, category: str) -> None:
+    hit = Lexicon.default().lookup(text, credit=False)
+    assert hit is not None and hit[0] == category
+
+
+def test_the_reason_names_the_term_and_its_language_or_its_mcc() -> None:
+    lexicon = Lexicon.default()
+    assert lexicon.lookup("STADTAPOTHEKE", credit=False) == (PHARMACY, "lexicon:de:APOTHEKE")
+    hit = lexicon.lookup("TAXICABS", credit=False)
+    assert hit is not None and hit[1].startswith("mcc-term:TAXICABS (4121")
+
+
+def test_direction_decides_what_a_word_means() -> None:
+    lexicon = Lexicon.default()
+    assert lexicon.lookup("ACME LTD SALARY", credit=True) == (
+        "INCOME_WAGES", "lexicon:en:SALARY"
+    )
+    assert lexicon.lookup("ACME LTD SALARY", credit=False) is None
+    assert lexicon.lookup("INTEREST", credit=True) == (
+        "INCOME_INTEREST_EARNED", "lexicon:en:INTEREST"
+    )
+    assert lexicon.lookup("INTEREST", credit=False) == (
+        "BANK_FEES_INTEREST_CHARGE", "lexicon:en:INTEREST"
+    )
+
+
+def test_the_leftmost_word_wins() -> None:
+    hit = Lexicon.default().lookup("PIZZERIA NEXT TO THE PHARMACY", credit=False)
+    assert hit == ("FOOD_AND_DRINK_FAST_FOOD", "lexicon:multi:PIZZERIA")
+
+
+def test_a_banks_own_terms_come_first() -> None:
+    own = Lexicon.from_records([("PHARMACY", "MEDICAL_OTHER_MEDICAL")])
+    lexicon = Lexicon.default().extended(own)
+    assert lexicon.lookup("CITY PHARMACY", credit=False) == (
+        "MEDICAL_OTHER_MEDICAL", "lexicon:bank:PHARMACY"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"term": " - "}, "lexicon term ' - ': empty after normalization"),
+        (
+            {"category_detailed": "FOOD_AND_DRINK_COFEE"},
+            "lexicon term 'CAFE': category 'FOOD_AND_DRINK_COFEE' is not in the taxonomy",
+        ),
+        ({"match": "prefix"}, "lexicon term 'CAFE': match 'prefix' is not word/part"),
+        ({"direction": "up"}, "lexicon term 'CAFE': direction 'up' is not in/out/any"),
+    ],
+)
+def test_bad_terms_are_refused_with_the_reason(fields: dict[str, str], message: str) -> None:
+    values = {"term": "CAFE", "category_detailed": "FOOD_AND_DRINK_COFFEE", **fields}
+    with pytest.raises(ConfigError) as caught:
+        Term(**values)
+    assert str(caught.value) == message
+
+
+def test_a_bad_row_of_a_banks_file_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text(
+        "term,language,category_detailed,match,direction\n"
+        "KAFFEEBUDE,de,FOOD_AND_DRINK_COFFEE,word,any\n"
+        "TEESTUBE,de,FOOD_AND_DRINK_TEA,word,any\n",
+        "utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"mine\.csv:3: lexicon term 'TEESTUBE': category"):
+        Lexicon.from_csv(path)
