@@ -10,6 +10,8 @@ own text model.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 from sqlalchemy import select
 
@@ -20,10 +22,19 @@ from tactful.evaluation.categories import CategoryScore, score_categories
 from tactful.evaluation.report import Metric, Section, markdown_table
 from tactful.store import schema
 
-__all__ = ["bank_categories", "unseen_section"]
+__all__ = ["BankCategories", "bank_categories", "unseen_section"]
 
 
-def bank_categories(bank: EvalBank) -> CategoryScore:
+@dataclass(frozen=True)
+class BankCategories:
+    """Every row, and the card payments that arrived without an MCC: there the category can
+    only come from the descriptor (directory, rules, text model)."""
+
+    all_rows: CategoryScore
+    card_without_mcc: CategoryScore
+
+
+def bank_categories(bank: EvalBank) -> BankCategories:
     """The categories ``tactful enrich`` stored, scored against the bank's truth."""
     store = bank.store
     customers = repo.customers_to_enrich(store, full=True)
@@ -37,7 +48,11 @@ def bank_categories(bank: EvalBank) -> CategoryScore:
         .rename({"id": "transaction_id"})
     )
     stored = frame.select("id", *[pl.col(f"old_{c}").alias(c) for c in repo.STORED])
-    return score_categories(stored, truth)
+    no_mcc = frame.filter(pl.col("channel").is_in(["card", "online"]) & pl.col("mcc").is_null())
+    return BankCategories(
+        all_rows=score_categories(stored, truth),
+        card_without_mcc=score_categories(stored.join(no_mcc.select("id"), on="id"), truth),
+    )
 
 
 def _card_rows(score: CategoryScore) -> str:
@@ -48,8 +63,11 @@ def _card_rows(score: CategoryScore) -> str:
     return markdown_table(("category source", "share", "accuracy, primary"), rows)
 
 
-def unseen_section(ordinary: CategoryScore, unseen: CategoryScore, bank: EvalBank) -> Section:
+def unseen_section(ordinary_bank: BankCategories, unseen_bank: BankCategories,
+                   bank: EvalBank) -> Section:
     """The unseen bank's figures, each beside the ordinary bank's."""
+    ordinary, unseen = ordinary_bank.all_rows, unseen_bank.all_rows
+    o_card, u_card = ordinary_bank.card_without_mcc, unseen_bank.card_without_mcc
     c = bank.config
     data = (
         f"simulated bank with unseen merchants, {c.customers:,} customers x {c.months} months "
@@ -68,6 +86,11 @@ def unseen_section(ordinary: CategoryScore, unseen: CategoryScore, bank: EvalBan
                    f"ordinary merchants: {ordinary.coverage:.3f}"),
             Metric("merchant name accuracy", unseen.merchant_accuracy, None,
                    f"ordinary merchants: {ordinary.merchant_accuracy:.3f}"),
+            Metric("card rows without MCC: accuracy, primary", u_card.accuracy_primary, None,
+                   f"{u_card.n:,} rows; ordinary merchants: {o_card.accuracy_primary:.3f} "
+                   f"on {o_card.n:,}"),
+            Metric("card rows without MCC: coverage", u_card.coverage, None,
+                   f"ordinary merchants: {o_card.coverage:.3f}"),
         ],
         tables=[("By source (unseen merchants)", _card_rows(unseen))],
         notes=[
