@@ -21,6 +21,7 @@ from tactful.errors import ValidationError
 from tactful.simulate import SimulationConfig, simulate
 from tactful.simulate.descriptor_style import draw_style
 from tactful.simulate.merchant_catalog import LANG, Row, chains, name_parts, world_rows
+from tactful.simulate.regions import ALL_PLACES
 
 ENGINE_DATA = Path(__file__).resolve().parents[2] / "src" / "tactful" / "enrich" / "data"
 SEEDS = (0, 1, 7, 11, 101, 2024, 99_999)
@@ -201,3 +202,32 @@ def test_the_cli_flag_draws_the_unseen_world(tmp_path: Path) -> None:
     ordinary_names = {r.name for r in world_rows(4)[0]}
     assert truth["unseen"] & unseen_names and not truth["unseen"] & (ordinary_names - unseen_names)
     assert truth["ordinary"] & ordinary_names and not truth["ordinary"] & unseen_names
+
+
+def test_a_world_prints_names_cut_at_its_network_width_and_with_the_city(tmp_path: Path) -> None:
+    """Seed 1's world cuts card merchant names at 22 characters (Mastercard's field) and its
+    processors append the city to most independents."""
+    style = draw_style(1, unseen=False)
+    assert (style.truncate, style.case, style.city_suffix) == (22, "upper", 0.8)
+    simulate(SimulationConfig(customers=60, months=2, seed=1, start=date(2024, 1, 1)), tmp_path,
+             "parquet")
+    tx = pl.read_parquet(tmp_path / "transactions.parquet").join(
+        pl.read_parquet(tmp_path / "truth" / "transaction_truth.parquet"), on="transaction_id")
+    rows = {r.name: r for r in world_rows(1)[0]}
+    cities = {p.city for p in ALL_PLACES}
+    long_names = cut = with_city = independents = 0
+    for name, description in tx.filter(pl.col("channel") == "card").select(
+            "merchant", "description").iter_rows():
+        row = rows.get(name)
+        if row is None:
+            continue
+        printed = re.sub(r"\{[nr]\d+\}.*", "", row.token).upper()
+        if len(printed) > 22:
+            long_names += 1
+            cut += printed[:22].rstrip() in description and printed not in description
+        if row.city_suffix:
+            independents += 1
+            after = description.split(printed[:22].rstrip(), 1)[-1]
+            with_city += any(after.startswith(f" {city}") for city in cities)
+    assert long_names > 20 and cut == long_names
+    assert independents > 20 and with_city == independents
