@@ -23,6 +23,7 @@ def test_public_surface_is_all() -> None:
         "columns",
         "config",
         "consents",
+        "descriptor_style",
         "descriptors",
         "events_io",
         "frames",

@@ -198,6 +198,14 @@ def simulate(
     seed: int = 0,
     start: Annotated[str, typer.Option(help="First day of a month, YYYY-MM-DD")] = "2024-01-01",
     fmt: Annotated[str, typer.Option("--format", help="parquet, csv, ofx or camt053")] = "parquet",
+    unseen_merchants: Annotated[
+        bool,
+        typer.Option(
+            "--unseen-merchants",
+            help="Card merchants and descriptor styles the engine's directory and rules have "
+            "never seen",
+        ),
+    ] = False,
 ) -> None:
     """Write a simulated bank's exports, and the truth behind them to OUT/truth/."""
     from tactful.cli.demo import run_simulation
@@ -210,6 +218,7 @@ def simulate(
         seed=seed,
         start=_parse_date(start),
         fmt=fmt,
+        unseen_merchants=unseen_merchants,
     )
 
 

@@ -43,13 +43,23 @@ def _ingest_with_progress(
 
 
 def _pick_customers(store: Store, n: int) -> list[str]:
-    """One customer per segment, the most active first, so the demo shows different lives."""
+    """Customers from each region in turn, so the demo shows different lives.
+
+    Only what a bank's export carries is used: the simulated persona is truth, never exported.
+    """
     c, a, t = schema.customers, schema.accounts, schema.transactions
-    rows = store.rows(select(c.c.id, c.c.segment).order_by(c.c.id))
-    by_segment: dict[str | None, str] = {}
-    for cid, segment in rows:
-        by_segment.setdefault(segment, cid)
-    picked = list(by_segment.values())[:n]
+    by_region: dict[str, list[str]] = {}
+    for cid, region in store.rows(select(c.c.id, c.c.region).order_by(c.c.id)):
+        by_region.setdefault(region, []).append(cid)
+    queues = [iter(ids) for _, ids in sorted(by_region.items())]
+    picked: list[str] = []
+    while queues and len(picked) < n:
+        for q in list(queues):
+            cid = next(q, None)
+            if cid is None:
+                queues.remove(q)
+            elif len(picked) < n:
+                picked.append(cid)
     if picked:
         return picked
     return [
@@ -69,11 +79,18 @@ def run_simulation(
     seed: int,
     start: date,
     fmt: str = "parquet",
+    unseen_merchants: bool = False,
 ) -> SimulationSummary:
     """Simulate with a progress bar and print what was written."""
     from tactful.simulate import SimulationConfig, simulate
 
-    config = SimulationConfig(customers=customers, months=months, seed=seed, start=start)
+    config = SimulationConfig(
+        customers=customers,
+        months=months,
+        seed=seed,
+        start=start,
+        unseen_merchants=unseen_merchants,
+    )
     with progress_bar(console, "customers") as progress:
         task = progress.add_task("simulate", total=customers)
         summary = simulate(

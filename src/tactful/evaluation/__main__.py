@@ -18,6 +18,7 @@ from tactful.evaluation.insights import evaluate_insights
 from tactful.evaluation.models import evaluate_models, evaluate_simulated_models
 from tactful.evaluation.report import Metric, Section, render
 from tactful.evaluation.understanding import evaluate_berka, evaluate_simulated
+from tactful.evaluation.unseen import bank_categories, unseen_section
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED = ROOT.parent / "shared" / "data"
@@ -70,7 +71,15 @@ def main(argv: list[str] | None = None) -> None:
         sections += evaluate_simulated_models(
             bank, args.workdir / "simulated", lambda m: status.update(m)
         )
+        ordinary = bank_categories(bank)
         bank.store.close()
+        unseen = build_bank(
+            args.workdir / "unseen", customers=args.customers, months=args.months,
+            unseen_merchants=True, say=lambda m: status.update(m),
+        )
+        status.update("scoring categories on unseen merchants")
+        sections.append(unseen_section(ordinary, bank_categories(unseen), unseen))
+        unseen.store.close()
         status.update("real data: PKDD'99 Czech bank")
         berka = evaluate_berka(SHARED, args.workdir / "berka")
         if berka:

@@ -48,14 +48,24 @@ def build_bank(
     seed: int = EVAL_SEED,
     start: date = date(2025, 1, 1),
     say: Callable[[str], None] = lambda _m: None,
+    unseen_merchants: bool = False,
 ) -> EvalBank:
-    """Simulate, ingest and enrich a bank in ``workdir`` (emptied first)."""
+    """Simulate, ingest and enrich a bank in ``workdir`` (emptied first).
+
+    ``unseen_merchants`` draws the card merchants from a world whose names and descriptor
+    printing the engine's directory and rules were never given (``tactful simulate
+    --unseen-merchants``).
+    """
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    config = SimulationConfig(customers=customers, months=months, seed=seed, start=start)
+    config = SimulationConfig(
+        customers=customers, months=months, seed=seed, start=start,
+        unseen_merchants=unseen_merchants,
+    )
     exports = workdir / "bank"
-    say(f"simulating {customers:,} customers x {months} months (seed {seed})")
+    world = ", unseen merchants" if unseen_merchants else ""
+    say(f"simulating {customers:,} customers x {months} months (seed {seed}{world})")
     simulate(config, exports, "parquet")
     store = Store.open(f"sqlite:///{workdir / 'tactful.db'}")
     say("ingesting the exports")

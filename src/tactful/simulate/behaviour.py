@@ -5,7 +5,7 @@ the dormant). Mobile banking surveys (ABA/Morning Consult 2022; Fed SHED) report
 a banking app at least monthly and a large minority daily; sessions are short (a minute or two,
 mostly a balance check). Sessions become more frequent when the balance is low or after a job
 loss and fade for churners. The bank's own service alerts (pay received, large payment, low
-balance, declined card, suspected fraud) are delivered on the customer's channel and opened
+balance, declined card) are delivered on the customer's channel and opened
 according to the customer's reading rhythm: the evidence of when and where a customer reads.
 """
 
@@ -50,7 +50,7 @@ FEATURES: Final = (
     "settings",
 )
 _FEATURE_W: Final = np.array([0.35, 0.15, 0.08, 0.05, 0.08, 0.05, 0.05, 0.05, 0.04, 0.03, 0.07])
-ALERTS: Final = ("income_received", "large_payment", "low_balance", "card_declined", "fraud_alert")
+ALERTS: Final = ("income_received", "large_payment", "low_balance", "card_declined")
 NOTIFY_CHANNELS: Final = ("push", "email", "sms")
 DEVICES: Final = ("ios", "android", "web")
 _MAIN_P: Final = np.array([0.78, 0.72, 0.0, 0.0, 0.0])
@@ -224,10 +224,11 @@ def _alerts(r: Keyed, chunk: Chunk) -> list[tuple[object, ...]]:
             & (rows.channel == CH_TRANSFER)
             & (b.amount > 0.3 * monthly * 100),
             posted & (b.amount < -0.15 * monthly * 100) & (rows.slot == CHECKING),
-            (b.status == DECLINED) & (rows.fraud == 0),
-            (rows.fraud > 0) & (b.status == DECLINED),
+            # Every decline is a "card declined" alert: the bank's alert cannot know which
+            # attempts were fraud (that is the truth the engine is scored on).
+            b.status == DECLINED,
         ],
-        [0, 1, 3, 4],
+        [0, 1, 3],
         -1,
     )
     m = np.flatnonzero(kinds >= 0)
@@ -255,7 +256,7 @@ def _alerts(r: Keyed, chunk: Chunk) -> list[tuple[object, ...]]:
     ch = notify_channel(chunk, cust)
     gc = pop.gidx[cust]
     k = alert * 100_000 + day
-    p_open = np.array([0.3, 0.45, 0.85])[ch] * np.array([0.8, 1.0, 1.2, 1.1, 1.8])[alert]
+    p_open = np.array([0.3, 0.45, 0.85])[ch] * np.array([0.8, 1.0, 1.2, 1.1])[alert]
     p_open = np.clip(p_open * np.sqrt(pop.engagement[cust]), 0, 0.97)
     opened = r.uniform("alert.open", gc, k) < p_open
     quiet = np.array(QUIET)[pop.quiet[cust]]

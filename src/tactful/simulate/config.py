@@ -38,6 +38,9 @@ class SimulationConfig:
     chunk_size: int = 1000
     region_weights: tuple[float, float, float] = DEFAULT_REGION_WEIGHTS
     persona_weights: tuple[float, ...] | None = field(default=None)
+    unseen_merchants: bool = False
+    """Draw card merchants and their printing from a world disjoint from the engine's merchant
+    directory and rules (``merchant_catalog.py``), to score categorization on unseen names."""
 
     def __post_init__(self) -> None:
         for name in ("customers", "months", "seed", "chunk_size"):
@@ -58,6 +61,10 @@ class SimulationConfig:
             raise ValidationError(f"start must be the first day of a month, got {self.start!r}")
         if not 1990 <= self.start.year <= 2090:
             raise ValidationError(f"start must be between 1990 and 2090, got {self.start}")
+        if not isinstance(self.unseen_merchants, bool):
+            raise ValidationError(
+                f"unseen_merchants must be true or false, got {self.unseen_merchants!r}"
+            )
         self._check_weights("region_weights", self.region_weights, 3)
         if self.persona_weights is not None:
             from tactful.simulate.personas import PERSONAS

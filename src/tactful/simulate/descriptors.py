@@ -53,12 +53,18 @@ class _Tokens:
     online: pl.Series
     placeholder: NDArray[np.int8]
     width: NDArray[np.int8]
+    city: NDArray[np.bool_]
+    """The processor prints the city after the name (some independents)."""
     n_merchants: int
+    truncate: int
+
+
+def _tokens() -> _Tokens:
+    return _tokens_of(mc.merchant_table())
 
 
 @cache
-def _tokens() -> _Tokens:
-    t = mc.merchant_table()
+def _tokens_of(t: mc.MerchantTable) -> _Tokens:
     heads, tails, ph, width = (
         list(t.token_head),
         list(t.token_tail),
@@ -77,13 +83,17 @@ def _tokens() -> _Tokens:
     ph += [0] * len(names())
     width += [0] * len(names())
     online = [*t.online, *(s.online for s in SERVICES), *([""] * len(names()))]
+    city = np.zeros(len(heads), dtype=np.bool_)
+    city[: len(t)] = t.city_suffix
     return _Tokens(
         pl.Series(heads, dtype=pl.Utf8),
         pl.Series(tails, dtype=pl.Utf8),
         pl.Series(online, dtype=pl.Utf8),
         np.array(ph, np.int8),
         np.array(width, np.int8),
+        city,
         len(t),
+        t.truncate,
     )
 
 
@@ -162,12 +172,27 @@ class _Fields:
                 .then(_alnum(13, "mix").str.slice(0, pl.col("width")))
                 .otherwise(pl.lit(""))
             )
-            return pl.concat_str(
+            printed = pl.concat_str(
                 [
                     pl.lit(tok.head).gather(pl.col("tok")),
                     mid,
                     pl.lit(tok.tail).gather(pl.col("tok")),
                 ]
+            )
+            # The card network's merchant-name field cuts card merchants (not billers or
+            # services, whose names come from their own scheme); some processors add the city.
+            merchant = pl.col("tok") < tok.n_merchants
+            if tok.truncate:
+                printed = (
+                    pl.when(merchant)
+                    .then(printed.str.slice(0, tok.truncate).str.strip_chars_end())
+                    .otherwise(printed)
+                )
+            city = pl.lit(pl.Series(tok.city, dtype=pl.Boolean)).gather(pl.col("tok"))
+            return (
+                pl.when(city)
+                .then(pl.concat_str([printed, self.expr("city")], separator=" "))
+                .otherwise(printed)
             )
         if name == "city":
             return _lut([p.city for p in ALL_PLACES], "place")

@@ -23,7 +23,6 @@ from tactful.simulate.personas import (
     CHANNELS,
     GENDERS,
     LEVELS,
-    PERSONAS,
     PURPOSES,
     QUIET,
 )
@@ -59,7 +58,6 @@ CUSTOMER_COLUMNS: Final = (
     "channel_preferences",
     "quiet_hours_start",
     "quiet_hours_end",
-    "segment",
     "created_at",
     "age_band",
     "gender",
@@ -193,7 +191,6 @@ def customers_frame(chunk: Chunk) -> pl.DataFrame:
             "channel_preferences": prefs,
             "quiet_hours_start": _hhmm(quiet[:, 0]),
             "quiet_hours_end": _hhmm(quiet[:, 1]),
-            "segment": [PERSONAS[i].name for i in pop.persona],
             "created_at": iso_strings(w, pop.created_day, sec, off),
             "age_band": np.array(AGE_BANDS)[pop.age_band].tolist(),
             "gender": np.array(GENDERS)[pop.gender].tolist(),

@@ -4,11 +4,17 @@ Around 3% of card holders a year see unauthorised card use (UK Finance and Javel
 yearly share of card fraud victims at a few percent), which makes fraud well under 0.1% of card
 transactions, in line with the ECB's card fraud reports. Four patterns:
 
-- ``card_testing``: a burst of tiny online payments at odd hours, the issuer blocking the later
+- ``card_testing``: a burst of tiny online payments minutes apart, the issuer blocking the later
   attempts (declined), sometimes a larger purchase after;
 - ``unusual_country``: card-present purchases in a country the customer is not in;
 - ``unusual_amount``: one online purchase many times the customer's typical ticket;
-- ``unusual_merchant``: gift cards / luxury goods at merchants the customer never uses.
+- ``unusual_merchant``: resellable goods at merchants the customer has not used before.
+
+Fraud leaves no label in the exports: its merchants are drawn from the same catalogue and printed
+by the same templates as everyone's spending (``data/fraud.toml`` names the kinds and why), and
+its hours follow the kind's ordinary hours plus the night excess measured in the ULB card-fraud
+data -- fraud is about 3.2 times as likely as normal spending to fall between 00:00 and 04:59,
+not a fixed night-time window.
 
 The customer reports it within days: approved fraud is refunded (a chargeback credit) and the
 card is reissued with a new number (new card tail in descriptors after the refund).
@@ -16,7 +22,11 @@ card is reissued with a new number (new card tail in descriptors after the refun
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,6 +53,7 @@ from tactful.simulate.rows import (
     FORCE_DECLINE,
     Rows,
 )
+from tactful.simulate.spend_kinds import KIND_NAMES, profile_tables
 from tactful.simulate.taxonomy import code
 
 I64 = NDArray[np.int64]
@@ -79,6 +90,60 @@ def draw_fraud(r: Keyed, pop: Population, w: Window, churn: Churn) -> FraudPlan:
     )
 
 
+@cache
+def fraud_data() -> dict[str, Any]:
+    text = resources.files("tactful.simulate").joinpath("data/fraud.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def night_ratio() -> float:
+    """ULB: night share of fraud over night share of normal transactions."""
+    d = fraud_data()
+    fraud = d["ulb_fraud_night"] / d["ulb_fraud_total"]
+    return float(fraud / (d["ulb_normal_night"] / d["ulb_normal_total"]))
+
+
+@cache
+def _hour_tables() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per spending kind: cumulative hour weights, and the probability that a fraud attempt at
+    that kind is moved to the night so that fraud's night share is ``night_ratio()`` times
+    ordinary card spending's."""
+    d = fraud_data()
+    _, _, hours = profile_tables()
+    night = slice(d["night_first_hour"], d["night_last_hour"] + 1)
+    kind_night = hours[:, night].sum(axis=1)
+    target = min(night_ratio() * d["simulated_normal_night"], 1.0)
+    excess = np.clip((target - kind_night) / (1.0 - kind_night), 0.0, 1.0)
+    return np.cumsum(hours, axis=1), excess
+
+
+def _seconds(
+    r: Keyed, kind: NDArray[np.str_], g: NDArray[np.int64], k: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Second of the day of each attempt: the kind's own hours, or (by the ULB excess) night."""
+    d = fraud_data()
+    cum, excess = _hour_tables()
+    ki = np.array([KIND_NAMES.index(x) for x in kind], dtype=np.int64)
+    u = r.uniform("fraud.hour", g, k)
+    hour = np.minimum((cum[ki] <= u[:, None]).sum(axis=1), 23)
+    n_night = d["night_last_hour"] - d["night_first_hour"] + 1
+    night_hour = d["night_first_hour"] + r.integers("fraud.night.h", n_night, g, k)
+    hour = np.where(r.uniform("fraud.night", g, k) < excess[ki], night_hour, hour)
+    sec: NDArray[np.int64] = (hour * 3600 + r.integers("fraud.sec", 3600, g, k)).astype(np.int64)
+    return sec
+
+
+def _kinds(r: Keyed, pat: NDArray[np.int64], g: NDArray[np.int64]) -> NDArray[np.str_]:
+    """The spending kind of each victim's fraud (one per victim: a fraudster's spree is alike)."""
+    d = fraud_data()
+    out = np.empty(len(pat), dtype=object)
+    for p, names in ((1, d["card_testing_kinds"]), (2, d["foreign_kinds"]), (4, d["resale_kinds"])):
+        m = pat == p
+        out[m] = np.array(names, dtype=object)[r.integers(f"fraud.kind.{p}", len(names), g[m])]
+    out[pat == 3] = "marketplace"
+    return out.astype(str)
+
+
 def fraud_rows(r: Keyed, pop: Population, plan: FraudPlan, rows: Builder[Rows]) -> None:
     """Append the fraudulent attempts (refunds are added by the ledger stage, which knows which
     attempts were approved)."""
@@ -103,13 +168,11 @@ def fraud_rows(r: Keyed, pop: Population, plan: FraudPlan, rows: Builder[Rows]) 
     k = np.arange(n_try.sum()) - np.repeat(np.cumsum(n_try) - n_try, n_try)
     c, gg, p, d0, sl = victims[rep], g[rep], pat[rep], day[rep], slot[rep]
     u = r.uniform("fraud.u", gg, k)
-    # Card testing: minutes apart from a random night-time start; the issuer blocks after 3-6.
-    start = (1 * 3600 + r.integers("fraud.t0", 4 * 3600, gg)).astype(np.int64)
-    sec = np.where(
-        p == 1,
-        start + k * (20 + (u * 160).astype(np.int64)),
-        9 * 3600 + (r.uniform("fraud.sec", gg, k) * 12 * 3600).astype(np.int64),
-    )
+    kind = _kinds(r, pat, g)[rep]
+    # Card testing: one burst, attempts minutes apart; the issuer blocks after 3-6.
+    own = _seconds(r, kind, gg, k)
+    start = _seconds(r, kind, gg, np.zeros_like(k))
+    sec = np.where(p == 1, start + k * (20 + (u * 160).astype(np.int64)), own)
     d = np.where(p == 2, d0 + k // 3, d0)
     amount_major = np.select(
         [p == 1, p == 2, p == 3, p == 4],
@@ -125,13 +188,7 @@ def fraud_rows(r: Keyed, pop: Population, plan: FraudPlan, rows: Builder[Rows]) 
     amount = -np.rint(amount_major * 100).astype(np.int64)
     blocked_after = 3 + r.integers("fraud.block", 4, g)[rep]
     lkind = np.where((p == 1) & (k >= blocked_after), FORCE_DECLINE, CARD)
-    kind = np.where(p == 1, "fraud_small", np.where(p == 3, "marketplace", "fraud_big"))
-    merchant = np.empty(len(c), dtype=np.int32)
-    country = pop.country[c]
-    for name in ("fraud_small", "marketplace", "fraud_big"):
-        m = kind == name
-        merchant[m] = mc.pick(country[m], name, r.uniform("fraud.m", gg[m], k[m] // 4), COUNTRIES)
-    t = mc.merchant_table()
+    country = pop.country[c].astype(np.int64)
     dest = np.full(len(c), -1, dtype=np.int16)
     foreign = p == 2
     if np.any(foreign):
@@ -141,14 +198,28 @@ def fraud_rows(r: Keyed, pop: Population, plan: FraudPlan, rows: Builder[Rows]) 
         dest_c = np.array([x.country for x in DESTINATIONS])
         shift = (dest_c[choices] == np.where(home == "GB", "GB", home)).astype(np.int64)
         dest[foreign] = ((choices + shift * 3) % len(DESTINATIONS)).astype(np.int16)
-    online = t.is_online[merchant] | (p == 1) | (p == 3)
+        # Abroad, the merchants travellers meet there (the British catalogue stands in for
+        # countries the simulator has none of, as for trips).
+        where = [DESTINATIONS[int(x)].country for x in dest[foreign]]
+        country[foreign] = [COUNTRIES.index(x if x in COUNTRIES else "GB") for x in where]
+    merchant = np.empty(len(c), dtype=np.int32)
+    # Any merchant of the kind, by its share: where the other customers shop too.
+    for name in np.unique(kind):
+        m = kind == name
+        merchant[m] = mc.pick(
+            country[m], str(name), r.uniform("fraud.m", gg[m], k[m] // 4), COUNTRIES
+        )
+    t = mc.merchant_table()
+    # Printed as the merchant prints every payment: online merchants online, shops as shops.
+    online = t.is_online[merchant]
     desc = np.where(p == 2, D_FOREIGN, np.where(online, D_CARD_ONLINE, D_CARD))
+    sec = np.minimum(sec, 86_000)
     pair = np.where(foreign, PAIR_FRAUD + gg * 1000 + k, -1)
     rows.add(
         cust=c,
         slot=sl,
         day=d,
-        sec=np.minimum(sec, 86_000),
+        sec=sec,
         amount=amount,
         lkind=lkind,
         channel=np.where(online, CH_ONLINE, CH_CARD),
@@ -169,7 +240,7 @@ def fraud_rows(r: Keyed, pop: Population, plan: FraudPlan, rows: Builder[Rows]) 
             cust=c[f],
             slot=sl[f],
             day=d[f],
-            sec=np.minimum(sec[f], 86_000),
+            sec=sec[f],
             amount=np.rint(amount[f] * rate).astype(np.int64),
             lkind=FOLLOW_FEE,
             channel=CH_FEE,

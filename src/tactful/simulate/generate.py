@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from tactful.simulate import merchants as mc
 from tactful.simulate.accounts import Accounts, draw_accounts
 from tactful.simulate.booking import Booked, book
 from tactful.simulate.calendar import NEVER, Window
@@ -87,6 +88,11 @@ class Chunk:
 
 
 def generate_chunk(config: SimulationConfig, lo: int, hi: int) -> Chunk:
+    with mc.using(mc.table_for(config.seed, config.unseen_merchants)):
+        return _generate_chunk(config, lo, hi)
+
+
+def _generate_chunk(config: SimulationConfig, lo: int, hi: int) -> Chunk:
     r = Keyed(config.seed)
     w = Window(config.start, config.months)
     gidx = np.arange(lo, hi, dtype=np.int64)

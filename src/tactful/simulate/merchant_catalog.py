@@ -1,541 +1,257 @@
-"""The merchant catalog as data: national chains and a generated long tail of small businesses.
+"""The card merchants of one world, drawn per seed: chains, independents and how they print.
 
-Tokens, weights and MCCs are explained in ``merchants.py``; this module only holds the rows.
+Why per seed: with one fixed catalogue every simulated bank shows the same 300 chains, and an
+engine whose merchant directory was written beside the simulator is scored on names it was built
+from. So a world is drawn from its seed:
+
+- **Chains** come from ``data/chains.csv`` (real chains per country, weighted roughly by
+  national market share -- Kantar grocery shares for the UK, Statista/NielsenIQ elsewhere).
+  Chains are regional: Publix trades in eight south-eastern US states, H-E-B in Texas, and
+  Kantar's regional grocery shares differ by several points from the national ones. So each chain
+  is present in a world with probability ``CHAIN_PRESENT`` and its share varies (lognormal,
+  sigma ``SHARE_SIGMA``).
+- **Independents** (cafés, restaurants, bars, salons, practices, pharmacies) are composed per
+  seed from the name parts of ``data/merchant_names.toml``: different businesses in every
+  world. About half of US restaurant locations are independents (National Restaurant
+  Association), so they are a large part of the long tail.
+- **Printing** follows the world's :class:`~tactful.simulate.descriptor_style.DescriptorStyle`
+  (facilitator prefixes, terminal ids, city suffixes, case, cuts at 22/25 characters).
+
+The **unseen world** (``unseen=True``) keeps the market's shape -- the same kinds, shares, MCCs
+and categories -- but every name is invented: brand words composed from syllables of the
+chain's language, kind words and facilitator prefixes the engine's directory and rules do not
+contain (proved by ``tests/simulate/test_unseen_merchants.py``; nothing here reads the engine).
 """
 
 from __future__ import annotations
 
-from typing import Final
+import csv
+import tomllib
+import zlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Final
 
-EU4: Final = ("DE", "FR", "ES", "NL")
-ALL6: Final = ("US", "GB", *EU4)
+import numpy as np
 
-# (kind, countries, canonical name, token, weight, mcc override, online suffix, detailed override)
-Row = tuple[str, tuple[str, ...], str, str, float, str, str, str]
+from tactful.simulate.descriptor_style import DescriptorStyle, draw_style
+from tactful.simulate.rng import Keyed
 
-
-def _r(
-    kind: str,
-    countries: tuple[str, ...] | str,
-    name: str,
-    token: str,
-    w: float = 1.0,
-    mcc: str = "",
-    online: str = "",
-    detailed: str = "",
-) -> Row:
-    cs = (countries,) if isinstance(countries, str) else countries
-    return (kind, cs, name, token, w, mcc, online, detailed)
-
-
-CHAINS: Final[tuple[Row, ...]] = (
-    # --- United States
-    _r("groceries", "US", "Kroger", "KROGER #{n3}", 4),
-    _r("groceries", "US", "Safeway", "SAFEWAY #{n4}", 2),
-    _r("groceries", "US", "Whole Foods Market", "WHOLEFDS {n5}", 2),
-    _r("groceries", "US", "Trader Joe's", "TRADER JOE S #{n3}", 2),
-    _r("groceries", "US", "Publix", "PUBLIX #{n4}", 2),
-    _r("groceries", "US", "Aldi", "ALDI {n5}", 1.5),
-    _r("groceries", "US", "H-E-B", "H-E-B #{n3}", 1.5),
-    _r("groceries", "US", "Costco", "COSTCO WHSE #{n4}", 2.5, "5300"),
-    _r("superstore", "US", "Walmart", "WAL-MART #{n4}", 5),
-    _r("superstore", "US", "Target", "TARGET {n8}", 4),
-    _r("superstore", "US", "Costco", "COSTCO WHSE #{n4}", 1, "5300"),
-    _r("restaurant", "US", "Olive Garden", "OLIVE GARDEN {n7}", 1),
-    _r("restaurant", "US", "Applebee's", "APPLEBEES {n5}", 1),
-    _r("restaurant", "US", "Chili's", "CHILI'S {n4}", 1),
-    _r("restaurant", "US", "The Cheesecake Factory", "CHEESECAKE FACTORY {n4}", 0.6),
-    _r("fast_food", "US", "McDonald's", "MCDONALD'S F{n5}", 5),
-    _r("fast_food", "US", "Chipotle", "CHIPOTLE {n4}", 2.5),
-    _r("fast_food", "US", "Subway", "SUBWAY {n8}", 2),
-    _r("fast_food", "US", "Taco Bell", "TACO BELL #{n6}", 2),
-    _r("fast_food", "US", "Chick-fil-A", "CHICK-FIL-A #{n5}", 2.5),
-    _r("fast_food", "US", "Wendy's", "WENDYS #{n4}", 1.5),
-    _r("fast_food", "US", "DoorDash", "DOORDASH*{r8}", 3, online="DOORDASH.COM CA"),
-    _r("fast_food", "US", "Uber Eats", "UBER *EATS", 2, online="HELP.UBER.COM CA"),
-    _r("coffee", "US", "Starbucks", "STARBUCKS STORE {n5}", 6),
-    _r("coffee", "US", "Dunkin'", "DUNKIN #{n6}", 3),
-    _r("coffee", "US", "Blue Bottle Coffee", "SQ *BLUE BOTTLE COFFEE", 0.5),
-    _r("coffee", "US", "Peet's Coffee", "PEETS {n5}", 0.6),
-    _r("fuel", "US", "Shell", "SHELL OIL {n11}", 3),
-    _r("fuel", "US", "Chevron", "CHEVRON {n7}", 2.5),
-    _r("fuel", "US", "ExxonMobil", "EXXONMOBIL {n4}", 2.5),
-    _r("fuel", "US", "BP", "BP#{n7}", 1.5),
-    _r("fuel", "US", "Costco Gas", "COSTCO GAS #{n4}", 1, "5542"),
-    _r("transit", "US", "MTA", "MTA*NYCT PAYGO", 2, online="NEW YORK NY"),
-    _r("transit", "US", "Amtrak", "AMTRAK .COM {n7}", 0.5, "4112"),
-    _r("transit", "US", "Clipper", "CLIPPER SERVICE", 1),
-    _r("transit", "US", "Ventra", "CTA VENTRA", 1),
-    _r("rideshare", "US", "Uber", "UBER *TRIP", 5, online="HELP.UBER.COM CA"),
-    _r("rideshare", "US", "Lyft", "LYFT *RIDE {r8}", 2.5, online="LYFT.COM CA"),
-    _r("parking", "US", "ParkMobile", "PARKMOBILE", 2),
-    _r("parking", "US", "SP+", "SP+ PARKING {n4}", 1),
-    _r("parking", "US", "LAZ Parking", "LAZ PARKING {n6}", 1),
-    _r("clothing", "US", "Old Navy", "OLD NAVY US {n4}", 2),
-    _r("clothing", "US", "TJ Maxx", "TJMAXX #{n4}", 2),
-    _r("clothing", "US", "H&M", "H&M {n4}", 1),
-    _r("clothing", "US", "Nordstrom", "NORDSTROM #{n4}", 1, "5311"),
-    _r("clothing", "US", "Gap", "GAP US {n4}", 1),
-    _r("marketplace", "US", "Amazon", "AMZN Mktp US*{r9}", 8, online="Amzn.com/bill WA"),
-    _r("marketplace", "US", "eBay", "PAYPAL *EBAY INC", 1, online="402-935-7733 CA"),
-    _r("marketplace", "US", "Etsy", "ETSY.COM - {r8}", 1, online="BROOKLYN NY"),
-    _r("marketplace", "US", "Temu", "TEMU.COM", 1, online="BOSTON MA"),
-    _r("electronics", "US", "Best Buy", "BEST BUY {n8}", 3),
-    _r("electronics", "US", "Apple Store", "APPLE STORE R{n3}", 1.5),
-    _r("pharmacy", "US", "CVS Pharmacy", "CVS/PHARMACY #{n5}", 4),
-    _r("pharmacy", "US", "Walgreens", "WALGREENS #{n5}", 3.5),
-    _r("pharmacy", "US", "Rite Aid", "RITE AID {n5}", 1),
-    _r("doctor", "US", "Quest Diagnostics", "QUEST DIAGNOSTICS", 1, "8071"),
-    _r("doctor", "US", "CityMD", "CITYMD {r4}", 1),
-    _r("dentist", "US", "Aspen Dental", "ASPEN DENTAL {n4}", 1),
-    _r("hair_beauty", "US", "Great Clips", "GREAT CLIPS #{n4}", 2),
-    _r("hair_beauty", "US", "Ulta Beauty", "ULTA #{n4}", 2, "5977"),
-    _r("hair_beauty", "US", "Sephora", "SEPHORA {n5}", 1.5, "5977"),
-    _r("entertainment", "US", "AMC Theatres", "AMC {n4} ONLINE", 2),
-    _r("entertainment", "US", "Regal", "REGAL {r6}", 1),
-    _r(
-        "entertainment",
-        "US",
-        "Ticketmaster",
-        "TICKETMASTER",
-        1.5,
-        "7922",
-        "800-653-8000 CA",
-        "ENTERTAINMENT_SPORTING_EVENTS_AMUSEMENT_PARKS_AND_MUSEUMS",
-    ),
-    _r("hardware", "US", "The Home Depot", "THE HOME DEPOT #{n4}", 3),
-    _r("hardware", "US", "Lowe's", "LOWES #{n5}*", 2.5),
-    _r("hardware", "US", "Ace Hardware", "ACE HDWE {n5}", 1, "5251"),
-    _r("furniture", "US", "IKEA", "IKEA {n3}", 1.5),
-    _r("furniture", "US", "Wayfair", "WAYFAIR*{r9}", 1.5, online="WAYFAIR.COM MA"),
-    _r("flights", "US", "Delta Air Lines", "DELTA AIR {n13}", 2, "3058"),
-    _r("flights", "US", "United Airlines", "UNITED {n13}", 2, "3000"),
-    _r("flights", "US", "American Airlines", "AMERICAN AIR{n13}", 2, "3001"),
-    _r("flights", "US", "Southwest Airlines", "SOUTHWES {n13}", 2, "3066"),
-    _r("lodging", "US", "Marriott", "MARRIOTT {r6}", 2, "3509"),
-    _r("lodging", "US", "Hilton", "HILTON HOTELS {r6}", 2, "3504"),
-    _r("lodging", "US", "Expedia", "EXPEDIA {n11}", 1.5, "4722", "EXPEDIA.COM WA"),
-    _r("pets", "US", "Petco", "PETCO {n4}", 1.5),
-    _r("pets", "US", "PetSmart", "PETSMART # {n4}", 1.5),
-    _r("pets", "US", "Chewy", "CHEWY.COM", 1.5, online="800-672-4399 FL"),
-    _r("donations", "US", "American Red Cross", "AMERICAN RED CROSS", 1, online="800-733-2767 DC"),
-    _r("donations", "US", "GoFundMe", "GOFUNDME *{r8}", 1, online="GOFUNDME.COM CA"),
-    _r("books", "US", "Barnes & Noble", "BARNES & NOBLE #{n4}", 1),
-    _r("convenience", "US", "7-Eleven", "7-ELEVEN {n5}", 2),
-    _r("convenience", "US", "Wawa", "WAWA {n4}", 1),
-    _r("baby", "US", "Carter's", "CARTERS #{n4}", 1),
-    _r("baby", "US", "buybuy BABY", "BUYBUY BABY #{n4}", 1),
-    _r("moving", "US", "U-Haul", "U-HAUL MOVING & STORAGE {n4}", 1, "7513"),
-    # --- United Kingdom
-    _r("groceries", "GB", "Tesco", "TESCO STORES {n4}", 27),
-    _r("groceries", "GB", "Sainsbury's", "SAINSBURYS S/MKTS", 15),
-    _r("groceries", "GB", "Asda", "ASDA STORES {n4}", 13),
-    _r("groceries", "GB", "Aldi", "ALDI {n3}", 10),
-    _r("groceries", "GB", "Morrisons", "WM MORRISON {n3}", 9),
-    _r("groceries", "GB", "Lidl", "LIDL GB", 8),
-    _r("groceries", "GB", "Co-op", "CO-OP GROUP {n6}", 6),
-    _r("groceries", "GB", "Waitrose", "WAITROSE {n3}", 4.5),
-    _r("groceries", "GB", "M&S Food", "M&S SIMPLY FOOD", 3),
-    _r("groceries", "GB", "Ocado", "OCADO RETAIL LTD", 2, online="HATFIELD"),
-    _r("restaurant", "GB", "Nando's", "NANDOS {n4}", 2),
-    _r("restaurant", "GB", "Pizza Express", "PIZZA EXPRESS {n4}", 1.5),
-    _r("restaurant", "GB", "Wagamama", "WAGAMAMA {n3}", 1.5),
-    _r("restaurant", "GB", "Dishoom", "DISHOOM", 0.5),
-    _r("fast_food", "GB", "McDonald's", "MCDONALDS {n4}", 4),
-    _r("fast_food", "GB", "Greggs", "GREGGS PLC", 3),
-    _r("fast_food", "GB", "KFC", "KFC {n4}", 2),
-    _r("fast_food", "GB", "Deliveroo", "DELIVEROO", 2.5, online="LONDON"),
-    _r("fast_food", "GB", "Just Eat", "JUST EAT.CO.UK LTD", 2, online="LONDON"),
-    _r("coffee", "GB", "Costa Coffee", "COSTA COFFEE {n5}", 4),
-    _r("coffee", "GB", "Pret A Manger", "PRET A MANGER", 3),
-    _r("coffee", "GB", "Starbucks", "STARBUCKS {n5}", 2),
-    _r("coffee", "GB", "Caffe Nero", "CAFFE NERO {n3}", 2),
-    _r("bar", "GB", "JD Wetherspoon", "J D WETHERSPOON", 3),
-    _r("fuel", "GB", "Shell", "SHELL {r6}", 2),
-    _r("fuel", "GB", "BP", "BP {r6}", 2),
-    _r("fuel", "GB", "Esso", "ESSO {r5}", 2),
-    _r("fuel", "GB", "Tesco Petrol", "TESCO PFS {n4}", 2),
-    _r("fuel", "GB", "Sainsbury's Petrol", "SAINSBURYS PETROL", 1),
-    _r("transit", "GB", "Transport for London", "TFL TRAVEL CH", 4, online="TFL.GOV.UK/CP"),
-    _r("transit", "GB", "Trainline", "TRAINLINE", 2, "4112", "LONDON"),
-    _r("transit", "GB", "First Bus", "FIRST BUS", 1, "4131"),
-    _r("rideshare", "GB", "Uber", "UBER* TRIP", 4, online="HELP.UBER.COM"),
-    _r("rideshare", "GB", "Bolt", "BOLT.EU/O/{r10}", 1.5, online="Tallinn"),
-    _r("parking", "GB", "RingGo", "RINGGO", 2),
-    _r("parking", "GB", "NCP", "NCP LTD", 1),
-    _r("parking", "GB", "JustPark", "JUSTPARK", 1),
-    _r("clothing", "GB", "Primark", "PRIMARK {n4}", 2),
-    _r("clothing", "GB", "Next", "NEXT RETAIL LTD", 2),
-    _r("clothing", "GB", "Marks & Spencer", "MARKS&SPENCER PLC", 2, "5311"),
-    _r("clothing", "GB", "ASOS", "ASOS.COM LTD", 1.5, online="LONDON"),
-    _r("clothing", "GB", "Zara", "ZARA UK {n4}", 1),
-    _r("marketplace", "GB", "Amazon", "AMAZON.CO.UK*{r9}", 8, online="AMAZON.CO.UK"),
-    _r("marketplace", "GB", "eBay", "PAYPAL *EBAY", 1.5, online="35314369001"),
-    _r("marketplace", "GB", "Etsy", "ETSY.COM - {r8}", 1),
-    _r("superstore", "GB", "Argos", "ARGOS LTD", 3),
-    _r("superstore", "GB", "B&M", "B&M {n3}", 2),
-    _r("superstore", "GB", "John Lewis", "JOHN LEWIS", 1.5, "5311"),
-    _r("electronics", "GB", "Currys", "CURRYS {n4}", 2.5),
-    _r("electronics", "GB", "Apple Store", "APPLE STORE R{n3}", 1),
-    _r("pharmacy", "GB", "Boots", "BOOTS {n4}", 5),
-    _r("pharmacy", "GB", "Superdrug", "SUPERDRUG STORES", 2, "5977"),
-    _r("dentist", "GB", "mydentist", "MYDENTIST {r5}", 1),
-    _r("doctor", "GB", "Bupa", "BUPA", 1),
-    _r("hair_beauty", "GB", "Toni & Guy", "TONI&GUY", 1),
-    _r("entertainment", "GB", "Odeon", "ODEON CINEMAS", 2),
-    _r("entertainment", "GB", "Vue", "VUE BSL LTD", 1.5),
-    _r("entertainment", "GB", "Cineworld", "CINEWORLD {n3}", 1.5),
-    _r(
-        "entertainment",
-        "GB",
-        "Ticketmaster UK",
-        "TICKETMASTER UK",
-        1,
-        "7922",
-        "LONDON",
-        "ENTERTAINMENT_SPORTING_EVENTS_AMUSEMENT_PARKS_AND_MUSEUMS",
-    ),
-    _r("hardware", "GB", "B&Q", "B & Q {n4}", 2.5),
-    _r("hardware", "GB", "Screwfix", "SCREWFIX DIRECT", 2, "5251"),
-    _r("hardware", "GB", "Wickes", "WICKES {n4}", 1),
-    _r("furniture", "GB", "IKEA", "IKEA LTD", 2),
-    _r("furniture", "GB", "Dunelm", "DUNELM {n3}", 1.5),
-    _r("flights", "GB", "British Airways", "BRITISH A {n13}", 2, "3005"),
-    _r("flights", "GB", "easyJet", "EASYJET {r8}", 2.5, "3245"),
-    _r("flights", "GB", "Ryanair", "RYANAIR {r8}", 2, "3246"),
-    _r("flights", "GB", "Jet2", "JET2.COM", 1),
-    _r("lodging", "GB", "Premier Inn", "PREMIER INN {n4}", 2),
-    _r("lodging", "GB", "Travelodge", "TRAVELODGE", 1.5),
-    _r("lodging", ALL6, "Airbnb", "AIRBNB * {r10}", 2, online="AIRBNB.COM"),
-    _r("lodging", ALL6, "Booking.com", "BOOKING.COM HOTEL", 2, "4722", "AMSTERDAM"),
-    _r("pets", "GB", "Pets at Home", "PETS AT HOME {n4}", 2),
-    _r("donations", "GB", "Cancer Research UK", "CANCER RESEARCH UK", 1),
-    _r("donations", "GB", "British Red Cross", "BRITISH RED CROSS", 1),
-    _r("books", "GB", "Waterstones", "WATERSTONES", 1),
-    _r("books", "GB", "WHSmith", "WHSMITH {n4}", 1),
-    _r("convenience", "GB", "Spar", "SPAR {r5}", 1),
-    _r("convenience", "GB", "One Stop", "ONE STOP {n4}", 1),
-    _r("baby", "GB", "Mamas & Papas", "MAMAS & PAPAS", 1),
-    _r("moving", "GB", "AnyVan", "ANYVAN.COM", 1),
-    # --- Germany
-    _r("groceries", "DE", "REWE", "REWE SAGT DANKE {n8}", 6),
-    _r("groceries", "DE", "EDEKA", "EDEKA CENTER {n5}", 6),
-    _r("groceries", "DE", "Aldi", "ALDI SUED {n4}", 4),
-    _r("groceries", "DE", "Lidl", "LIDL DIENSTL {n4}", 4),
-    _r("groceries", "DE", "Kaufland", "KAUFLAND {n4}", 3),
-    _r("groceries", "DE", "Netto", "NETTO MARKEN-DISCOUNT", 2.5),
-    _r("groceries", "DE", "Penny", "PENNY {n4}", 1.5),
-    _r("pharmacy", "DE", "dm-drogerie markt", "DM FIL.{n4}", 4, "5977"),
-    _r("pharmacy", "DE", "Rossmann", "ROSSMANN {n4}", 3, "5977"),
-    _r("fuel", "DE", "Aral", "ARAL STATION {n6}", 3),
-    _r("fuel", "DE", "JET", "JET TANKSTELLE", 1.5),
-    _r("transit", "DE", "Deutsche Bahn", "DB VERTRIEB GMBH", 3, "4112", "FRANKFURT"),
-    _r("transit", "DE", "BVG", "BVG BERLIN", 1),
-    _r("transit", "DE", "MVG", "MVG MUENCHEN", 1),
-    _r("marketplace", "DE", "Amazon", "AMAZON.DE*{r9}", 8, online="AMAZON.DE"),
-    _r("marketplace", "DE", "Otto", "OTTO GMBH", 1, online="HAMBURG"),
-    _r("clothing", EU4, "Zalando", "ZALANDO SE", 2, online="BERLIN"),
-    _r("superstore", "DE", "MediaMarkt", "MEDIA MARKT {n3}", 2, "5732"),
-    _r("superstore", ("DE", "FR", "NL"), "Action", "ACTION {n4}", 2),
-    _r("hardware", "DE", "OBI", "OBI MARKT {n4}", 2),
-    _r("hardware", "DE", "Bauhaus", "BAUHAUS {n3}", 1.5),
-    _r("hardware", "DE", "Hornbach", "HORNBACH {n3}", 1.5),
-    _r("furniture", "DE", "XXXLutz", "XXXLUTZ", 1),
-    _r("furniture", ALL6[1:], "IKEA", "IKEA {n3}", 2),
-    _r("flights", "DE", "Lufthansa", "LUFTHANSA {n13}", 2, "3008"),
-    _r("flights", ("DE", "NL"), "Eurowings", "EUROWINGS", 1, "3246"),
-    _r("entertainment", "DE", "CinemaxX", "CINEMAXX {r5}", 1),
-    _r("entertainment", ("DE", "NL"), "Eventim", "EVENTIM", 1, "7922"),
-    _r("pets", ("DE", "NL"), "Fressnapf", "FRESSNAPF {n4}", 2),
-    _r("pets", EU4, "Zooplus", "ZOOPLUS SE", 1, online="MUENCHEN"),
-    _r("books", "DE", "Thalia", "THALIA {n3}", 1),
-    _r("lodging", "DE", "Motel One", "MOTEL ONE {r4}", 1),
-    _r("donations", "DE", "UNICEF Deutschland", "UNICEF DEUTSCHLAND", 1),
-    _r("moving", EU4, "Europcar Vans", "EUROPCAR {r6}", 1, "7512"),
-    # --- France
-    _r("groceries", "FR", "Carrefour", "CARREFOUR CITY", 5),
-    _r("groceries", "FR", "E.Leclerc", "E.LECLERC", 5),
-    _r("groceries", "FR", "Intermarché", "INTERMARCHE", 4),
-    _r("groceries", "FR", "Auchan", "AUCHAN", 3),
-    _r("groceries", "FR", "Monoprix", "MONOPRIX", 2),
-    _r("groceries", "FR", "Franprix", "FRANPRIX {n4}", 1.5),
-    _r("groceries", "FR", "Picard", "PICARD SURGELES", 1),
-    _r("fuel", "FR", "TotalEnergies", "TOTALENERGIES {r5}", 3),
-    _r("fuel", "FR", "Esso", "ESSO {r5}", 1),
-    _r("transit", "FR", "RATP", "RATP", 3, online="PARIS"),
-    _r("transit", "FR", "SNCF", "SNCF-VOYAGEURS", 3, "4112", "PARIS"),
-    _r("marketplace", "FR", "Amazon", "AMAZON PAYMENTS", 7, online="LUXEMBOURG"),
-    _r("marketplace", "FR", "Cdiscount", "CDISCOUNT", 1.5),
-    _r("superstore", "FR", "Fnac", "FNAC {r4}", 2, "5732"),
-    _r("clothing", ("FR", "ES"), "Kiabi", "KIABI {n3}", 1.5),
-    _r(
-        "clothing",
-        ("FR", "ES", "DE", "NL", "GB"),
-        "Decathlon",
-        "DECATHLON {n4}",
-        2,
-        "5941",
-        detailed="GENERAL_MERCHANDISE_SPORTING_GOODS",
-    ),
-    _r("hardware", ("FR", "ES"), "Leroy Merlin", "LEROY MERLIN", 2),
-    _r("hardware", "FR", "Castorama", "CASTORAMA", 1.5),
-    _r("furniture", "FR", "Conforama", "CONFORAMA", 1),
-    _r("flights", "FR", "Air France", "AIR FRANCE {n13}", 2, "3007"),
-    _r("entertainment", ("FR", "NL"), "Pathé", "PATHE {r5}", 2),
-    _r("entertainment", "FR", "UGC", "UGC CINE CITE", 1),
-    _r("pets", "FR", "Maxi Zoo", "MAXI ZOO", 1),
-    _r("donations", "FR", "Croix-Rouge française", "CROIX-ROUGE FRANCAISE", 1),
-    _r("books", "FR", "Fnac", "FNAC LIVRES", 1),
-    _r("fast_food", ("FR", "ES"), "Deliveroo", "DELIVEROO", 1.5, online="PARIS"),
-    # --- Spain
-    _r("groceries", "ES", "Mercadona", "MERCADONA", 9),
-    _r("groceries", "ES", "Carrefour", "CARREFOUR", 3),
-    _r("groceries", "ES", "Dia", "DIA {n5}", 2.5),
-    _r("groceries", "ES", "Lidl", "LIDL", 2.5),
-    _r("groceries", "ES", "Eroski", "EROSKI", 1.5),
-    _r("groceries", "ES", "Alcampo", "ALCAMPO", 1.5),
-    _r("groceries", "ES", "Consum", "CONSUM", 1),
-    _r("fuel", "ES", "Repsol", "E.S. REPSOL {r5}", 3),
-    _r("fuel", "ES", "Cepsa", "CEPSA {r5}", 1.5),
-    _r("transit", "ES", "Renfe", "RENFE VIAJEROS", 2, "4112", "MADRID"),
-    _r("transit", "ES", "Metro de Madrid", "METRO DE MADRID", 1.5),
-    _r("rideshare", "ES", "Cabify", "CABIFY {r6}", 1.5),
-    _r("marketplace", "ES", "Amazon", "AMAZON.ES*{r9}", 7, online="AMAZON.ES"),
-    _r("superstore", "ES", "El Corte Inglés", "EL CORTE INGLES", 3, "5311"),
-    _r("fast_food", "ES", "Glovo", "GLOVO {r8}", 2, online="BARCELONA"),
-    _r("fast_food", "ES", "Telepizza", "TELEPIZZA", 1),
-    _r("flights", "ES", "Iberia", "IBERIA {n13}", 2),
-    _r("flights", "ES", "Vueling", "VUELING AIRLINES", 2),
-    _r("entertainment", "ES", "Cinesa", "CINESA {r4}", 1),
-    _r("books", "ES", "Casa del Libro", "CASA DEL LIBRO", 1),
-    _r("pets", "ES", "Tiendanimal", "TIENDANIMAL", 1),
-    _r("donations", "ES", "Cruz Roja", "CRUZ ROJA ESPANOLA", 1),
-    _r("hardware", "ES", "Bricomart", "BRICOMART", 1),
-    # --- Netherlands
-    _r("groceries", "NL", "Albert Heijn", "ALBERT HEIJN {n4}", 9),
-    _r("groceries", "NL", "Jumbo", "JUMBO {n4}", 5),
-    _r("groceries", "NL", "Lidl", "LIDL {n3}", 2),
-    _r("groceries", "NL", "Plus", "PLUS {r4}", 1.5),
-    _r("groceries", "NL", "Dirk", "DIRK VDBROEK", 1),
-    _r("pharmacy", "NL", "Kruidvat", "KRUIDVAT {n4}", 3, "5977"),
-    _r("pharmacy", "NL", "Etos", "ETOS {n4}", 1.5, "5977"),
-    _r("fuel", "NL", "Tango", "TANGO {r4}", 1.5),
-    _r("transit", "NL", "NS", "NS GROEP IZ NS REIZIGERS", 3, "4112", "UTRECHT"),
-    _r("transit", "NL", "GVB", "GVB AMSTERDAM", 1),
-    _r("marketplace", "NL", "bol.com", "BOL.COM", 5, online="UTRECHT"),
-    _r("marketplace", "NL", "Amazon", "AMAZON.NL*{r9}", 1.5, online="AMAZON.NL"),
-    _r("superstore", "NL", "HEMA", "HEMA {n3}", 2.5),
-    _r("fast_food", ("NL", "DE"), "Thuisbezorgd", "THUISBEZORGD.NL", 2, online="AMSTERDAM"),
-    _r("hardware", "NL", "Gamma", "GAMMA {n3}", 1.5),
-    _r("hardware", "NL", "Praxis", "PRAXIS {n3}", 1.5),
-    _r("flights", "NL", "KLM", "KLM {n13}", 2, "3010"),
-    _r("flights", "NL", "Transavia", "TRANSAVIA", 1.5),
-    _r("books", "NL", "Bruna", "BRUNA {n3}", 1),
-    _r("donations", "NL", "KWF Kankerbestrijding", "KWF KANKERBESTRIJDING", 1),
-    # --- several countries
-    _r("fast_food", EU4, "McDonald's", "MCDONALDS {n4}", 4),
-    _r("fast_food", EU4, "Burger King", "BURGER KING {n4}", 2),
-    _r("fast_food", ("FR", "ES", "NL", "DE"), "Uber Eats", "UBER *EATS", 1.5, online="AMSTERDAM"),
-    _r("coffee", (*EU4, "US", "GB"), "Starbucks", "STARBUCKS {n5}", 1.5),
-    _r("rideshare", EU4, "Uber", "UBER *TRIP", 3, online="HELP.UBER.COM"),
-    _r("rideshare", ("DE", "FR", "NL"), "Bolt", "BOLT.EU/O/{r10}", 1.5),
-    _r("rideshare", ("DE", "ES", "FR"), "FREENOW", "FREENOW {r8}", 1),
-    _r("fuel", EU4, "Shell", "SHELL {n8}", 2),
-    _r("fuel", ("DE", "NL", "ES"), "BP", "BP {n6}", 1.5),
-    _r("parking", EU4, "EasyPark", "EASYPARK", 2),
-    _r("parking", (*EU4, "GB"), "PayByPhone", "PAYBYPHONE", 1),
-    _r("clothing", (*EU4, "GB"), "H&M", "H&M {n4}", 2),
-    _r("clothing", EU4, "Zara", "ZARA {n4}", 2),
-    _r("clothing", EU4, "Primark", "PRIMARK {n3}", 1.5),
-    _r("clothing", ("DE", "NL", "ES"), "C&A", "C&A {n4}", 1),
-    _r("marketplace", (*EU4, "GB"), "eBay", "PAYPAL *EBAY", 1),
-    _r("marketplace", (*EU4, "GB"), "Temu", "TEMU.COM", 1.2, online="DUBLIN"),
-    _r("marketplace", (*EU4, "GB", "US"), "SHEIN", "SHEIN.COM", 1, online="DUBLIN"),
-    _r("marketplace", (*EU4, "GB"), "AliExpress", "ALIEXPRESS.COM", 0.8, online="LUXEMBOURG"),
-    _r("electronics", EU4, "Apple Store", "APPLE STORE R{n3}", 1),
-    _r("flights", (*EU4, "GB"), "Ryanair", "RYANAIR {r8}", 2, "3246"),
-    _r("flights", EU4, "easyJet", "EASYJET {r8}", 1.5, "3245"),
-    _r("video_games", ALL6, "Steam", "STEAMGAMES.COM {n10}", 3, online="BELLEVUE"),
-    _r("video_games", ALL6, "PlayStation Store", "PLAYSTATION NETWORK", 2.5, online="SAN MATEO"),
-    _r("video_games", ALL6, "Nintendo eShop", "NINTENDO CD{r7}", 1.5, online="REDMOND"),
-    _r("video_games", ALL6, "Xbox", "MICROSOFT*XBOX", 1.5, online="MSBILL.INFO"),
-    _r("convenience", ("DE", "NL", "ES"), "Spar", "SPAR {n4}", 1),
-    _r("convenience", "DE", "Kiosk", "K KIOSK {n4}", 1),
-    _r("convenience", ("FR", "ES"), "Carrefour Express", "CARREFOUR EXPRESS", 1.5),
-    _r("convenience", "NL", "AH to go", "AH TO GO {n4}", 1.5),
-    _r("convenience", "FR", "Proxi", "PROXI {r4}", 0.5),
-    _r("baby", (*EU4, "GB"), "Vertbaudet", "VERTBAUDET", 1, online="TOURCOING"),
-    _r("fraud_small", ALL6, "unknown", "WWW.{r8}.COM", 1, "5816", "ONLINE"),
-    _r("fraud_small", ALL6, "unknown", "DIGITAL GOODS {r6}", 1, "5818", "ONLINE"),
-    _r("fraud_small", ALL6, "unknown", "PAYPAL *{r8}", 1, "5999", "4029357733"),
-    _r("fraud_big", ALL6, "unknown", "ELECTRO WORLD {n4}", 1, "5732"),
-    _r(
-        "fraud_big",
-        ALL6,
-        "unknown",
-        "LUXURY WATCHES {n3}",
-        1,
-        "5944",
-        "",
-        "GENERAL_MERCHANDISE_OTHER_GENERAL_MERCHANDISE",
-    ),
-    _r(
-        "fraud_big",
-        ALL6,
-        "unknown",
-        "GIFT CARD MALL {r6}",
-        1,
-        "5999",
-        "ONLINE",
-        "GENERAL_MERCHANDISE_GIFTS_AND_NOVELTIES",
-    ),
-)
+CHAIN_PRESENT: Final = 0.85
+SHARE_SIGMA: Final = 0.35
+TAIL_PER_KIND: Final = 24
+TAIL_WEIGHT: Final = 0.4
+TAIL_KINDS: Final = ("restaurant", "coffee", "bar", "hair_beauty", "doctor", "dentist", "pharmacy")
+_NO_PROCESSOR: Final = ("doctor", "dentist", "pharmacy")
+LANG: Final = {"US": "en", "GB": "en", "DE": "de", "FR": "fr", "ES": "es", "NL": "nl"}
 
 
-_LONG_TAIL_WORDS: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
-    "en": (
-        (
-            "GOLDEN",
-            "BLUE",
-            "LUCKY",
-            "LITTLE",
-            "OLD",
-            "CORNER",
-            "RED",
-            "GREEN",
-            "SILVER",
-            "ROYAL",
-            "URBAN",
-            "HAPPY",
-            "NORTH",
-            "RIVER",
-            "OAK",
-            "SUNNY",
-            "BRICK",
-            "MAPLE",
-        ),
-        (
-            "SPOON",
-            "LANTERN",
-            "DRAGON",
-            "BEAN",
-            "OAK",
-            "HOUSE",
-            "TABLE",
-            "GARDEN",
-            "KITCHEN",
-            "CROWN",
-            "LION",
-            "ANCHOR",
-            "FORK",
-            "BARREL",
-            "PIG",
-            "HARBOUR",
-        ),
-    ),
-    "de": (
-        ("ZUM", "ALTE", "GOLDENE", "KLEINE", "BLAUE", "ROTE", "GRUENE"),
-        ("LINDE", "KRONE", "POST", "MUEHLE", "SONNE", "BRUECKE", "ECKE", "HIRSCH"),
-    ),
-    "fr": (
-        ("LE PETIT", "LA BELLE", "CHEZ", "LE VIEUX", "AU BON", "LA GRANDE", "LE"),
-        ("ZINC", "COMPTOIR", "MARCEL", "PAIN", "MOULIN", "JARDIN", "PASSAGE", "CANAL"),
-    ),
-    "es": (
-        ("EL", "LA", "CASA", "BAR", "LOS", "MESON"),
-        ("RINCON", "TABERNA", "PUERTO", "OLIVO", "SOL", "PLAZA", "CARMEN", "TORO"),
-    ),
-    "nl": (
-        ("DE", "HET", "CAFE DE", "EETCAFE"),
-        ("GOUDEN", "ZWAAN", "MOLEN", "HOEK", "GRACHT", "BRUG", "KROON", "TULP"),
-    ),
-}
-_TAIL_SUFFIX: Final[dict[str, dict[str, tuple[str, ...]]]] = {
-    "en": {
-        "restaurant": (
-            "GRILL",
-            "BISTRO",
-            "KITCHEN",
-            "DINER",
-            "TAQUERIA",
-            "THAI",
-            "SUSHI",
-            "PIZZERIA",
-        ),
-        "coffee": ("COFFEE", "ESPRESSO", "CAFE", "ROASTERS"),
-        "bar": ("TAVERN", "PUB", "TAPROOM", "BAR"),
-        "hair_beauty": ("SALON", "BARBERS", "NAILS", "BEAUTY"),
-        "doctor": ("FAMILY PRACTICE", "MEDICAL", "CLINIC"),
-        "dentist": ("DENTAL", "DENTAL CARE", "ORTHODONTICS"),
-        "pharmacy": ("PHARMACY", "CHEMIST"),
-    },
-    "de": {
-        "restaurant": ("RESTAURANT", "TRATTORIA", "GASTHAUS", "DOENER"),
-        "coffee": ("CAFE", "KAFFEEHAUS", "BAECKEREI"),
-        "bar": ("KNEIPE", "BAR"),
-        "hair_beauty": ("FRISEUR", "HAARSTUDIO"),
-        "doctor": ("PRAXIS DR", "ARZTPRAXIS"),
-        "dentist": ("ZAHNARZTPRAXIS",),
-        "pharmacy": ("APOTHEKE",),
-    },
-    "fr": {
-        "restaurant": ("BRASSERIE", "BISTROT", "RESTAURANT", "CREPERIE"),
-        "coffee": ("CAFE", "BOULANGERIE"),
-        "bar": ("BAR", "CAVE"),
-        "hair_beauty": ("COIFFURE", "INSTITUT"),
-        "doctor": ("CABINET MEDICAL",),
-        "dentist": ("CABINET DENTAIRE",),
-        "pharmacy": ("PHARMACIE",),
-    },
-    "es": {
-        "restaurant": ("RESTAURANTE", "ASADOR", "TAPAS"),
-        "coffee": ("CAFETERIA", "PANADERIA"),
-        "bar": ("BAR", "CERVECERIA"),
-        "hair_beauty": ("PELUQUERIA", "ESTETICA"),
-        "doctor": ("CLINICA", "CENTRO MEDICO"),
-        "dentist": ("CLINICA DENTAL",),
-        "pharmacy": ("FARMACIA",),
-    },
-    "nl": {
-        "restaurant": ("RESTAURANT", "EETHUIS", "BRASSERIE"),
-        "coffee": ("KOFFIE", "BAKKERIJ"),
-        "bar": ("CAFE", "BRUIN CAFE"),
-        "hair_beauty": ("KAPSALON", "BARBIER"),
-        "doctor": ("HUISARTSENPRAKTIJK",),
-        "dentist": ("TANDARTSPRAKTIJK",),
-        "pharmacy": ("APOTHEEK",),
-    },
-}
-_LANG: Final = {"US": "en", "GB": "en", "DE": "de", "FR": "fr", "ES": "es", "NL": "nl"}
-_PROCESSORS: Final = {
-    "US": ("SQ *", "TST* ", "", "", "CLOVER "),
-    "GB": ("SQ *", "SUMUP *", "ZETTLE_*", "", ""),
-    "DE": ("SUMUP *", "ZETTLE_*", "", "", ""),
-    "FR": ("SUMUP *", "", "", "", "SQ *"),
-    "ES": ("SUMUP *", "", "", "", "ZETTLE_*"),
-    "NL": ("SUMUP *", "ZETTLE_*", "", "", ""),
-}
-_TAIL_KINDS: Final = ("restaurant", "coffee", "bar", "hair_beauty", "doctor", "dentist", "pharmacy")
-_TAIL_PER_KIND: Final = 24
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One merchant of a world.
+
+    ``token`` is the name as the descriptor prints it; ``{nK}`` is a K-digit store number, stable
+    for a store, and ``{rK}`` a K-character reference that changes with every payment.
+    """
+
+    kind: str
+    countries: tuple[str, ...]
+    name: str
+    token: str
+    weight: float
+    mcc: str = ""
+    online: str = ""
+    category_detailed: str = ""
+    city_suffix: bool = False
 
 
-def long_tail() -> list[Row]:
-    """Independent businesses, deterministic (index arithmetic, no randomness)."""
+@cache
+def _text(name: str) -> str:
+    return resources.files("tactful.simulate").joinpath(f"data/{name}").read_text("utf-8")
+
+
+@cache
+def chains() -> tuple[Row, ...]:
+    """The real chains of ``data/chains.csv``, in file order."""
+    rows = []
+    for line, rec in enumerate(csv.DictReader(_text("chains.csv").splitlines()), start=2):
+        try:
+            rows.append(
+                Row(
+                    kind=rec["kind"],
+                    countries=tuple(rec["countries"].split()),
+                    name=rec["name"],
+                    token=rec["token"],
+                    weight=float(rec["weight"]),
+                    mcc=rec["mcc"],
+                    online=rec["online"],
+                    category_detailed=rec["category_detailed"],
+                )
+            )
+        except (KeyError, ValueError) as exc:  # a broken data file is a bug of the package
+            raise ValueError(f"simulate/data/chains.csv:{line}: {exc}") from exc
+    return tuple(rows)
+
+
+@cache
+def name_parts() -> dict[str, Any]:
+    return tomllib.loads(_text("merchant_names.toml"))
+
+
+def _key(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def brand_word(r: Keyed, lang: str, key: int, salt: int = 0) -> str:
+    """An invented brand word of ``lang``: two syllables (a quarter three), onset + vowel each,
+    and a coda at the end."""
+    parts = name_parts()["unseen"][lang]
+    on, vo, co = parts["onsets"], parts["vowels"], parts["codas"]
+    k = np.array([key])
+    i = r.integers("world.brand", 1 << 62, k, salt)[0]
+    n_syl = 3 if i % 4 == 0 else 2
+    i //= 4
+    word = ""
+    for _ in range(n_syl):
+        word += on[i % len(on)] + vo[i // len(on) % len(vo)]
+        i //= len(on) * len(vo)
+    return word + str(co[i % len(co)])
+
+
+def _chains(r: Keyed, unseen: bool, style: DescriptorStyle) -> list[Row]:
+    """Chains present in this world, with their shares; renamed in the unseen world."""
+    rows = chains()
+    names = sorted({c.name for c in rows})
+    keys = np.array([_key(n) for n in names], dtype=np.int64)
+    present = dict(zip(names, r.bernoulli("world.chain", CHAIN_PRESENT, keys), strict=True))
+    jitter = dict(zip(names, r.lognormal("world.share", 1.0, SHARE_SIGMA, keys), strict=True))
+    lang_of: dict[str, str] = {}
+    for c in rows:
+        lang_of.setdefault(c.name, LANG[c.countries[0]])
+    out: list[Row] = []
+    # Every (country, kind) the real catalogue serves keeps at least its largest chain.
+    largest: dict[tuple[str, str], int] = {}
+    for i, c in enumerate(rows):
+        for country in c.countries:
+            j = largest.get((country, c.kind))
+            if j is None or c.weight > rows[j].weight:
+                largest[(country, c.kind)] = i
+    keep_anyway = set(largest.values())
+    for i, c in enumerate(rows):
+        if not (present[c.name] or i in keep_anyway):
+            continue
+        weight = c.weight * float(jitter[c.name])
+        if not unseen:
+            out.append(
+                Row(
+                    c.kind,
+                    c.countries,
+                    c.name,
+                    _printed(style, c.token),
+                    weight,
+                    c.mcc,
+                    c.online,
+                    c.category_detailed,
+                )
+            )
+            continue
+        out.append(_invented_chain(r, style, c, lang_of[c.name], weight))
+    return out
+
+
+def _invented_chain(r: Keyed, style: DescriptorStyle, c: Row, lang: str, weight: float) -> Row:
+    key = _key(c.name)
+    brand = brand_word(r, lang, key)
+    kinds = name_parts()["unseen"]["kinds"][c.kind]
+    word = kinds[int(r.integers("world.kindword", len(kinds), np.array([key]))[0])]
+    with_kind = bool(r.bernoulli("world.withkind", 0.5, np.array([key]))[0])
+    name = f"{brand} {word}" if with_kind else brand
+    token = name
+    if "{n" in c.token:
+        token += " #{n4}" if key % 2 else " {n5}"
+    elif "{r" in c.token:
+        token += "*{r8}"
+    elif r.bernoulli("world.term", style.terminal_id, np.array([key]))[0]:
+        token += " T{n4}"
+    # Online merchants print a service phone number where a shop prints its city.
+    online = f"{800 + key % 100}-{key % 900 + 100}-{key % 9000 + 1000}" if c.online else ""
+    return Row(
+        c.kind,
+        c.countries,
+        name.title(),
+        _printed(style, token),
+        weight,
+        c.mcc,
+        online,
+        c.category_detailed,
+    )
+
+
+def _printed(style: DescriptorStyle, token: str) -> str:
+    """The token in the world's case; placeholders keep theirs."""
+    if style.case == "upper":
+        return token
+    out, pos = [], 0
+    while (start := token.find("{", pos)) >= 0:
+        end = token.index("}", start)
+        out += [token[pos:start].title(), token[start : end + 1]]
+        pos = end + 1
+    out.append(token[pos:].title())
+    return "".join(out)
+
+
+def _independents(r: Keyed, unseen: bool, style: DescriptorStyle) -> list[Row]:
+    """Small businesses per country and kind, composed for this world."""
+    parts = name_parts()
     rows: list[Row] = []
-    for country, lang in _LANG.items():
-        adjectives, nouns = _LONG_TAIL_WORDS[lang]
-        for k, kind in enumerate(_TAIL_KINDS):
-            suffixes = _TAIL_SUFFIX[lang][kind]
-            for i in range(_TAIL_PER_KIND):
-                a = adjectives[(i * 7 + k * 3) % len(adjectives)]
-                n = nouns[(i * 5 + k) % len(nouns)]
-                s = suffixes[(i + k) % len(suffixes)]
-                if kind in ("doctor", "dentist", "pharmacy"):
-                    name = f"{s} {n}".title()
+    for ci, (country, lang) in enumerate(LANG.items()):
+        for ki, kind in enumerate(TAIL_KINDS):
+            seen: set[str] = set()
+            for i in range(TAIL_PER_KIND):
+                key = np.array([(ci * 16 + ki) * 1000 + i])
+                if unseen:
+                    words = parts["unseen"]["kinds"][kind]
+                    brand = brand_word(r, lang, int(key[0]), salt=7)
+                    w = words[int(r.integers("world.tail.kind", len(words), key)[0])]
+                    name = f"{brand} {w}" if lang == "en" else f"{w} {brand}"
                 else:
-                    name = f"{a} {n} {s}".title() if lang == "en" else f"{s} {a} {n}".title()
-                proc = _PROCESSORS[country][(i * 3 + k) % len(_PROCESSORS[country])]
-                if kind in ("doctor", "dentist", "pharmacy"):
-                    proc = ""
-                rows.append(_r(kind, country, name, proc + name.upper()[:22], 0.4))
+                    lp = parts["independents"][lang]
+                    adj, noun, sfx = lp["adjectives"], lp["nouns"], lp["kinds"][kind]
+                    u = r.integers("world.tail.words", 1 << 30, key)[0]
+                    a, n, s = adj[u % len(adj)], noun[u // 31 % len(noun)], sfx[u // 997 % len(sfx)]
+                    if kind in _NO_PROCESSOR:
+                        name = f"{s} {n}"
+                    else:
+                        name = f"{a} {n} {s}" if lang == "en" else f"{s} {a} {n}"
+                if name in seen:
+                    continue
+                seen.add(name)
+                token = name
+                if (
+                    kind not in _NO_PROCESSOR
+                    and r.bernoulli("world.tail.proc", style.processor_share, key)[0]
+                ):
+                    procs = style.processors[country]
+                    token = procs[int(r.integers("world.tail.which", len(procs), key)[0])] + name
+                if r.bernoulli("world.tail.term", style.terminal_id, key)[0]:
+                    token += " T{n4}"
+                rows.append(
+                    Row(
+                        kind,
+                        (country,),
+                        name.title(),
+                        _printed(style, token),
+                        TAIL_WEIGHT,
+                        city_suffix=bool(r.bernoulli("world.tail.city", style.city_suffix, key)[0]),
+                    )
+                )
     return rows
+
+
+@cache
+def world_rows(seed: int, unseen: bool = False) -> tuple[tuple[Row, ...], DescriptorStyle]:
+    """Every card merchant of the world ``seed``, and how its processors print them."""
+    style = draw_style(seed, unseen)
+    r = Keyed(seed)
+    return (*_chains(r, unseen, style), *_independents(r, unseen, style)), style

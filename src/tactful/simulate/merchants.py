@@ -1,29 +1,33 @@
-"""The card merchants customers pay: real chains per country plus a generated long tail.
+"""The card merchants customers pay, as column arrays, and the world a run draws them from.
 
 Each merchant has a canonical name (the truth an enrichment model should recover), a descriptor
 token as it appears on statements (``WHOLEFDS``, ``AMZN Mktp US*{r9}``, ``TESCO STORES {n4}``),
-an MCC taken from the ISO 18245 list in ``shared/data/mcc_codes`` (hard-coded here so the
+an MCC taken from the ISO 18245 list in ``shared/data/mcc_codes`` (kept in the catalogue so the
 simulator runs without that folder) and a detailed category. ``{nK}`` in a token is a K-digit store
 number, stable for a store; ``{rK}`` is a K-character reference that changes with every payment.
 
-Chains are weighted roughly by national market share (e.g. Kantar grocery shares for the UK,
-Statista/NielsenIQ for the others) -- approximations, not data. The long tail (independent cafés,
-restaurants, salons, practices) is generated from word lists so descriptors are varied, and is
-taken through a payment processor's prefix (``SQ *``, ``TST*``, ``SUMUP *``) as small businesses
-are.
+Which merchants exist depends on the world: ``table_for(seed, unseen)`` draws it
+(``merchant_catalog.py``). A run activates its world with ``using(table)``; the generators and
+writers then find it with ``merchant_table()``. The table is not passed down as an argument
+because the generators of every money flow look merchants up, and one world per run is the
+whole of the state: a context variable keeps it out of module globals, and asking for a table
+with no world active is an error, never a silent default world.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.merchant_catalog import CHAINS, long_tail
+from tactful.simulate.merchant_catalog import world_rows
 from tactful.simulate.taxonomy import code as category_code
 
 SPEND_KINDS: Final[tuple[str, ...]] = (
@@ -56,8 +60,6 @@ SPEND_KINDS: Final[tuple[str, ...]] = (
     "convenience",
     "baby",
     "moving",
-    "fraud_small",
-    "fraud_big",
 )
 KIND_INDEX: Final[dict[str, int]] = {k: i for i, k in enumerate(SPEND_KINDS)}
 
@@ -91,16 +93,14 @@ _DEFAULTS: Final[dict[str, tuple[str, str]]] = {
     "convenience": ("5499", "GENERAL_MERCHANDISE_CONVENIENCE_STORES"),
     "baby": ("5641", "GENERAL_MERCHANDISE_CLOTHING_AND_ACCESSORIES"),
     "moving": ("4214", "GENERAL_SERVICES_OTHER_GENERAL_SERVICES"),
-    "fraud_small": ("5816", "GENERAL_MERCHANDISE_OTHER_GENERAL_MERCHANDISE"),
-    "fraud_big": ("5732", "GENERAL_MERCHANDISE_ELECTRONICS"),
 }
 
 _PLACEHOLDER = re.compile(r"\{([nr])(\d+)\}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class MerchantTable:
-    """Column arrays of the catalog, for vectorised lookups by merchant index."""
+    """Column arrays of a world's catalogue, for vectorised lookups by merchant index."""
 
     name: tuple[str, ...]
     token_head: tuple[str, ...]
@@ -115,17 +115,22 @@ class MerchantTable:
     kind: NDArray[np.int16]
     weight: NDArray[np.float64]
     countries: tuple[tuple[str, ...], ...]
+    city_suffix: NDArray[np.bool_]
+    """The processor appends the city after the name."""
+    truncate: int
+    """Characters of the printed name kept (0: all), the world's card network field width."""
 
     def __len__(self) -> int:
         return len(self.name)
 
 
-@cache
-def merchant_table() -> MerchantTable:
-    rows = [*CHAINS, *long_tail()]
+@lru_cache(maxsize=8)
+def table_for(seed: int, unseen: bool = False) -> MerchantTable:
+    """The catalogue of the world ``seed`` (``unseen``: names the engine was never given)."""
+    rows, style = world_rows(seed, unseen)
     heads, tails, ph, width = [], [], [], []
     for row in rows:
-        token = row[3]
+        token = row.token
         m = _PLACEHOLDER.search(token)
         if m:
             heads.append(token[: m.start()])
@@ -138,21 +143,48 @@ def merchant_table() -> MerchantTable:
             ph.append(0)
             width.append(0)
     return MerchantTable(
-        name=tuple(r[2] for r in rows),
+        name=tuple(r.name for r in rows),
         token_head=tuple(heads),
         token_tail=tuple(tails),
         placeholder=np.array(ph, dtype=np.int8),
         width=np.array(width, dtype=np.int8),
-        online=tuple(r[6] for r in rows),
-        is_online=np.array([bool(r[6]) for r in rows]),
-        mcc=tuple(r[5] or _DEFAULTS[r[0]][0] for r in rows),
+        online=tuple(r.online for r in rows),
+        is_online=np.array([bool(r.online) for r in rows]),
+        mcc=tuple(r.mcc or _DEFAULTS[r.kind][0] for r in rows),
         category=np.array(
-            [category_code(r[7] or _DEFAULTS[r[0]][1]) for r in rows], dtype=np.int16
+            [category_code(r.category_detailed or _DEFAULTS[r.kind][1]) for r in rows],
+            dtype=np.int16,
         ),
-        kind=np.array([KIND_INDEX[r[0]] for r in rows], dtype=np.int16),
-        weight=np.array([r[4] for r in rows], dtype=np.float64),
-        countries=tuple(r[1] for r in rows),
+        kind=np.array([KIND_INDEX[r.kind] for r in rows], dtype=np.int16),
+        weight=np.array([r.weight for r in rows], dtype=np.float64),
+        countries=tuple(r.countries for r in rows),
+        city_suffix=np.array([r.city_suffix for r in rows], dtype=np.bool_),
+        truncate=style.truncate,
     )
+
+
+_ACTIVE: ContextVar[MerchantTable | None] = ContextVar("merchant_world", default=None)
+
+
+@contextmanager
+def using(table: MerchantTable) -> Iterator[MerchantTable]:
+    """Make ``table`` the world of the code inside the block."""
+    token = _ACTIVE.set(table)
+    try:
+        yield table
+    finally:
+        _ACTIVE.reset(token)
+
+
+def merchant_table() -> MerchantTable:
+    """The active world's catalogue (see ``using``)."""
+    table = _ACTIVE.get()
+    if table is None:
+        raise RuntimeError(
+            "no merchant world is active: wrap the call in "
+            "merchants.using(merchants.table_for(seed, unseen))"
+        )
+    return table
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +195,12 @@ class KindChoices:
     cum_weight: NDArray[np.float64]
 
 
-@cache
 def choices(country: str, kind: str) -> KindChoices:
-    t = merchant_table()
+    return _choices(merchant_table(), country, kind)
+
+
+@cache
+def _choices(t: MerchantTable, country: str, kind: str) -> KindChoices:
     k = KIND_INDEX[kind]
     idx = [i for i in range(len(t)) if t.kind[i] == k and country in t.countries[i]]
     if not idx:

@@ -29,7 +29,7 @@ _SERIES_TYPES: Final[dict[str, pl.DataType]] = {
 
 EXPORT_SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
     "customers": _schema("""customer_id region locale timezone personalization_level
-        channel_preferences quiet_hours_start quiet_hours_end segment created_at age_band
+        channel_preferences quiet_hours_start quiet_hours_end created_at age_band
         gender"""),
     "accounts": _schema(
         """account_id customer_id account_type currency balance_minor balance_as_of

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ from tactful.domain.actions import Decision, Outcome
 from tactful.errors import ValidationError
 from tactful.ingest.loader import IGNORE_FILE
 from tactful.simulate import frames as F
+from tactful.simulate import merchants as mc
 from tactful.simulate import truth as T
 from tactful.simulate.accounts import account_ids
 from tactful.simulate.behaviour import behaviour_events
@@ -113,7 +115,8 @@ class Simulator:
         leave it False for very large runs that will not be answered.
         """
         states: list[_State] = []
-        summary = _write(self.config, out, fmt, progress, states if keep_state else None)
+        with _world(self.config):
+            summary = _write(self.config, out, fmt, progress, states if keep_state else None)
         if keep_state:
             self._responder = _responder(self.config, states)
         return summary
@@ -134,7 +137,13 @@ def simulate(
     config: SimulationConfig, out: Path, fmt: str = "parquet", progress: Progress | None = None
 ) -> SimulationSummary:
     """Generate ``config`` and write it to ``out`` in ``fmt`` (parquet, csv, ofx, camt053)."""
-    return _write(config, out, fmt, progress, None)
+    with _world(config):
+        return _write(config, out, fmt, progress, None)
+
+
+def _world(config: SimulationConfig) -> AbstractContextManager[mc.MerchantTable]:
+    """The run's merchant world, active while its chunks are written (descriptors, truth)."""
+    return mc.using(mc.table_for(config.seed, config.unseen_merchants))
 
 
 @dataclass(slots=True)
