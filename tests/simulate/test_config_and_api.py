@@ -15,10 +15,12 @@ from tactful.simulate import SimulationConfig
 def test_public_surface_is_all() -> None:
     public = {n for n in dir(sim) if not n.startswith("_")} - {
         "accounts",
+        "adoption",
         "behaviour",
         "billers",
         "booking",
         "calendar",
+        "calibration",
         "churn",
         "columns",
         "config",

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.simulate.accounts import Accounts, draw_accounts
+from tactful.simulate.adoption import adopt, opening_deposits
 from tactful.simulate.booking import Booked, book
 from tactful.simulate.calendar import NEVER, Window
 from tactful.simulate.churn import Churn, draw_churn
@@ -91,7 +92,7 @@ def generate_chunk(config: SimulationConfig, lo: int, hi: int) -> Chunk:
     pop = draw_population(r, gidx, config.region_weights, config.persona_weights)
     life = draw_life_events(r, pop, w)
     churn = draw_churn(r, pop, w)
-    accts = draw_accounts(r, pop)
+    accts = adopt(r, w, pop, life, churn, draw_accounts(r, pop))
     fraud = draw_fraud(r, pop, w, churn)
     trips = draw_trips(r, w, pop, churn)
 
@@ -110,6 +111,7 @@ def generate_chunk(config: SimulationConfig, lo: int, hi: int) -> Chunk:
     series = series.take(np.lexsort((series.slot, series.cust)))
     changes = resolve(series, cb.build())
     materialize(r, w, gidx, series, changes, rb)
+    opening_deposits(r, pop, accts, rb)
 
     first = rb.build()
     n, n_days = len(pop), w.n_days
@@ -230,7 +232,8 @@ def _clip(w: Window, accts: Accounts, churn: Churn, rows: Rows) -> Rows:
     """Drop rows outside the window, on accounts that do not exist, or after closure."""
     exists = accts.exists[rows.cust, rows.slot]
     close = churn.closure_day[rows.cust]
-    ok = exists & (rows.day >= 0) & (rows.day < w.n_days)
+    ok = exists & (rows.day >= np.maximum(accts.opened_day[rows.cust, rows.slot], 0))
+    ok &= rows.day < w.n_days
     ok &= (rows.day < close) | ((rows.day == close) & (rows.lkind == SWEEP))
     return rows.take(np.flatnonzero(ok))
 

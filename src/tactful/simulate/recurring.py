@@ -285,7 +285,8 @@ def recurring_series(
             kind=K_TRANSFER,
             cadence=cal.MONTHLY,
             anchor_day=np.array([1, 2, 3, 27, 28])[r.integers(f"so.dom.{slot}", 5, g[who])],
-            start=-400,
+            # An account opened inside the window (adoption.py) gets its order after opening.
+            start=np.maximum(-400, accts.opened_day[who, acct] + 1),
             end=closure[who],
             roll=cal.ROLL_FOLLOWING,
             amount=-_round_to(monthly[who] * share, 25.0),
