@@ -83,3 +83,24 @@ def test_card_ticket_tail_is_near_the_public_card_sample(figures: Figures) -> No
     published = amounts.quantile(0.99) / amounts.median()
     assert 40 < published < 60
     assert published / 2 < figures.ticket_tail < published * 1.5, figures.ticket_tail
+
+
+# (figure, low, high, published): the band each simulated figure must stay in. Sources and the
+# simulated values are in docs/simulator.md, "Calibration".
+BANDS = [
+    ("buffer_days", 20.0, 60.0, "JPMCI: median 22-43 days"),
+    ("paycheck_to_paycheck", 0.06, 0.35, "BofA Institute: ~24%"),
+    ("income_volatile_months", 2.5, 7.0, "JPMCI: ~5 months a year"),
+    ("spending_change", 0.18, 0.45, "JPMCI: ~30%"),
+    ("frequent_overdrafter_share", 0.04, 0.16, "CFPB 2017: 9% of accounts"),
+    ("frequent_overdrafter_fees", 0.6, 0.95, "CFPB 2017: 79% of fees"),
+    ("card_payments", 20.0, 50.0, "Fed DCPC: ~30 card payments a month"),
+]
+
+
+@pytest.mark.parametrize(("name", "low", "high", "published"), BANDS)
+def test_figure_within_its_band(
+    figures: Figures, name: str, low: float, high: float, published: str
+) -> None:
+    value = getattr(figures, name)
+    assert low < value < high, f"{name} = {value:.3f}, band ({low}, {high}); {published}"

@@ -61,14 +61,16 @@ _NOT_SPENDING: Final = ("TRANSFER_OUT", "TRANSFER_IN", "INCOME")
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """One population's figures (medians are over customers unless said otherwise)."""
+    """One population's figures, each on the customers its source studied: the US studies
+    (JPMorgan Chase Institute, Bank of America Institute, CFPB) on US customers, the European
+    card sample on euro-area and UK customers. Medians are over customers unless said."""
 
     buffer_days: float
     """Median days of checking outflows the median checking balance covers (JPMCI cash buffer)."""
     paycheck_to_paycheck: float
     """Share of customers whose necessity spending exceeds 95% of their income (BofA Institute)."""
     income_volatile_months: float
-    """Median number of months a year with income more than 25% off the customer's median month."""
+    """Mean number of months a year with income more than 25% off the customer's median month."""
     spending_change: float
     """Median month-to-month absolute change of spending, relative to the earlier month."""
     ticket_tail: float
@@ -78,42 +80,55 @@ class Figures:
     frequent_overdrafter_fees: float
     """Share of all US overdraft fees paid by those accounts."""
     card_payments: float
-    """Card purchases per customer per month."""
+    """Card purchases per customer per month (all regions)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    us: NDArray[np.bool_]
+    live: NDArray[np.bool_]
+    buffers: F64
+    p2p: F64
+    volatile: F64
+    change: F64
+    od: F64
+    tickets: F64
+    tickets_europe: F64
 
 
 def measure(chunks: Sequence[Chunk]) -> Figures:
     """The figures of a population generated in ``chunks`` (of one configuration)."""
     parts = [_per_chunk(ch) for ch in chunks]
 
-    def cat(k: int) -> F64:
-        return np.concatenate([p[k] for p in parts])
+    def cat(name: str, us: bool = True) -> F64:
+        return np.concatenate(
+            [getattr(p, name)[(p.us if us else np.ones_like(p.us)) & p.live] for p in parts]
+        )
 
-    buffers, p2p, volatile, change = cat(0), cat(1), cat(2), cat(3)
-    tickets, od = cat(4), cat(5)
     months = chunks[0].window.months
     n = sum(len(ch.pop) for ch in chunks)
     scale = 12.0 / months
-    od_year = od * scale
-    frequent = od_year > 10
+    od = np.concatenate([p.od[p.us] for p in parts])
+    frequent = od * scale > 10
+    tickets = np.concatenate([p.tickets_europe for p in parts])
     return Figures(
-        buffer_days=float(np.median(buffers)),
-        paycheck_to_paycheck=float(np.mean(p2p)),
-        income_volatile_months=float(np.median(volatile) * scale),
-        spending_change=float(np.median(change)),
+        buffer_days=float(np.median(cat("buffers"))),
+        paycheck_to_paycheck=float(np.mean(cat("p2p"))),
+        income_volatile_months=float(np.mean(cat("volatile")) * scale),
+        spending_change=float(np.median(cat("change"))),
         ticket_tail=float(np.quantile(tickets, 0.99) / np.median(tickets)),
-        frequent_overdrafter_share=float(np.mean(frequent)) if len(od) else 0.0,
-        frequent_overdrafter_fees=float(od[frequent].sum() / max(od.sum(), 1)),
-        card_payments=len(tickets) / n / months,
+        frequent_overdrafter_share=float(np.mean(frequent)),
+        frequent_overdrafter_fees=float(od[frequent].sum() / max(od.sum(), 1.0)),
+        card_payments=sum(len(p.tickets) for p in parts) / n / months,
     )
 
 
-def _per_chunk(ch: Chunk) -> tuple[F64, F64, F64, F64, F64, F64]:
+def _per_chunk(ch: Chunk) -> _Part:
     b, rows, pop, w = ch.booked, ch.booked.rows, ch.pop, ch.window
     n = len(pop)
     detailed = np.array(T.DETAILED)[rows.category]
     primary = np.array(T.PRIMARY_OF_DETAILED)[rows.category]
     ok = (b.status != DECLINED) & (rows.fraud == 0)
-    stay = ch.churn.intent_day == NEVER
     month = np.searchsorted(w.month_start(np.arange(w.months + 1)), rows.day, side="right") - 1
 
     def by_month(mask: NDArray[np.bool_], sign: float) -> F64:
@@ -122,7 +137,8 @@ def _per_chunk(ch: Chunk) -> tuple[F64, F64, F64, F64, F64, F64]:
         return out.astype(np.float64).reshape(n, w.months)
 
     income_m = by_month(ok & (rows.slot == CHECKING) & (primary == "INCOME") & (b.amount > 0), 1)
-    spend = ok & (b.amount < 0) & np.isin(rows.slot, [CHECKING, CREDIT_CARD])
+    # Net of refunds and returned debits (their credits carry the purchase's category).
+    spend = ok & np.isin(rows.slot, [CHECKING, CREDIT_CARD])
     spend &= ~np.isin(primary, _NOT_SPENDING) & (detailed != "LOAN_PAYMENTS_CREDIT_CARD_PAYMENT")
     spend_m = by_month(spend, -1)
     need = spend & (np.isin(primary, list(NECESSITIES)) | np.isin(detailed, list(NECESSITIES)))
@@ -130,29 +146,29 @@ def _per_chunk(ch: Chunk) -> tuple[F64, F64, F64, F64, F64, F64]:
     income = income_m.sum(axis=1)
 
     out_chk = ok & (rows.slot == CHECKING) & (b.amount < 0)
-    out_chk &= ~np.isin(detailed, ["TRANSFER_OUT_SAVINGS", "TRANSFER_OUT_ACCOUNT_TRANSFER"])
-    out_chk &= detailed != "TRANSFER_OUT_INVESTMENT_AND_RETIREMENT_FUNDS"
+    own = ("TRANSFER_OUT_SAVINGS", "TRANSFER_OUT_ACCOUNT_TRANSFER")
+    out_chk &= ~np.isin(detailed, [*own, "TRANSFER_OUT_INVESTMENT_AND_RETIREMENT_FUNDS"])
     out_total = np.bincount(rows.cust[out_chk], weights=-b.amount[out_chk] / 100.0, minlength=n)
     daily_out = out_total.astype(np.float64) / w.n_days
     balance = np.median(ch.checking_eod, axis=1)
-    live = stay & (daily_out > 0) & (income > 0)
-    buffers = np.maximum(balance[live], 0) / daily_out[live]
-
-    p2p = (need_total[live] > 0.95 * income[live]).astype(np.float64)
-
     med = np.median(income_m, axis=1)
-    volatile = (np.abs(income_m - med[:, None]) > 0.25 * med[:, None]).sum(axis=1)
-    volatile = volatile[live & (med > 0)].astype(np.float64)
-
+    live = (ch.churn.intent_day == NEVER) & (daily_out > 0) & (income > 0) & (med > 0)
+    safe_out = np.where(daily_out > 0, daily_out, 1.0)
     prev, nxt = spend_m[:, :-1], spend_m[:, 1:]
     rel = np.abs(nxt - prev) / np.maximum(prev, 1.0)
-    change = np.median(rel, axis=1)[live] if w.months > 1 else np.zeros(0)
 
     card = ok & np.isin(rows.channel, [CH_CARD, CH_ONLINE]) & (b.amount < 0)
-    tickets = -b.amount[card] / 100.0
-
-    us = pop.region == REGIONS.index("US")
+    europe = pop.region[rows.cust] != REGIONS.index("US")
     fee = (rows.desc == D_FEE_OD) & ok & (b.amount < 0)
-    fees = np.bincount(rows.cust[fee], minlength=n)
-    od = fees[us & stay].astype(np.float64)
-    return buffers, p2p, volatile, change.astype(np.float64), tickets, od
+    stay = ch.churn.intent_day == NEVER
+    return _Part(
+        us=pop.region == REGIONS.index("US"),
+        live=live,
+        buffers=np.maximum(balance, 0) / safe_out,
+        p2p=(need_total > 0.95 * income).astype(np.float64),
+        volatile=(np.abs(income_m - med[:, None]) > 0.25 * med[:, None]).sum(axis=1) * 1.0,
+        change=np.median(rel, axis=1) if w.months > 1 else np.zeros(n),
+        od=np.where(stay, np.bincount(rows.cust[fee], minlength=n), 0) * 1.0,
+        tickets=-b.amount[card] / 100.0,
+        tickets_europe=-b.amount[card & europe] / 100.0,
+    )

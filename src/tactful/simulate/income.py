@@ -66,7 +66,9 @@ from tactful.simulate.taxonomy import code
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
-HOURLY_SIGMA = 0.12
+SLOT_SIDE = 15
+SIDE_GIG_SHARE = 0.15
+HOURLY_SIGMA = 0.2
 """Per-payment spread of hourly (weekly and biweekly) pay: hours change from week to week
 (Lambert, Fugiel & Henly 2014, NLSY97: early-career hourly workers' weekly hours swing by a
 large fraction of their usual hours; Fed SHED: ~30% of adults' income varies month to month)."""
@@ -288,6 +290,30 @@ def income_series(
             0.45,
             0.12,
         )
+
+    # Side gigs of wage earners: a delivery or ride-hailing platform some weeks, not others
+    # (Fed SHED 2022: ~10% of adults did gig work in the month before the survey; Pew 2021: 16%
+    # have ever earned money on an online gig platform). Most of the month-to-month income
+    # swings the JPMorgan Chase Institute measures come from such irregular pay.
+    side = np.flatnonzero(is_wage & r.bernoulli("side.gig", SIDE_GIG_SHARE, g))
+    platforms = [payers.GIG_PLATFORMS[c] for c in country_codes(pop, side)]
+    pick = r.integers("side.platform", 5, g[side])
+    add_pay(
+        side,
+        SLOT_SIDE,
+        K_GIG,
+        np.full(len(side), 0.1 / (1 - 0.55)),
+        np.full(len(side), -400),
+        np.minimum.reduce([life.job_loss_day[side], life.retire_day[side], stop[side]]),
+        np.array([name_id(p[int(i) % len(p)]) for p, i in zip(platforms, pick, strict=True)],
+                 dtype=np.int32),
+        D_GIG,
+        np.full(len(side), cal.WEEKLY),
+        int((0 - w.weekday(np.array([0]))[0]) % 7) + r.integers("side.wd", 3, g[side]),
+        "INCOME_WAGES",
+        0.6,
+        0.55,
+    )
 
     # Parents' support for students.
     sup = np.flatnonzero(student_support)
