@@ -74,6 +74,18 @@ HOURLY_SIGMA = 0.2
 large fraction of their usual hours; Fed SHED: ~30% of adults' income varies month to month)."""
 
 
+def _another_employer(r: Keyed, pop: Population, idx: I64) -> NDArray[np.int32]:
+    """A new employer for ``idx``, never the one they leave."""
+    old = employer(r, pop, idx, "employer.main")
+    new = employer(r, pop, idx, "employer.switch")
+    for k in range(1, 20):
+        same = np.flatnonzero(new == old)
+        if len(same) == 0:
+            break
+        new[same] = employer(r, pop, idx[same], f"employer.switch.{k}")
+    return new
+
+
 def income_series(
     r: Keyed,
     w: Window,
@@ -170,7 +182,7 @@ def income_series(
         cad,
         anc,
         "INCOME_WAGES",
-        0.02,
+        np.where((cad == cal.WEEKLY) | (cad == cal.BIWEEKLY), HOURLY_SIGMA, 0.02),
     )
 
     # Bonus once a year (March or December).
@@ -232,13 +244,14 @@ def income_series(
         cad,
         anc,
         "INCOME_WAGES",
+        np.where((cad == cal.WEEKLY) | (cad == cal.BIWEEKLY), HOURLY_SIGMA, 0.0),
     )
 
     # A move straight to another employer: the old payroll stops after the switch day, the new
     # one starts with its own schedule about two weeks later, paying more (job switchers' pay
     # grows faster than stayers': Atlanta Fed Wage Growth Tracker, ~+2 points a year, so a
     # median step of ~+6% here, with a wide spread).
-    moved = np.flatnonzero(life.switch_day < NEVER)
+    moved = np.flatnonzero(life.switch_day < stop)
     prior = np.ones(len(moved))
     for y in range(life.raise_day.shape[1]):
         prior = prior * (1 + life.raise_pct[moved, y])
@@ -250,7 +263,7 @@ def income_series(
         main_share[moved] * prior * r.lognormal("switch.pay", 1.06, 0.08, g[moved]),
         life.switch_day[moved] + 10 + r.integers("switch.gap", 10, g[moved]),
         stop[moved],
-        employer(r, pop, moved, "employer.switch"),
+        _another_employer(r, pop, moved),
         D_SALARY,
         cad,
         anc,

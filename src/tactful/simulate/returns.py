@@ -3,9 +3,10 @@
 A biller's collection is not clockwork. Some arrive a few days after their usual date (the
 biller's run moves, a bank holiday upstream): ``LATE_SHARE`` of direct debits and standing
 orders, 1-3 days late (chosen; no public rate found). A debit that would take the account beyond
-its arranged limit is returned unpaid with probability ``RETURN_SHARE`` -- "insufficient funds"
-(R01) is by far the most common ACH return reason (Nacha), and Bacs returns an unpaid direct
-debit to the originator by the third working day (ARUDD). The returned debit shows as the debit
+its arranged limit is returned unpaid with probability ``RETURN_SHARE`` (banks pay the others into
+overdraft, and charge for it where they charge per item) -- "insufficient funds" (R01) is by
+far the most common ACH return reason (Nacha), and Bacs returns an unpaid direct debit to the
+originator by the third working day (ARUDD). The returned debit shows as the debit
 and its reversal two days later; the biller then presents it again a week later (Nacha allows
 two re-presentments; UK and SEPA creditors usually retry once, within days), and that retry
 belongs to the bill's series like any payment. No returned-item fee is charged: most large US
@@ -29,7 +30,7 @@ from tactful.simulate.rng import Keyed
 from tactful.simulate.rows import CH_DD, CH_SO, CHECKING, D_DD_RETURN, FIXED, Rows
 
 LATE_SHARE: Final = 0.03
-RETURN_SHARE: Final = 0.6
+RETURN_SHARE: Final = 0.3
 RETURN_LAG, RETRY_LAG = 2, 7
 
 

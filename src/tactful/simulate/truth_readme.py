@@ -59,7 +59,8 @@ The income subset of recurring_series (same columns) and of price_changes (raise
 leave cuts, pension upratings).
 
 ## life_events.parquet
-customer_id; kind (salary_raise, job_loss, new_job, new_baby, moving_house, retirement); date;
+customer_id; kind (salary_raise, job_loss, new_job, new_baby, moving_house, retirement,
+employer_change -- the last day with the old employer before a new one, without a job loss); date;
 value (the raise as a fraction for salary_raise, else 0).
 
 ## fraud.parquet — every fraudulent card attempt
