@@ -38,6 +38,19 @@ DIRECTORY_RULE_ID: Final = "merchant-directory"
 _PRIMARY_TABLE: Final = {d: p for p, ds in TAXONOMY.items() for d in ds} | {
     UNCATEGORIZED: UNCATEGORIZED
 }
+_INFLOW_ONLY: Final = frozenset({"INCOME", "TRANSFER_IN"})
+_OUTFLOW_ONLY: Final = frozenset({"TRANSFER_OUT"})
+
+
+def _direction_fits(labels: list[str], amounts: np.ndarray) -> np.ndarray:
+    """False where the model's category contradicts the money's direction (an outgoing payment
+    labelled as income or a transfer in, or the reverse): such a guess is wrong whatever its
+    confidence, and the row is better left uncategorized."""
+    primary = np.array([_PRIMARY_TABLE.get(x, "") for x in labels], dtype=object)
+    inflow_only = np.isin(primary, list(_INFLOW_ONLY))
+    outflow_only = np.isin(primary, list(_OUTFLOW_ONLY))
+    out: np.ndarray = ~((inflow_only & (amounts < 0)) | (outflow_only & (amounts > 0)))
+    return out
 
 
 def primary_expr(detailed: pl.Expr) -> pl.Expr:
@@ -146,7 +159,8 @@ def _categorize_one(
             return None
         text = f"{head} {channel} {'in' if amount is not None and amount > 0 else 'out'}"
         labels, conf = classifier.predict([text])
-        if float(conf[0]) >= threshold:
+        fits = amount is None or bool(_direction_fits([str(labels[0])], np.array([amount]))[0])
+        if float(conf[0]) >= threshold and fits:
             source, detailed, model_p = "model", str(labels[0]), float(conf[0])
     final = source or "uncategorized"
     detailed = detailed or UNCATEGORIZED
@@ -287,7 +301,8 @@ def categorize(
             model_ran = True
             texts = out.filter(todo).select(text_expr()).to_series().to_list()
             labels, conf = classifier.predict(texts)
-            keep = conf >= threshold
+            amounts = out.filter(todo)["amount_minor"].fill_null(0).to_numpy()
+            keep = (conf >= threshold) & _direction_fits(labels, amounts)
             model_cat = pl.Series(
                 [lab if k else None for lab, k in zip(labels, keep, strict=True)], dtype=pl.String
             )
