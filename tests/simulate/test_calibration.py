@@ -2,8 +2,9 @@
 
 The table in docs/simulator.md ("Calibration") gives each published figure, its source and the
 simulated value; the bands below are wide enough for sampling noise on 1,500 customers and
-narrow enough that the old, too-comfortable world (a 151-day buffer, 2% living paycheck to
-paycheck, 10x ticket tail) fails them.
+narrow enough that the old, too-comfortable world fails the buffer (91 days by this measure),
+paycheck-to-paycheck (5.5%), spending-change (13%) and ticket-tail (11x) bands. Income volatility
+and the overdraft figures were already in their bands and must stay there.
 """
 
 from __future__ import annotations
