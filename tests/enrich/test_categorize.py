@@ -125,6 +125,25 @@ def test_model_below_threshold_leaves_the_row_uncategorized() -> None:
     ).rows() == [(UNCATEGORIZED, UNCATEGORIZED, "uncategorized", 0.0)]
 
 
+@pytest.mark.parametrize(("label", "amount"), [
+    ("TRANSFER_IN_OTHER_TRANSFER_IN", -2500),
+    ("INCOME_WAGES", -2500),
+    ("TRANSFER_OUT_OTHER_TRANSFER_OUT", 2500),
+])
+def test_model_guess_against_the_money_direction_is_refused(label: str, amount: int) -> None:
+    """A payment out is never a transfer in (the model, unsure of a new line such as "BIZUM
+    ENVIADO A ...", had called 24,000 outgoing person-to-person payments TRANSFER_IN)."""
+    frame = _frame(
+        _tx("BIZUM ENVIADO A J GARCIA", channel="transfer", amount=amount),
+        _tx("BIZUM ENVIADO A M LOPEZ", channel="transfer", amount=amount * 2),
+    )
+    model = _Always(label, 0.9)
+    out = categorize(frame, classifier=model, threshold=0.5)
+    assert out["category_source"].to_list() == ["uncategorized"] * 2
+    one = categorize(frame.head(1), classifier=model, threshold=0.5)
+    assert one["category_source"].to_list() == ["uncategorized"]
+
+
 def test_a_refund_keeps_the_merchants_category() -> None:
     out = categorize(_frame(_tx("CORNER SHOP 12 LONDON GB", mcc="5411", amount=+1500)))
     assert out["category_detailed"].to_list() == ["FOOD_AND_DRINK_GROCERIES"]

@@ -54,8 +54,6 @@ DIRECTORY_RULE_ID: Final = "merchant-directory"
 _PRIMARY_TABLE: Final = {d: p for p, ds in TAXONOMY.items() for d in ds} | {
     UNCATEGORIZED: UNCATEGORIZED
 }
-
-
 def primary_expr(detailed: pl.Expr) -> pl.Expr:
     """The primary category of a detailed-category expression."""
     return detailed.replace_strict(_PRIMARY_TABLE, default=UNCATEGORIZED, return_dtype=pl.String)

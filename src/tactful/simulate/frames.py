@@ -367,7 +367,9 @@ def transactions_frame(
             "transaction_id": tx_id,
             "account_id": account,
             "booked_at": iso_strings(w, day, sec, off),
-            "value_at": pl.Series(w.iso_dates(0, w.n_days), dtype=pl.Utf8).gather(pl.Series(day)),
+            "value_at": pl.Series(w.iso_dates(0, w.n_days + 4), dtype=pl.Utf8).gather(
+                pl.Series(day + rows.value_lag)
+            ),
             "amount_minor": b.amount,
             "currency": currency,
             "description": description,

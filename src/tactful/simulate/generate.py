@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from tactful.simulate import merchants as mc
 from tactful.simulate.accounts import Accounts, draw_accounts
+from tactful.simulate.adoption import adopt, opening_deposits
 from tactful.simulate.booking import Booked, book
 from tactful.simulate.calendar import NEVER, Window
 from tactful.simulate.churn import Churn, draw_churn
@@ -25,13 +26,19 @@ from tactful.simulate.income import income_series
 from tactful.simulate.ledger import REFUND
 from tactful.simulate.life_events import LifeEvents, draw_life_events
 from tactful.simulate.liquidity import constrain
+from tactful.simulate.one_off import one_off_rows
+from tactful.simulate.people import people_rows
 from tactful.simulate.personas import Population, draw_population
 from tactful.simulate.recurring import recurring_series
+from tactful.simulate.refunds import with_refunds
 from tactful.simulate.regions import ALL_PLACES, TIMEZONES
+from tactful.simulate.returns import with_late_and_returned
 from tactful.simulate.rng import Keyed
 from tactful.simulate.rows import (
     CARD,
+    CH_CARD,
     CH_INTEREST,
+    CH_ONLINE,
     CH_OTHER,
     CH_TRANSFER,
     CHECKING,
@@ -40,6 +47,7 @@ from tactful.simulate.rows import (
     D_INT_CREDIT,
     D_INT_LOAN,
     D_INT_OD,
+    D_P2P_OUT,
     D_REFUND,
     D_SWEEP,
     INTEREST,
@@ -55,7 +63,7 @@ from tactful.simulate.series import (
     materialize,
     resolve,
 )
-from tactful.simulate.spending import day_factors, spending_rows
+from tactful.simulate.spending import day_factors, month_factors, spending_rows
 from tactful.simulate.subscriptions import subscription_series
 from tactful.simulate.taxonomy import code
 from tactful.simulate.timezones import localize
@@ -99,7 +107,7 @@ def _generate_chunk(config: SimulationConfig, lo: int, hi: int) -> Chunk:
     pop = draw_population(r, gidx, config.region_weights, config.persona_weights)
     life = draw_life_events(r, pop, w)
     churn = draw_churn(r, pop, w)
-    accts = draw_accounts(r, pop)
+    accts = adopt(r, w, pop, life, churn, draw_accounts(r, pop))
     fraud = draw_fraud(r, pop, w, churn)
     trips = draw_trips(r, w, pop, churn)
     shifts = draw_shifts(r, w, pop, life)
@@ -119,6 +127,7 @@ def _generate_chunk(config: SimulationConfig, lo: int, hi: int) -> Chunk:
     series = series.take(np.lexsort((series.slot, series.cust)))
     changes = resolve(series, cb.build())
     materialize(r, w, gidx, series, changes, rb)
+    opening_deposits(r, pop, accts, rb)
 
     first = rb.build()
     n, n_days = len(pop), w.n_days
@@ -129,15 +138,22 @@ def _generate_chunk(config: SimulationConfig, lo: int, hi: int) -> Chunk:
     paid[first.cust[inc], first.day[inc]] = True
     away = trips.away(n, n_days)
     home, online = day_factors(w, pop, life, churn, paid, away)
+    mood = month_factors(r, w, pop)
+    home, online = home * mood, online * mood
     card_share = np.where(pop.has_card, np.where(accts.revolver, 0.5, 0.6), 0.0)
 
     rb2: Builder[Rows] = Builder(Rows)
     rb2.extend(first)
     spending_rows(r, w, pop, life, home, online, card_share, rb2, shifts)
     trip_rows(r, w, pop, trips, card_share, rb2)
+    people_rows(r, w, pop, churn, rb2)
+    one_off_rows(r, w, pop, churn, rb2)
     rows = rb2.build()
     discretionary = (rows.series < 0) & (rows.lkind == CARD)
+    discretionary |= (rows.desc == D_P2P_OUT) & (rows.amount < 0)
     rows = constrain(r, w, pop, accts, rows, discretionary)
+    rows = with_refunds(r, pop, rows)
+    rows = with_late_and_returned(r, w, pop, accts, rows)
     rb3: Builder[Rows] = Builder(Rows)
     rb3.extend(rows)
     fraud_rows(r, pop, fraud, rb3)
@@ -150,6 +166,7 @@ def _generate_chunk(config: SimulationConfig, lo: int, hi: int) -> Chunk:
     rows.sec = localize(
         w, zone[rows.cust], TIMEZONES, rows.day.astype(np.int64), rows.sec.astype(np.int64)
     )[0].astype(np.int32)
+    rows.value_lag = _value_lags(r, pop, rows)
     booked = book(w, pop, accts, rows)
     eod, spend = _daily(w, pop, accts, booked)
     return Chunk(
@@ -222,6 +239,22 @@ def _placeholders(
     )
 
 
+def _value_lags(r: Keyed, pop: Population, rows: Rows) -> NDArray[np.int8]:
+    """Card payments take value when the scheme settles them, 1-3 days after the purchase.
+
+    Visa and Mastercard clear and settle most transactions the next business day, some later
+    (weekends, batch cut-offs, offline terminals); banks that date card lines by settlement show
+    a value date after the booking date: one day for 60%, two for 30%, three for 10% (chosen to
+    that shape). Other rows take value the day they are booked.
+    """
+    card = np.isin(rows.channel, [CH_CARD, CH_ONLINE]) & (rows.amount < 0)
+    c = np.flatnonzero(card)
+    u = r.uniform("value.lag", pop.gidx[rows.cust[c]], rows.day[c], rows.sec[c], rows.amount[c])
+    lag = np.zeros(len(rows), dtype=np.int8)
+    lag[c] = 1 + (u > 0.6).astype(np.int8) + (u > 0.9).astype(np.int8)
+    return lag
+
+
 def _resolve_slots(series: Series, rows: Rows) -> Rows:
     """Point rows of irregular series (invoices) at their series."""
     m = np.flatnonzero(rows.sslot >= 0)
@@ -240,7 +273,8 @@ def _clip(w: Window, accts: Accounts, churn: Churn, rows: Rows) -> Rows:
     """Drop rows outside the window, on accounts that do not exist, or after closure."""
     exists = accts.exists[rows.cust, rows.slot]
     close = churn.closure_day[rows.cust]
-    ok = exists & (rows.day >= 0) & (rows.day < w.n_days)
+    ok = exists & (rows.day >= np.maximum(accts.opened_day[rows.cust, rows.slot], 0))
+    ok &= rows.day < w.n_days
     ok &= (rows.day < close) | ((rows.day == close) & (rows.lkind == SWEEP))
     return rows.take(np.flatnonzero(ok))
 

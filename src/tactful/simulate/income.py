@@ -66,6 +66,24 @@ from tactful.simulate.taxonomy import code
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
+SLOT_SIDE = 15
+SIDE_GIG_SHARE = 0.15
+HOURLY_SIGMA = 0.2
+"""Per-payment spread of hourly (weekly and biweekly) pay: hours change from week to week
+(Lambert, Fugiel & Henly 2014, NLSY97: early-career hourly workers' weekly hours swing by a
+large fraction of their usual hours; Fed SHED: ~30% of adults' income varies month to month)."""
+
+
+def _another_employer(r: Keyed, pop: Population, idx: I64) -> NDArray[np.int32]:
+    """A new employer for ``idx``, never the one they leave."""
+    old = employer(r, pop, idx, "employer.main")
+    new = employer(r, pop, idx, "employer.switch")
+    for k in range(1, 20):
+        same = np.flatnonzero(new == old)
+        if len(same) == 0:
+            break
+        new[same] = employer(r, pop, idx[same], f"employer.switch.{k}")
+    return new
 
 
 def income_series(
@@ -103,8 +121,10 @@ def income_series(
     # Main payroll (wage earners and working students), with raises and its end.
     idx = np.flatnonzero(is_wage | student_job)
     cad, anc = schedule(r, w, pop, idx, "pay.main")
-    end = np.minimum.reduce([life.job_loss_day[idx], life.retire_day[idx], stop[idx]])
-    hourly = np.where((cad == cal.WEEKLY) | (cad == cal.BIWEEKLY), 0.05, 0.0)
+    end = np.minimum.reduce(
+        [life.job_loss_day[idx], life.retire_day[idx], life.switch_day[idx] + 1, stop[idx]]
+    )
+    hourly = np.where((cad == cal.WEEKLY) | (cad == cal.BIWEEKLY), HOURLY_SIGMA, 0.0)
     base = add_pay(
         idx,
         SLOT_MAIN,
@@ -162,7 +182,7 @@ def income_series(
         cad,
         anc,
         "INCOME_WAGES",
-        0.02,
+        np.where((cad == cal.WEEKLY) | (cad == cal.BIWEEKLY), HOURLY_SIGMA, 0.02),
     )
 
     # Bonus once a year (March or December).
@@ -224,6 +244,31 @@ def income_series(
         cad,
         anc,
         "INCOME_WAGES",
+        np.where((cad == cal.WEEKLY) | (cad == cal.BIWEEKLY), HOURLY_SIGMA, 0.0),
+    )
+
+    # A move straight to another employer: the old payroll stops after the switch day, the new
+    # one starts with its own schedule about two weeks later, paying more (job switchers' pay
+    # grows faster than stayers': Atlanta Fed Wage Growth Tracker, ~+2 points a year, so a
+    # median step of ~+6% here, with a wide spread).
+    moved = np.flatnonzero(life.switch_day < stop)
+    prior = np.ones(len(moved))
+    for y in range(life.raise_day.shape[1]):
+        prior = prior * (1 + life.raise_pct[moved, y])
+    cad, anc = schedule(r, w, pop, moved, "pay.switch")
+    add_pay(
+        moved,
+        SLOT_NEWJOB,
+        K_PAYROLL,
+        main_share[moved] * prior * r.lognormal("switch.pay", 1.06, 0.08, g[moved]),
+        life.switch_day[moved] + 10 + r.integers("switch.gap", 10, g[moved]),
+        stop[moved],
+        _another_employer(r, pop, moved),
+        D_SALARY,
+        cad,
+        anc,
+        "INCOME_WAGES",
+        np.where((cad == cal.WEEKLY) | (cad == cal.BIWEEKLY), HOURLY_SIGMA, 0.0),
     )
 
     # Pensions: retirees, and wage earners who retire in the window.
@@ -258,6 +303,30 @@ def income_series(
             0.45,
             0.12,
         )
+
+    # Side gigs of wage earners: a delivery or ride-hailing platform some weeks, not others
+    # (Fed SHED 2022: ~10% of adults did gig work in the month before the survey; Pew 2021: 16%
+    # have ever earned money on an online gig platform). Most of the month-to-month income
+    # swings the JPMorgan Chase Institute measures come from such irregular pay.
+    side = np.flatnonzero(is_wage & r.bernoulli("side.gig", SIDE_GIG_SHARE, g))
+    platforms = [payers.GIG_PLATFORMS[c] for c in country_codes(pop, side)]
+    pick = r.integers("side.platform", 5, g[side])
+    add_pay(
+        side,
+        SLOT_SIDE,
+        K_GIG,
+        np.full(len(side), 0.1 / (1 - 0.55)),
+        np.full(len(side), -400),
+        np.minimum.reduce([life.job_loss_day[side], life.retire_day[side], stop[side]]),
+        np.array([name_id(p[int(i) % len(p)]) for p, i in zip(platforms, pick, strict=True)],
+                 dtype=np.int32),
+        D_GIG,
+        np.full(len(side), cal.WEEKLY),
+        int((0 - w.weekday(np.array([0]))[0]) % 7) + r.integers("side.wd", 3, g[side]),
+        "INCOME_WAGES",
+        0.6,
+        0.55,
+    )
 
     # Parents' support for students.
     sup = np.flatnonzero(student_support)

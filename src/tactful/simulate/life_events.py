@@ -1,4 +1,5 @@
-"""Life events with dates: raises, job loss and a new job, a baby, a move, retirement.
+"""Life events with dates: raises, job loss and a new job, a baby, a move, retirement, a new
+employer.
 
 Each is drawn per customer from an annual rate (docs/simulator.md, "Life events", gives the
 public figures: ~half of employees get a raise a year, BLS displaced-worker and JOLTS layoff
@@ -28,6 +29,7 @@ EVENT_KINDS: Final = (
     "new_baby",
     "moving_house",
     "retirement",
+    "employer_change",
 )
 
 
@@ -45,6 +47,8 @@ class LifeEvents:
     retire_day: I64
     new_place: I64
     """Place after the move (same country; usually the same city)."""
+    switch_day: I64
+    """Last day with the old employer before moving straight to a new one (no job loss)."""
 
     def table(self, gidx: I64) -> tuple[I64, I64, I64, NDArray[np.float64]]:
         """Flat (customer, kind, day, value) rows of events inside the window."""
@@ -61,6 +65,7 @@ class LifeEvents:
             (3, self.baby_day),
             (4, self.move_day),
             (5, self.retire_day),
+            (6, self.switch_day),
         ):
             m = arr < NEVER
             cs.append(gidx[m])
@@ -95,8 +100,11 @@ def draw_life_events(r: Keyed, pop: Population, w: Window) -> LifeEvents:
     raise_p = np.where(
         wage, 0.55, np.where(pop.employment == EMPLOYMENT.index("student"), 0.2, 0.0)
     )
-    happens = r.uniform("raise", g[:, None], ys[None, :]) < raise_p[:, None]
     span = np.minimum(365, w.n_days - ys * 365)
+    # The yearly rate applies to a whole year: a part-year of the window gets its share of it
+    # (a six-month run gets ~33% of wage earners with a raise, not 55%).
+    p_span = 1.0 - (1.0 - raise_p[:, None]) ** (span[None, :] / 365.0)
+    happens = r.uniform("raise", g[:, None], ys[None, :]) < p_span
     raise_day = ys[None, :] * 365 + (
         r.uniform("raise.day", g[:, None], ys[None, :]) * span[None, :]
     ).astype(np.int64)
@@ -119,8 +127,19 @@ def draw_life_events(r: Keyed, pop: Population, w: Window) -> LifeEvents:
     spell = np.rint(r.lognormal("unemployed", 70.0, 0.7, g)).astype(np.int64)
     new_job_day = np.where(job_loss_day < NEVER, job_loss_day + np.maximum(spell, 14), NEVER)
     new_job_day = np.where(new_job_day < w.n_days, new_job_day, NEVER)
+    # Job-to-job moves without unemployment: ~3% of employees a quarter in the UK (ONS Labour
+    # Force Survey flows) and more in the US (Census LEHD job-to-job flows), so ~12% a year
+    # (18% under 35). Only for those who neither lose their job nor retire in the window; the
+    # raises after the move belong to the old employer and do not happen.
+    switch_rate = np.where(wage, np.where(young, 0.18, 0.12), 0.0)
+    switch_day = _within(r, "switch", g, switch_rate, w, lo=14)
+    switch_day = np.where(
+        (job_loss_day == NEVER) & (retire_day == NEVER), switch_day, NEVER
+    ).astype(np.int64)
     raise_day = np.where(
-        raise_day > np.minimum(job_loss_day, retire_day)[:, None], NEVER, raise_day
+        raise_day > np.minimum.reduce([job_loss_day, retire_day, switch_day])[:, None],
+        NEVER,
+        raise_day,
     )
 
     fam = pop.persona == PERSONA_INDEX["family"]
@@ -155,4 +174,5 @@ def draw_life_events(r: Keyed, pop: Population, w: Window) -> LifeEvents:
         move_day=move_day,
         retire_day=retire_day,
         new_place=new_place.astype(np.int64),
+        switch_day=switch_day,
     )

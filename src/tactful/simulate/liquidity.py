@@ -20,7 +20,6 @@ from tactful.simulate.columns import Builder
 from tactful.simulate.personas import Population
 from tactful.simulate.rng import Keyed
 from tactful.simulate.rows import (
-    CARD,
     CH_TRANSFER,
     CHECKING,
     CREDIT_CARD,
@@ -33,7 +32,10 @@ from tactful.simulate.taxonomy import code
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
+CUSHION = 0.15
+"""Below this share of monthly income in checking, discretionary spending starts to give way."""
 PAIR_TOPUP = 5 * 10**15
+PAIR_SWEEP = 7 * 10**15
 _ESSENTIAL = np.array(
     [
         code(c)
@@ -48,7 +50,7 @@ _ESSENTIAL = np.array(
 )
 
 
-def _project(
+def projected_balance(
     w: Window, pop: Population, accts: Accounts, rows: Rows, keep: NDArray[np.bool_]
 ) -> F64:
     """(n, n_days) projected end-of-day checking balance (card purchases counted as if paid
@@ -77,17 +79,74 @@ def constrain(
     """Drop the card payments a customer short of money would not make; add savings top-ups."""
     g = pop.gidx
     keep = np.ones(len(rows), dtype=bool)
-    bal = _project(w, pop, accts, rows, keep)
-    cushion = np.maximum(0.15 * pop.monthly_income, 100.0)
+    bal = projected_balance(w, pop, accts, rows, keep)
+    cushion = np.maximum(CUSHION * pop.monthly_income, 100.0)
     prev = np.concatenate([accts.opening[:, CHECKING][:, None] / 100.0, bal[:, :-1]], axis=1)
     pressure = np.clip((cushion[:, None] - prev) / (cushion[:, None] * 2), 0.0, 1.0)
-    d = np.flatnonzero(discretionary & (rows.lkind == CARD))
+    d = np.flatnonzero(discretionary)
     c, day = rows.cust[d].astype(np.int64), rows.day[d].astype(np.int64)
     strength = np.where(np.isin(rows.category[d], _ESSENTIAL), 0.35, 0.9)
     u = r.uniform("liquidity", g[c], day, rows.sec[d], rows.amount[d])
     keep[d] = u >= pressure[c, day] * strength
     rows = rows.take(np.flatnonzero(keep))
-    return _topups(r, w, pop, accts, rows)
+    return _sweeps(r, w, pop, accts, _topups(r, w, pop, accts, rows))
+
+
+def _sweeps(r: Keyed, w: Window, pop: Population, accts: Accounts, rows: Rows) -> Rows:
+    """Savers move what piles up in checking beyond about a month of income to savings.
+
+    Checking is where money passes, not where it is kept: the JPMorgan Chase Institute's median
+    family holds 22-43 days of outflows in checking (docs/simulator.md, "Calibration"), and
+    customers with a savings account move the surplus there by hand a few days after payday.
+    Once a month, after the middle of the month, they move what the projected balance keeps
+    above their own ceiling (0.3-1.0 months of income) over the next 45 days.
+    """
+    n, n_days = len(pop), w.n_days
+    savers = accts.exists[:, SAVINGS] & (accts.opened_day[:, SAVINGS] < 0)
+    if not np.any(savers):
+        return rows
+    g = pop.gidx
+    bal = projected_balance(w, pop, accts, rows, np.ones(len(rows), dtype=bool))
+    ceiling = pop.monthly_income * (0.3 + 0.7 * r.uniform("sweep.ceiling", g))
+    b = Builder(Rows)
+    b.extend(rows)
+    for m in range(w.months):
+        lo, hi = int(w.month_start(np.array([m]))[0]), int(w.month_start(np.array([m + 1]))[0])
+        hi = min(hi, n_days)
+        day = lo + 14 + r.integers("sweep.day", 7, g, m)
+        day = np.minimum(day, hi - 1)
+        days = np.arange(n_days)[None, :]
+        ahead = (days >= day[:, None]) & (days < day[:, None] + 45)
+        rest = np.where(ahead, bal, np.inf)
+        low = rest.min(axis=1)
+        amount = np.floor((low - ceiling) / 50.0) * 50.0
+        idx = np.flatnonzero(savers & (amount >= 100) & (day >= 0))
+        if len(idx) == 0:
+            continue
+        minor = (amount[idx] * 100).astype(np.int64)
+        sec = 7 * 3600 + r.integers("sweep.sec", 14 * 3600, g[idx], m)
+        pair = PAIR_SWEEP + g[idx] * 1000 + m
+        for acct, sign, cat, desc in (
+            (CHECKING, -1, "TRANSFER_OUT_SAVINGS", D_OWN_OUT),
+            (SAVINGS, 1, "TRANSFER_IN_ACCOUNT_TRANSFER", D_OWN_IN),
+        ):
+            b.add(
+                cust=idx,
+                slot=acct,
+                day=day[idx],
+                sec=sec,
+                amount=sign * minor,
+                channel=CH_TRANSFER,
+                category=code(cat),
+                desc=desc,
+                order=1,
+                pair=pair,
+                ref=g[idx] % 10_000,
+            )
+        moved = np.zeros((n, n_days))
+        moved[idx, day[idx]] = amount[idx]
+        bal = bal - np.cumsum(moved, axis=1)
+    return b.build()
 
 
 def _topups(r: Keyed, w: Window, pop: Population, accts: Accounts, rows: Rows) -> Rows:
@@ -95,7 +154,7 @@ def _topups(r: Keyed, w: Window, pop: Population, accts: Accounts, rows: Rows) -
     savers = accts.exists[:, SAVINGS]
     if not np.any(savers):
         return rows
-    bal = _project(w, pop, accts, rows, np.ones(len(rows), dtype=bool))
+    bal = projected_balance(w, pop, accts, rows, np.ones(len(rows), dtype=bool))
     left = accts.opening[:, SAVINGS] / 100.0 * 0.8
     b = Builder(Rows)
     b.extend(rows)

@@ -189,6 +189,7 @@ PERSONAS: Final[tuple[Persona, ...]] = (
     ),
 )
 PERSONA_INDEX: Final = {p.name: i for i, p in enumerate(PERSONAS)}
+SPEND_SIGMA, SPEND_INCOME_ELASTICITY = 0.35, 0.35
 
 
 def _table(values: list[tuple[float, ...]]) -> NDArray[np.float64]:
@@ -294,7 +295,12 @@ def draw_population(
         "mortgage_here", 0.55, gidx
     )
 
-    spend = np.array([p.spend for p in PERSONAS])[persona] * r.lognormal("spend", 1.0, 0.18, gidx)
+    # Lower incomes spend a larger share of income (BLS Consumer Expenditure Survey: the lowest
+    # quintile spends more than its after-tax income, the highest ~60% of it), and households
+    # differ widely at the same income.
+    spend = np.array([p.spend for p in PERSONAS])[persona] * r.lognormal(
+        "spend", ratio**-SPEND_INCOME_ELASTICITY, SPEND_SIGMA, gidx
+    )
     buffer_days = r.lognormal(
         "buffer", np.array([p.buffer_days for p in PERSONAS])[persona], 0.9, gidx
     )

@@ -11,6 +11,7 @@ one by one between the salary move and the closure.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +26,7 @@ from tactful.simulate.columns import Builder
 from tactful.simulate.life_events import LifeEvents
 from tactful.simulate.names import biller_city_name, name_id
 from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population
-from tactful.simulate.regions import ALL_PLACES, COUNTRIES
+from tactful.simulate.regions import ALL_PLACES, COUNTRIES, PROFILES, REGIONS
 from tactful.simulate.rng import Keyed
 from tactful.simulate.rows import (
     CARD,
@@ -76,6 +77,13 @@ _HOUSEHOLD = np.array([0.7, 0.9, 1.5, 1.0, 0.9, 1.2, 1.8])
 """Bill size by persona (student ... affluent), relative to a one-person household."""
 SLOT_RENT, SLOT_RENT_NEW, SLOT_LOAN, SLOT_MORTGAGE, SLOT_CARD = 10, 11, 12, 13, 14
 SLOT_BILLS, SLOT_BILLS_NEW, SLOT_SAVINGS, SLOT_INVEST, SLOT_SECOND_HALF = 20, 32, 80, 81, 90
+USAGE_SIGMA: Final = {"mobile": 0.1, "water": 0.1}
+"""Bills that follow use even where the tariff is fixed: mobile extras (roaming, data add-ons,
+in-app purchases billed by the carrier) and metered water; chosen, as no public per-bill spread
+was found (energy already varies by metered biller, ``billers.py``)."""
+RENT_SIGMA, RENT_INCOME_ELASTICITY = 0.45, 0.35
+"""Spread of the rent burden and how much faster it falls as income rises (rent grows with
+income less than proportionally)."""
 """Bills use SLOT_BILLS + family index (before a move) and SLOT_BILLS_NEW + index (after);
 a twice-yearly bill's second payment is a yearly series at SLOT_SECOND_HALF + index."""
 ChurnEnd = Callable[[I64, "int | I64"], I64]
@@ -112,7 +120,15 @@ def recurring_series(
     # --- Rent (before and after a move) and the move of students out of their parents' home.
     renter = pop.housing == HOUSING.index("rent")
     moves_out = (pop.housing == HOUSING.index("parents")) & (life.move_day < NEVER)
-    ratio = np.clip(0.3 + 0.07 * r.normal("rent.ratio", g), 0.15, 0.55)
+    # Rent burden: median ~30% of income, heavier for lower incomes, with a long tail -- half
+    # of US renter households pay more than 30% and a quarter more than 50% (Harvard JCHS,
+    # State of the Nation's Housing 2024; Eurostat's housing cost overburden is lower but
+    # concentrated on the same low-income renters).
+    region_median = 47_000 * np.array([PROFILES[x].income_scale for x in REGIONS])[pop.region]
+    relative = np.minimum((pop.income / region_median) ** -RENT_INCOME_ELASTICITY, 1.4)
+    ratio = np.clip(
+        0.3 * relative * np.exp(RENT_SIGMA * r.normal("rent.ratio", g)), 0.12, 0.85
+    )
     rent = monthly * ratio
     for slot, who, start, end, mult in (
         (SLOT_RENT, np.flatnonzero(renter), np.full(n, -400), life.move_day, 1.0),
@@ -285,7 +301,8 @@ def recurring_series(
             kind=K_TRANSFER,
             cadence=cal.MONTHLY,
             anchor_day=np.array([1, 2, 3, 27, 28])[r.integers(f"so.dom.{slot}", 5, g[who])],
-            start=-400,
+            # An account opened inside the window (adoption.py) gets its order after opening.
+            start=np.maximum(-400, accts.opened_day[who, acct] + 1),
             end=closure[who],
             roll=cal.ROLL_FOLLOWING,
             amount=-_round_to(monthly[who] * share, 25.0),
@@ -428,7 +445,9 @@ def _bills(
                     end=end[sel],
                     roll=np.where(card[sel], cal.ROLL_NONE, cal.ROLL_FOLLOWING),
                     amount=-np.rint(amount[sel]).astype(np.int64),
-                    sigma=np.array([x.variable for x in b])[sel],
+                    sigma=np.maximum(
+                        np.array([x.variable for x in b])[sel], USAGE_SIGMA.get(fam, 0.0)
+                    ),
                     seasonal=np.array([x.seasonal for x in b])[sel],
                     skip_months=skip,
                     lkind=np.where(card[sel], CARD, FIXED),

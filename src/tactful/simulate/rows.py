@@ -104,7 +104,9 @@ CHECKING, SAVINGS, CREDIT_CARD, LOAN, MORTGAGE, INVESTMENT = range(6)
     D_SUB_DD,
     D_RENT_US,
     D_ACH,
-) = range(33)
+    D_P2P_OUT,
+    D_DD_RETURN,
+) = range(35)
 
 FRAUD_PATTERNS: Final = (
     "",
@@ -141,6 +143,7 @@ class Rows(Columns):
         "mcc_missing": (np.bool_, False),
         "sslot": (np.int16, -1),
         "place": (np.int16, -1),
+        "value_lag": (np.int8, 0),
     }
     cust: NDArray[np.int32]
     slot: NDArray[np.int8]
@@ -165,3 +168,5 @@ class Rows(Columns):
     """Series slot of the customer for rows of irregular series (resolved to ``series``)."""
     place: NDArray[np.int16]
     """Place (ALL_PLACES) of a purchase away from home inside the country, -1 at home."""
+    value_lag: NDArray[np.int8]
+    """Days from booking to the value date (card payments settle 1-3 days later)."""

@@ -231,6 +231,22 @@ _REFUND: Final = {
 }
 _ACH: Final = {**_DD, "US": "{cp} WEB PMTS PPD ID: {ref10}"}
 
+_P2P_OUT: Final = {
+    "US": "ZELLE PAYMENT TO {cp} CONF# {alnum10}",
+    "GB": "FASTER PAYMENT TO {cp} REF {ref8}",
+    "DE": "UEBERWEISUNG AN {cp}",
+    "FR": "VIR SEPA EMIS VERS {cp}",
+    "ES": "BIZUM ENVIADO A {cp}",
+    "NL": "OVERBOEKING NAAR {cp}",
+}
+_DD_RETURN: Final = {
+    "US": "RETURNED ITEM {cp} ACH RETURN R01 NSF",
+    "GB": "UNPAID DIRECT DEBIT {cp}",
+    "DE": "RUECKLASTSCHRIFT {cp} MANGELNDE DECKUNG",
+    "FR": "REJET PRLV SEPA {cp} PROVISION INSUFFISANTE",
+    "ES": "DEVOLUCION RECIBO {cp}",
+    "NL": "STORNO INCASSO {cp}",
+}
 TEMPLATES: Final[dict[int, dict[str, str]]] = {
     R.D_CARD: _CARD,
     R.D_CARD_ONLINE: _ONLINE,
@@ -265,6 +281,8 @@ TEMPLATES: Final[dict[int, dict[str, str]]] = {
     R.D_SUB_DD: _SUB_DD,
     R.D_RENT_US: _RENT_US,
     R.D_ACH: _ACH,
+    R.D_P2P_OUT: _P2P_OUT,
+    R.D_DD_RETURN: _DD_RETURN,
 }
 CREDIT_CARD_TEMPLATES: Final[dict[int, dict[str, str]]] = {
     R.D_CARD: _CARD_CREDIT,

@@ -59,7 +59,8 @@ The income subset of recurring_series (same columns) and of price_changes (raise
 leave cuts, pension upratings).
 
 ## life_events.parquet
-customer_id; kind (salary_raise, job_loss, new_job, new_baby, moving_house, retirement); date;
+customer_id; kind (salary_raise, job_loss, new_job, new_baby, moving_house, retirement,
+employer_change -- the last day with the old employer before a new one, without a job loss); date;
 value (the raise as a fraction for salary_raise, else 0).
 
 ## behaviour_changes.parquet — why a customer's spending in a category changed, and when
@@ -91,6 +92,10 @@ window); closure_date (accounts emptied and closed; null if after the window).
 transaction_id; category_primary; category_detailed (Plaid-style two-level taxonomy, see
 `tactful.simulate.taxonomy`); merchant (canonical merchant, service, payer or payee name;
 "unknown" for fraudsters; null for internal rows such as interest); series_id; fraud.
+A card refund carries its purchase's category and merchant (a credit); the reversal of a
+returned direct debit carries the bill's category and biller but no series_id, while the retry a
+week later is a payment of the series; one-off direct debits and payments to or from other
+people have no series_id (people: TRANSFER_OUT_OTHER_TRANSFER_OUT / TRANSFER_IN_OTHER_TRANSFER_IN).
 
 ## response_params.parquet — hidden response parameters, one row per customer and channel
 customer_id; channel (in_app, email, sms, push); reachable (the channel can deliver to this
