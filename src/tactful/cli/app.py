@@ -197,9 +197,28 @@ def simulate(
     seed: int = 0,
     start: Annotated[str, typer.Option(help="First day of a month, YYYY-MM-DD")] = "2024-01-01",
     fmt: Annotated[str, typer.Option("--format", help="parquet, csv, ofx or camt053")] = "parquet",
+    world: Annotated[
+        bool,
+        typer.Option(
+            "--world",
+            help="Step a living world day by day (no messages): one export folder per day in "
+            "OUT/days/ (parquet or csv), the world's truth in OUT/truth/",
+        ),
+    ] = False,
 ) -> None:
     """Write a simulated bank's exports, and the truth behind them to OUT/truth/."""
     from tactful.cli.demo import run_simulation
+
+    if world:
+        from tactful.simulate import SimulationConfig
+        from tactful.simulate.world import run as run_world
+
+        config = SimulationConfig(
+            customers=customers, months=months, seed=seed, start=_parse_date(start)
+        )
+        run_world(config, out, fmt=fmt)
+        console.print(f"{config.n_days} days stepped: daily exports in {out / 'days'}")
+        return
 
     run_simulation(
         console,
