@@ -240,3 +240,49 @@ def test_step_refuses_a_decision_outside_the_days_it_steps(tmp_path: Path) -> No
     with pytest.raises(ValidationError, match="not a customer of this world"):
         w.step(until=2, decisions=[_decision("CUS-99999999", 0, OFFER, Channel.EMAIL,
                                              datetime(2024, 1, 1, 12, tzinfo=UTC))])
+
+
+def test_an_opt_out_is_final_for_its_channel(
+    arms: dict[str, tuple[World, list[Outcome]]],
+) -> None:
+    outcomes = arms["treated"][1]
+    channel = {"offer-savings": "email", "warn-shortfall": "in_app", "nudge-budget": "push"}
+
+    def ch(o: Outcome) -> str:
+        return next(v for k, v in channel.items() if o.decision_id.endswith(k))
+
+    out_at = {}
+    for o in outcomes:
+        if o.kind is OutcomeKind.OPT_OUT:
+            out_at.setdefault((o.customer_id, ch(o)), o.at)
+    assert out_at, "nobody opted out of an insistent policy"
+    later = [
+        o
+        for o in outcomes
+        if o.kind is OutcomeKind.IMPRESSION
+        and (o.customer_id, ch(o)) in out_at
+        and o.at > out_at[(o.customer_id, ch(o))]
+    ]
+    assert later == []
+
+
+def test_a_budget_cuts_card_spending_in_its_category(tmp_path: Path) -> None:
+    """A budget set by hand on every customer: the budgeted category loses ~16% of its card
+    payments against a fork without budgets, other rows are untouched."""
+    cfg = SimulationConfig(customers=60, months=1, seed=5, start=date(2024, 1, 1))
+    base = World(cfg, tmp_path / "base", workdir=tmp_path / "plan")
+    budget = base.fork(tmp_path / "budget")
+    for plan in budget._plans.chunks:
+        g = plan.customers.gidx
+        budget.state.budget_primary[g] = plan.customers.top_disc
+        budget.state.budget_until[g] = 31
+    base.step(until=31)
+    budget.step(until=31)
+    a, b = _rows(base, odd_only=False), _rows(budget, odd_only=False)
+    ids_b = {r[0] for r in b}
+    dropped = [r for r in a if r[0] not in ids_b]
+    assert ids_b < {r[0] for r in a}
+    assert {r[9] for r in dropped} <= {"card", "online"}
+    assert all(int(r[4]) < 0 for r in dropped)
+    card = [r for r in a if r[9] in ("card", "online") and int(r[4]) < 0]
+    assert 0.02 < len(dropped) / len(card) < 0.16
