@@ -286,3 +286,18 @@ def test_a_budget_cuts_card_spending_in_its_category(tmp_path: Path) -> None:
     assert all(int(r[4]) < 0 for r in dropped)
     card = [r for r in a if r[9] in ("card", "online") and int(r[4]) < 0]
     assert 0.02 < len(dropped) / len(card) < 0.16
+
+
+def test_the_cli_steps_a_silent_world(tmp_path: Path) -> None:
+    out = tmp_path / "bank"
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "--out", str(out), "--customers", "12", "--months", "1", "--world",
+         "--format", "csv"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    days = sorted(p.name for p in (out / "days").iterdir())
+    assert days[0] == "2024-01-01" and days[-1] == "2024-01-31" and len(days) == 31
+    assert (out / "days" / "2024-01-01" / "customers.csv").exists()
+    assert (out / "truth" / "world_events.parquet").exists()
