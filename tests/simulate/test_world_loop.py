@@ -302,3 +302,15 @@ def test_the_cli_steps_a_silent_world(tmp_path: Path) -> None:
     assert days[0] == "2024-01-01" and days[-1] == "2024-01-31" and len(days) == 31
     assert (out / "days" / "2024-01-01" / "customers.csv").exists()
     assert (out / "truth" / "world_events.parquet").exists()
+
+
+def test_helpful_messages_convert_several_times_as_often(
+    arms: dict[str, tuple[World, list[Outcome]]],
+) -> None:
+    m = arms["treated"][0].messages()
+    assert m.height == len({o.decision_id for o in arms["treated"][1]})
+    rate = m.group_by("helps").agg(pl.col("converted").mean()).sort("helps")
+    unhelpful, helpful = rate["converted"].to_list()
+    assert m["helps"].sum() > 50
+    assert helpful > 3 * unhelpful
+    assert (arms["treated"][0].out / "truth" / "world_messages.parquet").exists()

@@ -56,6 +56,17 @@ class WorldEvent:
     cause: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class MessageTruth:
+    """A delivered message and whether it helped the customer (hidden from the engine)."""
+
+    decision_id: str
+    customer_id: str
+    day: int
+    helps: bool
+    converted: bool
+
+
 @dataclass(slots=True)
 class WorldState:
     n: int
@@ -75,6 +86,7 @@ class WorldState:
     inserts: dict[int, list[Insert]] = field(default_factory=lambda: defaultdict(list))
     accounts: dict[int, list[AccountChange]] = field(default_factory=lambda: defaultdict(list))
     events: list[WorldEvent] = field(default_factory=list)
+    delivered: list[MessageTruth] = field(default_factory=list)
 
     @classmethod
     def empty(cls, n: int) -> WorldState:

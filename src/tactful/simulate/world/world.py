@@ -46,7 +46,13 @@ from tactful.simulate.world.latent import Latent, draw_latent
 from tactful.simulate.world.plan import ChunkPlan, build_plan, read_day
 from tactful.simulate.world.respond import answer
 from tactful.simulate.world.spontaneous import joiners, spontaneous
-from tactful.simulate.world.state import AccountChange, Insert, WorldEvent, WorldState
+from tactful.simulate.world.state import (
+    AccountChange,
+    Insert,
+    MessageTruth,
+    WorldEvent,
+    WorldState,
+)
 
 
 class _Plans:
@@ -193,10 +199,33 @@ class World:
             schema={c: pl.Utf8 for c in ("customer_id", "date", "kind", "detail", "cause")},
         )
 
+    def messages(self) -> pl.DataFrame:
+        """Every delivered message, whether it helped (drawn from the hidden needs) and whether
+        it converted: the truth a relevance or uplift score is judged against."""
+        m = self.state.delivered
+        return pl.DataFrame(
+            {
+                "decision_id": [x.decision_id for x in m],
+                "customer_id": [x.customer_id for x in m],
+                "date": [self._plans.window.to_date(x.day).isoformat() for x in m],
+                "helps": [x.helps for x in m],
+                "converted": [x.converted for x in m],
+            },
+            schema={
+                "decision_id": pl.Utf8,
+                "customer_id": pl.Utf8,
+                "date": pl.Utf8,
+                "helps": pl.Boolean,
+                "converted": pl.Boolean,
+            },
+        )
+
     def write_truth(self) -> Path:
+        """Write ``truth/world_events.parquet`` and ``truth/world_messages.parquet``."""
         path = self.out / "truth" / "world_events.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.truth().write_parquet(path)
+        self.messages().write_parquet(path.parent / "world_messages.parquet")
         return path
 
     # -- internals ------------------------------------------------------------------------
@@ -231,6 +260,10 @@ class World:
         if c.join_day[i] > day or st.cut_day[g] <= day or c.closure_day[i] <= day:
             return []
         ans = answer(r, st, c, self._plans.latent[k], i, day, d)
+        if ans.delivered:
+            st.delivered.append(
+                MessageTruth(d.decision_id, d.customer_id, day, ans.helps, ans.converted)
+            )
         if ans.converted:
             apply_conversion(r, st, c, i, day, d, d.customer_id)
         return ans.outcomes
