@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from tactful.simulate import merchants as mc
 from tactful.simulate.generate import Chunk
 from tactful.simulate.habits import SHIFT_CAUSES, kind_category
 from tactful.simulate.needs import BUFFER_WEEKS, IDLE_DAYS, needs_of
@@ -29,7 +30,9 @@ def test_recorded_habit_changes_move_the_category_spending(population: Chunk) ->
         lo, hi = int(sh.start[i]), min(int(sh.end[i]), n_days)
         if SHIFT_CAUSES[sh.cause[i]] not in ("new_habit", "cutback") or lo < 30 or hi - lo < 30:
             continue
-        spend = _daily_payments(population, int(sh.cust[i]), kind_category(int(sh.kind[i])))
+        with mc.using(mc.table_for(5)):  # the population fixture's seed: its merchant world
+            category = kind_category(int(sh.kind[i]))
+        spend = _daily_payments(population, int(sh.cust[i]), category)
         inside = np.zeros(n_days, dtype=bool)
         for j in np.flatnonzero((sh.cust == sh.cust[i]) & (sh.kind == sh.kind[i])):
             inside[max(int(sh.start[j]), 0) : min(int(sh.end[j]), n_days)] = True

@@ -71,6 +71,7 @@ def test_public_surface_is_all() -> None:
         "truth",
         "truth_readme",
         "writers",
+        "world",
     }
     assert public == set(sim.__all__)
 

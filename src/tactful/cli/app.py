@@ -206,9 +206,32 @@ def simulate(
             "never seen",
         ),
     ] = False,
+    world: Annotated[
+        bool,
+        typer.Option(
+            "--world",
+            help="Step a living world day by day (no messages): one export folder per day in "
+            "OUT/days/ (parquet or csv), the world's truth in OUT/truth/",
+        ),
+    ] = False,
 ) -> None:
     """Write a simulated bank's exports, and the truth behind them to OUT/truth/."""
     from tactful.cli.demo import run_simulation
+
+    if world:
+        from tactful.simulate import SimulationConfig
+        from tactful.simulate.world import run as run_world
+
+        config = SimulationConfig(
+            customers=customers,
+            months=months,
+            seed=seed,
+            start=_parse_date(start),
+            unseen_merchants=unseen_merchants,
+        )
+        run_world(config, out, fmt=fmt)
+        console.print(f"{config.n_days} days stepped: daily exports in {out / 'days'}")
+        return
 
     run_simulation(
         console,
