@@ -16,7 +16,7 @@ from rich.table import Table
 from tactful.evaluation.bank import build_bank
 from tactful.evaluation.insights import evaluate_insights
 from tactful.evaluation.models import evaluate_models, evaluate_simulated_models
-from tactful.evaluation.report import Metric, Section, render
+from tactful.evaluation.report import Metric, Section, previous_figures, render
 from tactful.evaluation.understanding import evaluate_berka, evaluate_simulated
 from tactful.evaluation.unseen import bank_categories, unseen_section
 
@@ -56,7 +56,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".eval")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "evaluation.md")
+    parser.add_argument(
+        "--before", type=Path, default=None,
+        help="an earlier evaluation.md whose figures are shown beside the new ones "
+        "(default: the file --out replaces; --before none to leave them out)",
+    )
     args = parser.parse_args(argv)
+    before_path = args.out if args.before is None else args.before
+    before = (
+        previous_figures(before_path.read_text("utf-8"))
+        if before_path.name != "none" and before_path.exists()
+        else None
+    )
     console = Console()
     sections: list[Section] = []
     skipped: list[str] = []
@@ -99,7 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     if skipped:
         sections.append(Section("Skipped", "-", [], notes=skipped))
     machine = f"{platform.machine()}, Python {platform.python_version()}"
-    args.out.write_text(render(sections, preamble=PREAMBLE, machine=machine) + "\n", "utf-8")
+    text = render(sections, preamble=PREAMBLE, machine=machine, before=before)
+    args.out.write_text(text + "\n", "utf-8")
     for section in sections:
         table = Table(title=section.title, title_justify="left")
         for col in ("metric", "measured", "target", "meets"):

@@ -4,7 +4,8 @@ meets it; written to ``docs/evaluation.md`` and printed by ``make eval``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -55,17 +56,51 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> s
     return "\n".join(lines)
 
 
-def render(sections: Sequence[Section], *, preamble: str, machine: str) -> str:
-    """The whole ``docs/evaluation.md``."""
+Before = Mapping[tuple[str, str], str]
+"""A previous run's figures by (section title, metric name), as they were shown."""
+
+
+def previous_figures(markdown: str) -> tuple[str, Before]:
+    """The figures of an earlier ``docs/evaluation.md`` and when it ran, so a new run can show
+    them beside its own: when the simulated world or the engine changes, a reader sees by how
+    much each figure moved instead of a new number with no history."""
+    when = re.search(r"^Last run: (\S+)", markdown, re.M)
+    figures: dict[tuple[str, str], str] = {}
+    section = ""
+    for line in markdown.splitlines():
+        if line.startswith("## "):
+            section = line[3:].strip()
+        elif line.startswith("| ") and section:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) >= 2 and cells[0] not in ("metric", "") and not cells[0].startswith("-"):
+                figures.setdefault((section, cells[0]), cells[1])
+    return (when.group(1) if when else "earlier"), figures
+
+
+def render(
+    sections: Sequence[Section],
+    *,
+    preamble: str,
+    machine: str,
+    before: tuple[str, Before] | None = None,
+) -> str:
+    """The whole ``docs/evaluation.md``; with ``before``, each metric table gains a column of
+    the previous run's figure for the same section and metric."""
     when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     out = [preamble.rstrip(), "", f"Last run: {when} on {machine}.", ""]
+    header: tuple[str, ...] = ("metric", "measured", "target", "meets", "note")
+    if before is not None:
+        header = ("metric", "measured", f"before ({before[0]})", "target", "meets", "note")
     for s in sections:
         out += [f"## {s.title}", "", f"Data: {s.data}", ""]
         rows = []
         for m in s.metrics:
             verdict = {True: "yes", False: "**no**", None: ""}[m.passed]
-            rows.append((m.name, m.shown(), m.target or "", verdict, m.note))
-        out += [markdown_table(("metric", "measured", "target", "meets", "note"), rows), ""]
+            row: tuple[str, ...] = (m.name, m.shown(), m.target or "", verdict, m.note)
+            if before is not None:
+                row = (m.name, m.shown(), before[1].get((s.title, m.name), ""), *row[2:])
+            rows.append(row)
+        out += [markdown_table(header, rows), ""]
         for title, table in s.tables:
             out += [f"**{title}**", "", table, ""]
         out += [f"- {n}" for n in s.notes]
