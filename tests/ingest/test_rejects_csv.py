@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tactful.ingest.loader import Loader, spreadsheet_safe
+from tactful.ingest.loader import Loader
+from tactful.spreadsheet import spreadsheet_safe
 from tactful.store.store import Store
 
 HEADER = (
@@ -25,7 +26,8 @@ HEADER = (
     [
         ("=1+1", "'=1+1"),
         ("+41 79 000", "'+41 79 000"),
-        ("-12.50", "'-12.50"),
+        ("-12.50", "-12.50"),  # a plain number runs nothing
+        ("-1+2", "'-1+2"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\t=cmd", "'\t=cmd"),
         ("\r=cmd", "'\r=cmd"),

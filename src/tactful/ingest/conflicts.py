@@ -37,6 +37,7 @@ from typing import Any, TextIO
 import polars as pl
 
 from tactful.ingest.schema import LOCATION
+from tactful.spreadsheet import spreadsheet_safe
 from tactful.store import schema
 
 MONEY_FIELDS = ("amount_minor", "currency", "booked_at")
@@ -87,8 +88,10 @@ def find_conflicts(new: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     ('A:1', 'direction', '-1250', '1250', 'line 2')
     """
     cast = [pl.col("booked_at").dt.convert_time_zone("UTC").dt.cast_time_unit("us")]
-    joined = new.select("id", *MONEY_FIELDS, LOCATION).with_columns(cast).join(
-        stored.select("id", *MONEY_FIELDS).with_columns(cast), on="id", suffix="_stored"
+    joined = (
+        new.select("id", *MONEY_FIELDS, LOCATION)
+        .with_columns(cast)
+        .join(stored.select("id", *MONEY_FIELDS).with_columns(cast), on="id", suffix="_stored")
     )
     parts = []
     for order, name in enumerate(MONEY_FIELDS):
@@ -128,7 +131,10 @@ def replacement_rows(new: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
 
 
 class ConflictWriter:
-    """Appends conflicts to a CSV created on the first one, so a clean import leaves no file."""
+    """Appends conflicts to a CSV created on the first one, so a clean import leaves no file.
+
+    Cells go through ``spreadsheet_safe``: stored and new values are the bank's data.
+    """
 
     def __init__(self, path: Path, source: str) -> None:
         self.path = path
@@ -148,7 +154,8 @@ class ConflictWriter:
         for ident, field, stored, new, location in conflicts.select(
             "id", "field", "stored", "new", "location"
         ).iter_rows():
-            self._csv.writerow([ident, field, stored, new, self.source, location])
+            cells = (ident, field, stored, new, self.source, location)
+            self._csv.writerow([spreadsheet_safe(str(c)) if c is not None else "" for c in cells])
         self.count += conflicts.height
 
     def close(self) -> None:

@@ -46,6 +46,7 @@ from tactful.ingest.readers.base import Reader
 from tactful.ingest.schema import LOCATION, RecordKind, Reject
 from tactful.ingest.text import check_text
 from tactful.ingest.validate import validate_chunk
+from tactful.spreadsheet import spreadsheet_safe
 from tactful.store import runs, schema
 from tactful.store.store import Store
 from tactful.trust import consent
@@ -609,21 +610,6 @@ def _in_background(items: Iterator[_Prepared], depth: int = 2) -> Iterator[_Prep
                 queue.get_nowait()
             except Empty:
                 thread.join(timeout=0.05)
-
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-"""First characters a spreadsheet reads as the start of a formula (OWASP, CSV injection)."""
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """``cell`` with a leading single quote when a spreadsheet would run it as a formula.
-
-    OWASP's CSV-injection guidance: prefix a cell beginning with ``=``, ``+``, ``-``, ``@``, a
-    tab or a carriage return with ``'``, so Excel, LibreOffice and Sheets show it as text. The
-    rejects file has no numeric column (every cell is text for a person to read), so a raw value
-    ``-12.50`` is shown as ``'-12.50``: a mark, not a changed number.
-    """
-    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
 
 
 class _RejectWriter:

@@ -32,6 +32,7 @@ from tactful.models.history import History, load_history, refused_customers
 from tactful.models.logistic import LogisticModel
 from tactful.models.registry import ModelRegistry, ModelVersion, NoProductionVersion, Stage
 from tactful.models.training import scoring_time
+from tactful.spreadsheet import spreadsheet_safe_frame
 from tactful.store import schema
 from tactful.store.bulk import write_frame
 from tactful.store.store import Store
@@ -333,12 +334,13 @@ def score_table(
 
 
 def write_table(frame: pl.DataFrame, path: Path) -> None:
-    """Write scores as CSV or Parquet, by the file's extension."""
+    """Write scores as CSV or Parquet, by the file's extension; a CSV's text cells are made
+    spreadsheet-safe (ids and reasons come from the bank's data), Parquet keeps them exact."""
     name = path.name.lower()
     if name.endswith(".parquet"):
         frame.write_parquet(path)
     elif name.endswith(".csv"):
-        frame.write_csv(path)
+        spreadsheet_safe_frame(frame).write_csv(path)
     else:
         raise ValidationError(f"output {path}: expected .csv or .parquet")
 
