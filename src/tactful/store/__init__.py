@@ -1,0 +1,1 @@
+"""Collect: the database -- tables, engines, migrations and idempotent frame writes."""
