@@ -289,7 +289,8 @@ def test_camt053_v02_entries_batches_and_statuses() -> None:
     assert refund["description"] == (
         "Erstattung Bestellung 302-1234567-1234567; Erstattung Bestellung "
         "302-7654321-7654321 / SEPA Gutschrift")
-    pending = got.row("entry 6 (AcctSvcrRef 2023100900005678) at line 97")
+    pending = got.row(
+        "entry 6 (AcctSvcrRef 2023100900005678) at line 97 (no BookgDt: booked on its ValDt)")
     assert (pending["status"], pending["booked_at"]) == ("pending", "2023-10-09")
     assert got.row("entry 8 (AcctSvcrRef 2023101100007890) at line 122")["currency"] == "XYZ"
     assert got.row("entry 10 at line 148")["transaction_id"] is None  # AcctSvcrRef NONREF
@@ -353,7 +354,7 @@ def test_mt940_two_german_statements_in_cp1252() -> None:
     # Two daily statements of one account: one account row, with the later closing balance.
     assert got.accounts.to_dicts() == [{
         "account_id": "37040044/0532013000", "account_type": "checking", "currency": "EUR",
-        "balance": "4790.90", "balance_as_of": "2023-10-06",
+        "balance": "4803.89", "balance_as_of": "2023-10-06",
         LOCATION: "statement 2 at line 40",
     }]
     assert got.chunks[0].notes == ["not UTF-8: decoded as cp1252"]
