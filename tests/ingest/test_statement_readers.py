@@ -357,7 +357,8 @@ def test_mt940_two_german_statements_in_cp1252() -> None:
         "balance": "4803.89", "balance_as_of": "2023-10-06",
         LOCATION: "statement 2 at line 40",
     }]
-    assert got.chunks[0].notes == ["not UTF-8: decoded as cp1252"]
+    assert got.chunks[0].notes == [
+        "not UTF-8: decoded as cp1252", "balance check: 2 of 2 statement(s) reconcile"]
     assert got.rejects == [] and got.transactions.height == 9
     assert got.row("line 5") == {
         "account_id": "37040044/0532013000", "transaction_id": "SWM4001234567",

@@ -324,14 +324,6 @@ class _Camt:
         booked_at = _date(ntry.find("BookgDt"))
         undated = booked_at is None
         booked_at = booked_at or _date(ntry.find("ValDt"))
-        if status == "BOOK" and statement.account_id is not None:
-            places = _places(statement.currency or _currency(ntry) or "")
-            minor = to_minor(amount, None, places) if amount is not None else None
-            if minor is not None and direction in ("CRDT", "DBIT"):
-                minor = minor if direction == "CRDT" else -minor
-            statement.movements.append(
-                Movement(where, minor if direction in ("CRDT", "DBIT") else None)
-            )
         problem = (
             (None, "informational entry (Sts INFO), not a booking")
             if status == "INFO"
@@ -351,8 +343,15 @@ class _Camt:
             column, reason = problem or (None, "unreadable entry")
             raw = " ".join(t.strip() for t in ntry.itertext() if t.strip())
             self.out.reject(where, reason, column, raw)
+            if status == "BOOK" and statement.account_id is not None:
+                statement.movements.append(Movement(where, None))
             return
         movement = where
+        if status == "BOOK":
+            minor = to_minor(amount, None, _places(statement.currency or _currency(ntry) or ""))
+            statement.movements.append(
+                Movement(where, minor if minor is None or direction == "CRDT" else -minor)
+            )
         if undated:
             where += " (no BookgDt: booked on its ValDt)"
             self.undated += 1
