@@ -98,7 +98,7 @@ def test_a_corrupted_camt_amount_is_caught_by_the_balances(
         "the running total diverges at entry 1 at line 66"
     )
     assert accounts.notes == [
-        "balance check: 1 of 2 statement(s) reconcile",
+        "balance check: 1 of 2 statement(s) reconcile, 1 does not",
         "balance check: statement 1 (253EURNL26VAYB8060476890) does not reconcile; its 1 "
         "suspect entries were rejected",
     ]

@@ -89,5 +89,5 @@ def test_a_corrupted_amount_is_caught_by_the_balances(tmp_path: Path) -> None:
         "the running total diverges between line 42 and line 50")
     assert second.reason == (
         "statement 5 (NL81ASNB9999999999) does not reconcile (see line 42); not loaded")
-    assert accounts.notes[0] == "balance check: 30 of 31 statement(s) reconcile"
+    assert accounts.notes[0] == "balance check: 30 of 31 statement(s) reconcile, 1 does not"
     assert "line 42" not in chunk.frame[LOCATION].to_list()

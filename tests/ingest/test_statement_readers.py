@@ -98,7 +98,11 @@ def test_ofx1_sgml_qfx_in_cp1252_with_unclosed_tags() -> None:
         "balance": "4208.77", "balance_as_of": "2023-10-31T17:00:00.000-04:00",
         LOCATION: "statement 1 (ACCTID 483920147) at line 35",
     }]
-    assert got.rejects == [] and got.chunks[0].notes == []
+    assert got.rejects == [] and got.chunks[0].notes == [
+        "balance check: 0 of 1 statement(s) reconcile, 1 cannot be checked",
+        "balance check: not possible for statement 1 (ACCTID 483920147): OFX states no opening "
+        "balance (LEDGERBAL is the closing one) and no earlier statement of the account in the "
+        "file gives one"]
     assert got.transactions.columns == TRANSACTION_COLUMNS
     assert got.transactions.height == 14
     assert got.row("entry 1 (FITID 2023100224492150) at line 45") == {
@@ -158,7 +162,7 @@ def test_ofx_broken_markup_falls_back_to_one_block_per_transaction() -> None:
         "BOA0001", "BOA0003", "BOA0005", "BOA0006"]
     assert got.transactions["counterparty"][1] == "PANADERÍA LA ESPIGA"
     assert got.accounts["account_type"].to_list() == ["savings"]
-    assert got.chunks[0].notes == ["not UTF-8: decoded as cp1252"]
+    assert got.chunks[0].notes[0] == "not UTF-8: decoded as cp1252"
 
 
 @pytest.mark.parametrize(("value", "expected"), [

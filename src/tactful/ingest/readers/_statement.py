@@ -187,19 +187,29 @@ class Collected:
             self.items[k] = Reject(self.source, str(item[LOCATION]), reason, "amount", raw)
 
     def check_notes(self) -> list[str]:
-        """One line on the balance checks of the file, then one per statement not agreeing."""
+        """One line on the balance checks of the file, then one per statement that does not
+        reconcile and one per reason a check could not be made (naming up to three)."""
         if not self.checks:
             return []
-        agree = sum(1 for _, r in self.checks if r.outcome is Outcome.AGREES)
-        lines = [f"balance check: {agree} of {len(self.checks)} statement(s) reconcile"]
+        by = {o: [(n, r) for n, r in self.checks if r.outcome is o] for o in Outcome}
+        agree = len(by[Outcome.AGREES])
+        head = f"balance check: {agree} of {len(self.checks)} statement(s) reconcile"
+        if bad := len(by[Outcome.DIVERGES]):
+            head += f", {bad} do{'es' if bad == 1 else ''} not"
+        if unchecked := len(by[Outcome.UNCHECKED]):
+            head += f", {unchecked} cannot be checked"
+        lines = [head]
         lines += [
-            f"balance check: {name}: {r.reason}"
-            if r.outcome is Outcome.UNCHECKED
-            else f"balance check: {name} does not reconcile; its {len(r.span)} suspect "
+            f"balance check: {name} does not reconcile; its {len(r.span)} suspect "
             "entries were rejected"
-            for name, r in self.checks
-            if r.outcome is not Outcome.AGREES
+            for name, r in by[Outcome.DIVERGES]
         ]
+        reasons: dict[str, list[str]] = {}
+        for name, r in by[Outcome.UNCHECKED]:
+            reasons.setdefault(r.reason.removeprefix("no check possible: "), []).append(name)
+        for reason, names in reasons.items():
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            lines.append(f"balance check: not possible for {shown}: {reason}")
         return lines
 
     def chunks(self, mapping: FileMapping, batch_size: int) -> Iterator[Chunk]:

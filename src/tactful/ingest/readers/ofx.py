@@ -37,6 +37,7 @@ from ofxtools.utils import TZS
 from tactful.errors import IngestError
 from tactful.ingest.mapping import Mapping
 from tactful.ingest.readers._statement import (
+    MOVEMENT,
     Collected,
     Row,
     decimal_text,
@@ -45,6 +46,7 @@ from tactful.ingest.readers._statement import (
     read_bytes,
 )
 from tactful.ingest.readers.base import Reader, readers
+from tactful.ingest.reconcile import Balance, Movement, Outcome, Reconciliation, reconcile, to_minor
 from tactful.ingest.schema import LOCATION, Chunk
 
 _ACCOUNT_TYPES = {
@@ -79,6 +81,7 @@ _DATETIME = re.compile(
     re.VERBOSE,
 )
 _STATEMENT = re.compile(r"<(STMTRS|CCSTMTRS)>")
+_TAG_NAME = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9.]*)")
 _TRANSACTION = re.compile(r"<STMTTRN>")
 _FITID = re.compile(r"<FITID>\s*([^<\s]+)")
 
@@ -139,6 +142,10 @@ class _Builder(TreeBuilder):
     def end(self, tag: Any) -> ET.Element:
         if tag not in self._open and tag in self._implied:
             return ET.Element(tag)  # a proprietary aggregate taken for an empty element
+        while (
+            tag in self._open[:-1] and self._open[-1] in _ENDS_WITH_PARENT
+        ):  # </CCSTMTRS> with no </BANKTRANLIST> before it: the list ends with its statement
+            self.end(self._open[-1])
         if not self._open or self._open[-1] != tag:
             inside = f"<{self._open[-1]}>" if self._open else "nothing"
             raise ParseError(f"end tag </{tag}> does not close {inside}")
@@ -181,6 +188,9 @@ class _Builder(TreeBuilder):
         return root
 
 
+# Lists whose end tag banks leave out; the end of the statement around them ends them too. A
+# transaction never ends that way: two transactions would become one.
+_ENDS_WITH_PARENT = frozenset({"BANKTRANLIST"})
 _KEPT_WHEN_CUT = frozenset({"OFX", "BANKMSGSRSV1", "CREDITCARDMSGSRSV1", "STMTTRNRS",
                             "CCSTMTTRNRS", "STMTRS", "CCSTMTRS", "BANKTRANLIST"})
 
@@ -280,7 +290,7 @@ class OfxReader(Reader):
         text = head[:4096].decode("latin-1").lstrip("\ufeff\xef\xbb\xbf \t\r\n")
         if re.match(r"OFXHEADER\s*:\s*1\d\d", text):
             return 0.95
-        if re.search(r"<\?OFX\s+OFXHEADER=|<OFX>", text):
+        if re.search(r"<\?OFX\s+OFXHEADER=|<OFX>", text, re.IGNORECASE):
             return 0.9
         return 0.0
 
@@ -288,6 +298,8 @@ class OfxReader(Reader):
         file_mapping = mapping.for_file(path)
         data = read_bytes(path)
         text, notes = decode_file(path, data, file_mapping.encoding, _declared_encoding(data))
+        if re.search(r"<[a-z]", text):  # tags in lower or mixed case: OFX names are upper case
+            text = _TAG_NAME.sub(lambda m: f"<{m[1]}{m[2].upper()}", text)
         start = text.find("<OFX>")
         if start < 0:
             raise IngestError(f"{path}: not an OFX file (no <OFX> element)")
@@ -298,8 +310,9 @@ class OfxReader(Reader):
                 f"{path}: no bank or credit-card statement (STMTRS, CCSTMTRS){truncated}"
             )
         collected = Collected(str(path), notes=notes)
+        previous: dict[str, tuple[str, Balance]] = {}
         for statement in statements:
-            _collect(statement, collected)
+            _collect(statement, collected, previous)
         if cut is not None:
             collected.reject(*cut.reject(), raw=cut.entry.raw if cut.entry else "")
         yield from collected.chunks(file_mapping, batch_size)
@@ -421,7 +434,9 @@ def _reason(exc: ParseError, unclosed: bool) -> str:
     return "malformed OFX markup: " + re.sub(r" - position=\[\d+:\d+\]$", "", message)
 
 
-def _collect(statement: _Statement, collected: Collected) -> None:
+def _collect(
+    statement: _Statement, collected: Collected, previous: dict[str, tuple[str, Balance]]
+) -> None:
     element = statement.element
     account_id = _leaf(element, "BANKACCTFROM/ACCTID") or _leaf(element, "CCACCTFROM/ACCTID")
     where = (
@@ -452,14 +467,64 @@ def _collect(statement: _Statement, collected: Collected) -> None:
             LOCATION: where,
         }
     )
+    movements: list[Movement] = []
+    rows: list[Row] = []
     for entry in statement.entries:
         if entry.element is None:
             reason = entry.error or "malformed transaction"
             collected.reject(entry.location(), reason, raw=entry.raw)
+            movements.append(Movement(entry.location(), None))
             continue
         row = _transaction(entry, account_id, currency, credit_card, collected)
-        if row is not None:
-            collected.items.append(row)
+        if row is None:
+            movements.append(Movement(entry.location(), None))
+            continue
+        row[MOVEMENT] = row[LOCATION]
+        collected.items.append(row)
+        rows.append(row)
+        same = row["currency"] == currency and currency is not None
+        minor = to_minor(row["amount"] or "", currency) if same else None
+        movements.append(Movement(entry.location(), minor))
+    _check(statement, where, account_id, currency, movements, rows, collected, previous)
+
+
+def _check(
+    statement: _Statement,
+    where: str,
+    account_id: str,
+    currency: str | None,
+    movements: list[Movement],
+    rows: list[Row],
+    collected: Collected,
+    previous: dict[str, tuple[str, Balance]],
+) -> None:
+    """Check a statement against the one before it in the file for the same account.
+
+    OFX states only the balance at the end (LEDGERBAL), so a statement can be checked only
+    when an earlier one of the same account ends no later than this one starts: its
+    LEDGERBAL is then this one's opening balance. Otherwise the check says it cannot be done.
+    """
+    element = statement.element
+    name = where.rsplit(" at line ", 1)[0]
+    amount, as_of = _leaf(element, "LEDGERBAL/BALAMT"), _leaf(element, "LEDGERBAL/DTASOF")
+    text = decimal_text(amount) if amount else None
+    minor = to_minor(text, currency) if text and currency else None
+    closing = Balance(minor, f"LEDGERBAL of {(as_of or '')[:8]}") if minor is not None else None
+    start = (_leaf(element, "BANKTRANLIST/DTSTART") or "")[:8]
+    before = previous.get(account_id)
+    if statement.cut:
+        result = Reconciliation(Outcome.UNCHECKED, "no check possible: the file ends inside it")
+    elif before is not None and closing is not None and start and before[0] <= start:
+        result = reconcile(before[1], movements, closing)
+    else:
+        result = Reconciliation(
+            Outcome.UNCHECKED,
+            "no check possible: OFX states no opening balance (LEDGERBAL is the closing one) "
+            "and no earlier statement of the account in the file gives one",
+        )
+    collected.check(name, result, rows)
+    if closing is not None and not statement.cut:
+        previous[account_id] = ((as_of or "")[:8], closing)
 
 
 def _transaction(
