@@ -184,6 +184,7 @@ class _Statement:
     movements: list[Movement] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     truncated: bool = False
+    entry_currency: str | None = None  # for an Acct without Ccy (camt.052/054 often omit it)
 
 
 class _Target(ET.TreeBuilder):
@@ -245,6 +246,7 @@ class _Camt:
         elif local == "Bal":
             self.balance(element, statement)
         elif local == "Ntry":
+            statement.entry_currency = statement.entry_currency or _currency(element)
             self.entries += 1
             self.in_entry = False
             self.entry(element, statement)
@@ -305,7 +307,7 @@ class _Camt:
             {
                 "account_id": statement.account_id,
                 "account_type": "checking",
-                "currency": statement.currency,
+                "currency": statement.currency or statement.entry_currency,
                 "balance": statement.balance,
                 "balance_as_of": statement.balance_as_of,
                 LOCATION: where,

@@ -136,6 +136,8 @@ class _Builder(TreeBuilder):
         self._implied: set[str] = set()
 
     def start(self, tag: Any, attrs: Any) -> ET.Element:
+        if self._open and self._open[-1] in _ENDS_WITH_PARENT and tag not in _LIST_ITEMS:
+            self.end(self._open[-1])  # <LEDGERBAL> after a list with no </BANKTRANLIST>
         self._open.append(tag)
         return super().start(tag, attrs)
 
@@ -191,6 +193,7 @@ class _Builder(TreeBuilder):
 # Lists whose end tag banks leave out; the end of the statement around them ends them too. A
 # transaction never ends that way: two transactions would become one.
 _ENDS_WITH_PARENT = frozenset({"BANKTRANLIST"})
+_LIST_ITEMS = frozenset({"DTSTART", "DTEND", "STMTTRN"})
 _KEPT_WHEN_CUT = frozenset({"OFX", "BANKMSGSRSV1", "CREDITCARDMSGSRSV1", "STMTTRNRS",
                             "CCSTMTTRNRS", "STMTRS", "CCSTMTRS", "BANKTRANLIST"})
 
@@ -454,7 +457,7 @@ def _collect(
     credit_card = element.tag == "CCSTMTRS" or element.find("CCACCTFROM") is not None
     raw_type = _leaf(element, "BANKACCTFROM/ACCTTYPE") or ""
     account_type = "credit_card" if credit_card else _ACCOUNT_TYPES.get(raw_type, raw_type.lower())
-    currency = _leaf(element, "CURDEF")
+    currency = _leaf(element, "CURDEF") or _only_currency(element)
     balance = _leaf(element, "LEDGERBAL/BALAMT")
     as_of = _leaf(element, "LEDGERBAL/DTASOF")
     collected.add_account(
@@ -525,6 +528,15 @@ def _check(
     collected.check(name, result, rows)
     if closing is not None and not statement.cut:
         previous[account_id] = ((as_of or "")[:8], closing)
+
+
+def _only_currency(statement: ET.Element) -> str | None:
+    """The statement's currency when CURDEF is empty: the one currency its entries name."""
+    found = {
+        _leaf(trn, "CURRENCY/CURSYM") or _leaf(trn, "ORIGCURRENCY/CURSYM")
+        for trn in statement.iterfind("BANKTRANLIST/STMTTRN")
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def _transaction(
