@@ -49,6 +49,13 @@ CASES = [
          _head(2, 2)),
     # camt.054 carries no balances by design; four TxDtls without amounts stay one entry.
     Case("camt/genkgo_camt054_v2.xml", 1, 0, ("2007-10-18", -20_000_000, "SEK"), None),
+    # PostFinance camt.053.001.04 whose second entry lost its Amt (OCA made it so): that entry is
+    # rejected, and with it gone the balances can no longer be checked.
+    Case("camt/oca_camt053_v04_wrong_amount.xml", 1, 1, ("2021-09-14", 13_400, "CHF"),
+         _head(0, 1, 0, 1)),
+    # A PostFinance batch entry whose two TxDtls carry their own amounts: two rows, one booking.
+    Case("camt/oca_camt053_v04_txdtls.xml", 2, 0, ("2017-03-22", 129_600, "CHF"), _head(1, 1)),
+    Case("camt/oca_camt054_v04.xml", 1, 0, ("2022-01-26", 500, "EUR"), None),
     # SWIFT blocks, :28C:n/1, supplementary :61: lines, 65-column :86: lines, 31 statements.
     Case("mt940/asnb_mt940.txt", 8, 0, ("2020-01-29", 82_872, "EUR"), _head(31, 31)),
     # Blank entry dates and a funds code after the mark ("240312    DD212,39").
