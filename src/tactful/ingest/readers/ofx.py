@@ -291,7 +291,7 @@ class OfxReader(Reader):
 
     def sniff(self, head: bytes, path: Path) -> float:
         text = head[:4096].decode("latin-1").lstrip("\ufeff\xef\xbb\xbf \t\r\n")
-        if re.match(r"OFXHEADER\s*:\s*1\d\d", text):
+        if re.match(r"OFXHEADER\s*:\s*1\d\d", text, re.IGNORECASE):
             return 0.95
         if re.search(r"<\?OFX\s+OFXHEADER=|<OFX>", text, re.IGNORECASE):
             return 0.9
