@@ -60,6 +60,10 @@ CASES = [
     Case("mt940/asnb_mt940.txt", 8, 0, ("2020-01-29", 82_872, "EUR"), _head(31, 31)),
     # Blank entry dates and a funds code after the mark ("240312    DD212,39").
     Case("mt940/citi_mt940.txt", 5, 0, ("2024-03-12", -56_108, "USD"), _head(1, 1)),
+    # ING Inside Business Payments: bank headers before :20:, "-XXX" trailer, :86: summary.
+    Case("mt940/libmt94x_ing_ibp.txt", 5, 0, ("2013-11-04", -9, "EUR"), _head(1, 1)),
+    # ING Mijn ING: {3:{108:...}} header, /TRCD/ supplementary line, statement-level :86:.
+    Case("mt940/libmt94x_ing_multiple_messages.txt", 0, 1, None, _head(0, 1, 1)),
     Case("mt940/jejik_abnamro.sta", 0, 10, None, _head(0, 2, 2)),
     # :28C:999/1, :60M:/:62M:, supplementary lines; the second statement is off by 0.20.
     Case("mt940/jejik_postfinance.sta", 2, 2, ("2013-12-09", 14_950, "CHF"), _head(1, 2, 1)),
