@@ -33,19 +33,17 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from tactful.domain.money import minor_units
-from tactful.errors import IngestError, ValidationError
+from tactful.errors import IngestError
 from tactful.ingest.mapping import Mapping
+from tactful.ingest.readers import _camt_fields as _f
 from tactful.ingest.readers._statement import (
     MOVEMENT,
-    SWIFT_CHANNELS,
     Collected,
     Row,
     decimal_text,
@@ -72,103 +70,10 @@ _MESSAGES = {
 }
 _HOLDERS = frozenset(name for name, _ in _MESSAGES.values())
 _KNOWN = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.05[234]\.")
-_DATE_WITH_OFFSET = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})")
 _OPENING = ("OPBD", "PRCD")
 _CLOSING = ("CLBD",)
 _BLOCK = 1 << 16
 _STATUS = {"BOOK": "posted", "PDNG": "pending", "FUTR": "pending"}
-_BY_SUBFAMILY = {
-    "STDO": "standing_order",
-    "CWDL": "atm",
-    "CDPT": "cash",
-    "CHRG": "fee",
-    "FEES": "fee",
-    "COMM": "fee",
-    "INTR": "interest",
-    "POSD": "card",
-    "POSC": "card",
-}
-_BY_FAMILY = {
-    "RCDT": "transfer",
-    "ICDT": "transfer",
-    "RRCT": "transfer",
-    "IRCT": "transfer",
-    "RDDT": "direct_debit",
-    "IDDT": "direct_debit",
-    "CCRD": "card",
-    "MCRD": "card",
-    "ICHQ": "check",
-    "RCHQ": "check",
-    "CNTR": "cash",
-}
-_BY_DOMAIN = {"CAMT": "transfer"}  # cash *management*: sweeps and pooling between accounts
-
-
-def _text(element: ET.Element | None, path: str) -> str | None:
-    found = element.find(path) if element is not None else None
-    text = found.text.strip() if found is not None and found.text else ""
-    return text or None
-
-
-def _date(element: ET.Element | None) -> str | None:
-    """A ``Dt`` or ``DtTm`` as ISO text; a date with an offset is still that calendar date."""
-    day = _text(element, "Dt")
-    if day is not None:
-        found = _DATE_WITH_OFFSET.fullmatch(day)
-        return found.group(1) if found else day
-    return _text(element, "DtTm")
-
-
-def _party(element: ET.Element, direction: str) -> str | None:
-    """The other side's name: who paid for a credit, who was paid for a debit."""
-    side = "Dbtr" if direction == "CRDT" else "Cdtr"
-    for path in (
-        f"RltdPties/{side}/Nm",
-        f"RltdPties/{side}/Pty/Nm",
-        f"RltdPties/Ultmt{side}/Nm",
-        f"RltdPties/Ultmt{side}/Pty/Nm",
-    ):
-        if name := _text(element, path):
-            return name
-    return None
-
-
-def _remittance(element: ET.Element) -> str | None:
-    lines = [e.text.strip() for e in element.iterfind("RmtInf/Ustrd") if e.text]
-    refs = [e.text.strip() for e in element.iterfind("RmtInf/Strd/CdtrRefInf/Ref") if e.text]
-    return join_text(" ".join(lines) or " ".join(refs), _text(element, "AddtlTxInf"), sep=" / ")
-
-
-def _channel(*elements: ET.Element) -> str:
-    for element in elements:
-        code = element.find("BkTxCd")
-        if code is None:
-            continue
-        family = _text(code, "Domn/Fmly/Cd") or ""
-        sub = _text(code, "Domn/Fmly/SubFmlyCd") or ""
-        found = (
-            ("cash" if family == "CNTR" else None)
-            or _BY_SUBFAMILY.get(sub)
-            or _BY_FAMILY.get(family)
-            or _BY_DOMAIN.get(_text(code, "Domn/Cd") or "")
-        )
-        swift = re.match(r"[NSF]([A-Z]{3})", _text(code, "Prtry/Cd") or "")
-        found = found or (SWIFT_CHANNELS.get(swift.group(1)) if swift else None)
-        if found:
-            return found
-    return "other"
-
-
-def _ref(value: str | None) -> str | None:
-    """A bank reference, unless it is a placeholder for none."""
-    return None if value is None or value.upper() in ("NOTPROVIDED", "NONREF") else value
-
-
-def _currency(element: ET.Element) -> str | None:
-    amount = element.find("Amt")
-    return amount.get("Ccy") if amount is not None else None
-
-
 @dataclass
 class _Statement:
     number: int
@@ -239,26 +144,26 @@ class _Camt:
         elif path[-1] not in _HOLDERS:
             return
         elif local == "Id":
-            statement.reference = _text(element, ".")
+            statement.reference = _f.text(element, ".")
         elif local == "Acct":
-            statement.account_id = _text(element, "Id/IBAN") or _text(element, "Id/Othr/Id")
-            statement.currency = _text(element, "Ccy") or statement.currency
+            statement.account_id = _f.text(element, "Id/IBAN") or _f.text(element, "Id/Othr/Id")
+            statement.currency = _f.text(element, "Ccy") or statement.currency
         elif local == "Bal":
             self.balance(element, statement)
         elif local == "Ntry":
-            statement.entry_currency = statement.entry_currency or _currency(element)
+            statement.entry_currency = statement.entry_currency or _f.currency(element)
             self.entries += 1
             self.in_entry = False
             self.entry(element, statement)
             element.clear()
 
     def balance(self, element: ET.Element, statement: _Statement) -> None:
-        code = _text(element, "Tp/CdOrPrtry/Cd") or _text(element, "Tp/CdOrPrtry/Prtry") or ""
-        value = decimal_text(_text(element, "Amt") or "") or _text(element, "Amt")
-        if value and _text(element, "CdtDbtInd") == "DBIT":
+        code = _f.text(element, "Tp/CdOrPrtry/Cd") or _f.text(element, "Tp/CdOrPrtry/Prtry") or ""
+        value = decimal_text(_f.text(element, "Amt") or "") or _f.text(element, "Amt")
+        if value and _f.text(element, "CdtDbtInd") == "DBIT":
             value = negate(value)
-        currency = statement.currency or _currency(element)
-        day = _date(element.find("Dt"))
+        currency = statement.currency or _f.currency(element)
+        day = _f.date(element.find("Dt"))
         minor = to_minor(value, currency) if value and decimal_text(value) else None
         statement.balances.append((code, minor, f"{code} of {day}" if day else code))
         if code in _CLOSING or (code == "ITBD" and statement.balance is None):
@@ -284,7 +189,7 @@ class _Camt:
             Balance(opening[0], opening[1]) if opening and opening[0] is not None else None,
             statement.movements,
             Balance(closing[0], closing[1]) if closing and closing[0] is not None else None,
-            places=_places(currency),
+            places=_f.places(currency),
         )
         self.out.check(where, result, statement.rows)
 
@@ -315,17 +220,17 @@ class _Camt:
         )
 
     def entry(self, ntry: ET.Element, statement: _Statement) -> None:
-        ref = _ref(_text(ntry, "AcctSvcrRef")) or _ref(_text(ntry, "NtryRef"))
-        kind = "AcctSvcrRef" if _ref(_text(ntry, "AcctSvcrRef")) else "NtryRef"
+        ref = _f.ref(_f.text(ntry, "AcctSvcrRef")) or _f.ref(_f.text(ntry, "NtryRef"))
+        kind = "AcctSvcrRef" if _f.ref(_f.text(ntry, "AcctSvcrRef")) else "NtryRef"
         label = f" ({kind} {ref})" if ref else ""
         where = f"entry {self.entries}{label} at line {self.entry_line}"
-        status = _text(ntry, "Sts/Cd") or _text(ntry, "Sts") or "BOOK"
-        direction = _text(ntry, "CdtDbtInd")
-        amount_text = _text(ntry, "Amt")
+        status = _f.text(ntry, "Sts/Cd") or _f.text(ntry, "Sts") or "BOOK"
+        direction = _f.text(ntry, "CdtDbtInd")
+        amount_text = _f.text(ntry, "Amt")
         amount = decimal_text(amount_text or "")
-        booked_at = _date(ntry.find("BookgDt"))
+        booked_at = _f.date(ntry.find("BookgDt"))
         undated = booked_at is None
-        booked_at = booked_at or _date(ntry.find("ValDt"))
+        booked_at = booked_at or _f.date(ntry.find("ValDt"))
         problem = (
             (None, "informational entry (Sts INFO), not a booking")
             if status == "INFO"
@@ -350,7 +255,7 @@ class _Camt:
             return
         movement = where
         if status == "BOOK":
-            minor = to_minor(amount, None, _places(statement.currency or _currency(ntry) or ""))
+            minor = to_minor(amount, None, _f.places(statement.currency or _f.currency(ntry) or ""))
             statement.movements.append(
                 Movement(where, minor if minor is None or direction == "CRDT" else -minor)
             )
@@ -360,16 +265,16 @@ class _Camt:
         base: Row = {
             "account_id": statement.account_id,
             "booked_at": booked_at,
-            "value_at": _date(ntry.find("ValDt")),
-            "currency": _currency(ntry) or statement.currency,
+            "value_at": _f.date(ntry.find("ValDt")),
+            "currency": _f.currency(ntry) or statement.currency,
             "mcc": None,
             "status": _STATUS.get(status, status.lower()),
         }
         details = ntry.findall("NtryDtls/TxDtls")
         signed = amount if direction == "CRDT" else negate(amount)
-        parts = _split(details, signed, base["currency"])
+        parts = _f.split(details, signed, base["currency"])
         if parts is None:
-            own = _detail_ref(details[0]) if len(details) == 1 else None
+            own = _f.detail_ref(details[0]) if len(details) == 1 else None
             self.add(
                 statement,
                 {
@@ -377,28 +282,28 @@ class _Camt:
                     "transaction_id": ref or own,
                     "amount": signed,
                     "description": join_text(
-                        "; ".join(filter(None, map(_remittance, details))) or None,
-                        _text(ntry, "AddtlNtryInf"),
+                        "; ".join(filter(None, map(_f.remittance, details))) or None,
+                        _f.text(ntry, "AddtlNtryInf"),
                         sep=" / ",
                     ),
-                    "counterparty": join_text(*(_party(d, direction) for d in details), sep="; "),
-                    "channel": _channel(*details, ntry),
+                    "counterparty": join_text(*(_f.party(d, direction) for d in details), sep="; "),
+                    "channel": _f.channel(*details, ntry),
                     LOCATION: where,
                     MOVEMENT: movement,
                 },
             )
             return
         for k, (detail, part) in enumerate(parts, start=1):
-            own = _detail_ref(detail)
+            own = _f.detail_ref(detail)
             self.add(
                 statement,
                 {
                     **base,
                     "transaction_id": own or (f"{ref}/{k}" if ref else None),
                     "amount": part,
-                    "description": _remittance(detail) or _text(ntry, "AddtlNtryInf"),
-                    "counterparty": _party(detail, "DBIT" if part.startswith("-") else "CRDT"),
-                    "channel": _channel(detail, ntry),
+                    "description": _f.remittance(detail) or _f.text(ntry, "AddtlNtryInf"),
+                    "counterparty": _f.party(detail, "DBIT" if part.startswith("-") else "CRDT"),
+                    "channel": _f.channel(detail, ntry),
                     LOCATION: f"entry {self.entries}, transaction {k}"
                     + (f" ({own})" if own else label)
                     + f" at line {self.entry_line}",
@@ -409,41 +314,6 @@ class _Camt:
     def add(self, statement: _Statement, row: Row) -> None:
         self.out.items.append(row)
         statement.rows.append(row)
-
-
-def _places(currency: str) -> int:
-    try:
-        return minor_units(currency)
-    except ValidationError:
-        return 2
-
-
-def _detail_ref(detail: ET.Element) -> str | None:
-    return (
-        _ref(_text(detail, "Refs/AcctSvcrRef"))
-        or _ref(_text(detail, "Refs/EndToEndId"))
-        or _ref(_text(detail, "Refs/TxId"))
-    )
-
-
-def _split(
-    details: list[ET.Element], signed: str, currency: str | None
-) -> list[tuple[ET.Element, str]] | None:
-    """Each transaction of a batch with its signed amount, if together they make the entry."""
-    if len(details) < 2:
-        return None
-    direction = "DBIT" if signed.startswith("-") else "CRDT"
-    parts: list[tuple[ET.Element, str]] = []
-    for detail in details:
-        amt = detail.find("Amt")
-        if amt is None:
-            amt = detail.find("AmtDtls/TxAmt/Amt")
-        value = decimal_text(amt.text or "") if amt is not None else None
-        if amt is None or value is None or (amt.get("Ccy") or currency) != currency:
-            return None
-        sign = _text(detail, "CdtDbtInd") or direction
-        parts.append((detail, value if sign == "CRDT" else negate(value)))
-    return parts if sum(Decimal(v) for _, v in parts) == Decimal(signed) else None
 
 
 class CamtReader(Reader):
