@@ -103,3 +103,22 @@ def test_a_corrupted_camt_amount_is_caught_by_the_balances(
         "suspect entries were rejected",
     ]
     assert pl.DataFrame(transactions.frame).height == 1
+
+
+def test_camt052_with_two_interim_balances_keeps_the_latest_and_cannot_check(
+    tmp_path: Path,
+) -> None:
+    body = (
+        _bal("ITBD", "100.00", "2017-04-11") + _ntry("12.50", "DBIT", "<ValDt><Dt>2017-04-11</Dt>"
+                                                     "</ValDt>")
+        + _bal("ITBD", "87.50", "2017-04-12")
+    )
+    path = tmp_path / "report.xml"
+    path.write_text(_report("camt.052.001.06", "BkToCstmrAcctRpt", "Rpt", body))
+    accounts, transactions = _read(path)
+    assert accounts.frame["balance"].to_list() == ["87.50"]
+    assert transactions.frame["amount"].to_list() == ["-12.50"]
+    assert accounts.notes[-2:] == [
+        "balance check: 0 of 1 statement(s) reconcile, 1 cannot be checked",
+        "balance check: not possible for report 1 (R1): the file states no opening balance",
+    ]

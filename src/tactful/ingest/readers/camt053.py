@@ -19,8 +19,9 @@ an offset (``<Dt>2017-04-11+02:00</Dt>``, which the XML date type allows): the d
 A batch entry (one ``Ntry`` with several ``TxDtls``) becomes one row per transaction when each
 carries its own amount in the account's currency (``TxDtls/Amt``, or ``AmtDtls/TxAmt/Amt`` in
 001.02) and those amounts add up to the entry's, as camt defines them; otherwise it stays one row,
-as the bank booked it. An entry without a booking date (``BookgDt`` is optional in camt.052 and
-camt.054) is booked on its value date, and its row's location says so.
+as the bank booked it. A reversal (``RvslInd`` true) counts as its ``CdtDbtInd`` says, which
+is the reversal's own direction. An entry without a booking date (``BookgDt`` is optional in
+camt.052 and camt.054) is booked on its value date, and its row's location says so.
 
 Booked balances are checked against the booked entries of each statement (``reconcile.py``):
 the opening (OPBD, else PRCD) plus every BOOK entry must give the closing (CLBD, else a single
@@ -166,7 +167,8 @@ class _Camt:
         day = _f.date(element.find("Dt"))
         minor = to_minor(value, currency) if value and decimal_text(value) else None
         statement.balances.append((code, minor, f"{code} of {day}" if day else code))
-        if code in _CLOSING or (code == "ITBD" and statement.balance is None):
+        closed = any(c in _CLOSING for c, _, _ in statement.balances[:-1])
+        if code in _CLOSING or (code == "ITBD" and not closed):  # else the latest interim one
             statement.balance, statement.balance_as_of = value, day
             statement.currency = currency
 
