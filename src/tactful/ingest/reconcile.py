@@ -106,18 +106,21 @@ def reconcile(
     could not be read (``minor`` None) makes everything after it uncheckable, since the
     total no longer means anything.
     """
-    if opening is None or (closing is None and not checkpoints and
-                           all(m.balance_after is None for m in movements)):
+    if opening is None or (
+        closing is None and not checkpoints and all(m.balance_after is None for m in movements)
+    ):
         missing = "opening" if opening is None else "closing"
-        return Reconciliation(Outcome.UNCHECKED, f"no check possible: the file states no "
-                              f"{missing} balance")
+        return Reconciliation(
+            Outcome.UNCHECKED, f"no check possible: the file states no {missing} balance"
+        )
     stops: dict[int, list[Balance]] = {}
     for after, balance in checkpoints:
         stops.setdefault(after, []).append(balance)
     for n, movement in enumerate(movements, start=1):
         if movement.balance_after is not None:
-            stops.setdefault(n, []).append(Balance(movement.balance_after,
-                                                   f"the balance after {movement.location}"))
+            stops.setdefault(n, []).append(
+                Balance(movement.balance_after, f"the balance after {movement.location}")
+            )
     if closing is not None:
         stops.setdefault(len(movements), []).append(closing)
     total, start, since = opening.minor, 0, opening

@@ -91,8 +91,18 @@ class _Builder(TreeBuilder):
 # transaction never ends that way: two transactions would become one.
 _ENDS_WITH_PARENT = frozenset({"BANKTRANLIST"})
 _LIST_ITEMS = frozenset({"DTSTART", "DTEND", "STMTTRN"})
-_KEPT_WHEN_CUT = frozenset({"OFX", "BANKMSGSRSV1", "CREDITCARDMSGSRSV1", "STMTTRNRS",
-                            "CCSTMTTRNRS", "STMTRS", "CCSTMTRS", "BANKTRANLIST"})
+_KEPT_WHEN_CUT = frozenset(
+    {
+        "OFX",
+        "BANKMSGSRSV1",
+        "CREDITCARDMSGSRSV1",
+        "STMTTRNRS",
+        "CCSTMTTRNRS",
+        "STMTRS",
+        "CCSTMTRS",
+        "BANKTRANLIST",
+    }
+)
 
 
 def parse(markup: str, truncated: bool = False) -> ET.Element:

@@ -75,6 +75,8 @@ _OPENING = ("OPBD", "PRCD")
 _CLOSING = ("CLBD",)
 _BLOCK = 1 << 16
 _STATUS = {"BOOK": "posted", "PDNG": "pending", "FUTR": "pending"}
+
+
 @dataclass
 class _Statement:
     number: int
@@ -177,8 +179,11 @@ class _Camt:
         if statement.kind == "notification" and not statement.balances:
             return  # camt.054 carries no balances by design: nothing to say per message
         if statement.truncated:
-            self.out.check(where, Reconciliation(
-                Outcome.UNCHECKED, "no check possible: the file ends inside it"), [])
+            self.out.check(
+                where,
+                Reconciliation(Outcome.UNCHECKED, "no check possible: the file ends inside it"),
+                [],
+            )
             return
         found = {code: (minor, label) for code, minor, label in reversed(statement.balances)}
         interim = [b for b in statement.balances if b[0] == "ITBD"]
@@ -186,7 +191,7 @@ class _Camt:
         closing = next((found[c] for c in _CLOSING if c in found), None)
         if closing is None and len(interim) == 1:
             closing = interim[0][1], interim[0][2]
-        currency = statement.currency or "EUR"
+        currency = statement.currency or statement.entry_currency or ""
         result = reconcile(
             Balance(opening[0], opening[1]) if opening and opening[0] is not None else None,
             statement.movements,

@@ -163,7 +163,7 @@ def _split(text: str) -> list[_Statement]:
             if target is not None:
                 target.append(line)
             continue
-        name, value = tag.group(1), line[tag.end():]
+        name, value = tag.group(1), line[tag.end() :]
         if name == "61":
             block = _Block(number, value)
             current.blocks.append(block)
@@ -216,8 +216,6 @@ def _channel(data: dict[str, Any]) -> str:
     trtp = re.search(r"/TRTP/([^/]*)", details)
     kind = trtp.group(1) if trtp else details
     return next((channel for prefix, channel in _NL_CHANNELS if kind.startswith(prefix)), "other")
-
-
 
 
 @readers.register("mt940")
@@ -365,8 +363,12 @@ def _transaction(
     raw = ":61:" + block.first
     if found is None:
         shown = first if len(first) <= 40 else first[:39] + "…"
-        out.reject(where, f"malformed statement line: :61: {shown!r} does not follow the MT940 "
-                   "layout", None, raw)
+        out.reject(
+            where,
+            f"malformed statement line: :61: {shown!r} does not follow the MT940 layout",
+            None,
+            raw,
+        )
         return None, None
     value = _yymmdd(found["value"])
     entry = found["entry"] if found["entry"] and found["entry"].strip() else None
@@ -421,7 +423,10 @@ def _detail_data(block: _Block) -> dict[str, Any]:
         return data
     transactions = mt940.models.Transactions(options=_OPTIONS)
     try:
-        return dict(transaction_details_post_processor(
-            transactions, mt940.tags.TransactionDetails(), dict(data), dict(data)))
+        return dict(
+            transaction_details_post_processor(
+                transactions, mt940.tags.TransactionDetails(), dict(data), dict(data)
+            )
+        )
     except Exception:  # the package's sub-field parser on odd text: keep the text as it is
         return data

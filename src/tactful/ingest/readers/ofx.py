@@ -329,9 +329,7 @@ def _statements_by_block(
             element = parse("".join(head), truncated=cut_here)
             statements.append(_Statement(n + 1, line, element, None, entries, cut_here))
         except ParseError as exc:
-            statements.append(
-                _Statement(n + 1, line, None, _reason(exc, False), entries, cut_here)
-            )
+            statements.append(_Statement(n + 1, line, None, _reason(exc, False), entries, cut_here))
     return statements, cut
 
 
