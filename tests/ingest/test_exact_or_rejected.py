@@ -90,7 +90,7 @@ CASES = [
                 "line 5",
                 "",
                 "malformed statement line: :61: amount '4x,83' is not an MT940 amount "
-                "(digits and a decimal comma)",
+                "(digits and a decimal comma or point)",
             )
         ],
         [-250],

@@ -91,7 +91,10 @@ def _mt940(rows: list[Row]) -> bytes:
     for i, (m, d) in enumerate(rows):
         mark = "D" if m < 0 else "C"
         lines += [f":61:{_day(d):%y%m%d}{mark}{_text(abs(m), mark=',')}NTRFREF{i}//B{i}", ":86:x"]
-    lines.append(":62F:C240229EUR0,00")
+    # The closing balance is the sum of the lines: the reader refuses a statement that does
+    # not add up, and a fuzz file with made-up balances would be refused whole.
+    total = sum(m for m, _ in rows)
+    lines.append(f":62F:{'D' if total < 0 else 'C'}240229EUR{_text(abs(total), mark=',')}")
     return ("\r\n".join(lines) + "\r\n").encode()
 
 

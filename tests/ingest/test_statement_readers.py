@@ -98,7 +98,11 @@ def test_ofx1_sgml_qfx_in_cp1252_with_unclosed_tags() -> None:
         "balance": "4208.77", "balance_as_of": "2023-10-31T17:00:00.000-04:00",
         LOCATION: "statement 1 (ACCTID 483920147) at line 35",
     }]
-    assert got.rejects == [] and got.chunks[0].notes == []
+    assert got.rejects == [] and got.chunks[0].notes == [
+        "balance check: 0 of 1 statement(s) reconcile, 1 cannot be checked",
+        "balance check: not possible for statement 1 (ACCTID 483920147): OFX states no opening "
+        "balance (LEDGERBAL is the closing one) and no earlier statement of the account in the "
+        "file gives one"]
     assert got.transactions.columns == TRANSACTION_COLUMNS
     assert got.transactions.height == 14
     assert got.row("entry 1 (FITID 2023100224492150) at line 45") == {
@@ -158,7 +162,7 @@ def test_ofx_broken_markup_falls_back_to_one_block_per_transaction() -> None:
         "BOA0001", "BOA0003", "BOA0005", "BOA0006"]
     assert got.transactions["counterparty"][1] == "PANADERÍA LA ESPIGA"
     assert got.accounts["account_type"].to_list() == ["savings"]
-    assert got.chunks[0].notes == ["not UTF-8: decoded as cp1252"]
+    assert got.chunks[0].notes[0] == "not UTF-8: decoded as cp1252"
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -289,7 +293,8 @@ def test_camt053_v02_entries_batches_and_statuses() -> None:
     assert refund["description"] == (
         "Erstattung Bestellung 302-1234567-1234567; Erstattung Bestellung "
         "302-7654321-7654321 / SEPA Gutschrift")
-    pending = got.row("entry 6 (AcctSvcrRef 2023100900005678) at line 97")
+    pending = got.row(
+        "entry 6 (AcctSvcrRef 2023100900005678) at line 97 (no BookgDt: booked on its ValDt)")
     assert (pending["status"], pending["booked_at"]) == ("pending", "2023-10-09")
     assert got.row("entry 8 (AcctSvcrRef 2023101100007890) at line 122")["currency"] == "XYZ"
     assert got.row("entry 10 at line 148")["transaction_id"] is None  # AcctSvcrRef NONREF
@@ -353,10 +358,11 @@ def test_mt940_two_german_statements_in_cp1252() -> None:
     # Two daily statements of one account: one account row, with the later closing balance.
     assert got.accounts.to_dicts() == [{
         "account_id": "37040044/0532013000", "account_type": "checking", "currency": "EUR",
-        "balance": "4790.90", "balance_as_of": "2023-10-06",
+        "balance": "4803.89", "balance_as_of": "2023-10-06",
         LOCATION: "statement 2 at line 40",
     }]
-    assert got.chunks[0].notes == ["not UTF-8: decoded as cp1252"]
+    assert got.chunks[0].notes == [
+        "not UTF-8: decoded as cp1252", "balance check: 2 of 2 statement(s) reconcile"]
     assert got.rejects == [] and got.transactions.height == 9
     assert got.row("line 5") == {
         "account_id": "37040044/0532013000", "transaction_id": "SWM4001234567",

@@ -126,7 +126,9 @@ def ingest(
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", help="Force a reader: csv, jsonl, parquet, ofx, camt053, mt940, berka"
+            "--format",
+            help="Force a reader: csv, jsonl, parquet, ofx, camt053 (or camt052, camt054), mt940, "
+            "berka",
         ),
     ] = None,
     mapping: Annotated[

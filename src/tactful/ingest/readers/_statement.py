@@ -22,6 +22,7 @@ import polars as pl
 from tactful.errors import IngestError
 from tactful.ingest.decode import decode
 from tactful.ingest.mapping import FileMapping
+from tactful.ingest.reconcile import Outcome, Reconciliation
 from tactful.ingest.schema import LOCATION, Chunk, RecordKind, Reject, SourceOptions, fields_of
 
 Row = dict[str, str | None]
@@ -61,6 +62,9 @@ SWIFT_CHANNELS = {
     "CMI": "transfer",
     "CMN": "transfer",
 }
+MOVEMENT = "_movement"
+"""Key a reader may add to a row: the location of the booked entry it belongs to (one camt
+batch entry gives several rows); the balance check rejects rows by it. Never a column."""
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
@@ -142,6 +146,7 @@ class Collected:
     account_rejects: list[Reject] = field(default_factory=list)
     items: list[Row | Reject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    checks: list[tuple[str, Reconciliation]] = field(default_factory=list)
 
     def add_account(self, row: Row) -> None:
         key = row["account_id"] or ""
@@ -154,6 +159,58 @@ class Collected:
 
     def reject_account(self, location: str, reason: str, raw: str = "") -> None:
         self.account_rejects.append(Reject(self.source, location, reason, None, snippet(raw)))
+
+    def check(self, statement: str, result: Reconciliation, rows: list[Row]) -> None:
+        """Record the balance check of ``statement``; if it diverges, its suspect ``rows``
+        (those whose ``MOVEMENT`` is in the diverging span) become rejects in their place.
+
+        A statement whose entries do not add up to its own balances holds at least one wrong
+        amount, and nothing says which: loading the span would store money that is known to
+        be wrong somewhere, so none of it loads, and the first reject says why.
+        """
+        self.checks.append((statement, result))
+        if result.outcome is not Outcome.DIVERGES:
+            return
+        suspect = set(result.span)
+        doomed = {id(row) for row in rows if row.get(MOVEMENT) in suspect}
+        first = True
+        for k, item in enumerate(self.items):
+            if isinstance(item, Reject) or id(item) not in doomed:
+                continue
+            reason = (
+                f"{statement} does not reconcile: {result.reason}"
+                if first
+                else f"{statement} does not reconcile (see {result.first}); not loaded"
+            )
+            first = False
+            raw = " ".join(f"{c}={item[c]}" for c in ("booked_at", "amount") if item.get(c))
+            self.items[k] = Reject(self.source, str(item[LOCATION]), reason, "amount", raw)
+
+    def check_notes(self) -> list[str]:
+        """One line on the balance checks of the file, then one per statement that does not
+        reconcile and one per reason a check could not be made (naming up to three)."""
+        if not self.checks:
+            return []
+        by = {o: [(n, r) for n, r in self.checks if r.outcome is o] for o in Outcome}
+        agree = len(by[Outcome.AGREES])
+        head = f"balance check: {agree} of {len(self.checks)} statement(s) reconcile"
+        if bad := len(by[Outcome.DIVERGES]):
+            head += f", {bad} do{'es' if bad == 1 else ''} not"
+        if unchecked := len(by[Outcome.UNCHECKED]):
+            head += f", {unchecked} cannot be checked"
+        lines = [head]
+        lines += [
+            f"balance check: {name} does not reconcile; its {len(r.span)} suspect "
+            "entries were rejected"
+            for name, r in by[Outcome.DIVERGES]
+        ]
+        reasons: dict[str, list[str]] = {}
+        for name, r in by[Outcome.UNCHECKED]:
+            reasons.setdefault(r.reason.removeprefix("no check possible: "), []).append(name)
+        for reason, names in reasons.items():
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            lines.append(f"balance check: not possible for {shown}: {reason}")
+        return lines
 
     def chunks(self, mapping: FileMapping, batch_size: int) -> Iterator[Chunk]:
         """The ACCOUNT chunk, then TRANSACTION chunks of at most ``batch_size`` rows."""
@@ -171,7 +228,7 @@ class Collected:
             mapping,
             options,
         )
-        accounts.notes = list(self.notes)
+        accounts.notes = list(self.notes) + self.check_notes()
         yield accounts
         _null_repeated_ids(self.items)
         rows: list[Row] = []

@@ -1,4 +1,10 @@
-"""ISO 20022 camt.053 bank-to-customer statements, version 001.02 and later.
+"""ISO 20022 camt.052, camt.053 and camt.054 bank-to-customer messages, version 001.02 on.
+
+The three messages share their entries (``Ntry``) and differ in what wraps them: a statement
+(camt.053 ``BkToCstmrStmt/Stmt``, end of day, booked), an account report (camt.052
+``BkToCstmrAcctRpt/Rpt``, intraday, often with pending entries) or a debit/credit notification
+(camt.054 ``BkToCstmrDbtCdtNtfctn/Ntfctn``, no balances). One reader reads them all; the message
+is told by its namespace and root, never by the file name.
 
 The file is parsed as a stream through defusedxml with DTDs forbidden: a statement never needs
 one, and refusing it outright is the only safe answer to entity-expansion and external-entity
@@ -7,11 +13,19 @@ entry before the cut, plus one reject naming the line where the XML breaks off.
 
 Versions differ in namespace (``...camt.053.001.02`` to ``.13``) and in a few shapes
 (``<Sts>BOOK</Sts>`` became ``<Sts><Cd>BOOK</Cd></Sts>``, parties gained a ``Pty`` wrapper);
-elements are matched by local name so one reader covers them all.
+elements are matched by local name so one reader covers them all. Banks also write dates with
+an offset (``<Dt>2017-04-11+02:00</Dt>``, which the XML date type allows): the date is kept.
 
 A batch entry (one ``Ntry`` with several ``TxDtls``) becomes one row per transaction when each
-carries its own amount and those amounts add up to the entry's; otherwise it stays one row, as
-the bank booked it.
+carries its own amount in the account's currency (``TxDtls/Amt``, or ``AmtDtls/TxAmt/Amt`` in
+001.02) and those amounts add up to the entry's, as camt defines them; otherwise it stays one row,
+as the bank booked it. A reversal (``RvslInd`` true) counts as its ``CdtDbtInd`` says, which
+is the reversal's own direction. An entry without a booking date (``BookgDt`` is optional in
+camt.052 and camt.054) is booked on its value date, and its row's location says so.
+
+Booked balances are checked against the booked entries of each statement (``reconcile.py``):
+the opening (OPBD, else PRCD) plus every BOOK entry must give the closing (CLBD, else a single
+ITBD of a report). A statement that does not add up loads none of its entries.
 """
 
 from __future__ import annotations
@@ -19,8 +33,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,8 +42,9 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from tactful.errors import IngestError
 from tactful.ingest.mapping import Mapping
+from tactful.ingest.readers import _camt_fields as _f
 from tactful.ingest.readers._statement import (
-    SWIFT_CHANNELS,
+    MOVEMENT,
     Collected,
     Row,
     decimal_text,
@@ -38,96 +52,29 @@ from tactful.ingest.readers._statement import (
     negate,
 )
 from tactful.ingest.readers.base import Reader, readers
+from tactful.ingest.reconcile import (
+    Balance,
+    Movement,
+    Outcome,
+    Reconciliation,
+    reconcile,
+    to_minor,
+)
 from tactful.ingest.schema import LOCATION, Chunk
 
-NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053."
+NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.05"
+# The element holding one account's entries, by its parent, and what to call it in messages.
+_MESSAGES = {
+    "BkToCstmrStmt": ("Stmt", "statement"),
+    "BkToCstmrAcctRpt": ("Rpt", "report"),
+    "BkToCstmrDbtCdtNtfctn": ("Ntfctn", "notification"),
+}
+_HOLDERS = frozenset(name for name, _ in _MESSAGES.values())
+_KNOWN = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.05[234]\.")
+_OPENING = ("OPBD", "PRCD")
+_CLOSING = ("CLBD",)
 _BLOCK = 1 << 16
 _STATUS = {"BOOK": "posted", "PDNG": "pending", "FUTR": "pending"}
-_BY_SUBFAMILY = {
-    "STDO": "standing_order",
-    "CWDL": "atm",
-    "CDPT": "cash",
-    "CHRG": "fee",
-    "FEES": "fee",
-    "COMM": "fee",
-    "INTR": "interest",
-    "POSD": "card",
-    "POSC": "card",
-}
-_BY_FAMILY = {
-    "RCDT": "transfer",
-    "ICDT": "transfer",
-    "RRCT": "transfer",
-    "IRCT": "transfer",
-    "RDDT": "direct_debit",
-    "IDDT": "direct_debit",
-    "CCRD": "card",
-    "MCRD": "card",
-    "ICHQ": "check",
-    "RCHQ": "check",
-    "CNTR": "cash",
-}
-_BY_DOMAIN = {"CAMT": "transfer"}  # cash *management*: sweeps and pooling between accounts
-
-
-def _text(element: ET.Element | None, path: str) -> str | None:
-    found = element.find(path) if element is not None else None
-    text = found.text.strip() if found is not None and found.text else ""
-    return text or None
-
-
-def _date(element: ET.Element | None) -> str | None:
-    return _text(element, "Dt") or _text(element, "DtTm")
-
-
-def _party(element: ET.Element, direction: str) -> str | None:
-    """The other side's name: who paid for a credit, who was paid for a debit."""
-    side = "Dbtr" if direction == "CRDT" else "Cdtr"
-    for path in (
-        f"RltdPties/{side}/Nm",
-        f"RltdPties/{side}/Pty/Nm",
-        f"RltdPties/Ultmt{side}/Nm",
-        f"RltdPties/Ultmt{side}/Pty/Nm",
-    ):
-        if name := _text(element, path):
-            return name
-    return None
-
-
-def _remittance(element: ET.Element) -> str | None:
-    lines = [e.text.strip() for e in element.iterfind("RmtInf/Ustrd") if e.text]
-    refs = [e.text.strip() for e in element.iterfind("RmtInf/Strd/CdtrRefInf/Ref") if e.text]
-    return join_text(" ".join(lines) or " ".join(refs), _text(element, "AddtlTxInf"), sep=" / ")
-
-
-def _channel(*elements: ET.Element) -> str:
-    for element in elements:
-        code = element.find("BkTxCd")
-        if code is None:
-            continue
-        family = _text(code, "Domn/Fmly/Cd") or ""
-        sub = _text(code, "Domn/Fmly/SubFmlyCd") or ""
-        found = (
-            ("cash" if family == "CNTR" else None)
-            or _BY_SUBFAMILY.get(sub)
-            or _BY_FAMILY.get(family)
-            or _BY_DOMAIN.get(_text(code, "Domn/Cd") or "")
-        )
-        swift = re.match(r"[NSF]([A-Z]{3})", _text(code, "Prtry/Cd") or "")
-        found = found or (SWIFT_CHANNELS.get(swift.group(1)) if swift else None)
-        if found:
-            return found
-    return "other"
-
-
-def _ref(value: str | None) -> str | None:
-    """A bank reference, unless it is a placeholder for none."""
-    return None if value is None or value.upper() in ("NOTPROVIDED", "NONREF") else value
-
-
-def _currency(element: ET.Element) -> str | None:
-    amount = element.find("Amt")
-    return amount.get("Ccy") if amount is not None else None
 
 
 @dataclass
@@ -140,6 +87,12 @@ class _Statement:
     balance_as_of: str | None = None
     reference: str | None = None
     finished: bool = False
+    kind: str = "statement"
+    balances: list[tuple[str, int | None, str]] = field(default_factory=list)
+    movements: list[Movement] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    truncated: bool = False
+    entry_currency: str | None = None  # for an Acct without Ccy (camt.052/054 often omit it)
 
 
 class _Target(ET.TreeBuilder):
@@ -174,13 +127,14 @@ class _Camt:
         self.entries = 0
         self.entry_line = 0
         self.in_entry = False
+        self.undated = 0
         self.statement: _Statement | None = None
 
     def started(self, local: str, namespace: str, path: list[str], line: int) -> None:
-        self.is_camt = self.is_camt or namespace.startswith(NAMESPACE)
-        if local == "Stmt" and path and path[-1] == "BkToCstmrStmt":
+        self.is_camt = self.is_camt or bool(_KNOWN.match(namespace))
+        if path and path[-1] in _MESSAGES and local == _MESSAGES[path[-1]][0]:
             self.statements += 1
-            self.statement = _Statement(self.statements, line)
+            self.statement = _Statement(self.statements, line, kind=_MESSAGES[path[-1]][1])
         elif local == "Ntry":
             self.entry_line, self.in_entry = line, True
 
@@ -188,45 +142,84 @@ class _Camt:
         statement = self.statement
         if statement is None or not path:
             return
-        if local == "Stmt":
+        if local in _HOLDERS and path[-1] in _MESSAGES:
             self.finish()
-        elif path[-1] != "Stmt":
+        elif path[-1] not in _HOLDERS:
             return
         elif local == "Id":
-            statement.reference = _text(element, ".")
+            statement.reference = _f.text(element, ".")
         elif local == "Acct":
-            statement.account_id = _text(element, "Id/IBAN") or _text(element, "Id/Othr/Id")
-            statement.currency = _text(element, "Ccy") or statement.currency
-        elif local == "Bal" and _text(element, "Tp/CdOrPrtry/Cd") == "CLBD":
-            value = decimal_text(_text(element, "Amt") or "") or _text(element, "Amt")
-            if value and _text(element, "CdtDbtInd") == "DBIT":
-                value = negate(value)
-            statement.balance, statement.balance_as_of = value, _date(element.find("Dt"))
-            statement.currency = statement.currency or _currency(element)
+            statement.account_id = _f.text(element, "Id/IBAN") or _f.text(element, "Id/Othr/Id")
+            statement.currency = _f.text(element, "Ccy") or statement.currency
+        elif local == "Bal":
+            self.balance(element, statement)
         elif local == "Ntry":
+            statement.entry_currency = statement.entry_currency or _f.currency(element)
             self.entries += 1
             self.in_entry = False
             self.entry(element, statement)
             element.clear()
 
-    def finish(self) -> None:
+    def balance(self, element: ET.Element, statement: _Statement) -> None:
+        code = _f.text(element, "Tp/CdOrPrtry/Cd") or _f.text(element, "Tp/CdOrPrtry/Prtry") or ""
+        value = decimal_text(_f.text(element, "Amt") or "") or _f.text(element, "Amt")
+        if value and _f.text(element, "CdtDbtInd") == "DBIT":
+            value = negate(value)
+        currency = statement.currency or _f.currency(element)
+        day = _f.date(element.find("Dt"))
+        minor = to_minor(value, currency) if value and decimal_text(value) else None
+        statement.balances.append((code, minor, f"{code} of {day}" if day else code))
+        closed = any(c in _CLOSING for c, _, _ in statement.balances[:-1])
+        if code in _CLOSING or (code == "ITBD" and not closed):  # else the latest interim one
+            statement.balance, statement.balance_as_of = value, day
+            statement.currency = currency
+
+    def reconcile(self, statement: _Statement, where: str) -> None:
+        """Opening + booked entries = closing, on the statement's own booked balances."""
+        if statement.kind == "notification" and not statement.balances:
+            return  # camt.054 carries no balances by design: nothing to say per message
+        if statement.truncated:
+            self.out.check(
+                where,
+                Reconciliation(Outcome.UNCHECKED, "no check possible: the file ends inside it"),
+                [],
+            )
+            return
+        found = {code: (minor, label) for code, minor, label in reversed(statement.balances)}
+        interim = [b for b in statement.balances if b[0] == "ITBD"]
+        opening = next((found[c] for c in _OPENING if c in found), None)
+        closing = next((found[c] for c in _CLOSING if c in found), None)
+        if closing is None and len(interim) == 1:
+            closing = interim[0][1], interim[0][2]
+        currency = statement.currency or statement.entry_currency or ""
+        result = reconcile(
+            Balance(opening[0], opening[1]) if opening and opening[0] is not None else None,
+            statement.movements,
+            Balance(closing[0], closing[1]) if closing and closing[0] is not None else None,
+            places=_f.places(currency),
+        )
+        self.out.check(where, result, statement.rows)
+
+    def finish(self, truncated: bool = False) -> None:
         statement = self.statement
         if statement is None or statement.finished:
             return
         statement.finished = True
+        statement.truncated = truncated
         where = (
-            f"statement {statement.number}"
+            f"{statement.kind} {statement.number}"
             + (f" ({statement.reference})" if statement.reference else "")
             + f" at line {statement.line}"
         )
         if statement.account_id is None:
-            self.out.reject_account(where, "statement names no account (Acct/Id)")
+            self.out.reject_account(where, f"{statement.kind} names no account (Acct/Id)")
             return
+        self.reconcile(statement, where.rsplit(" at line ", 1)[0])
         self.out.add_account(
             {
                 "account_id": statement.account_id,
                 "account_type": "checking",
-                "currency": statement.currency,
+                "currency": statement.currency or statement.entry_currency,
                 "balance": statement.balance,
                 "balance_as_of": statement.balance_as_of,
                 LOCATION: where,
@@ -234,15 +227,17 @@ class _Camt:
         )
 
     def entry(self, ntry: ET.Element, statement: _Statement) -> None:
-        ref = _ref(_text(ntry, "AcctSvcrRef")) or _ref(_text(ntry, "NtryRef"))
-        kind = "AcctSvcrRef" if _ref(_text(ntry, "AcctSvcrRef")) else "NtryRef"
+        ref = _f.ref(_f.text(ntry, "AcctSvcrRef")) or _f.ref(_f.text(ntry, "NtryRef"))
+        kind = "AcctSvcrRef" if _f.ref(_f.text(ntry, "AcctSvcrRef")) else "NtryRef"
         label = f" ({kind} {ref})" if ref else ""
         where = f"entry {self.entries}{label} at line {self.entry_line}"
-        status = _text(ntry, "Sts/Cd") or _text(ntry, "Sts") or "BOOK"
-        direction = _text(ntry, "CdtDbtInd")
-        amount_text = _text(ntry, "Amt")
+        status = _f.text(ntry, "Sts/Cd") or _f.text(ntry, "Sts") or "BOOK"
+        direction = _f.text(ntry, "CdtDbtInd")
+        amount_text = _f.text(ntry, "Amt")
         amount = decimal_text(amount_text or "")
-        booked_at = _date(ntry.find("BookgDt")) or _date(ntry.find("ValDt"))
+        booked_at = _f.date(ntry.find("BookgDt"))
+        undated = booked_at is None
+        booked_at = booked_at or _f.date(ntry.find("ValDt"))
         problem = (
             (None, "informational entry (Sts INFO), not a booking")
             if status == "INFO"
@@ -262,96 +257,89 @@ class _Camt:
             column, reason = problem or (None, "unreadable entry")
             raw = " ".join(t.strip() for t in ntry.itertext() if t.strip())
             self.out.reject(where, reason, column, raw)
+            if status == "BOOK" and statement.account_id is not None:
+                statement.movements.append(Movement(where, None))
             return
+        movement = where
+        if status == "BOOK":
+            minor = to_minor(amount, None, _f.places(statement.currency or _f.currency(ntry) or ""))
+            statement.movements.append(
+                Movement(where, minor if minor is None or direction == "CRDT" else -minor)
+            )
+        if undated:
+            where += " (no BookgDt: booked on its ValDt)"
+            self.undated += 1
         base: Row = {
             "account_id": statement.account_id,
             "booked_at": booked_at,
-            "value_at": _date(ntry.find("ValDt")),
-            "currency": _currency(ntry) or statement.currency,
+            "value_at": _f.date(ntry.find("ValDt")),
+            "currency": _f.currency(ntry) or statement.currency,
             "mcc": None,
             "status": _STATUS.get(status, status.lower()),
         }
         details = ntry.findall("NtryDtls/TxDtls")
         signed = amount if direction == "CRDT" else negate(amount)
-        parts = _split(details, signed, base["currency"])
+        parts = _f.split(details, signed, base["currency"])
         if parts is None:
-            own = _detail_ref(details[0]) if len(details) == 1 else None
-            self.out.items.append(
+            own = _f.detail_ref(details[0]) if len(details) == 1 else None
+            self.add(
+                statement,
                 {
                     **base,
                     "transaction_id": ref or own,
                     "amount": signed,
                     "description": join_text(
-                        "; ".join(filter(None, map(_remittance, details))) or None,
-                        _text(ntry, "AddtlNtryInf"),
+                        "; ".join(filter(None, map(_f.remittance, details))) or None,
+                        _f.text(ntry, "AddtlNtryInf"),
                         sep=" / ",
                     ),
-                    "counterparty": join_text(*(_party(d, direction) for d in details), sep="; "),
-                    "channel": _channel(*details, ntry),
+                    "counterparty": join_text(*(_f.party(d, direction) for d in details), sep="; "),
+                    "channel": _f.channel(*details, ntry),
                     LOCATION: where,
-                }
+                    MOVEMENT: movement,
+                },
             )
             return
         for k, (detail, part) in enumerate(parts, start=1):
-            own = _detail_ref(detail)
-            self.out.items.append(
+            own = _f.detail_ref(detail)
+            self.add(
+                statement,
                 {
                     **base,
                     "transaction_id": own or (f"{ref}/{k}" if ref else None),
                     "amount": part,
-                    "description": _remittance(detail) or _text(ntry, "AddtlNtryInf"),
-                    "counterparty": _party(detail, "DBIT" if part.startswith("-") else "CRDT"),
-                    "channel": _channel(detail, ntry),
+                    "description": _f.remittance(detail) or _f.text(ntry, "AddtlNtryInf"),
+                    "counterparty": _f.party(detail, "DBIT" if part.startswith("-") else "CRDT"),
+                    "channel": _f.channel(detail, ntry),
                     LOCATION: f"entry {self.entries}, transaction {k}"
                     + (f" ({own})" if own else label)
                     + f" at line {self.entry_line}",
-                }
+                    MOVEMENT: movement,
+                },
             )
 
-
-def _detail_ref(detail: ET.Element) -> str | None:
-    return (
-        _ref(_text(detail, "Refs/AcctSvcrRef"))
-        or _ref(_text(detail, "Refs/EndToEndId"))
-        or _ref(_text(detail, "Refs/TxId"))
-    )
+    def add(self, statement: _Statement, row: Row) -> None:
+        self.out.items.append(row)
+        statement.rows.append(row)
 
 
-def _split(
-    details: list[ET.Element], signed: str, currency: str | None
-) -> list[tuple[ET.Element, str]] | None:
-    """Each transaction of a batch with its signed amount, if together they make the entry."""
-    if len(details) < 2:
-        return None
-    direction = "DBIT" if signed.startswith("-") else "CRDT"
-    parts: list[tuple[ET.Element, str]] = []
-    for detail in details:
-        amt = detail.find("Amt")
-        if amt is None:
-            amt = detail.find("AmtDtls/TxAmt/Amt")
-        value = decimal_text(amt.text or "") if amt is not None else None
-        if amt is None or value is None or (amt.get("Ccy") or currency) != currency:
-            return None
-        sign = _text(detail, "CdtDbtInd") or direction
-        parts.append((detail, value if sign == "CRDT" else negate(value)))
-    return parts if sum(Decimal(v) for _, v in parts) == Decimal(signed) else None
-
-
-@readers.register("camt053")
-class Camt053Reader(Reader):
-    """Reads camt.053 statements (any version from 001.02), one account row per statement.
+class CamtReader(Reader):
+    """Reads camt.052 reports, camt.053 statements and camt.054 notifications (any version
+    from 001.02), one account row per statement, report or notification.
 
     Entry ids are the bank's AcctSvcrRef, else NtryRef, else the transaction's EndToEndId; an id
     that repeats within the account is dropped so the loader derives one. ``Sts`` INFO entries
-    are rejected (they are not bookings); PDNG entries load as pending.
+    are rejected (they are not bookings); PDNG entries load as pending. Whichever of the three
+    names was chosen, the file's own namespace decides how it is read.
     """
 
-    name: ClassVar[str] = "camt053"
+    name: ClassVar[str] = "camt"
+    message: ClassVar[str] = ""
 
     def sniff(self, head: bytes, path: Path) -> float:
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):
             head = head.decode("utf-16", errors="ignore").encode()
-        return 0.95 if NAMESPACE.encode()[:-1] in head else 0.0
+        return 0.95 if f"{NAMESPACE}{self.message}.".encode() in head else 0.0
 
     def read(self, path: Path, mapping: Mapping, batch_size: int) -> Iterator[Chunk]:
         file_mapping = mapping.for_file(path)
@@ -371,14 +359,16 @@ class Camt053Reader(Reader):
             raise IngestError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
         except DefusedXmlException as exc:
             raise IngestError(
-                f"{path}: refused: the XML declares a DTD or entities ({exc}); camt.053 never "
+                f"{path}: refused: the XML declares a DTD or entities ({exc}); camt never "
                 "needs one, and expanding it could exhaust memory (entity-expansion attack)"
             ) from exc
         except (ET.ParseError, LookupError, ValueError) as exc:
             if not camt.is_camt:
-                raise IngestError(f"{path}: not a readable camt.053 file: {exc}") from exc
+                raise IngestError(
+                    f"{path}: not a readable camt.053 file (nor camt.052 or camt.054): {exc}"
+                ) from exc
             line, column = getattr(exc, "position", None) or (0, 0)
-            camt.finish()
+            camt.finish(truncated=True)
             cut = (
                 f"entry {camt.entries + 1} (from line {camt.entry_line}) and anything after it"
                 if camt.in_entry
@@ -389,9 +379,44 @@ class Camt053Reader(Reader):
                 f"XML is truncated or malformed at line {line}: {exc}; {cut} could not be read",
             )
         if not camt.is_camt:
-            raise IngestError(f"{path}: not a camt.053 file (no {NAMESPACE}* namespace)")
+            raise IngestError(
+                f"{path}: not a camt.053 file, nor camt.052 or camt.054 (no {NAMESPACE}2, 3 "
+                "or 4 namespace)"
+            )
         if camt.statements == 0:
             problem = f": {collected.items[0]}" if collected.items else ""
-            raise IngestError(f"{path}: no statement (BkToCstmrStmt/Stmt) in the file{problem}")
+            raise IngestError(
+                f"{path}: no statement (BkToCstmrStmt/Stmt), report (BkToCstmrAcctRpt/Rpt) or "
+                f"notification (BkToCstmrDbtCdtNtfctn/Ntfctn) in the file{problem}"
+            )
         camt.finish()
+        if camt.undated:
+            collected.notes.append(
+                f"{camt.undated} entr{'y has' if camt.undated == 1 else 'ies have'} no booking "
+                "date (BookgDt): booked on the value date (ValDt), as each one's location says"
+            )
         yield from collected.chunks(file_mapping, batch_size)
+
+
+@readers.register("camt053")
+class Camt053Reader(CamtReader):
+    """camt.053 end-of-day statements (the reader of the whole camt family)."""
+
+    name: ClassVar[str] = "camt053"
+    message: ClassVar[str] = "3"
+
+
+@readers.register("camt052")
+class Camt052Reader(CamtReader):
+    """camt.052 intraday account reports (the reader of the whole camt family)."""
+
+    name: ClassVar[str] = "camt052"
+    message: ClassVar[str] = "2"
+
+
+@readers.register("camt054")
+class Camt054Reader(CamtReader):
+    """camt.054 debit/credit notifications (the reader of the whole camt family)."""
+
+    name: ClassVar[str] = "camt054"
+    message: ClassVar[str] = "4"

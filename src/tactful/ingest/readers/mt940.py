@@ -1,30 +1,39 @@
-"""SWIFT MT940 statements, including the German (DK) and Dutch ``:86:`` dialects.
+"""SWIFT MT940 statements as real banks write them, read leniently but exactly.
 
-The ``mt940`` package parses the tags, but it parses a whole file in one go and gives up at the
-first line it cannot read. So the file is cut here into statements (at ``:20:``) and each
-statement into its header and one block per ``:61:`` line (with its ``:86:``); the package
-parses each piece on its own, and a broken ``:61:`` costs only its own transaction.
+Banks bend the layout in every direction: ``:28:`` or ``:28C:`` with any statement number
+(``00001/001``, ``1``, ``5/1``); SWIFT block headers (``{1:...}{4:``) and ``-}`` trailers;
+``:61:`` lines with blanks for the entry date, a funds code after the mark, references longer
+than the 16 characters allowed, and supplementary details on the lines that follow; several
+``:86:`` tags for one transaction, or one ``:86:`` over many lines; amounts with a decimal
+point instead of the comma. None of it is a reason to lose a transaction, and none of it may
+change an amount: so the statement lines and balances are parsed here, to the character, and
+only the German structured ``:86:`` (``?20``...) is handed to the ``mt940`` package's details
+parser, which knows its sub-fields.
 
-Banks send MT940 in cp1252 or Latin-1 as often as in UTF-8, so the bytes are decoded by the
-shared rule (UTF-8, else cp1252) rather than by the package's cp852 fallback.
+Every statement's :60F:/:60M: opening plus its :61: lines must give its :62F:/:62M: closing
+(``reconcile.py``); a statement that does not add up loads none of its lines.
+
+Banks send MT940 in cp1252, Latin-1 or DOS code pages as often as in UTF-8, so the bytes are
+decoded by the shared rule rather than by the package.
 """
 
 from __future__ import annotations
 
-import decimal
-import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
 import mt940
+from mt940.processors import transaction_details_post_processor
 
 from tactful.errors import IngestError
 from tactful.ingest.mapping import Mapping
 from tactful.ingest.readers._statement import (
+    MOVEMENT,
     SWIFT_CHANNELS,
     Collected,
     Row,
@@ -33,6 +42,7 @@ from tactful.ingest.readers._statement import (
     read_bytes,
 )
 from tactful.ingest.readers.base import Reader, readers
+from tactful.ingest.reconcile import Balance, Movement, reconcile, to_minor
 from tactful.ingest.schema import LOCATION, Chunk
 
 _OPTIONS = mt940.Options(
@@ -45,13 +55,8 @@ _OPTIONS = mt940.Options(
     floor_limit_blank_mark=True,
     gvc_leading_text=True,
 )
-# The package logs every line it cannot match, with its whole pattern, at ERROR; the reader
-# turns those lines into rejects, so without a handler of the application's they stay quiet.
-logging.getLogger("mt940").addHandler(logging.NullHandler())
 _TAG = re.compile(r"^:(\d{2}[A-Z]?|NS):")
 _NO_REFERENCE = {"", "NONREF", "NOTPROVIDED"}
-# German "Geschaeftsvorfallcodes" (the three digits that open a structured :86:), for banks
-# whose :61: type code says no more than NMSC.
 _GVC_CHANNELS = {
     "004": "direct_debit",
     "005": "direct_debit",
@@ -103,70 +108,77 @@ _NL_CHANNELS = (
 )
 
 
+_BALANCE = re.compile(r"(?P<mark>[CD])(?P<date>\d{6})(?P<currency>[A-Z]{3})(?P<amount>[\d.,]+)")
+# :61: value date, entry date (or blanks), mark (C, D, RC, RD), funds code, then the amount runs
+# to the transaction type (N/S/F and three characters) or the end of the line.
+_LINE_61 = re.compile(
+    r"(?P<value>\d{6})(?P<entry>\d{4}| {4})?(?P<mark>R?[DC])(?:[A-Z](?=[\d.,]))?"
+    r"(?P<amount>.*?)(?P<type>[NSF][A-Z0-9]{3}|$)(?P<rest>.*)",
+    re.IGNORECASE,
+)
+_AMOUNT = re.compile(r"\d+([.,]\d*)?")
+_BALANCE_TAGS = {"60F": "opening", "60M": "opening", "62F": "closing", "62M": "closing"}
+
+
+@dataclass
+class _Block:
+    """One :61: line with its supplementary lines and its :86: text."""
+
+    line: int
+    first: str
+    supplement: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
 class _Statement:
-    def __init__(self, number: int, line: int) -> None:
-        self.number = number
-        self.line = line
-        self.header: list[str] = []
-        self.blocks: list[tuple[int, list[str]]] = []
+    number: int
+    line: int
+    header: list[tuple[int, str, str]] = field(default_factory=list)  # (line, tag, value)
+    blocks: list[_Block] = field(default_factory=list)
 
 
 def _split(text: str) -> list[_Statement]:
-    """Statements at ``:20:``; in each, one block per ``:61:`` running to the next other tag."""
+    """Statements at ``:20:``; in each, one block per ``:61:`` running to the next other tag.
+
+    A tag's value goes on over the lines that follow it up to the next tag, except for the
+    end of a SWIFT block (``-}``, ``-``) and the next block's header (``{1:``).
+    """
     statements: list[_Statement] = []
-    block: list[str] | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    block: _Block | None = None
+    target: list[str] | None = None  # where an untagged line goes on
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip()
         tag = _TAG.match(line)
         if tag and tag.group(1) == "20":
             statements.append(_Statement(len(statements) + 1, number))
-            block = None
+            block, target = None, None
         if not statements:
             continue
         current = statements[-1]
-        if tag and tag.group(1) == "61":
-            block = [line]
-            current.blocks.append((number, block))
-        elif block is not None and (tag is None or tag.group(1) in ("86", "NS")):
-            block.append(line)
+        if tag is None:
+            if line.startswith(("-", "{")) or line.strip() == "":
+                target = None if line.strip() else target
+                continue
+            if target is not None:
+                target.append(line)
+            continue
+        name, value = tag.group(1), line[tag.end() :]
+        if name == "61":
+            block = _Block(number, value)
+            current.blocks.append(block)
+            target = block.supplement
+        elif name in ("86", "NS") and block is not None:
+            if name == "86":
+                block.details.append(value)
+                target = block.details
+            else:
+                target = None
         else:
             block = None
-            current.header.append(line)
+            current.header.append((number, name, value))
+            target = None
     return statements
-
-
-# The package's one default pre-processor moves 30 February to the 28th (or 29th); an
-# impossible date is a reject here, never another day.
-_PROCESSORS: dict[str, list[Any]] = {"pre_statement": []}
-# :61: up to its amount: value date, entry date, debit/credit mark, funds code; then the amount
-# runs to the transaction type (1!a3!c, N/S/F and three characters) or the end of the line.
-_LINE_61 = re.compile(
-    r"^:61:(?P<value>\d{6})(?P<entry>\d{4})?(?:R?[DC])(?:[A-Z](?=\d))?"
-    r"(?P<amount>.*?)(?:[NSF][A-Z0-9]{3}|$)",
-    re.IGNORECASE,
-)
-_AMOUNT = re.compile(r"\d+(,\d*)?")
-
-
-def _parse(lines: list[str], data: dict[str, Any] | None = None) -> mt940.models.Transactions:
-    transactions = mt940.models.Transactions(processors=_PROCESSORS, options=_OPTIONS)
-    transactions.data.update(data or {})
-    transactions.parse("\n".join(lines))
-    return transactions
-
-
-def _problem(exc: Exception) -> str:
-    """What went wrong, in words a bank's operator can act on.
-
-    The package raises ``RuntimeError(message, tag, value)`` for a field that does not match
-    its layout, and lets ``decimal`` and ``datetime`` errors through for bad amounts and dates.
-    """
-    if isinstance(exc, RuntimeError) and len(exc.args) == 3:
-        tag, value = getattr(exc.args[1], "id", "?"), str(exc.args[2])
-        shown = value if len(value) <= 40 else value[:39] + "…"
-        return f":{tag}: {shown!r} does not follow the MT940 layout"
-    if isinstance(exc, decimal.InvalidOperation):
-        return "an amount is not a number"
-    return str(exc) or type(exc).__name__
 
 
 def _unwrap(text: str) -> str:
@@ -212,7 +224,8 @@ class Mt940Reader(Reader):
 
     Transaction ids are the bank reference after ``//`` in ``:61:``; ``NONREF`` or an id that
     repeats within the account is dropped so the loader derives one. The booking date is the
-    ``:61:`` entry date when given (else the value date); ``RC`` (a reversed credit) is a debit.
+    ``:61:`` entry date when given (else the value date), in the year that puts it nearest the
+    value date; ``RD`` (a reversed debit) is a credit and ``RC`` a debit.
     """
 
     name: ClassVar[str] = "mt940"
@@ -234,115 +247,186 @@ class Mt940Reader(Reader):
         yield from collected.chunks(file_mapping, batch_size)
 
 
+@dataclass
+class _Header:
+    account_id: str = ""
+    currency: str | None = None
+    opening: tuple[int | None, str] | None = None
+    closing: tuple[str, date, int | None, str] | None = None  # amount text, date, minor, label
+    problem: str | None = None
+
+
+def _header(statement: _Statement) -> _Header:
+    out = _Header()
+    for _, name, value in statement.header:
+        if name == "25":
+            out.account_id = value.strip()
+        elif name in _BALANCE_TAGS:
+            found = _BALANCE.fullmatch(value.strip())
+            amount = _amount(found["amount"]) if found else None
+            day = _yymmdd(found["date"]) if found else None
+            if found is None or amount is None or day is None:
+                shown = value if len(value) <= 40 else value[:39] + "…"
+                out.problem = out.problem or f":{name}: {shown!r} does not follow the MT940 layout"
+                continue
+            signed = amount if found["mark"] == "C" else -amount
+            out.currency = out.currency or found["currency"]
+            minor = to_minor(signed, found["currency"])
+            label = f":{name}: of {day.isoformat()}"
+            if _BALANCE_TAGS[name] == "opening" and out.opening is None:
+                out.opening = (minor, label)
+            elif _BALANCE_TAGS[name] == "closing":
+                out.closing = (format(signed, "f"), day, minor, label)
+    return out
+
+
 def _collect(statement: _Statement, out: Collected) -> None:
     where = f"statement {statement.number} at line {statement.line}"
     lost = f"its {len(statement.blocks)} transactions were not read"
-    try:
-        parsed = _parse(statement.header)
-    except Exception as exc:  # the package raises anything from RuntimeError to KeyError
-        out.reject_account(
-            where,
-            f"statement header cannot be read: {_problem(exc)}; {lost}",
-            "\n".join(statement.header),
-        )
+    header = _header(statement)
+    if header.problem:
+        raw = "\n".join(f":{name}:{value}" for _, name, value in statement.header)
+        out.reject_account(where, f"statement header cannot be read: {header.problem}; {lost}", raw)
         return
-    header = parsed.data
-    account_id = str(header.get("account_identification") or "").strip()
-    if not account_id:
+    if not header.account_id:
         out.reject_account(where, f"statement has no account (:25:); {lost}")
         return
-    closing = (
-        header.get("final_closing_balance")
-        or header.get("closing_balance")
-        or header.get("intermediate_closing_balance")
-    )
-    amount = getattr(closing, "amount", None)
-    as_of = getattr(closing, "date", None)
+    if header.currency is None:
+        out.reject_account(
+            where, f"statement has no balance (:60F:, :62F:) to give its currency; {lost}"
+        )
+        return
+    closing = header.closing
     out.add_account(
         {
-            "account_id": account_id,
+            "account_id": header.account_id,
             "account_type": "checking",
-            "currency": parsed.currency,
-            "balance": format(amount.amount, "f")
-            if isinstance(amount, mt940.models.Amount)
-            else None,
-            "balance_as_of": as_of.isoformat() if as_of else None,
+            "currency": header.currency,
+            "balance": closing[0] if closing else None,
+            "balance_as_of": closing[1].isoformat() if closing else None,
             LOCATION: where,
         }
     )
-    for line, block in statement.blocks:
-        row = _transaction(line, block, header, account_id, out)
+    movements: list[Movement] = []
+    rows: list[Row] = []
+    for block in statement.blocks:
+        row, minor = _transaction(block, header.account_id, header.currency, out)
+        movements.append(Movement(f"line {block.line}", minor))
         if row is not None:
             out.items.append(row)
+            rows.append(row)
+    opening = header.opening
+    result = reconcile(
+        Balance(opening[0], opening[1]) if opening and opening[0] is not None else None,
+        movements,
+        Balance(closing[2], closing[3]) if closing and closing[2] is not None else None,
+    )
+    out.check(where.rsplit(" at line ", 1)[0] + f" ({header.account_id})", result, rows)
 
 
-def _bad_date(first: str) -> str | None:
-    """Why the value or entry date of a ``:61:`` line is no calendar date, if it is not."""
-    found = _LINE_61.match(first)
-    if found is None:
+def _yymmdd(text: str) -> date | None:
+    try:
+        year = int(text[:2])
+        return date(year + (2000 if year < 80 else 1900), int(text[2:4]), int(text[4:6]))
+    except ValueError:
         return None
-    value, entry = found["value"], found["entry"]
-    try:
-        date(2000 + int(value[:2]), int(value[2:4]), int(value[4:]))
-    except ValueError:
-        return f"value date {value!r} is not a calendar date"
-    try:
-        if entry:
-            date(2000, int(entry[:2]), int(entry[2:]))  # a leap year: 29 February may exist
-    except ValueError:
-        return f"entry date {entry!r} is not a calendar date"
-    return None
 
 
-def _bad_amount(first: str, parsed: Decimal) -> str | None:
-    """Why the amount of a ``:61:`` line is not what the package read, if it is not.
+def _entry_date(mmdd: str, value: date) -> date | None:
+    """The entry date (no year of its own) in the year that puts it nearest the value date: a
+    December booking of a January value date is in the year before."""
+    best: date | None = None
+    for year in (value.year - 1, value.year, value.year + 1):
+        try:
+            day = date(year, int(mmdd[:2]), int(mmdd[2:]))
+        except ValueError:
+            continue
+        if best is None or abs((day - value).days) < abs((best - value).days):
+            best = day
+    return best
 
-    The package takes the longest run of digits and commas, so ``D4x,83`` came back as 4.00:
-    the amount must run, whole, from the mark to the transaction type.
-    """
-    found = _LINE_61.match(first)
-    text = found["amount"].strip() if found else ""
-    shown = text if len(text) <= 20 else text[:19] + "…"
-    if not _AMOUNT.fullmatch(text) or len(text) > 15:
-        return f":61: amount {shown!r} is not an MT940 amount (digits and a decimal comma)"
-    if Decimal(text.replace(",", ".")) != abs(parsed):
-        return f":61: amount {shown!r} was read as {abs(parsed)}"
-    return None
+
+def _amount(text: str) -> Decimal | None:
+    """An MT940 amount read exactly: one decimal mark, comma by the standard or a point as
+    some banks write it (``772.55``, ``138619.``); no thousands marks exist in MT940."""
+    return Decimal(text.replace(",", ".")) if _AMOUNT.fullmatch(text) else None
 
 
 def _transaction(
-    line: int, block: list[str], header: dict[str, Any], account_id: str, out: Collected
-) -> Row | None:
-    where = f"line {line}"
-    if problem := _bad_date(block[0]):
-        out.reject(where, f"malformed statement line: {problem}", None, block[0])
-        return None
-    try:
-        parsed = _parse(block, header).transactions
-    except Exception as exc:  # see _collect
-        out.reject(where, f"malformed statement line: {_problem(exc)}", None, block[0])
-        return None
-    if not parsed or "amount" not in parsed[0].data:
-        out.reject(where, "malformed statement line: no amount", None, block[0])
-        return None
-    data = parsed[0].data
-    if problem := _bad_amount(block[0], data["amount"].amount):
-        out.reject(where, f"malformed statement line: {problem}", None, block[0])
-        return None
-    booked = data.get("entry_date") or data.get("date")
-    reference = str(data.get("bank_reference") or "").strip()
+    block: _Block, account_id: str, currency: str, out: Collected
+) -> tuple[Row | None, int | None]:
+    """The row of one :61: block and its signed amount in minor units; or a reject and None,
+    which leaves the statement's balances uncheckable (its good lines still load)."""
+    where = f"line {block.line}"
+    first = block.first.strip()
+    found = _LINE_61.fullmatch(first)
+    raw = ":61:" + block.first
+    if found is None:
+        shown = first if len(first) <= 40 else first[:39] + "…"
+        out.reject(
+            where,
+            f"malformed statement line: :61: {shown!r} does not follow the MT940 layout",
+            None,
+            raw,
+        )
+        return None, None
+    value = _yymmdd(found["value"])
+    entry = found["entry"] if found["entry"] and found["entry"].strip() else None
+    booked = _entry_date(entry, value) if entry and value else value
+    text = found["amount"].strip()
+    amount = _amount(text) if len(text) <= 15 else None
+    mark = found["mark"].upper()
+    signed = None if amount is None else amount if mark in ("C", "RD") else -amount
+    minor = to_minor(signed, currency) if signed is not None else None
+    problem = (
+        f"value date {found['value']!r} is not a calendar date"
+        if value is None
+        else f"entry date {entry!r} is not a calendar date"
+        if booked is None
+        else "an amount is not a number"
+        if amount is None and re.fullmatch(r"[\d.,]+", text) and len(text) <= 15
+        else f":61: amount {text[:19] + '…' if len(text) > 20 else text!r} is not an MT940 "
+        "amount (digits and a decimal comma or point)"
+        if signed is None
+        else None
+    )
+    if problem is not None or signed is None or booked is None:
+        out.reject(where, f"malformed statement line: {problem}", None, raw)
+        return None, None
+    reference = next(iter(found["rest"].partition("//")[2].split()), "")
+    data = _detail_data(block)
+    data["id"] = found["type"] or ""
     description, counterparty = _details(data)
+    supplement = " ".join(" ".join(block.supplement).split()) or None
     return {
         "account_id": account_id,
         "transaction_id": None if reference.upper() in _NO_REFERENCE else reference,
-        "booked_at": booked.isoformat() if booked else None,
-        "value_at": data["date"].isoformat() if data.get("date") else None,
-        "amount": format(data["amount"].amount, "f"),
-        "currency": data["amount"].currency,
-        "description": description,
+        "booked_at": booked.isoformat(),
+        "value_at": value.isoformat() if value else None,
+        "amount": format(signed, "f"),
+        "currency": currency,
+        "description": join_text(description, supplement, sep=" / ") if description else supplement,
         "counterparty": counterparty,
         "mcc": None,
         "channel": _channel(data),
         "status": "posted",
         LOCATION: where,
-    }
+        MOVEMENT: where,
+    }, minor
+
+
+def _detail_data(block: _Block) -> dict[str, Any]:
+    """The :86: text, split into the German structured sub-fields when it has them."""
+    text = "\n".join(block.details)
+    data: dict[str, Any] = {"transaction_details": text}
+    if not text:
+        return data
+    transactions = mt940.models.Transactions(options=_OPTIONS)
+    try:
+        return dict(
+            transaction_details_post_processor(
+                transactions, mt940.tags.TransactionDetails(), dict(data), dict(data)
+            )
+        )
+    except Exception:  # the package's sub-field parser on odd text: keep the text as it is
+        return data

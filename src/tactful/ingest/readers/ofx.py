@@ -14,6 +14,12 @@ same way: every transaction closed before the cut is kept, the statement's accou
 element the cut leaves open, such as a half LEDGERBAL, is dropped), and one reject names the
 line where the file ends and the transaction it cuts, if any.
 
+Banks' markup is taken as it comes where that moves no money: no header or an odd one, tags in
+lower or mixed case, a missing ``</BANKTRANLIST>`` (``_ofx_markup.py``), an empty CURDEF when
+every entry names one currency. OFX states no opening balance, so a statement's entries are
+checked against its LEDGERBAL only when an earlier statement of the same account in the file
+gives the balance before them; otherwise the notes say the check cannot be made.
+
 >>> from tactful.ingest.readers.ofx import ofx_datetime
 >>> ofx_datetime("20231005120000[-5:EST]")
 '2023-10-05T12:00:00-05:00'
@@ -28,15 +34,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import ofxtools.models
-from ofxtools.Parser import ParseError, TreeBuilder
 from ofxtools.utils import TZS
 
 from tactful.errors import IngestError
 from tactful.ingest.mapping import Mapping
+from tactful.ingest.readers._ofx_markup import ParseError, parse
 from tactful.ingest.readers._statement import (
+    MOVEMENT,
     Collected,
     Row,
     decimal_text,
@@ -45,6 +51,7 @@ from tactful.ingest.readers._statement import (
     read_bytes,
 )
 from tactful.ingest.readers.base import Reader, readers
+from tactful.ingest.reconcile import Balance, Movement, Outcome, Reconciliation, reconcile, to_minor
 from tactful.ingest.schema import LOCATION, Chunk
 
 _ACCOUNT_TYPES = {
@@ -79,6 +86,7 @@ _DATETIME = re.compile(
     re.VERBOSE,
 )
 _STATEMENT = re.compile(r"<(STMTRS|CCSTMTRS)>")
+_TAG_NAME = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9.]*)")
 _TRANSACTION = re.compile(r"<STMTTRN>")
 _FITID = re.compile(r"<FITID>\s*([^<\s]+)")
 
@@ -116,96 +124,6 @@ def ofx_datetime(value: str) -> str | None:
     if hours > 14 or minutes > 59:
         return None
     return f"{text}{'-' if g['sign'] == '-' else '+'}{hours:02d}:{minutes:02d}"
-
-
-class _Builder(TreeBuilder):
-    """ofxtools' parser, made to notice the structural errors it lets through.
-
-    The stock builder accepts a misnested end tag (it pops whatever is open) and an element
-    that is never closed; both silently shift transactions into the wrong place. An SGML
-    element with no value and no end tag (``<MEMO>`` followed by the next tag) is closed
-    at once unless ofxtools knows it as an aggregate.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._open: list[str] = []
-        self._implied: set[str] = set()
-
-    def start(self, tag: Any, attrs: Any) -> ET.Element:
-        self._open.append(tag)
-        return super().start(tag, attrs)
-
-    def end(self, tag: Any) -> ET.Element:
-        if tag not in self._open and tag in self._implied:
-            return ET.Element(tag)  # a proprietary aggregate taken for an empty element
-        if not self._open or self._open[-1] != tag:
-            inside = f"<{self._open[-1]}>" if self._open else "nothing"
-            raise ParseError(f"end tag </{tag}> does not close {inside}")
-        self._open.pop()
-        return super().end(tag)
-
-    def _start(self, tag: str, text: str | None, closetag: str | None) -> None:
-        if text is None and closetag is None and not hasattr(ofxtools.models, tag):
-            self._implied.add(tag)
-            self.start(tag, {})
-            self.end(tag)
-            return
-        super()._start(tag, text, closetag)
-
-    def close_truncated(self) -> ET.Element:
-        """Close what a truncated file left open. The statement and its transaction list are
-        kept (their account and complete entries are whole); any other element still open
-        (a LEDGERBAL cut in the middle) is dropped, since its content is not all there."""
-        cut: list[ET.Element] = []
-        while self._open:
-            tag = self._open[-1]
-            element = self.end(tag)
-            if tag not in _KEPT_WHEN_CUT:
-                cut.append(element)
-        root = super().close()
-        if root is None:
-            raise ParseError("no elements")
-        for parent in list(root.iter()):
-            for child in list(parent):
-                if any(child is c for c in cut):
-                    parent.remove(child)
-        return root
-
-    def close(self) -> ET.Element:
-        if self._open:
-            raise ParseError(f"<{self._open[-1]}> is never closed")
-        root = super().close()
-        if root is None:
-            raise ParseError("no elements")
-        return root
-
-
-_KEPT_WHEN_CUT = frozenset({"OFX", "BANKMSGSRSV1", "CREDITCARDMSGSRSV1", "STMTTRNRS",
-                            "CCSTMTTRNRS", "STMTRS", "CCSTMTRS", "BANKTRANLIST"})
-
-
-def _parse(markup: str, truncated: bool = False) -> ET.Element:
-    builder = _Builder()
-    if truncated:
-        markup = _complete_part(markup)
-    try:
-        builder.feed(markup)
-    except ET.ParseError as exc:  # the stdlib builder's own complaint: a second root element
-        raise ParseError(str(exc)) from exc
-    return builder.close_truncated() if truncated else builder.close()
-
-
-def _complete_part(markup: str) -> str:
-    """``markup`` without the tag or value the cut may have broken: the file can end inside a
-    tag (``<BAL``) or inside an SGML value (``<BALAMT>-14`` of ``-1432.18``). Only an end tag
-    proves that what precedes it is whole."""
-    last = markup.rfind("<")
-    if last < 0:
-        return markup
-    tail = markup[last:]
-    closed = tail.startswith("</") and tail.rstrip().endswith(">")
-    return markup if closed else markup[:last]
 
 
 @dataclass
@@ -278,9 +196,9 @@ class OfxReader(Reader):
 
     def sniff(self, head: bytes, path: Path) -> float:
         text = head[:4096].decode("latin-1").lstrip("\ufeff\xef\xbb\xbf \t\r\n")
-        if re.match(r"OFXHEADER\s*:\s*1\d\d", text):
+        if re.match(r"OFXHEADER\s*:\s*1\d\d", text, re.IGNORECASE):
             return 0.95
-        if re.search(r"<\?OFX\s+OFXHEADER=|<OFX>", text):
+        if re.search(r"<\?OFX\s+OFXHEADER=|<OFX>", text, re.IGNORECASE):
             return 0.9
         return 0.0
 
@@ -288,6 +206,8 @@ class OfxReader(Reader):
         file_mapping = mapping.for_file(path)
         data = read_bytes(path)
         text, notes = decode_file(path, data, file_mapping.encoding, _declared_encoding(data))
+        if re.search(r"<[a-z]", text):  # tags in lower or mixed case: OFX names are upper case
+            text = _TAG_NAME.sub(lambda m: f"<{m[1]}{m[2].upper()}", text)
         start = text.find("<OFX>")
         if start < 0:
             raise IngestError(f"{path}: not an OFX file (no <OFX> element)")
@@ -298,8 +218,9 @@ class OfxReader(Reader):
                 f"{path}: no bank or credit-card statement (STMTRS, CCSTMTRS){truncated}"
             )
         collected = Collected(str(path), notes=notes)
+        previous: dict[str, tuple[str, Balance]] = {}
         for statement in statements:
-            _collect(statement, collected)
+            _collect(statement, collected, previous)
         if cut is not None:
             collected.reject(*cut.reject(), raw=cut.entry.raw if cut.entry else "")
         yield from collected.chunks(file_mapping, batch_size)
@@ -334,7 +255,7 @@ def _statements(text: str, start: int) -> tuple[list[_Statement], _Cut | None]:
     if "</OFX>" not in body:
         return _statements_by_block(text, start, _Cut(text.rstrip().count("\n") + 1))
     try:
-        root = _parse(body)
+        root = parse(body)
     except ParseError:
         return _statements_by_block(text, start, None)
     entry_lines = _lines_at(text, [start + m.start() for m in _TRANSACTION.finditer(body)])
@@ -397,7 +318,7 @@ def _statements_by_block(
                 cursor = stop
                 break
             try:
-                entries.append(_Entry(number, line, _parse(raw), None, raw))
+                entries.append(_Entry(number, line, parse(raw), None, raw))
             except ParseError as exc:
                 entries.append(_Entry(number, line, None, _reason(exc, closing < 0), raw))
             cursor = stop
@@ -405,12 +326,10 @@ def _statements_by_block(
         line = statement_lines[n]
         cut_here = last and close < 0
         try:
-            element = _parse("".join(head), truncated=cut_here)
+            element = parse("".join(head), truncated=cut_here)
             statements.append(_Statement(n + 1, line, element, None, entries, cut_here))
         except ParseError as exc:
-            statements.append(
-                _Statement(n + 1, line, None, _reason(exc, False), entries, cut_here)
-            )
+            statements.append(_Statement(n + 1, line, None, _reason(exc, False), entries, cut_here))
     return statements, cut
 
 
@@ -421,7 +340,9 @@ def _reason(exc: ParseError, unclosed: bool) -> str:
     return "malformed OFX markup: " + re.sub(r" - position=\[\d+:\d+\]$", "", message)
 
 
-def _collect(statement: _Statement, collected: Collected) -> None:
+def _collect(
+    statement: _Statement, collected: Collected, previous: dict[str, tuple[str, Balance]]
+) -> None:
     element = statement.element
     account_id = _leaf(element, "BANKACCTFROM/ACCTID") or _leaf(element, "CCACCTFROM/ACCTID")
     where = (
@@ -439,7 +360,7 @@ def _collect(statement: _Statement, collected: Collected) -> None:
     credit_card = element.tag == "CCSTMTRS" or element.find("CCACCTFROM") is not None
     raw_type = _leaf(element, "BANKACCTFROM/ACCTTYPE") or ""
     account_type = "credit_card" if credit_card else _ACCOUNT_TYPES.get(raw_type, raw_type.lower())
-    currency = _leaf(element, "CURDEF")
+    currency = _leaf(element, "CURDEF") or _only_currency(element)
     balance = _leaf(element, "LEDGERBAL/BALAMT")
     as_of = _leaf(element, "LEDGERBAL/DTASOF")
     collected.add_account(
@@ -452,14 +373,73 @@ def _collect(statement: _Statement, collected: Collected) -> None:
             LOCATION: where,
         }
     )
+    movements: list[Movement] = []
+    rows: list[Row] = []
     for entry in statement.entries:
         if entry.element is None:
             reason = entry.error or "malformed transaction"
             collected.reject(entry.location(), reason, raw=entry.raw)
+            movements.append(Movement(entry.location(), None))
             continue
         row = _transaction(entry, account_id, currency, credit_card, collected)
-        if row is not None:
-            collected.items.append(row)
+        if row is None:
+            movements.append(Movement(entry.location(), None))
+            continue
+        row[MOVEMENT] = row[LOCATION]
+        collected.items.append(row)
+        rows.append(row)
+        same = row["currency"] == currency and currency is not None
+        minor = to_minor(row["amount"] or "", currency) if same else None
+        movements.append(Movement(entry.location(), minor))
+    _check(statement, where, account_id, currency, movements, rows, collected, previous)
+
+
+def _check(
+    statement: _Statement,
+    where: str,
+    account_id: str,
+    currency: str | None,
+    movements: list[Movement],
+    rows: list[Row],
+    collected: Collected,
+    previous: dict[str, tuple[str, Balance]],
+) -> None:
+    """Check a statement against the one before it in the file for the same account.
+
+    OFX states only the balance at the end (LEDGERBAL), so a statement can be checked only
+    when an earlier one of the same account ends no later than this one starts: its
+    LEDGERBAL is then this one's opening balance. Otherwise the check says it cannot be done.
+    """
+    element = statement.element
+    name = where.rsplit(" at line ", 1)[0]
+    amount, as_of = _leaf(element, "LEDGERBAL/BALAMT"), _leaf(element, "LEDGERBAL/DTASOF")
+    text = decimal_text(amount) if amount else None
+    minor = to_minor(text, currency) if text and currency else None
+    closing = Balance(minor, f"LEDGERBAL of {(as_of or '')[:8]}") if minor is not None else None
+    start = (_leaf(element, "BANKTRANLIST/DTSTART") or "")[:8]
+    before = previous.get(account_id)
+    if statement.cut:
+        result = Reconciliation(Outcome.UNCHECKED, "no check possible: the file ends inside it")
+    elif before is not None and closing is not None and start and before[0] <= start:
+        result = reconcile(before[1], movements, closing)
+    else:
+        result = Reconciliation(
+            Outcome.UNCHECKED,
+            "no check possible: OFX states no opening balance (LEDGERBAL is the closing one) "
+            "and no earlier statement of the account in the file gives one",
+        )
+    collected.check(name, result, rows)
+    if closing is not None and not statement.cut:
+        previous[account_id] = ((as_of or "")[:8], closing)
+
+
+def _only_currency(statement: ET.Element) -> str | None:
+    """The statement's currency when CURDEF is empty: the one currency its entries name."""
+    found = {
+        _leaf(trn, "CURRENCY/CURSYM") or _leaf(trn, "ORIGCURRENCY/CURSYM")
+        for trn in statement.iterfind("BANKTRANLIST/STMTTRN")
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def _transaction(
