@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -212,9 +212,15 @@ def check(
     timezone: str,
     quiet_hours: QuietHours | None,
     held: Collection[str],
+    caps: Sequence[Cap] | None = None,
+    peaks: dict[tuple[str, datetime], int] | None = None,
 ) -> Blocked | None:
     """None if ``request`` may go, else why not (the first rule it breaks, in the order of the
-    module docstring)."""
+    module docstring).
+
+    A caller checking many requests against one history may pass ``policy.caps()`` once and a
+    ``peaks`` dict it keeps for that history: the fullest window of a cap at a moment is the
+    same for every request counted by the cap, so it is computed once."""
     at = require_aware(request.send_at, "send_at")
     if not consent.allows(held, request.consent):
         return Blocked("no_consent", f"the customer has not granted {request.consent}")
@@ -242,10 +248,15 @@ def check(
                                       f"the customer's quiet hours {quiet_hours.start:%H:%M}-"
                                       f"{quiet_hours.end:%H:%M}")
     sent = request.send()
-    for cap in policy.caps():
+    for cap in policy.caps() if caps is None else caps:
         if not cap.counts(sent):
             continue
-        times = [s.at for s in history.sends if not s.cap_exempt and cap.counts(s)]
-        if window_peak(times, at, cap.window) > cap.limit:
+        peak = None if peaks is None else peaks.get((cap.name, at))
+        if peak is None:
+            times = [s.at for s in history.sends if not s.cap_exempt and cap.counts(s)]
+            peak = window_peak(times, at, cap.window)
+            if peaks is not None:
+                peaks[(cap.name, at)] = peak
+        if peak > cap.limit:
             return Blocked("cap", f"cap reached: {cap.limit} {cap.name}")
     return None

@@ -47,6 +47,7 @@ from tactful.decide.contact import (
 from tactful.domain.actions import Decision
 from tactful.domain.enums import Channel, PersonalizationLevel
 from tactful.domain.records import QuietHours, require_aware
+from tactful.insights.spec import LEVEL_ORDER
 from tactful.trust import consent
 
 POLICY_NAME: Final = "tactful-decide-1"
@@ -191,6 +192,7 @@ class DecisionPolicy:
         self.explore = explore
         self.per_segment = per_segment
         self._specs: dict[str, ActionSpec | None] = {}
+        self._caps = self.contact.caps()
 
     @property
     def version(self) -> str:
@@ -237,6 +239,7 @@ class DecisionPolicy:
         capacity = self.attention.capacity_for(dismissed, ignored)
         budget = self.attention.level(inputs.history.sends, at, capacity=capacity)
         open_: list[tuple[Candidate, ActionSpec, Channel, datetime]] = []
+        peaks: dict[tuple[str, datetime], int] = {}
         for candidate, spec in grouped:
             channels = self._channels(spec, candidate, customer, inputs.placement)
             if not channels:
@@ -253,7 +256,8 @@ class DecisionPolicy:
                             marketing=spec.is_marketing, cap_exempt=spec.cap_exempt,
                             consent=spec.consent.value if spec.consent else None),
                     inputs.history, timezone=customer.timezone,
-                    quiet_hours=customer.quiet_hours, held=customer.held)
+                    quiet_hours=customer.quiet_hours, held=customer.held, caps=self._caps,
+                    peaks=peaks)
                 if blocked is None and not spec.cap_exempt and \
                         math.isinf(self.attention.bar(budget, capacity, channel)):
                     blocked = Blocked("attention", f"attention budget {budget:.2f} cannot pay "
@@ -289,7 +293,7 @@ class DecisionPolicy:
         purpose = spec.consent.value if spec.consent else None
         if not consent.allows(customer.held, purpose):
             return Blocked("no_consent", f"the customer has not granted {purpose}")
-        if customer.level.rank < spec.min_level.rank:
+        if LEVEL_ORDER[customer.level] < LEVEL_ORDER[spec.min_level]:
             return Blocked("level", f"needs personalization level {spec.min_level.value}, the "
                                     f"customer chose {customer.level.value}")
         if candidate.sensitive and spec.kind is ActionKind.OFFER:
