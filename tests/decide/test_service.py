@@ -97,6 +97,24 @@ def test_a_second_decision_reads_the_first_as_contact_history(bank: Path) -> Non
     assert again.budget < first.budget
 
 
+def test_a_decision_sees_another_placements_decision_of_the_same_moment(bank: Path) -> None:
+    store = Store.open(f"sqlite:///{bank}")
+    at = default_moment(store).replace(minute=7)
+    report = decide_all(store, placement=Placement.OUTBOUND, at=at)
+    sent = [read_decision(store, i) for i in report.decision_ids]
+    row = next(r for r in sent if r is not None and not r["silent"])
+    feed = decide_customer(store, customer_id=row["customer_id"], placement=Placement.FEED,
+                           at=at, save=False)
+    assert [s.action_id for s in feed.inputs.history.sends].count(row["action_id"]) >= 1
+    again = decide_customer(store, customer_id=row["customer_id"],
+                            placement=Placement.OUTBOUND, at=at, save=False)
+    assert again.decision == decide_customer(
+        store, customer_id=row["customer_id"], placement=Placement.OUTBOUND, at=at,
+        save=False).decision
+    assert all(s.decided_at != at or s.action_id != row["action_id"]
+               for s in again.inputs.history.sends)
+
+
 def test_unknown_ids_are_clear_errors(bank: Path) -> None:
     store = Store.open(f"sqlite:///{bank}")
     with pytest.raises(NotFoundError, match="is not in the store"):

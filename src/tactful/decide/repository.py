@@ -100,9 +100,11 @@ class Gathered:
 
 
 def gather(store: Store, ids: Sequence[str], *, at: datetime, policy: DecisionPolicy,
-           outcomes: Mapping[str, tuple[int, int]]) -> Gathered:
-    """Everything the decisions of ``ids`` at ``at`` read, for the shard at once; ``outcomes``
-    (:func:`learned`) are the whole bank's, shared by every shard of a run."""
+           outcomes: Mapping[str, tuple[int, int]], placement: Placement) -> Gathered:
+    """Everything the decisions of ``ids`` at ``at`` on ``placement`` read, for the shard at
+    once; ``outcomes`` (:func:`learned`) are the whole bank's, shared by every shard of a run.
+    The contact history holds every message decided up to ``at`` -- one decided at the same
+    moment on another placement included -- but not the decision itself (deciding again)."""
     catalog = policy.catalog
     contexts = _contexts(store, ids, at)
     insights = _insights(store, ids, at)
@@ -111,8 +113,8 @@ def gather(store: Store, ids: Sequence[str], *, at: datetime, policy: DecisionPo
     for cid in ids:
         candidates.setdefault(cid, []).extend(offers)
     feats = _features(store, ids, at, catalog, insights)
-    return Gathered(contexts, candidates, feats, _history(store, ids, at, policy, insights),
-                    outcomes)
+    history = _history(store, ids, at, policy, insights, placement)
+    return Gathered(contexts, candidates, feats, history, outcomes)
 
 
 def inputs_for(g: Gathered, customer_id: str, *, at: datetime, placement: Placement) -> (
@@ -243,7 +245,7 @@ def _features(store: Store, ids: Sequence[str], at: datetime, catalog: ActionsCa
 
 
 def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPolicy,
-             insights: list[dict[str, Any]]) -> (
+             insights: list[dict[str, Any]], placement: Placement) -> (
     dict[str, ContactHistory]
 ):
     catalog = policy.catalog
@@ -257,7 +259,8 @@ def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPol
         for r in store.rows(select(
             d.c.customer_id, d.c.action_id, d.c.channel, d.c.send_at, d.c.decided_at,
             d.c.relevance,
-        ).where(_in(d.c.customer_id, part), d.c.silent.is_(False), d.c.decided_at < at,
+        ).where(_in(d.c.customer_id, part), d.c.silent.is_(False), d.c.decided_at <= at,
+                ~((d.c.decided_at == at) & (d.c.placement == placement.value)),
                 d.c.decided_at >= since).order_by(d.c.decided_at, d.c.decision_id)):
             spec = policy.spec(str(r.action_id))
             relevance = r.relevance if isinstance(r.relevance, dict) else json.loads(r.relevance)

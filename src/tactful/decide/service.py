@@ -53,7 +53,7 @@ def decide_customer(
     if customer_id not in set(customer_ids(store)):
         raise NotFoundError(f"customer {mask(customer_id)} is not in the store")
     g = gather(store, [customer_id], at=moment, policy=chosen,
-               outcomes=learned(store, at=moment, policy=chosen))
+               outcomes=learned(store, at=moment, policy=chosen), placement=placement)
     result = chosen.decide(inputs_for(g, customer_id, at=moment, placement=placement))
     if save:
         write_decisions(store, [result])
@@ -93,7 +93,8 @@ def decide_all(
     done: list[str] = []
     for start in range(0, len(ids), shard):
         part = ids[start:start + shard]
-        g = gather(store, part, at=moment, policy=chosen, outcomes=outcomes)
+        g = gather(store, part, at=moment, policy=chosen, outcomes=outcomes,
+                   placement=placement)
         results = [chosen.decide(inputs_for(g, cid, at=moment, placement=placement))
                    for cid in part]
         write_decisions(store, results)
