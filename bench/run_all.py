@@ -13,7 +13,8 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 DOC = HERE.parent / "docs" / "benchmarks.md"
-SCRIPTS = ["ingest.py", "simulate.py", "world.py", "enrich.py", "insights.py", "models.py"]
+SCRIPTS = ["ingest.py", "simulate.py", "world.py", "enrich.py", "insights.py", "models.py",
+           "decide.py"]
 
 
 def table(rows: list[dict[str, object]]) -> list[str]:

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
+from tactful.cli import decide as decide_cli
 from tactful.cli import insights, trust, understand
 from tactful.cli import models as models_cli
 from tactful.cli.render import progress_bar
@@ -53,6 +54,8 @@ app.add_typer(models_cli.models_app, name="models")
 app.command("export")(trust.export_command)
 app.command("erase")(trust.erase_command)
 app.command("consent")(trust.consent_command)
+app.command("decide")(decide_cli.decide_command)
+app.command("explain")(decide_cli.explain_command)
 console = Console()
 err_console = Console(stderr=True)
 

@@ -117,12 +117,26 @@ class Condition:
     feature: str
     op: str
     value: float
+    money: bool | None = None
+    """Whether ``value`` is in major units (scaled by the row's ``unit``); None: the
+    vocabulary says (``MONEY_FEATURES``, ``spend_30d.*``)."""
+
+    @property
+    def is_money(self) -> bool:
+        return _kind(self.feature) is FactKind.MONEY if self.money is None else self.money
 
     def expr(self) -> pl.Expr:
         threshold: Any = self.value
-        if _kind(self.feature) is FactKind.MONEY:
+        if self.is_money:
             threshold = pl.lit(self.value) * pl.col("unit")
         return OPS[self.op](pl.col(self.feature), threshold)
+
+    def holds(self, row: Mapping[str, Any]) -> bool:
+        """The same test on one customer's features (a row of :func:`features`, money in
+        minor units beside its ``unit``): the per-decision path, where a frame costs more
+        than the arithmetic."""
+        threshold = self.value * float(row["unit"]) if self.is_money else self.value
+        return bool(OPS[self.op](row[self.feature], threshold))
 
 
 @dataclass(frozen=True)
@@ -169,6 +183,34 @@ def _int(raw: Mapping[str, Any], key: str, default: int, where: str, low: int) -
     return value
 
 
+def parse_condition(cond: Any, *, where: str, field: str,
+                    extra: Mapping[str, FactKind] | None = None) -> Condition:
+    """One ``{feature, op, value}`` condition, validated; errors name ``where`` and ``field``.
+
+    ``extra`` names features a caller computes beside this vocabulary (the decision layer's
+    ``shortfall_forecast``), with their kind, so a rule on them reads the same way."""
+    added = extra or {}
+    if not isinstance(cond, dict) or set(cond) != {"feature", "op", "value"}:
+        raise _fail(where, field, "must have exactly feature, op and value")
+    feature = cond["feature"]
+    if feature not in FEATURES and feature not in added and not (
+        isinstance(feature, str) and feature.startswith("spend_30d.")
+        and feature.split(".", 1)[1].isupper()
+    ):
+        known = ", ".join((*FEATURES, *added))
+        raise _fail(where, f"{field}.feature",
+                    f"unknown feature {feature!r} (known: {known}, "
+                    "spend_30d.<PRIMARY_CATEGORY>)")
+    if cond["op"] not in OPS:
+        raise _fail(where, f"{field}.op",
+                    f"must be one of {' '.join(OPS)}; got {cond['op']!r}")
+    if not isinstance(cond["value"], int | float) or isinstance(cond["value"], bool):
+        raise _fail(where, f"{field}.value", f"must be a number; got {cond['value']!r}")
+    kind = added.get(feature)
+    return Condition(feature, cond["op"], float(cond["value"]),
+                     money=(kind is FactKind.MONEY) if kind is not None else None)
+
+
 def parse_rule(raw: Mapping[str, Any], *, source: str, index: int,
                line_of: Callable[[str], int] | None = None) -> RuleDetector:
     """One ``[[rules]]`` table, validated; every error names the rule and the field, and the
@@ -200,25 +242,8 @@ def parse_rule(raw: Mapping[str, Any], *, source: str, index: int,
     when = raw.get("when")
     if not isinstance(when, list) or not when:
         raise _fail(where, "when", "must be a non-empty list of {feature, op, value} conditions")
-    conditions = []
-    for i, cond in enumerate(when):
-        field = f"when[{i}]"
-        if not isinstance(cond, dict) or set(cond) != {"feature", "op", "value"}:
-            raise _fail(where, field, "must have exactly feature, op and value")
-        feature = cond["feature"]
-        if feature not in FEATURES and not (
-            isinstance(feature, str) and feature.startswith("spend_30d.")
-            and feature.split(".", 1)[1].isupper()
-        ):
-            raise _fail(where, f"{field}.feature",
-                        f"unknown feature {feature!r} (known: {', '.join(FEATURES)}, "
-                        "spend_30d.<PRIMARY_CATEGORY>)")
-        if cond["op"] not in OPS:
-            raise _fail(where, f"{field}.op",
-                        f"must be one of {' '.join(OPS)}; got {cond['op']!r}")
-        if not isinstance(cond["value"], int | float) or isinstance(cond["value"], bool):
-            raise _fail(where, f"{field}.value", f"must be a number; got {cond['value']!r}")
-        conditions.append(Condition(feature, cond["op"], float(cond["value"])))
+    conditions = [parse_condition(cond, where=where, field=f"when[{i}]")
+                  for i, cond in enumerate(when)]
     messages = raw.get("messages")
     if not isinstance(messages, dict) or "en" not in messages:
         raise _fail(where, "messages", "needs at least [rules.messages.en]")

@@ -506,3 +506,35 @@ erasures = Table(
 ``TACTFUL_SECRET_KEY``, NULL without a key) and their accounts' pseudonyms, so a re-import of the
 same customer can be recognised; when, by whom, and how many rows of each table went. Nothing in
 it names the customer to anyone without the key."""
+
+
+# -- decide: every decision, with what it read and why -------------------------------------------
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("decision_id", String(64), primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("placement", String(16), nullable=False),
+    Column("decided_at", UtcDateTime, nullable=False),
+    Column("silent", Boolean, nullable=False),
+    Column("action_id", String(200)),
+    Column("family", String(32)),
+    Column("product_id", ID),
+    Column("channel", String(16)),
+    Column("send_at", UtcDateTime, nullable=False),
+    Column("pscore", Float, nullable=False),
+    Column("policy_version", String(96), nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("relevance", JSON, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("candidates", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_decisions_customer_decided", "customer_id", "decided_at"),
+)
+"""Every decision -- a message or silence -- with everything it read (``inputs``), every
+candidate and why it was dropped, the policy version, the probability the policy gave its
+choice (``pscore``) and a one-sentence explanation: enough to replay it (``tactful explain``),
+audit it and evaluate another policy off-line. Its sends are the contact history the next
+decision reads. The id is a hash of customer, moment and placement: deciding again is the same
+decision."""

@@ -1,0 +1,420 @@
+"""The decision layer's reads and writes: what a shard of customers' decisions need from the
+store, and the decisions log.
+
+Everything a decision reads is gathered here, for many customers at once, into
+:class:`~tactful.decide.policy.DecisionInputs` -- the profile (zone, level, channels, quiet
+hours), consent (``trust.consent``, the one door), the rhythm of their logins
+(``profile.view.summarize_behaviour``), their live insights, the bank's products, their
+features (the insight rules' own ``features``), the contact history (the decisions log, the
+insights they dismissed or ignored, sensitive events) and the outcomes the bandit learns from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Final
+
+from sqlalchemy import delete, insert, select
+
+from tactful.decide.bandit import arm_key
+from tactful.decide.catalog import DECISION_FEATURES, ActionsCatalog
+from tactful.decide.contact import ContactHistory, Send, SensitiveEvent
+from tactful.decide.log import considered_to_json, inputs_to_json
+from tactful.decide.policy import (
+    Candidate,
+    CustomerContext,
+    DecisionInputs,
+    DecisionPolicy,
+    DecisionResult,
+    Placement,
+    decision_id,
+)
+from tactful.domain.enums import Channel, PersonalizationLevel
+from tactful.domain.records import QuietHours
+from tactful.insights import lifecycle
+from tactful.insights.repository import load_inputs
+from tactful.insights.rules import features as rule_features
+from tactful.profile.view import LOGIN_KINDS, summarize_behaviour
+from tactful.store import schema
+from tactful.store.store import Store
+from tactful.trust import consent
+
+HISTORY_DAYS: Final = 60
+"""How far back the contact history reaches: beyond the longest window (a week), the longest
+suppression (two weeks) and a few back-off doublings."""
+RHYTHM_DAYS: Final = 56
+"""Logins over the last eight weeks make a customer's rhythm."""
+IGNORED_AFTER: Final = timedelta(days=3)
+"""A message whose insight was neither acted on nor dismissed three days after it went out
+counts as ignored."""
+EVENT_DETECTORS: Final[Mapping[str, SensitiveEvent]] = {
+    "income_late": SensitiveEvent.MISSED_INCOME,
+    "large_transaction": SensitiveEvent.FRAUD_ALERT,
+    "duplicate_charge": SensitiveEvent.FRAUD_ALERT,
+}
+FEE_CATEGORIES: Final = ("BANK_FEES_OVERDRAFT_FEES", "BANK_FEES_INSUFFICIENT_FUNDS")
+_CHUNK: Final = 2_000
+
+
+def _in(column: Any, ids: Sequence[str]) -> Any:
+    return column.in_(list(ids))
+
+
+def _quiet(start: str | None, end: str | None) -> QuietHours | None:
+    if not start or not end:
+        return None
+    return QuietHours(time.fromisoformat(start), time.fromisoformat(end))
+
+
+def default_moment(store: Store) -> datetime:
+    """When a decision happens if nobody says: right after the latest insight run (the demo's
+    data lie in the past, where "now" would find every insight expired), else now."""
+    i = schema.insights
+    rows = store.rows(select(i.c.produced_at).order_by(i.c.produced_at.desc()).limit(1))
+    return rows[0][0] + timedelta(minutes=1) if rows else datetime.now(UTC)
+
+
+def customer_ids(store: Store) -> list[str]:
+    return sorted(str(r[0]) for r in store.rows(select(schema.customers.c.id)))
+
+
+def products(store: Store) -> list[tuple[str, str | None]]:
+    p = schema.products
+    return [(str(r[0]), r[1]) for r in store.rows(select(p.c.id, p.c.account_type))]
+
+
+@dataclass
+class Gathered:
+    """Inputs shared by a shard: the pieces every customer's inputs are cut from."""
+
+    contexts: dict[str, CustomerContext]
+    candidates: dict[str, list[Candidate]]
+    features: dict[str, dict[str, float]]
+    history: dict[str, ContactHistory]
+    outcomes: Mapping[str, tuple[int, int]]
+
+
+def gather(store: Store, ids: Sequence[str], *, at: datetime, policy: DecisionPolicy,
+           outcomes: Mapping[str, tuple[int, int]], placement: Placement) -> Gathered:
+    """Everything the decisions of ``ids`` at ``at`` on ``placement`` read, for the shard at
+    once; ``outcomes`` (:func:`learned`) are the whole bank's, shared by every shard of a run.
+    The contact history holds every message decided up to ``at`` -- one decided at the same
+    moment on another placement included -- but not the decision itself (deciding again)."""
+    catalog = policy.catalog
+    contexts = _contexts(store, ids, at)
+    insights = _insights(store, ids, at)
+    offers = offer_candidates(catalog, products(store))
+    candidates = _candidates(insights, catalog, at)
+    for cid in ids:
+        candidates.setdefault(cid, []).extend(offers)
+    feats = _features(store, ids, at, catalog, insights)
+    history = _history(store, ids, at, policy, insights, placement)
+    return Gathered(contexts, candidates, feats, history, outcomes)
+
+
+def inputs_for(g: Gathered, customer_id: str, *, at: datetime, placement: Placement) -> (
+    DecisionInputs
+):
+    return DecisionInputs(
+        decision_id=decision_id(customer_id, at, placement.value),
+        customer=g.contexts[customer_id], at=at, placement=placement,
+        candidates=tuple(g.candidates.get(customer_id, [])),
+        features=g.features.get(customer_id, {}),
+        history=g.history.get(customer_id, ContactHistory()),
+        outcomes=g.outcomes,
+    )
+
+
+def _contexts(store: Store, ids: Sequence[str], at: datetime) -> dict[str, CustomerContext]:
+    c = schema.customers
+    held: dict[str, set[str]] = defaultdict(set)
+    for cid, purpose in consent.current(store, list(ids), at=at).iter_rows():
+        held[str(cid)].add(str(purpose))
+    e = schema.events
+    since = at - timedelta(days=RHYTHM_DAYS)
+    logins: dict[str, list[datetime]] = defaultdict(list)
+    for start in range(0, len(ids), _CHUNK):
+        part = list(ids[start:start + _CHUNK])
+        for cid, when in store.rows(select(e.c.customer_id, e.c.occurred_at).where(
+                _in(e.c.customer_id, part), e.c.kind.in_(LOGIN_KINDS),
+                e.c.occurred_at > since, e.c.occurred_at <= at)):
+            logins[str(cid)].append(when)
+    out = {}
+    for start in range(0, len(ids), _CHUNK):
+        part = list(ids[start:start + _CHUNK])
+        for r in store.rows(select(c).where(_in(c.c.id, part))):
+            times = sorted(logins.get(r.id, []))
+            summary = summarize_behaviour(["login"] * len(times), times, [None] * len(times),
+                                          [None] * len(times), r.timezone, at)
+            prefs = tuple(Channel(p) for p in re.split(r"[|,]", str(r.channel_preferences)) if p)
+            out[str(r.id)] = CustomerContext(
+                customer_id=str(r.id), timezone=r.timezone,
+                level=PersonalizationLevel(r.personalization_level),
+                channel_preferences=prefs, held=frozenset(held.get(str(r.id), set())),
+                quiet_hours=_quiet(r.quiet_hours_start, r.quiet_hours_end),
+                segment=r.segment, usual_login_hour=summary.usual_login_hour,
+                # the span of eight weeks, not of the logins seen: a new customer's two
+                # logins in two days are not a daily habit
+                logins_per_week=round(len(times) / (RHYTHM_DAYS / 7), 2),
+            )
+    return out
+
+
+def _insights(store: Store, ids: Sequence[str], at: datetime) -> list[dict[str, Any]]:
+    i = schema.insights
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ids), _CHUNK):
+        part = list(ids[start:start + _CHUNK])
+        rows += [dict(r._mapping) for r in store.rows(select(
+            i.c.insight_id, i.c.customer_id, i.c.detector, i.c.subject, i.c.state,
+            i.c.relevance, i.c.urgency, i.c.sensitive, i.c.produced_at, i.c.expires_at,
+            i.c.state_changed_at,
+        ).where(_in(i.c.customer_id, part), i.c.produced_at <= at))]
+    return rows
+
+
+def _candidates(insights: list[dict[str, Any]], catalog: ActionsCatalog, at: datetime) -> (
+    dict[str, list[Candidate]]
+):
+    """The live insights as candidates, each under its detector's action."""
+    by_detector = catalog.by_detector()
+    out: dict[str, list[Candidate]] = {}
+    for r in sorted(insights, key=lambda r: r["insight_id"]):
+        if r["state"] not in lifecycle.OPEN or r["expires_at"] <= at:
+            continue
+        action = by_detector.get(r["detector"])
+        if action is None:
+            continue
+        out.setdefault(r["customer_id"], []).append(Candidate(
+            action.id, r["subject"], float(r["relevance"]), r["urgency"], bool(r["sensitive"]),
+            (r["insight_id"],)))
+    return out
+
+
+def offer_candidates(catalog: ActionsCatalog, bank_products: list[tuple[str, str | None]]) -> (
+    list[Candidate]
+):
+    """One candidate per offer and bank product of its account type: eligibility (holdings,
+    a forecast shortfall) is the policy's to judge, from the customer's features."""
+    out = []
+    for offer in catalog.offers():
+        for product_id, account_type in sorted(bank_products, key=lambda p: p[0]):
+            if offer.account_type is not None and offer.account_type.value == account_type:
+                out.append(Candidate(f"{offer.id}.{product_id}", product_id))
+    return out
+
+
+def _features(store: Store, ids: Sequence[str], at: datetime, catalog: ActionsCatalog,
+              insights: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """The customer's features for the catalog's rules, computed by the insight rules' own
+    ``features`` (one vocabulary), and the decision's own (``DECISION_FEATURES``)."""
+    names = catalog.features()
+    day = at.date()
+    out: dict[str, dict[str, float]] = {cid: {} for cid in ids}
+    wanted = frozenset(n for n in names if n not in DECISION_FEATURES)
+    if wanted:
+        data = load_inputs(store, list(ids), as_of=day)
+        table = rule_features(data, wanted)
+        if table.height:
+            # one row per customer: the currency where the customer keeps the most
+            table = table.sort("checking_balance", descending=True).unique(
+                "customer_id", keep="first", maintain_order=True)
+            for row in table.iter_rows(named=True):
+                out[str(row["customer_id"])] = {
+                    k: float(v) for k, v in row.items()
+                    if k in wanted or k == "unit"
+                    if isinstance(v, int | float) and not isinstance(v, bool)}
+    a = schema.accounts
+    loans = set()
+    for start in range(0, len(ids), _CHUNK):
+        part = list(ids[start:start + _CHUNK])
+        loans |= {str(r[0]) for r in store.rows(select(a.c.customer_id).where(
+            _in(a.c.customer_id, part), a.c.type == "loan", a.c.closed_on.is_(None)))}
+    warned = {r["customer_id"] for r in insights
+              if r["detector"] in ("shortfall", "low_balance")
+              and r["state"] in lifecycle.OPEN and r["expires_at"] > at}
+    for cid in ids:
+        out[cid]["has_loan"] = float(cid in loans)
+        out[cid]["shortfall_forecast"] = float(cid in warned)
+    return out
+
+
+def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPolicy,
+             insights: list[dict[str, Any]], placement: Placement) -> (
+    dict[str, ContactHistory]
+):
+    catalog = policy.catalog
+    by_detector = catalog.by_detector()
+    state = {r["insight_id"]: r["state"] for r in insights}
+    d = schema.decisions
+    since = at - timedelta(days=HISTORY_DAYS)
+    sends: dict[str, list[tuple[Send, list[str]]]] = defaultdict(list)
+    for start in range(0, len(ids), _CHUNK):
+        part = list(ids[start:start + _CHUNK])
+        for r in store.rows(select(
+            d.c.customer_id, d.c.action_id, d.c.channel, d.c.send_at, d.c.decided_at,
+            d.c.relevance,
+        ).where(_in(d.c.customer_id, part), d.c.silent.is_(False), d.c.decided_at <= at,
+                ~((d.c.decided_at == at) & (d.c.placement == placement.value)),
+                d.c.decided_at >= since).order_by(d.c.decided_at, d.c.decision_id)):
+            spec = policy.spec(str(r.action_id))
+            relevance = r.relevance if isinstance(r.relevance, dict) else json.loads(r.relevance)
+            sends[str(r.customer_id)].append((
+                Send(r.send_at, Channel(r.channel), str(r.action_id),
+                     spec is not None and spec.is_marketing,
+                     spec is not None and spec.cap_exempt, r.decided_at),
+                [str(i) for i in relevance.get("insight_ids", [])]))
+    dismissed: dict[str, set[str]] = defaultdict(set)
+    events: dict[str, list[tuple[SensitiveEvent, datetime]]] = defaultdict(list)
+    for r in insights:
+        action = by_detector.get(r["detector"])
+        if r["state"] == lifecycle.DISMISSED and action is not None:
+            dismissed[r["customer_id"]].add(f"{action.id}:{r['subject']}")
+        event = EVENT_DETECTORS.get(r["detector"])
+        if event is not None and r["produced_at"] >= since:
+            events[r["customer_id"]].append((event, r["produced_at"]))
+    for cid, kind, when in _money_events(store, ids, since, at):
+        events[cid].append((kind, when))
+    history = {}
+    for cid in ids:
+        ignores: dict[str, int] = {}
+        streak: dict[str, bool] = {}
+        for send, insight_ids in reversed(sends.get(cid, [])):
+            verdict = _verdict(send, insight_ids, state, at)
+            if streak.get(send.action_id, True):
+                if verdict is False and insight_ids and all(
+                        state.get(i) != lifecycle.DISMISSED for i in insight_ids):
+                    ignores[send.action_id] = ignores.get(send.action_id, 0) + 1
+                else:
+                    streak[send.action_id] = False
+        history[cid] = ContactHistory(
+            sends=tuple(s for s, _ in sends.get(cid, [])),
+            dismissed=frozenset(dismissed.get(cid, set())),
+            ignores=ignores,
+            events=tuple(sorted(events.get(cid, []), key=lambda e: (e[1], e[0].value))),
+        )
+    return history
+
+
+def learned(store: Store, *, at: datetime, policy: DecisionPolicy) -> dict[str, tuple[int, int]]:
+    """Arm -> (engaged, not engaged): every message sent before ``at`` whose fate is known, by
+    the state of the insights it carried (acted on; dismissed or ignored). The bandit's
+    evidence, read once per run for the whole bank."""
+    d, i = schema.decisions, schema.insights
+    sent = store.rows(select(d.c.action_id, d.c.channel, d.c.send_at, d.c.relevance).where(
+        d.c.silent.is_(False), d.c.decided_at < at))
+    carried: list[tuple[Send, list[str]]] = []
+    for r in sent:
+        relevance = r.relevance if isinstance(r.relevance, dict) else json.loads(r.relevance)
+        carried.append((Send(r.send_at, Channel(r.channel), str(r.action_id)),
+                        [str(x) for x in relevance.get("insight_ids", [])]))
+    wanted = sorted({x for _, ids in carried for x in ids})
+    state: dict[str, str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        state.update({str(k): str(v) for k, v in store.rows(select(i.c.insight_id, i.c.state).where(
+            i.c.insight_id.in_(wanted[start:start + _CHUNK])))})
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for send, ids in carried:
+        verdict = _verdict(send, ids, state, at)
+        if verdict is not None:
+            counts[arm_key(send.action_id, send.channel.value)][0 if verdict else 1] += 1
+    del policy
+    return {k: (v[0], v[1]) for k, v in sorted(counts.items())}
+
+
+def _verdict(send: Send, insight_ids: list[str], state: Mapping[str, str], at: datetime) -> (
+    bool | None
+):
+    """True if the customer engaged with the message, False if they dismissed or ignored it,
+    None while it is too early to say (or nothing tells: an offer has no outcome log yet)."""
+    if not insight_ids:
+        return None
+    states = {state.get(i) for i in insight_ids}
+    if lifecycle.ACTED_ON in states:
+        return True
+    if lifecycle.DISMISSED in states:
+        return False
+    if send.at + IGNORED_AFTER <= at:
+        return False
+    return None
+
+
+def _money_events(store: Store, ids: Sequence[str], since: datetime, at: datetime) -> (
+    list[tuple[str, SensitiveEvent, datetime]]
+):
+    """Declined card payments and overdraft or insufficient-funds fees of ``ids``."""
+    a, t = schema.accounts, schema.transactions
+    out = []
+    for start in range(0, len(ids), _CHUNK):
+        part = list(ids[start:start + _CHUNK])
+        query = select(a.c.customer_id, t.c.status, t.c.booked_at).select_from(
+            t.join(a, a.c.id == t.c.account_id)).where(
+            _in(a.c.customer_id, part), t.c.booked_at >= since, t.c.booked_at <= at,
+            (t.c.status == "declined") | t.c.category_detailed.in_(FEE_CATEGORIES))
+        for cid, status, booked in store.rows(query):
+            kind = (SensitiveEvent.DECLINED_CARD if status == "declined"
+                    else SensitiveEvent.OVERDRAFT_FEE)
+            out.append((str(cid), kind, booked))
+    return out
+
+
+# -- the log --------------------------------------------------------------------------------
+
+
+def decision_row(result: DecisionResult, *, created_at: datetime) -> dict[str, Any]:
+    d = result.decision
+    return {
+        "decision_id": d.decision_id, "customer_id": d.customer_id,
+        "placement": result.inputs.placement.value, "decided_at": result.inputs.at,
+        "silent": d.is_silence,
+        "action_id": d.action.id if d.action else None,
+        "family": d.action.family.value if d.action else None,
+        "product_id": d.action.product_id if d.action else None,
+        "channel": d.channel.value if d.channel else None,
+        "send_at": d.send_at, "pscore": float(d.pscore), "policy_version": d.policy_version,
+        "explanation": d.explanation, "relevance": d.relevance,
+        "inputs": inputs_to_json(result.inputs),
+        "candidates": considered_to_json(result.considered),
+        "created_at": created_at,
+    }
+
+
+def write_decisions(store: Store, results: Sequence[DecisionResult]) -> int:
+    """Store ``results`` (deciding again replaces a decision of the same id)."""
+    if not results:
+        return 0
+    now = datetime.now(UTC)
+    rows = [decision_row(r, created_at=now) for r in results]
+    d = schema.decisions
+    with store.transaction() as conn:
+        ids = [r["decision_id"] for r in rows]
+        for start in range(0, len(ids), _CHUNK):
+            conn.execute(delete(d).where(d.c.decision_id.in_(ids[start:start + _CHUNK])))
+        conn.execute(insert(d), rows)
+    return len(rows)
+
+
+def read_decision(store: Store, decision_id_: str) -> dict[str, Any] | None:
+    d = schema.decisions
+    rows = store.rows(select(d).where(d.c.decision_id == decision_id_))
+    if not rows:
+        return None
+    out = dict(rows[0]._mapping)
+    for key in ("inputs", "candidates", "relevance"):
+        if isinstance(out[key], str):
+            out[key] = json.loads(out[key])
+    return out
+
+
+def decision_ids(store: Store, *, since: datetime | None = None) -> list[str]:
+    d = schema.decisions
+    query = select(d.c.decision_id)
+    if since is not None:
+        query = query.where(d.c.created_at >= since)
+    return sorted(str(r[0]) for r in store.rows(query))
+

@@ -1,0 +1,143 @@
+"""The decision use cases, one keyword-only function each, for the CLI (and later the API) to
+call: decide for one customer, decide for every customer (progress by callback, no printing),
+and replay a logged decision.
+
+>>> Placement("outbound").channels[0].value
+'in_app'
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tactful.decide.catalog import ActionsCatalog
+from tactful.decide.log import considered_from_json, inputs_from_json
+from tactful.decide.policy import Considered, DecisionPolicy, DecisionResult, Placement
+from tactful.decide.repository import (
+    customer_ids,
+    default_moment,
+    gather,
+    inputs_for,
+    learned,
+    read_decision,
+    write_decisions,
+)
+from tactful.domain.records import require_aware
+from tactful.errors import NotFoundError, ValidationError
+from tactful.store.store import Store
+from tactful.trust.privacy import mask
+
+SHARD = 500
+
+
+def default_policy(catalog: ActionsCatalog | None = None) -> DecisionPolicy:
+    return DecisionPolicy(catalog or ActionsCatalog.default())
+
+
+def decide_customer(
+    store: Store,
+    *,
+    customer_id: str,
+    placement: Placement = Placement.FEED,
+    at: datetime | None = None,
+    policy: DecisionPolicy | None = None,
+    save: bool = True,
+) -> DecisionResult:
+    """The decision for one customer now (or at ``at``), logged unless ``save`` is False."""
+    chosen = policy or default_policy()
+    moment = require_aware(at, "at") if at is not None else default_moment(store)
+    if customer_id not in set(customer_ids(store)):
+        raise NotFoundError(f"customer {mask(customer_id)} is not in the store")
+    g = gather(store, [customer_id], at=moment, policy=chosen,
+               outcomes=learned(store, at=moment, policy=chosen), placement=placement)
+    result = chosen.decide(inputs_for(g, customer_id, at=moment, placement=placement))
+    if save:
+        write_decisions(store, [result])
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    at: datetime
+    placement: Placement
+    customers: int
+    messages: int
+    silent: int
+    seconds: float
+    decision_ids: tuple[str, ...]
+
+
+def decide_all(
+    store: Store,
+    *,
+    placement: Placement = Placement.OUTBOUND,
+    at: datetime | None = None,
+    policy: DecisionPolicy | None = None,
+    shard: int = SHARD,
+    progress_total: Callable[[int], Any] | None = None,
+    progress: Callable[[int], Any] | None = None,
+) -> BatchReport:
+    """A decision for every customer, shard by shard, each shard logged in one transaction."""
+    chosen = policy or default_policy()
+    moment = require_aware(at, "at") if at is not None else default_moment(store)
+    started = clock.perf_counter()
+    ids = customer_ids(store)
+    if progress_total:
+        progress_total(len(ids))
+    outcomes = learned(store, at=moment, policy=chosen)
+    messages = silent = 0
+    done: list[str] = []
+    for start in range(0, len(ids), shard):
+        part = ids[start:start + shard]
+        g = gather(store, part, at=moment, policy=chosen, outcomes=outcomes,
+                   placement=placement)
+        results = [chosen.decide(inputs_for(g, cid, at=moment, placement=placement))
+                   for cid in part]
+        write_decisions(store, results)
+        silent += sum(r.decision.is_silence for r in results)
+        messages += sum(not r.decision.is_silence for r in results)
+        done += [r.decision.decision_id for r in results]
+        if progress:
+            progress(len(part))
+    return BatchReport(moment, placement, len(ids), messages, silent,
+                       clock.perf_counter() - started, tuple(done))
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A logged decision and the same decision made again from its logged inputs."""
+
+    logged: dict[str, Any]
+    considered: tuple[Considered, ...]
+    replayed: DecisionResult
+
+    @property
+    def same(self) -> bool:
+        d = self.replayed.decision
+        log = self.logged
+        return (
+            (d.action.id if d.action else None) == log["action_id"]
+            and (d.channel.value if d.channel else None) == log["channel"]
+            and d.send_at == log["send_at"]
+            and abs(d.pscore - log["pscore"]) < 1e-12
+            and d.explanation == log["explanation"]
+            and self.replayed.considered == self.considered
+        )
+
+
+def explain(store: Store, *, decision_id: str, policy: DecisionPolicy | None = None) -> Replay:
+    """Replay ``decision_id`` from its logged inputs under the policy it was made with."""
+    chosen = policy or default_policy()
+    row = read_decision(store, decision_id)
+    if row is None:
+        raise NotFoundError(f"no decision {decision_id!r} in the store")
+    if row["policy_version"] != chosen.version:
+        raise ValidationError(
+            f"decision {decision_id} was made by policy {row['policy_version']}; this engine "
+            f"runs {chosen.version}, so a replay would not be the same decision")
+    inputs = inputs_from_json(row["inputs"])
+    return Replay(row, considered_from_json(row["candidates"]), chosen.decide(inputs))
