@@ -56,6 +56,8 @@ EVAL_SPAN = 84
 TEST_DAYS = 6
 """The registry's test slice: the last six training as-of days (about two and a half weeks)."""
 TARGET_RECALL = 0.75
+NEAR_DAYS = 14
+"""The rule forecast's own horizon: recall on the shortfalls this close is shown apart."""
 
 
 def _days(first: date, last: date, step: int) -> list[date]:
@@ -102,20 +104,24 @@ def evaluate_shortfall(
     needs = pl.read_parquet(bank.truth / "customer_needs.parquet").with_columns(
         pl.col("date").str.to_date(), pl.col("shortfall_date").str.to_date())
     detector = Shortfall()
-    tallies = {"model": [0, 0, 0, 0], "rule": [0, 0, 0, 0]}
+    tallies = {k: [0, 0, 0, 0] for k in ("model", "rule", "model near", "rule near")}
     ys: list[np.ndarray] = []
     ps: list[np.ndarray] = []
     rule_p: list[np.ndarray] = []
     for d in eval_days:
         say(f"shortfall: scoring as of {d}")
         data = replay.on(d)
-        truth = set(needs.filter((pl.col("date") == d) & pl.col("shortfall_date").is_not_null())
-                    .get_column("customer_id").to_list())
+        ahead = needs.filter((pl.col("date") == d) & pl.col("shortfall_date").is_not_null())
+        truth = set(ahead.get_column("customer_id").to_list())
+        near = set(ahead.filter(pl.col("shortfall_date") <= d + timedelta(days=NEAR_DAYS))
+                   .get_column("customer_id").to_list())
         rule_found = set(detector.detect(data).get_column("customer_id").to_list())
         model_found = set(detector.detect(replace(data, shortfall_risk=risk))
                           .get_column("customer_id").to_list())
-        for key, found in (("rule", rule_found), ("model", model_found)):
-            tallies[key] = [a + b for a, b in zip(tallies[key], _score(found, truth),
+        for key, found, cases in (("rule", rule_found, truth), ("model", model_found, truth),
+                                  ("rule near", rule_found, near),
+                                  ("model near", model_found, near)):
+            tallies[key] = [a + b for a, b in zip(tallies[key], _score(found, cases),
                                                   strict=True)]
         feats = risk_features(data, horizon=horizon).filter(
             pl.col("balance_minor") >= data.settings.shortfall_buffer * pl.col("unit"))
@@ -146,7 +152,16 @@ def _section(bank: EvalBank, version: int, gate: list[str], rows: pl.DataFrame,
         Metric("rule precision", _rate(r[1], r[0]), None, f"{r[1]:,} of {r[0]:,} warnings"),
         Metric("rule recall", _rate(r[3], r[2]), None, f"{r[3]:,} of {r[2]:,} true cases"),
     ]
+    mn, rn = tallies["model near"], tallies["rule near"]
+    metrics += [
+        Metric(f"model recall, shortfalls within {NEAR_DAYS} days", _rate(mn[3], mn[2]), None,
+               f"{mn[3]:,} of {mn[2]:,}"),
+        Metric(f"rule recall, shortfalls within {NEAR_DAYS} days", _rate(rn[3], rn[2]), None,
+               f"{rn[3]:,} of {rn[2]:,}"),
+    ]
     ceiling, at = precision_at_recall(y, p, TARGET_RECALL)
+    rule_recall = _rate(r[3], r[2])
+    beside = precision_at_recall(y, p, rule_recall) if rule_recall else None
     rule_ece = expected_calibration_error(y, rp)
     cm = classifier_metrics(y, p)
     metrics += [
@@ -160,6 +175,9 @@ def _section(bank: EvalBank, version: int, gate: list[str], rows: pl.DataFrame,
         Metric("model PR-AUC", cm.pr_auc),
         Metric(f"best precision at recall >= {TARGET_RECALL} (PR curve)", ceiling, None,
                f"at P >= {at:.3f}: the ceiling of any threshold on this model"),
+        Metric("model precision at the rule's recall (PR curve)",
+               None if beside is None else beside[0], None,
+               "" if beside is None else f"at P >= {beside[1]:.3f}, per account-day"),
         Metric("training rows", rows.height, None,
                f"{int(rows.get_column('label').sum()):,} shortfalls (store labels)"),
         Metric("training time, features and labels (s)", rows_seconds),

@@ -47,7 +47,8 @@ FEATURES: Final = (
     "balance", "balance_to_income", "monthly_income", "income_streams", "income_late",
     "income_cv", "days_since_income", "days_to_income", "has_next_income",
     "rule_min", "rule_low_min", "rule_min_to_income", "rule_days_to_min", "rule_scheduled",
-    "rule_usual", "rule_spread", "rule_dips",
+    "rule_usual", "rule_spread", "rule_dips", "rule_with_disc", "analog_min_30",
+    "analog_min_60", "rule_min_7", "cover_days", "out_p90",
     "days_below", "episodes_below", "days_since_below", "min_eod_30", "min_eod_90",
     "low_days", "topup_share", "topup_in_90", "topups_90", "savings", "card_headroom",
     "disc_mean", "disc_spread", "disc_max_90", "fees_180",
@@ -162,6 +163,26 @@ def _rule(data: InsightInputs, f: Forecast, line: pl.Expr) -> pl.DataFrame:
         ((pl.col("high_minor") - pl.col("expected_minor")).first()
          / pl.col("unit").first()).alias("rule_spread"),
         (pl.col("expected_minor") < pl.col("_line")).any().cast(pl.Float64).alias("rule_dips"),
+        (pl.col("expected_minor").last() / pl.col("unit").first()).alias("_rule_end"),
+        pl.len().cast(pl.Float64).alias("_path_days"),
+        (pl.col("expected_minor").filter(pl.col("ahead") <= 7).min()
+         / pl.col("unit").first()).alias("rule_min_7"),
+    )
+
+
+def _analog(eod: pl.DataFrame, ahead: pl.DataFrame, as_of: date, back: int) -> pl.DataFrame:
+    """How far the balance fell in the same stretch ``back`` days ago -- from the end of day
+    ``as_of - back`` to its lowest over the next ``days_to_income`` days: last cycle's dip, as a
+    drop in major units (``_drop_<back>``)."""
+    then = as_of - timedelta(days=back)
+    return (
+        eod.join(ahead, on="account_id")
+        .filter((pl.col("day") >= then)
+                & (pl.col("day") <= pl.lit(then) + pl.duration(days=pl.col("_ahead"))))
+        .group_by("account_id").agg(
+            ((pl.col("eod_minor").filter(pl.col("day") == then).first()
+              - pl.col("eod_minor").filter(pl.col("day") > then).min())
+             / pl.col("unit").first()).alias(f"_drop_{back}"))
     )
 
 
@@ -247,6 +268,16 @@ def risk_features(data: InsightInputs, *, horizon: int, fc: Forecast | None = No
             ((pl.col("_day") ** 2).sum() / SPEND_DAYS - (pl.col("_day").sum() / SPEND_DAYS) ** 2)
             .clip(0).sqrt().alias("_spread"))
     )
+    outflow = (
+        tx.filter((pl.col("booked_on") >= spend_from) & (pl.col("amount_minor") < 0)
+                  & pl.col("series_id").is_null() & (pl.col("account_type") == "checking"))
+        .group_by("account_id", "booked_on").agg((-pl.col("amount_minor")).sum().alias("_d"))
+        .group_by("account_id").agg(
+            (pl.col("_d").sum() / SPEND_DAYS).alias("_out_mean"),
+            # days without outflow are zeros: the 90th percentile of all SPEND_DAYS days
+            pl.col("_d").sort(descending=True)
+            .get(SPEND_DAYS // 10, null_on_oob=True).fill_null(0).alias("_out_p90"))
+    )
     biggest = tx.filter((pl.col("booked_on") > d - timedelta(days=90))
                         & (pl.col("amount_minor") < 0) & pl.col("series_id").is_null()
                         & (pl.col("account_type") == "checking")).group_by("account_id").agg(
@@ -255,6 +286,11 @@ def risk_features(data: InsightInputs, *, horizon: int, fc: Forecast | None = No
                               & (pl.col("booked_on") >= start)).group_by("account_id").agg(
         pl.len().cast(pl.Float64).alias("fees_180"))
     rule = _rule(data, fc if fc is not None else risk_forecast(data, horizon), line)
+    ahead = acc.select("account_id").join(streams.select("account_id", "_next"),
+                                          on="account_id", how="left").select(
+        "account_id", ((pl.col("_next") - pl.lit(d)).dt.total_days().clip(1, horizon)
+                       .fill_null(horizon) - 1).alias("_ahead"))
+    analogs = [_analog(eod, ahead, d, back) for back in (30, 60)]
     u = pl.col("unit")
     out = (
         acc.join(income, on=["customer_id", "currency"], how="left")
@@ -267,8 +303,11 @@ def risk_features(data: InsightInputs, *, horizon: int, fc: Forecast | None = No
         .join(cards, on="customer_id", how="left")
         .join(disc, on="account_id", how="left")
         .join(biggest, on="account_id", how="left")
+        .join(outflow, on="account_id", how="left")
         .join(fees, on="account_id", how="left")
         .join(rule, on="account_id", how="left")
+        .join(analogs[0], on="account_id", how="left")
+        .join(analogs[1], on="account_id", how="left")
         .with_columns(
             (pl.col("balance_minor") / u).alias("balance"),
             (pl.col("monthly_income_minor").fill_null(0) / u).alias("monthly_income"),
@@ -297,6 +336,14 @@ def risk_features(data: InsightInputs, *, horizon: int, fc: Forecast | None = No
             pl.col("rule_min").fill_null(pl.col("balance_minor") / u),
             pl.col("rule_low_min").fill_null(pl.col("balance_minor") / u),
             pl.col("rule_dips").fill_null(0.0),
+            (pl.col("_rule_end") - pl.col("_mean").fill_null(0.0) / u * pl.col("_path_days"))
+            .alias("rule_with_disc"),
+            (pl.col("balance_minor") / u - pl.col("_drop_30")).alias("analog_min_30"),
+            (pl.col("balance_minor") / u - pl.col("_drop_60")).alias("analog_min_60"),
+            pl.col("rule_min_7").fill_null(pl.col("balance_minor") / u),
+            (pl.col("balance_minor").clip(0) / pl.max_horizontal(pl.col("_out_mean"), u)
+             ).clip(upper_bound=NO_EVENT).alias("cover_days"),
+            (pl.col("_out_p90").fill_null(0) / u).alias("out_p90"),
         )
     )
     return out.select("account_id", "customer_id", "currency", "balance_minor", "unit",
