@@ -13,7 +13,7 @@ which run holds the lock; a run that died is marked ``crashed`` when the next on
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import insert, select, update
@@ -24,6 +24,8 @@ from tactful.insights import lifecycle
 from tactful.insights import repository as repo
 from tactful.insights.catalog import Catalog, with_ids
 from tactful.insights.inputs import InsightSettings
+from tactful.models.registry import ModelRegistry
+from tactful.models.shortfall import production_risk
 from tactful.store import runs, schema
 from tactful.store.store import Store
 
@@ -105,9 +107,13 @@ def _run(
         progress_total(len(ids))
     produced = suppressed = expired = 0
     by_detector: dict[str, int] = {}
+    # the promoted shortfall model, if any: the shortfall warning is then its probability's
+    risk = production_risk(ModelRegistry(store))
     try:
         for shard in shards_of(ids, size=shard_size):
             data = repo.load_inputs(store, shard, as_of=as_of, settings=settings)
+            if risk is not None:
+                data = replace(data, shortfall_risk=risk)
             existing = repo.existing(store, shard)
             expired += repo.expire(store, lifecycle.due_to_expire(existing, at), at)
             found = with_ids(catalog.findings(data))

@@ -17,6 +17,7 @@ from tactful.evaluation.bank import build_bank
 from tactful.evaluation.insights import evaluate_insights
 from tactful.evaluation.models import evaluate_models, evaluate_simulated_models
 from tactful.evaluation.report import Metric, Section, previous_figures, render
+from tactful.evaluation.shortfall import evaluate_shortfall
 from tactful.evaluation.understanding import evaluate_berka, evaluate_simulated
 from tactful.evaluation.unseen import bank_categories, unseen_section
 
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
         status.update("scoring the simulated bank")
         sections += evaluate_simulated(bank)
         sections += evaluate_insights(bank, say=lambda m: status.update(m))
+        sections += evaluate_shortfall(
+            bank, args.workdir / "simulated", say=lambda m: status.update(m))
         sections += evaluate_simulated_models(
             bank, args.workdir / "simulated", lambda m: status.update(m)
         )

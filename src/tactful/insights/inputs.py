@@ -15,13 +15,16 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
 from tactful.domain.money import minor_per_major, minor_per_major_expr
 from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, SERIES, empty
 from tactful.errors import ConfigError, ValidationError
+
+if TYPE_CHECKING:
+    from tactful.insights.shortfall_risk import ShortfallRisk
 
 CUSTOMERS: Final[Mapping[str, pl.DataType]] = {
     "customer_id": pl.String(),
@@ -160,6 +163,20 @@ class InsightSettings:
     shortfall_clear_margin: float = 200.0
     """How far below the line the forecast must go for a customer whose balance has stayed above
     it for the last 90 days (one who has been below it needs only ``shortfall_margin``)."""
+    shortfall_risk_days: int = 35
+    """With a shortfall model: how far ahead it looks when no income is expected sooner (a
+    monthly pay cycle and a few days' delay)."""
+    shortfall_harm: float = 35.0
+    """With a shortfall model: the harm a heeded warning avoids, in major units -- the median
+    US overdraft fee (CFPB, "Data Point: Overdraft/NSF fee reliance", 2023: $35), the cost of
+    the first day below zero."""
+    shortfall_attention_cost: float = 28.0
+    """With a shortfall model: what a warning costs the customer's attention and the next
+    warning's credibility, in the same units. A warning fires when P(shortfall) x
+    ``shortfall_harm`` exceeds it: at the defaults, when P > 0.8. Set on the development bank
+    (seed 7), where warnings above that were right 88 times in 100 (the 0.9 the catalog asks of
+    money-critical messages); a bank that values its customers' attention differently sets its
+    own."""
     low_balance_income_share: float = 0.10
     low_balance_floor: float = 100.0
     fees_window_days: int = 30
@@ -235,6 +252,9 @@ class InsightInputs:
     """When each account's history starts; computed from ``transactions`` when not given (the
     store gives it because it loads only the last ``LOOKBACK_DAYS``)."""
     settings: InsightSettings = field(default_factory=InsightSettings)
+    shortfall_risk: ShortfallRisk | None = None
+    """The promoted shortfall model (``models.shortfall.production_risk``); without one the
+    ``shortfall`` detector warns by the rule forecast alone."""
 
     def subset(self, customer_ids: list[str]) -> InsightInputs:
         """The same inputs for some customers only (the real-time path's shard of one)."""

@@ -1,0 +1,212 @@
+"""The shortfall warning scored as a calibrated probability, beside the rule forecast, in one run.
+
+Protocol, on the evaluation bank (seed 101, never used for development):
+
+1. Training, as the bank would do it on its own history: as-of days every ``TRAIN_STEP`` days
+   from ``TRAIN_FROM`` days into the window, the last one ``RISK_DAYS`` before the first
+   evaluation day (so every label was known by then). Features are what the engine had at the
+   end of each day (series and income detected again on the day's cut); labels are what the
+   store's balances then did. Never the simulator's truth. The model is registered and must
+   pass the registry's gate like any other; the section says so if it did not.
+2. Scoring: every ``EVAL_STEP`` days over the last four months (the last day ``FUTURE_DAYS``
+   before the window's end, as the insight evaluation does), both the rule detector and the
+   model-driven detector run on the same inputs; findings are scored per customer against the
+   simulator's truth (``truth/customer_needs.parquet``: the balance is >= 0 at the end of the
+   day and goes below zero before the customer's next pay), which the engine never reads.
+3. Calibration: every scored account (still above the line) on those days, its P against the
+   truth: reliability curve, Brier score, ECE; the rule's warn / no-warn as a probability of 1
+   or 0 beside it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from tactful.errors import ValidationError
+from tactful.evaluation.bank import EvalBank
+from tactful.evaluation.history_replay import Replay
+from tactful.evaluation.insights import FUTURE_DAYS
+from tactful.evaluation.report import Metric, Section, markdown_table
+from tactful.insights.detectors.cashflow import Shortfall
+from tactful.insights.shortfall_risk import ShortfallRisk, risk_features
+from tactful.models.history import refused_customers
+from tactful.models.metrics import classifier_metrics
+from tactful.models.registry import MetricFloors, ModelRegistry
+from tactful.models.shortfall import (
+    NAME,
+    expected_calibration_error,
+    precision_at_recall,
+    reliability,
+    train_shortfall,
+    training_rows,
+)
+from tactful.models.train import fairness_from_store
+
+TRAIN_FROM = 90
+TRAIN_STEP = 3
+EVAL_STEP = 7
+EVAL_SPAN = 84
+TEST_DAYS = 6
+"""The registry's test slice: the last six training as-of days (about two and a half weeks)."""
+TARGET_RECALL = 0.75
+NEAR_DAYS = 14
+"""The rule forecast's own horizon: recall on the shortfalls this close is shown apart."""
+
+
+def _days(first: date, last: date, step: int) -> list[date]:
+    n = (last - first).days // step
+    return sorted(last - timedelta(days=step * i) for i in range(n + 1))
+
+
+def _score(found: set[str], truth: set[str]) -> tuple[int, int, int, int]:
+    return len(found), len(found & truth), len(truth), len(truth & found)
+
+
+def evaluate_shortfall(
+    bank: EvalBank, workdir: Path, *, say: Callable[[str], None] = lambda _m: None
+) -> list[Section]:
+    started = time.perf_counter()
+    say("shortfall: loading the bank")
+    replay = Replay.of(bank)
+    eod, income = replay.outcomes()
+    horizon = replay.base.settings.shortfall_risk_days
+    last_eval = replay.last - timedelta(days=FUTURE_DAYS)
+    eval_days = _days(last_eval - timedelta(days=EVAL_SPAN), last_eval, EVAL_STEP)
+    first_day = replay.base.transactions.get_column("booked_on").min()
+    assert isinstance(first_day, date)  # noqa: S101 -- a bank with bookings
+    train_days = _days(first_day + timedelta(days=TRAIN_FROM),
+                       eval_days[0] - timedelta(days=horizon), TRAIN_STEP)
+    refused = sorted(refused_customers(bank.store))
+    t0 = time.perf_counter()
+    rows = training_rows(replay.on, train_days, eod=eod, income_days=income, horizon=horizon,
+                         exclude=refused, say=lambda m: say(f"shortfall: {m}"))
+    t1 = time.perf_counter()
+    say("shortfall: training")
+    registry = ModelRegistry(bank.store, model_dir=workdir / "models")
+    store = bank.store
+    trained = train_shortfall(
+        registry, rows, test_days=TEST_DAYS, created_by="evaluation",
+        fairness=lambda ids, y, p: fairness_from_store(
+            store, ids, y, p, purpose="fairness audit of the shortfall model (evaluation)"),
+    )
+    fit_seconds = time.perf_counter() - t1
+    gate = registry.gate(trained.version, MetricFloors())
+    if not gate:
+        registry.promote(NAME, trained.version.version, by="evaluation", floors=MetricFloors())
+    risk = ShortfallRisk(trained.model, f"{NAME} v{trained.version.version}")
+    needs = pl.read_parquet(bank.truth / "customer_needs.parquet").with_columns(
+        pl.col("date").str.to_date(), pl.col("shortfall_date").str.to_date())
+    detector = Shortfall()
+    tallies = {k: [0, 0, 0, 0] for k in ("model", "rule", "model near", "rule near")}
+    ys: list[np.ndarray] = []
+    ps: list[np.ndarray] = []
+    rule_p: list[np.ndarray] = []
+    for d in eval_days:
+        say(f"shortfall: scoring as of {d}")
+        data = replay.on(d)
+        ahead = needs.filter((pl.col("date") == d) & pl.col("shortfall_date").is_not_null())
+        truth = set(ahead.get_column("customer_id").to_list())
+        near = set(ahead.filter(pl.col("shortfall_date") <= d + timedelta(days=NEAR_DAYS))
+                   .get_column("customer_id").to_list())
+        rule_found = set(detector.detect(data).get_column("customer_id").to_list())
+        model_found = set(detector.detect(replace(data, shortfall_risk=risk))
+                          .get_column("customer_id").to_list())
+        for key, found, cases in (("rule", rule_found, truth), ("model", model_found, truth),
+                                  ("rule near", rule_found, near),
+                                  ("model near", model_found, near)):
+            tallies[key] = [a + b for a, b in zip(tallies[key], _score(found, cases),
+                                                  strict=True)]
+        feats = risk_features(data, horizon=horizon).filter(
+            pl.col("balance_minor") >= data.settings.shortfall_buffer * pl.col("unit"))
+        ids = feats.get_column("customer_id")
+        ys.append(ids.is_in(list(truth)).to_numpy().astype(np.int8))
+        ps.append(risk.probability(feats))
+        rule_p.append(ids.is_in(list(rule_found)).to_numpy().astype(np.float64))
+    y, p, rp = np.concatenate(ys), np.concatenate(ps), np.concatenate(rule_p)
+    seconds = time.perf_counter() - started
+    return [_section(bank, trained.version.version, gate, rows, train_days, eval_days, tallies,
+                     y, p, rp, t1 - t0, fit_seconds, seconds)]
+
+
+def _rate(a: int, b: int) -> float | None:
+    return a / b if b else None
+
+
+def _section(bank: EvalBank, version: int, gate: list[str], rows: pl.DataFrame,
+             train_days: list[date], eval_days: list[date], tallies: dict[str, list[int]],
+             y: np.ndarray, p: np.ndarray, rp: np.ndarray, rows_seconds: float,
+             fit_seconds: float, seconds: float) -> Section:
+    if len(np.unique(y)) < 2:
+        raise ValidationError("the evaluation days hold no shortfall: nothing to score")
+    m, r = tallies["model"], tallies["rule"]
+    metrics = [
+        Metric("model precision", _rate(m[1], m[0]), ">= 0.9", f"{m[1]:,} of {m[0]:,} warnings"),
+        Metric("model recall", _rate(m[3], m[2]), ">= 0.75", f"{m[3]:,} of {m[2]:,} true cases"),
+        Metric("rule precision", _rate(r[1], r[0]), None, f"{r[1]:,} of {r[0]:,} warnings"),
+        Metric("rule recall", _rate(r[3], r[2]), None, f"{r[3]:,} of {r[2]:,} true cases"),
+    ]
+    mn, rn = tallies["model near"], tallies["rule near"]
+    metrics += [
+        Metric(f"model recall, shortfalls within {NEAR_DAYS} days", _rate(mn[3], mn[2]), None,
+               f"{mn[3]:,} of {mn[2]:,}"),
+        Metric(f"rule recall, shortfalls within {NEAR_DAYS} days", _rate(rn[3], rn[2]), None,
+               f"{rn[3]:,} of {rn[2]:,}"),
+    ]
+    ceiling, at = precision_at_recall(y, p, TARGET_RECALL)
+    rule_recall = _rate(r[3], r[2])
+    beside = precision_at_recall(y, p, rule_recall) if rule_recall else None
+    rule_ece = expected_calibration_error(y, rp)
+    cm = classifier_metrics(y, p)
+    metrics += [
+        Metric("model ECE", expected_calibration_error(y, p), "<= 0.03",
+               f"{len(y):,} account-days, 10 equal-width bins"),
+        Metric("model Brier score", cm.brier, None, f"base rate {cm.base_rate:.3f}"),
+        Metric("rule ECE (warn = 1, silent = 0)", rule_ece),
+        Metric("rule Brier score (warn = 1, silent = 0)",
+               float(np.mean((rp - y) ** 2))),
+        Metric("model ROC-AUC", cm.roc_auc),
+        Metric("model PR-AUC", cm.pr_auc),
+        Metric(f"best precision at recall >= {TARGET_RECALL} (PR curve)", ceiling, None,
+               f"at P >= {at:.3f}: the ceiling of any threshold on this model"),
+        Metric("model precision at the rule's recall (PR curve)",
+               None if beside is None else beside[0], None,
+               "" if beside is None else f"at P >= {beside[1]:.3f}, per account-day"),
+        Metric("training rows", rows.height, None,
+               f"{int(rows.get_column('label').sum()):,} shortfalls (store labels)"),
+        Metric("training time, features and labels (s)", rows_seconds),
+        Metric("training time, fit and register (s)", fit_seconds),
+    ]
+    curve = reliability(y, p)
+    c = bank.config
+    notes = [
+        f"Training as-of days: {train_days[0]} to {train_days[-1]}, every {TRAIN_STEP} days "
+        f"({len(train_days)}); labels from the store's balances and income bookings only.",
+        f"Registered as {NAME} v{version}; registry gate: "
+        + ("passed, promoted" if not gate else "REFUSED (" + "; ".join(gate) + "), scored as a "
+           "candidate"),
+        "Operating point: a warning where P x shortfall_harm > shortfall_attention_cost (the "
+        "insight settings' defaults), not a threshold tuned here.",
+        "Truth: the simulator's checking balance is >= 0 at the end of the day and goes below "
+        "zero before the customer's next pay (at most 35 days ahead) -- truth/"
+        "customer_needs.parquet; per customer. The world of the world issue, where a heeded "
+        "warning changes the balance, is not scored here yet.",
+        f"Run time of the shortfall evaluation: {seconds:.0f} s.",
+    ]
+    return Section(
+        title="Shortfall as a calibrated probability (simulated bank)",
+        data=(f"simulated bank, {c.customers:,} customers x {c.months} months from {c.start} "
+              f"(seed {c.seed}); scored as of {eval_days[0]} to {eval_days[-1]} every "
+              f"{EVAL_STEP} days ({len(eval_days)} days)"),
+        metrics=metrics,
+        tables=[("Reliability curve of the model (equal-width bins)", markdown_table(
+            ("mean P", "observed rate", "account-days"),
+            [(f"{a:.3f}", f"{b:.3f}", n) for a, b, n in curve]))],
+        notes=notes,
+    )
