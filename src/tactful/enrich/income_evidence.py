@@ -42,6 +42,7 @@ __all__ = [
     "MIN_SHARE",
     "MIN_SIZE",
     "MIN_WEEKDAY_SHARE",
+    "PAYOUT_SIZE",
     "WEEKLY_SIZE",
     "account_as_of",
     "evidence",
@@ -70,6 +71,9 @@ friend settling up."""
 BUSINESS_SIZE = 0.25
 MIN_IRREGULAR = 5
 """The fewest payments of a stream of weekly payouts with skipped weeks."""
+PAYOUT_SIZE = 0.02
+"""Payouts on a fixed weekday on the weekly grid need less size to be income: no person pays
+another that way. A side gig of a few hours some weeks is a few percent of spending."""
 
 _MONTH = 365.25 / 12
 
@@ -167,7 +171,7 @@ def payouts() -> pl.Expr:
         (pl.col("payments") >= MIN_IRREGULAR)
         & (pl.col("week_steps") >= WEEK_STEPS)
         & (pl.col("weekday_share") >= MIN_WEEKDAY_SHARE)
-        & (pl.col("size") >= MIN_SIZE)
+        & (pl.col("size") >= PAYOUT_SIZE)
     )
 
 

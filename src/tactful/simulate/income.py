@@ -281,7 +281,9 @@ def income_series(
         ((gig, np.where(two, 0.65, 1.0)), (gig[two], np.full(two.sum(), 0.35)))
     ):
         platforms = [payers.GIG_PLATFORMS[c] for c in country_codes(pop, who)]
-        pick = r.integers(f"gig.platform.{k}", 5, g[who])
+        # one draw for both platforms, the second the next in the list: two draws could name
+        # the same platform twice, two "streams" no bank (nor the truth) could tell apart
+        pick = r.integers("gig.platform.0", 5, g[who])
         cparty = np.array(
             [name_id(p[(int(i) + k) % len(p)]) for p, i in zip(platforms, pick, strict=True)],
             dtype=np.int32,
