@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -276,7 +277,11 @@ def _spells(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def detect_income(
-    frame: pl.DataFrame, series: SeriesResult, *, as_of: date | None = None
+    frame: pl.DataFrame,
+    series: SeriesResult,
+    *,
+    as_of: date | None = None,
+    accounts_as_of: Mapping[str, date] | None = None,
 ) -> IncomeResult:
     """The income streams of ``frame`` (the frame ``series`` was detected on), as of ``as_of``
     (default: the last booking date in the frame).
@@ -285,7 +290,9 @@ def detect_income(
     or the payer's name: payroll, pension, benefit, a gig platform, invoices) or, without one,
     when its amounts and dates do (``income_evidence``). Whether a stream is late or stopped is
     judged against its own account's last activity, never later than ``as_of``: an account
-    that ends (closed, moved, the export cut off) did not stop its pay."""
+    that ends (closed, moved, the export cut off) did not stop its pay. ``accounts_as_of``
+    names the accounts known to be up to date to a later day (the store's as-of per account):
+    there, silence after the last pay is judged up to that day."""
     for column in ("id", "account_id", "amount_minor", "booked_on", "merchant_key", "status"):
         if column not in frame.columns:
             raise ValidationError(f"detect_income: frame lacks column {column!r}")
@@ -295,7 +302,7 @@ def detect_income(
     as_of = as_of or (latest if isinstance(latest, date) else None)
     if as_of is None:
         raise ValidationError("detect_income: booked_on has no dates")
-    accounts = account_as_of(frame, as_of)
+    accounts = account_as_of(frame, as_of, accounts_as_of)
     regular = _regular(frame, series, accounts)
     taken = series.members.select(pl.col("transaction_id").alias("id"))
     irregular = _irregular(frame.join(taken, on="id", how="anti"), as_of, accounts)

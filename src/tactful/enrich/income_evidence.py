@@ -25,11 +25,12 @@ judged against its own last activity.
 >>> members = pl.DataFrame({"transaction_id": [f"t{i}" for i in range(10)], "stream_id": "s"})
 >>> row = evidence(frame, members, account_as_of(frame, date(2025, 3, 7))).row(0, named=True)
 >>> row["weekday_share"], round(row["size"], 2), row["share"]
-(1.0, 0.87, 1.0)
+(1.0, 0.79, 1.0)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import polars as pl
@@ -78,15 +79,20 @@ another that way. A side gig of a few hours some weeks is a few percent of spend
 _MONTH = 365.25 / 12
 
 
-def account_as_of(frame: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Per account: ``_as_of``, its own last counted booking on or before ``as_of`` (or
-    ``as_of`` itself, whichever is earlier), and ``_spend_month``, what it spends a month over
-    its active span (at least four weeks)."""
+def account_as_of(
+    frame: pl.DataFrame, as_of: date, known: Mapping[str, date] | None = None
+) -> pl.DataFrame:
+    """Per account: ``_as_of``, the date its streams are judged against, and ``_spend_month``,
+    what it spends a month over its active span (at least four weeks).
+
+    ``_as_of`` is the date ``known`` gives the account (the store's own as-of for it: the day
+    its statement was last brought up to date), else its own last counted booking; never
+    after ``as_of``."""
     counted = frame.filter(
         pl.col("status").is_in(COUNTED_STATUSES) & (pl.col("booked_on") <= as_of)
     )
     days = (pl.col("booked_on").max() - pl.col("booked_on").min()).dt.total_days() + 1
-    return counted.group_by("account_id").agg(
+    out = counted.group_by("account_id").agg(
         pl.col("booked_on").max().alias("_as_of"),
         (
             (-pl.col("amount_minor")).filter(pl.col("amount_minor") < 0).sum()
@@ -94,6 +100,15 @@ def account_as_of(frame: pl.DataFrame, as_of: date) -> pl.DataFrame:
             * _MONTH
         ).alias("_spend_month"),
     )
+    if known:
+        given = pl.DataFrame(
+            {"account_id": list(known), "_known": list(known.values())},
+            schema={"account_id": pl.String, "_known": pl.Date},
+        )
+        out = out.join(given, on="account_id", how="left").with_columns(
+            pl.min_horizontal(pl.coalesce("_known", "_as_of"), pl.lit(as_of)).alias("_as_of")
+        ).drop("_known")
+    return out
 
 
 def evidence(

@@ -375,7 +375,7 @@ def score_income(
         .sort("kind")
     )
     return IncomeScore(
-        by_pay_kind=_by_pay_kind(flags, matches, result),
+        by_pay_kind=_by_pay_kind(flags, truth, matches, result),
         detected=result.streams.height,
         matched=hits.height,
         detectable=detectable.height,
@@ -395,7 +395,7 @@ def score_income(
 
 
 def _by_pay_kind(
-    flags: pl.DataFrame, matches: pl.DataFrame, result: IncomeResult
+    flags: pl.DataFrame, truth: pl.DataFrame, matches: pl.DataFrame, result: IncomeResult
 ) -> pl.DataFrame:
     """Recall and precision per pay kind (``income_blind.pay_kind``). A detected stream counts
     towards the kind of the truth income stream it overlaps most; one that overlaps none is a
@@ -404,7 +404,7 @@ def _by_pay_kind(
     recall = kinds.group_by("pay_kind").agg(
         pl.len().alias("detectable"), pl.col("found").sum().alias("found")
     )
-    owner = kinds.select(pl.col("series_id").alias("tsid"), "pay_kind")
+    owner = truth.select(pl.col("series_id").alias("tsid"), pay_kind().alias("pay_kind"))
     mapped = (
         result.streams.select("stream_id")
         .join(matches.select("stream_id", "tsid", "jaccard"), on="stream_id", how="left")
