@@ -366,7 +366,9 @@ def _regular(
     ).rename({"stream_id": "series_id"})
     s = (
         candidates.join(proof, on="series_id", how="left")
-        .filter(labelled | income_like(pl.col("cadence"), ~pl.col("amount_varies")).fill_null(False))
+        .filter(
+            labelled | income_like(pl.col("cadence"), ~pl.col("amount_varies")).fill_null(False)
+        )
         .join(accounts.select("account_id", "_as_of"), on="account_id", how="left")
     )
     inferred = (

@@ -463,7 +463,7 @@ def berka_frame(trans_csv: Path) -> pl.DataFrame:
         "VYDAJ": -1,
         "VYBER": -1,
     }
-    partner = pl.when(pl.col("bank").is_not_null()).then(
+    partner = pl.when(pl.col("bank").str.strip_chars().fill_null("") != "").then(
         pl.format("{}/{}", pl.col("account").fill_null("?"), pl.col("bank"))
     )
     purpose = pl.col("k_symbol").str.strip_chars()
