@@ -3,7 +3,6 @@ payer streams scored beside the cadence baseline."""
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,11 +17,7 @@ from tactful.evaluation.income_real import (
     score,
 )
 
-SHARED = Path(
-    os.environ.get(
-        "TACTFUL_SHARED_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    )
-)
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 HEADER = "trans_id;account_id;date;type;operation;amount;balance;k_symbol;bank;account"
 
 
