@@ -308,3 +308,24 @@ def test_pay_that_stops_while_the_account_goes_on_is_stopped() -> None:
     )
     income = detect_income(frame, detect_series(frame))
     assert income.streams["status"].to_list() == ["stopped"]
+
+
+def test_an_irregular_benefit_of_one_odd_sum_is_income() -> None:
+    """A hardship payment or a tax credit: the same 317.82 at irregular intervals."""
+    offsets = [0, 19, 61, 75, 130, 171, 230]
+    pay = [(date(2025, 1, 9) + timedelta(days=d), 31782) for d in offsets]
+    streams = streams_of(account({"P000999": pay}))
+    assert streams.select("kind", "schedule").rows() == [("benefit", "irregular")]
+
+
+def test_a_friend_repeating_a_round_sum_on_random_days_is_not_income() -> None:
+    offsets = [3, 40, 52, 97, 150, 199, 240]
+    friend = [(date(2025, 1, 9) + timedelta(days=d), 50000) for d in offsets]  # 500.00
+    assert streams_of(account({"P000998": friend})).is_empty()
+
+
+def test_direct_debits_returned_unpaid_are_not_income() -> None:
+    """A mortgage debit bounced three times: the same odd sum back from the same party."""
+    debits = [(date(2025, m, 7), -91259) for m in range(1, 10)]
+    returns = [(date(2025, m, 9), 91259) for m in (3, 5, 8)]
+    assert streams_of(account({"P000997": debits + returns})).is_empty()

@@ -44,7 +44,13 @@ import polars as pl
 
 from tactful.enrich.cadence import CADENCES
 from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, conform, empty
-from tactful.enrich.income_evidence import account_as_of, evidence, income_like, payouts
+from tactful.enrich.income_evidence import (
+    account_as_of,
+    benefit,
+    evidence,
+    income_like,
+    payouts,
+)
 from tactful.enrich.recurring import BANK_CHANNELS, COUNTED_STATUSES, SeriesResult
 from tactful.errors import ValidationError
 
@@ -100,6 +106,7 @@ PAY_SIZE = 0.25
 """A regular stream known only by its shape is called payroll when it is pay-sized: at least
 this share of what the account spends a month (less is an income of unknown kind, ``other``)."""
 _TRAILING_DAYS = 91
+_RETURN_DAYS = 10
 _LEAD_SLACK = 0.35
 _LEAD_MAX = 6
 
@@ -305,7 +312,7 @@ def detect_income(
     accounts = account_as_of(frame, as_of, accounts_as_of)
     regular = _regular(frame, series, accounts)
     taken = series.members.select(pl.col("transaction_id").alias("id"))
-    irregular = _irregular(frame.join(taken, on="id", how="anti"), as_of, accounts)
+    irregular = _irregular(frame.join(taken, on="id", how="anti"), as_of, accounts, frame)
     streams = pl.concat([regular[0], irregular[0]]).sort("stream_id")
     members = pl.concat([regular[1], irregular[1]]).sort("transaction_id")
     return IncomeResult(
@@ -483,7 +490,7 @@ def _lead_in(frame: pl.DataFrame, series: SeriesResult, s: pl.DataFrame) -> pl.D
 
 
 def _irregular(
-    rest: pl.DataFrame, as_of: date, accounts: pl.DataFrame
+    rest: pl.DataFrame, as_of: date, accounts: pl.DataFrame, frame: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Repeated credits that no series holds: from platform payers or invoiced clients by name,
     or, without a name that says so, by their shape (``income_evidence``): weekly payouts with
@@ -506,6 +513,7 @@ def _irregular(
         & ~_own_accounts(rest)
         & ~channel.is_in(BANK_CHANNELS)
     ).with_columns(gig.alias("_gig"), business.alias("_named"))
+    credits = credits.join(_returns(frame, credits), on="id", how="anti")
     trailing_from = as_of - timedelta(days=_TRAILING_DAYS)
     grouped = (
         credits.group_by("account_id", "merchant_key")
@@ -541,7 +549,7 @@ def _irregular(
     grouped = grouped.with_columns(pl.Series("stream_id", ids, dtype=pl.String))
     unnamed = grouped.filter(~pl.col("_gig") & ~pl.col("_named"))
     proof = evidence(
-        rest,
+        frame,
         unnamed.select("stream_id", pl.col("id").alias("transaction_id")).explode(
             "transaction_id"
         ),
@@ -550,7 +558,8 @@ def _irregular(
     grouped = (
         grouped.join(proof, on="stream_id", how="left")
         .with_columns(
-            (pl.col("_gig") | (~pl.col("_named") & payouts().fill_null(False))).alias("_gig")
+            (pl.col("_gig") | (~pl.col("_named") & payouts().fill_null(False))).alias("_gig"),
+            (~pl.col("_named") & benefit().fill_null(False)).alias("_benefit"),
         )
         .filter(
             pl.col("_gig")
@@ -562,7 +571,12 @@ def _irregular(
     months = _TRAILING_DAYS / (365.25 / 12)
     idle = (pl.col("_as_of") - pl.col("last_date")).dt.total_days()
     streams = grouped.with_columns(
-        pl.when(pl.col("_gig")).then(pl.lit("gig")).otherwise(pl.lit("business")).alias("kind"),
+        pl.when(pl.col("_gig"))
+        .then(pl.lit("gig"))
+        .when(pl.col("_benefit"))
+        .then(pl.lit("benefit"))
+        .otherwise(pl.lit("business"))
+        .alias("kind"),
         pl.lit("irregular").alias("schedule"),
         (pl.col("_trailing") / months).round().cast(pl.Int64).alias("monthly_amount_minor"),
         pl.lit(None, dtype=pl.Date).alias("next_date"),
@@ -577,3 +591,25 @@ def _irregular(
         "transaction_id"
     )
     return streams.select(list(INCOME_STREAMS)), members
+
+
+def _returns(frame: pl.DataFrame, credits: pl.DataFrame) -> pl.DataFrame:
+    """The credits (``id``) that undo a debit: the same sum back from the same party within
+    ``_RETURN_DAYS`` of paying it (a direct debit returned unpaid, a reversed payment). They
+    repeat when a bill bounces month after month, at the bill's odd sum; they are no income."""
+    debits = frame.filter(
+        pl.col("status").is_in(COUNTED_STATUSES) & (pl.col("amount_minor") < 0)
+    ).select(
+        "account_id",
+        "merchant_key",
+        (-pl.col("amount_minor")).alias("amount_minor"),
+        pl.col("booked_on").alias("_paid_on"),
+    )
+    gap = (pl.col("booked_on") - pl.col("_paid_on")).dt.total_days()
+    return (
+        credits.select("id", "account_id", "merchant_key", "amount_minor", "booked_on")
+        .join(debits, on=["account_id", "merchant_key", "amount_minor"])
+        .filter(gap.is_between(0, _RETURN_DAYS))
+        .select("id")
+        .unique()
+    )

@@ -46,6 +46,7 @@ __all__ = [
     "PAYOUT_SIZE",
     "WEEKLY_SIZE",
     "account_as_of",
+    "benefit",
     "evidence",
     "income_like",
 ]
@@ -75,6 +76,13 @@ MIN_IRREGULAR = 5
 PAYOUT_SIZE = 0.02
 """Payouts on a fixed weekday on the weekly grid need less size to be income: no person pays
 another that way. A side gig of a few hours some weeks is a few percent of spending."""
+
+SAME_AMOUNT = 0.6
+"""An irregular benefit pays its one sum in at least this share of its payments."""
+ROUND_MINOR = 500
+"""A round sum: a multiple of this many minor units (5.00). People send round sums."""
+MIN_CREDITS = 3
+"""The fewest payments of an irregular benefit."""
 
 _MONTH = 365.25 / 12
 
@@ -117,7 +125,9 @@ def evidence(
     """Per stream of ``members`` (transaction_id, stream_id): ``size``, its income a month
     against its account's spending a month; ``share``, its part of the account's credits over
     its span; ``weekday_share``, the share of its payments on its commonest weekday;
-    ``week_steps``, the share of its intervals that are whole weeks (+-1 day)."""
+    ``week_steps``, the share of its intervals that are whole weeks (+-1 day);
+    ``same_amount``, the share of its payments of its commonest amount, and ``odd_amount``,
+    whether that amount is not a round sum (``ROUND_MINOR``); ``payments``."""
     rows = members.join(
         frame.select("id", "account_id", "booked_on", "amount_minor"),
         left_on="transaction_id",
@@ -134,6 +144,9 @@ def evidence(
         pl.col("booked_on").dt.weekday().value_counts(sort=True).first().struct.field("count")
         .alias("_modal"),
         weekly_gap.drop_nulls().mean().fill_null(0.0).alias("week_steps"),
+        pl.col("amount_minor").value_counts(sort=True).first().struct.field("count")
+        .alias("_same"),
+        pl.col("amount_minor").mode().sort().first().alias("_mode"),
         gap.drop_nulls().median().fill_null(_MONTH).alias("_step"),
     )
     credits = frame.filter(
@@ -158,6 +171,8 @@ def evidence(
             (pl.col("_modal") / pl.col("_n")).alias("weekday_share"),
             "week_steps",
             pl.col("_n").alias("payments"),
+            (pl.col("_same") / pl.col("_n")).alias("same_amount"),
+            (pl.col("_mode") % ROUND_MINOR != 0).alias("odd_amount"),
         )
     )
 
@@ -177,7 +192,11 @@ def income_like(schedule: pl.Expr, fixed: pl.Expr) -> pl.Expr:
         & (~day_counted | on_its_day)
         & ((schedule != "weekly") | (pl.col("size") >= WEEKLY_SIZE))
     )
-    return pl.when(schedule == "irregular").then(payouts() | business()).otherwise(regular)
+    return (
+        pl.when(schedule == "irregular")
+        .then(payouts() | business() | benefit())
+        .otherwise(regular)
+    )
 
 
 def payouts() -> pl.Expr:
@@ -187,6 +206,18 @@ def payouts() -> pl.Expr:
         & (pl.col("week_steps") >= WEEK_STEPS)
         & (pl.col("weekday_share") >= MIN_WEEKDAY_SHARE)
         & (pl.col("size") >= PAYOUT_SIZE)
+    )
+
+
+def benefit() -> pl.Expr:
+    """An irregular stream of one odd sum paid again and again: an amount a formula set (a
+    benefit, a tax credit, a maintenance order), not one a person picks (people send round
+    sums)."""
+    return (
+        (pl.col("payments") >= MIN_CREDITS)
+        & (pl.col("same_amount") >= SAME_AMOUNT)
+        & pl.col("odd_amount")
+        & (pl.col("size") >= MIN_SIZE)
     )
 
 
