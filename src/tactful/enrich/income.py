@@ -310,9 +310,14 @@ def detect_income(
     if as_of is None:
         raise ValidationError("detect_income: booked_on has no dates")
     accounts = account_as_of(frame, as_of, accounts_as_of)
-    regular = _regular(frame, series, accounts)
+    credits = frame.filter(
+        pl.col("status").is_in(COUNTED_STATUSES) & (pl.col("amount_minor") > 0)
+    ).select("id", "account_id", "booked_on", "amount_minor", "status")
+    regular = _regular(frame, series, accounts, credits)
     taken = series.members.select(pl.col("transaction_id").alias("id"))
-    irregular = _irregular(frame.join(taken, on="id", how="anti"), as_of, accounts, frame)
+    irregular = _irregular(
+        frame.join(taken, on="id", how="anti"), as_of, accounts, frame, credits
+    )
     streams = pl.concat([regular[0], irregular[0]]).sort("stream_id")
     members = pl.concat([regular[1], irregular[1]]).sort("transaction_id")
     return IncomeResult(
@@ -355,7 +360,7 @@ def _status() -> pl.Expr:
 
 
 def _regular(
-    frame: pl.DataFrame, series: SeriesResult, accounts: pl.DataFrame
+    frame: pl.DataFrame, series: SeriesResult, accounts: pl.DataFrame, credits: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     candidates = series.series.filter(
         (pl.col("direction") == "in")
@@ -365,7 +370,7 @@ def _regular(
     labelled = pl.col("kind").is_in(list(_INCOME_KINDS))
     unlabelled = candidates.filter(~labelled)
     proof = evidence(
-        frame,
+        credits,
         series.members.join(
             unlabelled.select("series_id"), on="series_id"
         ).select("transaction_id", pl.col("series_id").alias("stream_id")),
@@ -490,7 +495,11 @@ def _lead_in(frame: pl.DataFrame, series: SeriesResult, s: pl.DataFrame) -> pl.D
 
 
 def _irregular(
-    rest: pl.DataFrame, as_of: date, accounts: pl.DataFrame, frame: pl.DataFrame
+    rest: pl.DataFrame,
+    as_of: date,
+    accounts: pl.DataFrame,
+    frame: pl.DataFrame,
+    credits_in: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Repeated credits that no series holds: from platform payers or invoiced clients by name,
     or, without a name that says so, by their shape (``income_evidence``): weekly payouts with
@@ -549,7 +558,7 @@ def _irregular(
     grouped = grouped.with_columns(pl.Series("stream_id", ids, dtype=pl.String))
     unnamed = grouped.filter(~pl.col("_gig") & ~pl.col("_named"))
     proof = evidence(
-        frame,
+        credits_in,
         unnamed.select("stream_id", pl.col("id").alias("transaction_id")).explode(
             "transaction_id"
         ),

@@ -122,17 +122,18 @@ def account_as_of(
 def evidence(
     frame: pl.DataFrame, members: pl.DataFrame, accounts: pl.DataFrame
 ) -> pl.DataFrame:
-    """Per stream of ``members`` (transaction_id, stream_id): ``size``, its income a month
-    against its account's spending a month; ``share``, its part of the account's credits over
-    its span; ``weekday_share``, the share of its payments on its commonest weekday;
-    ``week_steps``, the share of its intervals that are whole weeks (+-1 day);
+    """Per stream of ``members`` (transaction_id, stream_id; credits of ``frame``): ``size``,
+    its income a month against its account's spending a month; ``share``, its part of the
+    account's credits over its span; ``weekday_share``, the share of its payments on its
+    commonest weekday; ``week_steps``, the share of its intervals that are whole weeks (+-1 day);
     ``same_amount``, the share of its payments of its commonest amount, and ``odd_amount``,
     whether that amount is not a round sum (``ROUND_MINOR``); ``payments``."""
-    rows = members.join(
-        frame.select("id", "account_id", "booked_on", "amount_minor"),
-        left_on="transaction_id",
-        right_on="id",
-    ).sort("stream_id", "booked_on")
+    credits = frame.filter(
+        pl.col("status").is_in(COUNTED_STATUSES) & (pl.col("amount_minor") > 0)
+    ).select("id", "account_id", "booked_on", "amount_minor")
+    rows = members.join(credits, left_on="transaction_id", right_on="id").sort(
+        "stream_id", "booked_on"
+    )
     gap = pl.col("booked_on").diff().dt.total_days()
     weekly_gap = (gap >= 6) & (((gap + 1) % 7) <= 2)
     per = rows.group_by("stream_id").agg(
@@ -149,12 +150,14 @@ def evidence(
         pl.col("amount_minor").mode().sort().first().alias("_mode"),
         gap.drop_nulls().median().fill_null(_MONTH).alias("_step"),
     )
-    credits = frame.filter(
-        pl.col("status").is_in(COUNTED_STATUSES) & (pl.col("amount_minor") > 0)
-    ).select("account_id", pl.col("booked_on").alias("_on"), pl.col("amount_minor").alias("_a"))
     inflow = (
         per.select("stream_id", "account_id", "_first", "_last")
-        .join(credits, on="account_id")
+        .join(
+            credits.select(
+                "account_id", pl.col("booked_on").alias("_on"), pl.col("amount_minor").alias("_a")
+            ),
+            on="account_id",
+        )
         .filter(pl.col("_on").is_between(pl.col("_first"), pl.col("_last")))
         .group_by("stream_id")
         .agg(pl.col("_a").sum().alias("_inflow"))
