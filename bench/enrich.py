@@ -4,6 +4,7 @@ Measured in one process, each beside the naive way of doing the same job:
 * merchant normalization + categorization, vectorized (``pipeline.categorized``), against calling
   the one-transaction path row by row (what a per-row Python loop costs);
 * recurring-series detection (``detect_series``), against a plain Python loop over the groups;
+* income streams (``detect_income``) on those series, beside the series detection it follows;
 * the real-time path: one new transaction categorized, p50 / p99 latency.
 Targets (issue 4): >= 500,000 transactions/s for normalization + categorization; recurring
 detection over 1M transactions in < 5 s.
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, save, timed
 
 from tactful.enrich.classifier import TextCategorizer, training_set
+from tactful.enrich.income import detect_income
 from tactful.enrich.pipeline import EnrichContext, categorized
 from tactful.enrich.recurring import detect_series
 from tactful.evaluation.exports import transactions_frame
@@ -133,6 +135,25 @@ def main() -> None:
         }
     )
     print(f"{series.series.height:,} series")
+    series_seconds = best
+
+    best = float("inf")
+    for _ in range(3):
+        with timed() as t:
+            income = detect_income(cats, series)
+        best = min(best, t())
+    results.append(
+        {
+            "figure": "income streams (on the series found)",
+            "rows": cats.height,
+            "seconds": round(best, 2),
+            "rows_per_s": int(cats.height / best),
+            "naive_rows_per_s": "",
+            "ratio": f"{best / series_seconds:.2f}x the series detection's time",
+            "target": "",
+        }
+    )
+    print(f"{income.streams.height:,} income streams")
 
     sample = frame.sample(args.latency_rows, seed=2)
     latencies = []

@@ -35,14 +35,23 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
 
+from tactful.enrich.cadence import CADENCES
 from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, conform, empty
-from tactful.enrich.recurring import COUNTED_STATUSES, SeriesResult
+from tactful.enrich.income_evidence import (
+    account_as_of,
+    benefit,
+    evidence,
+    income_like,
+    payouts,
+)
+from tactful.enrich.recurring import BANK_CHANNELS, COUNTED_STATUSES, SeriesResult
 from tactful.errors import ValidationError
 
 __all__ = ["GIG_PAYERS", "IncomeResult", "detect_income"]
@@ -92,7 +101,12 @@ _PER_MONTH = {
     "quarterly": 1 / 3,
     "yearly": 1 / 12,
 }
+_PAY_CADENCES = ("weekly", "biweekly", "semi_monthly", "four_weekly", "monthly")
+PAY_SIZE = 0.25
+"""A regular stream known only by its shape is called payroll when it is pay-sized: at least
+this share of what the account spends a month (less is an income of unknown kind, ``other``)."""
 _TRAILING_DAYS = 91
+_RETURN_DAYS = 10
 _LEAD_SLACK = 0.35
 _LEAD_MAX = 6
 
@@ -270,10 +284,22 @@ def _spells(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def detect_income(
-    frame: pl.DataFrame, series: SeriesResult, *, as_of: date | None = None
+    frame: pl.DataFrame,
+    series: SeriesResult,
+    *,
+    as_of: date | None = None,
+    accounts_as_of: Mapping[str, date] | None = None,
 ) -> IncomeResult:
     """The income streams of ``frame`` (the frame ``series`` was detected on), as of ``as_of``
-    (default: the last booking date in the frame)."""
+    (default: the last booking date in the frame).
+
+    A credit series or a payer's repeated credits is income when its kind says so (a category
+    or the payer's name: payroll, pension, benefit, a gig platform, invoices) or, without one,
+    when its amounts and dates do (``income_evidence``). Whether a stream is late or stopped is
+    judged against its own account's last activity, never later than ``as_of``: an account
+    that ends (closed, moved, the export cut off) did not stop its pay. ``accounts_as_of``
+    names the accounts known to be up to date to a later day (the store's as-of per account):
+    there, silence after the last pay is judged up to that day."""
     for column in ("id", "account_id", "amount_minor", "booked_on", "merchant_key", "status"):
         if column not in frame.columns:
             raise ValidationError(f"detect_income: frame lacks column {column!r}")
@@ -283,9 +309,15 @@ def detect_income(
     as_of = as_of or (latest if isinstance(latest, date) else None)
     if as_of is None:
         raise ValidationError("detect_income: booked_on has no dates")
-    regular = _regular(frame, series, as_of)
+    accounts = account_as_of(frame, as_of, accounts_as_of)
+    credits = frame.filter(
+        pl.col("status").is_in(COUNTED_STATUSES) & (pl.col("amount_minor") > 0)
+    ).select("id", "account_id", "booked_on", "amount_minor", "status")
+    regular = _regular(frame, series, accounts, credits)
     taken = series.members.select(pl.col("transaction_id").alias("id"))
-    irregular = _irregular(frame.join(taken, on="id", how="anti"), as_of)
+    irregular = _irregular(
+        frame.join(taken, on="id", how="anti"), as_of, accounts, frame, credits
+    )
     streams = pl.concat([regular[0], irregular[0]]).sort("stream_id")
     members = pl.concat([regular[1], irregular[1]]).sort("transaction_id")
     return IncomeResult(
@@ -297,25 +329,69 @@ def detect_income(
     )
 
 
+def _own_accounts(frame: pl.DataFrame) -> pl.Expr:
+    """Accounts of a type whose credits are the customer's own money moving (savings, cards)."""
+    own = (
+        frame.filter(pl.col("account_type").is_in(_OWN_ACCOUNTS))["account_id"].unique()
+        if "account_type" in frame.columns
+        else pl.Series([], dtype=pl.String)
+    )
+    return pl.col("account_id").is_in(own.implode())
+
+
+def _status() -> pl.Expr:
+    """A regular stream's status against its account's own as-of (``_as_of``): late after one
+    missed payment beyond the cadence's grace, stopped after two."""
+    grace = pl.col("cadence").replace_strict(
+        {c.name: c.grace for c in CADENCES.values()}, default=5, return_dtype=pl.Int64
+    )
+    mean = pl.col("cadence").replace_strict(
+        {c.name: c.mean_days for c in CADENCES.values()}, default=30.0, return_dtype=pl.Float64
+    )
+    overdue = (pl.col("_as_of") - pl.col("next_date")).dt.total_days() - grace
+    missed = pl.when(overdue > 0).then((overdue / mean).floor() + 1).otherwise(0)
+    return (
+        pl.when(missed >= 2)
+        .then(pl.lit("stopped"))
+        .when(missed >= 1)
+        .then(pl.lit("late"))
+        .otherwise(pl.lit("active"))
+    )
+
+
 def _regular(
-    frame: pl.DataFrame, series: SeriesResult, as_of: date
+    frame: pl.DataFrame, series: SeriesResult, accounts: pl.DataFrame, credits: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    s = series.series.filter(
+    candidates = series.series.filter(
         (pl.col("direction") == "in")
-        & ~pl.col("account_id").is_in(
-            frame.filter(pl.col("account_type").is_in(_OWN_ACCOUNTS))["account_id"]
-            .unique()
-            .implode()
-            if "account_type" in frame.columns
-            else pl.Series([], dtype=pl.String).implode()
-        )
+        & ~_own_accounts(frame)
         & pl.col("kind").is_in([*_INCOME_KINDS, "transfer", "other"])
     )
-    kind = pl.col("kind").replace_strict(_INCOME_KINDS, default="other", return_dtype=pl.String)
-    per_month = pl.col("cadence").replace_strict(_PER_MONTH, return_dtype=pl.Float64)
-    status = pl.col("status").replace_strict(
-        {"active": "active", "late": "late", "cancelled": "stopped"}, return_dtype=pl.String
+    labelled = pl.col("kind").is_in(list(_INCOME_KINDS))
+    unlabelled = candidates.filter(~labelled)
+    proof = evidence(
+        credits,
+        series.members.join(
+            unlabelled.select("series_id"), on="series_id"
+        ).select("transaction_id", pl.col("series_id").alias("stream_id")),
+        accounts,
+    ).rename({"stream_id": "series_id"})
+    s = (
+        candidates.join(proof, on="series_id", how="left")
+        .filter(
+            labelled | income_like(pl.col("cadence"), ~pl.col("amount_varies")).fill_null(False)
+        )
+        .join(accounts.select("account_id", "_as_of"), on="account_id", how="left")
     )
+    inferred = (
+        pl.when(pl.col("cadence").is_in(_PAY_CADENCES) & (pl.col("size") >= PAY_SIZE))
+        .then(pl.lit("payroll"))
+        .otherwise(pl.lit("other"))
+    )
+    kind = pl.when(labelled).then(
+        pl.col("kind").replace_strict(_INCOME_KINDS, default="other", return_dtype=pl.String)
+    ).otherwise(inferred)
+    per_month = pl.col("cadence").replace_strict(_PER_MONTH, return_dtype=pl.Float64)
     streams = s.select(
         pl.col("series_id").alias("stream_id"),
         "customer_id",
@@ -333,8 +409,9 @@ def _regular(
         "last_date",
         "next_date",
         "occurrences",
-        status.alias("status"),
+        _status().alias("status"),
     )
+    s = s.drop("_as_of", *proof.columns[1:])
     members = series.members.join(
         streams.select(pl.col("stream_id").alias("series_id")), on="series_id"
     ).select("transaction_id", pl.col("series_id").alias("stream_id"))
@@ -363,7 +440,6 @@ def _regular(
             ratio = round(new / old - 1, 4)
             rows.append((sid, customer, dates[i], old, new, "raise" if ratio > 0 else "cut", ratio))
     changes = pl.DataFrame(rows, schema=dict(INCOME_CHANGES), orient="row")
-    del as_of
     return streams, members, changes
 
 
@@ -418,16 +494,22 @@ def _lead_in(frame: pl.DataFrame, series: SeriesResult, s: pl.DataFrame) -> pl.D
     )
 
 
-def _irregular(rest: pl.DataFrame, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Repeated credits from platform payers or invoiced clients that no series holds."""
+def _irregular(
+    rest: pl.DataFrame,
+    as_of: date,
+    accounts: pl.DataFrame,
+    frame: pl.DataFrame,
+    credits_in: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Repeated credits that no series holds: from platform payers or invoiced clients by name,
+    or, without a name that says so, by their shape (``income_evidence``): weekly payouts with
+    weeks skipped, or a client's invoices large against the account's money."""
     category = (
         pl.col("category_detailed").fill_null("")
         if "category_detailed" in rest.columns
         else pl.lit("")
     )
-    account_type = (
-        pl.col("account_type").fill_null("") if "account_type" in rest.columns else pl.lit("")
-    )
+    channel = pl.col("channel").fill_null("") if "channel" in rest.columns else pl.lit("")
     key = pl.col("merchant_key").fill_null("")
     text = key + pl.lit(" ") + pl.col("description").fill_null("").str.to_uppercase()
     gig = key.str.contains(GIG_PAYERS)
@@ -437,9 +519,10 @@ def _irregular(rest: pl.DataFrame, as_of: date) -> tuple[pl.DataFrame, pl.DataFr
         & (pl.col("amount_minor") > 0)
         & (pl.col("booked_on") <= as_of)
         & (key != "")
-        & ~account_type.is_in(_OWN_ACCOUNTS)
-        & (gig | business)
-    ).with_columns(gig.alias("_gig"))
+        & ~_own_accounts(rest)
+        & ~channel.is_in(BANK_CHANNELS)
+    ).with_columns(gig.alias("_gig"), business.alias("_named"))
+    credits = credits.join(_returns(frame, credits), on="id", how="anti")
     trailing_from = as_of - timedelta(days=_TRAILING_DAYS)
     grouped = (
         credits.group_by("account_id", "merchant_key")
@@ -450,6 +533,7 @@ def _irregular(rest: pl.DataFrame, as_of: date) -> tuple[pl.DataFrame, pl.DataFr
             else pl.col("merchant_key").first().alias("merchant"),
             pl.col("currency").first(),
             pl.col("_gig").any(),
+            pl.col("_named").any(),
             pl.col("amount_minor").median().round().cast(pl.Int64).alias("typical_amount_minor"),
             pl.col("amount_minor")
             .filter(pl.col("booked_on") > trailing_from)
@@ -465,17 +549,43 @@ def _irregular(rest: pl.DataFrame, as_of: date) -> tuple[pl.DataFrame, pl.DataFr
             & ((pl.col("last_date") - pl.col("first_date")).dt.total_days() >= 28)
         )
     )
-    months = _TRAILING_DAYS / (365.25 / 12)
-    idle = (pl.lit(as_of) - pl.col("last_date")).dt.total_days()
     ids = [
         "inc-" + hashlib.sha1(
             f"{a}\x1f{k}\x1fin\x1firregular".encode(), usedforsecurity=False
         ).hexdigest()[:16]
         for a, k in grouped.select("account_id", "merchant_key").iter_rows()
     ]
+    grouped = grouped.with_columns(pl.Series("stream_id", ids, dtype=pl.String))
+    unnamed = grouped.filter(~pl.col("_gig") & ~pl.col("_named"))
+    proof = evidence(
+        credits_in,
+        unnamed.select("stream_id", pl.col("id").alias("transaction_id")).explode(
+            "transaction_id"
+        ),
+        accounts,
+    )
+    grouped = (
+        grouped.join(proof, on="stream_id", how="left")
+        .with_columns(
+            (pl.col("_gig") | (~pl.col("_named") & payouts().fill_null(False))).alias("_gig"),
+            (~pl.col("_named") & benefit().fill_null(False)).alias("_benefit"),
+        )
+        .filter(
+            pl.col("_gig")
+            | pl.col("_named")
+            | income_like(pl.lit("irregular"), pl.lit(False)).fill_null(False)
+        )
+        .join(accounts.select("account_id", "_as_of"), on="account_id", how="left")
+    )
+    months = _TRAILING_DAYS / (365.25 / 12)
+    idle = (pl.col("_as_of") - pl.col("last_date")).dt.total_days()
     streams = grouped.with_columns(
-        pl.Series("stream_id", ids, dtype=pl.String),
-        pl.when(pl.col("_gig")).then(pl.lit("gig")).otherwise(pl.lit("business")).alias("kind"),
+        pl.when(pl.col("_gig"))
+        .then(pl.lit("gig"))
+        .when(pl.col("_benefit"))
+        .then(pl.lit("benefit"))
+        .otherwise(pl.lit("business"))
+        .alias("kind"),
         pl.lit("irregular").alias("schedule"),
         (pl.col("_trailing") / months).round().cast(pl.Int64).alias("monthly_amount_minor"),
         pl.lit(None, dtype=pl.Date).alias("next_date"),
@@ -490,3 +600,25 @@ def _irregular(rest: pl.DataFrame, as_of: date) -> tuple[pl.DataFrame, pl.DataFr
         "transaction_id"
     )
     return streams.select(list(INCOME_STREAMS)), members
+
+
+def _returns(frame: pl.DataFrame, credits: pl.DataFrame) -> pl.DataFrame:
+    """The credits (``id``) that undo a debit: the same sum back from the same party within
+    ``_RETURN_DAYS`` of paying it (a direct debit returned unpaid, a reversed payment). They
+    repeat when a bill bounces month after month, at the bill's odd sum; they are no income."""
+    debits = frame.filter(
+        pl.col("status").is_in(COUNTED_STATUSES) & (pl.col("amount_minor") < 0)
+    ).select(
+        "account_id",
+        "merchant_key",
+        (-pl.col("amount_minor")).alias("amount_minor"),
+        pl.col("booked_on").alias("_paid_on"),
+    )
+    gap = (pl.col("booked_on") - pl.col("_paid_on")).dt.total_days()
+    return (
+        credits.select("id", "account_id", "merchant_key", "amount_minor", "booked_on")
+        .join(debits, on=["account_id", "merchant_key", "amount_minor"])
+        .filter(gap.is_between(0, _RETURN_DAYS))
+        .select("id")
+        .unique()
+    )

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tactful.evaluation.bank import build_bank
+from tactful.evaluation.income_real import evaluate_berka_income
 from tactful.evaluation.insights import evaluate_insights
 from tactful.evaluation.models import evaluate_models, evaluate_simulated_models
 from tactful.evaluation.report import Metric, Section, previous_figures, render
@@ -100,6 +101,13 @@ def main(argv: list[str] | None = None) -> None:
             sections.append(berka)
         else:
             skipped.append("berka_pkdd99 (folder absent)")
+        berka_income = evaluate_berka_income(SHARED)
+        if berka_income:
+            sections.append(berka_income)
+        else:
+            skipped.append(
+                "berka_pkdd99 income (no trans.asc nor feup_ecac_variant/trans_test.csv)"
+            )
         model_sections, model_skipped = evaluate_models(
             SHARED, args.out.parent / "img", lambda m: status.update(m)
         )

@@ -19,6 +19,7 @@ from tactful.domain.money import minor_per_major
 from tactful.enrich.cadence import CADENCES
 from tactful.enrich.income import IncomeResult
 from tactful.enrich.recurring import COUNTED_STATUSES, SeriesResult
+from tactful.evaluation.income_blind import PAY_KINDS, pay_kind
 
 __all__ = [
     "MIN_JACCARD",
@@ -287,6 +288,7 @@ class IncomeScore:
     change_recall_fixed_pay: float  # on truth streams of a fixed amount
     change_recall_varying_pay: float  # on hourly / varying pay, where hours hide small raises
     by_kind: pl.DataFrame
+    by_pay_kind: pl.DataFrame  # pay kind: detectable, found, recall, detected, matched, precision
 
 
 def _f1(p: float, r: float) -> float:
@@ -373,6 +375,7 @@ def score_income(
         .sort("kind")
     )
     return IncomeScore(
+        by_pay_kind=_by_pay_kind(flags, truth, matches, result),
         detected=result.streams.height,
         matched=hits.height,
         detectable=detectable.height,
@@ -388,6 +391,46 @@ def score_income(
         change_recall_fixed_pay=recall_where(False),
         change_recall_varying_pay=recall_where(True),
         by_kind=by_kind,
+    )
+
+
+def _by_pay_kind(
+    flags: pl.DataFrame, truth: pl.DataFrame, matches: pl.DataFrame, result: IncomeResult
+) -> pl.DataFrame:
+    """Recall and precision per pay kind (``income_blind.pay_kind``). A detected stream counts
+    towards the kind of the truth income stream it overlaps most; one that overlaps none is a
+    false alarm, shown as the kind ``(not income)``."""
+    kinds = flags.with_columns(pay_kind().alias("pay_kind"))
+    recall = kinds.group_by("pay_kind").agg(
+        pl.len().alias("detectable"), pl.col("found").sum().alias("found")
+    )
+    owner = truth.select(pl.col("series_id").alias("tsid"), pay_kind().alias("pay_kind"))
+    mapped = (
+        result.streams.select("stream_id")
+        .join(matches.select("stream_id", "tsid", "jaccard"), on="stream_id", how="left")
+        .join(owner, on="tsid", how="left")
+        .with_columns(
+            pl.col("pay_kind").fill_null("(not income)"),
+            (pl.col("jaccard").fill_null(0.0) >= MIN_JACCARD).alias("hit"),
+        )
+    )
+    precision = mapped.group_by("pay_kind").agg(
+        pl.len().alias("detected"), pl.col("hit").sum().alias("matched")
+    )
+    order = {k: i for i, k in enumerate((*PAY_KINDS, "(not income)"))}
+    return (
+        recall.join(precision, on="pay_kind", how="full", coalesce=True)
+        .with_columns(
+            pl.col("detectable", "found", "detected", "matched").fill_null(0).cast(pl.Int64)
+        )
+        .with_columns(
+            pl.when(pl.col("detectable") > 0).then(pl.col("found") / pl.col("detectable"))
+            .alias("recall"),
+            pl.when(pl.col("detected") > 0).then(pl.col("matched") / pl.col("detected"))
+            .alias("precision"),
+        )
+        .sort(pl.col("pay_kind").replace_strict(order, default=len(order)))
+        .select("pay_kind", "detectable", "found", "recall", "detected", "matched", "precision")
     )
 
 
@@ -420,7 +463,7 @@ def berka_frame(trans_csv: Path) -> pl.DataFrame:
         "VYDAJ": -1,
         "VYBER": -1,
     }
-    partner = pl.when(pl.col("bank").is_not_null()).then(
+    partner = pl.when(pl.col("bank").str.strip_chars().fill_null("") != "").then(
         pl.format("{}/{}", pl.col("account").fill_null("?"), pl.col("bank"))
     )
     purpose = pl.col("k_symbol").str.strip_chars()

@@ -18,6 +18,7 @@ from tactful.enrich.pipeline import EnrichContext, categorized, enrich_shard
 from tactful.enrich.recurring import detect_series
 from tactful.evaluation.bank import EvalBank
 from tactful.evaluation.categories import score_categories
+from tactful.evaluation.income_blind import amounts_and_dates
 from tactful.evaluation.recurring import score_income, score_series, score_standing_orders
 from tactful.evaluation.report import Metric, Section, markdown_table
 from tactful.evaluation.words_alone import evaluate_words_alone
@@ -94,6 +95,10 @@ def evaluate_simulated(bank: EvalBank) -> list[Section]:
     as_of = last - timedelta(days=31)
     held = detect_series(enriched, as_of=as_of)
     held_score = score_series(held, truth_dir, frame=enriched, as_of=as_of)
+    blind_cats = categorized(amounts_and_dates(frame), EnrichContext())
+    blind = score_income(
+        detect_income(blind_cats, detect_series(blind_cats)), truth_dir, frame=blind_cats
+    )
 
     c = bank.config
     data = (
@@ -140,6 +145,11 @@ def evaluate_simulated(bank: EvalBank) -> list[Section]:
             Metric("price-change precision", series.price_change_precision, ">= 0.9"),
             Metric("price-change recall", series.price_change_recall, ">= 0.9"),
             Metric("income stream F1", income.stream_f1, ">= 0.95"),
+            Metric("income stream precision", income.stream_precision),
+            Metric("income stream recall", income.stream_recall),
+            Metric("income stream F1, amounts, dates and payer id only", blind.stream_f1,
+                   ">= 0.95", f"precision {blind.stream_precision:.3f}, recall "
+                   f"{blind.stream_recall:.3f}; no description, category, MCC or channel"),
             Metric("raise / cut detection F1", income.change_f1, ">= 0.95"),
             Metric("raise / cut recall, fixed pay", income.change_recall_fixed_pay),
             Metric("raise / cut recall, hourly or varying pay", income.change_recall_varying_pay,
@@ -149,6 +159,10 @@ def evaluate_simulated(bank: EvalBank) -> list[Section]:
             ("Series recall by truth kind", _frame_table(series.by_kind)),
             ("Series recall by cadence", _frame_table(series.by_cadence)),
             ("Income by kind", _frame_table(income.by_kind)),
+            ("Income by pay kind (hourly: pay that varies with the hours)",
+             _frame_table(income.by_pay_kind)),
+            ("Income by pay kind, amounts, dates and payer id only",
+             _frame_table(blind.by_pay_kind)),
         ],
     )
     words = evaluate_words_alone(frame, truth, data=data)

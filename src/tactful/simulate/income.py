@@ -69,9 +69,13 @@ F64 = NDArray[np.float64]
 SLOT_SIDE = 15
 SIDE_GIG_SHARE = 0.15
 HOURLY_SIGMA = 0.2
-"""Per-payment spread of hourly (weekly and biweekly) pay: hours change from week to week
-(Lambert, Fugiel & Henly 2014, NLSY97: early-career hourly workers' weekly hours swing by a
+"""Per-payment spread of hourly (weekly, biweekly and four-weekly) pay: hours change from week
+to week (Lambert, Fugiel & Henly 2014, NLSY97: early-career hourly workers' weekly hours swing by a
 large fraction of their usual hours; Fed SHED: ~30% of adults' income varies month to month)."""
+HOURLY_CADENCES = (cal.WEEKLY, cal.BIWEEKLY, cal.FOUR_WEEKLY)
+"""Pay counted in days is hourly pay. In the UK, four-weekly payrolls are common for hourly
+staff in retail and hospitality (``pay.schedule`` turns the fortnightly rhythm into a
+four-weekly one there), so its amounts vary with the hours too."""
 
 
 def _another_employer(r: Keyed, pop: Population, idx: I64) -> NDArray[np.int32]:
@@ -124,7 +128,7 @@ def income_series(
     end = np.minimum.reduce(
         [life.job_loss_day[idx], life.retire_day[idx], life.switch_day[idx] + 1, stop[idx]]
     )
-    hourly = np.where((cad == cal.WEEKLY) | (cad == cal.BIWEEKLY), HOURLY_SIGMA, 0.0)
+    hourly = np.where(np.isin(cad, HOURLY_CADENCES), HOURLY_SIGMA, 0.0)
     base = add_pay(
         idx,
         SLOT_MAIN,
@@ -182,7 +186,7 @@ def income_series(
         cad,
         anc,
         "INCOME_WAGES",
-        np.where((cad == cal.WEEKLY) | (cad == cal.BIWEEKLY), HOURLY_SIGMA, 0.02),
+        np.where(np.isin(cad, HOURLY_CADENCES), HOURLY_SIGMA, 0.02),
     )
 
     # Bonus once a year (March or December).
@@ -244,7 +248,7 @@ def income_series(
         cad,
         anc,
         "INCOME_WAGES",
-        np.where((cad == cal.WEEKLY) | (cad == cal.BIWEEKLY), HOURLY_SIGMA, 0.0),
+        np.where(np.isin(cad, HOURLY_CADENCES), HOURLY_SIGMA, 0.0),
     )
 
     # A move straight to another employer: the old payroll stops after the switch day, the new
@@ -268,7 +272,7 @@ def income_series(
         cad,
         anc,
         "INCOME_WAGES",
-        np.where((cad == cal.WEEKLY) | (cad == cal.BIWEEKLY), HOURLY_SIGMA, 0.0),
+        np.where(np.isin(cad, HOURLY_CADENCES), HOURLY_SIGMA, 0.0),
     )
 
     # Pensions: retirees, and wage earners who retire in the window.
@@ -281,7 +285,9 @@ def income_series(
         ((gig, np.where(two, 0.65, 1.0)), (gig[two], np.full(two.sum(), 0.35)))
     ):
         platforms = [payers.GIG_PLATFORMS[c] for c in country_codes(pop, who)]
-        pick = r.integers(f"gig.platform.{k}", 5, g[who])
+        # one draw for both platforms, the second the next in the list: two draws could name
+        # the same platform twice, two "streams" no bank (nor the truth) could tell apart
+        pick = r.integers("gig.platform.0", 5, g[who])
         cparty = np.array(
             [name_id(p[(int(i) + k) % len(p)]) for p, i in zip(platforms, pick, strict=True)],
             dtype=np.int32,
