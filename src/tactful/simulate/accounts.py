@@ -16,11 +16,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.domain.enums import Region
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import CHECKING, CREDIT_CARD, INVESTMENT, LOAN, MORTGAGE, SAVINGS
 from tactful.simulate.personas import EMPLOYMENT, PERSONA_INDEX, Population
 from tactful.simulate.products import PRODUCT_INDEX
 from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import CHECKING, CREDIT_CARD, INVESTMENT, LOAN, MORTGAGE, SAVINGS
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

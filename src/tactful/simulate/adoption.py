@@ -25,14 +25,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.simulate.accounts import Accounts
-from tactful.simulate.calendar import NEVER, Window
-from tactful.simulate.churn import Churn
-from tactful.simulate.columns import Builder
-from tactful.simulate.life_events import LifeEvents
-from tactful.simulate.personas import PERSONA_INDEX, Population
-from tactful.simulate.products import PRODUCT_INDEX
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import (
+from tactful.simulate.base.calendar import NEVER, Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import (
     CH_TRANSFER,
     CHECKING,
     D_OWN_IN,
@@ -41,7 +37,11 @@ from tactful.simulate.rows import (
     SAVINGS,
     Rows,
 )
-from tactful.simulate.taxonomy import code
+from tactful.simulate.base.taxonomy import code
+from tactful.simulate.churn import Churn
+from tactful.simulate.life_events import LifeEvents
+from tactful.simulate.personas import PERSONA_INDEX, Population
+from tactful.simulate.products import PRODUCT_INDEX
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

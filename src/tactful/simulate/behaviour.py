@@ -17,13 +17,13 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from tactful.simulate.base.calendar import NEVER
+from tactful.simulate.base.order import lexsort
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import CH_TRANSFER, CHECKING
 from tactful.simulate.booking import DECLINED
-from tactful.simulate.calendar import NEVER
 from tactful.simulate.generate import Chunk
-from tactful.simulate.order import lexsort
 from tactful.simulate.personas import HABITS, QUIET
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import CH_TRANSFER, CHECKING
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

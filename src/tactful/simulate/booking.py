@@ -14,12 +14,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.simulate.accounts import Accounts
-from tactful.simulate.calendar import Window
-from tactful.simulate.columns import Builder
-from tactful.simulate.ledger import REFUND, AccountParams, LedgerResult, run_ledger
-from tactful.simulate.personas import Population
-from tactful.simulate.regions import PROFILES, REGIONS
-from tactful.simulate.rows import (
+from tactful.simulate.base.calendar import Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rows import (
     CARD,
     CARD_PAY,
     CH_FEE,
@@ -33,7 +30,10 @@ from tactful.simulate.rows import (
     SWEEP,
     Rows,
 )
-from tactful.simulate.taxonomy import code
+from tactful.simulate.base.taxonomy import code
+from tactful.simulate.ledger import REFUND, AccountParams, LedgerResult, run_ledger
+from tactful.simulate.personas import Population
+from tactful.simulate.regions import PROFILES, REGIONS
 
 I64 = NDArray[np.int64]
 STATUS: tuple[str, str, str] = ("posted", "pending", "declined")

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.calendar import NEVER, Window
+from tactful.simulate.base.calendar import NEVER, Window
+from tactful.simulate.base.rng import Keyed
 from tactful.simulate.personas import HABITS, PERSONA_INDEX, Population
-from tactful.simulate.rng import Keyed
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from tactful.simulate.rng import Keyed
+from tactful.simulate.base.rng import Keyed
 
 COUNTRIES: Final = ("US", "GB", "DE", "FR", "ES", "NL")
 

@@ -16,10 +16,10 @@ import polars as pl
 from numpy.typing import NDArray
 
 from tactful.simulate import merchants as mc
-from tactful.simulate.calendar import Window
+from tactful.simulate.base.calendar import Window
+from tactful.simulate.base.rows import CREDIT_CARD
 from tactful.simulate.names import names
 from tactful.simulate.regions import ALL_PLACES, COUNTRIES, DESTINATIONS
-from tactful.simulate.rows import CREDIT_CARD
 from tactful.simulate.services import SERVICES
 from tactful.simulate.templates import ATM_OPERATORS, CREDIT_CARD_TEMPLATES, TEMPLATES
 

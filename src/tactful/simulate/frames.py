@@ -13,22 +13,8 @@ import polars as pl
 from numpy.typing import NDArray
 
 from tactful.simulate import merchants as mc
-from tactful.simulate.booking import STATUS
-from tactful.simulate.calendar import NEVER
-from tactful.simulate.descriptors import RowContext, describe
-from tactful.simulate.generate import Chunk
-from tactful.simulate.names import name_mccs, names
-from tactful.simulate.personas import (
-    AGE_BANDS,
-    CHANNELS,
-    GENDERS,
-    LEVELS,
-    PURPOSES,
-    QUIET,
-)
-from tactful.simulate.products import PRODUCTS
-from tactful.simulate.regions import ALL_PLACES, PROFILES, REGIONS, TIMEZONES
-from tactful.simulate.rows import (
+from tactful.simulate.base.calendar import NEVER
+from tactful.simulate.base.rows import (
     CH_ATM,
     CH_CARD,
     CH_DD,
@@ -45,6 +31,20 @@ from tactful.simulate.rows import (
     SLOTS,
     TX_CHANNELS,
 )
+from tactful.simulate.booking import STATUS
+from tactful.simulate.descriptors import RowContext, describe
+from tactful.simulate.generate import Chunk
+from tactful.simulate.names import name_mccs, names
+from tactful.simulate.personas import (
+    AGE_BANDS,
+    CHANNELS,
+    GENDERS,
+    LEVELS,
+    PURPOSES,
+    QUIET,
+)
+from tactful.simulate.products import PRODUCTS
+from tactful.simulate.regions import ALL_PLACES, PROFILES, REGIONS, TIMEZONES
 from tactful.simulate.services import SERVICES
 from tactful.simulate.timezones import iso_strings, localize
 

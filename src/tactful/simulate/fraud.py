@@ -32,13 +32,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.simulate import merchants as mc
-from tactful.simulate.calendar import NEVER, Window
-from tactful.simulate.churn import Churn
-from tactful.simulate.columns import Builder
-from tactful.simulate.personas import Population
-from tactful.simulate.regions import COUNTRIES, DESTINATIONS, PROFILES, REGIONS
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import (
+from tactful.simulate.base.calendar import NEVER, Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import (
     CARD,
     CH_CARD,
     CH_FEE,
@@ -53,8 +50,11 @@ from tactful.simulate.rows import (
     FORCE_DECLINE,
     Rows,
 )
+from tactful.simulate.base.taxonomy import code
+from tactful.simulate.churn import Churn
+from tactful.simulate.personas import Population
+from tactful.simulate.regions import COUNTRIES, DESTINATIONS, PROFILES, REGIONS
 from tactful.simulate.spend_kinds import KIND_NAMES, profile_tables
-from tactful.simulate.taxonomy import code
 
 I64 = NDArray[np.int64]
 PAIR_FRAUD = 2 * 10**15

@@ -14,27 +14,10 @@ from numpy.typing import NDArray
 from tactful.simulate import merchants as mc
 from tactful.simulate.accounts import Accounts, draw_accounts
 from tactful.simulate.adoption import adopt, opening_deposits
-from tactful.simulate.booking import Booked, book
-from tactful.simulate.calendar import NEVER, Window
-from tactful.simulate.churn import Churn, draw_churn
-from tactful.simulate.columns import Builder
-from tactful.simulate.config import SimulationConfig
-from tactful.simulate.consents import ConsentChanges, draw_consent_changes
-from tactful.simulate.fraud import FraudPlan, draw_fraud, fraud_rows
-from tactful.simulate.habits import HabitShifts, draw_shifts
-from tactful.simulate.income import income_series
-from tactful.simulate.ledger import REFUND
-from tactful.simulate.life_events import LifeEvents, draw_life_events
-from tactful.simulate.liquidity import constrain
-from tactful.simulate.one_off import one_off_rows
-from tactful.simulate.people import people_rows
-from tactful.simulate.personas import Population, draw_population
-from tactful.simulate.recurring import recurring_series
-from tactful.simulate.refunds import with_refunds
-from tactful.simulate.regions import ALL_PLACES, TIMEZONES
-from tactful.simulate.returns import with_late_and_returned
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import (
+from tactful.simulate.base.calendar import NEVER, Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import (
     CARD,
     CH_CARD,
     CH_INTEREST,
@@ -55,6 +38,24 @@ from tactful.simulate.rows import (
     SWEEP,
     Rows,
 )
+from tactful.simulate.base.taxonomy import code
+from tactful.simulate.booking import Booked, book
+from tactful.simulate.churn import Churn, draw_churn
+from tactful.simulate.config import SimulationConfig
+from tactful.simulate.consents import ConsentChanges, draw_consent_changes
+from tactful.simulate.fraud import FraudPlan, draw_fraud, fraud_rows
+from tactful.simulate.habits import HabitShifts, draw_shifts
+from tactful.simulate.income import income_series
+from tactful.simulate.ledger import REFUND
+from tactful.simulate.life_events import LifeEvents, draw_life_events
+from tactful.simulate.liquidity import constrain
+from tactful.simulate.one_off import one_off_rows
+from tactful.simulate.people import people_rows
+from tactful.simulate.personas import Population, draw_population
+from tactful.simulate.recurring import recurring_series
+from tactful.simulate.refunds import with_refunds
+from tactful.simulate.regions import ALL_PLACES, TIMEZONES
+from tactful.simulate.returns import with_late_and_returned
 from tactful.simulate.series import (
     INCOME_KINDS,
     SLOTS_PER_CUSTOMER,
@@ -65,7 +66,6 @@ from tactful.simulate.series import (
 )
 from tactful.simulate.spending import day_factors, month_factors, spending_rows
 from tactful.simulate.subscriptions import subscription_series
-from tactful.simulate.taxonomy import code
 from tactful.simulate.timezones import localize
 from tactful.simulate.travel import Trips, draw_trips, trip_rows
 

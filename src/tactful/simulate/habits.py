@@ -27,10 +27,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.simulate import merchants as mc
-from tactful.simulate.calendar import NEVER, Window
+from tactful.simulate.base.calendar import NEVER, Window
+from tactful.simulate.base.rng import Keyed
 from tactful.simulate.life_events import LifeEvents
 from tactful.simulate.personas import Population
-from tactful.simulate.rng import Keyed
 from tactful.simulate.spend_kinds import KINDS
 
 I64 = NDArray[np.int64]

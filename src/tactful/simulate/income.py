@@ -14,11 +14,22 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import calendar as cal
 from tactful.simulate import payers
-from tactful.simulate.calendar import NEVER, Window
+from tactful.simulate.base import calendar as cal
+from tactful.simulate.base.calendar import NEVER, Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import (
+    CH_TRANSFER,
+    D_BENEFIT,
+    D_GIG,
+    D_SALARY,
+    D_SUPPORT,
+    D_TAX_REFUND,
+    Rows,
+)
+from tactful.simulate.base.taxonomy import code
 from tactful.simulate.churn import Churn
-from tactful.simulate.columns import Builder
 from tactful.simulate.life_events import LifeEvents
 from tactful.simulate.names import name_id
 from tactful.simulate.pay import (
@@ -39,16 +50,6 @@ from tactful.simulate.pay import (
 from tactful.simulate.pensions import invoice_rows, pension_series
 from tactful.simulate.personas import EMPLOYMENT, PERSONA_INDEX, Population
 from tactful.simulate.regions import COUNTRIES
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import (
-    CH_TRANSFER,
-    D_BENEFIT,
-    D_GIG,
-    D_SALARY,
-    D_SUPPORT,
-    D_TAX_REFUND,
-    Rows,
-)
 from tactful.simulate.series import (
     K_ALLOWANCE,
     K_BENEFIT,
@@ -62,7 +63,6 @@ from tactful.simulate.series import (
     PriceChanges,
     Series,
 )
-from tactful.simulate.taxonomy import code
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

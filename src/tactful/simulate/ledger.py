@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.rows import (
+from tactful.simulate.base.rows import (
     CARD,
     CARD_PAY,
     FOLLOW_FEE,

@@ -16,10 +16,10 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.calendar import NEVER, Window
+from tactful.simulate.base.calendar import NEVER, Window
+from tactful.simulate.base.rng import Keyed
 from tactful.simulate.personas import EMPLOYMENT, HOUSING, PERSONA_INDEX, Population
 from tactful.simulate.regions import ALL_PLACES
-from tactful.simulate.rng import Keyed
 
 I64 = NDArray[np.int64]
 EVENT_KINDS: Final = (

@@ -15,11 +15,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.simulate.accounts import Accounts
-from tactful.simulate.calendar import Window
-from tactful.simulate.columns import Builder
-from tactful.simulate.personas import Population
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import (
+from tactful.simulate.base.calendar import Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import (
     CH_TRANSFER,
     CHECKING,
     CREDIT_CARD,
@@ -28,7 +27,8 @@ from tactful.simulate.rows import (
     SAVINGS,
     Rows,
 )
-from tactful.simulate.taxonomy import code
+from tactful.simulate.base.taxonomy import code
+from tactful.simulate.personas import Population
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

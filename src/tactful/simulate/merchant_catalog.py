@@ -35,8 +35,8 @@ from typing import Any, Final
 
 import numpy as np
 
+from tactful.simulate.base.rng import Keyed
 from tactful.simulate.descriptor_style import DescriptorStyle, draw_style
-from tactful.simulate.rng import Keyed
 
 CHAIN_PRESENT: Final = 0.85
 SHARE_SIGMA: Final = 0.35

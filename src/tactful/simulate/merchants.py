@@ -27,8 +27,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from tactful.simulate.base.taxonomy import code as category_code
 from tactful.simulate.merchant_catalog import world_rows
-from tactful.simulate.taxonomy import code as category_code
 
 SPEND_KINDS: Final[tuple[str, ...]] = (
     "groceries",

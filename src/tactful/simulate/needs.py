@@ -28,9 +28,9 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from tactful.simulate.base.rows import CHECKING
 from tactful.simulate.generate import Chunk
 from tactful.simulate.regions import PROFILES, REGIONS
-from tactful.simulate.rows import CHECKING
 from tactful.simulate.series import (
     INCOME_KINDS,
     K_BILL,

@@ -15,16 +15,16 @@ from typing import Final
 
 import numpy as np
 
+from tactful.simulate.base.calendar import Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import CH_DD, CHECKING, D_ACH, D_DD, Rows
+from tactful.simulate.base.taxonomy import code
 from tactful.simulate.billers import BILLERS, billers_for
-from tactful.simulate.calendar import Window
 from tactful.simulate.churn import Churn
-from tactful.simulate.columns import Builder
 from tactful.simulate.names import biller_city_name
 from tactful.simulate.personas import Population
 from tactful.simulate.regions import ALL_PLACES, COUNTRIES, PROFILES, REGIONS
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import CH_DD, CHECKING, D_ACH, D_DD, Rows
-from tactful.simulate.taxonomy import code
 
 PER_YEAR: Final = 3.0
 FAMILIES: Final = ("insurance", "energy", "internet", "mobile")

@@ -11,23 +11,23 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import calendar as cal
 from tactful.simulate import payers
-from tactful.simulate.calendar import Window
-from tactful.simulate.columns import Builder
-from tactful.simulate.names import name_id
-from tactful.simulate.personas import Population
-from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import (
+from tactful.simulate.base import calendar as cal
+from tactful.simulate.base.calendar import Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import (
     CH_TRANSFER,
     CHECKING,
     FIXED,
 )
+from tactful.simulate.base.taxonomy import code
+from tactful.simulate.names import name_id
+from tactful.simulate.personas import Population
+from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
 from tactful.simulate.series import (
     Series,
 )
-from tactful.simulate.taxonomy import code
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -16,19 +16,13 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import calendar as cal
 from tactful.simulate import payers
 from tactful.simulate.accounts import Accounts
-from tactful.simulate.billers import BILL_FAMILIES, BILLERS, billers_for
-from tactful.simulate.calendar import NEVER, Window
-from tactful.simulate.churn import Churn
-from tactful.simulate.columns import Builder
-from tactful.simulate.life_events import LifeEvents
-from tactful.simulate.names import biller_city_name, name_id
-from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population
-from tactful.simulate.regions import ALL_PLACES, COUNTRIES, PROFILES, REGIONS
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import (
+from tactful.simulate.base import calendar as cal
+from tactful.simulate.base.calendar import NEVER, Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import (
     CARD,
     CARD_PAY,
     CH_CARD,
@@ -54,6 +48,13 @@ from tactful.simulate.rows import (
     MORTGAGE,
     SAVINGS,
 )
+from tactful.simulate.base.taxonomy import code
+from tactful.simulate.billers import BILL_FAMILIES, BILLERS, billers_for
+from tactful.simulate.churn import Churn
+from tactful.simulate.life_events import LifeEvents
+from tactful.simulate.names import biller_city_name, name_id
+from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population
+from tactful.simulate.regions import ALL_PLACES, COUNTRIES, PROFILES, REGIONS
 from tactful.simulate.series import (
     K_BILL,
     K_CARD_PAYMENT,
@@ -68,7 +69,6 @@ from tactful.simulate.series import (
     PriceChanges,
     Series,
 )
-from tactful.simulate.taxonomy import code
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -26,12 +26,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.domain.actions import ActionFamily
-from tactful.simulate.calendar import NEVER
+from tactful.simulate.base.calendar import NEVER
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import (
+    CH_FEE,
+    CH_INTEREST,
+    CHECKING,
+    CREDIT_CARD,
+    INVESTMENT,
+    SAVINGS,
+)
 from tactful.simulate.generate import Chunk
 from tactful.simulate.needs import BILL_KINDS, needs_of
 from tactful.simulate.personas import HABITS, HOUSING
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import CH_FEE, CH_INTEREST, CHECKING, CREDIT_CARD, INVESTMENT, SAVINGS
 from tactful.simulate.series import (
     INCOME_KINDS,
     K_BILL,

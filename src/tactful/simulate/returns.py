@@ -22,12 +22,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.simulate.accounts import Accounts
-from tactful.simulate.calendar import Window
-from tactful.simulate.columns import Builder
+from tactful.simulate.base.calendar import Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import CH_DD, CH_SO, CHECKING, D_DD_RETURN, FIXED, Rows
 from tactful.simulate.liquidity import projected_balance
 from tactful.simulate.personas import Population
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import CH_DD, CH_SO, CHECKING, D_DD_RETURN, FIXED, Rows
 
 LATE_SHARE: Final = 0.03
 RETURN_SHARE: Final = 0.3

@@ -15,10 +15,10 @@ from typing import Any, ClassVar, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.calendar import IRREGULAR, Window, occurrences
-from tactful.simulate.columns import Builder, Columns
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import CARD_PAY, CHECKING, FIXED, LINKED, STATEMENT, Rows
+from tactful.simulate.base.calendar import IRREGULAR, Window, occurrences
+from tactful.simulate.base.columns import Builder, Columns
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import CARD_PAY, CHECKING, FIXED, LINKED, STATEMENT, Rows
 
 SERIES_KINDS: Final = (
     "payroll",

@@ -35,6 +35,7 @@ from tactful.simulate import frames as F
 from tactful.simulate import merchants as mc
 from tactful.simulate import truth as T
 from tactful.simulate.accounts import account_ids
+from tactful.simulate.base.rng import Keyed
 from tactful.simulate.behaviour import behaviour_events
 from tactful.simulate.config import SimulationConfig
 from tactful.simulate.events_io import event_lines
@@ -59,7 +60,6 @@ from tactful.simulate.response import (
     ResponseParams,
     draw_params,
 )
-from tactful.simulate.rng import Keyed
 from tactful.simulate.schemas import EXPORT_SCHEMAS, TRUTH_SCHEMAS
 from tactful.simulate.statements import write_statements
 from tactful.simulate.timezones import iso_strings, localize

@@ -18,15 +18,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.simulate import merchants as mc
-from tactful.simulate.calendar import NEVER, Window
-from tactful.simulate.churn import Churn
-from tactful.simulate.columns import Builder
-from tactful.simulate.habits import HabitShifts
-from tactful.simulate.life_events import LifeEvents
-from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population
-from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import (
+from tactful.simulate.base.calendar import NEVER, Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import (
     CARD,
     CH_ATM,
     CH_CARD,
@@ -41,8 +36,13 @@ from tactful.simulate.rows import (
     FOLLOW_FEE,
     Rows,
 )
+from tactful.simulate.base.taxonomy import code
+from tactful.simulate.churn import Churn
+from tactful.simulate.habits import HabitShifts
+from tactful.simulate.life_events import LifeEvents
+from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population
+from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
 from tactful.simulate.spend_kinds import KINDS, profile_tables
-from tactful.simulate.taxonomy import code
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

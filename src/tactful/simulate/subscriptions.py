@@ -15,15 +15,12 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import calendar as cal
 from tactful.simulate.accounts import Accounts
-from tactful.simulate.calendar import Window
-from tactful.simulate.columns import Builder
-from tactful.simulate.names import name_id
-from tactful.simulate.personas import PERSONAS, Population
-from tactful.simulate.regions import COUNTRIES
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import (
+from tactful.simulate.base import calendar as cal
+from tactful.simulate.base.calendar import Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import (
     CARD,
     CH_DD,
     CH_ONLINE,
@@ -33,9 +30,12 @@ from tactful.simulate.rows import (
     D_SUB_DD,
     FIXED,
 )
+from tactful.simulate.base.taxonomy import code
+from tactful.simulate.names import name_id
+from tactful.simulate.personas import PERSONAS, Population
+from tactful.simulate.regions import COUNTRIES
 from tactful.simulate.series import K_SUBSCRIPTION, R_PRICE_RISE, PriceChanges, Series
 from tactful.simulate.services import SERVICES
-from tactful.simulate.taxonomy import code
 
 I64 = NDArray[np.int64]
 SLOT_FIRST, MAX_SUBS = 44, 36

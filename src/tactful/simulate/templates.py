@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from tactful.simulate import rows as R
+from tactful.simulate.base import rows as R
 
 _CARD: Final = {
     "US": "PURCHASE AUTHORIZED ON {mmdd} {token} {city} {st} S{ref15} CARD {tail}",

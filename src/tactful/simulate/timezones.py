@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from tactful.simulate.calendar import Window
+from tactful.simulate.base.calendar import Window
 
 I64 = NDArray[np.int64]
 

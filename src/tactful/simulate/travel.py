@@ -17,19 +17,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.simulate import merchants as mc
-from tactful.simulate.calendar import Window
-from tactful.simulate.churn import Churn
-from tactful.simulate.columns import Builder
-from tactful.simulate.personas import Population
-from tactful.simulate.regions import (
-    ALL_PLACES,
-    COUNTRIES,
-    DESTINATIONS,
-    PROFILES,
-    REGIONS,
-)
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import (
+from tactful.simulate.base.calendar import Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import (
     CARD,
     CH_CARD,
     CH_FEE,
@@ -43,7 +34,16 @@ from tactful.simulate.rows import (
     FOLLOW_FEE,
     Rows,
 )
-from tactful.simulate.taxonomy import code
+from tactful.simulate.base.taxonomy import code
+from tactful.simulate.churn import Churn
+from tactful.simulate.personas import Population
+from tactful.simulate.regions import (
+    ALL_PLACES,
+    COUNTRIES,
+    DESTINATIONS,
+    PROFILES,
+    REGIONS,
+)
 
 I64 = NDArray[np.int64]
 _TRIPS_PER_YEAR: Final = np.array([0.8, 1.5, 1.2, 1.2, 0.6, 1.2, 2.5])

@@ -14,9 +14,11 @@ import polars as pl
 from numpy.typing import NDArray
 
 from tactful.simulate import merchants as mc
+from tactful.simulate.base.calendar import CADENCES, NEVER
+from tactful.simulate.base.rows import FRAUD_PATTERNS, SLOTS
+from tactful.simulate.base.taxonomy import DETAILED, PRIMARY_OF_DETAILED
 from tactful.simulate.behaviour import notify_channel
 from tactful.simulate.booking import DECLINED
-from tactful.simulate.calendar import CADENCES, NEVER
 from tactful.simulate.frames import account_id_lookup, customer_ids, lut, transaction_ids
 from tactful.simulate.generate import Chunk
 from tactful.simulate.habits import SHIFT_CAUSES, kind_category
@@ -34,7 +36,6 @@ from tactful.simulate.personas import (
 )
 from tactful.simulate.regions import ALL_PLACES, PROFILES, REGIONS
 from tactful.simulate.response import BASE_OPEN, ResponseParams
-from tactful.simulate.rows import FRAUD_PATTERNS, SLOTS
 from tactful.simulate.series import (
     CHANGE_REASONS,
     INCOME_KINDS,
@@ -43,7 +44,6 @@ from tactful.simulate.series import (
 )
 from tactful.simulate.services import SERVICES
 from tactful.simulate.spend_kinds import KINDS
-from tactful.simulate.taxonomy import DETAILED, PRIMARY_OF_DETAILED
 
 I64 = NDArray[np.int64]
 _NOTIFY: Final = ("push", "email", "sms")

@@ -90,7 +90,7 @@ window); closure_date (accounts emptied and closed; null if after the window).
 
 ## transaction_truth.parquet — one row per exported transaction (declined ones included)
 transaction_id; category_primary; category_detailed (Plaid-style two-level taxonomy, see
-`tactful.simulate.taxonomy`); merchant (canonical merchant, service, payer or payee name;
+`tactful.simulate.base.taxonomy`); merchant (canonical merchant, service, payer or payee name;
 "unknown" for fraudsters; null for internal rows such as interest); series_id; fraud.
 A card refund carries its purchase's category and merchant (a credit); the reversal of a
 returned direct debit carries the bill's category and biller but no series_id, while the retry a

@@ -16,10 +16,10 @@ import numpy as np
 import polars as pl
 
 from tactful.simulate.accounts import account_id
-from tactful.simulate.calendar import Window
+from tactful.simulate.base.calendar import Window
+from tactful.simulate.base.rows import SLOTS
 from tactful.simulate.frames import customer_id, products_frame
 from tactful.simulate.regions import TIMEZONES
-from tactful.simulate.rows import SLOTS
 from tactful.simulate.schemas import EXPORT_SCHEMAS
 from tactful.simulate.timezones import iso_strings, localize
 from tactful.simulate.world.plan import Customers

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from tactful.domain.actions import Decision, MessageKind, Outcome, OutcomeKind
 from tactful.errors import ValidationError
+from tactful.simulate.base.rng import Keyed
 from tactful.simulate.personas import CHANNELS
 from tactful.simulate.response import (
     BASE_OPEN,
@@ -43,7 +44,6 @@ from tactful.simulate.response import (
     hour_factor,
     in_quiet,
 )
-from tactful.simulate.rng import Keyed
 from tactful.simulate.world.latent import PRODUCT_GROUP, Latent, help_probability
 from tactful.simulate.world.plan import Customers
 from tactful.simulate.world.state import WorldState

@@ -25,10 +25,10 @@ from typing import Final
 
 import numpy as np
 
-from tactful.simulate.calendar import NEVER
+from tactful.simulate.base.calendar import NEVER
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import CREDIT_CARD, INVESTMENT, SAVINGS
 from tactful.simulate.frames import customer_id
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import CREDIT_CARD, INVESTMENT, SAVINGS
 from tactful.simulate.world.effects import fund, open_account
 from tactful.simulate.world.latent import Latent
 from tactful.simulate.world.plan import Customers

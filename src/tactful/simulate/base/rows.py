@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.columns import Columns
+from tactful.simulate.base.columns import Columns
 
 TX_CHANNELS: Final = (
     "card",
