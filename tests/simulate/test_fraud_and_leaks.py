@@ -15,10 +15,10 @@ import pytest
 
 from tactful.simulate import SimulationConfig, SimulationSummary
 from tactful.simulate import frames as F
-from tactful.simulate import merchants as mc
 from tactful.simulate.accounts import account_ids
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CH_CARD, CH_ONLINE
+from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.fraud import _seconds, fraud_data, night_ratio
 from tactful.simulate.generate import Chunk, generate_chunk
 

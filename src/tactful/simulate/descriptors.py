@@ -15,12 +15,12 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from tactful.simulate import merchants as mc
 from tactful.simulate.base.calendar import Window
 from tactful.simulate.base.rows import CREDIT_CARD
-from tactful.simulate.names import names
+from tactful.simulate.counterparties import merchants as mc
+from tactful.simulate.counterparties.names import names
+from tactful.simulate.counterparties.services import SERVICES
 from tactful.simulate.regions import ALL_PLACES, COUNTRIES, DESTINATIONS
-from tactful.simulate.services import SERVICES
 from tactful.simulate.templates import ATM_OPERATORS, CREDIT_CARD_TEMPLATES, TEMPLATES
 
 I64 = NDArray[np.int64]

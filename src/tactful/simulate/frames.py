@@ -12,7 +12,6 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from tactful.simulate import merchants as mc
 from tactful.simulate.base.calendar import NEVER
 from tactful.simulate.base.rows import (
     CH_ATM,
@@ -32,9 +31,11 @@ from tactful.simulate.base.rows import (
     TX_CHANNELS,
 )
 from tactful.simulate.booking import STATUS
+from tactful.simulate.counterparties import merchants as mc
+from tactful.simulate.counterparties.names import name_mccs, names
+from tactful.simulate.counterparties.services import SERVICES
 from tactful.simulate.descriptors import RowContext, describe
 from tactful.simulate.generate import Chunk
-from tactful.simulate.names import name_mccs, names
 from tactful.simulate.personas import (
     AGE_BANDS,
     CHANNELS,
@@ -45,7 +46,6 @@ from tactful.simulate.personas import (
 )
 from tactful.simulate.products import PRODUCTS
 from tactful.simulate.regions import ALL_PLACES, PROFILES, REGIONS, TIMEZONES
-from tactful.simulate.services import SERVICES
 from tactful.simulate.timezones import iso_strings, localize
 
 I64 = NDArray[np.int64]

@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import merchants as mc
 from tactful.simulate.base.calendar import NEVER, Window
 from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rng import Keyed
@@ -52,6 +51,7 @@ from tactful.simulate.base.rows import (
 )
 from tactful.simulate.base.taxonomy import code
 from tactful.simulate.churn import Churn
+from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.personas import Population
 from tactful.simulate.regions import COUNTRIES, DESTINATIONS, PROFILES, REGIONS
 from tactful.simulate.spend_kinds import KIND_NAMES, profile_tables

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import merchants as mc
 from tactful.simulate.accounts import Accounts, draw_accounts
 from tactful.simulate.adoption import adopt, opening_deposits
 from tactful.simulate.base.calendar import NEVER, Window
@@ -43,6 +42,7 @@ from tactful.simulate.booking import Booked, book
 from tactful.simulate.churn import Churn, draw_churn
 from tactful.simulate.config import SimulationConfig
 from tactful.simulate.consents import ConsentChanges, draw_consent_changes
+from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.fraud import FraudPlan, draw_fraud, fraud_rows
 from tactful.simulate.habits import HabitShifts, draw_shifts
 from tactful.simulate.income import income_series

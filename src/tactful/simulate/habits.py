@@ -26,9 +26,9 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import merchants as mc
 from tactful.simulate.base.calendar import NEVER, Window
 from tactful.simulate.base.rng import Keyed
+from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.life_events import LifeEvents
 from tactful.simulate.personas import Population
 from tactful.simulate.spend_kinds import KINDS

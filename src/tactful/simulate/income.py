@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import payers
 from tactful.simulate.base import calendar as cal
 from tactful.simulate.base.calendar import NEVER, Window
 from tactful.simulate.base.columns import Builder
@@ -30,8 +29,9 @@ from tactful.simulate.base.rows import (
 )
 from tactful.simulate.base.taxonomy import code
 from tactful.simulate.churn import Churn
+from tactful.simulate.counterparties import payers
+from tactful.simulate.counterparties.names import name_id
 from tactful.simulate.life_events import LifeEvents
-from tactful.simulate.names import name_id
 from tactful.simulate.pay import (
     BENEFIT_REPLACEMENT,
     SLOT_BENEFIT,

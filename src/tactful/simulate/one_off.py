@@ -20,9 +20,9 @@ from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CH_DD, CHECKING, D_ACH, D_DD, Rows
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.billers import BILLERS, billers_for
 from tactful.simulate.churn import Churn
-from tactful.simulate.names import biller_city_name
+from tactful.simulate.counterparties.billers import BILLERS, billers_for
+from tactful.simulate.counterparties.names import biller_city_name
 from tactful.simulate.personas import Population
 from tactful.simulate.regions import ALL_PLACES, COUNTRIES, PROFILES, REGIONS
 

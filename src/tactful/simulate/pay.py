@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import payers
 from tactful.simulate.base import calendar as cal
 from tactful.simulate.base.calendar import Window
 from tactful.simulate.base.columns import Builder
@@ -22,7 +21,8 @@ from tactful.simulate.base.rows import (
     FIXED,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.names import name_id
+from tactful.simulate.counterparties import payers
+from tactful.simulate.counterparties.names import name_id
 from tactful.simulate.personas import Population
 from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
 from tactful.simulate.series import (

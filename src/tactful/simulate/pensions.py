@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import payers
 from tactful.simulate.base import calendar as cal
 from tactful.simulate.base.calendar import NEVER, Window
 from tactful.simulate.base.columns import Builder
@@ -23,8 +22,9 @@ from tactful.simulate.base.rows import (
     Rows,
 )
 from tactful.simulate.base.taxonomy import code
+from tactful.simulate.counterparties import payers
+from tactful.simulate.counterparties.names import name_id
 from tactful.simulate.life_events import LifeEvents
-from tactful.simulate.names import name_id
 from tactful.simulate.pay import (
     SLOT_BUSINESS,
     SLOT_PENSION,

@@ -17,14 +17,14 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import payers
 from tactful.simulate.base.calendar import Window
 from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CH_TRANSFER, CHECKING, D_P2P_OUT, D_SUPPORT, Rows
 from tactful.simulate.base.taxonomy import code
 from tactful.simulate.churn import Churn
-from tactful.simulate.names import name_id
+from tactful.simulate.counterparties import payers
+from tactful.simulate.counterparties.names import name_id
 from tactful.simulate.personas import Population
 from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
 

@@ -16,7 +16,6 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import payers
 from tactful.simulate.accounts import Accounts
 from tactful.simulate.base import calendar as cal
 from tactful.simulate.base.calendar import NEVER, Window
@@ -49,10 +48,11 @@ from tactful.simulate.base.rows import (
     SAVINGS,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.billers import BILL_FAMILIES, BILLERS, billers_for
 from tactful.simulate.churn import Churn
+from tactful.simulate.counterparties import payers
+from tactful.simulate.counterparties.billers import BILL_FAMILIES, BILLERS, billers_for
+from tactful.simulate.counterparties.names import biller_city_name, name_id
 from tactful.simulate.life_events import LifeEvents
-from tactful.simulate.names import biller_city_name, name_id
 from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population
 from tactful.simulate.regions import ALL_PLACES, COUNTRIES, PROFILES, REGIONS
 from tactful.simulate.series import (

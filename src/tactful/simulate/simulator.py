@@ -32,12 +32,12 @@ from tactful.domain.actions import Decision, Outcome
 from tactful.errors import ValidationError
 from tactful.ingest.loader import IGNORE_FILE
 from tactful.simulate import frames as F
-from tactful.simulate import merchants as mc
 from tactful.simulate import truth as T
 from tactful.simulate.accounts import account_ids
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.behaviour import behaviour_events
 from tactful.simulate.config import SimulationConfig
+from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.events_io import event_lines
 from tactful.simulate.generate import Chunk, generate_chunk
 from tactful.simulate.regions import TIMEZONES

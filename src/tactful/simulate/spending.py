@@ -17,7 +17,6 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import merchants as mc
 from tactful.simulate.base.calendar import NEVER, Window
 from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rng import Keyed
@@ -38,6 +37,7 @@ from tactful.simulate.base.rows import (
 )
 from tactful.simulate.base.taxonomy import code
 from tactful.simulate.churn import Churn
+from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.habits import HabitShifts
 from tactful.simulate.life_events import LifeEvents
 from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population

@@ -16,7 +16,6 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import merchants as mc
 from tactful.simulate.base.calendar import Window
 from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rng import Keyed
@@ -36,6 +35,7 @@ from tactful.simulate.base.rows import (
 )
 from tactful.simulate.base.taxonomy import code
 from tactful.simulate.churn import Churn
+from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.personas import Population
 from tactful.simulate.regions import (
     ALL_PLACES,

@@ -13,17 +13,18 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from tactful.simulate import merchants as mc
 from tactful.simulate.base.calendar import CADENCES, NEVER
 from tactful.simulate.base.rows import FRAUD_PATTERNS, SLOTS
 from tactful.simulate.base.taxonomy import DETAILED, PRIMARY_OF_DETAILED
 from tactful.simulate.behaviour import notify_channel
 from tactful.simulate.booking import DECLINED
+from tactful.simulate.counterparties import merchants as mc
+from tactful.simulate.counterparties.names import canonical_names
+from tactful.simulate.counterparties.services import SERVICES
 from tactful.simulate.frames import account_id_lookup, customer_ids, lut, transaction_ids
 from tactful.simulate.generate import Chunk
 from tactful.simulate.habits import SHIFT_CAUSES, kind_category
 from tactful.simulate.life_events import EVENT_KINDS
-from tactful.simulate.names import canonical_names
 from tactful.simulate.needs import needs_of
 from tactful.simulate.personas import (
     AGE_BANDS,
@@ -42,7 +43,6 @@ from tactful.simulate.series import (
     K_CARD_PAYMENT,
     SERIES_KINDS,
 )
-from tactful.simulate.services import SERVICES
 from tactful.simulate.spend_kinds import KINDS
 
 I64 = NDArray[np.int64]

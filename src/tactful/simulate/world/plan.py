@@ -27,7 +27,6 @@ import pyarrow.ipc as ipc  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
 from tactful.simulate import frames as F
-from tactful.simulate import merchants as mc
 from tactful.simulate.accounts import account_ids
 from tactful.simulate.base.calendar import NEVER
 from tactful.simulate.base.rng import Keyed
@@ -35,6 +34,7 @@ from tactful.simulate.base.rows import CH_ATM, CH_CARD, CH_ONLINE, OD_FEE
 from tactful.simulate.base.taxonomy import PRIMARY_OF_DETAILED
 from tactful.simulate.behaviour import behaviour_events
 from tactful.simulate.config import SimulationConfig
+from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.events_io import event_lines
 from tactful.simulate.generate import Chunk, generate_chunk
 from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS, TIMEZONES

@@ -12,10 +12,10 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import payers
-from tactful.simulate.billers import BILLERS
+from tactful.simulate.counterparties import payers
+from tactful.simulate.counterparties.billers import BILLERS
+from tactful.simulate.counterparties.services import SERVICES
 from tactful.simulate.regions import ALL_PLACES
-from tactful.simulate.services import SERVICES
 
 _INTERNAL: Final = ("",)
 

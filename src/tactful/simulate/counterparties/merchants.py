@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.simulate.base.taxonomy import code as category_code
-from tactful.simulate.merchant_catalog import world_rows
+from tactful.simulate.counterparties.merchant_catalog import world_rows
 
 SPEND_KINDS: Final[tuple[str, ...]] = (
     "groceries",
