@@ -15,7 +15,7 @@ import pytest
 
 from tactful.simulate import SimulationConfig, SimulationSummary
 from tactful.simulate import frames as F
-from tactful.simulate.accounts import account_ids
+from tactful.simulate.bank.accounts import account_ids
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CH_CARD, CH_ONLINE
 from tactful.simulate.counterparties import merchants as mc

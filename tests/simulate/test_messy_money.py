@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tactful.simulate.bank.booking import DECLINED
 from tactful.simulate.base.calendar import CADENCES, NEVER
 from tactful.simulate.base.rows import (
     CH_CARD,
@@ -15,7 +16,6 @@ from tactful.simulate.base.rows import (
     D_SUPPORT,
     FOLLOW_FEE,
 )
-from tactful.simulate.booking import DECLINED
 from tactful.simulate.generate import Chunk
 from tactful.simulate.income import HOURLY_SIGMA
 from tactful.simulate.life_events import EVENT_KINDS

@@ -17,11 +17,11 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from tactful.simulate.bank.booking import DECLINED
 from tactful.simulate.base.calendar import NEVER
 from tactful.simulate.base.order import lexsort
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CH_TRANSFER, CHECKING
-from tactful.simulate.booking import DECLINED
 from tactful.simulate.generate import Chunk
 from tactful.simulate.personas import HABITS, QUIET
 

@@ -23,10 +23,10 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from tactful.simulate.bank.booking import DECLINED
 from tactful.simulate.base import taxonomy as T
 from tactful.simulate.base.calendar import NEVER
 from tactful.simulate.base.rows import CH_CARD, CH_ONLINE, CHECKING, CREDIT_CARD, D_FEE_OD
-from tactful.simulate.booking import DECLINED
 from tactful.simulate.generate import Chunk
 from tactful.simulate.regions import REGIONS
 

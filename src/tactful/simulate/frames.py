@@ -12,6 +12,8 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from tactful.simulate.bank.booking import STATUS
+from tactful.simulate.bank.products import PRODUCTS
 from tactful.simulate.base.calendar import NEVER
 from tactful.simulate.base.rows import (
     CH_ATM,
@@ -30,7 +32,6 @@ from tactful.simulate.base.rows import (
     SLOTS,
     TX_CHANNELS,
 )
-from tactful.simulate.booking import STATUS
 from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.counterparties.names import name_mccs, names
 from tactful.simulate.counterparties.services import SERVICES
@@ -44,7 +45,6 @@ from tactful.simulate.personas import (
     PURPOSES,
     QUIET,
 )
-from tactful.simulate.products import PRODUCTS
 from tactful.simulate.regions import ALL_PLACES, PROFILES, REGIONS, TIMEZONES
 from tactful.simulate.timezones import iso_strings, localize
 

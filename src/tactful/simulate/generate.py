@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.accounts import Accounts, draw_accounts
-from tactful.simulate.adoption import adopt, opening_deposits
+from tactful.simulate.bank.accounts import Accounts, draw_accounts
+from tactful.simulate.bank.adoption import adopt, opening_deposits
+from tactful.simulate.bank.booking import Booked, book
+from tactful.simulate.bank.ledger import REFUND
 from tactful.simulate.base.calendar import NEVER, Window
 from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rng import Keyed
@@ -38,7 +40,6 @@ from tactful.simulate.base.rows import (
     Rows,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.booking import Booked, book
 from tactful.simulate.churn import Churn, draw_churn
 from tactful.simulate.config import SimulationConfig
 from tactful.simulate.consents import ConsentChanges, draw_consent_changes
@@ -46,7 +47,6 @@ from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.fraud import FraudPlan, draw_fraud, fraud_rows
 from tactful.simulate.habits import HabitShifts, draw_shifts
 from tactful.simulate.income import income_series
-from tactful.simulate.ledger import REFUND
 from tactful.simulate.life_events import LifeEvents, draw_life_events
 from tactful.simulate.liquidity import constrain
 from tactful.simulate.one_off import one_off_rows

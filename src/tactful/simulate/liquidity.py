@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.accounts import Accounts
+from tactful.simulate.bank.accounts import Accounts
 from tactful.simulate.base.calendar import Window
 from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rng import Keyed

@@ -16,7 +16,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.accounts import Accounts
+from tactful.simulate.bank.accounts import Accounts
 from tactful.simulate.base import calendar as cal
 from tactful.simulate.base.calendar import NEVER, Window
 from tactful.simulate.base.columns import Builder

@@ -33,7 +33,7 @@ from tactful.errors import ValidationError
 from tactful.ingest.loader import IGNORE_FILE
 from tactful.simulate import frames as F
 from tactful.simulate import truth as T
-from tactful.simulate.accounts import account_ids
+from tactful.simulate.bank.accounts import account_ids
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.behaviour import behaviour_events
 from tactful.simulate.config import SimulationConfig

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.accounts import Accounts
+from tactful.simulate.bank.accounts import Accounts
 from tactful.simulate.base import calendar as cal
 from tactful.simulate.base.calendar import Window
 from tactful.simulate.base.columns import Builder

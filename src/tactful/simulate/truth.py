@@ -13,11 +13,11 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from tactful.simulate.bank.booking import DECLINED
 from tactful.simulate.base.calendar import CADENCES, NEVER
 from tactful.simulate.base.rows import FRAUD_PATTERNS, SLOTS
 from tactful.simulate.base.taxonomy import DETAILED, PRIMARY_OF_DETAILED
 from tactful.simulate.behaviour import notify_channel
-from tactful.simulate.booking import DECLINED
 from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.counterparties.names import canonical_names
 from tactful.simulate.counterparties.services import SERVICES

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from tactful.simulate.accounts import account_id
+from tactful.simulate.bank.accounts import account_id
 from tactful.simulate.base.calendar import Window
 from tactful.simulate.base.rows import SLOTS
 from tactful.simulate.frames import customer_id, products_frame

@@ -27,7 +27,7 @@ import pyarrow.ipc as ipc  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
 from tactful.simulate import frames as F
-from tactful.simulate.accounts import account_ids
+from tactful.simulate.bank.accounts import account_ids
 from tactful.simulate.base.calendar import NEVER
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CH_ATM, CH_CARD, CH_ONLINE, OD_FEE

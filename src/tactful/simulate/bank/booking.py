@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.accounts import Accounts
+from tactful.simulate.bank.accounts import Accounts
+from tactful.simulate.bank.ledger import REFUND, AccountParams, LedgerResult, run_ledger
 from tactful.simulate.base.calendar import Window
 from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rows import (
@@ -31,7 +32,6 @@ from tactful.simulate.base.rows import (
     Rows,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.ledger import REFUND, AccountParams, LedgerResult, run_ledger
 from tactful.simulate.personas import Population
 from tactful.simulate.regions import PROFILES, REGIONS
 

@@ -16,10 +16,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.domain.enums import Region
+from tactful.simulate.bank.products import PRODUCT_INDEX
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CHECKING, CREDIT_CARD, INVESTMENT, LOAN, MORTGAGE, SAVINGS
 from tactful.simulate.personas import EMPLOYMENT, PERSONA_INDEX, Population
-from tactful.simulate.products import PRODUCT_INDEX
 from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
 
 I64 = NDArray[np.int64]

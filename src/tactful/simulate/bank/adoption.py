@@ -24,7 +24,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.accounts import Accounts
+from tactful.simulate.bank.accounts import Accounts
+from tactful.simulate.bank.products import PRODUCT_INDEX
 from tactful.simulate.base.calendar import NEVER, Window
 from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rng import Keyed
@@ -41,7 +42,6 @@ from tactful.simulate.base.taxonomy import code
 from tactful.simulate.churn import Churn
 from tactful.simulate.life_events import LifeEvents
 from tactful.simulate.personas import PERSONA_INDEX, Population
-from tactful.simulate.products import PRODUCT_INDEX
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
