@@ -44,19 +44,17 @@ from tactful.simulate.churn import Churn, draw_churn
 from tactful.simulate.config import SimulationConfig
 from tactful.simulate.consents import ConsentChanges, draw_consent_changes
 from tactful.simulate.counterparties import merchants as mc
-from tactful.simulate.fraud import FraudPlan, draw_fraud, fraud_rows
 from tactful.simulate.habits import HabitShifts, draw_shifts
-from tactful.simulate.income import income_series
 from tactful.simulate.life_events import LifeEvents, draw_life_events
-from tactful.simulate.liquidity import constrain
-from tactful.simulate.one_off import one_off_rows
-from tactful.simulate.people import people_rows
-from tactful.simulate.personas import Population, draw_population
-from tactful.simulate.recurring import recurring_series
-from tactful.simulate.refunds import with_refunds
-from tactful.simulate.regions import ALL_PLACES, TIMEZONES
-from tactful.simulate.returns import with_late_and_returned
-from tactful.simulate.series import (
+from tactful.simulate.money.fraud import FraudPlan, draw_fraud, fraud_rows
+from tactful.simulate.money.income import income_series
+from tactful.simulate.money.liquidity import constrain
+from tactful.simulate.money.one_off import one_off_rows
+from tactful.simulate.money.p2p import people_rows
+from tactful.simulate.money.recurring import recurring_series
+from tactful.simulate.money.refunds import with_refunds
+from tactful.simulate.money.returns import with_late_and_returned
+from tactful.simulate.money.series import (
     INCOME_KINDS,
     SLOTS_PER_CUSTOMER,
     PriceChanges,
@@ -64,10 +62,12 @@ from tactful.simulate.series import (
     materialize,
     resolve,
 )
-from tactful.simulate.spending import day_factors, month_factors, spending_rows
-from tactful.simulate.subscriptions import subscription_series
+from tactful.simulate.money.spending import day_factors, month_factors, spending_rows
+from tactful.simulate.money.subscriptions import subscription_series
+from tactful.simulate.money.travel import Trips, draw_trips, trip_rows
+from tactful.simulate.personas import Population, draw_population
+from tactful.simulate.regions import ALL_PLACES, TIMEZONES
 from tactful.simulate.timezones import localize
-from tactful.simulate.travel import Trips, draw_trips, trip_rows
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

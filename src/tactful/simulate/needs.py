@@ -30,8 +30,7 @@ from numpy.typing import NDArray
 
 from tactful.simulate.base.rows import CHECKING
 from tactful.simulate.generate import Chunk
-from tactful.simulate.regions import PROFILES, REGIONS
-from tactful.simulate.series import (
+from tactful.simulate.money.series import (
     INCOME_KINDS,
     K_BILL,
     K_CHILDCARE,
@@ -40,6 +39,7 @@ from tactful.simulate.series import (
     K_RENT,
     K_SUBSCRIPTION,
 )
+from tactful.simulate.regions import PROFILES, REGIONS
 
 I64 = NDArray[np.int64]
 B = NDArray[np.bool_]

@@ -37,14 +37,14 @@ from tactful.simulate.base.rows import (
     SAVINGS,
 )
 from tactful.simulate.generate import Chunk
-from tactful.simulate.needs import BILL_KINDS, needs_of
-from tactful.simulate.personas import HABITS, HOUSING
-from tactful.simulate.series import (
+from tactful.simulate.money.series import (
     INCOME_KINDS,
     K_BILL,
     K_SUBSCRIPTION,
     R_PRICE_RISE,
 )
+from tactful.simulate.needs import BILL_KINDS, needs_of
+from tactful.simulate.personas import HABITS, HOUSING
 
 I64 = NDArray[np.int64]
 F32 = NDArray[np.float32]

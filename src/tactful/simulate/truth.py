@@ -25,6 +25,13 @@ from tactful.simulate.frames import account_id_lookup, customer_ids, lut, transa
 from tactful.simulate.generate import Chunk
 from tactful.simulate.habits import SHIFT_CAUSES, kind_category
 from tactful.simulate.life_events import EVENT_KINDS
+from tactful.simulate.money.series import (
+    CHANGE_REASONS,
+    INCOME_KINDS,
+    K_CARD_PAYMENT,
+    SERIES_KINDS,
+)
+from tactful.simulate.money.spend_kinds import KINDS
 from tactful.simulate.needs import needs_of
 from tactful.simulate.personas import (
     AGE_BANDS,
@@ -37,13 +44,6 @@ from tactful.simulate.personas import (
 )
 from tactful.simulate.regions import ALL_PLACES, PROFILES, REGIONS
 from tactful.simulate.response import BASE_OPEN, ResponseParams
-from tactful.simulate.series import (
-    CHANGE_REASONS,
-    INCOME_KINDS,
-    K_CARD_PAYMENT,
-    SERIES_KINDS,
-)
-from tactful.simulate.spend_kinds import KINDS
 
 I64 = NDArray[np.int64]
 _NOTIFY: Final = ("push", "email", "sms")

@@ -25,22 +25,22 @@ from tactful.simulate.base.taxonomy import code
 from tactful.simulate.counterparties import payers
 from tactful.simulate.counterparties.names import name_id
 from tactful.simulate.life_events import LifeEvents
-from tactful.simulate.pay import (
+from tactful.simulate.money.pay import (
     SLOT_BUSINESS,
     SLOT_PENSION,
     SLOT_PRIVATE,
     PayWriter,
     country_codes,
 )
-from tactful.simulate.personas import EMPLOYMENT, Population
-from tactful.simulate.regions import COUNTRIES
-from tactful.simulate.series import (
+from tactful.simulate.money.series import (
     K_BUSINESS,
     K_PENSION,
     R_UPRATING,
     PriceChanges,
     Series,
 )
+from tactful.simulate.personas import EMPLOYMENT, Population
+from tactful.simulate.regions import COUNTRIES
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -53,9 +53,7 @@ from tactful.simulate.counterparties import payers
 from tactful.simulate.counterparties.billers import BILL_FAMILIES, BILLERS, billers_for
 from tactful.simulate.counterparties.names import biller_city_name, name_id
 from tactful.simulate.life_events import LifeEvents
-from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population
-from tactful.simulate.regions import ALL_PLACES, COUNTRIES, PROFILES, REGIONS
-from tactful.simulate.series import (
+from tactful.simulate.money.series import (
     K_BILL,
     K_CARD_PAYMENT,
     K_CHILDCARE,
@@ -69,6 +67,8 @@ from tactful.simulate.series import (
     PriceChanges,
     Series,
 )
+from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population
+from tactful.simulate.regions import ALL_PLACES, COUNTRIES, PROFILES, REGIONS
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -32,7 +32,7 @@ from tactful.simulate.churn import Churn
 from tactful.simulate.counterparties import payers
 from tactful.simulate.counterparties.names import name_id
 from tactful.simulate.life_events import LifeEvents
-from tactful.simulate.pay import (
+from tactful.simulate.money.pay import (
     BENEFIT_REPLACEMENT,
     SLOT_BENEFIT,
     SLOT_BONUS,
@@ -47,10 +47,8 @@ from tactful.simulate.pay import (
     payer,
     schedule,
 )
-from tactful.simulate.pensions import invoice_rows, pension_series
-from tactful.simulate.personas import EMPLOYMENT, PERSONA_INDEX, Population
-from tactful.simulate.regions import COUNTRIES
-from tactful.simulate.series import (
+from tactful.simulate.money.pensions import invoice_rows, pension_series
+from tactful.simulate.money.series import (
     K_ALLOWANCE,
     K_BENEFIT,
     K_BONUS,
@@ -63,6 +61,8 @@ from tactful.simulate.series import (
     PriceChanges,
     Series,
 )
+from tactful.simulate.personas import EMPLOYMENT, PERSONA_INDEX, Population
+from tactful.simulate.regions import COUNTRIES
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -40,9 +40,9 @@ from tactful.simulate.churn import Churn
 from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.habits import HabitShifts
 from tactful.simulate.life_events import LifeEvents
+from tactful.simulate.money.spend_kinds import KINDS, profile_tables
 from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population
 from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
-from tactful.simulate.spend_kinds import KINDS, profile_tables
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

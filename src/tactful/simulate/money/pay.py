@@ -23,11 +23,11 @@ from tactful.simulate.base.rows import (
 from tactful.simulate.base.taxonomy import code
 from tactful.simulate.counterparties import payers
 from tactful.simulate.counterparties.names import name_id
-from tactful.simulate.personas import Population
-from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
-from tactful.simulate.series import (
+from tactful.simulate.money.series import (
     Series,
 )
+from tactful.simulate.personas import Population
+from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
