@@ -14,11 +14,11 @@ import polars as pl
 import pytest
 
 from tactful.simulate import SimulationConfig, SimulationSummary
-from tactful.simulate import frames as F
 from tactful.simulate.bank.accounts import account_ids
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CH_CARD, CH_ONLINE
 from tactful.simulate.counterparties import merchants as mc
+from tactful.simulate.exports import frames as F
 from tactful.simulate.generate import Chunk, generate_chunk
 from tactful.simulate.money.fraud import _seconds, fraud_data, night_ratio
 

@@ -26,7 +26,7 @@ from tactful.simulate.counterparties.merchant_catalog import (
     name_parts,
     world_rows,
 )
-from tactful.simulate.descriptor_style import draw_style
+from tactful.simulate.exports.descriptor_style import draw_style
 from tactful.simulate.regions import ALL_PLACES
 
 ENGINE_DATA = Path(__file__).resolve().parents[2] / "src" / "tactful" / "enrich" / "data"

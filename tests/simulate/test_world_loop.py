@@ -25,7 +25,7 @@ from tactful.domain.enums import Channel
 from tactful.errors import ValidationError
 from tactful.simulate import SimulationConfig
 from tactful.simulate.base.rng import Keyed
-from tactful.simulate.frames import customer_id
+from tactful.simulate.exports.frames import customer_id
 from tactful.simulate.world import World
 from tactful.simulate.world.effects import apply_conversion
 

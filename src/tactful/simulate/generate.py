@@ -44,6 +44,7 @@ from tactful.simulate.churn import Churn, draw_churn
 from tactful.simulate.config import SimulationConfig
 from tactful.simulate.consents import ConsentChanges, draw_consent_changes
 from tactful.simulate.counterparties import merchants as mc
+from tactful.simulate.exports.timezones import localize
 from tactful.simulate.habits import HabitShifts, draw_shifts
 from tactful.simulate.life_events import LifeEvents, draw_life_events
 from tactful.simulate.money.fraud import FraudPlan, draw_fraud, fraud_rows
@@ -67,7 +68,6 @@ from tactful.simulate.money.subscriptions import subscription_series
 from tactful.simulate.money.travel import Trips, draw_trips, trip_rows
 from tactful.simulate.personas import Population, draw_population
 from tactful.simulate.regions import ALL_PLACES, TIMEZONES
-from tactful.simulate.timezones import localize
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -31,14 +31,18 @@ from numpy.typing import NDArray
 from tactful.domain.actions import Decision, Outcome
 from tactful.errors import ValidationError
 from tactful.ingest.loader import IGNORE_FILE
-from tactful.simulate import frames as F
 from tactful.simulate import truth as T
 from tactful.simulate.bank.accounts import account_ids
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.behaviour import behaviour_events
 from tactful.simulate.config import SimulationConfig
 from tactful.simulate.counterparties import merchants as mc
-from tactful.simulate.events_io import event_lines
+from tactful.simulate.exports import frames as F
+from tactful.simulate.exports.events_io import event_lines
+from tactful.simulate.exports.schemas import EXPORT_SCHEMAS, TRUTH_SCHEMAS
+from tactful.simulate.exports.statements import write_statements
+from tactful.simulate.exports.timezones import iso_strings, localize
+from tactful.simulate.exports.writers import LinesSink, Sink, open_sink
 from tactful.simulate.generate import Chunk, generate_chunk
 from tactful.simulate.regions import TIMEZONES
 from tactful.simulate.relevance import TruthState
@@ -60,11 +64,7 @@ from tactful.simulate.response import (
     ResponseParams,
     draw_params,
 )
-from tactful.simulate.schemas import EXPORT_SCHEMAS, TRUTH_SCHEMAS
-from tactful.simulate.statements import write_statements
-from tactful.simulate.timezones import iso_strings, localize
 from tactful.simulate.truth_readme import TRUTH_README
-from tactful.simulate.writers import LinesSink, Sink, open_sink
 
 FORMATS: Final = ("parquet", "csv", "ofx", "camt053")
 Progress = Callable[[int, int], None]

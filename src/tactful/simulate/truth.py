@@ -21,7 +21,7 @@ from tactful.simulate.behaviour import notify_channel
 from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.counterparties.names import canonical_names
 from tactful.simulate.counterparties.services import SERVICES
-from tactful.simulate.frames import account_id_lookup, customer_ids, lut, transaction_ids
+from tactful.simulate.exports.frames import account_id_lookup, customer_ids, lut, transaction_ids
 from tactful.simulate.generate import Chunk
 from tactful.simulate.habits import SHIFT_CAUSES, kind_category
 from tactful.simulate.life_events import EVENT_KINDS

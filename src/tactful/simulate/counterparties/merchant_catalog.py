@@ -14,8 +14,9 @@ from. So a world is drawn from its seed:
   seed from the name parts of ``data/merchant_names.toml``: different businesses in every
   world. About half of US restaurant locations are independents (National Restaurant
   Association), so they are a large part of the long tail.
-- **Printing** follows the world's :class:`~tactful.simulate.descriptor_style.DescriptorStyle`
-  (facilitator prefixes, terminal ids, city suffixes, case, cuts at 22/25 characters).
+- **Printing** follows the world's
+  :class:`~tactful.simulate.exports.descriptor_style.DescriptorStyle` (facilitator prefixes,
+  terminal ids, city suffixes, case, cuts at 22/25 characters).
 
 The **unseen world** (``unseen=True``) keeps the market's shape -- the same kinds, shares, MCCs
 and categories -- but every name is invented: brand words composed from syllables of the
@@ -36,7 +37,7 @@ from typing import Any, Final
 import numpy as np
 
 from tactful.simulate.base.rng import Keyed
-from tactful.simulate.descriptor_style import DescriptorStyle, draw_style
+from tactful.simulate.exports.descriptor_style import DescriptorStyle, draw_style
 
 CHAIN_PRESENT: Final = 0.85
 SHARE_SIGMA: Final = 0.35

@@ -26,7 +26,6 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.ipc as ipc  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
-from tactful.simulate import frames as F
 from tactful.simulate.bank.accounts import account_ids
 from tactful.simulate.base.calendar import NEVER
 from tactful.simulate.base.rng import Keyed
@@ -35,11 +34,12 @@ from tactful.simulate.base.taxonomy import PRIMARY_OF_DETAILED
 from tactful.simulate.behaviour import behaviour_events
 from tactful.simulate.config import SimulationConfig
 from tactful.simulate.counterparties import merchants as mc
-from tactful.simulate.events_io import event_lines
+from tactful.simulate.exports import frames as F
+from tactful.simulate.exports.events_io import event_lines
+from tactful.simulate.exports.timezones import iso_strings, localize
 from tactful.simulate.generate import Chunk, generate_chunk
 from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS, TIMEZONES
 from tactful.simulate.response import draw_params
-from tactful.simulate.timezones import iso_strings, localize
 
 I64 = NDArray[np.int64]
 F32 = NDArray[np.float32]

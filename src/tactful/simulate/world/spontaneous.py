@@ -28,7 +28,7 @@ import numpy as np
 from tactful.simulate.base.calendar import NEVER
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CREDIT_CARD, INVESTMENT, SAVINGS
-from tactful.simulate.frames import customer_id
+from tactful.simulate.exports.frames import customer_id
 from tactful.simulate.world.effects import fund, open_account
 from tactful.simulate.world.latent import Latent
 from tactful.simulate.world.plan import Customers

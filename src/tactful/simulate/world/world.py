@@ -39,7 +39,7 @@ from tactful.errors import ValidationError
 from tactful.simulate.base.calendar import Window
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.config import SimulationConfig
-from tactful.simulate.frames import customer_id
+from tactful.simulate.exports.frames import customer_id
 from tactful.simulate.world.effects import BUDGET_CUT, apply_conversion
 from tactful.simulate.world.exports import DayRows, account_rows, insert_rows, write_day
 from tactful.simulate.world.latent import Latent, draw_latent

@@ -23,11 +23,11 @@ from tactful.simulate.behaviour import (
     NOTIFY_CHANNELS,
     Events,
 )
-from tactful.simulate.frames import customer_ids, zone_of
+from tactful.simulate.exports.frames import customer_ids, zone_of
+from tactful.simulate.exports.timezones import iso_strings, localize
 from tactful.simulate.generate import Chunk
 from tactful.simulate.personas import PURPOSES
 from tactful.simulate.regions import TIMEZONES
-from tactful.simulate.timezones import iso_strings, localize
 
 
 def _q(s: pl.Expr) -> pl.Expr:

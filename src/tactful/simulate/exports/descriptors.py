@@ -20,8 +20,8 @@ from tactful.simulate.base.rows import CREDIT_CARD
 from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.counterparties.names import names
 from tactful.simulate.counterparties.services import SERVICES
+from tactful.simulate.exports.templates import ATM_OPERATORS, CREDIT_CARD_TEMPLATES, TEMPLATES
 from tactful.simulate.regions import ALL_PLACES, COUNTRIES, DESTINATIONS
-from tactful.simulate.templates import ATM_OPERATORS, CREDIT_CARD_TEMPLATES, TEMPLATES
 
 I64 = NDArray[np.int64]
 _FIELD = re.compile(r"\{(\w+)\}")

@@ -35,7 +35,8 @@ from tactful.simulate.base.rows import (
 from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.counterparties.names import name_mccs, names
 from tactful.simulate.counterparties.services import SERVICES
-from tactful.simulate.descriptors import RowContext, describe
+from tactful.simulate.exports.descriptors import RowContext, describe
+from tactful.simulate.exports.timezones import iso_strings, localize
 from tactful.simulate.generate import Chunk
 from tactful.simulate.personas import (
     AGE_BANDS,
@@ -46,7 +47,6 @@ from tactful.simulate.personas import (
     QUIET,
 )
 from tactful.simulate.regions import ALL_PLACES, PROFILES, REGIONS, TIMEZONES
-from tactful.simulate.timezones import iso_strings, localize
 
 I64 = NDArray[np.int64]
 CUSTOMER_COLUMNS: Final = (
