@@ -31,7 +31,6 @@ from numpy.typing import NDArray
 from tactful.domain.actions import Decision, Outcome
 from tactful.errors import ValidationError
 from tactful.ingest.loader import IGNORE_FILE
-from tactful.simulate import truth as T
 from tactful.simulate.bank.accounts import account_ids
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.behaviour import behaviour_events
@@ -45,8 +44,10 @@ from tactful.simulate.exports.timezones import iso_strings, localize
 from tactful.simulate.exports.writers import LinesSink, Sink, open_sink
 from tactful.simulate.generate import Chunk, generate_chunk
 from tactful.simulate.regions import TIMEZONES
-from tactful.simulate.relevance import TruthState
-from tactful.simulate.response import (
+from tactful.simulate.truth import tables as T
+from tactful.simulate.truth.readme import TRUTH_README
+from tactful.simulate.truth.relevance import TruthState
+from tactful.simulate.truth.response import (
     BASE_OPEN,
     CLICK,
     CONVERT,
@@ -64,7 +65,6 @@ from tactful.simulate.response import (
     ResponseParams,
     draw_params,
 )
-from tactful.simulate.truth_readme import TRUTH_README
 
 FORMATS: Final = ("parquet", "csv", "ofx", "camt053")
 Progress = Callable[[int, int], None]

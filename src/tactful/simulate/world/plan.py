@@ -39,7 +39,7 @@ from tactful.simulate.exports.events_io import event_lines
 from tactful.simulate.exports.timezones import iso_strings, localize
 from tactful.simulate.generate import Chunk, generate_chunk
 from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS, TIMEZONES
-from tactful.simulate.response import draw_params
+from tactful.simulate.truth.response import draw_params
 
 I64 = NDArray[np.int64]
 F32 = NDArray[np.float32]

@@ -34,7 +34,7 @@ from tactful.domain.enums import Channel
 from tactful.errors import ValidationError
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.personas import CHANNELS, HABITS, PURPOSES, QUIET, Population
-from tactful.simulate.relevance import TruthState, is_relevant
+from tactful.simulate.truth.relevance import TruthState, is_relevant
 
 F64 = NDArray[np.float64]
 BASE_OPEN: Final = {"in_app": 0.3, "email": 0.38, "sms": 0.8, "push": 0.11}

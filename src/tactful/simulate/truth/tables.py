@@ -43,7 +43,7 @@ from tactful.simulate.personas import (
     PERSONAS,
 )
 from tactful.simulate.regions import ALL_PLACES, PROFILES, REGIONS
-from tactful.simulate.response import BASE_OPEN, ResponseParams
+from tactful.simulate.truth.response import BASE_OPEN, ResponseParams
 
 I64 = NDArray[np.int64]
 _NOTIFY: Final = ("push", "email", "sms")
