@@ -9,8 +9,8 @@ import polars as pl
 from tactful.simulate.base.taxonomy import DETAILED, PRIMARY_OF_DETAILED
 from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.generate import Chunk
-from tactful.simulate.habits import SHIFT_CAUSES, kind_category
-from tactful.simulate.needs import BUFFER_WEEKS, IDLE_DAYS, needs_of
+from tactful.simulate.people.habits import SHIFT_CAUSES, kind_category
+from tactful.simulate.people.needs import BUFFER_WEEKS, IDLE_DAYS, needs_of
 
 
 def _daily_payments(ch: Chunk, c: int, category: int) -> np.ndarray:

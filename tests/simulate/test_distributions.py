@@ -14,7 +14,7 @@ from tactful.simulate.base.calendar import CADENCES, NEVER
 from tactful.simulate.base.rows import CH_CARD, CH_ONLINE, CHECKING, CREDIT_CARD
 from tactful.simulate.generate import Chunk
 from tactful.simulate.money.series import K_PAYROLL, K_SUBSCRIPTION
-from tactful.simulate.regions import REGIONS
+from tactful.simulate.people.regions import REGIONS
 
 
 def _income_and_spending(ch: Chunk) -> tuple[np.ndarray, np.ndarray]:

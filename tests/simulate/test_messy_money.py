@@ -17,10 +17,10 @@ from tactful.simulate.base.rows import (
     FOLLOW_FEE,
 )
 from tactful.simulate.generate import Chunk
-from tactful.simulate.life_events import EVENT_KINDS
 from tactful.simulate.money.income import HOURLY_SIGMA
 from tactful.simulate.money.pay import SLOT_MAIN, SLOT_NEWJOB
 from tactful.simulate.money.series import K_PAYROLL
+from tactful.simulate.people.life_events import EVENT_KINDS
 
 
 def test_refunds_follow_a_purchase_at_the_same_merchant(population: Chunk) -> None:

@@ -27,7 +27,7 @@ from tactful.simulate.counterparties.merchant_catalog import (
     world_rows,
 )
 from tactful.simulate.exports.descriptor_style import draw_style
-from tactful.simulate.regions import ALL_PLACES
+from tactful.simulate.people.regions import ALL_PLACES
 
 ENGINE_DATA = Path(__file__).resolve().parents[2] / "src" / "tactful" / "enrich" / "data"
 SEEDS = (0, 1, 7, 11, 101, 2024, 99_999)

@@ -40,13 +40,9 @@ from tactful.simulate.base.rows import (
     Rows,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.churn import Churn, draw_churn
 from tactful.simulate.config import SimulationConfig
-from tactful.simulate.consents import ConsentChanges, draw_consent_changes
 from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.exports.timezones import localize
-from tactful.simulate.habits import HabitShifts, draw_shifts
-from tactful.simulate.life_events import LifeEvents, draw_life_events
 from tactful.simulate.money.fraud import FraudPlan, draw_fraud, fraud_rows
 from tactful.simulate.money.income import income_series
 from tactful.simulate.money.liquidity import constrain
@@ -66,8 +62,12 @@ from tactful.simulate.money.series import (
 from tactful.simulate.money.spending import day_factors, month_factors, spending_rows
 from tactful.simulate.money.subscriptions import subscription_series
 from tactful.simulate.money.travel import Trips, draw_trips, trip_rows
-from tactful.simulate.personas import Population, draw_population
-from tactful.simulate.regions import ALL_PLACES, TIMEZONES
+from tactful.simulate.people.churn import Churn, draw_churn
+from tactful.simulate.people.consents import ConsentChanges, draw_consent_changes
+from tactful.simulate.people.habits import HabitShifts, draw_shifts
+from tactful.simulate.people.life_events import LifeEvents, draw_life_events
+from tactful.simulate.people.personas import Population, draw_population
+from tactful.simulate.people.regions import ALL_PLACES, TIMEZONES
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

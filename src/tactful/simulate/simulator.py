@@ -33,7 +33,6 @@ from tactful.errors import ValidationError
 from tactful.ingest.loader import IGNORE_FILE
 from tactful.simulate.bank.accounts import account_ids
 from tactful.simulate.base.rng import Keyed
-from tactful.simulate.behaviour import behaviour_events
 from tactful.simulate.config import SimulationConfig
 from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.exports import frames as F
@@ -43,7 +42,8 @@ from tactful.simulate.exports.statements import write_statements
 from tactful.simulate.exports.timezones import iso_strings, localize
 from tactful.simulate.exports.writers import LinesSink, Sink, open_sink
 from tactful.simulate.generate import Chunk, generate_chunk
-from tactful.simulate.regions import TIMEZONES
+from tactful.simulate.people.behaviour import behaviour_events
+from tactful.simulate.people.regions import TIMEZONES
 from tactful.simulate.truth import tables as T
 from tactful.simulate.truth.readme import TRUTH_README
 from tactful.simulate.truth.relevance import TruthState

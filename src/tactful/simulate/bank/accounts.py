@@ -19,8 +19,8 @@ from tactful.domain.enums import Region
 from tactful.simulate.bank.products import PRODUCT_INDEX
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CHECKING, CREDIT_CARD, INVESTMENT, LOAN, MORTGAGE, SAVINGS
-from tactful.simulate.personas import EMPLOYMENT, PERSONA_INDEX, Population
-from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
+from tactful.simulate.people.personas import EMPLOYMENT, PERSONA_INDEX, Population
+from tactful.simulate.people.regions import COUNTRIES, PROFILES, REGIONS
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

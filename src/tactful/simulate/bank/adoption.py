@@ -39,9 +39,9 @@ from tactful.simulate.base.rows import (
     Rows,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.churn import Churn
-from tactful.simulate.life_events import LifeEvents
-from tactful.simulate.personas import PERSONA_INDEX, Population
+from tactful.simulate.people.churn import Churn
+from tactful.simulate.people.life_events import LifeEvents
+from tactful.simulate.people.personas import PERSONA_INDEX, Population
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

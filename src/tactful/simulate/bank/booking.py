@@ -32,8 +32,8 @@ from tactful.simulate.base.rows import (
     Rows,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.personas import Population
-from tactful.simulate.regions import PROFILES, REGIONS
+from tactful.simulate.people.personas import Population
+from tactful.simulate.people.regions import PROFILES, REGIONS
 
 I64 = NDArray[np.int64]
 STATUS: tuple[str, str, str] = ("posted", "pending", "declined")

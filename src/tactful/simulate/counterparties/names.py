@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from tactful.simulate.counterparties import payers
 from tactful.simulate.counterparties.billers import BILLERS
 from tactful.simulate.counterparties.services import SERVICES
-from tactful.simulate.regions import ALL_PLACES
+from tactful.simulate.people.regions import ALL_PLACES
 
 _INTERNAL: Final = ("",)
 

@@ -21,7 +21,7 @@ from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.counterparties.names import names
 from tactful.simulate.counterparties.services import SERVICES
 from tactful.simulate.exports.templates import ATM_OPERATORS, CREDIT_CARD_TEMPLATES, TEMPLATES
-from tactful.simulate.regions import ALL_PLACES, COUNTRIES, DESTINATIONS
+from tactful.simulate.people.regions import ALL_PLACES, COUNTRIES, DESTINATIONS
 
 I64 = NDArray[np.int64]
 _FIELD = re.compile(r"\{(\w+)\}")

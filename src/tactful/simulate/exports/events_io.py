@@ -11,7 +11,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from tactful.simulate.behaviour import (
+from tactful.simulate.exports.frames import customer_ids, zone_of
+from tactful.simulate.exports.timezones import iso_strings, localize
+from tactful.simulate.generate import Chunk
+from tactful.simulate.people.behaviour import (
     ALERTS,
     DEVICES,
     E_CONSENT,
@@ -23,11 +26,8 @@ from tactful.simulate.behaviour import (
     NOTIFY_CHANNELS,
     Events,
 )
-from tactful.simulate.exports.frames import customer_ids, zone_of
-from tactful.simulate.exports.timezones import iso_strings, localize
-from tactful.simulate.generate import Chunk
-from tactful.simulate.personas import PURPOSES
-from tactful.simulate.regions import TIMEZONES
+from tactful.simulate.people.personas import PURPOSES
+from tactful.simulate.people.regions import TIMEZONES
 
 
 def _q(s: pl.Expr) -> pl.Expr:

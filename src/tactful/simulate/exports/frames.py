@@ -38,7 +38,7 @@ from tactful.simulate.counterparties.services import SERVICES
 from tactful.simulate.exports.descriptors import RowContext, describe
 from tactful.simulate.exports.timezones import iso_strings, localize
 from tactful.simulate.generate import Chunk
-from tactful.simulate.personas import (
+from tactful.simulate.people.personas import (
     AGE_BANDS,
     CHANNELS,
     GENDERS,
@@ -46,7 +46,7 @@ from tactful.simulate.personas import (
     PURPOSES,
     QUIET,
 )
-from tactful.simulate.regions import ALL_PLACES, PROFILES, REGIONS, TIMEZONES
+from tactful.simulate.people.regions import ALL_PLACES, PROFILES, REGIONS, TIMEZONES
 
 I64 = NDArray[np.int64]
 CUSTOMER_COLUMNS: Final = (

@@ -50,11 +50,11 @@ from tactful.simulate.base.rows import (
     Rows,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.churn import Churn
 from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.money.spend_kinds import KIND_NAMES, profile_tables
-from tactful.simulate.personas import Population
-from tactful.simulate.regions import COUNTRIES, DESTINATIONS, PROFILES, REGIONS
+from tactful.simulate.people.churn import Churn
+from tactful.simulate.people.personas import Population
+from tactful.simulate.people.regions import COUNTRIES, DESTINATIONS, PROFILES, REGIONS
 
 I64 = NDArray[np.int64]
 PAIR_FRAUD = 2 * 10**15

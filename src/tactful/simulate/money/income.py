@@ -28,10 +28,8 @@ from tactful.simulate.base.rows import (
     Rows,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.churn import Churn
 from tactful.simulate.counterparties import payers
 from tactful.simulate.counterparties.names import name_id
-from tactful.simulate.life_events import LifeEvents
 from tactful.simulate.money.pay import (
     BENEFIT_REPLACEMENT,
     SLOT_BENEFIT,
@@ -61,8 +59,10 @@ from tactful.simulate.money.series import (
     PriceChanges,
     Series,
 )
-from tactful.simulate.personas import EMPLOYMENT, PERSONA_INDEX, Population
-from tactful.simulate.regions import COUNTRIES
+from tactful.simulate.people.churn import Churn
+from tactful.simulate.people.life_events import LifeEvents
+from tactful.simulate.people.personas import EMPLOYMENT, PERSONA_INDEX, Population
+from tactful.simulate.people.regions import COUNTRIES
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

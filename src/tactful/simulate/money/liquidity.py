@@ -28,7 +28,7 @@ from tactful.simulate.base.rows import (
     Rows,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.personas import Population
+from tactful.simulate.people.personas import Population
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -20,11 +20,11 @@ from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CH_DD, CHECKING, D_ACH, D_DD, Rows
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.churn import Churn
 from tactful.simulate.counterparties.billers import BILLERS, billers_for
 from tactful.simulate.counterparties.names import biller_city_name
-from tactful.simulate.personas import Population
-from tactful.simulate.regions import ALL_PLACES, COUNTRIES, PROFILES, REGIONS
+from tactful.simulate.people.churn import Churn
+from tactful.simulate.people.personas import Population
+from tactful.simulate.people.regions import ALL_PLACES, COUNTRIES, PROFILES, REGIONS
 
 PER_YEAR: Final = 3.0
 FAMILIES: Final = ("insurance", "energy", "internet", "mobile")

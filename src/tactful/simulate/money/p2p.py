@@ -22,11 +22,11 @@ from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CH_TRANSFER, CHECKING, D_P2P_OUT, D_SUPPORT, Rows
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.churn import Churn
 from tactful.simulate.counterparties import payers
 from tactful.simulate.counterparties.names import name_id
-from tactful.simulate.personas import Population
-from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
+from tactful.simulate.people.churn import Churn
+from tactful.simulate.people.personas import Population
+from tactful.simulate.people.regions import COUNTRIES, PROFILES, REGIONS
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

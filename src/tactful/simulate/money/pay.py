@@ -26,8 +26,8 @@ from tactful.simulate.counterparties.names import name_id
 from tactful.simulate.money.series import (
     Series,
 )
-from tactful.simulate.personas import Population
-from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
+from tactful.simulate.people.personas import Population
+from tactful.simulate.people.regions import COUNTRIES, PROFILES, REGIONS
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

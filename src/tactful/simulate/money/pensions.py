@@ -24,7 +24,6 @@ from tactful.simulate.base.rows import (
 from tactful.simulate.base.taxonomy import code
 from tactful.simulate.counterparties import payers
 from tactful.simulate.counterparties.names import name_id
-from tactful.simulate.life_events import LifeEvents
 from tactful.simulate.money.pay import (
     SLOT_BUSINESS,
     SLOT_PENSION,
@@ -39,8 +38,9 @@ from tactful.simulate.money.series import (
     PriceChanges,
     Series,
 )
-from tactful.simulate.personas import EMPLOYMENT, Population
-from tactful.simulate.regions import COUNTRIES
+from tactful.simulate.people.life_events import LifeEvents
+from tactful.simulate.people.personas import EMPLOYMENT, Population
+from tactful.simulate.people.regions import COUNTRIES
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -48,11 +48,9 @@ from tactful.simulate.base.rows import (
     SAVINGS,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.churn import Churn
 from tactful.simulate.counterparties import payers
 from tactful.simulate.counterparties.billers import BILL_FAMILIES, BILLERS, billers_for
 from tactful.simulate.counterparties.names import biller_city_name, name_id
-from tactful.simulate.life_events import LifeEvents
 from tactful.simulate.money.series import (
     K_BILL,
     K_CARD_PAYMENT,
@@ -67,8 +65,10 @@ from tactful.simulate.money.series import (
     PriceChanges,
     Series,
 )
-from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population
-from tactful.simulate.regions import ALL_PLACES, COUNTRIES, PROFILES, REGIONS
+from tactful.simulate.people.churn import Churn
+from tactful.simulate.people.life_events import LifeEvents
+from tactful.simulate.people.personas import HOUSING, PERSONA_INDEX, Population
+from tactful.simulate.people.regions import ALL_PLACES, COUNTRIES, PROFILES, REGIONS
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

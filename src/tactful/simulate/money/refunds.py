@@ -20,7 +20,7 @@ from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CARD, CH_ONLINE, FOLLOW_FEE, Rows
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.personas import Population
+from tactful.simulate.people.personas import Population
 
 PAIR_REFUND: Final = 8 * 10**15
 RETURN_RATE: Final = 0.07

@@ -27,7 +27,7 @@ from tactful.simulate.base.columns import Builder
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CH_DD, CH_SO, CHECKING, D_DD_RETURN, FIXED, Rows
 from tactful.simulate.money.liquidity import projected_balance
-from tactful.simulate.personas import Population
+from tactful.simulate.people.personas import Population
 
 LATE_SHARE: Final = 0.03
 RETURN_SHARE: Final = 0.3

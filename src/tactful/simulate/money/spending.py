@@ -36,13 +36,13 @@ from tactful.simulate.base.rows import (
     Rows,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.churn import Churn
 from tactful.simulate.counterparties import merchants as mc
-from tactful.simulate.habits import HabitShifts
-from tactful.simulate.life_events import LifeEvents
 from tactful.simulate.money.spend_kinds import KINDS, profile_tables
-from tactful.simulate.personas import HOUSING, PERSONA_INDEX, Population
-from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS
+from tactful.simulate.people.churn import Churn
+from tactful.simulate.people.habits import HabitShifts
+from tactful.simulate.people.life_events import LifeEvents
+from tactful.simulate.people.personas import HOUSING, PERSONA_INDEX, Population
+from tactful.simulate.people.regions import COUNTRIES, PROFILES, REGIONS
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

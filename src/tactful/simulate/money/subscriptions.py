@@ -34,8 +34,8 @@ from tactful.simulate.base.taxonomy import code
 from tactful.simulate.counterparties.names import name_id
 from tactful.simulate.counterparties.services import SERVICES
 from tactful.simulate.money.series import K_SUBSCRIPTION, R_PRICE_RISE, PriceChanges, Series
-from tactful.simulate.personas import PERSONAS, Population
-from tactful.simulate.regions import COUNTRIES
+from tactful.simulate.people.personas import PERSONAS, Population
+from tactful.simulate.people.regions import COUNTRIES
 
 I64 = NDArray[np.int64]
 SLOT_FIRST, MAX_SUBS = 44, 36

@@ -34,10 +34,10 @@ from tactful.simulate.base.rows import (
     Rows,
 )
 from tactful.simulate.base.taxonomy import code
-from tactful.simulate.churn import Churn
 from tactful.simulate.counterparties import merchants as mc
-from tactful.simulate.personas import Population
-from tactful.simulate.regions import (
+from tactful.simulate.people.churn import Churn
+from tactful.simulate.people.personas import Population
+from tactful.simulate.people.regions import (
     ALL_PLACES,
     COUNTRIES,
     DESTINATIONS,

@@ -28,7 +28,7 @@ from tactful.simulate.base import taxonomy as T
 from tactful.simulate.base.calendar import NEVER
 from tactful.simulate.base.rows import CH_CARD, CH_ONLINE, CHECKING, CREDIT_CARD, D_FEE_OD
 from tactful.simulate.generate import Chunk
-from tactful.simulate.regions import REGIONS
+from tactful.simulate.people.regions import REGIONS
 
 F64 = NDArray[np.float64]
 NECESSITIES: Final = frozenset(

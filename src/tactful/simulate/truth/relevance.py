@@ -43,8 +43,8 @@ from tactful.simulate.money.series import (
     K_SUBSCRIPTION,
     R_PRICE_RISE,
 )
-from tactful.simulate.needs import BILL_KINDS, needs_of
-from tactful.simulate.personas import HABITS, HOUSING
+from tactful.simulate.people.needs import BILL_KINDS, needs_of
+from tactful.simulate.people.personas import HABITS, HOUSING
 
 I64 = NDArray[np.int64]
 F32 = NDArray[np.float32]

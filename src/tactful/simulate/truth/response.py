@@ -33,7 +33,7 @@ from tactful.domain.actions import ActionFamily, Decision, MessageKind, Outcome,
 from tactful.domain.enums import Channel
 from tactful.errors import ValidationError
 from tactful.simulate.base.rng import Keyed
-from tactful.simulate.personas import CHANNELS, HABITS, PURPOSES, QUIET, Population
+from tactful.simulate.people.personas import CHANNELS, HABITS, PURPOSES, QUIET, Population
 from tactful.simulate.truth.relevance import TruthState, is_relevant
 
 F64 = NDArray[np.float64]

@@ -17,14 +17,11 @@ from tactful.simulate.bank.booking import DECLINED
 from tactful.simulate.base.calendar import CADENCES, NEVER
 from tactful.simulate.base.rows import FRAUD_PATTERNS, SLOTS
 from tactful.simulate.base.taxonomy import DETAILED, PRIMARY_OF_DETAILED
-from tactful.simulate.behaviour import notify_channel
 from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.counterparties.names import canonical_names
 from tactful.simulate.counterparties.services import SERVICES
 from tactful.simulate.exports.frames import account_id_lookup, customer_ids, lut, transaction_ids
 from tactful.simulate.generate import Chunk
-from tactful.simulate.habits import SHIFT_CAUSES, kind_category
-from tactful.simulate.life_events import EVENT_KINDS
 from tactful.simulate.money.series import (
     CHANGE_REASONS,
     INCOME_KINDS,
@@ -32,8 +29,11 @@ from tactful.simulate.money.series import (
     SERIES_KINDS,
 )
 from tactful.simulate.money.spend_kinds import KINDS
-from tactful.simulate.needs import needs_of
-from tactful.simulate.personas import (
+from tactful.simulate.people.behaviour import notify_channel
+from tactful.simulate.people.habits import SHIFT_CAUSES, kind_category
+from tactful.simulate.people.life_events import EVENT_KINDS
+from tactful.simulate.people.needs import needs_of
+from tactful.simulate.people.personas import (
     AGE_BANDS,
     CHANNELS,
     EMPLOYMENT,
@@ -42,7 +42,7 @@ from tactful.simulate.personas import (
     INCOME_LEVELS,
     PERSONAS,
 )
-from tactful.simulate.regions import ALL_PLACES, PROFILES, REGIONS
+from tactful.simulate.people.regions import ALL_PLACES, PROFILES, REGIONS
 from tactful.simulate.truth.response import BASE_OPEN, ResponseParams
 
 I64 = NDArray[np.int64]

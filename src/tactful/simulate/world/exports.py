@@ -21,7 +21,7 @@ from tactful.simulate.base.rows import SLOTS
 from tactful.simulate.exports.frames import customer_id, products_frame
 from tactful.simulate.exports.schemas import EXPORT_SCHEMAS
 from tactful.simulate.exports.timezones import iso_strings, localize
-from tactful.simulate.regions import TIMEZONES
+from tactful.simulate.people.regions import TIMEZONES
 from tactful.simulate.world.plan import Customers
 from tactful.simulate.world.state import AccountChange, Insert, WorldState
 

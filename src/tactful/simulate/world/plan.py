@@ -31,14 +31,14 @@ from tactful.simulate.base.calendar import NEVER
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CH_ATM, CH_CARD, CH_ONLINE, OD_FEE
 from tactful.simulate.base.taxonomy import PRIMARY_OF_DETAILED
-from tactful.simulate.behaviour import behaviour_events
 from tactful.simulate.config import SimulationConfig
 from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.exports import frames as F
 from tactful.simulate.exports.events_io import event_lines
 from tactful.simulate.exports.timezones import iso_strings, localize
 from tactful.simulate.generate import Chunk, generate_chunk
-from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS, TIMEZONES
+from tactful.simulate.people.behaviour import behaviour_events
+from tactful.simulate.people.regions import COUNTRIES, PROFILES, REGIONS, TIMEZONES
 from tactful.simulate.truth.response import draw_params
 
 I64 = NDArray[np.int64]

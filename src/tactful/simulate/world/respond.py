@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from tactful.domain.actions import Decision, MessageKind, Outcome, OutcomeKind
 from tactful.errors import ValidationError
 from tactful.simulate.base.rng import Keyed
-from tactful.simulate.personas import CHANNELS
+from tactful.simulate.people.personas import CHANNELS
 from tactful.simulate.truth.response import (
     BASE_OPEN,
     DISMISS_OPENED,

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from tactful.simulate.base.calendar import NEVER, Window
 from tactful.simulate.base.rng import Keyed
-from tactful.simulate.personas import PURPOSES, Population
+from tactful.simulate.people.personas import PURPOSES, Population
 
 I64 = NDArray[np.int64]
 _WITHDRAW_RATE = np.array([0.015, 0.03, 0.01, 0.005, 0.01])

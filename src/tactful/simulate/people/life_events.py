@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 
 from tactful.simulate.base.calendar import NEVER, Window
 from tactful.simulate.base.rng import Keyed
-from tactful.simulate.personas import EMPLOYMENT, HOUSING, PERSONA_INDEX, Population
-from tactful.simulate.regions import ALL_PLACES
+from tactful.simulate.people.personas import EMPLOYMENT, HOUSING, PERSONA_INDEX, Population
+from tactful.simulate.people.regions import ALL_PLACES
 
 I64 = NDArray[np.int64]
 EVENT_KINDS: Final = (

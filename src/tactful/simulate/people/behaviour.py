@@ -23,7 +23,7 @@ from tactful.simulate.base.order import lexsort
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.base.rows import CH_TRANSFER, CHECKING
 from tactful.simulate.generate import Chunk
-from tactful.simulate.personas import HABITS, QUIET
+from tactful.simulate.people.personas import HABITS, QUIET
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -39,7 +39,7 @@ from tactful.simulate.money.series import (
     K_RENT,
     K_SUBSCRIPTION,
 )
-from tactful.simulate.regions import PROFILES, REGIONS
+from tactful.simulate.people.regions import PROFILES, REGIONS
 
 I64 = NDArray[np.int64]
 B = NDArray[np.bool_]

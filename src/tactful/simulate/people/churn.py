@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from tactful.simulate.base.calendar import NEVER, Window
 from tactful.simulate.base.rng import Keyed
-from tactful.simulate.personas import HABITS, PERSONA_INDEX, Population
+from tactful.simulate.people.personas import HABITS, PERSONA_INDEX, Population
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

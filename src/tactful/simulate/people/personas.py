@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.simulate.base.rng import Keyed
-from tactful.simulate.regions import ALL_PLACES, COUNTRIES, PLACE_REGION, PROFILES, REGIONS
+from tactful.simulate.people.regions import ALL_PLACES, COUNTRIES, PLACE_REGION, PROFILES, REGIONS
 
 AGE_BANDS: Final = ("18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+")
 GENDERS: Final = ("F", "M", "X")

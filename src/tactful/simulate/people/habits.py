@@ -29,9 +29,9 @@ from numpy.typing import NDArray
 from tactful.simulate.base.calendar import NEVER, Window
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.counterparties import merchants as mc
-from tactful.simulate.life_events import LifeEvents
 from tactful.simulate.money.spend_kinds import KINDS
-from tactful.simulate.personas import Population
+from tactful.simulate.people.life_events import LifeEvents
+from tactful.simulate.people.personas import Population
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
