@@ -5,6 +5,7 @@ each customer is one draw, addressed by its global index so it does not depend o
 Income medians are net (after tax) annual amounts in US dollars of a US customer, scaled per
 region by ``RegionProfile.income_scale`` (see docs/simulator.md, "Customers", for the public
 figures: BLS usual weekly earnings, ONS ASHE, Eurostat net earnings, SSA average benefits).
+The personas themselves are data (``data/personas.toml``, each field named).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from tactful.simulate.base import data
 from tactful.simulate.base.rng import Keyed
 from tactful.simulate.people.regions import ALL_PLACES, COUNTRIES, PLACE_REGION, PROFILES, REGIONS
 
@@ -53,141 +55,21 @@ class Persona:
     children: tuple[float, float, float, float]
 
 
-PERSONAS: Final[tuple[Persona, ...]] = (
-    Persona(
-        "student",
-        0.10,
-        (0.85, 0.15, 0, 0, 0, 0, 0),
-        14_000,
-        0.45,
-        "student",
-        (0.55, 0, 0, 0.45),
-        0.3,
-        0.2,
-        0.04,
-        0.02,
-        1.05,
-        2.8,
-        12,
-        0.25,
-        (0.25, 0.25, 0.2, 0.15, 0.15),
-        (1, 0, 0, 0),
-    ),
-    Persona(
-        "young_professional",
-        0.22,
-        (0.15, 0.7, 0.15, 0, 0, 0, 0),
-        48_000,
-        0.35,
-        "wage",
-        (0.8, 0.12, 0, 0.08),
-        0.6,
-        0.6,
-        0.15,
-        0.15,
-        0.95,
-        4.2,
-        22,
-        0.6,
-        (0.3, 0.25, 0.25, 0.1, 0.1),
-        (0.9, 0.1, 0, 0),
-    ),
-    Persona(
-        "family",
-        0.28,
-        (0, 0.25, 0.45, 0.3, 0, 0, 0),
-        72_000,
-        0.35,
-        "wage",
-        (0.35, 0.55, 0.1, 0),
-        0.65,
-        0.7,
-        0.25,
-        0.2,
-        0.9,
-        4.5,
-        20,
-        0.9,
-        (0.25, 0.2, 0.3, 0.1, 0.15),
-        (0, 0.35, 0.45, 0.2),
-    ),
-    Persona(
-        "retiree",
-        0.18,
-        (0, 0, 0, 0, 0.15, 0.55, 0.3),
-        30_000,
-        0.4,
-        "pension",
-        (0.2, 0.1, 0.7, 0),
-        0.75,
-        0.5,
-        0.05,
-        0.25,
-        0.8,
-        1.8,
-        45,
-        0.75,
-        (0.2, 0.05, 0.35, 0.1, 0.3),
-        (1, 0, 0, 0),
-    ),
-    Persona(
-        "gig_worker",
-        0.07,
-        (0.25, 0.45, 0.2, 0.1, 0, 0, 0),
-        30_000,
-        0.45,
-        "gig",
-        (0.75, 0.05, 0, 0.2),
-        0.3,
-        0.4,
-        0.15,
-        0.03,
-        1.0,
-        3.0,
-        10,
-        0.7,
-        (0.25, 0.35, 0.15, 0.15, 0.1),
-        (0.8, 0.15, 0.05, 0),
-    ),
-    Persona(
-        "small_business_owner",
-        0.06,
-        (0, 0.15, 0.35, 0.35, 0.15, 0, 0),
-        65_000,
-        0.55,
-        "business",
-        (0.35, 0.5, 0.15, 0),
-        0.6,
-        0.75,
-        0.25,
-        0.25,
-        0.85,
-        4.0,
-        25,
-        0.9,
-        (0.35, 0.2, 0.25, 0.05, 0.15),
-        (0.4, 0.3, 0.3, 0),
-    ),
-    Persona(
-        "affluent",
-        0.09,
-        (0, 0.15, 0.3, 0.3, 0.2, 0.05, 0),
-        160_000,
-        0.45,
-        "wage",
-        (0.15, 0.6, 0.25, 0),
-        0.9,
-        0.9,
-        0.05,
-        0.7,
-        0.7,
-        6.0,
-        60,
-        0.95,
-        (0.3, 0.25, 0.3, 0.05, 0.1),
-        (0.4, 0.3, 0.25, 0.05),
-    ),
-)
+def _load() -> tuple[Persona, ...]:
+    out = []
+    for n, rec in enumerate(data.toml(_FILE)["persona"]):
+        try:
+            out.append(
+                Persona(**{k: tuple(v) if isinstance(v, list) else v for k, v in rec.items()})
+            )
+        except TypeError as exc:
+            raise ValueError(f"simulate/data/{_FILE}: persona {n}: {exc!r}") from exc
+    return tuple(out)
+
+
+_FILE: Final = "personas.toml"
+PERSONAS: Final[tuple[Persona, ...]] = _load()
+"""The personas of ``data/personas.toml``, in file order (a persona's index is its code)."""
 PERSONA_INDEX: Final = {p.name: i for i, p in enumerate(PERSONAS)}
 SPEND_SIGMA, SPEND_INCOME_ELASTICITY = 0.35, 0.35
 
