@@ -11,7 +11,7 @@ The personas themselves are data (``data/personas.toml``, each field named).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,9 +59,10 @@ def _load() -> tuple[Persona, ...]:
     out = []
     for n, rec in enumerate(data.toml(_FILE)["persona"]):
         try:
-            out.append(
-                Persona(**{k: tuple(v) if isinstance(v, list) else v for k, v in rec.items()})
-            )
+            fields: dict[str, Any] = {
+                k: tuple(v) if isinstance(v, list) else v for k, v in rec.items()
+            }
+            out.append(Persona(**fields))
         except TypeError as exc:
             raise ValueError(f"simulate/data/{_FILE}: persona {n}: {exc!r}") from exc
     return tuple(out)
