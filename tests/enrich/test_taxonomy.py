@@ -7,7 +7,7 @@ import pytest
 from tactful.enrich import taxonomy
 from tactful.enrich.taxonomy import DETAILED, UNCATEGORIZED, is_sensitive, primary_of
 from tactful.errors import ValidationError
-from tactful.simulate import taxonomy as simulated
+from tactful.simulate.base import taxonomy as simulated
 
 
 def test_every_simulator_code_is_in_the_engine_taxonomy() -> None:

@@ -35,3 +35,14 @@ def test_the_new_report_puts_the_old_figure_beside_the_new() -> None:
 def test_without_a_previous_run_the_table_is_as_before() -> None:
     text = render(NEW, preamble="# E", machine="m")
     assert "| metric | measured | target | meets | note |" in text
+
+
+def test_hand_written_notes_come_after_the_date_and_before_the_figures() -> None:
+    notes = "## Why figures moved\n\n- accuracy fell 0.979 -> 0.912: a harder world."
+    text = render(NEW, preamble="# E", machine="m", notes=notes)
+    where = [text.index(s) for s in ("Last run:", "## Why figures moved", "## Categories")]
+    assert where == sorted(where)
+    assert previous_figures(text)[1] == {
+        ("Categories", "accuracy"): "0.912",
+        ("Categories", "new"): "1.000",
+    }

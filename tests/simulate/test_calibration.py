@@ -16,13 +16,13 @@ import polars as pl
 import pytest
 
 from tactful.simulate import SimulationConfig
-from tactful.simulate.calendar import NEVER, Window
-from tactful.simulate.calibration import Figures, measure
+from tactful.simulate.base.calendar import NEVER, Window
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import SAVINGS
 from tactful.simulate.generate import generate_chunk
-from tactful.simulate.life_events import draw_life_events
-from tactful.simulate.personas import EMPLOYMENT, draw_population
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import SAVINGS
+from tactful.simulate.people.life_events import draw_life_events
+from tactful.simulate.people.personas import EMPLOYMENT, draw_population
+from tactful.simulate.truth.calibration import Figures, measure
 
 ULB = "../shared/data/ulb_creditcard_fraud_sample/creditcard_sample.csv"
 

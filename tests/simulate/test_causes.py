@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from tactful.simulate import merchants as mc
+from tactful.simulate.base.taxonomy import DETAILED, PRIMARY_OF_DETAILED
+from tactful.simulate.counterparties import merchants as mc
 from tactful.simulate.generate import Chunk
-from tactful.simulate.habits import SHIFT_CAUSES, kind_category
-from tactful.simulate.needs import BUFFER_WEEKS, IDLE_DAYS, needs_of
-from tactful.simulate.taxonomy import DETAILED, PRIMARY_OF_DETAILED
+from tactful.simulate.people.habits import SHIFT_CAUSES, kind_category
+from tactful.simulate.people.needs import BUFFER_WEEKS, IDLE_DAYS, needs_of
 
 
 def _daily_payments(ch: Chunk, c: int, category: int) -> np.ndarray:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tactful.simulate import taxonomy as T
-from tactful.simulate.booking import DECLINED
-from tactful.simulate.calendar import CADENCES, NEVER
+from tactful.simulate.bank.booking import DECLINED
+from tactful.simulate.base import taxonomy as T
+from tactful.simulate.base.calendar import CADENCES, NEVER
+from tactful.simulate.base.rows import CH_CARD, CH_ONLINE, CHECKING, CREDIT_CARD
 from tactful.simulate.generate import Chunk
-from tactful.simulate.regions import REGIONS
-from tactful.simulate.rows import CH_CARD, CH_ONLINE, CHECKING, CREDIT_CARD
-from tactful.simulate.series import K_PAYROLL, K_SUBSCRIPTION
+from tactful.simulate.money.series import K_PAYROLL, K_SUBSCRIPTION
+from tactful.simulate.people.regions import REGIONS
 
 
 def _income_and_spending(ch: Chunk) -> tuple[np.ndarray, np.ndarray]:

@@ -14,13 +14,13 @@ import polars as pl
 import pytest
 
 from tactful.simulate import SimulationConfig, SimulationSummary
-from tactful.simulate import frames as F
-from tactful.simulate import merchants as mc
-from tactful.simulate.accounts import account_ids
-from tactful.simulate.fraud import _seconds, fraud_data, night_ratio
+from tactful.simulate.bank.accounts import account_ids
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import CH_CARD, CH_ONLINE
+from tactful.simulate.counterparties import merchants as mc
+from tactful.simulate.exports import frames as F
 from tactful.simulate.generate import Chunk, generate_chunk
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import CH_CARD, CH_ONLINE
+from tactful.simulate.money.fraud import _seconds, fraud_data, night_ratio
 
 ULB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ulb_creditcard_fraud_sample"
 NIGHT = 5 * 3600  # 00:00-04:59

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tactful.simulate.booking import DECLINED
-from tactful.simulate.calendar import CADENCES, NEVER
-from tactful.simulate.generate import Chunk
-from tactful.simulate.income import HOURLY_SIGMA
-from tactful.simulate.life_events import EVENT_KINDS
-from tactful.simulate.pay import SLOT_MAIN, SLOT_NEWJOB
-from tactful.simulate.rows import (
+from tactful.simulate.bank.booking import DECLINED
+from tactful.simulate.base.calendar import CADENCES, NEVER
+from tactful.simulate.base.rows import (
     CH_CARD,
     CH_DD,
     CH_ONLINE,
@@ -20,7 +16,11 @@ from tactful.simulate.rows import (
     D_SUPPORT,
     FOLLOW_FEE,
 )
-from tactful.simulate.series import K_PAYROLL
+from tactful.simulate.generate import Chunk
+from tactful.simulate.money.income import HOURLY_SIGMA
+from tactful.simulate.money.pay import SLOT_MAIN, SLOT_NEWJOB
+from tactful.simulate.money.series import K_PAYROLL
+from tactful.simulate.people.life_events import EVENT_KINDS
 
 
 def test_refunds_follow_a_purchase_at_the_same_merchant(population: Chunk) -> None:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from tactful.simulate.order import lexsort
+from tactful.simulate.base.order import lexsort
 
 _KEY = st.integers(1, 300).flatmap(
     lambda n: st.lists(

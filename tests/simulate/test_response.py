@@ -10,8 +10,8 @@ from tactful.domain.actions import Action, ActionFamily, Decision, Outcome, Outc
 from tactful.domain.enums import Channel
 from tactful.errors import ValidationError
 from tactful.simulate import SimulationConfig, Simulator
-from tactful.simulate.relevance import P_NEED, P_NO_NEED, in_need, is_relevant
-from tactful.simulate.response import CLICK, CONVERT, LIFT
+from tactful.simulate.truth.relevance import P_NEED, P_NO_NEED, in_need, is_relevant
+from tactful.simulate.truth.response import CLICK, CONVERT, LIFT
 
 CONFIG = SimulationConfig(customers=300, months=3, seed=21, start=date(2024, 1, 1), chunk_size=150)
 FAMILIES = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tactful.simulate.rng import Keyed
+from tactful.simulate.base.rng import Keyed
 
 
 def test_same_keys_same_draws_whatever_the_batch() -> None:

@@ -19,9 +19,15 @@ import pytest
 
 from tactful.errors import ValidationError
 from tactful.simulate import SimulationConfig, simulate
-from tactful.simulate.descriptor_style import draw_style
-from tactful.simulate.merchant_catalog import LANG, Row, chains, name_parts, world_rows
-from tactful.simulate.regions import ALL_PLACES
+from tactful.simulate.counterparties.merchant_catalog import (
+    LANG,
+    Row,
+    chains,
+    name_parts,
+    world_rows,
+)
+from tactful.simulate.exports.descriptor_style import draw_style
+from tactful.simulate.people.regions import ALL_PLACES
 
 ENGINE_DATA = Path(__file__).resolve().parents[2] / "src" / "tactful" / "enrich" / "data"
 SEEDS = (0, 1, 7, 11, 101, 2024, 99_999)

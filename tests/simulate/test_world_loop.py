@@ -24,8 +24,8 @@ from tactful.domain.actions import Action, ActionFamily, Decision, Outcome, Outc
 from tactful.domain.enums import Channel
 from tactful.errors import ValidationError
 from tactful.simulate import SimulationConfig
-from tactful.simulate.frames import customer_id
-from tactful.simulate.rng import Keyed
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.exports.frames import customer_id
 from tactful.simulate.world import World
 from tactful.simulate.world.effects import apply_conversion
 

@@ -24,6 +24,9 @@ from tactful.evaluation.unseen import bank_categories, unseen_section
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED = ROOT.parent / "shared" / "data"
+NOTES = ROOT / "docs" / "evaluation-notes.md"
+"""Written by hand and shown after the run's date: why figures moved (kept while the ``before``
+column shows the figures it explains)."""
 PREAMBLE = """# Evaluation
 
 Written by `make eval` (`python -m tactful.evaluation`); do not edit by hand. Every figure is
@@ -121,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     if skipped:
         sections.append(Section("Skipped", "-", [], notes=skipped))
     machine = f"{platform.machine()}, Python {platform.python_version()}"
-    text = render(sections, preamble=PREAMBLE, machine=machine, before=before)
+    notes = NOTES.read_text("utf-8") if NOTES.exists() else ""
+    text = render(sections, preamble=PREAMBLE, machine=machine, before=before, notes=notes)
     args.out.write_text(text + "\n", "utf-8")
     for section in sections:
         table = Table(title=section.title, title_justify="left")

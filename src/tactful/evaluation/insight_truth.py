@@ -6,7 +6,8 @@ No truth here reuses an engine setting: this module imports nothing from the eng
 models or enrichment (only the shared taxonomy). A spending spike is true because the simulator
 changed the customer's behaviour (``truth/behaviour_changes.parquet``), a balance message because
 of the customer's hidden needs (``truth/customer_needs.parquet``, defined in
-``tactful.simulate.needs`` from public buffer figures), not because an engine threshold says so.
+``tactful.simulate.people.needs`` from public buffer figures), not because an engine threshold
+says so.
 """
 
 from __future__ import annotations
@@ -422,7 +423,7 @@ DEFINITIONS = {
     "shortfall": "truth: the simulator's own checking balance is >= 0 at the end of d and goes "
                  "below zero before the customer's next income payment (their own pay cycle; at "
                  "most 35 days ahead without one) -- truth/customer_needs.parquet, "
-                 "simulate/needs.py; flows never react to messages, so this is the balance "
+                 "simulate/people/needs.py; flows never react to messages, so this is the balance "
                  "without a reaction to the warning; per customer",
     "low_balance": "truth: the customer is stressed at d -- the simulated checking balance less "
                    "the true bills due before the next pay is below an emergency buffer of $400 "

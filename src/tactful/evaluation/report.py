@@ -83,11 +83,15 @@ def render(
     preamble: str,
     machine: str,
     before: tuple[str, Before] | None = None,
+    notes: str = "",
 ) -> str:
     """The whole ``docs/evaluation.md``; with ``before``, each metric table gains a column of
-    the previous run's figure for the same section and metric."""
+    the previous run's figure for the same section and metric. ``notes`` (markdown written by
+    hand, such as why figures moved with a change of world) comes before the first section."""
     when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     out = [preamble.rstrip(), "", f"Last run: {when} on {machine}.", ""]
+    if notes.strip():
+        out += [notes.strip(), ""]
     header: tuple[str, ...] = ("metric", "measured", "target", "meets", "note")
     if before is not None:
         header = ("metric", "measured", f"before ({before[0]})", "target", "meets", "note")

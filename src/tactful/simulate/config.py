@@ -67,7 +67,7 @@ class SimulationConfig:
             )
         self._check_weights("region_weights", self.region_weights, 3)
         if self.persona_weights is not None:
-            from tactful.simulate.personas import PERSONAS
+            from tactful.simulate.people.personas import PERSONAS
 
             self._check_weights("persona_weights", self.persona_weights, len(PERSONAS))
 

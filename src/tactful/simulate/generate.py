@@ -11,30 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate import merchants as mc
-from tactful.simulate.accounts import Accounts, draw_accounts
-from tactful.simulate.adoption import adopt, opening_deposits
-from tactful.simulate.booking import Booked, book
-from tactful.simulate.calendar import NEVER, Window
-from tactful.simulate.churn import Churn, draw_churn
-from tactful.simulate.columns import Builder
-from tactful.simulate.config import SimulationConfig
-from tactful.simulate.consents import ConsentChanges, draw_consent_changes
-from tactful.simulate.fraud import FraudPlan, draw_fraud, fraud_rows
-from tactful.simulate.habits import HabitShifts, draw_shifts
-from tactful.simulate.income import income_series
-from tactful.simulate.ledger import REFUND
-from tactful.simulate.life_events import LifeEvents, draw_life_events
-from tactful.simulate.liquidity import constrain
-from tactful.simulate.one_off import one_off_rows
-from tactful.simulate.people import people_rows
-from tactful.simulate.personas import Population, draw_population
-from tactful.simulate.recurring import recurring_series
-from tactful.simulate.refunds import with_refunds
-from tactful.simulate.regions import ALL_PLACES, TIMEZONES
-from tactful.simulate.returns import with_late_and_returned
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import (
+from tactful.simulate.bank.accounts import Accounts, draw_accounts
+from tactful.simulate.bank.adoption import adopt, opening_deposits
+from tactful.simulate.bank.booking import Booked, book
+from tactful.simulate.bank.ledger import REFUND
+from tactful.simulate.base.calendar import NEVER, Window
+from tactful.simulate.base.columns import Builder
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import (
     CARD,
     CH_CARD,
     CH_INTEREST,
@@ -55,7 +39,19 @@ from tactful.simulate.rows import (
     SWEEP,
     Rows,
 )
-from tactful.simulate.series import (
+from tactful.simulate.base.taxonomy import code
+from tactful.simulate.config import SimulationConfig
+from tactful.simulate.counterparties import merchants as mc
+from tactful.simulate.exports.timezones import localize
+from tactful.simulate.money.fraud import FraudPlan, draw_fraud, fraud_rows
+from tactful.simulate.money.income import income_series
+from tactful.simulate.money.liquidity import constrain
+from tactful.simulate.money.one_off import one_off_rows
+from tactful.simulate.money.p2p import people_rows
+from tactful.simulate.money.recurring import recurring_series
+from tactful.simulate.money.refunds import with_refunds
+from tactful.simulate.money.returns import with_late_and_returned
+from tactful.simulate.money.series import (
     INCOME_KINDS,
     SLOTS_PER_CUSTOMER,
     PriceChanges,
@@ -63,11 +59,15 @@ from tactful.simulate.series import (
     materialize,
     resolve,
 )
-from tactful.simulate.spending import day_factors, month_factors, spending_rows
-from tactful.simulate.subscriptions import subscription_series
-from tactful.simulate.taxonomy import code
-from tactful.simulate.timezones import localize
-from tactful.simulate.travel import Trips, draw_trips, trip_rows
+from tactful.simulate.money.spending import day_factors, month_factors, spending_rows
+from tactful.simulate.money.subscriptions import subscription_series
+from tactful.simulate.money.travel import Trips, draw_trips, trip_rows
+from tactful.simulate.people.churn import Churn, draw_churn
+from tactful.simulate.people.consents import ConsentChanges, draw_consent_changes
+from tactful.simulate.people.habits import HabitShifts, draw_shifts
+from tactful.simulate.people.life_events import LifeEvents, draw_life_events
+from tactful.simulate.people.personas import Population, draw_population
+from tactful.simulate.people.regions import ALL_PLACES, TIMEZONES
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -31,17 +31,23 @@ from numpy.typing import NDArray
 from tactful.domain.actions import Decision, Outcome
 from tactful.errors import ValidationError
 from tactful.ingest.loader import IGNORE_FILE
-from tactful.simulate import frames as F
-from tactful.simulate import merchants as mc
-from tactful.simulate import truth as T
-from tactful.simulate.accounts import account_ids
-from tactful.simulate.behaviour import behaviour_events
+from tactful.simulate.bank.accounts import account_ids
+from tactful.simulate.base.rng import Keyed
 from tactful.simulate.config import SimulationConfig
-from tactful.simulate.events_io import event_lines
+from tactful.simulate.counterparties import merchants as mc
+from tactful.simulate.exports import frames as F
+from tactful.simulate.exports.events_io import event_lines
+from tactful.simulate.exports.schemas import EXPORT_SCHEMAS, TRUTH_SCHEMAS
+from tactful.simulate.exports.statements import write_statements
+from tactful.simulate.exports.timezones import iso_strings, localize
+from tactful.simulate.exports.writers import LinesSink, Sink, open_sink
 from tactful.simulate.generate import Chunk, generate_chunk
-from tactful.simulate.regions import TIMEZONES
-from tactful.simulate.relevance import TruthState
-from tactful.simulate.response import (
+from tactful.simulate.people.behaviour import behaviour_events
+from tactful.simulate.people.regions import TIMEZONES
+from tactful.simulate.truth import tables as T
+from tactful.simulate.truth.readme import TRUTH_README
+from tactful.simulate.truth.relevance import TruthState
+from tactful.simulate.truth.response import (
     BASE_OPEN,
     CLICK,
     CONVERT,
@@ -59,12 +65,6 @@ from tactful.simulate.response import (
     ResponseParams,
     draw_params,
 )
-from tactful.simulate.rng import Keyed
-from tactful.simulate.schemas import EXPORT_SCHEMAS, TRUTH_SCHEMAS
-from tactful.simulate.statements import write_statements
-from tactful.simulate.timezones import iso_strings, localize
-from tactful.simulate.truth_readme import TRUTH_README
-from tactful.simulate.writers import LinesSink, Sink, open_sink
 
 FORMATS: Final = ("parquet", "csv", "ofx", "camt053")
 Progress = Callable[[int, int], None]

@@ -32,8 +32,8 @@ from typing import Final
 import numpy as np
 
 from tactful.domain.actions import ActionFamily, Decision
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import CHECKING, CREDIT_CARD, INVESTMENT, LOAN, SAVINGS
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import CHECKING, CREDIT_CARD, INVESTMENT, LOAN, SAVINGS
 from tactful.simulate.world.latent import PRODUCT_GROUP
 from tactful.simulate.world.plan import Customers, primary_name
 from tactful.simulate.world.state import AccountChange, Insert, WorldEvent, WorldState

@@ -3,8 +3,8 @@
 Each simulated day is written to ``days/YYYY-MM-DD/``: the transactions booked that day, the
 behavioural events, and the customers, accounts and consents that are new or changed that day
 (new customers, accounts opened or closed, consent withdrawals). The columns are those of
-``simulate/schemas.py`` (the same as ``tactful simulate``'s), so ``tactful ingest`` loads day N's
-folder after day N-1's and the store grows as the bank's would.
+``simulate/exports/schemas.py`` (the same as ``tactful simulate``'s), so ``tactful ingest`` loads
+day N's folder after day N-1's and the store grows as the bank's would.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from tactful.simulate.accounts import account_id
-from tactful.simulate.calendar import Window
-from tactful.simulate.frames import customer_id, products_frame
-from tactful.simulate.regions import TIMEZONES
-from tactful.simulate.rows import SLOTS
-from tactful.simulate.schemas import EXPORT_SCHEMAS
-from tactful.simulate.timezones import iso_strings, localize
+from tactful.simulate.bank.accounts import account_id
+from tactful.simulate.base.calendar import Window
+from tactful.simulate.base.rows import SLOTS
+from tactful.simulate.exports.frames import customer_id, products_frame
+from tactful.simulate.exports.schemas import EXPORT_SCHEMAS
+from tactful.simulate.exports.timezones import iso_strings, localize
+from tactful.simulate.people.regions import TIMEZONES
 from tactful.simulate.world.plan import Customers
 from tactful.simulate.world.state import AccountChange, Insert, WorldState
 

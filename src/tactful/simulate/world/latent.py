@@ -21,8 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful.domain.actions import ActionFamily
-from tactful.simulate.calendar import NEVER
-from tactful.simulate.rng import Keyed
+from tactful.simulate.base.calendar import NEVER
+from tactful.simulate.base.rng import Keyed
 from tactful.simulate.world.plan import Customers
 
 F64 = NDArray[np.float64]

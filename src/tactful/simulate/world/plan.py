@@ -26,20 +26,20 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.ipc as ipc  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
-from tactful.simulate import frames as F
-from tactful.simulate import merchants as mc
-from tactful.simulate.accounts import account_ids
-from tactful.simulate.behaviour import behaviour_events
-from tactful.simulate.calendar import NEVER
+from tactful.simulate.bank.accounts import account_ids
+from tactful.simulate.base.calendar import NEVER
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import CH_ATM, CH_CARD, CH_ONLINE, OD_FEE
+from tactful.simulate.base.taxonomy import PRIMARY_OF_DETAILED
 from tactful.simulate.config import SimulationConfig
-from tactful.simulate.events_io import event_lines
+from tactful.simulate.counterparties import merchants as mc
+from tactful.simulate.exports import frames as F
+from tactful.simulate.exports.events_io import event_lines
+from tactful.simulate.exports.timezones import iso_strings, localize
 from tactful.simulate.generate import Chunk, generate_chunk
-from tactful.simulate.regions import COUNTRIES, PROFILES, REGIONS, TIMEZONES
-from tactful.simulate.response import draw_params
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import CH_ATM, CH_CARD, CH_ONLINE, OD_FEE
-from tactful.simulate.taxonomy import PRIMARY_OF_DETAILED
-from tactful.simulate.timezones import iso_strings, localize
+from tactful.simulate.people.behaviour import behaviour_events
+from tactful.simulate.people.regions import COUNTRIES, PROFILES, REGIONS, TIMEZONES
+from tactful.simulate.truth.response import draw_params
 
 I64 = NDArray[np.int64]
 F32 = NDArray[np.float32]

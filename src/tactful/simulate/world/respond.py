@@ -1,6 +1,6 @@
 """How a customer of the living world answers one message: seen, opened, clicked, acted, tired.
 
-The chain is that of the batch response model (`simulate/response.py`: delivery, the channel's
+The chain is that of the batch response model (`simulate/truth/response.py`: delivery, the channel's
 open rate at the customer's reading hour, dismissals, opt-outs, with the same published rates),
 with two differences that make uplift measurable:
 
@@ -29,8 +29,9 @@ from zoneinfo import ZoneInfo
 
 from tactful.domain.actions import Decision, MessageKind, Outcome, OutcomeKind
 from tactful.errors import ValidationError
-from tactful.simulate.personas import CHANNELS
-from tactful.simulate.response import (
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.people.personas import CHANNELS
+from tactful.simulate.truth.response import (
     BASE_OPEN,
     DISMISS_OPENED,
     DISMISS_UNOPENED,
@@ -43,7 +44,6 @@ from tactful.simulate.response import (
     hour_factor,
     in_quiet,
 )
-from tactful.simulate.rng import Keyed
 from tactful.simulate.world.latent import PRODUCT_GROUP, Latent, help_probability
 from tactful.simulate.world.plan import Customers
 from tactful.simulate.world.state import WorldState

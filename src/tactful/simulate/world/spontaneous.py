@@ -1,8 +1,8 @@
 """What happens with no message at all: product openings, joins and tired customers leaving.
 
 The baseline plan already carries the life of every customer without the bank's messages: job
-losses and new jobs, moves, births, and switching banks (churn, `simulate/churn.py`). The world
-adds what the batch simulator could not, because it needs the clock:
+losses and new jobs, moves, births, and switching banks (churn, `simulate/people/churn.py`). The
+world adds what the batch simulator could not, because it needs the clock:
 
 - **product openings** on the customer's own initiative: a savings account 3% a year for those
   without one (x (0.5 + saving intent)), a credit card 3% a year, investments 1% a year. Chosen
@@ -25,10 +25,10 @@ from typing import Final
 
 import numpy as np
 
-from tactful.simulate.calendar import NEVER
-from tactful.simulate.frames import customer_id
-from tactful.simulate.rng import Keyed
-from tactful.simulate.rows import CREDIT_CARD, INVESTMENT, SAVINGS
+from tactful.simulate.base.calendar import NEVER
+from tactful.simulate.base.rng import Keyed
+from tactful.simulate.base.rows import CREDIT_CARD, INVESTMENT, SAVINGS
+from tactful.simulate.exports.frames import customer_id
 from tactful.simulate.world.effects import fund, open_account
 from tactful.simulate.world.latent import Latent
 from tactful.simulate.world.plan import Customers

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from tactful.simulate.calendar import NEVER
+from tactful.simulate.base.calendar import NEVER
 
 I64 = NDArray[np.int64]
 

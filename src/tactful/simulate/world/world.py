@@ -36,10 +36,10 @@ import polars as pl
 
 from tactful.domain.actions import Decision, Outcome
 from tactful.errors import ValidationError
-from tactful.simulate.calendar import Window
+from tactful.simulate.base.calendar import Window
+from tactful.simulate.base.rng import Keyed
 from tactful.simulate.config import SimulationConfig
-from tactful.simulate.frames import customer_id
-from tactful.simulate.rng import Keyed
+from tactful.simulate.exports.frames import customer_id
 from tactful.simulate.world.effects import BUDGET_CUT, apply_conversion
 from tactful.simulate.world.exports import DayRows, account_rows, insert_rows, write_day
 from tactful.simulate.world.latent import Latent, draw_latent
