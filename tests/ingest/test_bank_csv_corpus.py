@@ -157,3 +157,23 @@ def test_a_flagged_mismatch_loads_with_the_first_diverging_row_in_a_note(tmp_pat
     typed, _, notes = _read(path, Mapping.load(tmp_path / "m.toml"))
     assert typed.height == 9
     assert any(n.startswith("line 18: the running balance does not reconcile") for n in notes)
+
+
+def test_the_report_groups_what_could_not_be_read_by_cause_with_the_fix(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    handwritten = tmp_path / "handwritten_sign.csv"
+    handwritten.write_text(
+        "Date,Amount,Af Bij,Currency,Account\n"
+        "2024-03-01,12.50,X,EUR,NL91ABNA0417164300\n2024-03-02,1.00,Y,EUR,NL91ABNA0417164300\n"
+    )
+    report = Loader(sqlite_store, report_dir=tmp_path / "r").ingest(
+        [handwritten, CORPUS / "gb-lloyds/sample-statement.csv"]
+    )
+    sign, currency = report.unread()
+    assert (sign.title, sign.count, sign.fix) == (
+        "unknown debit/credit sign", 2, '[values.sign] "X" = "debit"'
+    )
+    assert sign.examples[0].startswith("handwritten_sign.csv: line 2: sign 'X'")
+    assert (currency.title, currency.count) == ("no currency", 1)
+    assert currency.fix == '[constants] currency = "EUR"  (or --currency)'
