@@ -101,6 +101,8 @@ def run_ingest(
     batch_size: int,
     report_dir: Path,
     on_conflict: str = "keep",
+    account: str | None = None,
+    currency: str | None = None,
 ) -> int:
     """Ingest with a progress bar; returns the number of rejects plus conflicts left as stored."""
     files = expand_paths(paths)
@@ -108,7 +110,7 @@ def run_ingest(
         task = progress.add_task("ingest", total=None)
         loader = Loader(
             store,
-            mapping=Mapping.load(mapping),
+            mapping=Mapping.load(mapping).with_statement(account=account, currency=currency),
             batch_size=batch_size,
             report_dir=report_dir,
             fmt=fmt,
@@ -153,6 +155,18 @@ def ingest(
             "it is listed in a conflicts file"
         ),
     ] = ConflictPolicy.KEEP,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            help="Account of statement files that name none (a bank CSV's rows rarely do); "
+            "without it, an IBAN in the preamble or file name, else an id derived from the "
+            "file name"
+        ),
+    ] = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(help="ISO 4217 currency of statement files that say none"),
+    ] = None,
     db: DbUrl = None,
 ) -> None:
     """Load bank exports and event feeds; bad rows go to a rejects file, good rows load.
@@ -168,6 +182,8 @@ def ingest(
         batch_size=batch_size,
         report_dir=report_dir,
         on_conflict=on_conflict.value,
+        account=account,
+        currency=currency,
     )
     if enrich:
         understand.enrich_with_progress(store)

@@ -120,6 +120,14 @@ def print_ingest(console: Console, report: IngestReport) -> None:
                 f"[red]rejects[/red] {f.rejected:,} row(s) of "
                 + escape(f"{f.path} -> {f.rejects_path}")
             )
+    unread = report.unread()
+    if unread:
+        table = Table(title="What could not be read, by cause", show_lines=True)
+        for col in ("cause", "rows", "e.g.", "mapping line that would fix it"):
+            table.add_column(col)
+        for u in unread:
+            table.add_row(*plain(u.title, f"{u.count:,}", "\n".join(u.examples), u.fix))
+        console.print(table)
     for run in report.crashed:
         console.print(
             f"[yellow]crashed[/yellow] {run.kind} {run.run_id} ({run.owner}) died before "

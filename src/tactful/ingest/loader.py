@@ -31,6 +31,7 @@ import polars as pl
 from sqlalchemy import Connection
 
 from tactful.errors import IngestError
+from tactful.ingest.advice import Unread, cause_of, masked
 from tactful.ingest.conflicts import (
     MONEY_FIELDS,
     ConflictPolicy,
@@ -78,6 +79,8 @@ class FileReport:
     import_id: int | None = None
     retracted: int = 0
     """Open insights retracted because the file withdrew the consent they needed."""
+    unread: list[Unread] = field(default_factory=list)
+    """What the file's rejects come to, by cause (``advice.py``)."""
 
 
 @dataclass(slots=True)
@@ -102,6 +105,16 @@ class IngestReport:
     @property
     def rows_read(self) -> int:
         return sum(f.rows_read for f in self.files)
+
+    def unread(self) -> list[Unread]:
+        """Every file's rejects by cause, most frequent first, with up to three examples."""
+        merged: dict[str, Unread] = {}
+        for f in self.files:
+            for u in f.unread:
+                into = merged.setdefault(u.title, Unread(u.title, u.fix))
+                into.count += u.count
+                into.examples += u.examples[: 3 - len(into.examples)]
+        return sorted(merged.values(), key=lambda u: -u.count)
 
     @property
     def conflicts(self) -> int:
@@ -424,6 +437,7 @@ class Loader:
         conflict_writer.close()
         if writer.count:
             file_report.rejects_path = str(rejects_path)
+            file_report.unread = list(writer.causes.values())
         if conflict_writer.count:
             file_report.conflicts_path = str(conflicts_path)
         file_report.seconds = round(time.perf_counter() - started, 3)
@@ -622,6 +636,7 @@ class _RejectWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.count = 0
+        self.causes: dict[str, Unread] = {}
         self._fh: TextIO | None = None
         self._csv: Any = None
 
@@ -635,6 +650,11 @@ class _RejectWriter:
             out.writerow(["file", "location", "field", "reason", "raw"])
             self._csv = out
         for r in rejects:
+            cause = cause_of(r.reason)
+            unread = self.causes.setdefault(cause.title, Unread(cause.title, cause.fix))
+            unread.count += 1
+            if len(unread.examples) < 3:
+                unread.examples.append(masked(f"{Path(r.source).name}: {r.location}: {r.reason}"))
             cells = (r.source, r.location, r.field or "", r.reason, r.raw)
             self._csv.writerow([spreadsheet_safe(c) for c in cells])
         self.count += len(rejects)

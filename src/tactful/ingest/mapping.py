@@ -10,6 +10,9 @@ Spanish, Czech). Example::
     encoding = "cp1252"          # inferred (UTF-8, UTF-16 with BOM, else cp1252) when absent
     delimiter = ";"              # sniffed when absent
     date_format = "%d.%m.%Y"     # strptime format; several common ones are tried when absent
+    sign_column = "Af Bij"       # debit/credit indicator of an unsigned amount (Af/Bij, D/K, S/H)
+    on_balance_mismatch = "flag" # a running balance that does not add up: "reject" (default)
+                                 # refuses the file, "flag" loads it with a note
 
     [columns]                    # source header -> canonical field
     "Buchungstag" = "booked_at"
@@ -28,11 +31,15 @@ Spanish, Czech). Example::
     columns = { "Card Tail" = "counterparty" }
 
 Header matching ignores case, accents, spaces, ``_`` and ``-``. ``debit`` and ``credit`` are
-accepted as two unsigned columns in place of a signed ``amount``.
+accepted as two unsigned columns in place of a signed ``amount`` (the side that is blank or zero
+is the empty one); ``sign`` is a debit/credit indicator column for an unsigned amount, whose
+values may be mapped under ``[values.sign]`` to ``"debit"`` or ``"credit"``; ``balance_before``
+is a running balance given before each row (``balance_after`` after it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
 import tomllib
@@ -70,6 +77,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "referenz",
         "idtransaction",
         "tid",
+        "nodetransaction",
+        "irasonr",
     ),
     "account_id": (
         "accountid",
@@ -85,6 +94,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "cuenta",
         "acct",
         "ucet",
+        "auftragskonto",
+        "saskaitosnr",
     ),
     "booked_at": (
         "bookedat",
@@ -95,8 +106,12 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "postingdate",
         "buchungstag",
         "buchungsdatum",
+        "buchung",
+        "data",
         "datum",
         "dateoperation",
+        "datedecomptabilisation",
+        "datecomptable",
         "datedoperation",
         "fecha",
         "fechaoperacion",
@@ -113,6 +128,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "valuedate",
         "valuta",
         "valutadatum",
+        "wertstellungstag",
         "datevaleur",
         "wertstellung",
         "fechavalor",
@@ -129,6 +145,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "transactionamount",
         "trnamt",
         "castka",
+        "suma",
         "value",
         "sum",
     ),
@@ -166,6 +183,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "wahrungscode",
         "devise",
         "valuta_code",
+        "monn",
+        "monnaie",
+        "valutacode",
+        "valiuta",
+        "waehrung",
         "munt",
         "moneda",
         "currencycode",
@@ -177,7 +199,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "narrative",
         "details",
         "verwendungszweck",
-        "buchungstext",
         "libelle",
         "omschrijving",
         "concepto",
@@ -186,6 +207,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "remittanceinformation",
         "purpose",
         "particulars",
+        "mededelingen",
+        "paymentreference",
+        "paaiskinimai",
         "name",
     ),
     "counterparty": (
@@ -203,12 +227,40 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "beneficiario",
         "merchantname",
         "otherparty",
+        "partnername",
+        "naamomschrijving",
+        "beguenstigterzahlungspflichtiger",
+        "gavejas",
     ),
     "mcc": ("mcc", "merchantcategorycode", "mcccode"),
-    "channel": ("channel", "transactiontype", "type", "trntype", "method", "paymentmethod"),
+    # Not "type": in a bank's statement "Type" is DEB/FPI, "Credit Transfer" or DEBIT/CREDIT,
+    # never one of our channels (a transaction's Type column is read as a sign column when its
+    # values are debit/credit words, else ignored).
+    "channel": ("channel", "method", "paymentmethod"),
     "status": ("status", "state", "transactionstatus"),
     "balance_after": ("balance", "balanceafter", "runningbalance", "saldo", "solde", "kontostand"),
     "balance_after_minor": ("balanceafterminor",),
+    "balance_before": ("balancebefore",),
+    "sign": (
+        "sign",
+        "afbij",
+        "bijaf",
+        "creditdebet",
+        "debetcredit",
+        "creditdebit",
+        "debitcredit",
+        "dk",
+        "dc",
+        "cd",
+        "kd",
+        "sh",
+        "sollhaben",
+        "crdr",
+        "drcr",
+        "debitcreditindicator",
+        "creditdebitindicator",
+        "vorzeichen",
+    ),
     "customer_id": (
         "customerid",
         "clientid",
@@ -220,6 +272,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+
+TRANSACTION_EXTRAS = ("debit", "credit", "sign", "balance_before")
+"""Columns a transaction file may map that are not stored as such: two unsigned amount columns,
+a debit/credit indicator for an unsigned amount, and a balance before each row (turned into
+the amount's sign and the balance after it, see ``tabular.finish_frame``)."""
 
 _KIND_ALIASES: dict[RecordKind, dict[str, tuple[str, ...]]] = {
     RecordKind.ACCOUNT: {
@@ -273,7 +330,7 @@ def default_aliases(kind: RecordKind) -> dict[str, str]:
             own.add(spec.name + "_minor")
             table[normalize_header(spec.name + "_minor")] = spec.name + "_minor"
     if kind is RecordKind.TRANSACTION:
-        own |= {"debit", "credit"}
+        own |= set(TRANSACTION_EXTRAS)
     for canonical, aliases in _KIND_ALIASES.get(kind, {}).items():
         for alias in aliases:
             table.setdefault(normalize_header(alias), canonical)
@@ -285,7 +342,7 @@ def default_aliases(kind: RecordKind) -> dict[str, str]:
 
 
 def all_canonical_names() -> set[str]:
-    names = {"debit", "credit"}
+    names = set(TRANSACTION_EXTRAS)
     for kind in RecordKind:
         names |= set(default_aliases(kind).values())
     return names
@@ -301,6 +358,8 @@ class _Options(BaseModel):
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
     date_format: str | None = None
     day_first: bool | None = None
+    sign_column: str | None = None
+    on_balance_mismatch: Literal["reject", "flag"] | None = None
 
 
 class _FileRule(_Options):
@@ -326,6 +385,8 @@ class Mapping:
     def __init__(self, spec: _MappingFile | None = None, origin: str = "<defaults>") -> None:
         self._spec = spec or _MappingFile()
         self.origin = origin
+        self.account: str | None = None
+        self.currency: str | None = None
         canonical = all_canonical_names()
         for source_header, target in self._all_column_targets():
             if target not in canonical and target != "ignore":
@@ -355,6 +416,14 @@ class Mapping:
             raise ConfigError(f"mapping file {path}: {where}: {first['msg']}") from exc
         return cls(spec, origin=str(path))
 
+    def with_statement(self, *, account: str | None, currency: str | None) -> Mapping:
+        """This mapping with the account and currency of statements that do not say them
+        (``tactful ingest --account --currency``); a file's own column still wins."""
+        out = Mapping(self._spec, self.origin)
+        out.account = account.strip() if account and account.strip() else None
+        out.currency = currency.strip().upper() if currency and currency.strip() else None
+        return out
+
     def for_file(self, path: Path) -> FileMapping:
         spec = self._spec
         columns = {normalize_header(k): v for k, v in spec.columns.items()}
@@ -374,7 +443,12 @@ class Mapping:
                         if k in _Options.model_fields and v is not None
                     }
                 )
+        if opts["sign_column"]:
+            columns[normalize_header(opts["sign_column"])] = "sign"
         return FileMapping(
+            account=self.account,
+            currency=self.currency,
+            on_balance_mismatch=opts["on_balance_mismatch"] or "reject",
             columns=columns,
             constants=constants,
             values=values,
@@ -404,7 +478,13 @@ class FileMapping:
         encoding: str | None,
         delimiter: str | None,
         options: SourceOptions,
+        account: str | None = None,
+        currency: str | None = None,
+        on_balance_mismatch: str = "reject",
     ) -> None:
+        self.account = account
+        self.currency = currency
+        self.on_balance_mismatch = on_balance_mismatch
         self.columns = columns
         self.constants = constants
         self.values = values
@@ -413,7 +493,30 @@ class FileMapping:
         self.delimiter = delimiter
         self.options = options
 
+    def with_constants(self, extra: dict[str, str]) -> FileMapping:
+        """A copy with ``extra`` constants (what a statement says once: account, currency)."""
+        constants = {**self.constants, **extra}
+        return FileMapping(
+            columns=self.columns,
+            constants=constants,
+            values=self.values,
+            kind=self.kind,
+            encoding=self.encoding,
+            delimiter=self.delimiter,
+            options=dataclasses.replace(self.options, currency=constants.get("currency")),
+            account=self.account,
+            currency=self.currency,
+            on_balance_mismatch=self.on_balance_mismatch,
+        )
+
     def canonical_name(self, header: str, kind: RecordKind) -> str | None:
         key = normalize_header(header)
         target = self.columns.get(key) or default_aliases(kind).get(key)
+        if target is None and (bare := _CURRENCY_SUFFIX.sub("", header)) != header:
+            # "Bedrag (EUR)", "Amount (EUR)": the currency is the file's, the column an amount.
+            key = normalize_header(bare)
+            target = self.columns.get(key) or default_aliases(kind).get(key)
         return None if target == "ignore" else target
+
+
+_CURRENCY_SUFFIX = re.compile(r"\s*\([A-Z]{3}\)\s*$")

@@ -162,6 +162,10 @@ def required_columns(kind: RecordKind) -> set[str]:
 LOCATION = "_loc"
 """Column every reader adds: where the row came from ("line 12", "entry 3 (FITID 123)")."""
 
+ROW_REJECT = "_reject"
+"""Optional column a reader adds: why a row cannot load (None when it can), for what only the
+reader can see, such as a debit/credit pair with both sides filled; the validator rejects it."""
+
 
 @dataclass(frozen=True, slots=True)
 class Reject:

@@ -22,6 +22,7 @@ from tactful.errors import IngestError
 from tactful.ingest.conventions import amount_fits, clean_amount, gather, settle
 from tactful.ingest.schema import (
     LOCATION,
+    ROW_REJECT,
     Chunk,
     FieldSpec,
     FieldType,
@@ -587,6 +588,9 @@ def validate_chunk(chunk: Chunk) -> tuple[pl.DataFrame, list[Reject]]:
             ).to_series()
         typed[out_name] = values.alias(out_name)
         errors.append(errs.alias(spec.name))
+    if ROW_REJECT in frame.columns:
+        # The reader's own verdict comes first: a row it could not sign has no amount to check.
+        errors.insert(0, frame[ROW_REJECT].cast(pl.Utf8).alias("amount "))
     err_frame = pl.DataFrame(errors)
     first_field = pl.coalesce(
         [pl.when(pl.col(c).is_not_null()).then(pl.lit(c)) for c in err_frame.columns]
@@ -596,7 +600,7 @@ def validate_chunk(chunk: Chunk) -> tuple[pl.DataFrame, list[Reject]]:
     bad = verdict["reason"].is_not_null()
     result = pl.DataFrame(list(typed.values())).with_columns(frame[LOCATION])
     if bad.any():
-        raw_cols = [c for c in frame.columns if c != LOCATION]
+        raw_cols = [c for c in frame.columns if c not in (LOCATION, ROW_REJECT)]
         bad_rows = frame.filter(bad)
         raw_text = bad_rows.select(
             pl.concat_str([pl.col(c).cast(pl.Utf8).fill_null("") for c in raw_cols], separator="|")
@@ -605,7 +609,7 @@ def validate_chunk(chunk: Chunk) -> tuple[pl.DataFrame, list[Reject]]:
         )
         for loc, fld, reason, raw in zip(
             bad_rows[LOCATION].to_list(),
-            verdict.filter(bad)["field"].to_list(),
+            [f.strip() for f in verdict.filter(bad)["field"].to_list()],
             verdict.filter(bad)["reason"].to_list(),
             raw_text.to_series().to_list(),
             strict=True,
@@ -613,3 +617,14 @@ def validate_chunk(chunk: Chunk) -> tuple[pl.DataFrame, list[Reject]]:
             rejects.append(Reject(chunk.source, str(loc), str(reason), fld, str(raw)[:500]))
         result = result.filter(~bad)
     return result, rejects
+
+
+def money_minor(frame: pl.DataFrame, name: str, opts: SourceOptions) -> pl.Series:
+    """The text money column ``name`` of ``frame`` in minor units, None where it does not read
+    (for checks that run before validation, such as a statement's running balance)."""
+    if "currency" in frame.columns:
+        frame = frame.with_columns(
+            pl.col("currency").cast(pl.Utf8).str.strip_chars().str.to_uppercase()
+        )
+    values, _ = _money(frame, FieldSpec(name, FieldType.MONEY), opts)
+    return values

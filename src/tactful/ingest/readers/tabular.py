@@ -22,8 +22,17 @@ import polars as pl
 
 from tactful.errors import IngestError
 from tactful.ingest.conventions import Evidence, gather, settle, settle_chunks
+from tactful.ingest.csv_statement import check_chunks, running_balance, statement_mapping
 from tactful.ingest.decode import decode
-from tactful.ingest.mapping import FileMapping, Mapping
+from tactful.ingest.layout import (
+    HEAD_ROWS,
+    find_header,
+    infer_columns,
+    is_section_row,
+    is_summary_row,
+    sniff_delimiter,
+)
+from tactful.ingest.mapping import FileMapping, Mapping, normalize_header
 from tactful.ingest.readers.base import Reader, readers
 from tactful.ingest.schema import (
     LOCATION,
@@ -34,6 +43,7 @@ from tactful.ingest.schema import (
     SourceOptions,
     fields_of,
 )
+from tactful.ingest.signs import apply_sign, merge_debit_credit
 from tactful.ingest.validate import missing_required
 
 _KIND_ORDER = (
@@ -44,21 +54,30 @@ _KIND_ORDER = (
     RecordKind.CUSTOMER,
     RecordKind.PRODUCT,
 )
-_DELIMITERS = (",", ";", "\t", "|")
 _MAX_FIELD = 1 << 20
 
 
 def _with_debit_credit(columns: Sequence[str]) -> list[str]:
     have = list(columns)
-    if "amount" not in have and "amount_minor" not in have and "debit" in have:
+    pair = "debit" in have or "credit" in have
+    if "amount" not in have and "amount_minor" not in have and pair:
         have.append("amount")
     return have
 
 
 def plan_columns(
-    headers: Sequence[str], fm: FileMapping, path: Path
+    headers: Sequence[str],
+    fm: FileMapping,
+    path: Path,
+    *,
+    supplied: frozenset[str] = frozenset(),
 ) -> tuple[RecordKind, dict[int, str], list[str]]:
-    """(kind, source column index -> canonical field, ignored headers) for ``headers``."""
+    """(kind, source column index -> canonical field, ignored headers) for ``headers``.
+
+    ``supplied``: transaction fields the reader can give a file that has no column for them
+    (a statement's account and currency, see ``csv_statement.py``); they make a transaction
+    file plannable, never a file of another kind.
+    """
     candidates: list[tuple[int, int, RecordKind, dict[int, str], list[str]]] = []
     kinds = [fm.kind] if fm.kind else list(_KIND_ORDER)
     stem = path.name.lower()
@@ -66,17 +85,24 @@ def plan_columns(
     for rank, kind in enumerate(kinds):
         plan: dict[int, str] = {}
         ignored: list[str] = []
+        currencies: list[int] = []
         for i, header in enumerate(headers):
             target = fm.canonical_name(header, kind)
+            if target == "currency":
+                currencies.append(i)
             if target is None:
                 ignored.append(header)
             elif target in plan.values():
-                first = next(headers[j] for j, t in plan.items() if t == target)
-                clashes.setdefault(kind, (first, header, target))
+                if target != "currency":
+                    first = next(headers[j] for j, t in plan.items() if t == target)
+                    clashes.setdefault(kind, (first, header, target))
                 ignored.append(header)
             else:
                 plan[i] = target
-        present = _with_debit_credit([*plan.values(), *fm.constants])
+        if len(currencies) > 1:
+            _pick_currency(plan, currencies)
+        extra = supplied if kind is RecordKind.TRANSACTION else frozenset()
+        present = _with_debit_credit([*plan.values(), *fm.constants, *extra])
         if missing_required(kind, present, fm.options):
             continue
         hint = 1 if stem.startswith(kind.value) or stem.startswith(kind.value[:-1]) else 0
@@ -104,6 +130,18 @@ def plan_columns(
     return kind, plan, ignored
 
 
+def _pick_currency(plan: dict[int, str], columns: list[int]) -> None:
+    """Of several currency columns (ING Germany: ``Saldo;Währung;Betrag;Währung``), keep the
+    one beside the amount: each names the currency of the number before it."""
+    amount = next((i for i, t in plan.items() if t in ("amount", "debit", "credit")), None)
+    for i in columns:
+        plan.pop(i, None)
+    chosen = columns[0]
+    if amount is not None:
+        chosen = min(columns, key=lambda i: (abs(i - amount), i < amount))
+    plan[chosen] = "currency"
+
+
 def finish_frame(frame: pl.DataFrame, fm: FileMapping) -> pl.DataFrame:
     """Apply constants, value maps and the debit/credit merge to a canonical text frame."""
     extra = [
@@ -116,45 +154,16 @@ def finish_frame(frame: pl.DataFrame, fm: FileMapping) -> pl.DataFrame:
             frame = frame.with_columns(
                 pl.col(field_name).cast(pl.Utf8).replace(mapping).alias(field_name)
             )
-    if "debit" in frame.columns or "credit" in frame.columns:
-        debit = (
-            pl.col("debit").cast(pl.Utf8).str.strip_chars().str.strip_chars("-+").replace("", None)
-            if "debit" in frame.columns
-            else pl.lit(None, pl.Utf8)
-        )
-        credit = (
-            pl.col("credit").cast(pl.Utf8).str.strip_chars().replace("", None)
-            if "credit" in frame.columns
-            else pl.lit(None, pl.Utf8)
-        )
-        if "amount" not in frame.columns and "amount_minor" not in frame.columns:
-            frame = frame.with_columns(
-                pl.when(debit.is_not_null())
-                .then(pl.lit("-") + debit)
-                .otherwise(credit)
-                .alias("amount")
-            )
-        frame = frame.drop([c for c in ("debit", "credit") if c in frame.columns])
-    return frame
+    # Signs before merging: a sign column applies to an amount column, never to a pair.
+    return merge_debit_credit(apply_sign(frame))
 
 
-def _sniff_delimiter(lines: list[str], forced: str | None) -> str:
-    if forced:
-        return forced
-    best, best_score = ",", -1
-    for delim in _DELIMITERS:
-        counts = [next(csv.reader([ln], delimiter=delim), []).__len__() for ln in lines[:20] if ln]
-        if not counts or counts[0] < 2:
-            continue
-        score = sum(1 for c in counts if c == counts[0]) * 10 + counts[0]
-        if score > best_score:
-            best, best_score = delim, score
-    return best
 
 
 @readers.register("csv")
 class CsvReader(Reader):
-    """Delimited text with a header row; delimiter, encoding and decimal mark are inferred."""
+    """Delimited text: delimiter, encoding, decimal mark, a preamble before the header, or no
+    header at all, are inferred (``ingest/layout.py``)."""
 
     name = "csv"
 
@@ -162,11 +171,11 @@ class CsvReader(Reader):
         if head.startswith(b"PAR1") or head.lstrip().startswith((b"{", b"<", b"OFXHEADER")):
             return 0.0
         text = decode(head).text
-        lines = [ln for ln in text.splitlines()[:10] if ln.strip()]
+        lines = [ln for ln in text.splitlines()[:HEAD_ROWS] if ln.strip()]
         if not lines:
             return 0.0
-        delim = _sniff_delimiter(lines, None)
-        if delim not in lines[0]:
+        delim = sniff_delimiter(lines, None)
+        if sum(1 for ln in lines if delim in ln) < min(2, len(lines)):
             return 0.0
         bonus = 0.2 if path.suffix.lower() in {".csv", ".tsv", ".txt"} else 0.0
         return 0.3 + bonus
@@ -184,11 +193,15 @@ class CsvReader(Reader):
             head = decode(body[:65536]).text.splitlines()
             first = next((ln for ln in head if ln.strip()), None)
             if first is not None and first == head[0]:
-                delim = _sniff_delimiter([ln for ln in head if ln.strip()], fm.delimiter)
-                names_row = next(csv.reader([first], delimiter=delim))
-                fast = _polars_rows(body, delim, names_row, 1)
-                if fast is not None:
-                    kind, plan, _ = plan_columns(names_row, fm, path)
+                delim = sniff_delimiter([ln for ln in head if ln.strip()], fm.delimiter)
+                rows = _head_rows(head, delim)
+                planned = _plan_or_none(rows[0], fm, path)
+                fast = _polars_rows(body, delim, rows[0], 1) if planned else None
+                if planned and fast is not None:
+                    kind, plan = planned
+                    fm_file, plan, notes = statement_mapping(
+                        kind, plan, rows[0], rows[1:], [], path, fm
+                    )
                     indices = sorted(plan)
                     yield from self._fast_chunks(
                         fast,
@@ -197,8 +210,8 @@ class CsvReader(Reader):
                         [plan[i] for i in indices],
                         1,
                         source,
-                        fm,
-                        [],
+                        fm_file,
+                        notes,
                         batch_size,
                     )
                     return
@@ -208,35 +221,47 @@ class CsvReader(Reader):
             raise IngestError(f"{path}: {exc}") from exc
         text = decoded.text
         first_lines = text[:65536].splitlines()
-        delim = _sniff_delimiter([ln for ln in first_lines if ln.strip()], fm.delimiter)
+        delim = sniff_delimiter([ln for ln in first_lines if ln.strip()], fm.delimiter)
         csv.field_size_limit(_MAX_FIELD)
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-        header: list[str] | None = None
-        header_line = 0
-        try:
-            for row in reader:
-                if any(cell.strip() for cell in row):
-                    header, header_line = row, reader.line_num
-                    break
-        except csv.Error as exc:
-            raise IngestError(f"{path}: line {reader.line_num}: unreadable header: {exc}") from exc
-        if header is None:
+        located = _located_rows(text, delim, HEAD_ROWS)
+        if not located:
             raise IngestError(f"{path}: the file is empty")
-        kind, plan, _ignored = plan_columns(header, fm, path)
+        head_rows = [r for _, r in located]
+        notes = [f"{decoded.note}"] if decoded.note else []
+        at = find_header(head_rows, lambda r: _plan_or_none(r, fm, path) is not None)
+        if at is None:
+            header, kind, plan, skip_to, inferred = _headerless(head_rows, fm, path)
+            notes += inferred
+            preamble: list[list[str]] = []
+        else:
+            header, skip_to = head_rows[at], located[at][0]
+            preamble = head_rows[:at]
+            kind, plan, _ = plan_columns(header, fm, path, supplied=STATEMENT_SUPPLIED)
+            if at:
+                notes.append(f"skipped {at} preamble row(s) before the header on line {skip_to}")
+        fm, plan, more = statement_mapping(
+            kind, plan, header, head_rows[at + 1 if at is not None else 0 :], preamble, path, fm
+        )
+        notes += more
         indices = sorted(plan)
         names = [plan[i] for i in indices]
-        width = len(header)
-        notes = [f"{decoded.note}"] if decoded.note else []
-        fast = _polars_rows(text.encode("utf-8"), delim, header, header_line)
+        fast = _polars_rows(text.encode("utf-8"), delim, header, skip_to) if at == 0 else None
         if fast is not None:
             yield from self._fast_chunks(
-                fast, kind, indices, names, header_line, source, fm, notes, batch_size
+                fast, kind, indices, names, skip_to, source, fm, notes, batch_size
             )
             return
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+        try:
+            while reader.line_num < skip_to:
+                next(reader)
+        except (StopIteration, csv.Error) as exc:
+            raise IngestError(f"{path}: line {reader.line_num}: unreadable header: {exc}") from exc
         careful = self._careful_chunks(
-            reader, kind, indices, names, width, header_line, delim, source, fm, notes, batch_size
+            reader, kind, indices, names, header, skip_to, delim, source, fm, notes, batch_size
         )
-        yield from settle_chunks(list(careful), source)
+        chunks = settle_chunks(list(careful), source)
+        yield from check_chunks(chunks, fm, source)
 
     def _careful_chunks(
         self,
@@ -244,7 +269,7 @@ class CsvReader(Reader):
         kind: RecordKind,
         indices: list[int],
         names: list[str],
-        width: int,
+        header: list[str],
         header_line: int,
         delim: str,
         source: str,
@@ -252,7 +277,18 @@ class CsvReader(Reader):
         notes: list[str],
         batch_size: int,
     ) -> Iterator[Chunk]:
-        """Row by row with the csv module, each malformed or ragged row a reject with its line."""
+        """Row by row with the csv module, each malformed or ragged row a reject with its line.
+
+        Tolerated without a reject, and counted in a note: a trailing delimiter (a row longer
+        than the header by empty cells), header cells without a name at the end, rows short of
+        columns nothing reads, section and note rows, and (in transaction files) opening,
+        closing, turnover and total rows.
+        """
+        width = len(header)
+        named = max((i + 1 for i, h in enumerate(header) if h.strip()), default=width)
+        needed = max(indices, default=-1) + 1
+        statement = kind is RecordKind.TRANSACTION
+        skipped: dict[str, list[int]] = {"summary": [], "section": [], "short": []}
         rejects: list[Reject] = []
         columns: list[list[str | None]] = [[] for _ in names]
         locations: list[str] = []
@@ -270,6 +306,16 @@ class CsvReader(Reader):
             line_start = reader.line_num + 1
             if not row or not any(cell.strip() for cell in row):
                 continue
+            if len(row) > width and not any(c.strip() for c in row[width:]):
+                row = row[:width]
+            if statement and is_section_row(row, width):
+                skipped["section"].append(line)
+                continue
+            if len(row) < width and len(row) >= named:
+                row = row + [""] * (width - len(row))
+            elif len(row) < width and len(row) >= needed and statement:
+                skipped["short"].append(line)
+                row = row + [""] * (width - len(row))
             if len(row) != width:
                 rejects.append(
                     Reject(
@@ -281,6 +327,9 @@ class CsvReader(Reader):
                     )
                 )
                 continue
+            if statement and is_summary_row(row):
+                skipped["summary"].append(line)
+                continue
             for col, i in zip(columns, indices, strict=True):
                 col.append(row[i])
             locations.append(f"line {line}")
@@ -288,6 +337,7 @@ class CsvReader(Reader):
                 yield self._chunk(kind, names, columns, locations, source, fm, rejects, notes)
                 columns = [[] for _ in names]
                 locations, rejects, notes = [], [], []
+        notes = notes + _skipped_notes(skipped)
         if locations or rejects or notes:
             yield self._chunk(kind, names, columns, locations, source, fm, rejects, notes)
 
@@ -314,6 +364,8 @@ class CsvReader(Reader):
         whole = finish_frame(picked, fm)
         # The whole file is in memory: its conventions are decided from all of it at once.
         options = settle(gather(whole, kind, _options(fm)), _options(fm), source)
+        whole, more = running_balance(whole, kind, options, source, fm.on_balance_mismatch)
+        notes = notes + more
         for offset in range(0, whole.height, batch_size):
             yield Chunk(
                 kind,
@@ -341,6 +393,81 @@ class CsvReader(Reader):
         data[LOCATION] = pl.Series(LOCATION, locations, dtype=pl.Utf8)
         frame = finish_frame(pl.DataFrame(data), fm)
         return Chunk(kind, frame, source, _options(fm), list(rejects), list(notes))
+
+
+STATEMENT_SUPPLIED = frozenset({"account_id", "currency"})
+
+
+def _plan_or_none(
+    row: Sequence[str], fm: FileMapping, path: Path
+) -> tuple[RecordKind, dict[int, str]] | None:
+    try:
+        kind, plan, _ = plan_columns(row, fm, path, supplied=STATEMENT_SUPPLIED)
+    except IngestError:
+        return None
+    return kind, plan
+
+
+def _head_rows(lines: list[str], delim: str) -> list[list[str]]:
+    """The first rows of a file, parsed (quoted line breaks may split one; it is a sample)."""
+    sample = [ln for ln in lines[: HEAD_ROWS * 4] if ln.strip()][: HEAD_ROWS * 4]
+    try:
+        return [r for r in csv.reader(sample, delimiter=delim)]
+    except csv.Error:
+        return [next(csv.reader([ln], delimiter=delim), []) for ln in sample]
+
+
+def _located_rows(text: str, delim: str, limit: int) -> list[tuple[int, list[str]]]:
+    """(line the row ends on, row) for the first ``limit * 4`` non-blank rows."""
+    reader = csv.reader(io.StringIO(text[: 1 << 20], newline=""), delimiter=delim)
+    out: list[tuple[int, list[str]]] = []
+    try:
+        for row in reader:
+            if any(c.strip() for c in row):
+                out.append((reader.line_num, row))
+                if len(out) >= limit * 4:
+                    break
+    except csv.Error:
+        pass
+    return out
+
+
+def _headerless(
+    rows: list[list[str]], fm: FileMapping, path: Path
+) -> tuple[list[str], RecordKind, dict[int, str], int, list[str]]:
+    """(synthesized header, kind, plan, line before the data, notes) of a file without a
+    header, its columns recognized from their content; columns the mapping names as
+    ``"column 3"`` win over what was recognized."""
+    fields, notes = infer_columns(rows)
+    if "booked_at" not in fields or "amount" not in fields:
+        plan_columns(rows[0], fm, path)  # raises with the columns it saw
+        raise IngestError(f"{path}: no header, and no date and amount columns recognized")
+    claimed = {
+        fm.columns[key]
+        for i in range(len(fields))
+        if (key := normalize_header(f"column {i + 1}")) in fm.columns
+    }
+    header = [
+        f if f is not None and f not in claimed else f"column {i + 1}"
+        for i, f in enumerate(fields)
+    ]
+    kind, plan, _ = plan_columns(header, fm, path, supplied=STATEMENT_SUPPLIED)
+    return header, kind, plan, 0, notes
+
+
+def _skipped_notes(skipped: dict[str, list[int]]) -> list[str]:
+    what = {
+        "summary": "opening/closing balance, turnover or total row(s) skipped",
+        "section": "section or note row(s) skipped",
+        "short": "row(s) shorter than the header, missing only columns nothing reads",
+    }
+    return [
+        f"{len(lines)} {what[key]} (line {', '.join(map(str, lines[:5]))}"
+        + (", ..." if len(lines) > 5 else "")
+        + ")"
+        for key, lines in skipped.items()
+        if lines
+    ]
 
 
 def _polars_rows(

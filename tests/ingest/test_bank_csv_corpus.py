@@ -1,0 +1,179 @@
+"""Real bank CSV statements from other projects' fixtures (``tests/data/SOURCES.md``): each
+loads with its row count, a known amount and date, and its running balance where it has one.
+
+Nothing here was written for Tactful; the corrupted-amount test alters one amount of a real file
+in a temporary copy, and the Soll/Haben and sign tests use hand-written files, named as such.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tactful.errors import IngestError
+from tactful.ingest.conventions import settled
+from tactful.ingest.csv_statement import derived_account
+from tactful.ingest.loader import Loader
+from tactful.ingest.mapping import Mapping
+from tactful.ingest.readers import detect_format, readers
+from tactful.ingest.validate import validate_chunk
+from tactful.store.store import Store
+
+CORPUS = Path(__file__).parent.parent / "data" / "statements" / "csv"
+
+
+@dataclass(frozen=True)
+class Statement:
+    path: str
+    rows: int
+    row: int
+    """Index of the row whose amount and date are pinned."""
+    booked: date
+    amount_minor: int
+    balance: bool
+    currency: str | None = None
+    """Given as --currency: the file says none."""
+
+
+STATEMENTS = [
+    Statement("nl-ing/ing_ok.csv", 6, 0, date(2020, 2, 13), -125, False),
+    Statement("nl-asn/transactie-historie_NL00ASNB9999999999_20220717204133.csv", 11, 1,
+              date(2022, 6, 17), -20000, True),
+    Statement("nl-knab/Knab_transactieoverzicht_ok.csv", 27, 0, date(2019, 6, 21), -82775, False),
+    Statement("de-ing/test_with_saldo.csv", 9, 1, date(2018, 12, 28), 5000, True),
+    Statement("de-sparda/umsaetze-1234567-2024-02-13-12-00-00.csv", 7, 2, date(2024, 1, 29),
+              243210, False),
+    Statement("de-sparkasse-freiburg/simple1.csv", 2, 0, date(2018, 3, 28), -123456, False),
+    Statement("de-gls/gls.csv", 1, 0, date(2017, 10, 10), -9876, False),
+    Statement("de-n26/n26-fr.csv", 2, 1, date(2020, 3, 7), -32800, False),
+    Statement("at-easybank/easybank-giro.csv", 10, 4, date(2014, 1, 19), -100100, False),
+    Statement("at-raiffeisen/raiffeisen.csv", 7, 0, date(2013, 6, 28), 58, False),
+    Statement("gb-lloyds/sample-statement.csv", 6, 3, date(2023, 12, 1), 200000, True, "GBP"),
+    Statement("ch-ubs/ubs-ch-fr_trimmed.csv", 3, 1, date(2019, 2, 28), 24000, True),
+    Statement("us-schwab/schwab-checking.csv", 4, 1, date(2022, 8, 14), -10300, True, "USD"),
+    Statement("lt-swedbank/swedbank.csv", 5, 0, date(2012, 1, 2), -1434, False),
+]  # fmt: skip
+
+
+def _read(path: Path, mapping: Mapping) -> tuple[pl.DataFrame, list[str], list[str]]:
+    frames, rejects, notes = [], [], []
+    for chunk in settled(readers.get("csv")().read(path, mapping, 1000), str(path)):
+        typed, bad = validate_chunk(chunk)
+        frames.append(typed)
+        rejects += [str(r) for r in bad]
+        notes += chunk.notes
+    return pl.concat(frames), rejects, notes
+
+
+@pytest.mark.parametrize("case", STATEMENTS, ids=[s.path.split("/")[0] for s in STATEMENTS])
+def test_a_real_bank_statement_loads_exactly(case: Statement) -> None:
+    path = CORPUS / case.path
+    assert detect_format(path) == "csv"
+    mapping = Mapping().with_statement(account=None, currency=case.currency)
+    typed, rejects, notes = _read(path, mapping)
+    assert rejects == []
+    assert typed.height == case.rows
+    assert typed["amount_minor"][case.row] == case.amount_minor
+    assert typed["booked_at"][case.row].date() == case.booked
+    reconciled = [n for n in notes if n.startswith("running balance reconciles")]
+    assert bool(reconciled) == case.balance, notes
+    assert typed["account_id"].null_count() == 0
+
+
+def test_the_four_files_with_a_balance_and_dollar_or_pound_amounts_need_a_currency() -> None:
+    with pytest.raises(IngestError, match="does not say its currency"):
+        _read(CORPUS / "gb-lloyds/sample-statement.csv", Mapping())
+
+
+def test_the_account_comes_from_the_preamble_the_file_name_or_is_derived() -> None:
+    de_ing, _, notes = _read(CORPUS / "de-ing/test_with_saldo.csv", Mapping())
+    assert set(de_ing["account_id"]) == {"DE12345678901234567890"}
+    assert "account …7890 from the preamble" in notes
+    asn = CORPUS / "nl-asn/transactie-historie_NL00ASNB9999999999_20220717204133.csv"
+    assert set(_read(asn, Mapping())[0]["account_id"]) == {"NL00ASNB9999999999"}
+    raiffeisen = CORPUS / "at-raiffeisen/raiffeisen.csv"
+    typed, _, notes = _read(raiffeisen, Mapping())
+    assert set(typed["account_id"]) == {derived_account(raiffeisen)}
+    given = Mapping().with_statement(account="AT611904300234573201", currency=None)
+    assert set(_read(raiffeisen, given)[0]["account_id"]) == {"AT611904300234573201"}
+
+
+def test_a_type_column_is_never_a_channel() -> None:
+    typed, _, _ = _read(CORPUS / "us-schwab/schwab-checking.csv",
+                        Mapping().with_statement(account=None, currency="USD"))  # fmt: skip
+    assert set(typed["channel"]) == {"other"}
+
+
+def test_a_balance_before_each_row_is_stored_as_the_balance_after() -> None:
+    asn = CORPUS / "nl-asn/transactie-historie_NL00ASNB9999999999_20220717204133.csv"
+    typed, _, _ = _read(asn, Mapping())
+    assert typed["balance_after_minor"][0] == 13044 + 22377
+
+
+def _corrupt(tmp_path: Path, source: str, old: str, new: str) -> Path:
+    text = (CORPUS / source).read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    out = tmp_path / Path(source).name
+    out.write_text(text.replace(old, new), encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize(
+    ("source", "old", "new", "line"),
+    [
+        ("de-ing/test_with_saldo.csv", "-1,50;EUR", "-1,05;EUR", "line 18"),
+        ("us-schwab/schwab-checking.csv", '"$75.00"', '"$57.00"', "line 4"),
+        # A balance *before* each row: the wrong amount of line 3 shows in line 4's balance.
+        ("nl-asn/transactie-historie_NL00ASNB9999999999_20220717204133.csv", "-2.20", "-22.0",
+         "line 4"),
+    ],
+)  # fmt: skip
+def test_a_corrupted_amount_is_caught_by_the_running_balance(
+    sqlite_store: Store, tmp_path: Path, source: str, old: str, new: str, line: str
+) -> None:
+    path = _corrupt(tmp_path, source, old, new)
+    loader = Loader(
+        sqlite_store,
+        report_dir=tmp_path / "reports",
+        mapping=Mapping().with_statement(account=None, currency="USD"),
+    )
+    (report,) = loader.ingest([path]).files
+    assert report.inserted == 0
+    assert report.rejects_path is not None
+    with open(report.rejects_path, encoding="utf-8", newline="") as fh:
+        (reject,) = list(csv.DictReader(fh))
+    assert reject["location"] == "file"
+    assert reject["reason"].startswith(f"{line}: the running balance does not reconcile")
+
+
+def test_a_flagged_mismatch_loads_with_the_first_diverging_row_in_a_note(tmp_path: Path) -> None:
+    path = _corrupt(tmp_path, "de-ing/test_with_saldo.csv", "-1,50;EUR", "-1,05;EUR")
+    (tmp_path / "m.toml").write_text('[source]\non_balance_mismatch = "flag"\n')
+    typed, _, notes = _read(path, Mapping.load(tmp_path / "m.toml"))
+    assert typed.height == 9
+    assert any(n.startswith("line 18: the running balance does not reconcile") for n in notes)
+
+
+def test_the_report_groups_what_could_not_be_read_by_cause_with_the_fix(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    handwritten = tmp_path / "handwritten_sign.csv"
+    handwritten.write_text(
+        "Date,Amount,Af Bij,Currency,Account\n"
+        "2024-03-01,12.50,X,EUR,NL91ABNA0417164300\n2024-03-02,1.00,Y,EUR,NL91ABNA0417164300\n"
+    )
+    report = Loader(sqlite_store, report_dir=tmp_path / "r").ingest(
+        [handwritten, CORPUS / "gb-lloyds/sample-statement.csv"]
+    )
+    sign, currency = report.unread()
+    assert (sign.title, sign.count, sign.fix) == (
+        "unknown debit/credit sign", 2, '[values.sign] "X" = "debit"'
+    )
+    assert sign.examples[0].startswith("handwritten_sign.csv: line 2: sign 'X'")
+    assert (currency.title, currency.count) == ("no currency", 1)
+    assert currency.fix == '[constants] currency = "EUR"  (or --currency)'
