@@ -177,3 +177,11 @@ def test_the_report_groups_what_could_not_be_read_by_cause_with_the_fix(
     assert sign.examples[0].startswith("handwritten_sign.csv: line 2: sign 'X'")
     assert (currency.title, currency.count) == ("no currency", 1)
     assert currency.fix == '[constants] currency = "EUR"  (or --currency)'
+
+
+def test_every_csv_in_the_corpus_has_a_case_and_a_source() -> None:
+    files = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.glob("*/*"))
+    assert files == sorted(s.path for s in STATEMENTS)
+    sources = (CORPUS.parent.parent / "SOURCES.md").read_text(encoding="utf-8")
+    for name in files:
+        assert f"`{name}`" in sources, name

@@ -104,7 +104,10 @@ def _load(path: Path, tmp: Path) -> tuple[FileReport, list[tuple[str, int, str]]
 
 
 def test_every_corpus_file_has_a_case_and_a_source() -> None:
-    files = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.glob("*/*"))
+    # csv/ has its own corpus test (test_bank_csv_corpus.py)
+    files = sorted(
+        str(p.relative_to(CORPUS)) for d in ("camt", "mt940", "ofx") for p in CORPUS.glob(f"{d}/*")
+    )
     assert files == sorted(c.file for c in CASES)
     sources = SOURCES.read_text()
     for name in files:
