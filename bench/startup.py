@@ -60,7 +60,7 @@ def percentile(sorted_ms: list[float], q: float) -> float:
 
 def import_breakdown() -> tuple[Counter[str], set[str]]:
     """Own import time per top-level package (µs), from ``-X importtime``, and what was imported."""
-    done = subprocess.run(  # noqa: S603 -- our argv
+    done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import tactful.cli.app"],
         env=_env(), check=True, capture_output=True, text=True,
     )
@@ -97,9 +97,9 @@ def main() -> None:
         print(f"  {name:24s} {us / 1000:8.1f} ms")
     heavy = [h for h in HEAVY if h in imported]
     print("heavy packages imported at start:", ", ".join(heavy) or "none")
-    for name, us in top:
-        rows.append({"command": f"import: {name}", "p50_ms": round(us / 1000)})
-    rows.append({"command": "heavy packages imported at start", "p50_ms": ", ".join(heavy) or "none"})
+    rows += [{"package": name, "own_import_ms": round(us / 1000)} for name, us in top]
+    rows.append({"package": "heavy, imported at start",
+                 "own_import_ms": ", ".join(heavy) or "none"})
     print(f"results in {save('startup', rows)}")
 
 

@@ -20,7 +20,7 @@ NOT_AT_START = ("sklearn", "lightgbm", "scipy", "ofxtools", "matplotlib", "fairl
 
 def _imported_by(statement: str) -> set[str]:
     code = f"import json, sys\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
-    done = subprocess.run(  # noqa: S603 -- our own interpreter and code
+    done = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     )
     return {name.split(".")[0] for name in json.loads(done.stdout)}
