@@ -23,7 +23,7 @@ from tactful.cli import insights, trust, understand
 from tactful.cli import models as models_cli
 from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
-from tactful.ingest.conflicts import ConflictPolicy
+from tactful.ingest.choices import ConflictPolicy
 
 if TYPE_CHECKING:
     from tactful.store.store import Store

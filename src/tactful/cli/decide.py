@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tactful.cli.render import plain, progress_bar
-from tactful.decide.policy import Placement
+from tactful.decide.placement import Placement
 
 if TYPE_CHECKING:
     from tactful.decide.policy import Considered, DecisionResult

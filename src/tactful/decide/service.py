@@ -16,7 +16,8 @@ from typing import Any
 
 from tactful.decide.catalog import ActionsCatalog
 from tactful.decide.log import considered_from_json, inputs_from_json
-from tactful.decide.policy import Considered, DecisionPolicy, DecisionResult, Placement
+from tactful.decide.placement import Placement
+from tactful.decide.policy import Considered, DecisionPolicy, DecisionResult
 from tactful.decide.repository import (
     customer_ids,
     default_moment,

@@ -30,7 +30,6 @@ stored rows of its ids, in one statement, inside the batch's transaction.
 from __future__ import annotations
 
 import csv
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -54,19 +53,6 @@ ENRICHED = (
 """Columns the understanding layer fills; ``replace`` clears them for re-enrichment."""
 
 CONFLICT_COLUMNS = ("id", "field", "stored", "new", "file", "location")
-
-
-class ConflictPolicy(StrEnum):
-    KEEP = "keep"
-    REPLACE = "replace"
-
-    @classmethod
-    def parse(cls, value: str) -> ConflictPolicy:
-        try:
-            return cls(value)
-        except ValueError:
-            allowed = ", ".join(p.value for p in cls)
-            raise ValueError(f"on_conflict must be one of {allowed}, got {value!r}") from None
 
 
 def _as_text(name: str) -> pl.Expr:

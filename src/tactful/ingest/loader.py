@@ -31,9 +31,9 @@ import polars as pl
 from sqlalchemy import Connection
 
 from tactful.errors import IngestError
+from tactful.ingest.choices import ConflictPolicy
 from tactful.ingest.conflicts import (
     MONEY_FIELDS,
-    ConflictPolicy,
     ConflictWriter,
     find_conflicts,
     replacement_rows,
