@@ -58,6 +58,18 @@ def test_starting_the_cli_loads_no_heavy_library(code: str) -> None:
     assert sorted(imported & set(NOT_AT_START)) == []
 
 
+@pytest.mark.parametrize("module", [
+    "tactful.models.registry", "tactful.models.scoring", "tactful.models.train",
+    "tactful.enrich.classifier", "tactful.batch.insights", "tactful.decide.service",
+])
+def test_the_engine_imports_its_optional_heavy_libraries_on_first_use(module: str) -> None:
+    """A command's body imports these modules: the model families, the text classifier and
+    what uses them load scikit-learn, LightGBM, SciPy and fairlearn only to fit or load."""
+    imported = _imported_by(f"import {module}")
+    assert module.split(".")[0] in imported
+    assert sorted(imported & {"sklearn", "lightgbm", "scipy", "fairlearn", "pandas"}) == []
+
+
 @pytest.mark.parametrize("code", [
     "import tactful.ingest.readers",
     "from tactful.ingest.readers import readers; readers.get('ofx')",

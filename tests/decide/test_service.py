@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from tactful.batch.enrich import run_enrich
 from tactful.batch.insights import run_insights
 from tactful.cli.app import app
-from tactful.decide.placement import Placement
+from tactful.decide.policy import Placement
 from tactful.decide.repository import default_moment, read_decision
 from tactful.decide.service import decide_all, decide_customer, explain
 from tactful.errors import NotFoundError

@@ -43,7 +43,7 @@ from tactful.decide.contact import (
     check,
     in_quiet_hours,
 )
-from tactful.decide.placement import Placement
+from tactful.decide.placement import Placement as Placement  # re-exported: its old home
 from tactful.domain.actions import Decision
 from tactful.domain.enums import Channel, PersonalizationLevel
 from tactful.domain.records import QuietHours, require_aware

@@ -16,8 +16,7 @@ from typing import Any
 
 from tactful.decide.catalog import ActionsCatalog
 from tactful.decide.log import considered_from_json, inputs_from_json
-from tactful.decide.placement import Placement
-from tactful.decide.policy import Considered, DecisionPolicy, DecisionResult
+from tactful.decide.policy import Considered, DecisionPolicy, DecisionResult, Placement
 from tactful.decide.repository import (
     customer_ids,
     default_moment,
