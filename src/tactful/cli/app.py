@@ -25,6 +25,8 @@ from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
 from tactful.ingest.choices import ConflictPolicy
 
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
     from tactful.store.store import Store
 

@@ -15,6 +15,8 @@ from rich.table import Table
 from tactful.cli.render import plain, progress_bar
 from tactful.decide.placement import Placement
 
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
     from tactful.decide.policy import Considered, DecisionResult
 

@@ -15,6 +15,8 @@ from rich.table import Table
 
 from tactful.cli.render import WAIT_SECONDS, Wait, plain, progress_bar
 
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
     from tactful.batch.insights import InsightReport
     from tactful.store.store import Store

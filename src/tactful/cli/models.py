@@ -13,6 +13,8 @@ from rich.table import Table
 from tactful.cli.render import plain, progress_bar
 from tactful.errors import ConfigError
 
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
     from tactful.models.fairness import Bands
     from tactful.models.history import History

@@ -18,6 +18,9 @@ from rich.table import Table
 
 from tactful.domain.enums import ConsentPurpose
 
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
+
 console = Console()
 err_console = Console(stderr=True)
 

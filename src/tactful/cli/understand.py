@@ -18,6 +18,8 @@ from rich.table import Table
 from tactful.cli.render import WAIT_SECONDS, Wait, plain, progress_bar
 from tactful.errors import ConfigError
 
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
     from tactful.batch.enrich import EnrichReport
     from tactful.enrich.gaps import GapReport
