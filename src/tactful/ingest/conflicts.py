@@ -35,6 +35,7 @@ from typing import Any, TextIO
 
 import polars as pl
 
+from tactful.ingest.choices import ConflictPolicy as ConflictPolicy  # re-exported: its old home
 from tactful.ingest.schema import LOCATION
 from tactful.spreadsheet import spreadsheet_safe
 from tactful.store import schema
