@@ -11,7 +11,7 @@ import os
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,12 +23,12 @@ from tactful.cli import insights, trust, understand
 from tactful.cli import models as models_cli
 from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
-from tactful.ingest.conflicts import ConflictPolicy
-from tactful.ingest.loader import Loader, expand_paths
-from tactful.ingest.mapping import Mapping
-from tactful.profile import load_profile
-from tactful.store.engine import head_revision
-from tactful.store.store import Store
+from tactful.ingest.choices import ConflictPolicy
+
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from tactful.store.store import Store
 
 app = typer.Typer(
     add_completion=False,
@@ -66,6 +66,8 @@ DbUrl = Annotated[
 
 
 def _store(url: str | None, migrate: bool = True) -> Store:
+    from tactful.store.store import Store
+
     return Store.open(url, migrate=migrate)
 
 
@@ -80,6 +82,8 @@ def db_upgrade(db: DbUrl = None, revision: str = "head") -> None:
 @db_app.command("status")
 def db_status(db: DbUrl = None) -> None:
     """Revision and row counts of the store."""
+    from tactful.store.engine import head_revision
+
     store = _store(db, migrate=False)
     rev = store.revision()
     console.print(f"store {store.url}: revision {rev or 'none'} (code expects {head_revision()})")
@@ -105,6 +109,9 @@ def run_ingest(
     currency: str | None = None,
 ) -> int:
     """Ingest with a progress bar; returns the number of rejects plus conflicts left as stored."""
+    from tactful.ingest.loader import Loader, expand_paths
+    from tactful.ingest.mapping import Mapping
+
     files = expand_paths(paths)
     with _progress() as progress:
         task = progress.add_task("ingest", total=None)
@@ -198,6 +205,8 @@ def profile(
     db: DbUrl = None,
 ) -> None:
     """The 360-degree view of one customer."""
+    from tactful.profile import load_profile
+
     store = _store(db)
     p = load_profile(store, customer_id)
     if as_json:

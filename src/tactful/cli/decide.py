@@ -5,7 +5,7 @@ gives the same answer). The work is in ``tactful.decide.service``; these parse a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,9 +13,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from tactful.cli.render import plain, progress_bar
-from tactful.decide.policy import Considered, DecisionResult, Placement
-from tactful.decide.service import decide_all, decide_customer, explain
-from tactful.store.store import Store
+from tactful.decide.placement import Placement
+
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from tactful.decide.policy import Considered, DecisionResult
 
 console = Console()
 
@@ -70,6 +73,9 @@ def decide_command(
     db: DbUrl = None,
 ) -> None:
     """Decide whether to say anything to a customer, what, where and when -- or stay silent."""
+    from tactful.decide.service import decide_all, decide_customer
+    from tactful.store.store import Store
+
     store = Store.open(db)
     if every == (customer_id is not None):
         raise typer.BadParameter("give a CUSTOMER_ID or --all, not both nor neither")
@@ -90,6 +96,9 @@ def decide_command(
 
 def explain_command(decision_id: str, db: DbUrl = None) -> None:
     """Replay a logged decision from its inputs and show that it gives the same answer."""
+    from tactful.decide.service import explain
+    from tactful.store.store import Store
+
     replay = explain(Store.open(db), decision_id=decision_id)
     log: dict[str, Any] = replay.logged
     console.print(f"[bold]logged[/bold]: {escape(str(log['action_id'] or 'silence'))} "

@@ -6,22 +6,20 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tactful.batch.insights import InsightReport, run_insights
 from tactful.cli.render import WAIT_SECONDS, Wait, plain, progress_bar
-from tactful.domain.money import to_minor
-from tactful.insights import lifecycle
-from tactful.insights import repository as repo
-from tactful.insights.catalog import Catalog
-from tactful.insights.inputs import InsightSettings
-from tactful.insights.rules import load_rules
-from tactful.store.store import Store
+
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from tactful.batch.insights import InsightReport
+    from tactful.store.store import Store
 
 console = Console()
 insight_app = typer.Typer(
@@ -53,6 +51,10 @@ def produce_with_progress(
     as_of: date | None = None,
     wait: float = WAIT_SECONDS,
 ) -> InsightReport:
+    from tactful.batch.insights import run_insights
+    from tactful.insights.catalog import Catalog
+    from tactful.insights.inputs import InsightSettings
+
     catalog = Catalog.default(rules=rules)
     thresholds = InsightSettings.from_toml(settings) if settings else None
     with progress_bar(console, "customers") as progress:
@@ -74,6 +76,8 @@ def produce_with_progress(
 
 def print_insights(store: Store, customer_id: str, *, states: list[str] | None,
                    console: Console = console) -> int:
+    from tactful.insights import repository as repo
+
     rows = repo.list_insights(store, customer_id, states=states)
     if not rows:
         console.print(f"[dim]{escape(customer_id)}: no insights[/dim]")
@@ -98,6 +102,9 @@ def list_command(
                                              "acted on")] = False,
 ) -> None:
     """A customer's insights as they would read them, most urgent first."""
+    from tactful.insights import lifecycle
+    from tactful.store.store import Store
+
     print_insights(Store.open(db), customer_id, states=None if all_states else list(lifecycle.OPEN))
 
 
@@ -105,6 +112,8 @@ def list_command(
 def run_command(db: DbUrl = None, rules: RulesFile = None, settings: SettingsFile = None,
                 as_of: AsOf = None, wait: Wait = WAIT_SECONDS) -> None:
     """Produce insights for every customer."""
+    from tactful.store.store import Store
+
     produce_with_progress(Store.open(db), rules=rules, settings=settings,
                           as_of=date.fromisoformat(as_of) if as_of else None, wait=wait)
 
@@ -116,6 +125,9 @@ def mark_command(
     db: DbUrl = None,
 ) -> None:
     """Record what happened to an insight (the app calls this; so can an operator)."""
+    from tactful.insights import repository as repo
+    from tactful.store.store import Store
+
     before = repo.mark(Store.open(db), insight_id, state)
     console.print(escape(f"{insight_id}: {before} -> {state}"))
 
@@ -123,6 +135,8 @@ def mark_command(
 @insight_app.command("detectors")
 def detectors_command(rules: RulesFile = None) -> None:
     """The catalog: every detector with what it needs and what it may touch."""
+    from tactful.insights.catalog import Catalog
+
     catalog = Catalog.default(rules=rules)
     table = Table("detector", "family", "level", "consent", "cooldown", "expiry", "flags",
                   "languages", title=f"{len(catalog.detectors)} detectors")
@@ -140,6 +154,9 @@ def detectors_command(rules: RulesFile = None) -> None:
 @insight_app.command("check-rules")
 def check_rules_command(path: Path) -> None:
     """Validate a rules file without running it; errors name the rule and field."""
+    from tactful.insights.catalog import Catalog
+    from tactful.insights.rules import load_rules
+
     rules = load_rules(path)
     Catalog.default(rules=path)  # also compiles every rule's templates
     console.print(
@@ -156,6 +173,10 @@ def budget_set_command(
     db: DbUrl = None,
 ) -> None:
     """Set a customer's monthly budget for a category (progress insights at 50/75/100 %)."""
+    from tactful.domain.money import to_minor
+    from tactful.insights import repository as repo
+    from tactful.store.store import Store
+
     repo.set_budget(Store.open(db), customer_id, category, to_minor(amount, currency), currency)
     console.print(escape(f"{customer_id}: budget for {category} is {amount} {currency} a month"))
 
@@ -172,6 +193,10 @@ def goal_add_command(
     db: DbUrl = None,
 ) -> None:
     """Add (or replace) a savings goal tracked against one of the customer's accounts."""
+    from tactful.domain.money import to_minor
+    from tactful.insights import repository as repo
+    from tactful.store.store import Store
+
     repo.add_goal(Store.open(db), goal_id=goal_id, customer_id=customer_id, name=name,
                   account_id=account_id, target_minor=to_minor(target, currency),
                   currency=currency, target_date=date.fromisoformat(by) if by else None)

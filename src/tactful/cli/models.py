@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,30 +12,15 @@ from rich.table import Table
 
 from tactful.cli.render import plain, progress_bar
 from tactful.errors import ConfigError
-from tactful.models.fairness import Bands, FairnessGate
-from tactful.models.features import FEATURES
-from tactful.models.history import History, load_history
-from tactful.models.registry import (
-    MetricFloors,
-    ModelRegistry,
-    ModelVersion,
-    NoProductionVersion,
-    PromotionRefused,
-)
-from tactful.models.scoring import (
-    RealtimeScorer,
-    scorable_features,
-    score_customers,
-    score_table,
-    scoring_version,
-    stage_note,
-    stored_scores,
-    write_table,
-)
-from tactful.models.tabular import TableRead, TableSpec, load_table
-from tactful.models.train import train_anomaly_model, train_customer_model, train_table_model
-from tactful.models.training import Target, scoring_time
-from tactful.store.store import Store
+
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from tactful.models.fairness import Bands
+    from tactful.models.history import History
+    from tactful.models.registry import ModelRegistry, ModelVersion
+    from tactful.models.tabular import TableRead
+    from tactful.store.store import Store
 
 console = Console()
 models_app = typer.Typer(no_args_is_help=True, help="The model registry: versions and stages.")
@@ -51,6 +36,9 @@ ALGORITHMS = ("logistic", "gbm")
 
 
 def _registry(db: str | None, model_dir: Path | None) -> tuple[Store, ModelRegistry]:
+    from tactful.models.registry import ModelRegistry
+    from tactful.store.store import Store
+
     store = Store.open(db)
     return store, ModelRegistry(store, model_dir)
 
@@ -66,6 +54,10 @@ def train_models(
     history: History | None = None,
 ) -> list[ModelVersion]:
     """Train ``family`` (churn, propensity or anomaly) on the store with a progress bar."""
+    from tactful.models.history import load_history
+    from tactful.models.train import train_anomaly_model, train_customer_model
+    from tactful.models.training import Target
+
     if family not in ("churn", "propensity", "anomaly"):
         raise ConfigError(f"--family must be churn, propensity or anomaly, got {family!r}")
     steps = 1 if family == "anomaly" else len(algorithms)
@@ -132,6 +124,7 @@ def versions_table(versions: list[ModelVersion], title: str = "Model registry") 
 def parse_bands(values: list[str] | None) -> dict[str, Bands]:
     """``--bands`` values: ``25,35,45`` or ``auto`` for every numeric protected column, or
     ``age=25,35,45`` / ``age=auto`` for one."""
+
     out: dict[str, Bands] = {}
     for value in values or []:
         column, _, spec = value.rpartition("=")
@@ -181,6 +174,9 @@ def train_command(
     model_dir: ModelDir = None,
 ) -> None:
     """Train and register candidate models from the store, or from a labelled table."""
+    from tactful.models.tabular import TableSpec
+    from tactful.models.train import train_table_model
+
     store, registry = _registry(db, model_dir)
     algorithms = ALGORITHMS if algorithm == "both" else (algorithm,)
     if table is None:
@@ -214,6 +210,8 @@ def train_command(
 
 def _read_table(path: Path) -> TableRead:
     """The table, with a warning of how many values were read as missing."""
+    from tactful.models.tabular import load_table
+
     read = load_table(path)
     warning = read.warning()
     if warning:
@@ -273,6 +271,9 @@ def promote_command(
     model_dir: ModelDir = None,
 ) -> None:
     """Make a version the production one, if it passes the metric floors and the fairness gate."""
+    from tactful.models.fairness import FairnessGate
+    from tactful.models.registry import MetricFloors, PromotionRefused
+
     _, registry = _registry(db, model_dir)
     floors = MetricFloors(min_auc, min_lift, fairness=FairnessGate(max_dpd, max_eod))
     try:
@@ -330,6 +331,8 @@ def _monitored(registry: ModelRegistry, name: str) -> ModelVersion:
 
 def _stage_suffix(mv: ModelVersion) -> str:
     """`` (candidate, not promoted)`` after a version that is not the production one."""
+    from tactful.models.scoring import stage_note
+
     note = stage_note(mv.stage)
     return f" [yellow]({note})[/yellow]" if note else ""
 
@@ -375,6 +378,11 @@ def score_command(
     """Batch-score consenting customers into the profile with each model's production version,
     or score the rows of a bank's table with a table model (--table FILE --model NAME). Only a
     promoted version scores, unless --candidate says otherwise."""
+    from tactful.models.features import FEATURES
+    from tactful.models.history import load_history
+    from tactful.models.scoring import RealtimeScorer, scorable_features, score_customers
+    from tactful.models.training import scoring_time
+
     if table is not None and (names or customer):
         raise ConfigError("--table scores a table with one --model: drop the model names and "
                           "--customer")
@@ -427,6 +435,9 @@ def _scoring_versions(
     """The version each model scores with, all chosen before anything is written. A model
     named on the command line with no production version stops the command; one taken by
     default is left out with a warning, and the command stops only if none is left."""
+    from tactful.models.registry import NoProductionVersion
+    from tactful.models.scoring import scoring_version
+
     chosen: list[ModelVersion] = []
     refused: list[NoProductionVersion] = []
     for name in names:
@@ -452,6 +463,8 @@ def _score_table(
     out: Path | None,
     keep: list[str],
 ) -> None:
+    from tactful.models.scoring import score_table, write_table
+
     if not model:
         raise ConfigError("--table needs --model, the table model to score with")
     if out is None:
@@ -474,6 +487,8 @@ def _score_table(
 
 def scores_table(store: Store, customer_id: str) -> Table | None:
     """The customer's stored scores with their reasons, for ``tactful profile``."""
+    from tactful.models.scoring import stored_scores
+
     rows = stored_scores(store, customer_id)
     if not rows:
         return None
@@ -493,7 +508,11 @@ def demo_models(out: Console, store: Store) -> None:
     import time
 
     from tactful.errors import ValidationError
-    from tactful.models.train import drift_now
+    from tactful.models.history import load_history
+    from tactful.models.registry import ModelRegistry, PromotionRefused
+    from tactful.models.scoring import RealtimeScorer, scorable_features, score_customers
+    from tactful.models.train import drift_now, train_anomaly_model
+    from tactful.models.training import scoring_time
 
     registry = ModelRegistry(store)
     history = load_history(store)

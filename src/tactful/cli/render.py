@@ -7,7 +7,7 @@ instead of crashing the command (or restyling the screen).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -18,8 +18,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from tactful.ingest.loader import IngestReport
-from tactful.profile import CustomerProfile
+if TYPE_CHECKING:
+    from tactful.ingest.loader import IngestReport
+    from tactful.profile import CustomerProfile
 
 WAIT_SECONDS = 600
 Wait = Annotated[

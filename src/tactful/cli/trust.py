@@ -16,13 +16,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tactful.domain.enums import ConsentPurpose, ConsentStatus
-from tactful.domain.records import Consent
-from tactful.store.store import Store
-from tactful.trust import consent
-from tactful.trust.erasure import SECRET_KEY_ENV, erase_customer, secret_key_from_env
-from tactful.trust.export import export_customer
-from tactful.trust.privacy import mask, write_private_text
+from tactful.domain.enums import ConsentPurpose
+
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
 
 console = Console()
 err_console = Console(stderr=True)
@@ -43,6 +40,10 @@ def export_command(
     db: DbUrl = None,
 ) -> None:
     """Everything the store holds about CUSTOMER_ID, as JSON (the right of access)."""
+    from tactful.store.store import Store
+    from tactful.trust.export import export_customer
+    from tactful.trust.privacy import mask, write_private_text
+
     export = export_customer(Store.open(db), customer_id, requested_by=by)
     document = export.to_json()
     if out is None:
@@ -66,6 +67,10 @@ def erase_command(
     db: DbUrl = None,
 ) -> None:
     """Remove CUSTOMER_ID's personal data from every table and report; print what was kept."""
+    from tactful.store.store import Store
+    from tactful.trust.erasure import SECRET_KEY_ENV, erase_customer, secret_key_from_env
+    from tactful.trust.privacy import mask
+
     store = Store.open(db)
     key = secret_key_from_env()
     if not yes:
@@ -109,6 +114,12 @@ def consent_command(
 ) -> None:
     """Record CUSTOMER_ID's grant or withdrawal of a purpose, now; a withdrawal retracts the
     open insights that needed it in the same transaction."""
+    from tactful.domain.enums import ConsentStatus
+    from tactful.domain.records import Consent
+    from tactful.store.store import Store
+    from tactful.trust import consent
+    from tactful.trust.privacy import mask
+
     if grant is None:
         raise typer.BadParameter("say --grant or --withdraw", param_hint="--grant/--withdraw")
     status = ConsentStatus.GRANTED if grant else ConsentStatus.WITHDRAWN

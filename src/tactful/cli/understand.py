@@ -8,22 +8,22 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tactful.batch.enrich import EnrichReport, run_enrich
-from tactful.batch.executor import get_executor
 from tactful.cli.render import WAIT_SECONDS, Wait, plain, progress_bar
-from tactful.enrich import repository as repo
-from tactful.enrich.gaps import GapReport, gap_report
-from tactful.enrich.rules import RuleSet, SkippedRuleWarning, parse_condition
-from tactful.enrich.taxonomy import DETAILED, is_sensitive, primary_of
 from tactful.errors import ConfigError
-from tactful.store.store import Store
+
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from tactful.batch.enrich import EnrichReport
+    from tactful.enrich.gaps import GapReport
+    from tactful.store.store import Store
 
 console = Console()
 rules_app = typer.Typer(no_args_is_help=True, help="The bank's categorization rules (versioned).")
@@ -40,6 +40,8 @@ Full = Annotated[bool, typer.Option(help="Every customer, not only those with ne
 @contextmanager
 def _rule_warnings() -> Iterator[None]:
     """Print each rule left out (``SkippedRuleWarning``) once, as a line of its own."""
+    from tactful.enrich.rules import SkippedRuleWarning
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SkippedRuleWarning)
         try:
@@ -63,6 +65,10 @@ def enrich_with_progress(
     workers: int = 2,
     wait: float = WAIT_SECONDS,
 ) -> EnrichReport:
+    from tactful.batch.enrich import run_enrich
+    from tactful.batch.executor import get_executor
+    from tactful.enrich.gaps import gap_report
+
     options: dict[str, Any] = {"workers": workers} if executor == "processes" else {}
     with _rule_warnings(), progress_bar(console, "customers") as progress:
         task = progress.add_task("enrich", total=None)
@@ -122,6 +128,8 @@ def enrich_command(
     wait: Wait = WAIT_SECONDS,
 ) -> None:
     """Merchants, categories, recurring series and income for the store's customers."""
+    from tactful.store.store import Store
+
     enrich_with_progress(
         Store.open(db), full=full, retrain=retrain, shard_size=shard_size, executor=executor,
         workers=workers, wait=wait,
@@ -138,6 +146,7 @@ def run_command(
 ) -> None:
     """The whole batch pipeline over the store: enrichment, then insights for everyone."""
     from tactful.cli.insights import produce_with_progress
+    from tactful.store.store import Store
 
     store = Store.open(db)
     enrich_with_progress(store, full=full, executor=executor, wait=wait)
@@ -150,6 +159,9 @@ def recategorize_command(
     db: DbUrl = None,
 ) -> None:
     """A customer's own re-categorization: remembered for the merchant, wins over every rule."""
+    from tactful.enrich import repository as repo
+    from tactful.store.store import Store
+
     done = repo.recategorize(Store.open(db), transaction_id, category)
     console.print(
         f"{done.customer_id}: {done.merchant_key} is now {done.category_detailed} "
@@ -161,6 +173,8 @@ def categories_command(
     sensitive: Annotated[bool, typer.Option(help="Only the sensitive ones")] = False,
 ) -> None:
     """The two-level category taxonomy."""
+    from tactful.enrich.taxonomy import DETAILED, is_sensitive, primary_of
+
     table = Table("primary", "detailed", "sensitive")
     for code in sorted(DETAILED):
         if sensitive and not is_sensitive(code):
@@ -172,6 +186,9 @@ def categories_command(
 @rules_app.command("list")
 def rules_list(db: DbUrl = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The rules in force, in the order they apply."""
+    from tactful.enrich import repository as repo
+    from tactful.store.store import Store
+
     with _rule_warnings():
         rules = repo.current_rules(Store.open(db))
     records = rules.to_records()
@@ -203,6 +220,10 @@ def rules_add(
     db: DbUrl = None,
 ) -> None:
     """Add a rule (or a new version of an existing id)."""
+    from tactful.enrich import repository as repo
+    from tactful.enrich.rules import parse_condition
+    from tactful.store.store import Store
+
     conditions = [parse_condition(text) for text in when]
     definition: dict[str, Any] = {"id": rule_id, "conditions": conditions, "priority": priority}
     if category:
@@ -218,6 +239,10 @@ def rules_add(
 @rules_app.command("import")
 def rules_import(path: Path, db: DbUrl = None) -> None:
     """Add every rule of a TOML file ([[rules]] tables, the format of the shipped defaults)."""
+    from tactful.enrich import repository as repo
+    from tactful.enrich.rules import RuleSet
+    from tactful.store.store import Store
+
     if not path.is_file():
         raise ConfigError(f"{path}: no such rules file")
     records = RuleSet.from_toml(path).to_records()  # all validated before any is saved
@@ -230,6 +255,9 @@ def rules_import(path: Path, db: DbUrl = None) -> None:
 @rules_app.command("delete")
 def rules_delete(rule_id: str, db: DbUrl = None) -> None:
     """Retire a rule; its history stays."""
+    from tactful.enrich import repository as repo
+    from tactful.store.store import Store
+
     version = repo.delete_rule(Store.open(db), rule_id)
     console.print(escape(f"rule {rule_id!r} retired (version {version})"))
 
@@ -237,6 +265,9 @@ def rules_delete(rule_id: str, db: DbUrl = None) -> None:
 @rules_app.command("history")
 def rules_history(db: DbUrl = None) -> None:
     """Every version of every rule."""
+    from tactful.enrich import repository as repo
+    from tactful.store.store import Store
+
     frame = repo.rule_history(Store.open(db))
     table = Table(*frame.columns)
     for row in frame.iter_rows():
@@ -252,5 +283,8 @@ def aliases_add(
     db: DbUrl = None,
 ) -> None:
     """Teach the merchant directory one of the bank's own descriptors."""
+    from tactful.enrich import repository as repo
+    from tactful.store.store import Store
+
     repo.add_alias(Store.open(db), pattern, merchant, category)
     console.print(escape(f"alias {pattern!r} -> {merchant}; run `tactful enrich --full` to apply"))

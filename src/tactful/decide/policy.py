@@ -27,7 +27,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -44,6 +43,7 @@ from tactful.decide.contact import (
     check,
     in_quiet_hours,
 )
+from tactful.decide.placement import Placement as Placement  # re-exported: its old home
 from tactful.domain.actions import Decision
 from tactful.domain.enums import Channel, PersonalizationLevel
 from tactful.domain.records import QuietHours, require_aware
@@ -56,24 +56,6 @@ DAILY_LOGINS: Final = 4.0
 roundup): four or more days in seven is "most days"."""
 SUMMARIES: Final[Mapping[str, str]] = {"daily_summary": "daily", "weekly_roundup": "weekly"}
 _URGENCY: Final = {"high": 0, "normal": 1, "low": 2}
-
-
-class Placement(StrEnum):
-    FEED = "feed"
-    PUSH = "push"
-    EMAIL = "email"
-    SMS = "sms"
-    OUTBOUND = "outbound"
-
-    @property
-    def channels(self) -> tuple[Channel, ...]:
-        return {
-            Placement.FEED: (Channel.IN_APP,),
-            Placement.PUSH: (Channel.PUSH,),
-            Placement.EMAIL: (Channel.EMAIL,),
-            Placement.SMS: (Channel.SMS,),
-            Placement.OUTBOUND: (Channel.IN_APP, Channel.PUSH, Channel.EMAIL, Channel.SMS),
-        }[self]
 
 
 @dataclass(frozen=True, slots=True)

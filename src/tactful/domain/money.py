@@ -12,11 +12,14 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from typing import TYPE_CHECKING
 
-import polars as pl
 from babel.numbers import get_currency_precision, list_currencies
 
 from tactful.errors import ValidationError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _CODE = re.compile(r"^[A-Z]{3}$")
 # ISO 4217 exponents where CLDR's "digits" differ from the standard's minor unit.
@@ -64,6 +67,10 @@ def minor_per_major_expr(currencies: pl.Series, column: str = "currency") -> pl.
     real-time path's frames of a few rows, a when/then over every exponent costs more than the
     detector it serves (and a mapping lookup more still).
     """
+    # Polars on first use: the records of tactful.domain are imported by the command line, whose
+    # start must not pay for a data-frame library (tests/cli/test_startup.py)
+    import polars as pl
+
     present = set(currencies.drop_nulls().unique().to_list())
     expr = pl.lit(100, dtype=pl.Int64)
     for exponent, codes in _codes_by_exponent().items():
@@ -81,10 +88,13 @@ def to_major(minor: pl.Expr, currencies: pl.Series, column: str = "currency") ->
     """``minor`` (integer minor units) as a Float64 number of major units of each row's
     currency: a figure for a model or a threshold, never an amount to book.
 
+    >>> import polars as pl
     >>> frame = pl.DataFrame({"amount_minor": [12_345, 1_234], "currency": ["JPY", "BHD"]})
     >>> frame.select(to_major(pl.col("amount_minor"), frame["currency"]))["amount_minor"].to_list()
     [12345.0, 1.234]
     """
+    import polars as pl  # on first use, as in minor_per_major_expr
+
     return minor.cast(pl.Float64) / minor_per_major_expr(currencies, column).cast(pl.Float64)
 
 

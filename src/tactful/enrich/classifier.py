@@ -32,14 +32,16 @@ import json
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import SGDClassifier
 
 from tactful.errors import ArtifactRefused, ConfigError, ValidationError
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import SGDClassifier
 
 __all__ = [
     "FORMAT",
@@ -134,6 +136,10 @@ class TextCategorizer:
 
     def _vectorizer(self, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
         """The one definition of the features, shared by ``fit`` and ``from_bytes``."""
+        # scikit-learn takes most of a second to import: paid by whoever fits or loads a model,
+        # not by every module (and command) that imports this one
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         return TfidfVectorizer(
             analyzer="char_wb",
             ngram_range=(2, 5),
@@ -144,6 +150,8 @@ class TextCategorizer:
         )
 
     def _classifier(self) -> SGDClassifier:
+        from sklearn.linear_model import SGDClassifier  # on first use, as in _vectorizer
+
         return SGDClassifier(
             loss="log_loss",
             alpha=self.alpha,

@@ -30,12 +30,12 @@ stored rows of its ids, in one statement, inside the batch's transaction.
 from __future__ import annotations
 
 import csv
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
 import polars as pl
 
+from tactful.ingest.choices import ConflictPolicy as ConflictPolicy  # re-exported: its old home
 from tactful.ingest.schema import LOCATION
 from tactful.spreadsheet import spreadsheet_safe
 from tactful.store import schema
@@ -54,19 +54,6 @@ ENRICHED = (
 """Columns the understanding layer fills; ``replace`` clears them for re-enrichment."""
 
 CONFLICT_COLUMNS = ("id", "field", "stored", "new", "file", "location")
-
-
-class ConflictPolicy(StrEnum):
-    KEEP = "keep"
-    REPLACE = "replace"
-
-    @classmethod
-    def parse(cls, value: str) -> ConflictPolicy:
-        try:
-            return cls(value)
-        except ValueError:
-            allowed = ", ".join(p.value for p in cls)
-            raise ValueError(f"on_conflict must be one of {allowed}, got {value!r}") from None
 
 
 def _as_text(name: str) -> pl.Expr:

@@ -32,9 +32,9 @@ from sqlalchemy import Connection
 
 from tactful.errors import IngestError
 from tactful.ingest.advice import Unread, cause_of, masked
+from tactful.ingest.choices import ConflictPolicy
 from tactful.ingest.conflicts import (
     MONEY_FIELDS,
-    ConflictPolicy,
     ConflictWriter,
     find_conflicts,
     replacement_rows,

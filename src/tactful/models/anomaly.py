@@ -17,7 +17,6 @@ from typing import Any, Final, Self
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
-from sklearn.ensemble import IsolationForest
 
 from tactful.errors import ValidationError
 from tactful.models.base import F64, FeatureInfo, Model, ModelState, as_matrix, families
@@ -145,6 +144,9 @@ class AnomalyModel(Model):
         feature_names: Sequence[str],
         feature_info: Mapping[str, FeatureInfo] | None = None,
     ) -> Self:
+        # heavy libraries on first use: importing tactful.models must stay cheap (issue 21)
+        from sklearn.ensemble import IsolationForest
+
         mat = as_matrix(x)
         if mat.shape[0] < 10:
             raise ValidationError(f"the anomaly model needs at least 10 rows, got {mat.shape[0]}")
@@ -176,6 +178,8 @@ class AnomalyModel(Model):
         state.opaque = self.forest_
 
     def _set_state(self, state: ModelState) -> None:
+        from sklearn.ensemble import IsolationForest
+
         for name in ("reference_", "center_", "spread_"):
             setattr(self, name, np.asarray(state.arrays[name], dtype=np.float64))
         self.threshold_ = float(state.meta["threshold"])

@@ -22,10 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
-import sklearn
 from numpy.typing import NDArray
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 from tactful.errors import ValidationError
 from tactful.plugins import Registry
@@ -239,6 +236,10 @@ class Classifier(Model):
         feature_names: Sequence[str],
         feature_info: Mapping[str, FeatureInfo] | None = None,
     ) -> Self:
+        # heavy libraries on first use: importing tactful.models must stay cheap (issue 21)
+        from sklearn.isotonic import IsotonicRegression
+        from sklearn.linear_model import LogisticRegression
+
         mat = as_matrix(x)
         labels = np.asarray(y).astype(np.int8).ravel()
         if labels.shape[0] != mat.shape[0]:
@@ -280,6 +281,9 @@ class Classifier(Model):
 
     def calibrate(self, margin: F64) -> F64:
         """Probability from the raw margin (a monotone map)."""
+        from sklearn.isotonic import IsotonicRegression
+        from sklearn.linear_model import LogisticRegression
+
         if isinstance(self._calibrator, LogisticRegression):
             a = float(self._calibrator.coef_[0, 0])
             b = float(self._calibrator.intercept_[0])
@@ -292,6 +296,9 @@ class Classifier(Model):
         return self._contributions(as_matrix(x, len(self.feature_names_)))
 
     def _get_state(self, state: ModelState) -> None:
+        from sklearn.isotonic import IsotonicRegression
+        from sklearn.linear_model import LogisticRegression
+
         calibrator = self._calibrator
         if isinstance(calibrator, LogisticRegression):
             state.meta["calibrator"] = {
@@ -314,6 +321,10 @@ class Classifier(Model):
             state.meta["calibrator"] = {"kind": "none"}
 
     def _set_state(self, state: ModelState) -> None:
+        import sklearn
+        from sklearn.isotonic import IsotonicRegression
+        from sklearn.linear_model import LogisticRegression
+
         spec = state.meta["calibrator"]
         self._calibrator = None
         if spec["kind"] == "sigmoid":

@@ -19,14 +19,7 @@ from itertools import pairwise
 from typing import Any, Final, Literal
 
 import numpy as np
-from fairlearn.metrics import (
-    MetricFrame,
-    demographic_parity_difference,
-    equalized_odds_difference,
-    selection_rate,
-)
 from numpy.typing import NDArray
-from sklearn.metrics import roc_auc_score
 
 from tactful.errors import ValidationError
 
@@ -167,6 +160,9 @@ class FairnessReport:
 
 
 def _auc(y: NDArray[Any], p: NDArray[Any]) -> float:
+    # heavy libraries on first use: importing tactful.models must stay cheap (issue 21)
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
 
 
@@ -186,6 +182,13 @@ def fairness_report(
     named in ``bands`` holds numbers and is audited in the bands cut at those edges
     (``band_edges`` chooses them).
     """
+    from fairlearn.metrics import (
+        MetricFrame,
+        demographic_parity_difference,
+        equalized_odds_difference,
+        selection_rate,
+    )
+
     gate = gate or FairnessGate()
     y_arr = np.asarray(y).astype(np.int8)
     p = np.asarray(scores, dtype=np.float64)

@@ -26,14 +26,15 @@ the bank-churn table's stratified test rows (2,000, 11 features), 76% and 2.58 o
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
 
 from tactful.models.base import F64, Calibration, Classifier, ModelState, families
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 
 @families.register("gbm")
@@ -64,6 +65,9 @@ class GbmModel(Classifier):
         self.refit = refit
 
     def _fit(self, x: F64, y: NDArray[np.int8], cal_x: F64 | None, cal_y: Any) -> None:
+        # heavy libraries on first use: importing tactful.models must stay cheap (issue 21)
+        import lightgbm as lgb
+
         params: dict[str, Any] = {
             "objective": "binary",
             "learning_rate": self.learning_rate,
@@ -110,6 +114,8 @@ class GbmModel(Classifier):
 
     def _contributions(self, x: F64) -> F64:
         """Path attribution (see the module docstring): (rows, features), bias excluded."""
+        from scipy import sparse
+
         paths = self._paths()
         leaves = self.booster_.predict(
             x,
@@ -146,6 +152,8 @@ class GbmModel(Classifier):
         state.meta["best_iteration"] = int(self.booster_.best_iteration)
 
     def _set_state(self, state: ModelState) -> None:
+        import lightgbm as lgb
+
         super()._set_state(state)
         text = state.arrays["booster"].astype(np.uint8).tobytes().decode("utf-8")
         booster = lgb.Booster(model_str=text)

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.linear_model import LogisticRegression
 
 from tactful.models.base import F64, Calibration, Classifier, ModelState, families
 
@@ -43,6 +42,9 @@ class LogisticModel(Classifier):
         self.c = c
 
     def _fit(self, x: F64, y: NDArray[np.int8], cal_x: F64 | None, cal_y: Any) -> None:
+        # heavy libraries on first use: importing tactful.models must stay cheap (issue 21)
+        from sklearn.linear_model import LogisticRegression
+
         finite = np.where(np.isfinite(x), x, np.nan)
         with np.errstate(all="ignore"):
             lo = np.nanquantile(finite, 0.01, axis=0)

@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from tactful.errors import ValidationError
 
@@ -61,6 +60,9 @@ def lift_curve(y: NDArray[np.generic], p: F64, points: int = 10) -> list[tuple[f
 
 
 def classifier_metrics(y: NDArray[np.generic], p: F64) -> ClassifierMetrics:
+    # heavy libraries on first use: importing tactful.models must stay cheap (issue 21)
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
     y_arr, p_arr = _check(y, p)
     return ClassifierMetrics(
         roc_auc=float(roc_auc_score(y_arr, p_arr)),

@@ -26,7 +26,6 @@ from typing import Any, Final, Literal
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
-from sklearn.model_selection import StratifiedKFold
 
 from tactful.errors import ValidationError
 from tactful.models.base import Classifier, FeatureInfo, families
@@ -336,6 +335,9 @@ def train_table(
     columns. Under ``cv`` every row is tested once (stratified ``folds``-fold), the fairness
     audit runs on the out-of-fold scores of every row, and the model kept is refitted on all
     rows."""
+    # heavy libraries on first use: importing tactful.models must stay cheap (issue 21)
+    from sklearn.model_selection import StratifiedKFold
+
     y = labels(frame, spec)
     n = frame.height
     spec.band_edges(frame)  # refuse bad bands before any fitting
@@ -403,6 +405,8 @@ def cross_validate(
     params: dict[str, Any] | None = None,
 ) -> tuple[list[ClassifierMetrics], F64]:
     """Stratified k-fold: the metrics of each fold and the out-of-fold scores of every row."""
+    from sklearn.model_selection import StratifiedKFold
+
     y = labels(frame, spec)
     oof = np.zeros(frame.height)
     out = []
@@ -419,6 +423,8 @@ def folds_of(
     frame: pl.DataFrame, spec: TableSpec, folds: int = 5, seed: int = 0
 ) -> Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]]:
     """The same stratified folds ``cross_validate`` uses, for a baseline run on equal terms."""
+    from sklearn.model_selection import StratifiedKFold
+
     y = labels(frame, spec)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(frame.height), y))

@@ -34,13 +34,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
-
-from ofxtools.utils import TZS
+from typing import TYPE_CHECKING, ClassVar
 
 from tactful.errors import IngestError
 from tactful.ingest.mapping import Mapping
-from tactful.ingest.readers._ofx_markup import ParseError, parse
 from tactful.ingest.readers._statement import (
     MOVEMENT,
     Collected,
@@ -53,6 +50,9 @@ from tactful.ingest.readers._statement import (
 from tactful.ingest.readers.base import Reader, readers
 from tactful.ingest.reconcile import Balance, Movement, Outcome, Reconciliation, reconcile, to_minor
 from tactful.ingest.schema import LOCATION, Chunk
+
+if TYPE_CHECKING:
+    from tactful.ingest.readers._ofx_markup import ParseError
 
 _ACCOUNT_TYPES = {
     "CHECKING": "checking",
@@ -96,6 +96,9 @@ def ofx_datetime(value: str) -> str | None:
 
     A bare date stays a date, so the validator can apply the source's time zone to it.
     """
+    # ofxtools costs a fifth of a second to import: paid when an OFX file is read, not at start
+    from ofxtools.utils import TZS
+
     match = _DATETIME.fullmatch(value.strip())
     if match is None:
         return None
@@ -251,6 +254,8 @@ def _lines_at(text: str, offsets: list[int]) -> list[int]:
 def _statements(text: str, start: int) -> tuple[list[_Statement], _Cut | None]:
     """The statements of the document, from the whole tree or, if that breaks, block by block;
     and where the file is cut if it is truncated."""
+    from tactful.ingest.readers._ofx_markup import ParseError, parse  # ofxtools: on first use
+
     body = text[start:]
     if "</OFX>" not in body:
         return _statements_by_block(text, start, _Cut(text.rstrip().count("\n") + 1))
@@ -282,6 +287,8 @@ def _flatten(element: ET.Element) -> str:
 def _statements_by_block(
     text: str, start: int, cut: _Cut | None
 ) -> tuple[list[_Statement], _Cut | None]:
+    from tactful.ingest.readers._ofx_markup import ParseError, parse  # ofxtools: on first use
+
     body = text[start:]
     found = list(_STATEMENT.finditer(body))
     entry_starts = [m.start() for m in _TRANSACTION.finditer(body)]
