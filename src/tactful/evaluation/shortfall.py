@@ -60,7 +60,7 @@ NEAR_DAYS = 14
 """The rule forecast's own horizon: recall on the shortfalls this close is shown apart."""
 
 
-def _days(first: date, last: date, step: int) -> list[date]:
+def evaluation_days(first: date, last: date, step: int) -> list[date]:
     n = (last - first).days // step
     return sorted(last - timedelta(days=step * i) for i in range(n + 1))
 
@@ -78,10 +78,10 @@ def evaluate_shortfall(
     eod, income = replay.outcomes()
     horizon = replay.base.settings.shortfall_risk_days
     last_eval = replay.last - timedelta(days=FUTURE_DAYS)
-    eval_days = _days(last_eval - timedelta(days=EVAL_SPAN), last_eval, EVAL_STEP)
+    eval_days = evaluation_days(last_eval - timedelta(days=EVAL_SPAN), last_eval, EVAL_STEP)
     first_day = replay.base.transactions.get_column("booked_on").min()
     assert isinstance(first_day, date)  # noqa: S101 -- a bank with bookings
-    train_days = _days(first_day + timedelta(days=TRAIN_FROM),
+    train_days = evaluation_days(first_day + timedelta(days=TRAIN_FROM),
                        eval_days[0] - timedelta(days=horizon), TRAIN_STEP)
     refused = sorted(refused_customers(bank.store))
     t0 = time.perf_counter()

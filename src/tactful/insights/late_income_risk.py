@@ -40,7 +40,8 @@ KINDS: Final = ("payroll", "pension", "benefit", "gig")
 SCHEDULE_DAYS: Final = {"weekly": 7.0, "biweekly": 14.0, "four_weekly": 28.0,
                         "semi_monthly": 15.0, "monthly": 30.0, "quarterly": 91.0}
 LATE_FEATURES: Final = (
-    "days_late", "gap", "gap_cv", "gap_max_over", "late_share", "late_max", "early_share",
+    "days_late", "gap", "irregular", "gap_cv", "gap_max_over", "late_share", "late_max",
+    "early_share",
     "occurrences", "age_days", "amount_cv", "expected_weekday", "expected_weekend",
     "expected_month_end", "status_late", "status_stopped", "other_streams",
     "similar_credits", "similar_share", "new_payer", "days_since_any_income",
@@ -58,35 +59,13 @@ def _payer() -> pl.Expr:
     return pl.col("merchant").fill_null(pl.col("merchant_key"))
 
 
-def candidates(data: InsightInputs) -> pl.DataFrame:
-    """The streams whose next payment was expected between ``LOOK_BACK`` days ago and
-    ``MIN_LATE`` days ago and has not been booked: the rows the model scores."""
-    d = data.as_of
-    return data.income.filter(
-        (pl.col("schedule") != "irregular")
-        & (pl.col("occurrences") >= 2)
-        & pl.col("next_date").is_between(d - timedelta(days=LOOK_BACK),
-                                         d - timedelta(days=MIN_LATE))
-        & (pl.col("last_date") < pl.col("next_date"))
-    )
-
-
-def late_features(data: InsightInputs) -> pl.DataFrame:
-    """One row per candidate stream with ``LATE_FEATURES``, from what was known at ``as_of``."""
-    data = point_in_time(data)
-    d = data.as_of
-    cand = candidates(data).select(
-        "stream_id", "customer_id", "account_id", "merchant", "kind", "schedule", "currency",
-        "typical_amount_minor", "first_date", "last_date", "next_date", "occurrences", "status")
-    if cand.height == 0:
-        return cand.with_columns(*(pl.lit(None, pl.Float64).alias(c) for c in LATE_FEATURES))
-    credits = data.transactions.filter((pl.col("amount_minor") > 0)
-                                       & (pl.col("status") == "posted")).with_columns(
-        _payer().alias("_payer"))
-    gap = pl.col("schedule").replace_strict(SCHEDULE_DAYS, default=30.0)
-    past = (
-        cand.select("stream_id", "account_id", "merchant", "first_date",
-                    gap.alias("_sched"))
+def _stream_history(data: InsightInputs, credits: pl.DataFrame) -> pl.DataFrame:
+    """Per income stream: the gaps between its payer's credits to its account since the stream
+    began (median, spread, how often and how far beyond the median) and the sums' spread."""
+    gap = pl.col("schedule").replace_strict(SCHEDULE_DAYS, default=None, return_dtype=pl.Float64)
+    return (
+        data.income.select("stream_id", "account_id", "merchant", "first_date",
+                           gap.alias("_sched"))
         .join(credits.select("account_id", "_payer", "booked_on", "amount_minor"),
               left_on=["account_id", "merchant"], right_on=["account_id", "_payer"])
         .filter(pl.col("booked_on") >= pl.col("first_date"))
@@ -96,7 +75,7 @@ def late_features(data: InsightInputs) -> pl.DataFrame:
         .with_columns((pl.col("_gap") - pl.col("_gap").median().over("stream_id"))
                       .alias("_over"))
         .group_by("stream_id").agg(
-            pl.col("_gap").median().alias("gap"),
+            pl.col("_gap").median().fill_null(pl.col("_sched").first()).alias("gap"),
             (pl.col("_gap").std() / pl.col("_gap").mean()).alias("gap_cv"),
             pl.col("_over").max().alias("gap_max_over"),
             (pl.col("_over") > 2).mean().alias("late_share"),
@@ -105,6 +84,43 @@ def late_features(data: InsightInputs) -> pl.DataFrame:
             (pl.col("amount_minor").std() / pl.col("amount_minor").mean()).alias("amount_cv"),
         )
     )
+
+
+def _credits(data: InsightInputs) -> pl.DataFrame:
+    return data.transactions.filter((pl.col("amount_minor") > 0)
+                                    & (pl.col("status") == "posted")).with_columns(
+        _payer().alias("_payer"))
+
+
+def candidates(data: InsightInputs, history: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The streams whose next payment was expected between ``LOOK_BACK`` days ago and
+    ``MIN_LATE`` days ago and has not been booked: the rows the model scores, with the
+    stream's ``history``. A stream the engine calls irregular is expected its median gap after
+    its last payment (gig payouts come weekly or fortnightly, only not on a fixed weekday)."""
+    d = data.as_of
+    if history is None:
+        history = _stream_history(data, _credits(data))
+    return data.income.filter(pl.col("occurrences") >= 3).join(
+        history, on="stream_id", how="left").with_columns(
+        pl.coalesce(pl.col("next_date"),
+                    pl.col("last_date") + pl.duration(days=pl.col("gap").round(0)
+                                                      .cast(pl.Int64))).alias("next_date"),
+        (pl.col("schedule") == "irregular").cast(pl.Float64).alias("irregular"),
+    ).filter(
+        pl.col("next_date").is_between(d - timedelta(days=LOOK_BACK),
+                                       d - timedelta(days=MIN_LATE))
+        & (pl.col("last_date") < pl.col("next_date"))
+    )
+
+
+def late_features(data: InsightInputs) -> pl.DataFrame:
+    """One row per candidate stream with ``LATE_FEATURES``, from what was known at ``as_of``."""
+    data = point_in_time(data)
+    d = data.as_of
+    credits = _credits(data)
+    cand = candidates(data, _stream_history(data, credits))
+    if cand.height == 0:
+        return cand.with_columns(*(pl.lit(None, pl.Float64).alias(c) for c in LATE_FEATURES))
     since = (
         cand.select("stream_id", "customer_id", "merchant", "next_date",
                     "typical_amount_minor")
@@ -133,8 +149,7 @@ def late_features(data: InsightInputs) -> pl.DataFrame:
     bal = data.accounts.select("account_id", "balance_minor")
     nd = pl.col("next_date")
     out = (
-        cand.join(past, on="stream_id", how="left")
-        .join(since, on="stream_id", how="left")
+        cand.join(since, on="stream_id", how="left")
         .join(income_days, on="account_id", how="left")
         .join(activity, on="account_id", how="left")
         .join(last_tx, on="account_id", how="left")
@@ -142,7 +157,7 @@ def late_features(data: InsightInputs) -> pl.DataFrame:
         .join(bal, on="account_id", how="left")
         .with_columns(
             (pl.lit(d) - nd).dt.total_days().cast(pl.Float64).alias("days_late"),
-            pl.col("gap").fill_null(gap),
+            pl.col("gap").fill_null(30.0),
             pl.col("occurrences").cast(pl.Float64),
             (pl.lit(d) - pl.col("first_date")).dt.total_days().cast(pl.Float64)
             .alias("age_days"),
