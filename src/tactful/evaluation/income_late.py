@@ -30,8 +30,8 @@ from tactful.evaluation.bank import EvalBank
 from tactful.evaluation.history_replay import Replay
 from tactful.evaluation.insight_truth import Tally, Truth, days_of, majority, score_late
 from tactful.evaluation.insights import FUTURE_DAYS
-from tactful.evaluation.report import Metric, Section, markdown_table
-from tactful.evaluation.shortfall import evaluation_days
+from tactful.evaluation.report import Metric, Section
+from tactful.evaluation.shortfall import calibration_metrics, evaluation_days, reliability_table
 from tactful.insights.detectors.income import IncomeLate
 from tactful.insights.late_income_risk import (
     EARLY_DAYS,
@@ -41,12 +41,8 @@ from tactful.insights.late_income_risk import (
 )
 from tactful.models.history import refused_customers
 from tactful.models.late_income import LATE_INCOME, NAME, late_training_rows
-from tactful.models.metrics import classifier_metrics
 from tactful.models.registry import MetricFloors, ModelRegistry
 from tactful.models.risk import (
-    expected_calibration_error,
-    precision_at_recall,
-    reliability,
     train_risk,
 )
 from tactful.models.train import fairness_from_store
@@ -130,8 +126,6 @@ def evaluate_income_late(
     y, p, rp = np.concatenate(ys), np.concatenate(ps), np.concatenate(rule_p)
     if len(np.unique(y)) < 2:
         raise ValidationError("the evaluation days hold no late income: nothing to score")
-    cm = classifier_metrics(y, p)
-    ceiling, at = precision_at_recall(y, p, TARGET_RECALL)
     seconds = time.perf_counter() - started
     metrics = [
         Metric("model precision", model.precision, ">= 0.9",
@@ -145,15 +139,9 @@ def evaluate_income_late(
         Metric("recall if every candidate were warned", every.recall, None,
                f"{every.found:,} of {every.truth:,}: the ceiling of any model on these streams "
                f"(precision then {every.precision or 0:.3f})"),
-        Metric("model ECE", expected_calibration_error(y, p), "<= 0.03",
-               f"{len(y):,} stream-days, 10 equal-width bins"),
-        Metric("model Brier score", cm.brier, None, f"base rate {cm.base_rate:.3f}"),
-        Metric("rule ECE (warn = 1, silent = 0)", expected_calibration_error(y, rp)),
-        Metric("rule Brier score (warn = 1, silent = 0)", float(np.mean((rp - y) ** 2))),
-        Metric("model ROC-AUC", cm.roc_auc),
-        Metric("model PR-AUC", cm.pr_auc),
-        Metric(f"best precision at recall >= {TARGET_RECALL} (PR curve, stream-days)", ceiling,
-               None, f"at P >= {at:.3f}: the ceiling of any threshold on this model"),
+    ]
+    metrics += calibration_metrics(y, p, rp, recall=TARGET_RECALL, rows="stream-days")
+    metrics += [
         Metric("training rows", rows.height, None,
                f"{int(rows.get_column('label').sum()):,} late (store labels)"),
         Metric("training time, features and labels (s)", t1 - t0),
@@ -166,9 +154,7 @@ def evaluate_income_late(
               f"(seed {c.seed}); scored as of {eval_days[0]} to {eval_days[-1]} every "
               f"{EVAL_STEP} days ({len(eval_days)} days)"),
         metrics=metrics,
-        tables=[("Reliability curve of the model (equal-width bins)", markdown_table(
-            ("mean P", "observed rate", "stream-days"),
-            [(f"{a:.3f}", f"{b:.3f}", n) for a, b, n in reliability(y, p)]))],
+        tables=[reliability_table(y, p, "stream-days")],
         notes=[
             f"Training as-of days: {train_days[0]} to {train_days[-1]}, every {TRAIN_STEP} "
             f"days ({len(train_days)}); labels from the store's credits only.",
