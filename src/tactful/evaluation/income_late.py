@@ -161,6 +161,9 @@ def evaluate_income_late(
             f"Registered as {NAME} v{trained.version.version}; registry gate: "
             + ("passed, promoted" if not gate else "REFUSED (" + "; ".join(gate) + "), scored "
                "as a candidate"),
+            f"The most any ranking can lift the top decile over a base rate of "
+            f"{float(np.mean(y)):.2f} is {1 / max(float(np.mean(y)), 1e-9):.2f}: a lift floor "
+            "above it refuses the model whatever its quality.",
             "Operating point: a warning where P x income_late_harm > "
             "income_late_attention_cost (the insight settings' defaults), not a threshold "
             "tuned here.",
