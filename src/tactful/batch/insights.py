@@ -24,6 +24,7 @@ from tactful.insights import lifecycle
 from tactful.insights import repository as repo
 from tactful.insights.catalog import Catalog, with_ids
 from tactful.insights.inputs import InsightSettings
+from tactful.models.late_income import production_late_risk
 from tactful.models.registry import ModelRegistry
 from tactful.models.shortfall import production_risk
 from tactful.store import runs, schema
@@ -108,12 +109,14 @@ def _run(
     produced = suppressed = expired = 0
     by_detector: dict[str, int] = {}
     # the promoted shortfall model, if any: the shortfall warning is then its probability's
-    risk = production_risk(ModelRegistry(store))
+    registry = ModelRegistry(store)
+    risk = production_risk(registry)
+    late = production_late_risk(registry)  # and the late-income warning likewise
     try:
         for shard in shards_of(ids, size=shard_size):
             data = repo.load_inputs(store, shard, as_of=as_of, settings=settings)
-            if risk is not None:
-                data = replace(data, shortfall_risk=risk)
+            if risk is not None or late is not None:
+                data = replace(data, shortfall_risk=risk, late_income_risk=late)
             existing = repo.existing(store, shard)
             expired += repo.expire(store, lifecycle.due_to_expire(existing, at), at)
             found = with_ids(catalog.findings(data))

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tactful.evaluation.bank import build_bank
+from tactful.evaluation.income_late import evaluate_income_late
 from tactful.evaluation.income_real import evaluate_berka_income
 from tactful.evaluation.insights import evaluate_insights
 from tactful.evaluation.models import evaluate_models, evaluate_simulated_models
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> None:
         sections += evaluate_simulated(bank)
         sections += evaluate_insights(bank, say=lambda m: status.update(m))
         sections += evaluate_shortfall(
+            bank, args.workdir / "simulated", say=lambda m: status.update(m))
+        sections += evaluate_income_late(
             bank, args.workdir / "simulated", say=lambda m: status.update(m))
         sections += evaluate_simulated_models(
             bank, args.workdir / "simulated", lambda m: status.update(m)

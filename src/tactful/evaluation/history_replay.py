@@ -39,6 +39,11 @@ class Replay:
 
     def on(self, d: date) -> InsightInputs:
         """The inputs the engine had at the end of ``d``."""
+        return self.detected(d)[0]
+
+    def detected(self, d: date) -> tuple[InsightInputs, pl.DataFrame]:
+        """``on(d)`` and the income streams' members that day (``transaction_id``,
+        ``stream_id``), which the evaluation maps to the truth's series."""
         cut = self.cats.filter(pl.col("booked_on") <= d)
         series = detect_series(cut, as_of=d)
         income = detect_income(cut, series, as_of=d)
@@ -54,7 +59,13 @@ class Replay:
                      "new_amount_minor"),
             income=income.streams, income_changes=income.changes, consents=self.consents,
             logins=self.base.logins.filter(pl.col("day") <= d),
-        )
+        ), income.members
+
+    def credits(self) -> pl.DataFrame:
+        """Every posted credit the store holds (what later arrived, for the late-income
+        labels)."""
+        return self.base.transactions.filter((pl.col("status") == "posted")
+                                             & (pl.col("amount_minor") > 0))
 
     def outcomes(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         """What later happened, from the store alone: every checking account's end-of-day

@@ -60,7 +60,7 @@ NEAR_DAYS = 14
 """The rule forecast's own horizon: recall on the shortfalls this close is shown apart."""
 
 
-def _days(first: date, last: date, step: int) -> list[date]:
+def evaluation_days(first: date, last: date, step: int) -> list[date]:
     n = (last - first).days // step
     return sorted(last - timedelta(days=step * i) for i in range(n + 1))
 
@@ -78,10 +78,10 @@ def evaluate_shortfall(
     eod, income = replay.outcomes()
     horizon = replay.base.settings.shortfall_risk_days
     last_eval = replay.last - timedelta(days=FUTURE_DAYS)
-    eval_days = _days(last_eval - timedelta(days=EVAL_SPAN), last_eval, EVAL_STEP)
+    eval_days = evaluation_days(last_eval - timedelta(days=EVAL_SPAN), last_eval, EVAL_STEP)
     first_day = replay.base.transactions.get_column("booked_on").min()
     assert isinstance(first_day, date)  # noqa: S101 -- a bank with bookings
-    train_days = _days(first_day + timedelta(days=TRAIN_FROM),
+    train_days = evaluation_days(first_day + timedelta(days=TRAIN_FROM),
                        eval_days[0] - timedelta(days=horizon), TRAIN_STEP)
     refused = sorted(refused_customers(bank.store))
     t0 = time.perf_counter()
@@ -135,6 +135,33 @@ def evaluate_shortfall(
                      y, p, rp, t1 - t0, fit_seconds, seconds)]
 
 
+def calibration_metrics(y: np.ndarray, p: np.ndarray, rp: np.ndarray, *, recall: float,
+                        rows: str) -> list[Metric]:
+    """The calibration figures every risk model reports beside its rule, on the same ``rows``
+    (labels ``y``, the model's ``p``, the rule's warn / silent ``rp`` as 1 / 0): ECE and Brier
+    of both, ROC-AUC, PR-AUC and the best precision at ``recall`` of the model."""
+    ceiling, at = precision_at_recall(y, p, recall)
+    cm = classifier_metrics(y, p)
+    return [
+        Metric("model ECE", expected_calibration_error(y, p), "<= 0.03",
+               f"{len(y):,} {rows}, 10 equal-width bins"),
+        Metric("model Brier score", cm.brier, None, f"base rate {cm.base_rate:.3f}"),
+        Metric("rule ECE (warn = 1, silent = 0)", expected_calibration_error(y, rp)),
+        Metric("rule Brier score (warn = 1, silent = 0)", float(np.mean((rp - y) ** 2))),
+        Metric("model ROC-AUC", cm.roc_auc),
+        Metric("model PR-AUC", cm.pr_auc),
+        Metric(f"best precision at recall >= {recall} (PR curve)", ceiling, None,
+               f"at P >= {at:.3f}: the ceiling of any threshold on this model"),
+    ]
+
+
+def reliability_table(y: np.ndarray, p: np.ndarray, rows: str) -> tuple[str, str]:
+    """The model's reliability curve as a report table."""
+    return ("Reliability curve of the model (equal-width bins)", markdown_table(
+        ("mean P", "observed rate", rows),
+        [(f"{a:.3f}", f"{b:.3f}", n) for a, b, n in reliability(y, p)]))
+
+
 def _rate(a: int, b: int) -> float | None:
     return a / b if b else None
 
@@ -159,22 +186,10 @@ def _section(bank: EvalBank, version: int, gate: list[str], rows: pl.DataFrame,
         Metric(f"rule recall, shortfalls within {NEAR_DAYS} days", _rate(rn[3], rn[2]), None,
                f"{rn[3]:,} of {rn[2]:,}"),
     ]
-    ceiling, at = precision_at_recall(y, p, TARGET_RECALL)
     rule_recall = _rate(r[3], r[2])
     beside = precision_at_recall(y, p, rule_recall) if rule_recall else None
-    rule_ece = expected_calibration_error(y, rp)
-    cm = classifier_metrics(y, p)
+    metrics += calibration_metrics(y, p, rp, recall=TARGET_RECALL, rows="account-days")
     metrics += [
-        Metric("model ECE", expected_calibration_error(y, p), "<= 0.03",
-               f"{len(y):,} account-days, 10 equal-width bins"),
-        Metric("model Brier score", cm.brier, None, f"base rate {cm.base_rate:.3f}"),
-        Metric("rule ECE (warn = 1, silent = 0)", rule_ece),
-        Metric("rule Brier score (warn = 1, silent = 0)",
-               float(np.mean((rp - y) ** 2))),
-        Metric("model ROC-AUC", cm.roc_auc),
-        Metric("model PR-AUC", cm.pr_auc),
-        Metric(f"best precision at recall >= {TARGET_RECALL} (PR curve)", ceiling, None,
-               f"at P >= {at:.3f}: the ceiling of any threshold on this model"),
         Metric("model precision at the rule's recall (PR curve)",
                None if beside is None else beside[0], None,
                "" if beside is None else f"at P >= {beside[1]:.3f}, per account-day"),
@@ -183,7 +198,6 @@ def _section(bank: EvalBank, version: int, gate: list[str], rows: pl.DataFrame,
         Metric("training time, features and labels (s)", rows_seconds),
         Metric("training time, fit and register (s)", fit_seconds),
     ]
-    curve = reliability(y, p)
     c = bank.config
     notes = [
         f"Training as-of days: {train_days[0]} to {train_days[-1]}, every {TRAIN_STEP} days "
@@ -205,8 +219,6 @@ def _section(bank: EvalBank, version: int, gate: list[str], rows: pl.DataFrame,
               f"(seed {c.seed}); scored as of {eval_days[0]} to {eval_days[-1]} every "
               f"{EVAL_STEP} days ({len(eval_days)} days)"),
         metrics=metrics,
-        tables=[("Reliability curve of the model (equal-width bins)", markdown_table(
-            ("mean P", "observed rate", "account-days"),
-            [(f"{a:.3f}", f"{b:.3f}", n) for a, b, n in curve]))],
+        tables=[reliability_table(y, p, "account-days")],
         notes=notes,
     )

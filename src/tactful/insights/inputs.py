@@ -24,6 +24,7 @@ from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, SERIES, empty
 from tactful.errors import ConfigError, ValidationError
 
 if TYPE_CHECKING:
+    from tactful.insights.late_income_risk import LateIncomeRisk
     from tactful.insights.shortfall_risk import ShortfallRisk
 
 CUSTOMERS: Final[Mapping[str, pl.DataType]] = {
@@ -185,6 +186,13 @@ class InsightSettings:
     idle_cash_days: int = 60
     raise_window_days: int = 75
     income_grace_days: int = 4
+    income_late_harm: float = 35.0
+    """With a late-income model: the harm a heeded warning avoids -- a payment that does not
+    come leaves the bills it was to pay unpaid, the first of them the median US overdraft fee
+    (CFPB 2023: $35), as for the shortfall warning."""
+    income_late_attention_cost: float = 28.0
+    """With a late-income model: a warning fires when P(late) x ``income_late_harm`` exceeds
+    it, at the defaults when P > 0.8 -- the shortfall warning's trade, the same message class."""
     large_multiple: float = 4.0
     large_min: float = 300.0
     welcome_days: int = 30
@@ -255,6 +263,9 @@ class InsightInputs:
     shortfall_risk: ShortfallRisk | None = None
     """The promoted shortfall model (``models.shortfall.production_risk``); without one the
     ``shortfall`` detector warns by the rule forecast alone."""
+    late_income_risk: LateIncomeRisk | None = None
+    """The promoted late-income model (``models.late_income.production_late_risk``); without
+    one ``income_late`` warns by its grace-days rule."""
 
     def subset(self, customer_ids: list[str]) -> InsightInputs:
         """The same inputs for some customers only (the real-time path's shard of one)."""

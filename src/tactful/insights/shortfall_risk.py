@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Final, Protocol
+from typing import ClassVar, Final, Protocol
 
 import numpy as np
 import polars as pl
@@ -65,28 +65,38 @@ class ProbabilityModel(Protocol):
 
 
 @dataclass(frozen=True)
-class ShortfallRisk:
-    """A fitted shortfall model with the version it came from, as the detector uses it."""
+class Risk:
+    """A fitted probability model with the version it came from, as a detector uses it; each
+    kind of risk (a subclass) names the features its model must have been trained on."""
 
     model: ProbabilityModel
     version: str
     """``name vN`` in the registry: logged with every warning's explanation."""
+    features: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
-        if tuple(self.model.feature_names_) != FEATURES:
-            raise ValueError(f"shortfall model {self.version}: its features "
-                             f"{list(self.model.feature_names_)} are not {list(FEATURES)}")
+        if tuple(self.model.feature_names_) != self.features:
+            raise ValueError(f"model {self.version}: its features "
+                             f"{list(self.model.feature_names_)} are not {list(self.features)}")
 
     def probability(self, features: pl.DataFrame) -> NDArray[np.float64]:
-        """P(shortfall before the next income) for each row of ``risk_features``' output."""
+        """The probability for each row of the risk's feature frame."""
         if features.height == 0:
             return np.zeros(0)
-        return self.model.predict(feature_matrix(features))
+        return self.model.predict(feature_matrix(features, self.features))
 
 
-def feature_matrix(features: pl.DataFrame) -> NDArray[np.float64]:
-    """The model's input: ``FEATURES`` in order, missing values as NaN."""
-    return features.select(pl.col(c).cast(pl.Float64) for c in FEATURES).to_numpy().astype(
+class ShortfallRisk(Risk):
+    """P(shortfall before the next income), per row of ``risk_features``' output."""
+
+    features = FEATURES
+
+
+def feature_matrix(features: pl.DataFrame, names: tuple[str, ...] = FEATURES) -> (
+    NDArray[np.float64]
+):
+    """The model's input: ``names`` in order, missing values as NaN."""
+    return features.select(pl.col(c).cast(pl.Float64) for c in names).to_numpy().astype(
         np.float64)
 
 

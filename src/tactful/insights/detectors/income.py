@@ -8,6 +8,8 @@ import polars as pl
 from tactful.domain.actions import ActionFamily
 from tactful.domain.enums import PersonalizationLevel
 from tactful.insights.inputs import InsightInputs
+from tactful.insights.late_income_risk import LateIncomeRisk, late_features
+from tactful.insights.shortfall_risk import should_warn
 from tactful.insights.spec import DetectorSpec, FactKind, Urgency, detectors, findings_frame
 
 M, P, D, T, N = FactKind.MONEY, FactKind.PERCENT, FactKind.DATE, FactKind.TEXT, FactKind.DAYS
@@ -66,7 +68,13 @@ class SalaryRaise:
 
 
 class IncomeLate:
-    """A regular income has not arrived some days after the date it always comes."""
+    """A regular income has not arrived some days after the date it always comes.
+
+    With a promoted late-income model (``InsightInputs.late_income_risk``) the decision is the
+    model's: P(the payment does not arrive within ``LATE_DAYS`` of its expected date) for every
+    stream whose expected payment has not been seen, and a warning where P x
+    ``income_late_harm`` exceeds ``income_late_attention_cost``; the relevance is P.
+    """
 
     spec = DetectorSpec(
         id="income_late",
@@ -82,6 +90,8 @@ class IncomeLate:
     )
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
+        if data.late_income_risk is not None:
+            return self._by_probability(data, data.late_income_risk)
         grace = data.settings.income_grace_days
         out = data.income.filter(
             (pl.col("schedule") != "irregular")
@@ -100,6 +110,28 @@ class IncomeLate:
             pl.col("next_date").cast(pl.String).alias("period"),
             pl.lit(Urgency.HIGH.value).alias("urgency"),
             pl.lit(0.8).alias("relevance"),
+        )
+        return findings_frame(out, self.spec)
+
+    def _by_probability(self, data: InsightInputs, risk: LateIncomeRisk) -> pl.DataFrame:
+        s = data.settings
+        feats = late_features(data)
+        p = risk.probability(feats)
+        warn = should_warn(p, harm=s.income_late_harm, attention_cost=s.income_late_attention_cost)
+        return self.findings_of(feats.with_columns(pl.Series("_p", p)).filter(pl.Series(warn)))
+
+    def findings_of(self, late: pl.DataFrame) -> pl.DataFrame:
+        """Findings for rows of ``late_features`` with their probability ``_p`` (the
+        evaluation also calls it on every candidate, to measure the candidates' recall)."""
+        out = late.with_columns(
+            _payer().alias("payer"),
+            pl.col("next_date").alias("expected_date"),
+            pl.col("days_late").cast(pl.Int64),
+            pl.col("typical_amount_minor").alias("typical_minor"),
+            pl.col("stream_id").alias("subject"),
+            pl.col("next_date").cast(pl.String).alias("period"),
+            pl.lit(Urgency.HIGH.value).alias("urgency"),
+            pl.col("_p").alias("relevance"),
         )
         return findings_frame(out, self.spec)
 
