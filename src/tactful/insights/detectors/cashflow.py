@@ -116,15 +116,7 @@ class Shortfall:
             .unique(subset="account_id", keep="first")
         )
         out = first.with_columns(
-            pl.col("day").alias("shortfall_date"),
-            pl.col("expected_minor").alias("projected_minor"),
-            (-pl.col("usual_minor")).alias("usual_minor"),
-            (-pl.col("scheduled_minor")).alias("scheduled_minor"),
-            pl.col("next_income").alias("next_income_date"),
-            pl.col("account_id").alias("subject"),
-            pl.col("day").cast(pl.String).alias("period"),
-            pl.when(pl.col("ahead") <= 3).then(pl.lit(Urgency.HIGH.value))
-            .otherwise(pl.lit(Urgency.NORMAL.value)).alias("urgency"),
+            *_shortfall_columns(),
             pl.when(pl.col("high_minor") < line).then(0.95)
             .otherwise(0.75 - 0.02 * pl.col("ahead")).alias("relevance"),
         )
@@ -158,18 +150,7 @@ class Shortfall:
             first.filter(pl.col("_below")).unique(subset="account_id", keep="first"),
             lowest.unique(subset="account_id", keep="first"),
         ]).unique(subset="account_id", keep="first", maintain_order=True)
-        out = pick.with_columns(
-            pl.col("day").alias("shortfall_date"),
-            pl.col("expected_minor").alias("projected_minor"),
-            (-pl.col("usual_minor")).alias("usual_minor"),
-            (-pl.col("scheduled_minor")).alias("scheduled_minor"),
-            pl.col("next_income").alias("next_income_date"),
-            pl.col("account_id").alias("subject"),
-            pl.col("day").cast(pl.String).alias("period"),
-            pl.when(pl.col("ahead") <= 3).then(pl.lit(Urgency.HIGH.value))
-            .otherwise(pl.lit(Urgency.NORMAL.value)).alias("urgency"),
-            pl.col("p").alias("relevance"),
-        )
+        out = pick.with_columns(*_shortfall_columns(), pl.col("p").alias("relevance"))
         return findings_frame(out, self.spec)
 
 
@@ -308,3 +289,19 @@ class IdleCash:
 
 for _detector in (Shortfall(), LowBalance(), FeesPaid(), IdleCash()):
     detectors.register(_detector.spec.id)(_detector)
+
+
+def _shortfall_columns() -> list[pl.Expr]:
+    """A forecast path's day as a shortfall finding's fields (both the rule and the model warn
+    with the same message, so the rule forecast explains either)."""
+    return [
+        pl.col("day").alias("shortfall_date"),
+        pl.col("expected_minor").alias("projected_minor"),
+        (-pl.col("usual_minor")).alias("usual_minor"),
+        (-pl.col("scheduled_minor")).alias("scheduled_minor"),
+        pl.col("next_income").alias("next_income_date"),
+        pl.col("account_id").alias("subject"),
+        pl.col("day").cast(pl.String).alias("period"),
+        pl.when(pl.col("ahead") <= 3).then(pl.lit(Urgency.HIGH.value))
+        .otherwise(pl.lit(Urgency.NORMAL.value)).alias("urgency"),
+    ]
