@@ -8,7 +8,11 @@ on its own predictions — so it generalizes the bank's labels to merchants with
 The model abstains where it would guess. ``fit`` holds out a fifth of the distinct texts (whole
 merchants, so the held-out rows are merchants it never saw), fits on the rest, and finds the
 lowest confidence at which its held-out answers reach ``target_precision`` (0.9 by default);
-below that confidence (``abstain_below``) ``categorize`` leaves the row uncategorized. That very
+below that confidence (``abstain_below``) ``categorize`` leaves the row uncategorized. The model
+is only ever asked about rows no rule or lexicon term read, so a held-out text the lexicon
+labelled is scored without the words that labelled it (``calibration_set``: "KLOOF PHARMACY"
+is held out as "KLOOF"); otherwise the threshold would be measured on answers the lexicon
+already gives and trusted on names that say nothing. That very
 model is kept (a refit on every row would no longer be the model the threshold was measured
 on, and would cost a second fit). A bank with too few labelled texts gets no model at all:
 ``fit`` refuses fewer than ``MIN_TRAINING_TEXTS`` distinct labelled texts (or fewer than two
@@ -47,6 +51,7 @@ __all__ = [
     "TRAINING_SOURCES",
     "NotEnoughTrainingData",
     "TextCategorizer",
+    "calibration_set",
     "text_expr",
     "training_problem",
     "training_set",
@@ -106,6 +111,42 @@ def training_set(categorized: pl.DataFrame) -> tuple[list[str], list[str]]:
     return rows["text"].to_list(), rows["category_detailed"].to_list()
 
 
+def _without_term(text: str, reason: str) -> str:
+    """``text`` without the words of the lexicon term ``reason`` names (``lexicon:en:BURGER+HOUSE``,
+    ``mcc-term:PHARMACIES (5122 5912)``): each word containing one of the term's words goes."""
+    if reason.startswith("lexicon:"):
+        term = reason.split(":", 2)[-1].split("+", 1)[0]
+    elif reason.startswith("mcc-term:"):
+        term = reason.removeprefix("mcc-term:").split(" (", 1)[0]
+    else:
+        return text
+    words = [w for w in term.upper().split() if w]
+    kept = [w for w in text.split(" ") if not any(t in w.upper() for t in words)]
+    return " ".join(kept)
+
+
+def calibration_set(categorized: pl.DataFrame) -> list[str]:
+    """The texts of ``training_set``, in its order, as the model would meet them: a row the
+    lexicon labelled without the words that labelled it (the model is asked only where no
+    term matched)."""
+    rows = categorized.filter(
+        pl.col("category_source").is_in(TRAINING_SOURCES)
+        & (pl.col("category_detailed") != "UNCATEGORIZED")
+    ).select(
+        text_expr().alias("text"),
+        pl.when(pl.col("category_source") == "lexicon")
+        .then(pl.col("rule_id"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+        .alias("reason"),
+    )
+    pairs = rows.unique()
+    masked = {
+        (t, r): _without_term(t, r) if r else t
+        for t, r in pairs.iter_rows()
+    }
+    return [masked[(t, r)] for t, r in rows.iter_rows()]
+
+
 class TextCategorizer:
     """Detailed category from short normalized text; ``fit`` then ``predict``."""
 
@@ -152,9 +193,16 @@ class TextCategorizer:
             random_state=self.seed,
         )
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TextCategorizer:
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        calibration: Sequence[str] | None = None,
+    ) -> TextCategorizer:
         """Fit on four fifths of the distinct texts and calibrate the abstention threshold on
-        the fifth held out.
+        the fifth held out, each read as ``calibration`` gives it (``calibration_set``; the
+        texts themselves when ``None``).
 
         Raises ``NotEnoughTrainingData`` below ``min_texts`` distinct texts (default
         ``MIN_TRAINING_TEXTS``; a test or a deliberate experiment may lower it)."""
@@ -168,14 +216,23 @@ class TextCategorizer:
             raise ValidationError(
                 f"target_precision must be within (0, 1], got {self.target_precision}"
             )
+        if calibration is not None and len(calibration) != len(texts):
+            raise ValidationError(
+                f"calibration ({len(calibration)}) and texts ({len(texts)}) differ in length"
+            )
         problem = training_problem(texts, labels, min_texts=self.min_texts)
         if problem is not None:
             raise NotEnoughTrainingData(problem)
-        frame = pl.DataFrame({"t": list(texts), "y": list(labels)}, schema={
-            "t": pl.String, "y": pl.String
-        })
+        frame = pl.DataFrame(
+            {
+                "t": list(texts),
+                "y": list(labels),
+                "c": list(texts if calibration is None else calibration),
+            },
+            schema={"t": pl.String, "y": pl.String, "c": pl.String},
+        )
         counts = (
-            frame.group_by("t", "y").len().sort("t", "y")
+            frame.group_by("t", "y").agg(pl.len(), pl.col("c").first()).sort("t", "y")
         )  # weight each distinct (text, label) by its count
         held = (
             counts.get_column("t").hash(seed=self.seed) % 1000 < int(CALIBRATION_SHARE * 1000)
@@ -185,7 +242,7 @@ class TextCategorizer:
             # The model kept is the one the threshold was measured on: no refit on the
             # held-out fifth, whose confidence would then no longer be the one calibrated.
             vectorizer, model = self._fit(train)
-            proba = model.predict_proba(vectorizer.transform(test["t"].to_list()))
+            proba = model.predict_proba(vectorizer.transform(test["c"].to_list()))
             best = proba.argmax(axis=1)
             predicted = np.asarray([str(c) for c in model.classes_])[best]
             confidence = proba[np.arange(len(best)), best]

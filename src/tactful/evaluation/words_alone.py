@@ -15,7 +15,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from tactful.enrich.classifier import TextCategorizer, training_problem, training_set
+from tactful.enrich.classifier import (
+    TextCategorizer,
+    calibration_set,
+    training_problem,
+    training_set,
+)
 from tactful.enrich.descriptor import UNKNOWN_CHANNEL
 from tactful.enrich.frames import TRANSACTIONS
 from tactful.enrich.pipeline import EnrichContext, categorized
@@ -38,7 +43,7 @@ def words_alone(frame: pl.DataFrame) -> tuple[pl.DataFrame, TextCategorizer | No
     problem = training_problem(texts, labels)
     if problem is not None:
         return first, None, problem
-    model = TextCategorizer().fit(texts, labels)
+    model = TextCategorizer().fit(texts, labels, calibration=calibration_set(first))
     return categorized(bare, EnrichContext(classifier=model)), model, None
 
 
