@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import polars as pl
 import pytest
-
-import random
 
 from tactful.enrich.classifier import TextCategorizer, calibration_set, training_set
 from tactful.errors import ConfigError, ValidationError
