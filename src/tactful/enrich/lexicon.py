@@ -38,7 +38,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -136,25 +136,26 @@ class Lexicon:
         if hit is not None:
             return hit
         wanted = "in" if credit else "out"
-        chosen: dict[str, Term] = {}
+        chosen: dict[str, tuple[str, str]] = {}
+        heads: list[tuple[str, str, str]] = []
         for t in self.terms:
             if t.direction not in (wanted, "any"):
                 continue
             text = _normal(t.term)
             pattern = f" {text} " if t.match == "word" else text
-            chosen.setdefault(pattern, t)
-        for pattern, t in list(chosen.items()):
-            head = pattern.strip()
-            if t.match != "word" or len(head) < _MIN_HEAD or not head.isalpha():
-                continue
+            if pattern not in chosen:
+                chosen[pattern] = (t.category_detailed, t.reason)
+                if t.match == "word" and len(text) >= _MIN_HEAD and text.isalpha():
+                    heads.append((text, t.category_detailed, t.reason))
+        for text, category, reason in heads:
             for suffix in TRADE_SUFFIXES:
-                chosen.setdefault(f" {head}{suffix} ", replace(t, reason=f"{t.reason}+{suffix}"))
+                chosen.setdefault(f" {text}{suffix} ", (category, f"{reason}+{suffix}"))
         patterns = sorted(chosen, key=len, reverse=True)
         frame = pl.DataFrame(
             {
                 "__lex_pattern": patterns,
-                "__lex_category": [chosen[p].category_detailed for p in patterns],
-                "__lex_reason": [chosen[p].reason for p in patterns],
+                "__lex_category": [chosen[p][0] for p in patterns],
+                "__lex_reason": [chosen[p][1] for p in patterns],
             },
             schema={
                 "__lex_pattern": pl.String,
