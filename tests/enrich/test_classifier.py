@@ -117,9 +117,20 @@ def test_the_calibration_texts_lose_the_words_that_labelled_them() -> None:
     )
     texts, _ = training_set(frame)
     assert texts[0] == "KLOOF PHARMACY card out"
-    assert calibration_set(frame) == [
-        "KLOOF card out", "NORTH card out", "NETFLIX card out", "CITY card out"
-    ]
+    # a rule reads its line every time: the model is never asked about it
+    assert calibration_set(frame) == ["KLOOF card out", "NORTH card out", None, "CITY card out"]
+
+
+def test_rows_left_out_of_the_calibration_leave_the_threshold_to_the_rest() -> None:
+    texts, masked, labels = _named(800, seed=4)
+    # as many easy texts again (a rule's lines), left out: only the bare names are calibrated on
+    ruled = [t.replace(" card out", " DIRECT card out") for t in texts]
+    unasked = TextCategorizer(seed=1).fit(
+        texts + ruled, labels + labels, calibration=masked + [None] * len(ruled)
+    )
+    assert unasked.calibration_["coverage"] < 0.1
+    none_asked = TextCategorizer(seed=1).fit(texts, labels, calibration=[None] * len(texts))
+    assert none_asked.calibration_["coverage"] == 1.0  # none left: the texts themselves
 
 
 def _named(n: int, seed: int) -> tuple[list[str], list[str], list[str]]:

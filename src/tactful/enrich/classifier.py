@@ -125,26 +125,24 @@ def _without_term(text: str, reason: str) -> str:
     return " ".join(kept)
 
 
-def calibration_set(categorized: pl.DataFrame) -> list[str]:
+def calibration_set(categorized: pl.DataFrame) -> list[str | None]:
     """The texts of ``training_set``, in its order, as the model would meet them: a row the
     lexicon labelled without the words that labelled it (the model is asked only where no
-    term matched)."""
+    term matched); ``None`` for a row a rule labelled (the rule reads that line every time, so
+    the model is never asked about it, and its easy answers would lower the threshold)."""
     rows = categorized.filter(
         pl.col("category_source").is_in(TRAINING_SOURCES)
         & (pl.col("category_detailed") != "UNCATEGORIZED")
     ).select(
         text_expr().alias("text"),
-        pl.when(pl.col("category_source") == "lexicon")
-        .then(pl.col("rule_id"))
-        .otherwise(pl.lit(None, dtype=pl.String))
-        .alias("reason"),
+        pl.col("category_source").alias("source"),
+        pl.col("rule_id").alias("reason"),
     )
-    pairs = rows.unique()
-    masked = {
-        (t, r): _without_term(t, r) if r else t
-        for t, r in pairs.iter_rows()
+    masked: dict[tuple[str, str, str | None], str | None] = {
+        (t, k, r): None if k == "rule" else _without_term(t, r) if k == "lexicon" and r else t
+        for t, k, r in rows.unique().iter_rows()
     }
-    return [masked[(t, r)] for t, r in rows.iter_rows()]
+    return [masked[(t, k, r)] for t, k, r in rows.iter_rows()]
 
 
 class TextCategorizer:
@@ -198,11 +196,12 @@ class TextCategorizer:
         texts: Sequence[str],
         labels: Sequence[str],
         *,
-        calibration: Sequence[str] | None = None,
+        calibration: Sequence[str | None] | None = None,
     ) -> TextCategorizer:
         """Fit on four fifths of the distinct texts and calibrate the abstention threshold on
         the fifth held out, each read as ``calibration`` gives it (``calibration_set``; the
-        texts themselves when ``None``).
+        texts themselves when ``None``; a ``None`` in it leaves that text out of the
+        calibration, unless that would leave none).
 
         Raises ``NotEnoughTrainingData`` below ``min_texts`` distinct texts (default
         ``MIN_TRAINING_TEXTS``; a test or a deliberate experiment may lower it)."""
@@ -238,6 +237,8 @@ class TextCategorizer:
             counts.get_column("t").hash(seed=self.seed) % 1000 < int(CALIBRATION_SHARE * 1000)
         )
         train, test = counts.filter(~held), counts.filter(held)
+        asked = test.filter(pl.col("c").is_not_null())
+        test = asked if asked.height else test.with_columns(pl.col("c").fill_null(pl.col("t")))
         if train.get_column("y").n_unique() >= 2 and test.height:
             # The model kept is the one the threshold was measured on: no refit on the
             # held-out fifth, whose confidence would then no longer be the one calibrated.
