@@ -5,8 +5,9 @@ Character n-grams (2-5, word-bounded) of ``"merchant_key channel direction"`` fe
 It is trained on the bank's own rows whose category came from a user, a rule or an MCC — never
 on its own predictions — so it generalizes the bank's labels to merchants without an MCC.
 
-The model abstains where it would guess. ``fit`` holds out a fifth of the distinct texts (whole
-merchants, so the held-out rows are merchants it never saw), fits on the rest, and finds the
+The model abstains where it would guess. ``fit`` holds out a fifth of the distinct texts (by
+their first word, the merchant's name as a rule: whole merchants, so the held-out rows are
+merchants it never saw, not the same one in another city), fits on the rest, and finds the
 lowest confidence at which its held-out answers reach ``target_precision`` (0.9 by default);
 below that confidence (``abstain_below``) ``categorize`` leaves the row uncategorized. The model
 is only ever asked about rows no rule or lexicon term read, so a held-out text the lexicon
@@ -233,8 +234,11 @@ class TextCategorizer:
         counts = (
             frame.group_by("t", "y").agg(pl.len(), pl.col("c").first()).sort("t", "y")
         )  # weight each distinct (text, label) by its count
+        # Held out by the text's first word, the merchant's name as a rule: the same merchant
+        # printed with another city or store number must not be in both halves.
         held = (
-            counts.get_column("t").hash(seed=self.seed) % 1000 < int(CALIBRATION_SHARE * 1000)
+            counts.get_column("t").str.split(" ").list.first().hash(seed=self.seed) % 1000
+            < int(CALIBRATION_SHARE * 1000)
         )
         train, test = counts.filter(~held), counts.filter(held)
         asked = test.filter(pl.col("c").is_not_null())
