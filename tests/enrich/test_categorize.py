@@ -132,10 +132,11 @@ def test_model_below_threshold_leaves_the_row_uncategorized() -> None:
 ])
 def test_model_guess_against_the_money_direction_is_refused(label: str, amount: int) -> None:
     """A payment out is never a transfer in (the model, unsure of a new line such as "BIZUM
-    ENVIADO A ...", had called 24,000 outgoing person-to-person payments TRANSFER_IN)."""
+    ENVIADO A ...", had called 24,000 outgoing person-to-person payments TRANSFER_IN; a rule
+    reads Bizum now, so a line no rule reads stands in for it)."""
     frame = _frame(
-        _tx("BIZUM ENVIADO A J GARCIA", channel="transfer", amount=amount),
-        _tx("BIZUM ENVIADO A M LOPEZ", channel="transfer", amount=amount * 2),
+        _tx("PAGO INMEDIATO J GARCIA", channel="transfer", amount=amount),
+        _tx("PAGO INMEDIATO M LOPEZ", channel="transfer", amount=amount * 2),
     )
     model = _Always(label, 0.9)
     out = categorize(frame, classifier=model, threshold=0.5)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from tactful.enrich.classifier import TextCategorizer, training_set
+from tactful.enrich.classifier import TextCategorizer, calibration_set, training_set
 from tactful.errors import ConfigError, ValidationError
 
 TEXTS = [
@@ -90,3 +91,79 @@ def test_training_set_never_uses_the_models_own_labels() -> None:
     texts, labels = training_set(frame)
     assert texts == ["STARBUCKS card out", "SHELL card out", "HABENZINSEN interest in"]
     assert labels == ["FOOD_AND_DRINK_COFFEE", "TRANSPORTATION_GAS", "INCOME_INTEREST_EARNED"]
+
+
+def test_the_calibration_texts_lose_the_words_that_labelled_them() -> None:
+    frame = pl.DataFrame(
+        {
+            "merchant_key": ["KLOOF PHARMACY", "NORTH BURGERHOUSE", "NETFLIX", "CITY TAXICABS"],
+            "description": ["x", "x", "x", "x"],
+            "channel": ["card", "card", "card", "card"],
+            "amount_minor": [-500, -900, -1599, -2000],
+            "category_detailed": [
+                "MEDICAL_PHARMACIES_AND_SUPPLEMENTS",
+                "FOOD_AND_DRINK_FAST_FOOD",
+                "ENTERTAINMENT_TV_AND_MOVIES",
+                "TRANSPORTATION_TAXIS_AND_RIDE_SHARES",
+            ],
+            "category_source": ["lexicon", "lexicon", "rule", "lexicon"],
+            "rule_id": [
+                "lexicon:en:PHARMACY",
+                "lexicon:en:BURGER+HOUSE",
+                "streaming-netflix",
+                "mcc-term:TAXICABS (4121)",
+            ],
+        }
+    )
+    texts, _ = training_set(frame)
+    assert texts[0] == "KLOOF PHARMACY card out"
+    # a rule reads its line every time: the model is never asked about it
+    assert calibration_set(frame) == ["KLOOF card out", "NORTH card out", None, "CITY card out"]
+
+
+def test_rows_left_out_of_the_calibration_leave_the_threshold_to_the_rest() -> None:
+    texts, masked, labels = _named(800, seed=4)
+    # as many easy texts again (a rule's lines), left out: only the bare names are calibrated on
+    ruled = [t.replace(" card out", " DIRECT card out") for t in texts]
+    unasked = TextCategorizer(seed=1).fit(
+        texts + ruled, labels + labels, calibration=masked + [None] * len(ruled)
+    )
+    assert unasked.calibration_["coverage"] < 0.1
+    none_asked = TextCategorizer(seed=1).fit(texts, labels, calibration=[None] * len(texts))
+    assert none_asked.calibration_["coverage"] == 1.0  # none left: the texts themselves
+
+
+def _named(n: int, seed: int) -> tuple[list[str], list[str], list[str]]:
+    """Merchants with invented names, each labelled by the kind word after its name."""
+    rng = random.Random(seed)
+    kinds = {"PHARMACY": "MEDICAL_PHARMACIES_AND_SUPPLEMENTS", "TAXI": "TRANSPORTATION_TAXIS_AND_"
+             "RIDE_SHARES", "BAKERY": "FOOD_AND_DRINK_COFFEE", "HOTEL": "TRAVEL_LODGING"}
+    letters = "BCDFGKLMNPRSTVZ"
+    vowels = "AEIOU"
+    texts, masked, labels = [], [], []
+    for i in range(n):
+        word = list(kinds)[i % len(kinds)]
+        name = "".join(rng.choice(letters) + rng.choice(vowels) for _ in range(4))
+        texts.append(f"{name} {word} card out")
+        masked.append(f"{name} card out")
+        labels.append(kinds[word])
+    return texts, masked, labels
+
+
+def test_calibrated_without_its_labelling_words_the_model_abstains_on_bare_names() -> None:
+    texts, masked, labels = _named(800, seed=4)
+    plain = TextCategorizer(seed=1).fit(texts, labels)
+    strict = TextCategorizer(seed=1).fit(texts, labels, calibration=masked)
+    # With the kind word every held-out merchant is answered right; without it, almost none
+    # is answered confidently enough to keep.
+    assert plain.calibration_["coverage"] == 1.0
+    assert strict.calibration_["coverage"] < 0.1
+    _, confidence = strict.predict(["ZAKOLUPI card out", "MEDORIVA card out"])
+    assert (confidence < strict.abstain_below).all()
+
+
+def test_calibration_texts_must_match_the_training_texts() -> None:
+    texts, masked, labels = _named(300, seed=5)
+    with pytest.raises(ValidationError) as caught:
+        TextCategorizer().fit(texts, labels, calibration=masked[:-1])
+    assert str(caught.value) == "calibration (299) and texts (300) differ in length"

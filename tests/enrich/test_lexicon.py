@@ -34,6 +34,22 @@ PHONE = "RENT_AND_UTILITIES_TELEPHONE"
         ("BAR ROSA", "FOOD_AND_DRINK_BEER_WINE_AND_LIQUOR"),
         ("KREDITKARTENABRECHNUNG", "LOAN_PAYMENTS_CREDIT_CARD_PAYMENT"),
         ("TAXICABS AND LIMOUSINES", "TRANSPORTATION_TAXIS_AND_RIDE_SHARES"),  # MCC words
+        # ordinary words of shop signs, in several languages
+        ("RIVERSIDE CANTEEN", "FOOD_AND_DRINK_RESTAURANT"),
+        ("BETRIEBSKANTINE SIEMENS", "FOOD_AND_DRINK_RESTAURANT"),  # inside a German compound
+        ("MENSA UNI KOELN", "FOOD_AND_DRINK_RESTAURANT"),
+        ("CANTINE DU LYCEE", "FOOD_AND_DRINK_RESTAURANT"),
+        ("FRITUUR DE HOEK", "FOOD_AND_DRINK_FAST_FOOD"),
+        ("ELM HOMEWARES", "HOME_IMPROVEMENT_FURNITURE"),
+        ("COUNTRY INNS", "TRAVEL_LODGING"),
+        ("NATURAL REMEDIES", PHARMACY),
+        # trade names that glue the kind of business to a generic word
+        ("KLOOF FUELSTOP", FUEL),
+        ("NORTH PETROLHUB", FUEL),
+        ("ROSA BEAUTYBAR", "PERSONAL_CARE_HAIR_AND_BEAUTY"),
+        ("CITY BURGERHOUSE", "FOOD_AND_DRINK_FAST_FOOD"),
+        ("PIZZAHAUS ROMA", "FOOD_AND_DRINK_FAST_FOOD"),
+        ("APOTHEKENECKE", PHARMACY),
     ],
 )
 def test_a_word_names_its_category(text: str, category: str) -> None:
@@ -104,3 +120,28 @@ def test_a_bad_row_of_a_banks_file_names_the_file_and_line(tmp_path: Path) -> No
     )
     with pytest.raises(ConfigError, match=r"mine\.csv:3: lexicon term 'TEESTUBE': category"):
         Lexicon.from_csv(path)
+
+
+def test_a_compound_is_read_by_its_head_and_a_written_term_wins() -> None:
+    lexicon = Lexicon.default()
+    assert lexicon.lookup("KLOOF BURGERHOUSE", credit=False) == (
+        "FOOD_AND_DRINK_FAST_FOOD", "lexicon:en:BURGER+HOUSE"
+    )
+    hit = lexicon.lookup("GAMESTOP", credit=False)
+    assert hit is not None and hit[1] == "lexicon:en:GAMESTOP"
+    assert lexicon.match_one("KLOOF BURGERHOUSE", credit=False) == lexicon.lookup(
+        "KLOOF BURGERHOUSE", credit=False
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "KOFFIBAR",  # the generic word alone names nothing: the head must be a term
+        "BARCLAYS",  # a head shorter than four letters is never read inside a word
+        "INNSBRUCK HBF",
+        "BURGERMEISTER PLATZ",  # a term at the start of a word without a trade suffix
+    ],
+)
+def test_no_compound_without_a_known_head_and_a_trade_suffix(text: str) -> None:
+    assert Lexicon.default().lookup(text, credit=False) is None

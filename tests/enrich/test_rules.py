@@ -318,6 +318,15 @@ DEFAULT_CASES = [
         "checking",
         "TRANSFER_IN_OTHER_TRANSFER_IN",
     ),
+    # a payment to a person, on the rails of several countries
+    ("FASTER PAYMENT TO S TAYLOR REF 38868931", "other", -2500, "checking",
+     "TRANSFER_OUT_OTHER_TRANSFER_OUT"),
+    ("ZELLE PAYMENT TO K GARCIA CONF# 62X6J6Z3UF", "transfer", -4000, "checking",
+     "TRANSFER_OUT_OTHER_TRANSFER_OUT"),
+    ("BIZUM ENVIADO A C GONZALEZ", "other", -1500, "checking", "TRANSFER_OUT_OTHER_TRANSFER_OUT"),
+    ("VIR SEPA EMIS VERS S DUBOIS", "transfer", -6000, "checking",
+     "TRANSFER_OUT_OTHER_TRANSFER_OUT"),
+    ("UEBERWEISUNG AN M MUELLER", "other", -3000, "checking", "TRANSFER_OUT_OTHER_TRANSFER_OUT"),
 ]
 
 
@@ -354,3 +363,20 @@ def test_a_rule_that_matches_no_value_still_answers_every_row() -> None:
     rules = RuleSet.from_records([_cond(field="account_type", operator="contains", value="0")])
     out = rules.apply(_frame(_tx(), _tx(account_type="savings"), _tx(account_type="loan")))
     assert out["rule_id"].to_list() == [None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("description", "channel", "amount"),
+    [
+        ("FASTER PAYMENT TO BRITISH GAS REF 1234", "other", -8000),  # a company, not a person
+        ("ZELLE PAYMENT TO K GARCIA CONF# 62X6J6Z3UF", "card", -4000),  # not a transfer
+        ("BIZUM ENVIADO A C GONZALEZ", "other", 1500),  # money in
+    ],
+)
+def test_a_payment_to_a_person_needs_the_rail_a_name_and_money_out(
+    description: str, channel: str, amount: int
+) -> None:
+    row = _tx(description=description, channel=channel, amount_minor=amount,
+              counterparty=None, merchant=None, merchant_key=None)
+    out = RuleSet.default().apply(_frame(row))
+    assert out["rule_id"].to_list() != ["transfer-to-person"]

@@ -25,7 +25,12 @@ from tactful.batch.executor import Executor, LocalExecutor
 from tactful.batch.shards import shards_of
 from tactful.domain.enums import ConsentPurpose
 from tactful.enrich import repository as repo
-from tactful.enrich.classifier import TextCategorizer, training_problem, training_set
+from tactful.enrich.classifier import (
+    TextCategorizer,
+    calibration_set,
+    training_problem,
+    training_set,
+)
 from tactful.enrich.pipeline import EnrichContext, EnrichResult, categorized, enrich_shard
 from tactful.store import runs, schema
 from tactful.store.store import Store
@@ -107,10 +112,11 @@ def train_text_model(
     ]
     if not frames:
         return None
-    texts, labels = training_set(pl.concat(frames, how="diagonal_relaxed"))
+    labelled = pl.concat(frames, how="diagonal_relaxed")
+    texts, labels = training_set(labelled)
     if training_problem(texts, labels) is not None:
         return None
-    model = TextCategorizer().fit(texts, labels)
+    model = TextCategorizer().fit(texts, labels, calibration=calibration_set(labelled))
     return repo.save_text_model(store, model, rows=len(texts)), model
 
 

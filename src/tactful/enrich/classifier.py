@@ -5,10 +5,15 @@ Character n-grams (2-5, word-bounded) of ``"merchant_key channel direction"`` fe
 It is trained on the bank's own rows whose category came from a user, a rule or an MCC — never
 on its own predictions — so it generalizes the bank's labels to merchants without an MCC.
 
-The model abstains where it would guess. ``fit`` holds out a fifth of the distinct texts (whole
-merchants, so the held-out rows are merchants it never saw), fits on the rest, and finds the
+The model abstains where it would guess. ``fit`` holds out a fifth of the distinct texts (by
+their first word, the merchant's name as a rule: whole merchants, so the held-out rows are
+merchants it never saw, not the same one in another city), fits on the rest, and finds the
 lowest confidence at which its held-out answers reach ``target_precision`` (0.9 by default);
-below that confidence (``abstain_below``) ``categorize`` leaves the row uncategorized. That very
+below that confidence (``abstain_below``) ``categorize`` leaves the row uncategorized. The model
+is only ever asked about rows no rule or lexicon term read, so a held-out text the lexicon
+labelled is scored without the words that labelled it (``calibration_set``: "KLOOF PHARMACY"
+is held out as "KLOOF"); otherwise the threshold would be measured on answers the lexicon
+already gives and trusted on names that say nothing. That very
 model is kept (a refit on every row would no longer be the model the threshold was measured
 on, and would cost a second fit). A bank with too few labelled texts gets no model at all:
 ``fit`` refuses fewer than ``MIN_TRAINING_TEXTS`` distinct labelled texts (or fewer than two
@@ -49,6 +54,7 @@ __all__ = [
     "TRAINING_SOURCES",
     "NotEnoughTrainingData",
     "TextCategorizer",
+    "calibration_set",
     "text_expr",
     "training_problem",
     "training_set",
@@ -108,6 +114,40 @@ def training_set(categorized: pl.DataFrame) -> tuple[list[str], list[str]]:
     return rows["text"].to_list(), rows["category_detailed"].to_list()
 
 
+def _without_term(text: str, reason: str) -> str:
+    """``text`` without the words of the lexicon term ``reason`` names (``lexicon:en:BURGER+HOUSE``,
+    ``mcc-term:PHARMACIES (5122 5912)``): each word containing one of the term's words goes."""
+    if reason.startswith("lexicon:"):
+        term = reason.split(":", 2)[-1].split("+", 1)[0]
+    elif reason.startswith("mcc-term:"):
+        term = reason.removeprefix("mcc-term:").split(" (", 1)[0]
+    else:
+        return text
+    words = [w for w in term.upper().split() if w]
+    kept = [w for w in text.split(" ") if not any(t in w.upper() for t in words)]
+    return " ".join(kept)
+
+
+def calibration_set(categorized: pl.DataFrame) -> list[str | None]:
+    """The texts of ``training_set``, in its order, as the model would meet them: a row the
+    lexicon labelled without the words that labelled it (the model is asked only where no
+    term matched); ``None`` for a row a rule labelled (the rule reads that line every time, so
+    the model is never asked about it, and its easy answers would lower the threshold)."""
+    rows = categorized.filter(
+        pl.col("category_source").is_in(TRAINING_SOURCES)
+        & (pl.col("category_detailed") != "UNCATEGORIZED")
+    ).select(
+        text_expr().alias("text"),
+        pl.col("category_source").alias("source"),
+        pl.col("rule_id").alias("reason"),
+    )
+    masked: dict[tuple[str, str, str | None], str | None] = {
+        (t, k, r): None if k == "rule" else _without_term(t, r) if k == "lexicon" and r else t
+        for t, k, r in rows.unique().iter_rows()
+    }
+    return [masked[(t, k, r)] for t, k, r in rows.iter_rows()]
+
+
 class TextCategorizer:
     """Detailed category from short normalized text; ``fit`` then ``predict``."""
 
@@ -160,9 +200,17 @@ class TextCategorizer:
             random_state=self.seed,
         )
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TextCategorizer:
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        calibration: Sequence[str | None] | None = None,
+    ) -> TextCategorizer:
         """Fit on four fifths of the distinct texts and calibrate the abstention threshold on
-        the fifth held out.
+        the fifth held out, each read as ``calibration`` gives it (``calibration_set``; the
+        texts themselves when ``None``; a ``None`` in it leaves that text out of the
+        calibration, unless that would leave none).
 
         Raises ``NotEnoughTrainingData`` below ``min_texts`` distinct texts (default
         ``MIN_TRAINING_TEXTS``; a test or a deliberate experiment may lower it)."""
@@ -176,24 +224,38 @@ class TextCategorizer:
             raise ValidationError(
                 f"target_precision must be within (0, 1], got {self.target_precision}"
             )
+        if calibration is not None and len(calibration) != len(texts):
+            raise ValidationError(
+                f"calibration ({len(calibration)}) and texts ({len(texts)}) differ in length"
+            )
         problem = training_problem(texts, labels, min_texts=self.min_texts)
         if problem is not None:
             raise NotEnoughTrainingData(problem)
-        frame = pl.DataFrame({"t": list(texts), "y": list(labels)}, schema={
-            "t": pl.String, "y": pl.String
-        })
+        frame = pl.DataFrame(
+            {
+                "t": list(texts),
+                "y": list(labels),
+                "c": list(texts if calibration is None else calibration),
+            },
+            schema={"t": pl.String, "y": pl.String, "c": pl.String},
+        )
         counts = (
-            frame.group_by("t", "y").len().sort("t", "y")
+            frame.group_by("t", "y").agg(pl.len(), pl.col("c").first()).sort("t", "y")
         )  # weight each distinct (text, label) by its count
+        # Held out by the text's first word, the merchant's name as a rule: the same merchant
+        # printed with another city or store number must not be in both halves.
         held = (
-            counts.get_column("t").hash(seed=self.seed) % 1000 < int(CALIBRATION_SHARE * 1000)
+            counts.get_column("t").str.split(" ").list.first().hash(seed=self.seed) % 1000
+            < int(CALIBRATION_SHARE * 1000)
         )
         train, test = counts.filter(~held), counts.filter(held)
+        asked = test.filter(pl.col("c").is_not_null())
+        test = asked if asked.height else test.with_columns(pl.col("c").fill_null(pl.col("t")))
         if train.get_column("y").n_unique() >= 2 and test.height:
             # The model kept is the one the threshold was measured on: no refit on the
             # held-out fifth, whose confidence would then no longer be the one calibrated.
             vectorizer, model = self._fit(train)
-            proba = model.predict_proba(vectorizer.transform(test["t"].to_list()))
+            proba = model.predict_proba(vectorizer.transform(test["c"].to_list()))
             best = proba.argmax(axis=1)
             predicted = np.asarray([str(c) for c in model.classes_])[best]
             confidence = proba[np.arange(len(best)), best]

@@ -14,6 +14,12 @@ language, mapped to the engine's taxonomy, in two data files:
   category codes, belong to one category only (``PHARMACIES``, ``TAXICABS``, ``TAVERNS``), each
   with the codes it came from. Hand-written terms win over these.
 
+Trade names glue a kind of business to a generic word ("BURGERHOUSE", "FUELSTOP", "BUCHLADEN"),
+and card networks' narrow name fields squeeze the space out of "COFFEE HOUSE". So every one-word
+term of four letters or more also matches as the head of such a compound: the term followed by
+one of ``TRADE_SUFFIXES`` (the generic word names no kind of business; the head alone decides).
+A term written out in the lexicon ("GAMESTOP", "COFFEEHOUSE") wins over a compound.
+
 The leftmost term of the text wins and, at one position, the longest ("NAIL BAR" before "NAIL",
 "KREDITKARTE" before "KREDIT"), so the merchant's own first words decide. Every match keeps its
 reason (``lexicon:de:APOTHEKE`` or ``mcc-term:PHARMACIES (5122 5912)``), which ``categorize``
@@ -23,6 +29,8 @@ writes as the rule id.
 ('MEDICAL_PHARMACIES_AND_SUPPLEMENTS', 'lexicon:de:APOTHEKE')
 >>> Lexicon.default().lookup("BLUE DOOR BAKERY", credit=False)[0]
 'FOOD_AND_DRINK_COFFEE'
+>>> Lexicon.default().lookup("KLOOF BURGERHOUSE", credit=False)
+('FOOD_AND_DRINK_FAST_FOOD', 'lexicon:en:BURGER+HOUSE')
 """
 
 from __future__ import annotations
@@ -41,11 +49,19 @@ import polars as pl
 from tactful.enrich.taxonomy import DETAILED
 from tactful.errors import ConfigError
 
-__all__ = ["Lexicon", "Term", "lexicon_match"]
+__all__ = ["TRADE_SUFFIXES", "Lexicon", "Term", "lexicon_match"]
 
 _MATCHES: Final = frozenset({"word", "part"})
 _PY_NOT_WORD: Final = re.compile(r"(?:[^\w&+]|_)+")
 _DIRECTIONS: Final = frozenset({"in", "out", "any"})
+TRADE_SUFFIXES: Final = (
+    "SHOP", "SHOPPE", "HOUSE", "STORE", "STOP", "HUB", "BAR", "WORKS", "WORLD", "EXPRESS",
+    "POINT", "PLACE", "CORNER", "DEPOT", "MART", "PLUS", "CENTRE", "CENTER", "PASS",
+    "HAUS", "LADEN", "ECKE", "HUIS", "WINKEL",
+)
+"""Generic words a trade name glues after the kind of business (English, German, Dutch)."""
+_MIN_HEAD: Final = 4
+"""Shorter heads (BAR, INN, SPA) begin too many unrelated words to be read inside one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,19 +136,26 @@ class Lexicon:
         if hit is not None:
             return hit
         wanted = "in" if credit else "out"
-        chosen: dict[str, Term] = {}
+        chosen: dict[str, tuple[str, str]] = {}
+        heads: list[tuple[str, str, str]] = []
         for t in self.terms:
             if t.direction not in (wanted, "any"):
                 continue
             text = _normal(t.term)
             pattern = f" {text} " if t.match == "word" else text
-            chosen.setdefault(pattern, t)
+            if pattern not in chosen:
+                chosen[pattern] = (t.category_detailed, t.reason)
+                if t.match == "word" and len(text) >= _MIN_HEAD and text.isalpha():
+                    heads.append((text, t.category_detailed, t.reason))
+        for text, category, reason in heads:
+            for suffix in TRADE_SUFFIXES:
+                chosen.setdefault(f" {text}{suffix} ", (category, f"{reason}+{suffix}"))
         patterns = sorted(chosen, key=len, reverse=True)
         frame = pl.DataFrame(
             {
                 "__lex_pattern": patterns,
-                "__lex_category": [chosen[p].category_detailed for p in patterns],
-                "__lex_reason": [chosen[p].reason for p in patterns],
+                "__lex_category": [chosen[p][0] for p in patterns],
+                "__lex_reason": [chosen[p][1] for p in patterns],
             },
             schema={
                 "__lex_pattern": pl.String,

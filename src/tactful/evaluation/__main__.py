@@ -21,7 +21,7 @@ from tactful.evaluation.models import evaluate_models, evaluate_simulated_models
 from tactful.evaluation.report import Metric, Section, previous_figures, render
 from tactful.evaluation.shortfall import evaluate_shortfall
 from tactful.evaluation.understanding import evaluate_berka, evaluate_simulated
-from tactful.evaluation.unseen import bank_categories, unseen_section
+from tactful.evaluation.unseen import bank_categories, unseen_section, unseen_words_alone
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED = ROOT.parent / "shared" / "data"
@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         status.update("scoring categories on unseen merchants")
         sections.append(unseen_section(ordinary, bank_categories(unseen), unseen))
+        status.update("scoring unseen merchants from descriptions alone")
+        sections.append(unseen_words_alone(unseen))
         unseen.store.close()
         status.update("real data: PKDD'99 Czech bank")
         berka = evaluate_berka(SHARED, args.workdir / "berka")

@@ -20,9 +20,10 @@ from tactful.enrich import repository as repo
 from tactful.evaluation.bank import EvalBank
 from tactful.evaluation.categories import CategoryScore, score_categories
 from tactful.evaluation.report import Metric, Section, markdown_table
+from tactful.evaluation.words_alone import evaluate_words_alone
 from tactful.store import schema
 
-__all__ = ["BankCategories", "bank_categories", "unseen_section"]
+__all__ = ["BankCategories", "bank_categories", "unseen_section", "unseen_words_alone"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,9 @@ class BankCategories:
     card_without_mcc: CategoryScore
 
 
-def bank_categories(bank: EvalBank) -> BankCategories:
-    """The categories ``tactful enrich`` stored, scored against the bank's truth."""
+def _stored(bank: EvalBank) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The bank's transactions as ``tactful enrich`` left them in the store, and its truth keyed
+    by the store's ids."""
     store = bank.store
     customers = repo.customers_to_enrich(store, full=True)
     frame = pl.concat([repo.load_shard(store, s) for s in shards_of(customers, size=2_000)])
@@ -47,6 +49,12 @@ def bank_categories(bank: EvalBank) -> BankCategories:
         .drop("transaction_id")
         .rename({"id": "transaction_id"})
     )
+    return frame, truth
+
+
+def bank_categories(bank: EvalBank) -> BankCategories:
+    """The categories ``tactful enrich`` stored, scored against the bank's truth."""
+    frame, truth = _stored(bank)
     stored = frame.select("id", *[pl.col(f"old_{c}").alias(c) for c in repo.STORED])
     no_mcc = frame.filter(pl.col("channel").is_in(["card", "online"]) & pl.col("mcc").is_null())
     return BankCategories(
@@ -98,4 +106,20 @@ def unseen_section(ordinary_bank: BankCategories, unseen_bank: BankCategories,
             "own bookings are those of the ordinary world, and card rows keep their MCC (8% "
             "arrive without one), so the MCC map still categorizes most card payments.",
         ],
+    )
+
+
+def unseen_words_alone(bank: EvalBank) -> Section:
+    """The unseen bank from its descriptions alone: ``words_alone`` on the rows the store holds
+    (the ordinary bank's section of the same name, on merchants no rule or directory knows)."""
+    frame, truth = _stored(bank)
+    c = bank.config
+    data = (
+        f"the simulated bank with unseen merchants ({c.customers:,} customers x {c.months} "
+        f"months, seed {c.seed}), {frame.height:,} transactions, with channel, MCC and "
+        "counterparty removed"
+    )
+    return evaluate_words_alone(
+        frame, truth, data=data,
+        title="Categories on unseen merchants from descriptions alone (simulated bank)",
     )

@@ -15,7 +15,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from tactful.enrich.classifier import TextCategorizer, training_problem, training_set
+from tactful.enrich.classifier import (
+    TextCategorizer,
+    calibration_set,
+    training_problem,
+    training_set,
+)
 from tactful.enrich.descriptor import UNKNOWN_CHANNEL
 from tactful.enrich.frames import TRANSACTIONS
 from tactful.enrich.pipeline import EnrichContext, categorized
@@ -38,12 +43,19 @@ def words_alone(frame: pl.DataFrame) -> tuple[pl.DataFrame, TextCategorizer | No
     problem = training_problem(texts, labels)
     if problem is not None:
         return first, None, problem
-    model = TextCategorizer().fit(texts, labels)
+    model = TextCategorizer().fit(texts, labels, calibration=calibration_set(first))
     return categorized(bare, EnrichContext(classifier=model)), model, None
 
 
-def evaluate_words_alone(frame: pl.DataFrame, truth: pl.DataFrame, *, data: str) -> Section:
-    """The section of ``make eval`` for ``words_alone`` on ``frame`` against ``truth``."""
+def evaluate_words_alone(
+    frame: pl.DataFrame,
+    truth: pl.DataFrame,
+    *,
+    data: str,
+    title: str = "Categories from descriptions alone (no channel, MCC or counterparty)",
+) -> Section:
+    """The section of ``make eval`` for ``words_alone`` on ``frame`` against ``truth`` (one
+    ``title`` per bank: the report matches a run's figures to the last run's by title)."""
     cats, model, problem = words_alone(frame)
     score: CategoryScore = score_categories(cats, truth)
     note = (
@@ -59,7 +71,7 @@ def evaluate_words_alone(frame: pl.DataFrame, truth: pl.DataFrame, *, data: str)
         ).iter_rows()
     ]
     return Section(
-        title="Categories from descriptions alone (no channel, MCC or counterparty)",
+        title=title,
         data=data,
         metrics=[
             Metric("category accuracy, primary (all rows)", score.accuracy_primary, ">= 0.85"),
