@@ -138,3 +138,19 @@ def test_the_cli_decides_runs_the_batch_and_replays(bank: Path) -> None:
     out = runner.invoke(app, ["explain", decision_id, "--db", url])
     assert out.exit_code == 0, out.output
     assert "the same decision" in out.output
+
+
+def test_the_demo_shows_rules_only_beside_tactful_with_a_silence(bank: Path) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from tactful.cli.demo import _print_decisions
+
+    store = Store.open(f"sqlite:///{bank}")
+    out = StringIO()
+    _print_decisions(Console(file=out, width=200), store, bank.parent)
+    text_out = out.getvalue()
+    assert "rules-only vs Tactful" in text_out
+    assert "silence" in text_out  # restraint is shown, not only messages
+    assert "tactful explain" in text_out

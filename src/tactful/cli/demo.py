@@ -2,17 +2,20 @@
 
 It simulates a small bank, ingests its exports into an embedded SQLite store (twice, to show that
 a re-import adds nothing), understands them (merchants, categories, recurring series, income),
-produces their insights, trains, registers and scores the models, and prints what the store now
-knows, with a few customers' profiles.
+produces their insights, trains, registers and scores the models, prints what the store now
+knows with a few customers' profiles, and ends with what the decide layer chose for three
+customers beside what the rules-only approach (every live finding at once) would have shown.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 
@@ -26,6 +29,7 @@ from tactful.store import schema
 from tactful.store.store import Store
 
 if TYPE_CHECKING:
+    from tactful.decide.policy import DecisionResult
     from tactful.simulate import SimulationSummary
 
 
@@ -176,6 +180,9 @@ def run_demo(
         f"--db sqlite:///{directory / 'tactful.db'}"
     )
 
+    console.rule("[bold]8. Decide: one message, or silence, instead of every finding at once")
+    _print_decisions(console, store, directory)
+
 
 def _pick_insight_customers(store: Store, per_language: int = 1) -> list[tuple[str, str]]:
     """For each language the catalog speaks, the customer with the widest mix of insights."""
@@ -219,3 +226,50 @@ def _print_understanding(console: Console, store: Store) -> None:
     ):
         kinds.add_row(str(kind), f"{int(n):,}", f"{int(customers):,}")
     console.print(kinds)
+
+
+def _print_decisions(console: Console, store: Store, directory: Path, shown: int = 3) -> None:
+    """Two customers who get a message and one who gets silence, each beside what the rules-only
+    approach (today's behaviour: every live insight shown at once) would put in front of them."""
+    from tactful.decide.service import decide_customer, default_policy  # heavy: on use
+
+    i = schema.insights
+    rows = store.rows(
+        select(i.c.customer_id, func.count().label("n"))
+        .where(i.c.state == "live")
+        .group_by(i.c.customer_id)
+        .order_by(func.count().desc(), i.c.customer_id)
+        .limit(12)
+    )
+    policy = default_policy()
+    talk: list[DecisionResult] = []
+    quiet: list[DecisionResult] = []
+    for customer_id, _n in rows:
+        result = decide_customer(store, customer_id=customer_id, policy=policy)
+        (quiet if result.decision.is_silence else talk).append(result)
+        if len(talk) >= shown - 1 and quiet:
+            break
+    picked = (talk[: shown - 1] + quiet[:1]) if quiet else talk[:shown]
+    table = Table(title="in-app feed: rules-only vs Tactful", show_lines=True)
+    table.add_column("customer")
+    table.add_column("rules-only: every live insight")
+    table.add_column("Tactful chose")
+    table.add_column("why")
+    for result in picked:
+        d = result.decision
+        live = store.rows(
+            select(i.c.detector).where(i.c.customer_id == d.customer_id, i.c.state == "live")
+        )
+        counts = Counter(str(r[0]) for r in live)
+        shown_now = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in sorted(counts.items()))
+        chosen = "silence" if d.action is None else f"{d.action.id} ({d.channel})"
+        table.add_row(
+            escape(d.customer_id), f"{len(live)}: {escape(shown_now)}", escape(chosen),
+            escape(d.explanation),
+        )
+    console.print(table)
+    db = f"sqlite:///{directory / 'tactful.db'}"
+    console.print(
+        f"Every candidate and why it was dropped: tactful decide <id> --db {db}; replay a logged "
+        f"decision: tactful explain <decision id> --db {db}"
+    )
