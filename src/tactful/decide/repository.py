@@ -83,6 +83,12 @@ def customer_ids(store: Store) -> list[str]:
     return sorted(str(r[0]) for r in store.rows(select(schema.customers.c.id)))
 
 
+def has_customer(store: Store, customer_id: str) -> bool:
+    """One indexed lookup: a single decision must not read every customer id of the bank."""
+    c = schema.customers
+    return bool(store.rows(select(c.c.id).where(c.c.id == customer_id).limit(1)))
+
+
 def products(store: Store) -> list[tuple[str, str | None]]:
     p = schema.products
     return [(str(r[0]), r[1]) for r in store.rows(select(p.c.id, p.c.account_type))]

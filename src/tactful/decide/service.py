@@ -21,6 +21,7 @@ from tactful.decide.repository import (
     customer_ids,
     default_moment,
     gather,
+    has_customer,
     inputs_for,
     learned,
     read_decision,
@@ -50,7 +51,7 @@ def decide_customer(
     """The decision for one customer now (or at ``at``), logged unless ``save`` is False."""
     chosen = policy or default_policy()
     moment = require_aware(at, "at") if at is not None else default_moment(store)
-    if customer_id not in set(customer_ids(store)):
+    if not has_customer(store, customer_id):
         raise NotFoundError(f"customer {mask(customer_id)} is not in the store")
     g = gather(store, [customer_id], at=moment, policy=chosen,
                outcomes=learned(store, at=moment, policy=chosen), placement=placement)

@@ -31,7 +31,12 @@ from tactful.evaluation.history_replay import Replay
 from tactful.evaluation.insight_truth import Tally, Truth, days_of, majority, score_late
 from tactful.evaluation.insights import FUTURE_DAYS
 from tactful.evaluation.report import Metric, Section
-from tactful.evaluation.shortfall import calibration_metrics, evaluation_days, reliability_table
+from tactful.evaluation.shortfall import (
+    calibration_metrics,
+    evaluation_days,
+    reliability_table,
+    train_gated,
+)
 from tactful.insights.detectors.income import IncomeLate
 from tactful.insights.late_income_risk import (
     EARLY_DAYS,
@@ -41,11 +46,6 @@ from tactful.insights.late_income_risk import (
 )
 from tactful.models.history import refused_customers
 from tactful.models.late_income import LATE_INCOME, NAME, late_training_rows
-from tactful.models.registry import MetricFloors, ModelRegistry
-from tactful.models.risk import (
-    train_risk,
-)
-from tactful.models.train import fairness_from_store
 
 TRAIN_FROM = 90
 TRAIN_STEP = 2
@@ -90,17 +90,9 @@ def evaluate_income_late(
         say=lambda m: say(f"late income: {m}"))
     t1 = time.perf_counter()
     say("late income: training")
-    registry = ModelRegistry(bank.store, model_dir=workdir / "models")
-    store = bank.store
-    trained = train_risk(
-        LATE_INCOME, registry, rows, test_days=TEST_DAYS, created_by="evaluation",
-        fairness=lambda ids, y, p: fairness_from_store(
-            store, ids, y, p, purpose="fairness audit of the late-income model (evaluation)"),
-    )
+    trained, gate = train_gated(bank, workdir, LATE_INCOME, rows, test_days=TEST_DAYS,
+                                what="late-income")
     fit_seconds = time.perf_counter() - t1
-    gate = registry.gate(trained.version, MetricFloors())
-    if not gate:
-        registry.promote(NAME, trained.version.version, by="evaluation", floors=MetricFloors())
     risk = LateIncomeRisk(trained.model, f"{NAME} v{trained.version.version}")
     truth = Truth(bank, replay.cats)
     detector = IncomeLate()

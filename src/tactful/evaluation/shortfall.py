@@ -39,12 +39,13 @@ from tactful.insights.shortfall_risk import ShortfallRisk, risk_features
 from tactful.models.history import refused_customers
 from tactful.models.metrics import classifier_metrics
 from tactful.models.registry import MetricFloors, ModelRegistry
+from tactful.models.risk import RiskTask, RiskTraining, train_risk
 from tactful.models.shortfall import (
     NAME,
+    SHORTFALL,
     expected_calibration_error,
     precision_at_recall,
     reliability,
-    train_shortfall,
     training_rows,
 )
 from tactful.models.train import fairness_from_store
@@ -69,6 +70,27 @@ def _score(found: set[str], truth: set[str]) -> tuple[int, int, int, int]:
     return len(found), len(found & truth), len(truth), len(truth & found)
 
 
+def train_gated(
+    bank: EvalBank, workdir: Path, task: RiskTask, rows: pl.DataFrame, *, test_days: int,
+    what: str,
+) -> tuple[RiskTraining, list[str]]:
+    """Train a risk model on the evaluation bank, audit its fairness from the store and put it
+    through the registry's gate like any model; promoted only when the gate passes (the list
+    holds the gate's refusals, empty when promoted)."""
+    registry = ModelRegistry(bank.store, model_dir=workdir / "models")
+    store = bank.store
+    trained = train_risk(
+        task, registry, rows, test_days=test_days, created_by="evaluation",
+        fairness=lambda ids, y, p: fairness_from_store(
+            store, ids, y, p, purpose=f"fairness audit of the {what} model (evaluation)"),
+    )
+    gate = registry.gate(trained.version, MetricFloors())
+    if not gate:
+        registry.promote(task.name, trained.version.version, by="evaluation",
+                         floors=MetricFloors())
+    return trained, list(gate)
+
+
 def evaluate_shortfall(
     bank: EvalBank, workdir: Path, *, say: Callable[[str], None] = lambda _m: None
 ) -> list[Section]:
@@ -89,17 +111,9 @@ def evaluate_shortfall(
                          exclude=refused, say=lambda m: say(f"shortfall: {m}"))
     t1 = time.perf_counter()
     say("shortfall: training")
-    registry = ModelRegistry(bank.store, model_dir=workdir / "models")
-    store = bank.store
-    trained = train_shortfall(
-        registry, rows, test_days=TEST_DAYS, created_by="evaluation",
-        fairness=lambda ids, y, p: fairness_from_store(
-            store, ids, y, p, purpose="fairness audit of the shortfall model (evaluation)"),
-    )
+    trained, gate = train_gated(bank, workdir, SHORTFALL, rows, test_days=TEST_DAYS,
+                                what="shortfall")
     fit_seconds = time.perf_counter() - t1
-    gate = registry.gate(trained.version, MetricFloors())
-    if not gate:
-        registry.promote(NAME, trained.version.version, by="evaluation", floors=MetricFloors())
     risk = ShortfallRisk(trained.model, f"{NAME} v{trained.version.version}")
     needs = pl.read_parquet(bank.truth / "customer_needs.parquet").with_columns(
         pl.col("date").str.to_date(), pl.col("shortfall_date").str.to_date())
