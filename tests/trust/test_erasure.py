@@ -260,3 +260,27 @@ def test_cli_export_to_a_private_file_and_erase(
     assert TARGET not in erased.output
     again = runner.invoke(app, ["export", TARGET, "--db", store.url])
     assert isinstance(again.exception, NotFoundError)
+
+
+def test_the_banks_next_file_does_not_bring_an_erased_customer_back(
+    bank: tuple[Store, Path, str], exports: Path, tmp_path: Path,
+) -> None:
+    """The nightly export still carries the customer: re-importing it must not undo the
+    erasure, and every other customer's rows still load."""
+    store, _reports, _iban = bank
+    needles = _needles(store, TARGET)
+    erase_customer(store, TARGET, erased_by="dpo@bank", key=KEY)
+    files = [p for p in sorted(exports.iterdir()) if p.is_file() and p.suffix != ""]
+    others_before = export_customer(store, OTHER, requested_by="test").to_json()
+
+    report = Loader(store, report_dir=tmp_path / "again", erasure_key=KEY).ingest(files)
+
+    assert _scan_tables(store, needles) == set()
+    assert sum(f.erased for f in report.files) > 20
+    assert any("erased customers not loaded" in n for f in report.files for n in f.notes)
+    others_after = export_customer(store, OTHER, requested_by="test").to_json()
+    assert _without_time(others_after) == _without_time(others_before)
+    # Under another key the tombstone says nothing: the customer comes back, as the erasure
+    # report warned when it was made without the bank's key.
+    Loader(store, report_dir=tmp_path / "blind", erasure_key=b"another key").ingest(files)
+    assert _scan_tables(store, needles) != set()

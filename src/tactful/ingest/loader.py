@@ -51,6 +51,7 @@ from tactful.spreadsheet import spreadsheet_safe
 from tactful.store import runs, schema
 from tactful.store.store import Store
 from tactful.trust import consent
+from tactful.trust.erasure import SECRET_KEY_ENV, Tombstones, secret_key_from_env
 from tactful.trust.privacy import mask, private_dir, private_open, write_private_text
 
 REPORT_SUFFIXES = (".rejects.csv", ".conflicts.csv", "summary.json")
@@ -81,6 +82,8 @@ class FileReport:
     """Open insights retracted because the file withdrew the consent they needed."""
     unread: list[Unread] = field(default_factory=list)
     """What the file's rejects come to, by cause (``advice.py``)."""
+    erased: int = 0
+    """Rows not loaded because their customer or account was erased (``tactful erase``)."""
 
 
 @dataclass(slots=True)
@@ -381,6 +384,7 @@ class Loader:
         fmt: str | None = None,
         progress: ProgressFn | None = None,
         on_conflict: ConflictPolicy | str = ConflictPolicy.KEEP,
+        erasure_key: bytes | None = None,
     ) -> None:
         if batch_size <= 0:
             raise ValueError("batch_size must be > 0")
@@ -391,6 +395,9 @@ class Loader:
         self.report_dir = report_dir
         self.fmt = fmt
         self.progress = progress
+        # The key that recognises erased customers in the bank's files (TACTFUL_SECRET_KEY).
+        self.erasure_key = erasure_key if erasure_key is not None else secret_key_from_env()
+        self.tombstones = Tombstones(None)
         self.fail_after_batches: int | None = None  # fault injection for tests of crash safety
 
     def ingest(self, paths: Iterable[Path]) -> IngestReport:
@@ -417,6 +424,7 @@ class Loader:
         conflicts_path = self.report_dir / f"import-{import_id}-{path.name}.conflicts.csv"
         conflict_writer = ConflictWriter(conflicts_path, str(path))
         status = "done"
+        self.tombstones = Tombstones.read(self.store, self.erasure_key)
         try:
             if fmt == "unknown":
                 raise IngestError(
@@ -475,11 +483,14 @@ class Loader:
             if typed.height:
                 counter = counter_by_kind.setdefault(chunk.kind, OccurrenceCounter())
                 for table, frame in _table_frames(chunk.kind, typed, import_id, counter):
-                    located = (
+                    located, gone = self.tombstones.drop(
+                        table,
                         frame
                         if LOCATION in frame.columns
                         else frame.with_columns(_location_of(table, typed, frame))
                     )
+                    if table != "customer_protected":
+                        prepared.erased += gone
                     clean, dup_rejects, dups = _dedupe(
                         table, located, str(path), seen.setdefault(table, SeenKeys())
                     )
@@ -509,6 +520,7 @@ class Loader:
                     report.kinds.append(prepared.kind.value)
                 report.notes += [n for n in prepared.notes if n not in report.notes]
                 report.rows_read += prepared.rows_read
+                report.erased += prepared.erased
                 conflicts: list[pl.DataFrame] = []
                 with self.store.transaction() as conn:
                     for table, frame, dups in prepared.tables:
@@ -544,6 +556,17 @@ class Loader:
         finally:
             if deferred:
                 self.store.ensure_indexes()
+        if report.erased:
+            report.notes.append(
+                f"{report.erased} row(s) of erased customers not loaded: they asked Tactful to "
+                "forget them (tactful erase), and the bank's file still carries them"
+            )
+        if self.tombstones.unrecognisable:
+            report.notes.append(
+                f"{self.tombstones.unrecognisable} erasure(s) on record cannot be recognised "
+                f"in this file without the key they were made with ({SECRET_KEY_ENV}): an erased "
+                "customer in it would be loaded again"
+            )
         if account_ids:
             unknown = account_ids - self.store.existing_ids("accounts", account_ids)
             if unknown:
@@ -581,6 +604,7 @@ class _Prepared:
     notes: list[str]
     rejects: list[Reject]
     tables: list[tuple[str, pl.DataFrame, int]] = field(default_factory=list)
+    erased: int = 0
 
 
 _DONE = object()

@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from sqlalchemy import JSON, Connection, String, Table, Text, cast, delete, insert, or_, select
 from sqlalchemy import update as sql_update
 
@@ -178,6 +179,57 @@ def erased_on(store: Store, customer_id: str, *, key: bytes) -> datetime | None:
         select(t.c.erased_at).where(t.c.subject == pseudonym(f"customer:{customer_id}", key))
     )
     return max((r[0] for r in rows), default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstones:
+    """The erased customers and accounts as pseudonyms under the key: what an import must not
+    bring back. The bank's nightly export still carries a customer who asked Tactful to forget
+    them; loading it again would quietly undo the erasure."""
+
+    key: bytes | None
+    customers: frozenset[str] = frozenset()
+    accounts: frozenset[str] = frozenset()
+    unrecognisable: int = 0
+    """Erasures on record that this key cannot recognise (none kept, or no key given)."""
+
+    @classmethod
+    def read(cls, store: Store, key: bytes | None) -> Tombstones:
+        t = schema.erasures
+        customers: set[str] = set()
+        accounts: set[str] = set()
+        blind = 0
+        for subject, pseudonyms in store.rows(select(t.c.subject, t.c.accounts)):
+            if subject is None or not key:
+                blind += 1
+                continue
+            customers.add(str(subject))
+            listed = json.loads(pseudonyms) if isinstance(pseudonyms, str) else pseudonyms
+            accounts.update(str(a) for a in listed or [])
+        return cls(key, frozenset(customers), frozenset(accounts), blind)
+
+    def __bool__(self) -> bool:
+        return bool(self.customers or self.accounts)
+
+    def drop(self, table: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+        """``frame``, rows of ``table``, without the rows of an erased customer or account, and
+        how many went. Only the frame's distinct ids are hashed: one HMAC per id, not per row."""
+        if not self or self.key is None:
+            return frame, 0
+        own = {"customers": "customer", "accounts": "account"}.get(table)
+        keep = pl.lit(True)
+        for column, kind, known in (
+            ("id" if own == "customer" else BY_CUSTOMER, "customer", self.customers),
+            ("id" if own == "account" else BY_ACCOUNT, "account", self.accounts),
+        ):
+            if column not in frame.columns or not known:
+                continue
+            ids = frame.get_column(column).drop_nulls().unique().to_list()
+            gone = [i for i in ids if pseudonym(f"{kind}:{i}", self.key) in known]
+            if gone:
+                keep = keep & ~pl.col(column).is_in(gone).fill_null(False)
+        kept = frame.filter(keep)
+        return kept, frame.height - kept.height
 
 
 def _report_files(dirs: Sequence[Path], recorded: Iterable[str]) -> list[Path]:
