@@ -69,7 +69,7 @@ def test_a_swapped_pickle_and_checksum_are_refused_without_running(
     model_id = repo.save_text_model(store, model, rows=30)
     target = tmp_path / "pwned.txt"
     _swap(store, model_id, pickle.dumps(_WritesAFile(target)))
-    with pytest.raises(ArtifactRefused, match=rf"text model {model_id} was stored as a pickle"):
+    with pytest.raises(ArtifactRefused, match=rf"text model {model_id} is a pickle"):
         repo.latest_text_model(store)
     assert not target.exists()
 

@@ -34,15 +34,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-from tactful.errors import ArtifactRefused, ConfigError, ValidationError
+from tactful.archive import read_archive
+from tactful.errors import ConfigError, ValidationError
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -338,24 +338,8 @@ class TextCategorizer:
 
         A joblib pickle written by Tactful 0.1 is refused with a message to retrain.
         """
-        if not zipfile.is_zipfile(io.BytesIO(blob)):
-            if blob[:1] == b"\x80":
-                raise ArtifactRefused(
-                    f"{what} was stored as a pickle by an earlier version of Tactful, which this "
-                    f"version does not load (a pickle can run code); {RETRAIN}"
-                )
-            raise ArtifactRefused(f"{what} is not a Tactful text model archive")
-        try:
-            with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
-                header: dict[str, Any] = json.loads(str(archive["header"][()]))
-                arrays = {name: archive[name] for name in _ARRAYS}
-        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
-            raise ArtifactRefused(f"{what} cannot be read ({exc}); {RETRAIN}") from exc
-        if header.get("format") != FORMAT or header.get("version") != _FORMAT_VERSION:
-            raise ArtifactRefused(
-                f"{what} has format {header.get('format')!r} version {header.get('version')!r}, "
-                f"not {FORMAT!r} version {_FORMAT_VERSION}; {RETRAIN}"
-            )
+        header, arrays = read_archive(blob, what=what, format=FORMAT,
+                                      version=_FORMAT_VERSION, retrain=RETRAIN, arrays=_ARRAYS)
         params = header["params"]
         model = cls(
             alpha=float(params["alpha"]),

@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import json
 import pickle
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tactful import signing
+from tactful.archive import read_archive
 from tactful.errors import ArtifactRefused
 from tactful.models.base import Model, ModelState, families
 from tactful.models.tabular import TableEncoder
@@ -94,24 +94,8 @@ def dump(artifact: Artifact) -> bytes:
 def load(blob: bytes, *, what: str) -> Artifact:
     """The artifact ``dump`` wrote; refuses a pickle of an earlier version, an unsigned or
     wrongly signed pickle entry, and object arrays, without unpickling any of them."""
-    if not zipfile.is_zipfile(io.BytesIO(blob)):
-        if blob[:1] == b"\x80":
-            raise ArtifactRefused(
-                f"{what} is a pickle written by an earlier version of Tactful, which this "
-                f"version does not load (a pickle can run code); {RETRAIN}"
-            )
-        raise ArtifactRefused(f"{what} is not a Tactful model artifact; {RETRAIN}")
-    try:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
-            header: dict[str, Any] = json.loads(str(archive["header"][()]))
-            arrays = {name: archive[name] for name in archive.files if name != "header"}
-    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
-        raise ArtifactRefused(f"{what} cannot be read ({exc}); {RETRAIN}") from exc
-    if header.get("format") != FORMAT or header.get("version") != _VERSION:
-        raise ArtifactRefused(
-            f"{what} has format {header.get('format')!r} version {header.get('version')!r}, "
-            f"not {FORMAT!r} version {_VERSION}; {RETRAIN}"
-        )
+    header, arrays = read_archive(blob, what=what, format=FORMAT, version=_VERSION,
+                                  retrain=RETRAIN)
     opaque: dict[str, Any] = {}
     if "pickle" in arrays:
         payload = arrays.pop("pickle").astype(np.uint8).tobytes()
