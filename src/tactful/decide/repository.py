@@ -39,6 +39,7 @@ from tactful.domain.records import QuietHours
 from tactful.insights import lifecycle
 from tactful.insights.repository import load_inputs
 from tactful.insights.rules import features as rule_features
+from tactful.measure import experiments
 from tactful.measure.outcomes import Fate, fates
 from tactful.profile.view import LOGIN_KINDS, summarize_behaviour
 from tactful.store import schema
@@ -142,6 +143,7 @@ def _contexts(store: Store, ids: Sequence[str], at: datetime) -> dict[str, Custo
     held: dict[str, set[str]] = defaultdict(set)
     for cid, purpose in consent.current(store, list(ids), at=at).iter_rows():
         held[str(cid)].add(str(purpose))
+    running = [x for x in experiments.load(store) if x.is_active(at)]
     e = schema.events
     since = at - timedelta(days=RHYTHM_DAYS)
     logins: dict[str, list[datetime]] = defaultdict(list)
@@ -168,6 +170,7 @@ def _contexts(store: Store, ids: Sequence[str], at: datetime) -> dict[str, Custo
                 # the span of eight weeks, not of the logins seen: a new customer's two
                 # logins in two days are not a daily habit
                 logins_per_week=round(len(times) / (RHYTHM_DAYS / 7), 2),
+                assignments=experiments.assignments(running, str(r.id), at),
             )
     return out
 
@@ -397,6 +400,7 @@ def decision_row(result: DecisionResult, *, created_at: datetime) -> dict[str, A
         "inputs": inputs_to_json(result.inputs),
         "candidates": considered_to_json(result.considered),
         "created_at": created_at,
+        "experiments": dict(result.inputs.customer.assignments) or None,
     }
 
 
