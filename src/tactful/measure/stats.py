@@ -110,12 +110,16 @@ def rate_difference(s_treat: int, n_treat: int, s_ctrl: int, n_ctrl: int, *,
         return Difference(math.nan, math.nan, math.nan, math.nan)
     if a > na or b > nb:
         raise ValidationError("successes exceed their n")
-    low, high = confint_proportions_2indep(a, na, b, nb, method="newcomb", compare="diff",
-                                           alpha=_alpha(alpha))
-    if a + b in (0, na + nb):  # no variation at all: nothing to test
-        p = 1.0
-    else:
-        p = float(test_proportions_2indep(a, na, b, nb, method="score", compare="diff").pvalue)
+    # statsmodels also computes the ratio and odds ratio, which divide by zero at a rate of
+    # 0 or 1; the difference does not, so those warnings say nothing about it
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low, high = confint_proportions_2indep(a, na, b, nb, method="newcomb",
+                                               compare="diff", alpha=_alpha(alpha))
+        if a + b in (0, na + nb):  # no variation at all: nothing to test
+            p = 1.0
+        else:
+            p = float(test_proportions_2indep(a, na, b, nb, method="score",
+                                              compare="diff").pvalue)
     return Difference(a / na - b / nb, float(low), float(high), p)
 
 
