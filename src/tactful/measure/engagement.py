@@ -35,9 +35,11 @@ from tactful.store import schema
 from tactful.store.store import Store
 
 RATES: Final = ("open", "click", "convert", "dismiss", "opt_out")
-MESSAGES_SCHEMA: Final[dict[str, Any]] = {"decision_id": pl.Utf8, "action_id": pl.Utf8, "channel": pl.Utf8,
-                          "send_at": pl.Datetime("us", "UTC")}
-OUTCOMES_SCHEMA: Final[dict[str, Any]] = {"decision_id": pl.Utf8, "kind": pl.Utf8, "reason": pl.Utf8}
+MESSAGES_SCHEMA: Final[dict[str, Any]] = {
+    "decision_id": pl.Utf8, "action_id": pl.Utf8, "channel": pl.Utf8,
+    "send_at": pl.Datetime("us", "UTC")}
+OUTCOMES_SCHEMA: Final[dict[str, Any]] = {
+    "decision_id": pl.Utf8, "kind": pl.Utf8, "reason": pl.Utf8}
 
 
 @dataclass(frozen=True, slots=True)
