@@ -183,3 +183,21 @@ def test_analysis_flags_a_sample_ratio_mismatch_and_finds_nothing_in_an_aa() -> 
     with pytest.raises(ValidationError, match=r"units in arm\(s\) \['other'\]"):
         analyse(e, pl.DataFrame({"customer_id": ["c"], "arm": ["other"], "y": [1.0],
                                  "x_pre": [0.0]}))
+
+
+def test_every_decision_logs_the_arms_of_the_experiments_running(sqlite_store: Store) -> None:
+    from tactful.decide.repository import read_decision
+    from tactful.decide.service import decide_customer, explain
+
+    store = sqlite_store
+    add_customer(store)
+    e = ex.create(store, _exp(starts_at=T0 - timedelta(days=1), holdout=0.3))
+    during = decide_customer(store, customer_id="CUS-1", at=T0)
+    row = read_decision(store, during.decision.decision_id)
+    assert row is not None and row["experiments"] == {"tone": assign(e, "CUS-1")}
+    assert row["inputs"]["customer"]["assignments"] == [["tone", assign(e, "CUS-1")]]
+    assert explain(store, decision_id=during.decision.decision_id).same
+    ex.stop(store, "tone", at=T0 + timedelta(hours=1))
+    after = decide_customer(store, customer_id="CUS-1", at=T0 + timedelta(hours=2))
+    row = read_decision(store, after.decision.decision_id)
+    assert row is not None and row["experiments"] is None

@@ -166,3 +166,27 @@ def test_outcomes_at_another_offset_are_stored_in_utc(sqlite_store: Store) -> No
     record_outcomes(store, [OutcomeIn("d1", "convert", paris)])
     assert record_outcomes(store, [OutcomeIn("d1", "convert", LATER)]).duplicates == 1
     assert store.rows(select(schema.outcomes.c.occurred_at))[0][0] == LATER.astimezone(UTC)
+
+
+def test_an_opt_out_withdraws_marketing_consent_once_through_the_consent_door(
+        store: Store) -> None:
+    from tactful.trust import consent
+
+    add_customer(store)
+    add_decision(store, "d1")
+    with store.transaction() as conn:
+        conn.execute(insert(schema.consents), [
+            {"customer_id": "CUS-1", "purpose": p, "status": "granted",
+             "at": T0 - timedelta(days=30), "source": "test"}
+            for p in ("marketing", "personalization")])
+
+    def held(at: datetime) -> set[str]:
+        return {str(p) for _, p in consent.current(store, ["CUS-1"], at=at).iter_rows()}
+
+    assert held(LATER) == {"marketing", "personalization"}
+    opt_out = OutcomeIn("d1", "opt_out", LATER - timedelta(minutes=10))
+    assert record_outcomes(store, [opt_out]).withdrawals == 1
+    assert held(LATER) == {"personalization"}
+    assert held(T0) == {"marketing", "personalization"}  # from its moment, not before
+    again = record_outcomes(store, [opt_out], source="events")
+    assert (again.recorded, again.withdrawals) == (0, 0)

@@ -33,10 +33,12 @@ from typing import Any, Final
 from sqlalchemy import insert, select
 
 from tactful.domain.actions import Outcome, OutcomeKind
-from tactful.domain.records import require_aware, require_id
+from tactful.domain.enums import ConsentPurpose, ConsentStatus
+from tactful.domain.records import Consent, require_aware, require_id
 from tactful.errors import NotFoundError, ValidationError
 from tactful.store import schema
 from tactful.store.store import Store
+from tactful.trust import consent
 from tactful.trust.privacy import mask
 
 SOURCES: Final = ("api", "events", "simulator")
@@ -124,6 +126,8 @@ class Recorded:
     """New rows written."""
     duplicates: int
     """Outcomes already in the store (or twice in the call): kept once."""
+    withdrawals: int = 0
+    """Marketing consents withdrawn by opt-outs."""
 
 
 def _decisions(store: Store, ids: Sequence[str]) -> dict[str, Any]:
@@ -143,7 +147,14 @@ def record_outcomes(store: Store, outcomes: Iterable[OutcomeIn | Outcome], *,
 
     Every outcome is checked before anything is written, so a batch is all or nothing: the
     decision must exist (:class:`NotFoundError`), have sent a message, belong to the customer
-    given, and precede the outcome."""
+    given, and precede the outcome.
+
+    An opt-out is an unsubscribe: it withdraws the customer's marketing consent at its moment,
+    through ``trust.consent.record`` (the one door, which also retracts what that consent
+    allowed). Service messages and insights go on: what the law requires a bank to send cannot
+    be unsubscribed from, and withdrawing personalization is the customer's own, explicit
+    choice. The withdrawal is made for every opt-out of the call that lacks one, recorded now or
+    before, so a call interrupted between the two writes is completed by its retry."""
     if source not in SOURCES:
         raise ValidationError(f"source must be one of {', '.join(SOURCES)}; got {source!r}")
     items = [from_domain(o) if isinstance(o, Outcome) else o for o in outcomes]
@@ -181,7 +192,26 @@ def record_outcomes(store: Store, outcomes: Iterable[OutcomeIn | Outcome], *,
         new = [rows[k] for k in keys if k not in seen]
         if new:
             conn.execute(insert(t), new)
-    return Recorded(len(new), len(items) - len(new))
+    withdrawn = _withdraw_marketing(store, [r for r in rows.values()
+                                            if r["kind"] == OutcomeKind.OPT_OUT.value])
+    return Recorded(len(new), len(items) - len(new), withdrawn)
+
+
+def _withdraw_marketing(store: Store, opt_outs: Sequence[dict[str, Any]]) -> int:
+    c = schema.consents
+    done = 0
+    for r in opt_outs:
+        at = r["occurred_at"].astimezone(UTC)
+        exists = store.rows(select(c.c.status).where(
+            c.c.customer_id == r["customer_id"], c.c.purpose == ConsentPurpose.MARKETING.value,
+            c.c.at == at))
+        if exists:
+            continue
+        consent.record(store, Consent(r["customer_id"], ConsentPurpose.MARKETING,
+                                      ConsentStatus.WITHDRAWN, at,
+                                      source=f"opt_out:{r['decision_id']}"[:64]))
+        done += 1
+    return done
 
 
 # -- from the bank's events -------------------------------------------------------------------
