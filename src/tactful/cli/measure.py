@@ -57,7 +57,7 @@ def engagement_command(
     db: DbUrl = None,
 ) -> None:
     """Engagement per action and channel, and the actions to modify or retire."""
-    from tactful.measure import engagement, experiments, page, results
+    from tactful.measure import engagement, page
     from tactful.store.store import Store
 
     store = Store.open(db)
@@ -80,10 +80,9 @@ def engagement_command(
     if not report.flags:
         console.print("no action is flagged")
     if out is not None:
-        now = datetime.now(UTC)
-        done = [results.analyse(e, results.units(store, e, at=now))
-                for e in experiments.load(store)]
-        page.write(out, report, done)
+        page.write_store_page(store, out, at=_moment(until, "--until"),
+                              since=_moment(since, "--since"),
+                              thresholds=engagement.Thresholds(min_volume=min_volume))
         console.print(*plain(f"wrote {out}"))
 
 

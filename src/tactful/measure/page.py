@@ -13,9 +13,15 @@ from pathlib import Path
 
 import polars as pl
 
-from tactful.measure import plots
-from tactful.measure.engagement import EngagementReport
+from tactful.measure import experiments, plots, results
+from tactful.measure.engagement import (
+    EngagementReport,
+    Thresholds,
+    engagement,
+    messages_and_outcomes,
+)
 from tactful.measure.results import ExperimentResult, fmt
+from tactful.store.store import Store
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0 1.5em}
@@ -93,3 +99,17 @@ def write(path: Path, report: EngagementReport | None,
           experiments: Sequence[ExperimentResult] = ()) -> Path:
     path.write_text(render(report, experiments), encoding="utf-8")
     return path
+
+
+def write_store_page(store: Store, path: Path, *, at: datetime | None = None,
+                     since: datetime | None = None, thresholds: Thresholds | None = None) -> (
+    Path
+):
+    """The page of ``store``: the engagement report of the messages sent from ``since`` to
+    ``at`` (now) and every experiment's result up to ``at`` -- what ``tactful report
+    engagement --out`` and the demo's closed loop write."""
+    moment = at or datetime.now(UTC)
+    report = engagement(*messages_and_outcomes(store, since=since, until=at), thresholds)
+    done = [results.analyse(e, results.units(store, e, at=moment))
+            for e in experiments.load(store)]
+    return write(path, report, done)
