@@ -201,3 +201,47 @@ def test_every_decision_logs_the_arms_of_the_experiments_running(sqlite_store: S
     after = decide_customer(store, customer_id="CUS-1", at=T0 + timedelta(hours=2))
     row = read_decision(store, after.decision.decision_id)
     assert row is not None and row["experiments"] is None
+
+
+def test_a_channel_arm_moves_messages_to_its_channel_where_allowed() -> None:
+    policy = DecisionPolicy(ActionsCatalog.default())
+    at = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    feats = {"unit": 100.0, "has_savings": 0.0, "has_credit_card": 0.0, "has_loan": 0.0,
+             "shortfall_forecast": 0.0, "checking_balance_min_30d": 500_000.0}
+
+    def channels(prefs: tuple[Channel, ...], arm: Channel | None) -> set[Channel | None]:
+        customer = CustomerContext(
+            "CUS-1", "UTC", PersonalizationLevel.ADVANCED, prefs,
+            frozenset({"personalization", "marketing"}), arm_channel=arm)
+        inputs = DecisionInputs(decision_id("CUS-1", at, "outbound"), customer, at,
+                                Placement.OUTBOUND, (Candidate("upcoming_bill", "RENT", 0.9),),
+                                feats, ContactHistory())
+        assert inputs_from_json(inputs_to_json(inputs)) == inputs
+        return {c.channel for c in policy.decide(inputs).considered}
+
+    both = (Channel.IN_APP, Channel.PUSH, Channel.EMAIL)
+    assert len(channels(both, None)) > 1
+    assert channels(both, Channel.EMAIL) == {Channel.EMAIL}
+    # a customer who does not take email keeps the usual channels: preferences win
+    assert channels((Channel.IN_APP, Channel.PUSH), Channel.EMAIL) == channels(
+        (Channel.IN_APP, Channel.PUSH), None)
+    with pytest.raises(ValidationError, match="arm b: channel must be one of"):
+        Arm("b", 1, "pigeon")  # type: ignore[arg-type]
+
+
+def test_a_channel_arm_is_stored_and_reaches_the_decision(sqlite_store: Store) -> None:
+    from tactful.decide.service import decide_customer
+
+    store = sqlite_store
+    add_customer(store)
+    e = ex.create(store, _exp(arms=(Arm("usual", 1), Arm("by-email", 1, Channel.EMAIL)),
+                              starts_at=T0 - timedelta(days=1), salt="s"))
+    assert ex.get(store, "tone").arms[1].channel is Channel.EMAIL
+    result = decide_customer(store, customer_id="CUS-1", at=T0, save=False)
+    expected = Channel.EMAIL if assign(e, "CUS-1") == "by-email" else None
+    assert result.inputs.customer.arm_channel is expected
+    other = next(f"CUS-{k}" for k in range(2, 100)
+                 if (assign(e, f"CUS-{k}") == "by-email") != (expected is not None))
+    add_customer(store, other)
+    flipped = decide_customer(store, customer_id=other, at=T0, save=False)
+    assert (flipped.inputs.customer.arm_channel is None) == (expected is not None)

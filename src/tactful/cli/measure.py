@@ -98,19 +98,20 @@ def from_events_command(db: DbUrl = None) -> None:
                   f"unmatched; {r.recorded:,} new outcomes")
 
 
-def _arm(text: str) -> tuple[str, float]:
-    name, _, weight = text.partition(":")
+def _arm(text: str) -> tuple[str, float, str | None]:
+    name, _, rest = text.partition(":")
+    weight, _, channel = rest.partition(":")
     try:
-        return name, float(weight) if weight else 1.0
+        return name, float(weight) if weight else 1.0, channel or None
     except ValueError as exc:
-        raise typer.BadParameter(f"--arm {text!r}: write NAME or NAME:WEIGHT") from exc
+        raise typer.BadParameter(f"--arm {text!r}: write NAME[:WEIGHT[:CHANNEL]]") from exc
 
 
 @experiments_app.command("create")
 def create_command(
     name: str,
-    arm: Annotated[list[str] | None, typer.Option("--arm", help="NAME[:WEIGHT]; the first is "
-                                                                "the control")] = None,
+    arm: Annotated[list[str] | None, typer.Option("--arm", help="NAME[:WEIGHT[:CHANNEL]]; the "
+                                                                "first is the control")] = None,
     holdout: Annotated[float, typer.Option(help="Share of customers in the global holdout "
                                                 "(no marketing)")] = 0.0,
     metric: Annotated[str, typer.Option(help="open, click, convert, dismiss or opt_out")] = (

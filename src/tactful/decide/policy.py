@@ -76,6 +76,9 @@ class CustomerContext:
     assignments: tuple[tuple[str, str], ...] = ()
     """(experiment, arm) of every experiment running: logged, and a customer in a global
     holdout (``measure.experiments``) hears no marketing."""
+    arm_channel: Channel | None = None
+    """The channel a channel-test arm puts the customer's messages on, where the customer, the
+    action and the placement allow it (else the usual choice: intention to treat)."""
 
     @property
     def rhythm(self) -> str:
@@ -294,9 +297,10 @@ class DecisionPolicy:
                   placement: Placement) -> list[Channel]:
         accepted = set(customer.channel_preferences) | {Channel.IN_APP}
         private = {Channel.IN_APP, Channel.EMAIL}
-        return [c for c in placement.channels
-                if c in spec.channels and c in accepted
-                and (not candidate.sensitive or c in private)]
+        usual = [c for c in placement.channels
+                 if c in spec.channels and c in accepted
+                 and (not candidate.sensitive or c in private)]
+        return [c for c in usual if c is customer.arm_channel] or usual
 
     def _when(self, spec: ActionSpec, candidate: Candidate, customer: CustomerContext,
               channel: Channel, at: datetime) -> datetime:

@@ -171,6 +171,7 @@ def _contexts(store: Store, ids: Sequence[str], at: datetime) -> dict[str, Custo
                 # logins in two days are not a daily habit
                 logins_per_week=round(len(times) / (RHYTHM_DAYS / 7), 2),
                 assignments=experiments.assignments(running, str(r.id), at),
+                arm_channel=experiments.arm_channel(running, str(r.id), at),
             )
     return out
 

@@ -31,6 +31,7 @@ from typing import Any, Final
 from sqlalchemy import insert, select, update
 
 from tactful.domain.actions import OutcomeKind
+from tactful.domain.enums import Channel
 from tactful.domain.records import require_aware
 from tactful.errors import NotFoundError, ValidationError
 from tactful.store import schema
@@ -54,11 +55,22 @@ def _name(value: str, what: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Arm:
+    """An arm; ``channel`` makes it a channel test: the customers in it get their messages on
+    that channel wherever the customer, the action and the placement allow it."""
+
     name: str
     weight: float = 1.0
+    channel: Channel | None = None
 
     def __post_init__(self) -> None:
         _name(self.name, "arm name")
+        if self.channel is not None:
+            try:
+                object.__setattr__(self, "channel", Channel(self.channel))
+            except ValueError as exc:
+                allowed = ", ".join(c.value for c in Channel)
+                raise ValidationError(f"arm {self.name}: channel must be one of {allowed}; "
+                                      f"got {self.channel!r}") from exc
         if self.name == HOLDOUT:
             raise ValidationError(f"arm name {HOLDOUT!r} is reserved for the global holdout")
         if isinstance(self.weight, bool) or not isinstance(self.weight, int | float) or not (
@@ -167,6 +179,20 @@ def assignments(experiments: Sequence[Experiment], customer_id: str, at: datetim
                  for e in sorted(experiments, key=lambda e: e.name) if e.is_active(at))
 
 
+def arm_channel(experiments: Sequence[Experiment], customer_id: str, at: datetime) -> (
+    Channel | None
+):
+    """The channel a channel-test arm assigns the customer (the first experiment by name that
+    has one), else None."""
+    for e in sorted(experiments, key=lambda e: e.name):
+        if e.is_active(at):
+            arm = assign(e, customer_id)
+            channel = next((a.channel for a in e.arms if a.name == arm), None)
+            if channel is not None:
+                return channel
+    return None
+
+
 def in_holdout(assigned: Sequence[tuple[str, str]]) -> str | None:
     """The experiment whose global holdout the customer is in, if any."""
     return next((name for name, arm in assigned if arm == HOLDOUT), None)
@@ -177,7 +203,9 @@ def in_holdout(assigned: Sequence[tuple[str, str]]) -> str | None:
 
 def _row(e: Experiment) -> dict[str, Any]:
     return {"name": e.name, "salt": e.salt,
-            "arms": [{"name": a.name, "weight": a.weight} for a in e.arms],
+            "arms": [{"name": a.name, "weight": a.weight,
+                      "channel": None if a.channel is None else a.channel.value}
+                     for a in e.arms],
             "holdout": float(e.holdout), "metric": e.metric_kind.value,
             "starts_at": e.starts_at, "ends_at": e.ends_at, "stopped_at": e.stopped_at,
             "created_at": e.created_at}
@@ -185,7 +213,8 @@ def _row(e: Experiment) -> dict[str, Any]:
 
 def _from_row(r: Any) -> Experiment:
     arms = r.arms if isinstance(r.arms, list) else json.loads(r.arms)
-    return Experiment(str(r.name), tuple(Arm(str(a["name"]), float(a["weight"])) for a in arms),
+    return Experiment(str(r.name), tuple(Arm(str(a["name"]), float(a["weight"]),
+                                             a.get("channel")) for a in arms),
                       r.starts_at, float(r.holdout), str(r.metric), str(r.salt), r.ends_at,
                       r.stopped_at, r.created_at)
 
