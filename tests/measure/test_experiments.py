@@ -226,7 +226,10 @@ def test_a_channel_arm_moves_messages_to_its_channel_where_allowed() -> None:
     assert channels((Channel.IN_APP, Channel.PUSH), Channel.EMAIL) == channels(
         (Channel.IN_APP, Channel.PUSH), None)
     with pytest.raises(ValidationError, match="arm b: channel must be one of"):
-        Arm("b", 1, "pigeon")  # type: ignore[arg-type]
+        ex.parse_arm("b:1:pigeon")
+    assert ex.parse_arm("e:2:email") == Arm("e", 2.0, Channel.EMAIL)
+    with pytest.raises(ValidationError, match=r"arm .x:y.: write NAME\[:WEIGHT"):
+        ex.parse_arm("x:y")
 
 
 def test_a_channel_arm_is_stored_and_reaches_the_decision(sqlite_store: Store) -> None:

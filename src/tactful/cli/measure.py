@@ -98,15 +98,6 @@ def from_events_command(db: DbUrl = None) -> None:
                   f"unmatched; {r.recorded:,} new outcomes")
 
 
-def _arm(text: str) -> tuple[str, float, str | None]:
-    name, _, rest = text.partition(":")
-    weight, _, channel = rest.partition(":")
-    try:
-        return name, float(weight) if weight else 1.0, channel or None
-    except ValueError as exc:
-        raise typer.BadParameter(f"--arm {text!r}: write NAME[:WEIGHT[:CHANNEL]]") from exc
-
-
 @experiments_app.command("create")
 def create_command(
     name: str,
@@ -125,7 +116,7 @@ def create_command(
     from tactful.measure import experiments
     from tactful.store.store import Store
 
-    arms = tuple(experiments.Arm(*_arm(a)) for a in (arm or []))
+    arms = tuple(experiments.parse_arm(a) for a in (arm or []))
     e = experiments.create(Store.open(db), experiments.Experiment(
         name, arms, _moment(start, "--start") or datetime.now(UTC), holdout, metric,
         salt or "", _moment(end, "--end")))

@@ -79,6 +79,23 @@ class Arm:
                                   f"got {self.weight!r}")
 
 
+def parse_arm(text: str) -> Arm:
+    """``NAME[:WEIGHT[:CHANNEL]]``, as the command line writes an arm."""
+    name, _, rest = text.partition(":")
+    weight, _, channel = rest.partition(":")
+    try:
+        value = float(weight) if weight else 1.0
+    except ValueError as exc:
+        raise ValidationError(f"arm {text!r}: write NAME[:WEIGHT[:CHANNEL]]") from exc
+    try:
+        chosen = Channel(channel) if channel else None
+    except ValueError as exc:
+        allowed = ", ".join(c.value for c in Channel)
+        raise ValidationError(f"arm {name}: channel must be one of {allowed}; "
+                              f"got {channel!r}") from exc
+    return Arm(name, value, chosen)
+
+
 @dataclass(frozen=True, slots=True)
 class Experiment:
     """An experiment's definition. ``salt`` defaults to the name: two experiments never share
