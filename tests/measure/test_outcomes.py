@@ -190,3 +190,19 @@ def test_an_opt_out_withdraws_marketing_consent_once_through_the_consent_door(
     assert held(T0) == {"marketing", "personalization"}  # from its moment, not before
     again = record_outcomes(store, [opt_out], source="events")
     assert (again.recorded, again.withdrawals) == (0, 0)
+
+
+def test_erasing_a_customer_erases_their_outcomes(sqlite_store: Store) -> None:
+    from tactful.trust.erasure import erase_customer
+    from tactful.trust.export import export_customer
+
+    store = sqlite_store
+    add_customer(store)
+    add_customer(store, "CUS-2")
+    add_decision(store, "d1")
+    add_decision(store, "d2", customer_id="CUS-2")
+    record_outcomes(store, [OutcomeIn("d1", "click", LATER), OutcomeIn("d2", "click", LATER)])
+    assert len(export_customer(store, "CUS-1", requested_by="test").tables["outcomes"]) == 1
+    erase_customer(store, "CUS-1", erased_by="test", key=None)
+    left = store.rows(select(schema.outcomes.c.customer_id))
+    assert [r[0] for r in left] == ["CUS-2"]
