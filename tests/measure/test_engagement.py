@@ -142,5 +142,10 @@ def test_the_cli_reports_and_runs_an_experiment(tmp_path: Path,
     assert out.exit_code == 0 and "stopped" in out.output
     out = runner.invoke(app, ["experiments", "stop", "tone", "--db", url])
     assert out.exit_code != 0
+    out = runner.invoke(app, ["outcomes", "record", "d1", "dismiss", "--reason", "too_many",
+                              "--at", (T0 + timedelta(hours=2)).isoformat(), "--db", url])
+    assert out.exit_code == 0 and "1 recorded, 0 already known" in out.output, out.output
+    out = runner.invoke(app, ["outcomes", "record", "d1", "like", "--db", url])
+    assert out.exit_code != 0
     out = runner.invoke(app, ["outcomes", "from-events", "--db", url])
     assert out.exit_code == 0 and "0 new outcomes" in out.output

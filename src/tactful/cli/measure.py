@@ -98,6 +98,27 @@ def from_events_command(db: DbUrl = None) -> None:
                   f"unmatched; {r.recorded:,} new outcomes")
 
 
+@outcomes_app.command("record")
+def record_command(
+    decision_id: str,
+    kind: Annotated[str, typer.Argument(help="delivered, impression, open, click, dismiss, "
+                                             "convert, rating or opt_out")],
+    at: Annotated[str | None, typer.Option("--at", help="When (ISO 8601; default now)")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why it was dismissed")] = None,
+    rating: Annotated[float | None, typer.Option(help="1 to 5, for a rating")] = None,
+    db: DbUrl = None,
+) -> None:
+    """Record one outcome of a decision (recording it again changes nothing)."""
+    from tactful.measure.outcomes import OutcomeIn, record_outcomes
+    from tactful.store.store import Store
+
+    done = record_outcomes(Store.open(db), [OutcomeIn(
+        decision_id, kind, _moment(at, "--at") or datetime.now(UTC), reason=reason,
+        rating=rating)])
+    console.print(f"{done.recorded} recorded, {done.duplicates} already known"
+                  + (", marketing consent withdrawn" if done.withdrawals else ""))
+
+
 @experiments_app.command("create")
 def create_command(
     name: str,
