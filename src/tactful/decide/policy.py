@@ -48,7 +48,7 @@ from tactful.domain.actions import Decision
 from tactful.domain.enums import Channel, PersonalizationLevel
 from tactful.domain.records import QuietHours, require_aware
 from tactful.insights.spec import LEVEL_ORDER
-from tactful.measure.experiments import in_holdout
+from tactful.measure.assignment import in_holdout
 from tactful.trust import consent
 
 POLICY_NAME: Final = "tactful-decide-1"
