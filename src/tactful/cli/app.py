@@ -20,6 +20,7 @@ from rich.progress import Progress
 
 from tactful.cli import decide as decide_cli
 from tactful.cli import insights, trust, understand
+from tactful.cli import measure as measure_cli
 from tactful.cli import models as models_cli
 from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
@@ -56,6 +57,9 @@ app.command("erase")(trust.erase_command)
 app.command("consent")(trust.consent_command)
 app.command("decide")(decide_cli.decide_command)
 app.command("explain")(decide_cli.explain_command)
+app.add_typer(measure_cli.report_app, name="report")
+app.add_typer(measure_cli.outcomes_app, name="outcomes")
+app.add_typer(measure_cli.experiments_app, name="experiments")
 console = Console()
 err_console = Console(stderr=True)
 

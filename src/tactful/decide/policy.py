@@ -48,6 +48,7 @@ from tactful.domain.actions import Decision
 from tactful.domain.enums import Channel, PersonalizationLevel
 from tactful.domain.records import QuietHours, require_aware
 from tactful.insights.spec import LEVEL_ORDER
+from tactful.measure.assignment import in_holdout
 from tactful.trust import consent
 
 POLICY_NAME: Final = "tactful-decide-1"
@@ -72,6 +73,12 @@ class CustomerContext:
     segment: str | None = None
     usual_login_hour: int | None = None
     logins_per_week: float = 0.0
+    assignments: tuple[tuple[str, str], ...] = ()
+    """(experiment, arm) of every experiment running: logged, and a customer in a global
+    holdout (``measure.experiments``) hears no marketing."""
+    arm_channel: Channel | None = None
+    """The channel a channel-test arm puts the customer's messages on, where the customer, the
+    action and the placement allow it (else the usual choice: intention to treat)."""
 
     @property
     def rhythm(self) -> str:
@@ -272,6 +279,10 @@ class DecisionPolicy:
             return Blocked("rhythm", f"a {customer.rhythm} user "
                                      f"({customer.logins_per_week:g} logins a week) gets the "
                                      f"{own}")
+        holdout = in_holdout(customer.assignments)
+        if holdout is not None and spec.is_marketing:
+            return Blocked("holdout", f"in the global holdout of experiment {holdout}: no "
+                                      "marketing")
         purpose = spec.consent.value if spec.consent else None
         if not consent.allows(customer.held, purpose):
             return Blocked("no_consent", f"the customer has not granted {purpose}")
@@ -286,9 +297,10 @@ class DecisionPolicy:
                   placement: Placement) -> list[Channel]:
         accepted = set(customer.channel_preferences) | {Channel.IN_APP}
         private = {Channel.IN_APP, Channel.EMAIL}
-        return [c for c in placement.channels
-                if c in spec.channels and c in accepted
-                and (not candidate.sensitive or c in private)]
+        usual = [c for c in placement.channels
+                 if c in spec.channels and c in accepted
+                 and (not candidate.sensitive or c in private)]
+        return [c for c in usual if c is customer.arm_channel] or usual
 
     def _when(self, spec: ActionSpec, candidate: Candidate, customer: CustomerContext,
               channel: Channel, at: datetime) -> datetime:

@@ -39,6 +39,8 @@ from tactful.domain.records import QuietHours
 from tactful.insights import lifecycle
 from tactful.insights.repository import load_inputs
 from tactful.insights.rules import features as rule_features
+from tactful.measure import experiments
+from tactful.measure.outcomes import Fate, fates
 from tactful.profile.view import LOGIN_KINDS, summarize_behaviour
 from tactful.store import schema
 from tactful.store.store import Store
@@ -141,6 +143,7 @@ def _contexts(store: Store, ids: Sequence[str], at: datetime) -> dict[str, Custo
     held: dict[str, set[str]] = defaultdict(set)
     for cid, purpose in consent.current(store, list(ids), at=at).iter_rows():
         held[str(cid)].add(str(purpose))
+    running = [x for x in experiments.load(store) if x.is_active(at)]
     e = schema.events
     since = at - timedelta(days=RHYTHM_DAYS)
     logins: dict[str, list[datetime]] = defaultdict(list)
@@ -167,6 +170,8 @@ def _contexts(store: Store, ids: Sequence[str], at: datetime) -> dict[str, Custo
                 # the span of eight weeks, not of the logins seen: a new customer's two
                 # logins in two days are not a daily habit
                 logins_per_week=round(len(times) / (RHYTHM_DAYS / 7), 2),
+                assignments=experiments.assignments(running, str(r.id), at),
+                arm_channel=experiments.arm_channel(running, str(r.id), at),
             )
     return out
 
@@ -259,12 +264,12 @@ def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPol
     state = {r["insight_id"]: r["state"] for r in insights}
     d = schema.decisions
     since = at - timedelta(days=HISTORY_DAYS)
-    sends: dict[str, list[tuple[Send, list[str]]]] = defaultdict(list)
+    sends: dict[str, list[tuple[Send, list[str], str, str]]] = defaultdict(list)
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
         for r in store.rows(select(
             d.c.customer_id, d.c.action_id, d.c.channel, d.c.send_at, d.c.decided_at,
-            d.c.relevance,
+            d.c.relevance, d.c.decision_id,
         ).where(_in(d.c.customer_id, part), d.c.silent.is_(False), d.c.decided_at <= at,
                 ~((d.c.decided_at == at) & (d.c.placement == placement.value)),
                 d.c.decided_at >= since).order_by(d.c.decided_at, d.c.decision_id)):
@@ -274,7 +279,9 @@ def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPol
                 Send(r.send_at, Channel(r.channel), str(r.action_id),
                      spec is not None and spec.is_marketing,
                      spec is not None and spec.cap_exempt, r.decided_at),
-                [str(i) for i in relevance.get("insight_ids", [])]))
+                [str(i) for i in relevance.get("insight_ids", [])], str(r.decision_id),
+                f"{r.action_id}:{relevance.get('subject', '')}"))
+    fate = fates(store, at=at, decision_ids=[s[2] for v in sends.values() for s in v])
     dismissed: dict[str, set[str]] = defaultdict(set)
     events: dict[str, list[tuple[SensitiveEvent, datetime]]] = defaultdict(list)
     for r in insights:
@@ -284,22 +291,25 @@ def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPol
         event = EVENT_DETECTORS.get(r["detector"])
         if event is not None and r["produced_at"] >= since:
             events[r["customer_id"]].append((event, r["produced_at"]))
+    for cid, sent in sends.items():  # a message dismissed (or opted out of) through its outcome
+        dismissed[cid] |= {key for _, _, did, key in sent if did in fate and fate[did].dismissed}
     for cid, kind, when in _money_events(store, ids, since, at):
         events[cid].append((kind, when))
     history = {}
     for cid in ids:
         ignores: dict[str, int] = {}
         streak: dict[str, bool] = {}
-        for send, insight_ids in reversed(sends.get(cid, [])):
-            verdict = _verdict(send, insight_ids, state, at)
+        for send, insight_ids, did, _ in reversed(sends.get(cid, [])):
+            known = fate.get(did)
+            verdict = _verdict(send, insight_ids, state, at, known)
             if streak.get(send.action_id, True):
-                if verdict is False and insight_ids and all(
+                if verdict is False and not (known is not None and known.dismissed) and all(
                         state.get(i) != lifecycle.DISMISSED for i in insight_ids):
                     ignores[send.action_id] = ignores.get(send.action_id, 0) + 1
                 else:
                     streak[send.action_id] = False
         history[cid] = ContactHistory(
-            sends=tuple(s for s, _ in sends.get(cid, [])),
+            sends=tuple(s[0] for s in sends.get(cid, [])),
             dismissed=frozenset(dismissed.get(cid, set())),
             ignores=ignores,
             events=tuple(sorted(events.get(cid, []), key=lambda e: (e[1], e[0].value))),
@@ -308,42 +318,46 @@ def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPol
 
 
 def learned(store: Store, *, at: datetime, policy: DecisionPolicy) -> dict[str, tuple[int, int]]:
-    """Arm -> (engaged, not engaged): every message sent before ``at`` whose fate is known, by
-    the state of the insights it carried (acted on; dismissed or ignored). The bandit's
+    """Arm -> (engaged, not engaged): every message sent before ``at`` whose fate is known --
+    by its recorded outcomes up to ``at`` (a click or conversion is engagement, a dismissal or
+    opt-out is not, a message seen but not engaged with in ``IGNORED_AFTER`` was ignored), else
+    by the state of the insights it carried (acted on; dismissed or ignored). The bandit's
     evidence, read once per run for the whole bank."""
     d, i = schema.decisions, schema.insights
-    sent = store.rows(select(d.c.action_id, d.c.channel, d.c.send_at, d.c.relevance).where(
-        d.c.silent.is_(False), d.c.decided_at < at))
-    carried: list[tuple[Send, list[str]]] = []
+    sent = store.rows(select(d.c.decision_id, d.c.action_id, d.c.channel, d.c.send_at,
+                             d.c.relevance).where(d.c.silent.is_(False), d.c.decided_at < at))
+    fate = fates(store, at=at)
+    carried: list[tuple[Send, list[str], Fate | None]] = []
     for r in sent:
         relevance = r.relevance if isinstance(r.relevance, dict) else json.loads(r.relevance)
         carried.append((Send(r.send_at, Channel(r.channel), str(r.action_id)),
-                        [str(x) for x in relevance.get("insight_ids", [])]))
-    wanted = sorted({x for _, ids in carried for x in ids})
+                        [str(x) for x in relevance.get("insight_ids", [])],
+                        fate.get(str(r.decision_id))))
+    wanted = sorted({x for _, ids, _ in carried for x in ids})
     state: dict[str, str] = {}
     for start in range(0, len(wanted), _CHUNK):
         state.update({str(k): str(v) for k, v in store.rows(select(i.c.insight_id, i.c.state).where(
             i.c.insight_id.in_(wanted[start:start + _CHUNK])))})
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for send, ids in carried:
-        verdict = _verdict(send, ids, state, at)
+    for send, ids, known in carried:
+        verdict = _verdict(send, ids, state, at, known)
         if verdict is not None:
             counts[arm_key(send.action_id, send.channel.value)][0 if verdict else 1] += 1
     del policy
     return {k: (v[0], v[1]) for k, v in sorted(counts.items())}
 
 
-def _verdict(send: Send, insight_ids: list[str], state: Mapping[str, str], at: datetime) -> (
-    bool | None
-):
-    """True if the customer engaged with the message, False if they dismissed or ignored it,
-    None while it is too early to say (or nothing tells: an offer has no outcome log yet)."""
-    if not insight_ids:
+def _verdict(send: Send, insight_ids: list[str], state: Mapping[str, str], at: datetime,
+             fate: Fate | None = None) -> bool | None:
+    """True if the customer engaged with the message (clicked, converted, acted on its
+    insight), False if they dismissed or ignored it, None while it is too early to say (or
+    nothing tells: an offer with no outcome recorded may not even have been delivered)."""
+    if not insight_ids and fate is None:
         return None
     states = {state.get(i) for i in insight_ids}
-    if lifecycle.ACTED_ON in states:
+    if (fate is not None and fate.engaged) or lifecycle.ACTED_ON in states:
         return True
-    if lifecycle.DISMISSED in states:
+    if (fate is not None and fate.dismissed) or lifecycle.DISMISSED in states:
         return False
     if send.at + IGNORED_AFTER <= at:
         return False
@@ -387,6 +401,7 @@ def decision_row(result: DecisionResult, *, created_at: datetime) -> dict[str, A
         "inputs": inputs_to_json(result.inputs),
         "candidates": considered_to_json(result.considered),
         "created_at": created_at,
+        "experiments": dict(result.inputs.customer.assignments) or None,
     }
 
 

@@ -53,6 +53,7 @@ class MessageKind(StrEnum):
 
 
 class OutcomeKind(StrEnum):
+    DELIVERED = "delivered"
     IMPRESSION = "impression"
     OPEN = "open"
     CLICK = "click"

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -530,6 +531,7 @@ decisions = Table(
     Column("inputs", JSON, nullable=False),
     Column("candidates", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("experiments", JSON),
     Index("ix_decisions_customer_decided", "customer_id", "decided_at"),
 )
 """Every decision -- a message or silence -- with everything it read (``inputs``), every
@@ -538,3 +540,49 @@ choice (``pscore``) and a one-sentence explanation: enough to replay it (``tactf
 audit it and evaluate another policy off-line. Its sends are the contact history the next
 decision reads. The id is a hash of customer, moment and placement: deciding again is the same
 decision."""
+
+
+# -- measure: what customers did about decisions, and the experiments decisions ran in ---------
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("outcome_id", String(64), primary_key=True),
+    Column("decision_id", String(64), nullable=False),
+    Column("message_id", String(200)),
+    Column("customer_id", ID, nullable=False),
+    Column("action_id", String(200)),
+    Column("channel", String(16)),
+    Column("kind", String(16), nullable=False),
+    Column("reason", String(64)),
+    Column("rating", Float),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    UniqueConstraint("decision_id", "kind", "occurred_at"),
+    Index("ix_outcomes_customer_occurred", "customer_id", "occurred_at"),
+    Index("ix_outcomes_action_channel", "action_id", "channel"),
+)
+"""Every outcome of a decision (delivered, impression, open, click, dismiss with a reason,
+convert, rating, opt-out), from the API, the bank's events or the simulator. One outcome is
+its decision, kind and moment: the id is a hash of those, so recording it twice -- or from two
+sources -- keeps one row. ``action_id`` and ``channel`` are copied from the decision, so the
+engagement report reads one table."""
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("salt", String(128), nullable=False),
+    Column("arms", JSON, nullable=False),
+    Column("holdout", Float, nullable=False),
+    Column("metric", String(16), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime),
+    Column("stopped_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+"""A/B/n experiments and the global holdout: arms with weights, the holdout share, the metric
+(an outcome kind) and when they run. Assignment is a salted hash of the customer id, so it is
+recomputed, never stored per customer; each decision records its arms in
+``decisions.experiments``."""

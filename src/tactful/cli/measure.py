@@ -1,0 +1,204 @@
+"""``tactful report engagement`` (the engagement report, printed and optionally written as an
+HTML page with plots), ``tactful outcomes from-events`` (outcomes from the bank's notification
+events) and ``tactful experiments create|status|stop``. The work is in ``tactful.measure``;
+these parse and print."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tactful.cli.render import plain
+
+# The engine is imported inside the commands that use it: `tactful --help` must not pay for
+# it (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from tactful.measure.results import ExperimentResult
+
+console = Console()
+report_app = typer.Typer(no_args_is_help=True, help="Reports of what the engine achieved.")
+outcomes_app = typer.Typer(no_args_is_help=True, help="Outcomes: what customers did.")
+experiments_app = typer.Typer(no_args_is_help=True,
+                              help="A/B/n experiments and the global holdout.")
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--db", help="Store URL; default TACTFUL_DATABASE_URL or sqlite:///tactful.db"),
+]
+
+
+def _moment(text: str | None, name: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{name}: {text!r} is not a time (YYYY-MM-DD[THH:MM])") from exc
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None or x != x else f"{100 * x:.1f}%"
+
+
+@report_app.command("engagement")
+def engagement_command(
+    out: Annotated[Path | None, typer.Option("--out", help="Also write an HTML page with "
+                                                           "plots here")] = None,
+    since: Annotated[str | None, typer.Option(help="Messages sent from (ISO date)")] = None,
+    until: Annotated[str | None, typer.Option(help="Messages sent before (ISO date)")] = None,
+    min_volume: Annotated[int, typer.Option(min=1, help="Messages before an action is "
+                                                        "judged")] = 100,
+    db: DbUrl = None,
+) -> None:
+    """Engagement per action and channel, and the actions to modify or retire."""
+    from tactful.measure import engagement, page
+    from tactful.store.store import Store
+
+    store = Store.open(db)
+    messages, outcomes = engagement.messages_and_outcomes(
+        store, since=_moment(since, "--since"), until=_moment(until, "--until"))
+    report = engagement.engagement(messages, outcomes,
+                                   engagement.Thresholds(min_volume=min_volume))
+    table = Table("action", "channel", "sent", "open", "CTR [95% CI]", "convert", "dismiss",
+                  "opt-outs", title="engagement (rates per message sent)")
+    for r in report.table.iter_rows(named=True):
+        table.add_row(*plain(
+            r["action_id"], r["channel"], f"{r['sent']:,}", _pct(r.get("open_rate")),
+            f"{_pct(r.get('click_rate'))} [{_pct(r.get('click_low'))}, "
+            f"{_pct(r.get('click_high'))}]", _pct(r.get("convert_rate")),
+            _pct(r.get("dismiss_rate")), str(r.get("opt_outs", 0))))
+    console.print(table)
+    for f in report.flags:
+        console.print(*plain(f"{f.recommendation}: {f.action_id} on {f.channel} ({f.code}) "
+                             f"-- {f.detail}"))
+    if not report.flags:
+        console.print("no action is flagged")
+    if out is not None:
+        page.write_store_page(store, out, at=_moment(until, "--until"),
+                              since=_moment(since, "--since"),
+                              thresholds=engagement.Thresholds(min_volume=min_volume))
+        console.print(*plain(f"wrote {out}"))
+
+
+@outcomes_app.command("from-events")
+def from_events_command(db: DbUrl = None) -> None:
+    """Record outcomes from the notification events ingested (idempotent)."""
+    from tactful.measure.outcomes import outcomes_from_events
+    from tactful.store.store import Store
+
+    r = outcomes_from_events(Store.open(db))
+    console.print(f"{r.events:,} notification events: {r.by_id:,} matched by id, {r.by_time:,} "
+                  f"by time, {r.bank_alerts:,} about the bank's own alerts, {r.unmatched:,} "
+                  f"unmatched; {r.recorded:,} new outcomes")
+
+
+@outcomes_app.command("record")
+def record_command(
+    decision_id: str,
+    kind: Annotated[str, typer.Argument(help="delivered, impression, open, click, dismiss, "
+                                             "convert, rating or opt_out")],
+    at: Annotated[str | None, typer.Option("--at", help="When (ISO 8601; default now)")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why it was dismissed")] = None,
+    rating: Annotated[float | None, typer.Option(help="1 to 5, for a rating")] = None,
+    db: DbUrl = None,
+) -> None:
+    """Record one outcome of a decision (recording it again changes nothing)."""
+    from tactful.measure.outcomes import OutcomeIn, record_outcomes
+    from tactful.store.store import Store
+
+    done = record_outcomes(Store.open(db), [OutcomeIn(
+        decision_id, kind, _moment(at, "--at") or datetime.now(UTC), reason=reason,
+        rating=rating)])
+    console.print(f"{done.recorded} recorded, {done.duplicates} already known"
+                  + (", marketing consent withdrawn" if done.withdrawals else ""))
+
+
+@experiments_app.command("create")
+def create_command(
+    name: str,
+    arm: Annotated[list[str] | None, typer.Option("--arm", help="NAME[:WEIGHT[:CHANNEL]]; the "
+                                                                "first is the control")] = None,
+    holdout: Annotated[float, typer.Option(help="Share of customers in the global holdout "
+                                                "(no marketing)")] = 0.0,
+    metric: Annotated[str, typer.Option(help="open, click, convert, dismiss or opt_out")] = (
+        "click"),
+    salt: Annotated[str | None, typer.Option(help="Hash salt (default: the name)")] = None,
+    start: Annotated[str | None, typer.Option(help="When it starts (default now)")] = None,
+    end: Annotated[str | None, typer.Option(help="When it ends (default: when stopped)")] = None,
+    db: DbUrl = None,
+) -> None:
+    """Define an experiment; decisions from its start are assigned to its arms."""
+    from tactful.measure import experiments
+    from tactful.store.store import Store
+
+    arms = tuple(experiments.parse_arm(a) for a in (arm or []))
+    e = experiments.create(Store.open(db), experiments.Experiment(
+        name, arms, _moment(start, "--start") or datetime.now(UTC), holdout, metric,
+        salt or "", _moment(end, "--end")))
+    shares = ", ".join(f"{k} {v:.1%}" for k, v in e.shares().items())
+    console.print(*plain(f"experiment {e.name} from {e.starts_at:%Y-%m-%d %H:%M} UTC: {shares}; "
+                         f"metric {e.metric_kind.value}"))
+
+
+def print_result(result: ExperimentResult, *, out: Console = console) -> None:
+    from tactful.measure.results import fmt
+
+    table = Table("arm", "customers", "expected", f"{result.metric} rate [95% CI]",
+                  "vs control [95% CI]", "p", "p (Holm)", "always-valid p", "CUPED diff",
+                  title=f"experiment {result.name}")
+    for a in result.arms:
+        d = a.versus_control
+        c = a.cuped
+        table.add_row(*plain(
+            a.arm, f"{a.rate.n:,}", f"{a.expected_share:.1%}",
+            f"{_pct(a.rate.rate)} [{_pct(a.rate.low)}, {_pct(a.rate.high)}]",
+            "control" if d is None else f"{fmt(d.diff, 4)} [{fmt(d.low, 4)}, {fmt(d.high, 4)}]",
+            "-" if d is None else fmt(d.p_value, 4), fmt(a.p_holm, 4),
+            fmt(a.always_valid_p, 4),
+            "-" if c is None else f"{fmt(c.diff, 4)} [{fmt(c.low, 4)}, {fmt(c.high, 4)}]"))
+    out.print(table)
+    srm = result.srm
+    out.print(*plain(f"sample-ratio check: chi-square {srm.chi2:.2f}, p = {srm.p_value:.3g} -- "
+                     + ("MISMATCH: the split is not the configured one; do not trust the "
+                        "results" if srm.flagged else "as configured")))
+    if result.holdout_effect is not None:
+        h = result.holdout_effect
+        out.print(*plain(f"program effect (treated - holdout): {fmt(h.diff, 4)} "
+                         f"[{fmt(h.low, 4)}, {fmt(h.high, 4)}]"))
+
+
+@experiments_app.command("status")
+def status_command(
+    name: Annotated[str | None, typer.Argument(help="One experiment (default: all)")] = None,
+    db: DbUrl = None,
+) -> None:
+    """Per-arm results with confidence intervals and the sample-ratio check."""
+    from tactful.measure import experiments, results
+    from tactful.store.store import Store
+
+    store = Store.open(db)
+    chosen = [experiments.get(store, name)] if name else experiments.load(store)
+    if not chosen:
+        console.print("no experiment defined")
+    now = datetime.now(UTC)
+    for e in chosen:
+        state = ("stopped" if e.stopped_at else "ended" if e.end() and e.end() <= now  # type: ignore[operator]
+                 else "running" if e.is_active(now) else "not started")
+        console.print(*plain(f"{e.name}: {state}"))
+        print_result(results.analyse(e, results.units(store, e, at=now)))
+
+
+@experiments_app.command("stop")
+def stop_command(name: str, db: DbUrl = None) -> None:
+    """Stop an experiment now: later decisions are not assigned to it."""
+    from tactful.measure import experiments
+    from tactful.store.store import Store
+
+    e = experiments.stop(Store.open(db), name)
+    console.print(*plain(f"experiment {e.name} stopped at {e.stopped_at:%Y-%m-%d %H:%M} UTC"))
