@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from tactful.cli import decide as decide_cli
+from tactful.cli import deliver as deliver_cli
 from tactful.cli import insights, trust, understand
 from tactful.cli import models as models_cli
 from tactful.cli.render import progress_bar
@@ -56,6 +57,7 @@ app.command("erase")(trust.erase_command)
 app.command("consent")(trust.consent_command)
 app.command("decide")(decide_cli.decide_command)
 app.command("explain")(decide_cli.explain_command)
+app.command("deliver")(deliver_cli.deliver_command)
 console = Console()
 err_console = Console(stderr=True)
 

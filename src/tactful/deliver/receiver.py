@@ -1,0 +1,129 @@
+"""A reference webhook receiver: what a bank's endpoint does with Tactful's webhooks.
+
+It verifies each request (:func:`~tactful.deliver.signature.verify`: signature, freshness,
+replay), then acts on each idempotency key once: the first request with a key is accepted
+(its effect -- forwarding to the push or SMS provider -- happens once), a later one with the
+same key is answered 200 and dropped, so the sender stops retrying. It counts both, which is
+what the kill test and the benchmark read. Standard library only (``http.server``, a thread
+per connection, HTTP/1.1 keep-alive); a bank's own endpoint does the same in its framework.
+
+    python -m tactful.deliver.receiver --port 8080 --secret-env WEBHOOK_SECRET
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tactful.deliver.signature import ReplayGuard, verify
+from tactful.errors import SignatureRejected
+
+__all__ = ["WebhookReceiver"]
+
+
+class WebhookReceiver(ThreadingHTTPServer):
+    """Verifies, deduplicates by idempotency key, and counts.
+
+    ``accepted`` maps each key to how many times it was accepted (1 by construction, which
+    the tests check rather than trust); ``raw`` counts every verified request per key;
+    ``fail_next`` makes the next requests answer 503 (a provider outage)."""
+
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self, secret: bytes, host: str = "127.0.0.1", port: int = 0, *,
+                 on_accept: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+        super().__init__((host, port), _Handler)
+        self.secret = secret
+        self.guard = ReplayGuard()
+        self.lock = threading.Lock()
+        self.accepted: Counter[str] = Counter()
+        self.raw: Counter[str] = Counter()
+        self.rejected: list[str] = []
+        self.headers_seen: list[dict[str, str]] = []
+        self.fail_next = 0
+        self.on_accept = on_accept
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/hooks/tactful"
+
+    def start(self) -> WebhookReceiver:
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True,
+                                        name="webhook-receiver")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+    def handle_webhook(self, headers: dict[str, str], body: bytes) -> int:
+        with self.lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return 503
+        try:
+            key = verify(self.secret, headers, body, guard=self.guard)
+        except SignatureRejected as exc:
+            with self.lock:
+                self.rejected.append(str(exc))
+            return 401
+        with self.lock:
+            self.raw[key] += 1
+            self.headers_seen.append(headers)
+            first = key not in self.accepted
+            if first:
+                self.accepted[key] += 1
+        if first and self.on_accept is not None:
+            self.on_accept(key, json.loads(body))
+        return 200
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: WebhookReceiver
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        status = self.server.handle_webhook(dict(self.headers.items()), body)
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+def main() -> None:  # pragma: no cover -- run by bench/deliver.py in its own process
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--secret-env", default="TACTFUL_DELIVER_WEBHOOK_SECRET")
+    args = parser.parse_args()
+    server = WebhookReceiver(os.environ[args.secret_env].encode(), args.host, args.port)
+    # the parent reads the port, then asks for the counts by closing stdin
+    print(json.dumps({"url": server.url}), flush=True)  # noqa: T201 -- the parent reads it
+    server.start()
+    try:
+        sys.stdin.read()
+    finally:
+        server.stop()
+        print(json.dumps({"raw": sum(server.raw.values()),  # noqa: T201
+                          "accepted": sum(server.accepted.values()),
+                          "keys": len(server.accepted),
+                          "rejected": len(server.rejected)}), flush=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
