@@ -4,12 +4,13 @@ free local ports, and a store holding customers, consents, insights and decision
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -31,7 +32,7 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 13:00 in Paris: outside the qui
 class Inbox:
     """What the SMTP server received, and the answer it gives to the next recipients."""
 
-    messages: list[Message] = field(default_factory=list)
+    messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -47,7 +48,8 @@ class Inbox:
                           envelope: Envelope) -> str:
         content = envelope.original_content or b""
         with self.lock:
-            self.messages.append(message_from_bytes(content))
+            self.messages.append(message_from_bytes(content, _class=EmailMessage,
+                                                     policy=policy.default))
             self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
         return "250 Message accepted"
 
@@ -55,7 +57,10 @@ class Inbox:
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:  # a free port: the controller needs to know it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield inbox, int(controller.port)

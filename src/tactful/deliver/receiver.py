@@ -48,6 +48,7 @@ class WebhookReceiver(ThreadingHTTPServer):
         self.raw: Counter[str] = Counter()
         self.rejected: list[str] = []
         self.headers_seen: list[dict[str, str]] = []
+        self.bodies: list[bytes] = []
         self.fail_next = 0
         self.on_accept = on_accept
         self._thread: threading.Thread | None = None
@@ -81,6 +82,7 @@ class WebhookReceiver(ThreadingHTTPServer):
         with self.lock:
             self.raw[key] += 1
             self.headers_seen.append(headers)
+            self.bodies.append(body)
             first = key not in self.accepted
             if first:
                 self.accepted[key] += 1

@@ -99,10 +99,10 @@ def compose(m: OutboundMessage, *, sender: str, recipient: str) -> EmailMessage:
     msg["To"] = recipient
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = f"<{m.idempotency_key}@tactful>"
-    msg["Content-Language"] = m.language
     msg["Tactful-Idempotency-Key"] = m.idempotency_key
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
+    msg["Content-Language"] = m.language  # after the content: set_content drops Content-*
     return msg
 
 

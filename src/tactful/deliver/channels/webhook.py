@@ -10,6 +10,7 @@ request, and is not. The body and headers are :mod:`~tactful.deliver.signature`'
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,10 +28,14 @@ __all__ = ["Webhook", "payload"]
 RETRYABLE_STATUS = frozenset({408, 425, 429})
 
 
-def payload(m: OutboundMessage) -> bytes:
-    """The JSON body: the message, its key and when it was meant to go (compact, UTF-8)."""
+def payload(m: OutboundMessage, request_id: str | None = None) -> bytes:
+    """The JSON body: the message, its key, when it was meant to go, and a ``request_id`` of
+    its own (compact, UTF-8). Each request's body differs, so two sends of one message in the
+    same second never carry the same signature, which the receiver's replay guard would take
+    for a replay; the idempotency key, not the signature, says "the same message"."""
     return json.dumps({
-        "idempotency_key": m.idempotency_key, "decision_id": m.decision_id,
+        "idempotency_key": m.idempotency_key,
+        "request_id": request_id or secrets.token_hex(8), "decision_id": m.decision_id,
         "customer_id": m.customer_id, "channel": m.channel, "action_id": m.action_id,
         "language": m.language, "title": m.title, "body": m.body,
         "call_to_action": m.call_to_action, "explanation": m.explanation,
