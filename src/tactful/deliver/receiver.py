@@ -58,6 +58,13 @@ class WebhookReceiver(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}/hooks/tactful"
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A sender that vanished mid-request (killed, timed out) is its retry's business,
+        not an error of the receiver's; anything else is reported as usual."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def start(self) -> WebhookReceiver:
         self._thread = threading.Thread(target=self.serve_forever, daemon=True,
                                         name="webhook-receiver")
@@ -98,6 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
+        if len(body) < length:  # the sender died mid-request: nothing to verify or answer
+            self.close_connection = True
+            return
         status = self.server.handle_webhook(dict(self.headers.items()), body)
         self.send_response(status)
         self.send_header("Content-Length", "0")
