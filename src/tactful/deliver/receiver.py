@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -130,11 +131,12 @@ def main() -> None:  # pragma: no cover -- run by bench/deliver.py in its own pr
     try:
         sys.stdin.read()
     finally:
-        server.stop()
+        server.shutdown()
         print(json.dumps({"raw": sum(server.raw.values()),  # noqa: T201
                           "accepted": sum(server.accepted.values()),
                           "keys": len(server.accepted),
-                          "rejected": len(server.rejected)}), flush=True)
+                          "rejected": len(server.rejected),
+                          "cpu_s": time.process_time()}), flush=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

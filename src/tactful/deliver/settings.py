@@ -21,7 +21,7 @@ class DeliverySettings(BaseSettings):
     routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
     batch: int = Field(default=200, gt=0)
     """Messages claimed per round."""
-    concurrency: int = Field(default=16, gt=0)
+    concurrency: int = Field(default=8, gt=0)
     """Requests a channel may have in flight at once (webhook)."""
     lease_s: float = Field(default=60.0, gt=0)
     """How long a claim lasts: a worker that dies mid-batch leaves its messages to be claimed

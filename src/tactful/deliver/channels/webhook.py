@@ -45,9 +45,9 @@ def payload(m: OutboundMessage, request_id: str | None = None) -> bytes:
 
 class Webhook:
     def __init__(self, url: str, secret: bytes, *, timeout: float = 10.0,
-                 concurrency: int = 16) -> None:
+                 concurrency: int = 8) -> None:
         sign(secret, 0, b"")  # refuses a short secret now, not at the first message
-        self.url = url
+        self.url = httpx.URL(url)
         self.secret = secret
         self._client = httpx.Client(
             timeout=timeout,
