@@ -135,3 +135,47 @@ def test_a_permanent_failure_fails_at_once_and_sent_is_final(store: Store) -> No
 @pytest.mark.parametrize("state", list(MessageState))
 def test_final_states_are_exactly_sent_failed_cancelled(state: MessageState) -> None:
     assert state.final == (state.value in {"sent", "failed", "cancelled"})
+
+
+def test_workers_claiming_at_once_share_nothing_and_miss_nothing(store_url: str) -> None:
+    import threading
+
+    setup = Store.open(store_url)
+    try:
+        add_customer(setup, "C-0010")
+        rows = []
+        for i in range(120):
+            did = f"dec-{i:04d}"
+            rows.append({
+                "idempotency_key": idempotency_key(did), "decision_id": did,
+                "customer_id": "C-0010", "action_id": "upcoming_bill", "channel": "push",
+                "adapter": "webhook", "language": "en", "locale": "en", "title": "t",
+                "body": "b", "call_to_action": "c", "explanation": "e", "send_at": NOW,
+                "state": "pending", "attempts": 0, "next_attempt_at": NOW, "created_at": NOW,
+                "updated_at": NOW})
+        assert outbox.add(setup, rows) == 120
+        assert outbox.add(setup, rows[:10]) == 0
+    finally:
+        setup.close()
+    got: dict[str, list[str]] = {}
+    barrier = threading.Barrier(4)
+
+    def work(name: str) -> None:
+        own = Store.open(store_url)
+        try:
+            barrier.wait()
+            mine: list[str] = []
+            while batch := outbox.claim(own, worker=name, batch=7, lease=timedelta(hours=1),
+                                        now=NOW):
+                mine += [c.message.idempotency_key for c in batch]
+            got[name] = mine
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    claimed = [k for keys in got.values() for k in keys]
+    assert len(claimed) == len(set(claimed)) == 120

@@ -63,6 +63,6 @@ def deliver_command(
             total = worker.run(stop=stop)
     finally:
         worker.close()
-    states = ", ".join(f"{n:,} {s}" for s, n in sorted(total.states.items())) or "nothing"
+    states = ", ".join(f"{n:,} {s}" for s, n in sorted(total.states.items()) if n) or "nothing"
     console.print(f"{total.enqueued:,} enqueued, {total.claimed:,} claimed: {states}; "
                   f"{total.deferred:,} deferred to after quiet hours")
