@@ -101,9 +101,11 @@ def main() -> None:
     parser.add_argument("--naive-messages", type=int, default=1_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--receiver", choices=["asyncio", "threads"], default="asyncio")
     args = parser.parse_args()
-    receiver = subprocess.Popen(
-        [sys.executable, "-m", "tactful.deliver.receiver"], stdin=subprocess.PIPE,
+    receiver = subprocess.Popen(  # noqa: S603 -- our own module, a choice of two engines
+        [sys.executable, "-m", "tactful.deliver.receiver", "--engine", args.receiver],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, text=True,
         env={**os.environ, "TACTFUL_DELIVER_WEBHOOK_SECRET": SECRET})
     assert receiver.stdout is not None and receiver.stdin is not None  # noqa: S101

@@ -156,3 +156,41 @@ def test_signature_helper_matches_what_was_sent(receiver: WebhookReceiver) -> No
     assert h[SIGNATURE_HEADER] == sign(SECRET.encode(), int(h[TIMESTAMP_HEADER]), body)
     assert json.loads(body)["customer_id"] == "CUS-000123"
     assert payload(message("tm_s"), "r1") != payload(message("tm_s"), "r2")
+
+
+def test_the_asyncio_receiver_verifies_and_deduplicates_the_same_way() -> None:
+    import asyncio
+    import contextlib
+    import queue
+    import threading
+
+    from tactful.deliver.receiver import _serve_asyncio
+
+    ledger = WebhookReceiver(SECRET.encode(), bind=False)
+    urls: queue.Queue[str] = queue.Queue()
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(_serve_asyncio(ledger, "127.0.0.1", 0, urls.put))
+
+    def serve() -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            loop.run_until_complete(task)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        hook = Webhook(urls.get(timeout=10), SECRET.encode(), concurrency=3)
+        wrong = Webhook(str(hook.url), b"w" * 40)
+        try:
+            results = hook.send([message("tm_a"), message("tm_b"), message("tm_a")])
+            [refused] = wrong.send([message("tm_c")])
+        finally:
+            hook.close()
+            wrong.close()
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        thread.join(timeout=10)
+        loop.close()
+    assert all(r.ok for r in results)
+    assert (refused.ok, refused.retryable) == (False, False)
+    assert ledger.raw == {"tm_a": 2, "tm_b": 1}
+    assert ledger.accepted == {"tm_a": 1, "tm_b": 1}

@@ -7,12 +7,13 @@ same key is answered 200 and dropped, so the sender stops retrying. It counts bo
 what the kill test and the benchmark read. Standard library only (``http.server``, a thread
 per connection, HTTP/1.1 keep-alive); a bank's own endpoint does the same in its framework.
 
-    python -m tactful.deliver.receiver --port 8080 --secret-env WEBHOOK_SECRET
+    python -m tactful.deliver.receiver --port 8080 --secret-env WEBHOOK_SECRET [--engine asyncio]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -21,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Final
 
 from tactful.deliver.signature import ReplayGuard, verify
 from tactful.errors import SignatureRejected
@@ -40,8 +41,11 @@ class WebhookReceiver(ThreadingHTTPServer):
     request_queue_size = 256
 
     def __init__(self, secret: bytes, host: str = "127.0.0.1", port: int = 0, *,
-                 on_accept: Callable[[str, dict[str, Any]], None] | None = None) -> None:
-        super().__init__((host, port), _Handler)
+                 on_accept: Callable[[str, dict[str, Any]], None] | None = None,
+                 bind: bool = True) -> None:
+        super().__init__((host, port), _Handler, bind_and_activate=bind)
+        if not bind:  # the counting and checking only, for another server (_serve_asyncio)
+            self.socket.close()
         self.secret = secret
         self.guard = ReplayGuard()
         self.lock = threading.Lock()
@@ -118,20 +122,64 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
 
+async def _serve_asyncio(ledger: WebhookReceiver, host: str, port: int,
+                         ready: Callable[[str], None]) -> None:
+    """The same receiver on asyncio streams: one event loop instead of a thread per
+    connection, and only what a webhook needs of HTTP/1.1 (``Content-Length`` bodies,
+    keep-alive) -- a fraction of ``http.server``'s CPU per request, which is what a benchmark
+    sharing its machine with the sender needs."""
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+                length = int(headers.get("Content-Length", headers.get("content-length", "0")))
+                body = await reader.readexactly(length)
+                status = ledger.handle_webhook(headers, body)
+                writer.write(f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\n"
+                             "Content-Length: 0\r\n\r\n".encode())
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(connection, host, port, backlog=256)
+    bound = server.sockets[0].getsockname()
+    ready(f"http://{bound[0]}:{bound[1]}/hooks/tactful")
+    async with server:
+        await server.serve_forever()
+
+
+_REASONS: Final = {200: "OK", 401: "Unauthorized", 503: "Service Unavailable"}
+
+
 def main() -> None:  # pragma: no cover -- run by bench/deliver.py in its own process
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--secret-env", default="TACTFUL_DELIVER_WEBHOOK_SECRET")
+    parser.add_argument("--engine", choices=["threads", "asyncio"], default="threads")
     args = parser.parse_args()
-    server = WebhookReceiver(os.environ[args.secret_env].encode(), args.host, args.port)
-    # the parent reads the port, then asks for the counts by closing stdin
-    print(json.dumps({"url": server.url}), flush=True)  # noqa: T201 -- the parent reads it
-    server.start()
+    secret = os.environ[args.secret_env].encode()
+    if args.engine == "asyncio":
+        server = WebhookReceiver(secret, bind=False)
+        loop = threading.Thread(target=asyncio.run, daemon=True, args=(_serve_asyncio(
+            server, args.host, args.port,
+            lambda url: print(json.dumps({"url": url}), flush=True)),))  # noqa: T201
+        loop.start()
+    else:
+        server = WebhookReceiver(secret, args.host, args.port)
+        # the parent reads the url, then asks for the counts by closing stdin
+        print(json.dumps({"url": server.url}), flush=True)  # noqa: T201 -- the parent reads it
+        server.start()
     try:
         sys.stdin.read()
     finally:
-        server.shutdown()
+        if args.engine == "threads":
+            server.shutdown()
         print(json.dumps({"raw": sum(server.raw.values()),  # noqa: T201
                           "accepted": sum(server.accepted.values()),
                           "keys": len(server.accepted),
