@@ -179,3 +179,15 @@ def test_workers_claiming_at_once_share_nothing_and_miss_nothing(store_url: str)
         t.join()
     claimed = [k for keys in got.values() for k in keys]
     assert len(claimed) == len(set(claimed)) == 120
+
+
+def test_a_decision_with_nothing_left_to_say_is_enqueued_cancelled(store: Store) -> None:
+    add_customer(store, "C-0011")
+    did = add_decision(store, "C-0011", channel="email", action_id="offer_loan.P-GONE",
+                       product_id="P-GONE")
+    assert outbox.enqueue(store, now=NOW) == 1
+    row = _row(store, idempotency_key(did))
+    assert row["state"] == "cancelled"
+    assert row["last_error"] == ("nothing to say: the message's insight or product is no "
+                                 "longer in the store")
+    assert outbox.claim(store, worker="w", batch=5, lease=timedelta(minutes=1), now=NOW) == []
