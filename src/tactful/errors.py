@@ -3,6 +3,7 @@
     TactfulError                     (500)
     ├── ConfigError                  (400)  bad settings or mapping file
     ├── ValidationError              (422)  a value that breaks a domain rule
+    │   └── SignatureRejected        (401)  a webhook whose signature, time or key is refused
     ├── NotFoundError                (404)  an id that is not in the store
     ├── StoreError                   (503)  the store cannot be reached or migrated
     │   └── ArtifactRefused          (503)  a model artifact not provably written by this engine
@@ -28,6 +29,13 @@ class ConfigError(TactfulError):
 
 class ValidationError(TactfulError, ValueError):
     status_code = 422
+
+
+class SignatureRejected(ValidationError):
+    """A signed webhook refused by its receiver: bad or missing signature, a timestamp outside
+    the tolerance, or a replay of a request already accepted (deliver/signature.py)."""
+
+    status_code = 401
 
 
 class NotFoundError(TactfulError, LookupError):

@@ -25,7 +25,8 @@ from tactful.cli.app import main
 # The CLI imports the engine inside its commands (so ``tactful --help`` starts fast); the
 # commands this suite runs would each pay those imports after the fork, so they are made here.
 WARM = ("tactful.ingest.loader", "tactful.batch.enrich", "tactful.batch.insights",
-        "tactful.insights.lifecycle", "sklearn.feature_extraction.text", "sklearn.linear_model")
+        "tactful.insights.lifecycle", "sklearn.feature_extraction.text", "sklearn.linear_model",
+        "tactful.deliver.worker")
 for _module in WARM:
     import_module(_module)
 

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from tactful.cli import decide as decide_cli
+from tactful.cli import deliver as deliver_cli
 from tactful.cli import insights, trust, understand
 from tactful.cli import measure as measure_cli
 from tactful.cli import models as models_cli
@@ -60,6 +61,7 @@ app.command("explain")(decide_cli.explain_command)
 app.add_typer(measure_cli.report_app, name="report")
 app.add_typer(measure_cli.outcomes_app, name="outcomes")
 app.add_typer(measure_cli.experiments_app, name="experiments")
+app.command("deliver")(deliver_cli.deliver_command)
 console = Console()
 err_console = Console(stderr=True)
 

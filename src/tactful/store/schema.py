@@ -586,3 +586,55 @@ experiments = Table(
 (an outcome kind) and when they run. Assignment is a salted hash of the customer id, so it is
 recomputed, never stored per customer; each decision records its arms in
 ``decisions.experiments``."""
+
+# -- deliver: the outbox and the in-app feed -----------------------------------------------------
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("idempotency_key", String(64), primary_key=True),
+    Column("decision_id", String(64), nullable=False, unique=True),
+    Column("customer_id", ID, nullable=False, index=True),
+    Column("action_id", String(200), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("adapter", String(32), nullable=False),
+    Column("consent_purpose", String(32)),
+    Column("cap_exempt", Boolean, nullable=False, server_default="0"),
+    Column("language", String(8), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("call_to_action", Text, nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("send_at", UtcDateTime, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("claimed_by", String(64)),
+    Column("claimed_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_outbox_state_next", "state", "next_attempt_at"),
+)
+"""Every message a decision chose to send, and where it is on its way (pending, sending, sent,
+failed, cancelled). The key is derived from the decision id, so enqueueing a decision twice is
+one row, and it travels with the message (a webhook's header) so a receiver can drop a second
+delivery of the same message: a worker killed between sending and recording sends again."""
+
+feed = Table(
+    "feed",
+    metadata,
+    Column("idempotency_key", String(64), primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("action_id", String(200), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("call_to_action", Text, nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Index("ix_feed_customer_available", "customer_id", "available_at"),
+)
+"""The in-app feed: what the in-app channel delivered, for the API to serve to the app."""

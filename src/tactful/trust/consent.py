@@ -14,9 +14,10 @@ purpose each detector declares), model training and scoring (``PROFILING`` and
 A withdrawal binds at once: :func:`record` stores the record and, in the same database
 transaction, :func:`retract_unconsented` moves every open insight whose purpose the customer no
 longer holds to ``retracted``; ``tactful ingest`` of a consents file calls the same function
-in the transaction that writes the rows. There is no delivery layer yet: when the outbox lands,
-its pending messages are retracted by this same function, so a withdrawal stops what is queued
-as well as what is shown.
+in the transaction that writes the rows. The same function cancels the customer's queued
+outbox messages (``deliver/outbox.py``) whose purpose they no longer hold, so a withdrawal stops
+what is queued as well as what is shown; the delivery worker asks again at the moment of
+sending, for a message it had already claimed.
 
 The rule is written once, over Polars frames (:func:`latest`, :func:`granted`); the store
 functions only read the records and hand them to it.
@@ -242,8 +243,9 @@ def retract_unconsented(
     ``customer_ids`` whose consent purpose the customer no longer holds to ``retracted``;
     return how many moved.
 
-    This is the one function a withdrawal goes through. The delivery layer, when it lands,
-    retracts its pending messages here too, so nothing queued outlives the consent it needed.
+    This is the one function a withdrawal goes through. It also cancels the customers'
+    pending outbox messages that need a purpose they no longer hold (not counted in the
+    return), so nothing queued outlives the consent it needed.
     """
     ids = list(dict.fromkeys(customer_ids))
     if not ids:
@@ -270,7 +272,32 @@ def retract_unconsented(
                 update(i).where(i.c.insight_id.in_(gone[s:s + _CHUNK]), i.c.state.in_(OPEN))
                 .values(state=RETRACTED, state_changed_at=stamp)
             ).rowcount
+        _cancel_queued(conn, part, held, stamp)
     return moved
+
+
+def _cancel_queued(conn: Connection, customer_ids: Sequence[str], held: set[tuple[str, str]],
+                   stamp: datetime) -> None:
+    """Cancel the pending outbox messages of ``customer_ids`` whose purpose is not ``held``."""
+    o = schema.outbox
+    rows = conn.execute(
+        select(o.c.idempotency_key, o.c.customer_id, o.c.consent_purpose).where(
+            o.c.customer_id.in_(list(customer_ids)), o.c.state == "pending",
+            o.c.consent_purpose.is_not(None), o.c.consent_purpose != NO_CONSENT,
+        )
+    ).all()
+    by_purpose: dict[str, list[str]] = {}
+    for key, cid, purpose in rows:
+        if (str(cid), str(purpose)) not in held:
+            by_purpose.setdefault(str(purpose), []).append(str(key))
+    for purpose, keys in sorted(by_purpose.items()):
+        for s in range(0, len(keys), _CHUNK):
+            conn.execute(
+                update(o).where(o.c.idempotency_key.in_(keys[s:s + _CHUNK]),
+                                o.c.state == "pending")
+                .values(state="cancelled", updated_at=stamp,
+                        last_error=f"consent withdrawn: the customer no longer holds {purpose}")
+            )
 
 
 def refusals_win_ties(conn: Connection, written: pl.DataFrame) -> None:
