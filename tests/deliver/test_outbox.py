@@ -191,3 +191,24 @@ def test_a_decision_with_nothing_left_to_say_is_enqueued_cancelled(store: Store)
     assert row["last_error"] == ("nothing to say: the message's insight or product is no "
                                  "longer in the store")
     assert outbox.claim(store, worker="w", batch=5, lease=timedelta(minutes=1), now=NOW) == []
+
+
+def test_a_sent_message_is_delivered_once_in_the_outcomes_and_a_failure_not_at_all(
+    store: Store,
+) -> None:
+    """The outcome is written with the state change: recording the same answer again (a worker
+    that lost its claim, a retry after a crash) adds no second delivery."""
+    add_customer(store, "C-0007")
+    a = add_decision(store, "C-0007", channel="push")
+    b = add_decision(store, "C-0007", channel="push", send_at=NOW - timedelta(minutes=1))
+    outbox.enqueue(store, now=NOW)
+    claimed = outbox.claim(store, worker="w", batch=5, lease=timedelta(minutes=1), now=NOW)
+    answers = [SendResult.failed(idempotency_key(a), "webhook answered HTTP 400",
+                                 retryable=False), SendResult.sent(idempotency_key(b))]
+    for when in (NOW, NOW + timedelta(seconds=5)):
+        outbox.record(store, claimed, answers, worker="w", max_attempts=5,
+                      backoff_base=timedelta(seconds=1), backoff_cap=timedelta(seconds=2),
+                      now=when)
+    t = schema.outcomes
+    rows = store.rows(select(t.c.decision_id, t.c.message_id, t.c.kind, t.c.source))
+    assert [tuple(r) for r in rows] == [(b, idempotency_key(b), "delivered", "deliver")]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tactful.decide.catalog import ActionsCatalog
@@ -40,6 +40,7 @@ from tactful.deliver.message import idempotency_key as key_of
 from tactful.deliver.settings import DEFAULT_ROUTES
 from tactful.domain.records import QuietHours
 from tactful.errors import ConfigError
+from tactful.measure.outcomes import delivered_row
 from tactful.store import schema
 from tactful.store.store import Store
 from tactful.trust import consent
@@ -194,11 +195,18 @@ def record(store: Store, claimed: Sequence[Claimed], results: Sequence[SendResul
     mine = (o.c.state == MessageState.SENDING.value) & (o.c.claimed_by == worker)
     with store.transaction() as conn:
         for start in range(0, len(sent), _CHUNK):
-            done[MessageState.SENT.value] += conn.execute(
+            changed = [str(r[0]) for r in conn.execute(
                 update(o).where(o.c.idempotency_key.in_(sent[start:start + _CHUNK]),
                                 o.c.state == MessageState.SENDING.value)
                 .values(state=MessageState.SENT.value, sent_at=stamp, claimed_until=None,
-                        last_error=None, updated_at=stamp)).rowcount
+                        last_error=None, updated_at=stamp)
+                .returning(o.c.idempotency_key))]
+            done[MessageState.SENT.value] += len(changed)
+            if changed:
+                conn.execute(insert(schema.outcomes), [delivered_row(
+                    decision_id=m.decision_id, message_id=m.idempotency_key,
+                    customer_id=m.customer_id, action_id=m.action_id, channel=m.channel,
+                    at=stamp) for m in (by_key[k].message for k in changed)])
         if retry:
             conn.execute(update(o).where(o.c.idempotency_key == bindparam("k"), mine)
                          .values(state=MessageState.PENDING.value, last_error=bindparam("e"),

@@ -41,7 +41,7 @@ from tactful.store.store import Store
 from tactful.trust import consent
 from tactful.trust.privacy import mask
 
-SOURCES: Final = ("api", "events", "simulator")
+SOURCES: Final = ("api", "events", "simulator", "deliver")
 RATING_RANGE: Final = (1.0, 5.0)
 """A rating is one to five stars: the scale app stores and most in-app surveys use."""
 MATCH_WINDOW: Final = timedelta(days=7)
@@ -118,6 +118,20 @@ def outcome_id(decision_id: str, kind: OutcomeKind | str, occurred_at: datetime)
     moment = occurred_at.astimezone(UTC).isoformat()
     text = "\x1f".join((decision_id, str(OutcomeKind(kind)), moment))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def delivered_row(*, decision_id: str, message_id: str, customer_id: str, action_id: str,
+                  channel: str, at: datetime) -> dict[str, Any]:
+    """The ``delivered`` outcome of a message the outbox just recorded as sent, as a row for
+    the outbox to insert in the very transaction that records it: a worker killed in between
+    leaves neither, so a message is delivered once in the outcomes as on the receiver."""
+    return {
+        "outcome_id": outcome_id(decision_id, OutcomeKind.DELIVERED, at),
+        "decision_id": decision_id, "message_id": message_id, "customer_id": customer_id,
+        "action_id": action_id, "channel": channel, "kind": OutcomeKind.DELIVERED.value,
+        "reason": None, "rating": None, "occurred_at": at, "source": "deliver",
+        "recorded_at": at,
+    }
 
 
 @dataclass(frozen=True, slots=True)
