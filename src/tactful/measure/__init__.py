@@ -1,0 +1,1 @@
+"""Measure and learn: feedback, experiments and off-policy evaluation."""
