@@ -68,7 +68,7 @@ class LoopConfig:
     cadence: int = 3
     """Days between two decision moments for a customer (>= 2: a send may wait for the next
     day's reading hour)."""
-    sweep: tuple[float, ...] = (8.0, 4.0, 1.0, 0.5, 0.25)
+    sweep: tuple[float, ...] = (6.0, 1.0, 0.5)
     """Attention thresholds of Tactful's budget swept (points; the default 2 is the Tactful
     arm itself): a lower bar lets more messages through."""
     sweep_seeds: int = 1
