@@ -121,3 +121,26 @@ def test_sends_after_an_opt_out_are_counted_apart() -> None:
                        held=frozenset({"personalization"}),
                        opted_out_at={Channel.EMAIL: AT})
     assert dict(found) == {OPT_OUT_RULE: 2}
+
+
+def test_the_section_reports_every_arm_and_writes_its_plots(seed_run: SeedRun,
+                                                            tmp_path: Path) -> None:
+    from tactful.evaluation.loop_ope import validate
+    from tactful.evaluation.loop_report import section
+
+    runs = [seed_run.arms, seed_run.arms]
+    target = seed_run.arms["value_first"]
+    truth = {"conversions": max(target.outcomes["convert"], 1) / target.moments,
+             "clicks": max(target.outcomes["click"], 1) / target.moments}
+    assert seed_run.random_log is not None
+    ope = validate([seed_run.random_log], truth)
+    s = section(runs, {2.0: [seed_run.arms["tactful"]]}, [seed_run.arms["none"]], ope,
+                img=tmp_path, size="tiny", seconds=1.0)
+    names = [m.name for m in s.metrics]
+    assert "Tactful contact-policy violations (independent audit)" in names
+    assert any(m.name.startswith("DR relative error") for m in s.metrics)
+    table = s.tables[0][1]
+    for label in ("no messages", "random", "rules-only (today)", "Tactful", "oracle"):
+        assert label in table
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "closed_loop_learning.png", "closed_loop_sweep.png", "closed_loop_uplift.png"]
