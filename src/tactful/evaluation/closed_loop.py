@@ -182,8 +182,10 @@ def evaluate(cfg: LoopConfig, img: Path, *, say: Say | None = None,
     truth = {"conversions": sum(t.outcomes["convert"] for t in target) / moments,
              "clicks": sum(t.outcomes["click"] for t in target) / moments}
     ope = validate([r.random_log for r in runs if r.random_log is not None], truth)
-    size = (f"{cfg.customers:,} customers x {cfg.weeks} weeks x {cfg.seeds} seeds, a decision "
-            f"every {cfg.cadence} days; sweep on {cfg.sweep_seeds} seed(s)")
+    size = (f"{cfg.customers:,} customers x {cfg.weeks} weeks x {cfg.seeds} seed(s), a "
+            f"decision every {cfg.cadence} days" + (
+                f"; attention sweep on {min(cfg.sweep_seeds, cfg.seeds)} seed(s)" if cfg.sweep
+                else ""))
     return section(arms, sweep if cfg.sweep else {}, controls, ope, img=img, size=size,
                    seconds=seconds)
 
