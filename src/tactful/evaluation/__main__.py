@@ -31,9 +31,9 @@ NOTES = ROOT / "docs" / "evaluation-notes.md"
 """Written by hand and shown after the run's date: why figures moved (kept while the ``before``
 column shows the figures it explains)."""
 LOOP = LoopConfig(customers=500, weeks=26, seeds=5, sweep_seeds=1)
-"""The closed loop's size in ``make eval``: the largest that keeps it near ten minutes on the
-2-core machine (the issue's 2,000 customers x 26 weeks x 5 seeds takes about an hour; see
-docs/evaluation-notes.md)."""
+"""The closed loop's size in ``make eval``: 492 CPU seconds on the 2-core machine, the largest
+round size under ten minutes of one core (the issue's 2,000 customers x 26 weeks x 5 seeds is
+about 27 CPU minutes: ``python -m tactful.evaluation.closed_loop``; figures in docs/decide.md)."""
 PREAMBLE = """# Evaluation
 
 Written by `make eval` (`python -m tactful.evaluation`); do not edit by hand. Every figure is
