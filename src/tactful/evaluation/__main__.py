@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from tactful.evaluation.bank import build_bank
+from tactful.evaluation.closed_loop import LoopConfig
+from tactful.evaluation.closed_loop import evaluate as evaluate_closed_loop
 from tactful.evaluation.income_late import evaluate_income_late
 from tactful.evaluation.income_real import evaluate_berka_income
 from tactful.evaluation.insights import evaluate_insights
@@ -28,6 +30,10 @@ SHARED = ROOT.parent / "shared" / "data"
 NOTES = ROOT / "docs" / "evaluation-notes.md"
 """Written by hand and shown after the run's date: why figures moved (kept while the ``before``
 column shows the figures it explains)."""
+LOOP = LoopConfig(customers=500, weeks=26, seeds=5, sweep_seeds=1)
+"""The closed loop's size in ``make eval``: 492 CPU seconds on the 2-core machine, the largest
+round size under ten minutes of one core (the issue's 2,000 customers x 26 weeks x 5 seeds is
+about 27 CPU minutes: ``python -m tactful.evaluation.closed_loop``; figures in docs/decide.md)."""
 PREAMBLE = """# Evaluation
 
 Written by `make eval` (`python -m tactful.evaluation`); do not edit by hand. Every figure is
@@ -61,6 +67,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=1500)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".eval")
+    parser.add_argument("--loop-customers", type=int, default=LOOP.customers,
+                        help="closed loop: customers per seed (its own CLI, python -m "
+                             "tactful.evaluation.closed_loop, runs the issue's full size)")
+    parser.add_argument("--loop-weeks", type=int, default=LOOP.weeks)
+    parser.add_argument("--loop-seeds", type=int, default=LOOP.seeds)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "evaluation.md")
     parser.add_argument(
         "--before", type=Path, default=None,
@@ -121,6 +132,11 @@ def main(argv: list[str] | None = None) -> None:
         )
         sections += model_sections
         skipped += model_skipped
+        status.update("closed loop: policies on forks of the living world")
+        loop = LoopConfig(customers=args.loop_customers, weeks=args.loop_weeks,
+                          seeds=args.loop_seeds, sweep_seeds=LOOP.sweep_seeds)
+        sections.append(evaluate_closed_loop(
+            loop, args.out.parent / "img", say=lambda m: status.update(f"closed loop: {m}")))
         mcc = _mcc_section()
         if mcc:
             sections.append(mcc)
