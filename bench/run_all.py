@@ -31,6 +31,23 @@ def _cell(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
+def kept_sections(below_marker: str) -> dict[str, list[str]]:
+    """The page's sections below the marker, by name (``## name``), each with its lines."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in below_marker.splitlines():
+        if line.startswith("## "):
+            current = sections.setdefault(line[3:].strip(), [])
+        if current is not None:
+            current.append(line)
+    for body in sections.values():
+        while len(body) > 1 and body[-1] == "" and body[-2] == "":
+            body.pop()
+        if body[-1] != "":
+            body.append("")
+    return sections
+
+
 def main() -> None:
     # `--collect` rewrites the page from results already in bench/out/ (after running one script
     # by hand) without running the others again.
@@ -42,21 +59,28 @@ def main() -> None:
         print(f"== {script}", flush=True)
         subprocess.run([sys.executable, str(path)], check=True)  # noqa: S603 -- our own scripts
     marker = "<!-- everything below is written by make bench -->"
-    head = DOC.read_text().split(marker)[0] if DOC.exists() else "# Benchmarks\n\n"
-    lines = [head.rstrip("\n"), "", marker, ""]
+    head, _, below = (DOC.read_text() if DOC.exists() else "# Benchmarks\n\n").partition(marker)
+    # A section whose script did not run here (bench/out/ holds only this machine's results)
+    # keeps the figures it had: rerunning one script must not wipe the others.
+    sections = kept_sections(below)
     for result in sorted((HERE / "out").glob("*.json")):
         data = json.loads(result.read_text())
         m = data["machine"]
-        lines += [
+        body = [
             f"## {result.stem}",
             "",
             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
             f"Python {m['python']}, {m['os']}.",
             "",
+            *table(data["rows"]),
+            "",
         ]
-        lines += [*table(data["rows"]), ""]
         if data.get("notes"):
-            lines += [str(data["notes"]), ""]
+            body += [str(data["notes"]), ""]
+        sections[result.stem] = body
+    lines = [head.rstrip("\n"), "", marker, ""]
+    for name in sorted(sections):
+        lines += sections[name]
     DOC.write_text("\n".join(lines))
     print(f"written {DOC}")
 
