@@ -271,3 +271,23 @@ def test_the_model_is_not_believed_against_the_direction_of_the_money(
         assert one["category_source"][0] == answered[i]
     whole = categorized(frame, EnrichContext(classifier=_Says(label)))
     assert whole["category_source"].to_list() == answered
+
+
+@pytest.mark.parametrize(
+    ("description", "amount", "want"),
+    [
+        ("ZELLE PAYMENT FROM D MILLER CONF# CEMXF4QYD7", 5000, "TRANSFER_IN_OTHER_TRANSFER_IN"),
+        ("VIR SEPA RECU A LEROY", 3000, "TRANSFER_IN_OTHER_TRANSFER_IN"),
+        ("FASTER PAYMENTS FROM J SMITH REF DINNER", 2000, "TRANSFER_IN_OTHER_TRANSFER_IN"),
+        ("OVERBOEKING VAN BETAALREKENING 3607", 10000, "TRANSFER_IN_ACCOUNT_TRANSFER"),
+        ("ZELLE PAYMENT FROM D MILLER CONF# CEMXF4QYD7", -5000, "UNCATEGORIZED"),
+    ],
+)
+def test_money_from_a_person_is_read_from_the_rails_words(
+    description: str, amount: int, want: str
+) -> None:
+    """Without a counterparty column the payer is named only in the descriptor: a credit by
+    Zelle, Faster Payments or SEPA from an initial and a surname is a transfer in (never a
+    debit; an own account's name is not a person's)."""
+    out = categorized(_bank([(description, amount)]), EnrichContext())
+    assert out["category_detailed"].to_list() == [want]
