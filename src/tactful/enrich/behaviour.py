@@ -64,7 +64,7 @@ PURITY: Final = 0.9
 """Share of a training merchant's labelled rows its majority category must hold."""
 FOLDS: Final = 5
 MIN_TRAINING_MERCHANTS: Final = 40
-NEAR_QUANTILE: Final = 0.9
+NEAR_QUANTILE: Final = 0.75
 """How far from its category's labelled merchants a candidate may lie (``_near_enough``)."""
 DOUBT: Final = 2.0
 """Wrong answers assumed beyond those seen when a category's held-out precision is counted."""
