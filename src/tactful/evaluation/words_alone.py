@@ -74,12 +74,16 @@ def evaluate_words_alone(
     ``title`` per bank: the report matches a run's figures to the last run's by title)."""
     cats, model, problem, fit = words_alone_with_behaviour(frame)
     score: CategoryScore = score_categories(cats, truth)
-    note = (
-        f"text model abstains below {model.abstain_below:.2f} (calibrated on held-out merchants "
-        f"for precision {model.target_precision})"
-        if model is not None
-        else f"no text model: {problem}"
-    )
+    note = f"no text model: {problem}"
+    if model is not None:
+        by_class = getattr(model, "abstain_below_by_class_", {})
+        open_ = sum(1 for v in by_class.values() if v <= 1.0)
+        note = (
+            f"text model abstains below a confidence calibrated per category on held-out "
+            f"merchants for precision {model.target_precision}: {open_} of {len(by_class)} "
+            f"categories it answered there ever answered (pooled threshold "
+            f"{model.abstain_below:.2f})"
+        )
     by_source = score_categories(
         cats.with_columns(
             pl.when(pl.col("rule_id") == BEHAVIOUR_RULE_ID)
