@@ -427,7 +427,7 @@ class TextCategorizer:
 
 
 MIN_CLASS_HELD_OUT = 5
-"""Held-out texts a category must have been answered for before its own threshold is trusted."""
+"""Held-out texts a category must have been answered for to get a threshold of its own."""
 
 
 def _per_class(
@@ -439,13 +439,13 @@ def _per_class(
 ) -> dict[str, float]:
     """``_threshold`` per predicted category: one pooled threshold lets the categories the
     model reads well pay for those it reads badly (on names that say nothing, it answers one
-    café category for everything). A category answered for fewer than ``MIN_CLASS_HELD_OUT``
-    held-out texts, or never reaching ``target``, gets 1.01: never answered."""
+    café category for everything). A category never reaching ``target`` gets 1.01: never
+    answered; one answered for fewer than ``MIN_CLASS_HELD_OUT`` held-out texts has no
+    threshold of its own (too few to judge it apart) and keeps the pooled one."""
     out: dict[str, float] = {}
     for label in np.unique(predicted):
         mask = predicted == label
         if int(mask.sum()) < MIN_CLASS_HELD_OUT:
-            out[str(label)] = 1.01
             continue
         out[str(label)] = _threshold(confidence[mask], right[mask], weight[mask], target)[0]
     return out
