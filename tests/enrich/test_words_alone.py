@@ -219,6 +219,7 @@ def test_categorize_leaves_a_row_below_the_models_confidence_uncategorized() -> 
     frame = _bank([("QXWZRT PLOMBUS", -1500), ("BREWZORVAK", -450)], channel="card")
     _, confidence = model.predict(["QXWZRT PLOMBUS card out", "BREWZORVAK card out"])
     model.abstain_below_ = float(confidence[0]) + 1e-6  # between the two answers
+    model.abstain_below_by_class_ = {}  # the pooled threshold alone, as a model stored before
     assert confidence[1] > model.abstain_below
     out = categorized(frame, EnrichContext(classifier=model, threshold=0.0))
     assert out["category_source"].to_list() == ["uncategorized", "model"]
@@ -271,3 +272,48 @@ def test_the_model_is_not_believed_against_the_direction_of_the_money(
         assert one["category_source"][0] == answered[i]
     whole = categorized(frame, EnrichContext(classifier=_Says(label)))
     assert whole["category_source"].to_list() == answered
+
+
+@pytest.mark.parametrize(
+    ("description", "amount", "want"),
+    [
+        ("ZELLE PAYMENT FROM D MILLER CONF# CEMXF4QYD7", 5000, "TRANSFER_IN_OTHER_TRANSFER_IN"),
+        ("VIR SEPA RECU A LEROY", 3000, "TRANSFER_IN_OTHER_TRANSFER_IN"),
+        ("FASTER PAYMENTS FROM J SMITH REF DINNER", 2000, "TRANSFER_IN_OTHER_TRANSFER_IN"),
+        ("OVERBOEKING VAN BETAALREKENING 3607", 10000, "TRANSFER_IN_ACCOUNT_TRANSFER"),
+        ("ZELLE PAYMENT FROM D MILLER CONF# CEMXF4QYD7", -5000, "UNCATEGORIZED"),
+    ],
+)
+def test_money_from_a_person_is_read_from_the_rails_words(
+    description: str, amount: int, want: str
+) -> None:
+    """Without a counterparty column the payer is named only in the descriptor: a credit by
+    Zelle, Faster Payments or SEPA from an initial and a surname is a transfer in (never a
+    debit; an own account's name is not a person's)."""
+    out = categorized(_bank([(description, amount)]), EnrichContext())
+    assert out["category_detailed"].to_list() == [want]
+
+
+def test_each_category_is_answered_only_above_its_own_calibrated_confidence() -> None:
+    """Names with a stem of their trade are read; names that say nothing carry labels at
+    random. The category the model can only guess (electronics: never named by a stem) is
+    closed, while the one it reads well opens below the pooled threshold."""
+    rng = random.Random(4)
+    texts, labels = [], []
+    for i in range(600):
+        texts.append(f"{'BREW' if i % 2 == 0 else 'PETRO'}{_invented(rng)} card out")
+        labels.append(["FOOD_AND_DRINK_COFFEE", "TRANSPORTATION_GAS"][i % 2])
+    for _ in range(400):
+        texts.append(f"{_invented(rng)}{_invented(rng)} card out")
+        labels.append(rng.choice(
+            ["GENERAL_MERCHANDISE_ELECTRONICS", "FOOD_AND_DRINK_COFFEE", "TRANSPORTATION_GAS"]
+        ))
+    model = TextCategorizer(seed=1).fit(texts, labels)
+    assert model.abstain_below_for("GENERAL_MERCHANDISE_ELECTRONICS") > 1.0
+    assert model.abstain_below_for("TRANSPORTATION_GAS") < model.abstain_below <= 1.0
+    assert model.abstain_below_for("TRAVEL_FLIGHTS") == model.abstain_below  # never held out
+    again = TextCategorizer.from_bytes(model.to_bytes())
+    assert again.abstain_below_by_class_ == model.abstain_below_by_class_
+    frame = _bank([("PETROZORVAK", -4500)], channel="card")
+    whole = categorized(frame, EnrichContext(classifier=model, threshold=0.0))
+    assert whole["category_detailed"].to_list() == ["TRANSPORTATION_GAS"]

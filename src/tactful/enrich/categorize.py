@@ -12,7 +12,7 @@ Precedence (first that speaks wins), recorded in ``category_source``:
    (``enrich/lexicon.py``: "APOTHEKE", "TANKSTELLE", "AIRTIME", the MCC descriptions' words),
    read with the direction of the money; ``rule_id`` names the term and its language;
 5. ``model`` — the ``TextCategorizer``, only when its confidence reaches ``threshold`` and the
-   model's own calibrated threshold (it abstains below them);
+   model's own threshold calibrated for the category it answers (it abstains below them);
 6. ``uncategorized``.
 
 Only the description, the amount and its sign are needed: a row without channel, MCC or
@@ -181,7 +181,9 @@ def _categorize_one(
         text = f"{head} {channel} {'in' if amount is not None and amount > 0 else 'out'}"
         labels, conf = classifier.predict([text])
         credit = amount is not None and amount > 0
-        if float(conf[0]) >= max(threshold, classifier.abstain_below) and _direction_allows(
+        if float(conf[0]) >= max(
+            threshold, classifier.abstain_below_for(str(labels[0]))
+        ) and _direction_allows(
             str(labels[0]), credit
         ):
             source, detailed, model_p = "model", str(labels[0]), float(conf[0])
@@ -373,7 +375,11 @@ def categorize(
             texts = out.filter(todo).select(text_expr()).to_series().to_list()
             labels, conf = classifier.predict(texts)
             credits = out.filter(todo).select(pl.col("amount_minor") > 0).to_series().to_list()
-            keep = (conf >= max(threshold, classifier.abstain_below)) & np.asarray(
+            floors = np.asarray(
+                [max(threshold, classifier.abstain_below_for(lab)) for lab in labels],
+                dtype=np.float64,
+            )
+            keep = (conf >= floors) & np.asarray(
                 [_direction_allows(lab, c is True) for lab, c in zip(labels, credits, strict=True)],
                 dtype=np.bool_,
             )

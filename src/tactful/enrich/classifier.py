@@ -8,8 +8,9 @@ on its own predictions — so it generalizes the bank's labels to merchants with
 The model abstains where it would guess. ``fit`` holds out a fifth of the distinct texts (by
 their first word, the merchant's name as a rule: whole merchants, so the held-out rows are
 merchants it never saw, not the same one in another city), fits on the rest, and finds the
-lowest confidence at which its held-out answers reach ``target_precision`` (0.9 by default);
-below that confidence (``abstain_below``) ``categorize`` leaves the row uncategorized. The model
+lowest confidence at which its held-out answers reach ``target_precision`` (0.9 by default),
+pooled (``abstain_below``) and for each category it answers (``abstain_below_for``): below its
+answer's threshold ``categorize`` leaves the row uncategorized. The model
 is only ever asked about rows no rule or lexicon term read, so a held-out text the lexicon
 labelled is scored without the words that labelled it (``calibration_set``: "KLOOF PHARMACY"
 is held out as "KLOOF"); otherwise the threshold would be measured on answers the lexicon
@@ -174,6 +175,14 @@ class TextCategorizer:
         model fitted before calibration existed)."""
         return float(getattr(self, "abstain_below_", 0.0))
 
+    def abstain_below_for(self, label: str) -> float:
+        """The calibrated confidence below which an answer of ``label`` is not used: that
+        category's own threshold when the held-out texts gave one (above 1.0 for a category
+        whose held-out answers never reached ``target_precision``: it is never answered), else
+        the pooled ``abstain_below`` (models stored before per-category thresholds existed)."""
+        by_class: dict[str, float] = getattr(self, "abstain_below_by_class_", {})
+        return float(by_class.get(label, self.abstain_below)) if by_class else self.abstain_below
+
     def _vectorizer(self, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
         """The one definition of the features, shared by ``fit`` and ``from_bytes``."""
         # scikit-learn takes most of a second to import: paid by whoever fits or loads a model,
@@ -260,12 +269,17 @@ class TextCategorizer:
             predicted = np.asarray([str(c) for c in model.classes_])[best]
             confidence = proba[np.arange(len(best)), best]
             right = predicted == test["y"].to_numpy()
+            weight = test["len"].to_numpy()
             self.abstain_below_, self.calibration_ = _threshold(
-                confidence, right, test["len"].to_numpy(), self.target_precision
+                confidence, right, weight, self.target_precision
+            )
+            self.abstain_below_by_class_ = _per_class(
+                predicted, confidence, right, weight, self.target_precision
             )
         else:
             vectorizer, model = self._fit(counts)
             self.abstain_below_, self.calibration_ = 0.0, {"held_out": 0}
+            self.abstain_below_by_class_ = {}
         self.vectorizer_, self.model_ = vectorizer, model
         self.classes_ = [str(c) for c in self.model_.classes_]
         return self
@@ -317,6 +331,7 @@ class TextCategorizer:
                 "min_texts": self.min_texts,
             },
             "abstain_below": self.abstain_below,
+            "abstain_below_by_class": getattr(self, "abstain_below_by_class_", {}),
             "calibration": getattr(self, "calibration_", {}),
         }
         buffer = io.BytesIO()
@@ -350,6 +365,9 @@ class TextCategorizer:
             min_texts=int(params.get("min_texts", MIN_TRAINING_TEXTS)),
         )
         model.abstain_below_ = float(header.get("abstain_below", 0.0))
+        model.abstain_below_by_class_ = {
+            str(k): float(v) for k, v in dict(header.get("abstain_below_by_class", {})).items()
+        }
         model.calibration_ = dict(header.get("calibration", {}))
         terms = [str(t) for t in arrays["terms"].tolist()]
         vectorizer = model._vectorizer({t: i for i, t in enumerate(terms)})
@@ -390,6 +408,31 @@ class TextCategorizer:
                 f"got {actual[:12]}...); refusing to load"
             )
         return cls.from_bytes(blob, what=str(path))
+
+
+MIN_CLASS_HELD_OUT = 5
+"""Held-out texts a category must have been answered for to get a threshold of its own."""
+
+
+def _per_class(
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    right: np.ndarray,
+    weight: np.ndarray,
+    target: float,
+) -> dict[str, float]:
+    """``_threshold`` per predicted category: one pooled threshold lets the categories the
+    model reads well pay for those it reads badly (on names that say nothing, it answers one
+    café category for everything). A category never reaching ``target`` gets 1.01: never
+    answered; one answered for fewer than ``MIN_CLASS_HELD_OUT`` held-out texts has no
+    threshold of its own (too few to judge it apart) and keeps the pooled one."""
+    out: dict[str, float] = {}
+    for label in np.unique(predicted):
+        mask = predicted == label
+        if int(mask.sum()) < MIN_CLASS_HELD_OUT:
+            continue
+        out[str(label)] = _threshold(confidence[mask], right[mask], weight[mask], target)[0]
+    return out
 
 
 def _threshold(

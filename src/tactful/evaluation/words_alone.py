@@ -15,6 +15,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from tactful.enrich.behaviour import (
+    BEHAVIOUR_RULE_ID,
+    MIN_ROWS,
+    BehaviourFit,
+    categorize_by_behaviour,
+)
 from tactful.enrich.classifier import (
     TextCategorizer,
     calibration_set,
@@ -27,7 +33,17 @@ from tactful.enrich.pipeline import EnrichContext, categorized
 from tactful.evaluation.categories import CategoryScore, score_categories
 from tactful.evaluation.report import Metric, Section, markdown_table
 
-__all__ = ["evaluate_words_alone", "words_alone"]
+__all__ = ["evaluate_words_alone", "words_alone", "words_alone_with_behaviour"]
+
+
+def words_alone_with_behaviour(
+    frame: pl.DataFrame,
+) -> tuple[pl.DataFrame, TextCategorizer | None, str | None, BehaviourFit]:
+    """``words_alone``, then the merchants no word read categorized from how the bank's
+    customers pay them (``enrich.behaviour``), with what that step learned."""
+    cats, model, problem = words_alone(frame)
+    out, fit = categorize_by_behaviour(cats)
+    return out, model, problem, fit
 
 
 def words_alone(frame: pl.DataFrame) -> tuple[pl.DataFrame, TextCategorizer | None, str | None]:
@@ -56,20 +72,45 @@ def evaluate_words_alone(
 ) -> Section:
     """The section of ``make eval`` for ``words_alone`` on ``frame`` against ``truth`` (one
     ``title`` per bank: the report matches a run's figures to the last run's by title)."""
-    cats, model, problem = words_alone(frame)
+    cats, model, problem, fit = words_alone_with_behaviour(frame)
     score: CategoryScore = score_categories(cats, truth)
-    note = (
-        f"text model abstains below {model.abstain_below:.2f} (calibrated on held-out merchants "
-        f"for precision {model.target_precision})"
-        if model is not None
-        else f"no text model: {problem}"
-    )
+    note = f"no text model: {problem}"
+    if model is not None:
+        by_class = getattr(model, "abstain_below_by_class_", {})
+        open_ = sum(1 for v in by_class.values() if v <= 1.0)
+        note = (
+            f"text model abstains below a confidence calibrated per category on held-out "
+            f"merchants for precision {model.target_precision}: {open_} of {len(by_class)} "
+            f"categories it answered there ever answered (pooled threshold "
+            f"{model.abstain_below:.2f})"
+        )
+    by_source = score_categories(
+        cats.with_columns(
+            pl.when(pl.col("rule_id") == BEHAVIOUR_RULE_ID)
+            .then(pl.lit("model (behaviour)"))
+            .when(pl.col("category_source") == "model")
+            .then(pl.lit("model (text)"))
+            .otherwise(pl.col("category_source"))
+            .alias("category_source")
+        ),
+        truth,
+    ).by_source
     rows = [
         [r[0], r[1], f"{r[2]:.3f}", f"{r[3]:.3f}", f"{r[4]:.3f}"]
-        for r in score.by_source.select(
+        for r in by_source.select(
             "category_source", "n", "share", "accuracy_primary", "accuracy_detailed"
         ).iter_rows()
     ]
+    behaviour = (
+        f"Merchants no word read, from how customers pay them (amounts, hours, weekdays, "
+        f"return visits, the descriptor's shape): {fit.answered} of {fit.candidates} merchants "
+        f"with {MIN_ROWS}+ payments categorized, learned from {fit.training_merchants} merchants "
+        f"the rules and lexicon labelled, abstaining per category below a threshold "
+        f"calibrated on held-out merchants for precision 0.9 "
+        f"({len(fit.thresholds)} categories ever answered)"
+        if fit.problem is None
+        else f"no behaviour step: {fit.problem}"
+    )
     return Section(
         title=title,
         data=data,
@@ -94,5 +135,6 @@ def evaluate_words_alone(
         notes=[
             "The export keeps only description, amount and date; the channel is 'other', as the "
             "importer writes it for an export without one. " + note + ".",
+            behaviour + ".",
         ],
     )
