@@ -106,13 +106,18 @@ class Gathered:
 
 
 def gather(store: Store, ids: Sequence[str], *, at: datetime, policy: DecisionPolicy,
-           outcomes: Mapping[str, tuple[int, int]], placement: Placement) -> Gathered:
+           outcomes: Mapping[str, tuple[int, int]], placement: Placement,
+           consent_at: datetime | None = None) -> Gathered:
     """Everything the decisions of ``ids`` at ``at`` on ``placement`` read, for the shard at
     once; ``outcomes`` (:func:`learned`) are the whole bank's, shared by every shard of a run.
     The contact history holds every message decided up to ``at`` -- one decided at the same
-    moment on another placement included -- but not the decision itself (deciding again)."""
+    moment on another placement included -- but not the decision itself (deciding again).
+
+    ``consent_at`` is when consent is read, when that differs from the decision's moment: a
+    request served now must obey a withdrawal recorded a second ago, even when the decision's
+    moment is the data's (the demo's data lie in the past; see ``service.feed``)."""
     catalog = policy.catalog
-    contexts = _contexts(store, ids, at)
+    contexts = _contexts(store, ids, at, consent_at or at)
     insights = _insights(store, ids, at)
     offers = offer_candidates(catalog, products(store))
     candidates = _candidates(insights, catalog, at)
@@ -136,10 +141,12 @@ def inputs_for(g: Gathered, customer_id: str, *, at: datetime, placement: Placem
     )
 
 
-def _contexts(store: Store, ids: Sequence[str], at: datetime) -> dict[str, CustomerContext]:
+def _contexts(store: Store, ids: Sequence[str], at: datetime, consent_at: datetime) -> (
+    dict[str, CustomerContext]
+):
     c = schema.customers
     held: dict[str, set[str]] = defaultdict(set)
-    for cid, purpose in consent.current(store, list(ids), at=at).iter_rows():
+    for cid, purpose in consent.current(store, list(ids), at=consent_at).iter_rows():
         held[str(cid)].add(str(purpose))
     e = schema.events
     since = at - timedelta(days=RHYTHM_DAYS)
