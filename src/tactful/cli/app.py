@@ -21,6 +21,7 @@ from rich.progress import Progress
 from tactful.cli import decide as decide_cli
 from tactful.cli import insights, trust, understand
 from tactful.cli import models as models_cli
+from tactful.cli import service as service_cli
 from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
 from tactful.ingest.choices import ConflictPolicy
@@ -56,6 +57,8 @@ app.command("erase")(trust.erase_command)
 app.command("consent")(trust.consent_command)
 app.command("decide")(decide_cli.decide_command)
 app.command("explain")(decide_cli.explain_command)
+app.command("serve")(service_cli.serve_command)
+app.add_typer(service_cli.keys_app, name="keys")
 console = Console()
 err_console = Console(stderr=True)
 

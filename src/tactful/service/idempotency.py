@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from tactful.errors import ValidationError
+from tactful.service.rows import insert_new
 from tactful.store import schema
 from tactful.store.store import Store
 
@@ -50,11 +51,7 @@ def remember(store: Store, *, key_id: str, idempotency_key: str, fingerprint: st
            "customer_id": customer_id, "status_code": status, "body": body,
            "created_at": datetime.now(UTC)}
     with store.transaction() as conn:
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        conn.execute(insert(t).on_conflict_do_nothing(), [row])
+        insert_new(conn, t, [row])
     kept = recall(store, key_id=key_id, idempotency_key=idempotency_key,
                   fingerprint=fingerprint)
     return kept if kept is not None else (status, body)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, select, update
+from sqlalchemy import select, update
 
 from tactful.errors import ValidationError
 from tactful.ingest.keys import OccurrenceCounter
@@ -38,6 +38,7 @@ from tactful.service.records import (
     Rejected,
     TransactionIn,
 )
+from tactful.service.rows import insert_new
 from tactful.store import schema
 from tactful.store.store import Store
 
@@ -150,20 +151,6 @@ def _owner(store: Store, account_id: str) -> str | None:
     return str(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
-def _insert_insights(conn: Connection, insights: Sequence[Insight]) -> int:
-    """Insert new insights; one already stored under the same id (a concurrent request found
-    the same thing) is kept as it is."""
-    if not insights:
-        return 0
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    rows = [{**i.row(), "run_id": None} for i in insights]
-    result = conn.execute(dialect_insert(schema.insights).on_conflict_do_nothing(), rows)
-    return max(result.rowcount, 0)
-
-
 def ingest_transactions(
     store: Store,
     *,
@@ -234,5 +221,5 @@ def _realtime(store: Store, customer: str, frame: pl.DataFrame, clock: Clock,
                                     at=at)
     if found:
         with store.transaction() as conn:
-            _insert_insights(conn, found)
+            insert_new(conn, schema.insights, [{**i.row(), "run_id": None} for i in found])
     return 1, found

@@ -66,12 +66,11 @@ def revoke_key(store: Store, *, key_id: str) -> KeyInfo:
     """Revoke ``key_id`` (at once: the next request with it is refused)."""
     k = schema.api_keys
     with store.transaction() as conn:
-        done = conn.execute(update(k).where(k.c.key_id == key_id, k.c.revoked_at.is_(None))
-                            .values(revoked_at=datetime.now(UTC))).rowcount
+        conn.execute(update(k).where(k.c.key_id == key_id, k.c.revoked_at.is_(None))
+                     .values(revoked_at=datetime.now(UTC)))
     rows = store.rows(select(k).where(k.c.key_id == key_id))
     if not rows:
         raise NotFoundError(f"no API key {key_id!r}")
-    del done
     return _info(rows[0])
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from tactful.decide.placement import Placement
+from tactful.decide.placement import Placement as Placement  # re-exported for the faces
 from tactful.domain.enums import (
     Channel,
     ConsentPurpose,
@@ -22,6 +22,7 @@ from tactful.domain.enums import (
     TransactionChannel,
     TransactionStatus,
 )
+from tactful.service.scopes import Scope as Scope  # re-exported for the faces
 
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")]
 """An identifier as the store keeps it: printable, at most 128 characters."""
@@ -258,15 +259,6 @@ class ErasureAnswer(_Out):
 
 
 # -- API keys -------------------------------------------------------------------------------------
-
-
-class Scope(StrEnum):
-    """What a key may do: ``app`` reads and writes one customer's feed, feedback, preferences
-    and consents; ``ingest`` posts transactions and events; ``admin`` does everything."""
-
-    APP = "app"
-    INGEST = "ingest"
-    ADMIN = "admin"
 
 
 class KeyInfo(_Out):

@@ -1,0 +1,60 @@
+"""A small simulated bank for the service tests, built once per session through the product's
+own path (simulate, ingest, enrich, insights) and copied for each test that changes it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tactful.batch.enrich import run_enrich
+from tactful.batch.insights import run_insights
+from tactful.ingest.loader import Loader
+from tactful.simulate import SimulationConfig, simulate
+from tactful.store import schema
+from tactful.store.store import Store
+
+CONFIG = SimulationConfig(customers=30, months=3, seed=5, start=date(2025, 1, 1))
+
+
+def build(store: Store, exports: Path, reports: Path) -> None:
+    Loader(store, report_dir=reports).ingest(
+        [p for p in sorted(exports.iterdir()) if p.is_file()])
+    run_enrich(store)
+    run_insights(store)
+
+
+@pytest.fixture(scope="session")
+def exports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("service-exports")
+    simulate(CONFIG, out, "parquet")
+    return out
+
+
+@pytest.fixture(scope="session")
+def bank_file(exports: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("service-bank")
+    store = Store.open(f"sqlite:///{out / 'bank.db'}")
+    build(store, exports, out / "reports")
+    store.close()
+    return out / "bank.db"
+
+
+@pytest.fixture
+def bank(bank_file: Path, tmp_path: Path) -> Iterator[Store]:
+    """A copy of the bank on SQLite, this test's to change."""
+    copy = tmp_path / "bank.db"
+    shutil.copy(bank_file, copy)
+    store = Store.open(f"sqlite:///{copy}")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def customers(store: Store) -> list[str]:
+    return sorted(str(r[0]) for r in store.rows(select(schema.customers.c.id)))
