@@ -41,7 +41,7 @@ def create_key(store: Store, *, scope: Scope, customer_id: str | None = None,
     if scope is Scope.APP and not customer_id:
         raise ValidationError("an app key is bound to one customer: give customer_id")
     if scope is not Scope.APP and customer_id:
-        raise ValidationError(f"a {scope.value} key is not bound to a customer")
+        raise ValidationError(f"only an app key is bound to a customer, not an {scope.value} key")
     if customer_id is not None:
         c = schema.customers
         if not store.rows(select(c.c.id).where(c.c.id == customer_id)):
