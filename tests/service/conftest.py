@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tactful.batch.enrich import run_enrich
 from tactful.batch.insights import run_insights
+from tactful.config import Settings
 from tactful.ingest.loader import Loader
+from tactful.service.keys import create_key
+from tactful.service.records import Scope
 from tactful.simulate import SimulationConfig, simulate
 from tactful.store import schema
 from tactful.store.store import Store
@@ -58,3 +64,37 @@ def bank(bank_file: Path, tmp_path: Path) -> Iterator[Store]:
 
 def customers(store: Store) -> list[str]:
     return sorted(str(r[0]) for r in store.rows(select(schema.customers.c.id)))
+
+
+@dataclass
+class Api:
+    """An app over a copy of the bank (the data's clock), its client and one key per scope;
+    ``mine`` is the customer the app key is bound to, ``other`` someone else."""
+
+    app: FastAPI
+    client: TestClient
+    store: Store
+    admin: str
+    ingest: str
+    app_key: str
+    mine: str
+    other: str
+
+    def as_(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+
+def make_api(store: Store, **settings: object) -> Api:
+    from tactful.api.app import create_app
+
+    ids = customers(store)
+    app = create_app(store, Settings(api_clock="data", **settings))  # type: ignore[arg-type]
+    return Api(app, TestClient(app, raise_server_exceptions=False), store,
+               create_key(store, scope=Scope.ADMIN).token,
+               create_key(store, scope=Scope.INGEST).token,
+               create_key(store, scope=Scope.APP, customer_id=ids[0]).token, ids[0], ids[1])
+
+
+@pytest.fixture
+def api(bank: Store) -> Api:
+    return make_api(bank)

@@ -1,0 +1,200 @@
+"""The REST API as a client meets it: keys and scopes, one customer per app key on every
+route, problem details, limits, idempotent retries, metrics, and the committed OpenAPI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tactful.service import feed as feeds
+from tactful.service.keys import revoke_key
+from tactful.store.store import Store
+
+from .conftest import Api, make_api
+
+OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+AT = "2025-03-30T09:30:00Z"
+
+
+def _decision_of(api: Api, customer_id: str) -> str:
+    r = api.client.get(f"/v1/customers/{customer_id}/feed", headers=api.as_(api.admin))
+    assert r.status_code == 200, r.text
+    return str(r.json()["decision_id"])
+
+
+def _requests(api: Api, customer_id: str) -> dict[tuple[str, str], tuple[str, Any]]:
+    """One valid request per customer route, aimed at ``customer_id``: (method, route) ->
+    (url, json body)."""
+    decision = _decision_of(api, customer_id)
+    base = f"/v1/customers/{customer_id}"
+    return {
+        ("GET", "/v1/customers/{customer_id}/feed"): (f"{base}/feed", None),
+        ("POST", "/v1/customers/{customer_id}/feedback"): (
+            f"{base}/feedback", {"decision_id": decision, "kind": "rating", "rating": 4}),
+        ("GET", "/v1/customers/{customer_id}/preferences"): (f"{base}/preferences", None),
+        ("PUT", "/v1/customers/{customer_id}/preferences"): (
+            f"{base}/preferences", {"channels": ["email"]}),
+        ("POST", "/v1/customers/{customer_id}/consents"): (
+            f"{base}/consents", {"purpose": "analytics", "action": "grant"}),
+        ("GET", "/v1/customers/{customer_id}/profile"): (f"{base}/profile", None),
+        ("GET", "/v1/customers/{customer_id}/export"): (f"{base}/export", None),
+        ("DELETE", "/v1/customers/{customer_id}"): (base, None),
+        ("GET", "/v1/why/{decision_id}"): (f"/v1/why/{decision}", None),
+        ("POST", "/v1/transactions"): ("/v1/transactions", {
+            "account_id": "ACC-X", "booked_at": AT, "amount_minor": -100, "currency": "EUR"}),
+        ("POST", "/v1/transactions/batch"): ("/v1/transactions/batch", {"transactions": [{
+            "account_id": "ACC-X", "booked_at": AT, "amount_minor": -100, "currency": "EUR"}]}),
+        ("POST", "/v1/events"): ("/v1/events", {
+            "customer_id": customer_id, "kind": "login", "occurred_at": AT}),
+        ("POST", "/v1/events/batch"): ("/v1/events/batch", {"events": [{
+            "customer_id": customer_id, "kind": "login", "occurred_at": AT}]}),
+    }
+
+
+def _v1_routes(api: Api) -> set[tuple[str, str]]:
+    """Every /v1 route and method, as the app's own OpenAPI document lists them."""
+    paths: dict[str, dict[str, Any]] = api.app.openapi()["paths"]
+    return {(m.upper(), p) for p, ops in paths.items() if p.startswith("/v1/") for m in ops}
+
+
+def test_an_app_key_reaches_no_other_customer_on_any_route(api: Api) -> None:
+    """Every /v1 route, called with the app key for another customer: 403 or 404, never data;
+    the same call for the key's own customer is answered (so the walk can fail)."""
+    theirs = _requests(api, api.other)
+    assert set(theirs) == _v1_routes(api), "a new route needs its request here"
+    for (method, route), (url, body) in sorted(theirs.items()):
+        r = api.client.request(method, url, json=body, headers=api.as_(api.app_key))
+        assert r.status_code in (403, 404), (method, route, r.status_code, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+        assert api.other not in r.text
+    mine = _requests(api, api.mine)
+    for (method, route), (url, body) in sorted(mine.items()):
+        r = api.client.request(method, url, json=body, headers=api.as_(api.app_key))
+        if route.startswith("/v1/customers/{customer_id}") and method != "DELETE" or (
+                route.startswith("/v1/why")):
+            assert r.status_code == 200, (method, route, r.text)
+        else:  # ingest and erasure are not an app key's to call
+            assert r.status_code == 403, (method, route, r.text)
+
+
+@pytest.mark.parametrize(("key", "method", "url", "status"), [
+    ("ingest", "GET", "/v1/customers/{mine}/feed", 403),
+    ("ingest", "DELETE", "/v1/customers/{mine}", 403),
+    ("app", "POST", "/v1/events", 403),
+    ("none", "GET", "/v1/customers/{mine}/feed", 401),
+    ("bad", "GET", "/v1/customers/{mine}/feed", 401),
+    ("admin", "GET", "/v1/customers/NOBODY/feed", 404),
+    ("admin", "GET", "/v1/why/nope", 404),
+])
+def test_scopes_and_keys_are_checked(api: Api, key: str, method: str, url: str,
+                                     status: int) -> None:
+    tokens = {"ingest": api.ingest, "app": api.app_key, "admin": api.admin, "bad": "tk_x_y"}
+    headers = api.as_(tokens[key]) if key in tokens else {}
+    body = {"customer_id": api.mine, "kind": "login", "occurred_at": AT}
+    r = api.client.request(method, url.format(mine=api.mine), headers=headers,
+                           json=body if method == "POST" else None)
+    assert r.status_code == status, r.text
+    problem = r.json()
+    assert problem["status"] == status and problem["title"] and "type" in problem
+    if status == 401:
+        assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_revoked_key_is_refused_at_once(api: Api) -> None:
+    from tactful.service.keys import list_keys
+
+    url = f"/v1/customers/{api.mine}/preferences"
+    assert api.client.get(url, headers=api.as_(api.app_key)).status_code == 200
+    bound = next(k for k in list_keys(api.store) if k.customer_id == api.mine)
+    revoke_key(api.store, key_id=bound.key_id)
+    assert api.client.get(url, headers=api.as_(api.app_key)).status_code == 401
+
+
+def test_an_unexpected_error_is_a_500_that_tells_nothing(api: Api,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("password=hunter2 at /srv/secret.py line 12")
+
+    monkeypatch.setattr(feeds, "feed", broken)
+    r = api.client.get(f"/v1/customers/{api.mine}/feed", headers=api.as_(api.admin))
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "hunter2" not in r.text and "secret" not in r.text and "Traceback" not in r.text
+
+
+def test_invalid_bodies_are_422_problems_naming_the_field_not_echoing_it(api: Api) -> None:
+    r = api.client.post("/v1/events", headers=api.as_(api.ingest), json={
+        "customer_id": api.mine, "kind": "telepathy", "occurred_at": "2025-01-01T00:00:00"})
+    assert r.status_code == 422
+    fields = {tuple(e["loc"]) for e in r.json()["errors"]}
+    assert ("body", "kind") in fields and ("body", "occurred_at") in fields  # naive time too
+    assert "telepathy" not in r.text
+
+
+def test_request_size_and_rate_are_limited(bank: Store) -> None:
+    api = make_api(bank, api_max_body_bytes=2_000, api_rate_per_second=0.001, api_burst=3)
+    big = {"events": [{"customer_id": api.mine, "kind": "login", "occurred_at": AT}] * 100}
+    r = api.client.post("/v1/events/batch", headers=api.as_(api.ingest), json=big)
+    assert r.status_code == 413 and r.json()["status"] == 413
+    url = f"/v1/customers/{api.mine}/preferences"
+    codes = [api.client.get(url, headers=api.as_(api.app_key)).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    # the limit is per key: another key still gets through
+    assert api.client.get(url, headers=api.as_(api.admin)).status_code == 200
+
+
+def test_an_idempotent_retry_returns_the_first_answer(api: Api) -> None:
+    headers = {**api.as_(api.ingest), "Idempotency-Key": "batch-1"}
+    body = {"events": [{"customer_id": api.mine, "kind": "login", "occurred_at": AT}]}
+    first = api.client.post("/v1/events/batch", headers=headers, json=body)
+    again = api.client.post("/v1/events/batch", headers=headers, json=body)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() and first.json()["inserted"] == 1
+    assert again.headers["idempotent-replayed"] == "true"
+    plain = api.client.post("/v1/events/batch", headers=api.as_(api.ingest), json=body)
+    assert plain.json()["duplicates"] == 1  # without the key, the natural id still holds
+    other = api.client.post("/v1/events/batch", headers=headers, json={
+        "events": [{"customer_id": api.mine, "kind": "logout", "occurred_at": AT}]})
+    assert other.status_code == 422 and "another request" in other.json()["detail"]
+
+
+def test_health_readiness_and_metrics(api: Api) -> None:
+    assert api.client.get("/health").json() == {"status": "ok"}
+    assert api.client.get("/ready").json() == {"status": "ready"}
+    api.client.get(f"/v1/customers/{api.mine}/feed", headers=api.as_(api.app_key))
+    text = api.client.get("/metrics").text
+    assert ('tactful_http_requests_total{method="GET",route="/v1/customers/{customer_id}/feed",'
+            'status="200"} 1.0') in text
+    assert "tactful_http_request_seconds_bucket" in text
+    assert api.mine not in text  # routes, not customers, label the figures
+
+
+def test_the_committed_openapi_document_is_the_apps(api: Api) -> None:
+    """Regenerate with: python -m tactful.api.openapi > docs/openapi.json"""
+    from tactful.api.openapi import document
+
+    committed = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    assert committed == json.loads(document(api.app)), (
+        "the API changed: regenerate docs/openapi.json (python -m tactful.api.openapi)")
+
+
+def test_the_keys_commands_create_list_and_revoke(bank: Store) -> None:
+    from tactful.cli.app import app
+
+    url = bank.url
+    runner = CliRunner()
+    made = runner.invoke(app, ["keys", "create", "--scope", "app", "--customer", "CUS-00000000",
+                               "--db", url])
+    assert made.exit_code == 0, made.output
+    token = made.stdout.strip().splitlines()[-1]
+    assert token.startswith("tk_")
+    listed = runner.invoke(app, ["keys", "list", "--db", url])
+    key_id = token[3:].split("_", 1)[0]
+    assert key_id in listed.output and token not in listed.output
+    assert runner.invoke(app, ["keys", "revoke", key_id, "--db", url]).exit_code == 0
+    refused = runner.invoke(app, ["keys", "create", "--scope", "app", "--db", url])
+    assert refused.exit_code != 0
