@@ -33,8 +33,9 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         realtime=Realtime())
     problems.install(app)
     metrics.install(app)
-    for router in (ingest.router, feed.router, customers.router, ops.router):
-        app.include_router(router)
+    for router in (ingest.router, feed.router, customers.router):
+        app.include_router(router, responses=problems.COMMON)
+    app.include_router(ops.router)
     app.add_middleware(BodyLimit, max_bytes=chosen.api_max_body_bytes)
     return app
 

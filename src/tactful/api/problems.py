@@ -22,6 +22,33 @@ from tactful.errors import TactfulError
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("tactful.api")
 
+SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "properties": {
+                "loc": {"type": "array", "items": {"type": "string"}},
+                "msg": {"type": "string"}}}},
+    },
+}
+"""RFC 9457's problem document, as the OpenAPI document declares every error answer."""
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` for these error statuses: each a problem document."""
+    return {s: {"description": HTTPStatus(s).phrase,
+                "content": {MEDIA_TYPE: {"schema": SCHEMA}}} for s in statuses}
+
+
+COMMON = responses(401, 403, 404, 409, 413, 422, 429, 500, 503)
+"""What any authenticated route may answer besides its success."""
+
 
 def problem(status: int, detail: str | None = None, *,
             headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:

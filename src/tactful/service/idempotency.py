@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from tactful.errors import ValidationError
+from tactful.errors import ConflictError
 from tactful.service.rows import insert_new
 from tactful.store import schema
 from tactful.store.store import Store
@@ -31,7 +31,7 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 def recall(store: Store, *, key_id: str, idempotency_key: str, fingerprint: str) -> (
     tuple[int, Any] | None
 ):
-    """The kept (status, body) for this key, or None; ``ValidationError`` if the key was used
+    """The kept (status, body) for this key, or None; ``ConflictError`` if the key was used
     for another request."""
     t = schema.idempotent_answers
     rows = store.rows(select(t.c.request_hash, t.c.status_code, t.c.body).where(
@@ -39,7 +39,7 @@ def recall(store: Store, *, key_id: str, idempotency_key: str, fingerprint: str)
     if not rows:
         return None
     if rows[0].request_hash != fingerprint:
-        raise ValidationError("this Idempotency-Key was used for another request")
+        raise ConflictError("this Idempotency-Key was used for another request")
     return int(rows[0].status_code), rows[0].body
 
 

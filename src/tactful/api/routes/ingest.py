@@ -17,10 +17,9 @@ from tactful.service.records import (
 )
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
-ANSWERS: dict[int | str, dict[str, object]] = {200: {"model": IngestAnswer}}
 
 
-@router.post("/transactions", response_model=IngestAnswer, responses=ANSWERS)
+@router.post("/transactions", response_model=IngestAnswer)
 def post_transaction(body: TransactionIn, app: StateDep, who: IngestKey,
                      key: IdempotencyKey = None) -> JSONResponse:
     """One transaction as it happens: stored, categorized, folded into the customer's state,
@@ -31,7 +30,7 @@ def post_transaction(body: TransactionIn, app: StateDep, who: IngestKey,
                       engine=app.realtime))
 
 
-@router.post("/transactions/batch", response_model=IngestAnswer, responses=ANSWERS)
+@router.post("/transactions/batch", response_model=IngestAnswer)
 def post_transactions(body: TransactionBatch, app: StateDep, who: IngestKey,
                       key: IdempotencyKey = None) -> JSONResponse:
     """A backfill of transactions (up to 5,000): stored idempotently; the nightly run
@@ -41,14 +40,14 @@ def post_transactions(body: TransactionBatch, app: StateDep, who: IngestKey,
                                                          transactions=body.transactions))
 
 
-@router.post("/events", response_model=IngestAnswer, responses=ANSWERS)
+@router.post("/events", response_model=IngestAnswer)
 def post_event(body: EventIn, app: StateDep, who: IngestKey,
                key: IdempotencyKey = None) -> JSONResponse:
     return answer(app.store, who=who, key=key, path="/v1/events", request=body,
                   run=lambda: ingest.ingest_events(app.store, events=[body]))
 
 
-@router.post("/events/batch", response_model=IngestAnswer, responses=ANSWERS)
+@router.post("/events/batch", response_model=IngestAnswer)
 def post_events(body: EventBatch, app: StateDep, who: IngestKey,
                 key: IdempotencyKey = None) -> JSONResponse:
     return answer(app.store, who=who, key=key, path="/v1/events/batch", request=body,

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from tactful.api.deps import StateDep
-from tactful.api.problems import problem
+from tactful.api.problems import problem, responses
 from tactful.service.context import ready as store_ready
 
 router = APIRouter(tags=["operations"])
@@ -18,7 +18,7 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", responses={503: {"description": "the store is not reachable or migrated"}})
+@router.get("/ready", responses=responses(503))
 def ready(app: StateDep) -> JSONResponse:
     """The store answers and is at this engine's schema."""
     if not store_ready(app.store):
