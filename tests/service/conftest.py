@@ -98,3 +98,26 @@ def make_api(store: Store, **settings: object) -> Api:
 @pytest.fixture
 def api(bank: Store) -> Api:
     return make_api(bank)
+
+
+@pytest.fixture(scope="module")
+def pg_bank_url(pg_server: str, exports: Path,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same bank on a PostgreSQL database of its own, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    name = f"tactful_test_{uuid.uuid4().hex[:12]}"
+    dsn = pg_server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{pg_server.rsplit('/', 1)[0]}/{name}"
+    try:
+        store = Store.open(url)
+        build(store, exports, tmp_path_factory.mktemp("pg-reports"))
+        store.close()
+        yield url
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

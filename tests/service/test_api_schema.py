@@ -14,7 +14,7 @@ from tactful.store.store import Store
 
 from .conftest import make_api
 
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
 
 
 def test_no_5xx_and_every_answer_conforms(bank: Store) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 
 from tactful.decide.bandit import arm_key
 from tactful.decide.catalog import DECISION_FEATURES, ActionsCatalog
@@ -405,10 +405,22 @@ def write_decisions(store: Store, results: Sequence[DecisionResult]) -> int:
     rows = [decision_row(r, created_at=now) for r in results]
     d = schema.decisions
     with store.transaction() as conn:
-        ids = [r["decision_id"] for r in rows]
-        for start in range(0, len(ids), _CHUNK):
-            conn.execute(delete(d).where(d.c.decision_id.in_(ids[start:start + _CHUNK])))
-        conn.execute(insert(d), rows)
+        # One upsert, not a delete and an insert: two requests deciding the same decision at
+        # once (the feed asked twice in the same instant) must both succeed, the later winning.
+        upsert: Any
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            upsert = pg_insert(d)
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            upsert = sqlite_insert(d)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[d.c.decision_id],
+            set_={c.name: upsert.excluded[c.name] for c in d.columns if c.name != "decision_id"})
+        for start in range(0, len(rows), _CHUNK):
+            conn.execute(upsert, rows[start:start + _CHUNK])
     return len(rows)
 
 
