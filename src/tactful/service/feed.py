@@ -10,11 +10,12 @@ recorded a second ago binds this request (see ``clock``).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 
 from sqlalchemy import select
 
 from tactful.decide.placement import Placement
-from tactful.decide.policy import DecisionResult
+from tactful.decide.policy import DecisionPolicy, DecisionResult
 from tactful.errors import NotFoundError
 from tactful.service.clock import Clock, moment
 from tactful.service.records import Candidate, FeedAnswer, FeedMessage, WhyAnswer
@@ -39,6 +40,15 @@ def _message(store: Store, result: DecisionResult) -> FeedMessage | None:
                        title=title, message=text, call_to_action=cta, insight_ids=ids)
 
 
+@cache
+def default_policy() -> DecisionPolicy:
+    """The default policy, built once per process: parsing the actions catalog costs more than
+    a decision, and the policy's pool of posterior draws is worth keeping warm."""
+    from tactful.decide.service import default_policy as build
+
+    return build()
+
+
 def feed(
     store: Store,
     *,
@@ -53,7 +63,7 @@ def feed(
 
     when = at or moment(store, clock)
     result = decide_customer(store, customer_id=customer_id, placement=placement, at=when,
-                             consent_at=max(when, datetime.now(UTC)))
+                             policy=default_policy(), consent_at=max(when, datetime.now(UTC)))
     d = result.decision
     return FeedAnswer(
         decision_id=d.decision_id, customer_id=d.customer_id, placement=placement,
@@ -75,7 +85,7 @@ def why(store: Store, *, decision_id: str) -> WhyAnswer:
     what became of it, and whether the replay gives the same answer."""
     from tactful.decide.service import explain
 
-    replay = explain(store, decision_id=decision_id)
+    replay = explain(store, decision_id=decision_id, policy=default_policy())
     log = replay.logged
     return WhyAnswer(
         decision_id=decision_id, customer_id=str(log["customer_id"]),
