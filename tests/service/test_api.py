@@ -4,6 +4,8 @@ route, problem details, limits, idempotent retries, metrics, and the committed O
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +28,37 @@ def _decision_of(api: Api, customer_id: str) -> str:
     return str(r.json()["decision_id"])
 
 
-def _requests(api: Api, customer_id: str) -> dict[tuple[str, str], tuple[str, Any]]:
-    """One valid request per customer route, aimed at ``customer_id``: (method, route) ->
-    (url, json body)."""
-    decision = _decision_of(api, customer_id)
+ROUTES = [
+    ("GET", "/v1/customers/{customer_id}/feed"),
+    ("POST", "/v1/customers/{customer_id}/feedback"),
+    ("GET", "/v1/customers/{customer_id}/preferences"),
+    ("PUT", "/v1/customers/{customer_id}/preferences"),
+    ("POST", "/v1/customers/{customer_id}/consents"),
+    ("GET", "/v1/customers/{customer_id}/profile"),
+    ("GET", "/v1/customers/{customer_id}/export"),
+    ("DELETE", "/v1/customers/{customer_id}"),
+    ("GET", "/v1/why/{decision_id}"),
+    ("POST", "/v1/transactions"),
+    ("POST", "/v1/transactions/batch"),
+    ("POST", "/v1/events"),
+    ("POST", "/v1/events/batch"),
+]
+"""Every /v1 route; ``test_the_walk_covers_every_route`` fails when the app grows one."""
+
+
+def _request(api: Api, route: tuple[str, str], customer_id: str) -> tuple[str, Any]:
+    """A valid request on ``route`` aimed at ``customer_id``: (url, json body)."""
     base = f"/v1/customers/{customer_id}"
-    return {
+    tx = {"account_id": "ACC-X", "booked_at": AT, "amount_minor": -100, "currency": "EUR"}
+    event = {"customer_id": customer_id, "kind": "login", "occurred_at": AT}
+    method, path = route
+    if path == "/v1/why/{decision_id}":
+        return f"/v1/why/{_decision_of(api, customer_id)}", None
+    if path.endswith("/feedback"):
+        return f"{base}/feedback", {"decision_id": _decision_of(api, customer_id),
+                                    "kind": "rating", "rating": 4}
+    bodies: dict[tuple[str, str], tuple[str, Any]] = {
         ("GET", "/v1/customers/{customer_id}/feed"): (f"{base}/feed", None),
-        ("POST", "/v1/customers/{customer_id}/feedback"): (
-            f"{base}/feedback", {"decision_id": decision, "kind": "rating", "rating": 4}),
         ("GET", "/v1/customers/{customer_id}/preferences"): (f"{base}/preferences", None),
         ("PUT", "/v1/customers/{customer_id}/preferences"): (
             f"{base}/preferences", {"channels": ["email"]}),
@@ -43,42 +67,52 @@ def _requests(api: Api, customer_id: str) -> dict[tuple[str, str], tuple[str, An
         ("GET", "/v1/customers/{customer_id}/profile"): (f"{base}/profile", None),
         ("GET", "/v1/customers/{customer_id}/export"): (f"{base}/export", None),
         ("DELETE", "/v1/customers/{customer_id}"): (base, None),
-        ("GET", "/v1/why/{decision_id}"): (f"/v1/why/{decision}", None),
-        ("POST", "/v1/transactions"): ("/v1/transactions", {
-            "account_id": "ACC-X", "booked_at": AT, "amount_minor": -100, "currency": "EUR"}),
-        ("POST", "/v1/transactions/batch"): ("/v1/transactions/batch", {"transactions": [{
-            "account_id": "ACC-X", "booked_at": AT, "amount_minor": -100, "currency": "EUR"}]}),
-        ("POST", "/v1/events"): ("/v1/events", {
-            "customer_id": customer_id, "kind": "login", "occurred_at": AT}),
-        ("POST", "/v1/events/batch"): ("/v1/events/batch", {"events": [{
-            "customer_id": customer_id, "kind": "login", "occurred_at": AT}]}),
+        ("POST", "/v1/transactions"): ("/v1/transactions", tx),
+        ("POST", "/v1/transactions/batch"): ("/v1/transactions/batch", {"transactions": [tx]}),
+        ("POST", "/v1/events"): ("/v1/events", event),
+        ("POST", "/v1/events/batch"): ("/v1/events/batch", {"events": [event]}),
     }
+    return bodies[(method, path)]
 
 
-def _v1_routes(api: Api) -> set[tuple[str, str]]:
-    """Every /v1 route and method, as the app's own OpenAPI document lists them."""
-    paths: dict[str, dict[str, Any]] = api.app.openapi()["paths"]
-    return {(m.upper(), p) for p, ops in paths.items() if p.startswith("/v1/") for m in ops}
+@pytest.fixture(scope="module")
+def walk(bank_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """One app for the whole walk: a refused request changes nothing."""
+    copy = tmp_path_factory.mktemp("walk") / "bank.db"
+    shutil.copy(bank_file, copy)
+    store = Store.open(f"sqlite:///{copy}")
+    try:
+        yield make_api(store)
+    finally:
+        store.close()
 
 
-def test_an_app_key_reaches_no_other_customer_on_any_route(api: Api) -> None:
-    """Every /v1 route, called with the app key for another customer: 403 or 404, never data;
-    the same call for the key's own customer is answered (so the walk can fail)."""
-    theirs = _requests(api, api.other)
-    assert set(theirs) == _v1_routes(api), "a new route needs its request here"
-    for (method, route), (url, body) in sorted(theirs.items()):
-        r = api.client.request(method, url, json=body, headers=api.as_(api.app_key))
-        assert r.status_code in (403, 404), (method, route, r.status_code, r.text)
-        assert r.headers["content-type"] == "application/problem+json"
-        assert api.other not in r.text
-    mine = _requests(api, api.mine)
-    for (method, route), (url, body) in sorted(mine.items()):
-        r = api.client.request(method, url, json=body, headers=api.as_(api.app_key))
-        if (route.startswith("/v1/customers/{customer_id}") and method != "DELETE") or (
-                route.startswith("/v1/why")):
-            assert r.status_code == 200, (method, route, r.text)
-        else:  # ingest and erasure are not an app key's to call
-            assert r.status_code == 403, (method, route, r.text)
+def test_the_walk_covers_every_route(walk: Api) -> None:
+    paths: dict[str, dict[str, Any]] = walk.app.openapi()["paths"]
+    found = {(m.upper(), p) for p, ops in paths.items() if p.startswith("/v1/") for m in ops}
+    assert found == set(ROUTES), "a new route needs its place in ROUTES"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+def test_an_app_key_reaches_no_other_customer(walk: Api, route: tuple[str, str]) -> None:
+    """Each /v1 route, called with the app key for another customer: 403 or 404, never data."""
+    url, body = _request(walk, route, walk.other)
+    r = walk.client.request(route[0], url, json=body, headers=walk.as_(walk.app_key))
+    assert r.status_code in (403, 404), (route, r.status_code, r.text)
+    assert r.headers["content-type"] == "application/problem+json"
+    assert walk.other not in r.text
+
+
+def test_an_app_key_reaches_its_own_customer(api: Api) -> None:
+    """The same walk for the key's own customer is answered, so the refusals above are the
+    key's binding, not a broken route; ingest and erasure are not an app key's to call."""
+    for route in ROUTES:
+        url, body = _request(api, route, api.mine)
+        r = api.client.request(route[0], url, json=body, headers=api.as_(api.app_key))
+        method, path = route
+        expected = 403 if path.startswith(("/v1/transactions", "/v1/events")) or (
+            method == "DELETE") else 200
+        assert r.status_code == expected, (route, r.text)
 
 
 @pytest.mark.parametrize(("key", "method", "url", "status"), [
