@@ -15,7 +15,9 @@ understands it.
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -59,15 +61,16 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
-def _frame(kind: RecordKind, rows: list[dict[str, Any]]) -> pl.DataFrame:
-    columns = [c for c in rows[0]] if rows else []
+def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """The records as the validator reads a file: text columns, a location per row."""
+    columns = list(rows[0]) if rows else []
     return pl.DataFrame(rows, schema={c: pl.String for c in columns}, orient="row").with_row_index(
         LOCATION, offset=1).with_columns(
         (pl.lit("record ") + pl.col(LOCATION).cast(pl.String)).alias(LOCATION))
 
 
 def _validated(kind: RecordKind, rows: list[dict[str, Any]]) -> tuple[pl.DataFrame, list[Reject]]:
-    return validate_chunk(Chunk(kind, _frame(kind, rows), SOURCE))
+    return validate_chunk(Chunk(kind, _frame(rows), SOURCE))
 
 
 def _transaction_row(t: TransactionIn) -> dict[str, Any]:
@@ -80,8 +83,6 @@ def _transaction_row(t: TransactionIn) -> dict[str, Any]:
 
 
 def _event_row(e: EventIn) -> dict[str, Any]:
-    import json
-
     return {
         "event_id": e.event_id, "customer_id": e.customer_id, "kind": e.kind.value,
         "occurred_at": _iso(e.occurred_at), "session_id": e.session_id,
@@ -131,8 +132,6 @@ class Realtime:
         self._loaded: tuple[float, RealtimeInsights] | None = None
 
     def insights(self, store: Store) -> RealtimeInsights:
-        import time
-
         with self._lock:
             now = time.monotonic()
             if self._loaded is None or now - self._loaded[0] > self.refresh_s:
