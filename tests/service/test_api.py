@@ -232,3 +232,31 @@ def test_the_keys_commands_create_list_and_revoke(bank: Store) -> None:
     assert runner.invoke(app, ["keys", "revoke", key_id, "--db", url]).exit_code == 0
     refused = runner.invoke(app, ["keys", "create", "--scope", "app", "--db", url])
     assert refused.exit_code != 0
+
+
+def test_the_readme_flow_a_withdrawal_changes_the_very_next_feed(bank: Store) -> None:
+    """The README's steps over HTTP with the customer's own app key: the feed, feedback, a
+    withdrawal, and the next feed without what the withdrawn purpose allowed."""
+    from tactful.service.keys import create_key
+    from tactful.service.records import Scope
+
+    api = make_api(bank)
+    for cid in [f"CUS-{n:08d}" for n in range(30)]:
+        key = create_key(bank, scope=Scope.APP, customer_id=cid).token
+        first = api.client.get(f"/v1/customers/{cid}/feed", headers=api.as_(key)).json()
+        message = first["message"]
+        if message is None or message["family"] != "product_offer":
+            continue
+        fb = api.client.post(f"/v1/customers/{cid}/feedback", headers=api.as_(key), json={
+            "decision_id": first["decision_id"], "kind": "impression"})
+        assert fb.status_code == 200 and fb.json()["recorded"]
+        done = api.client.post(f"/v1/customers/{cid}/consents", headers=api.as_(key),
+                               json={"purpose": "marketing", "action": "withdraw"})
+        assert done.status_code == 200 and "marketing" not in done.json()["held"]
+        after = api.client.get(f"/v1/customers/{cid}/feed", headers=api.as_(key)).json()
+        assert after["message"] is None or after["message"]["family"] != "product_offer"
+        why = api.client.get(f"/v1/why/{after['decision_id']}", headers=api.as_(key)).json()
+        assert {c["outcome"] for c in why["candidates"]
+                if c["action_id"] == message["action_id"]} == {"no_consent"}
+        return
+    raise AssertionError("no customer of the test bank is shown an offer")
