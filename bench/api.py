@@ -11,6 +11,8 @@ this process drives it with httpx:
 * batch ingest (``POST /v1/events/batch``, 5,000 events a request, new events each time):
   events stored a second -- measured first, before the feed: a saturated server keeps working
   through the feed requests the client gave up on, and would slow whatever came next;
+* the feed's capacity: a closed loop of two callers per worker, the rate the server sustains
+  and the latency at it;
 * the baseline, in this process on the same store: ``service.feed.feed`` and
   ``service.ingest.ingest_events`` called directly -- what HTTP, the key check and the JSON cost
   on top is the ratio.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -111,6 +114,35 @@ async def drive(base: str, token: str, ids: list[str], rate: int, seconds: float
             "p99_ms": round(percentile(latencies, 0.99), 1) if done else None}
 
 
+async def capacity(base: str, token: str, ids: list[str], clients: int, seconds: float) -> (
+    dict[str, Any]
+):
+    """Closed loop: ``clients`` callers each sending the next request when the last came back;
+    the rate the server sustains, and the latency at that rate."""
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=base, timeout=60,
+                                 headers={"Authorization": f"Bearer {token}"}) as client:
+        end = time.perf_counter() + seconds
+
+        async def caller(k: int) -> None:
+            n = k
+            while time.perf_counter() < end:
+                t = time.perf_counter()
+                r = await client.get(f"/v1/customers/{ids[n % len(ids)]}/feed")
+                if r.status_code == 200:
+                    latencies.append((time.perf_counter() - t) * 1000)
+                n += clients
+
+        start = time.perf_counter()
+        await asyncio.gather(*(caller(k) for k in range(clients)))
+        elapsed = time.perf_counter() - start
+    return {"target_rps": f"closed loop, {clients} clients", "requests": len(latencies),
+            "answered": len(latencies), "failed": 0,
+            "achieved_rps": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(percentile(latencies, 0.5), 1),
+            "p99_ms": round(percentile(latencies, 0.99), 1)}
+
+
 def drain(base: str, token: str, customer: str, *, limit_s: float = 90.0) -> None:
     """Wait until the server has worked through the requests the client gave up on: a cheap
     call (preferences, on the same thread pool as the feed) answers quickly again."""
@@ -178,7 +210,8 @@ def main() -> None:
         server = subprocess.Popen(  # noqa: S603 -- our own command line
             [sys.executable, "-c", "from tactful.cli.app import main; main()", "serve",
              "--port", str(port), "--workers", str(args.workers), "--clock", "data",
-             "--db", url], env=env, stdout=subprocess.DEVNULL, stderr=log)
+             "--db", url], env=env, stdout=subprocess.DEVNULL, stderr=log,
+            start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     rows: list[dict[str, Any]] = []
     try:
@@ -208,22 +241,29 @@ def main() -> None:
         print(f"batch ingest over HTTP: {eps:,.0f} events/s ({inserted:,} events in "
               f"{args.batches} batches of {BATCH:,}); in process {direct_eps:,.0f} events/s "
               f"(ratio {eps / direct_eps:.2f})", flush=True)
-        for rate in RATES:
+        for rate in (None, *RATES):
             drain(base, admin, ids[0])
-            result = asyncio.run(drive(base, admin, ids, rate, args.seconds))
+            result = asyncio.run(
+                capacity(base, admin, ids, 2 * args.workers, args.seconds) if rate is None
+                else drive(base, admin, ids, rate, args.seconds))
             row = {"what": "feed", "backend": backend, "workers": args.workers, **result,
                    "in_process_p50_ms": round(statistics.median(direct), 1),
                    "in_process_p99_ms": round(percentile(direct, 0.99), 1),
                    "load": load()}
             rows.append(row)
-            print(f"feed at {rate} req/s ({backend}, {args.workers} worker(s)): "
+            print(f"feed at {result['target_rps']} req/s ({backend}, {args.workers} worker(s)): "
                   f"{result['achieved_rps']} req/s achieved, p50 {result['p50_ms']} ms, "
                   f"p99 {result['p99_ms']} ms, {result['failed']} failed; in process "
                   f"p50 {row['in_process_p50_ms']} ms, p99 {row['in_process_p99_ms']} ms",
                   flush=True)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        # a saturated server drains its backlog before a graceful stop: do not wait for it
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
         store.close()
     save(f"api_{backend}", rows)
 
