@@ -20,11 +20,8 @@ def answer(store: Store, *, who: Principal, key: str | None, path: str, request:
     from tactful.service import idempotency
 
     fingerprint = idempotency.request_hash("POST", path, request.model_dump_json().encode())
-    kept = idempotency.recall(store, key_id=who.key_id, idempotency_key=key,
-                              fingerprint=fingerprint)
-    if kept is None:
-        kept = idempotency.remember(store, key_id=who.key_id, idempotency_key=key,
-                                    fingerprint=fingerprint, status=status,
-                                    body=run().model_dump(mode="json"), customer_id=customer_id)
-        return JSONResponse(kept[1], status_code=kept[0])
-    return JSONResponse(kept[1], status_code=kept[0], headers={"Idempotent-Replayed": "true"})
+    status_code, body, replayed = idempotency.once(
+        store, key_id=who.key_id, idempotency_key=key, fingerprint=fingerprint,
+        customer_id=customer_id, run=lambda: (status, run().model_dump(mode="json")))
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSONResponse(body, status_code=status_code, headers=headers)
