@@ -22,4 +22,7 @@ def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         statement = sqlite_insert(table).on_conflict_do_nothing()
-    return max(int(conn.execute(statement, list(rows)).rowcount), 0)
+    # Counted by RETURNING: a driver's rowcount for a many-row insert is not to be trusted
+    # (psycopg's batched insert reports -1).
+    returned = conn.execute(statement.returning(*table.primary_key.columns), list(rows))
+    return len(returned.all())
