@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     """The largest request body the API reads (``TACTFUL_API_MAX_BODY_BYTES``); larger: 413."""
     api_rate_per_second: float = Field(default=100.0, gt=0)
     """Requests a second one API key may make, sustained (``TACTFUL_API_RATE_PER_SECOND``)."""
+    api_max_in_flight: int = Field(default=8, gt=0)
+    """Requests one API process serves at once (``TACTFUL_API_MAX_IN_FLIGHT``); more are
+    answered 503 with ``Retry-After`` at once rather than queued past any client's timeout."""
     api_burst: int = Field(default=200, gt=0)
     """Requests one API key may make at once above that rate (``TACTFUL_API_BURST``)."""
 

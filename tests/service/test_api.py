@@ -260,3 +260,34 @@ def test_the_readme_flow_a_withdrawal_changes_the_very_next_feed(bank: Store) ->
                 if c["action_id"] == message["action_id"]} == {"no_consent"}
         return
     raise AssertionError("no customer of the test bank is shown an offer")
+
+
+def test_past_its_capacity_the_api_refuses_at_once_instead_of_queueing(
+        bank: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    api = make_api(bank, api_max_in_flight=1)
+    inside, release = threading.Event(), threading.Event()
+    real = feeds.feed
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        inside.set()
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(feeds, "feed", slow)
+    answers: list[int] = []
+    first = threading.Thread(target=lambda: answers.append(api.client.get(
+        f"/v1/customers/{api.mine}/feed", headers=api.as_(api.app_key)).status_code))
+    first.start()
+    assert inside.wait(10)
+    refused = api.client.get(f"/v1/customers/{api.mine}/preferences",
+                             headers=api.as_(api.app_key))
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert api.client.get("/health").status_code == 200  # never refused
+    release.set()
+    first.join(10)
+    assert answers == [200]
+    assert api.client.get(f"/v1/customers/{api.mine}/preferences",
+                          headers=api.as_(api.app_key)).status_code == 200

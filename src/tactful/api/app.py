@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from tactful import __version__
 from tactful.api import metrics, problems
 from tactful.api.deps import AppState
-from tactful.api.limits import BodyLimit, RateLimiter
+from tactful.api.limits import BodyLimit, InFlight, RateLimiter
 from tactful.api.routes import customers, feed, ingest, ops
 from tactful.config import Settings, get_settings
 from tactful.service.clock import Clock
@@ -37,6 +37,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         app.include_router(router, responses=problems.COMMON)
     app.include_router(ops.router)
     app.add_middleware(BodyLimit, max_bytes=chosen.api_max_body_bytes)
+    app.add_middleware(InFlight, limit=chosen.api_max_in_flight)
     return app
 
 

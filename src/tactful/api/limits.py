@@ -90,3 +90,40 @@ class RateLimiter:
                 return None
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate
+
+
+class InFlight:
+    """Answer 503 (with ``Retry-After``) at once to a request that finds ``limit`` requests of
+    the API already running in this process, instead of queueing it.
+
+    An overloaded server that queues every request serves none of them in time: the feed at
+    twice its capacity, queued, answers a few requests a second after many seconds each; capped,
+    it keeps answering at capacity and tells the rest to come back. Liveness, readiness and
+    metrics are never refused."""
+
+    EXEMPT = ("/health", "/ready", "/metrics")
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.running = 0
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "") in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        with self._lock:
+            full = self.running >= self.limit
+            if not full:
+                self.running += 1
+        if full:
+            response = problem(503, "the service is at capacity; retry shortly",
+                               headers={"Retry-After": "1"})
+            await response(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            with self._lock:
+                self.running -= 1
