@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,18 @@ class Settings(BaseSettings):
     secret_key_file: Path | None = None
     """Where the generated key lives (``TACTFUL_SECRET_KEY_FILE``); default
     ``$XDG_CONFIG_HOME/tactful/secret.key`` (``~/.config/tactful/secret.key``)."""
+    api_clock: Literal["now", "data"] = "now"
+    """When the service's "now" is (``TACTFUL_API_CLOCK``): the wall clock, or ``data`` -- the
+    data's own latest moment, for a demo bank whose data lie in the past."""
+    api_max_body_bytes: int = Field(default=1_048_576, gt=0)
+    """The largest request body the API reads (``TACTFUL_API_MAX_BODY_BYTES``); larger: 413."""
+    api_rate_per_second: float = Field(default=100.0, gt=0)
+    """Requests a second one API key may make, sustained (``TACTFUL_API_RATE_PER_SECOND``)."""
+    api_max_in_flight: int = Field(default=8, gt=0)
+    """Requests one API process serves at once (``TACTFUL_API_MAX_IN_FLIGHT``); more are
+    answered 503 with ``Retry-After`` at once rather than queued past any client's timeout."""
+    api_burst: int = Field(default=200, gt=0)
+    """Requests one API key may make at once above that rate (``TACTFUL_API_BURST``)."""
 
 
 def get_settings() -> Settings:

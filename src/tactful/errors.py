@@ -8,7 +8,9 @@
     ├── StoreError                   (503)  the store cannot be reached or migrated
     │   └── ArtifactRefused          (503)  a model artifact not provably written by this engine
     ├── IngestError                  (400)  a file that cannot be read at all
-    └── RunInProgressError           (409)  the same batch command is already running
+    ├── RunInProgressError           (409)  the same batch command is already running
+    └── ConflictError                (409)  a request that contradicts an earlier one (an
+                                            Idempotency-Key reused for another request)
 
 Each error carries the HTTP status the API will answer with, so the faces never guess.
 Lower-level errors are mapped at the boundary with ``raise ... from exc``.
@@ -57,5 +59,12 @@ class IngestError(TactfulError):
 
 class RunInProgressError(TactfulError):
     """Another run of the same batch command holds its lock; the message names that run."""
+
+    status_code = 409
+
+
+class ConflictError(TactfulError):
+    """A request that contradicts one already answered: an ``Idempotency-Key`` sent again with
+    another request."""
 
     status_code = 409

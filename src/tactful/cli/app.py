@@ -23,6 +23,7 @@ from tactful.cli import deliver as deliver_cli
 from tactful.cli import insights, trust, understand
 from tactful.cli import measure as measure_cli
 from tactful.cli import models as models_cli
+from tactful.cli import service as service_cli
 from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
 from tactful.ingest.choices import ConflictPolicy
@@ -62,6 +63,8 @@ app.add_typer(measure_cli.report_app, name="report")
 app.add_typer(measure_cli.outcomes_app, name="outcomes")
 app.add_typer(measure_cli.experiments_app, name="experiments")
 app.command("deliver")(deliver_cli.deliver_command)
+app.command("serve")(service_cli.serve_command)
+app.add_typer(service_cli.keys_app, name="keys")
 console = Console()
 err_console = Console(stderr=True)
 

@@ -1,6 +1,6 @@
 """``tactful decide CUSTOMER_ID`` (one decision, printed), ``tactful decide --all`` (the batch,
 with a progress bar) and ``tactful explain DECISION_ID`` (replay a logged decision and show it
-gives the same answer). The work is in ``tactful.decide.service``; these parse and print."""
+gives the same answer). The work is in ``tactful.service.decisions``; these parse and print."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from tactful.decide.placement import Placement
 # The engine is imported inside the commands that use it: `tactful --help` must not pay for
 # it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
-    from tactful.decide.policy import Considered, DecisionResult
+    from tactful.decide.policy import Considered
+    from tactful.service.decisions import DecisionResult
 
 console = Console()
 
@@ -73,15 +74,15 @@ def decide_command(
     db: DbUrl = None,
 ) -> None:
     """Decide whether to say anything to a customer, what, where and when -- or stay silent."""
-    from tactful.decide.service import decide_all, decide_customer
-    from tactful.store.store import Store
+    from tactful.service.context import open_store
+    from tactful.service.decisions import decide_all, decide_one
 
-    store = Store.open(db)
+    store = open_store(db)
     if every == (customer_id is not None):
         raise typer.BadParameter("give a CUSTOMER_ID or --all, not both nor neither")
     if customer_id is not None:
-        print_result(decide_customer(store, customer_id=customer_id, placement=placement,
-                                     at=_moment(at)))
+        print_result(decide_one(store, customer_id=customer_id, placement=placement,
+                                at=_moment(at)))
         return
     with progress_bar(console, "customers") as progress:
         task = progress.add_task("decide", total=None)
@@ -96,10 +97,10 @@ def decide_command(
 
 def explain_command(decision_id: str, db: DbUrl = None) -> None:
     """Replay a logged decision from its inputs and show that it gives the same answer."""
-    from tactful.decide.service import explain
-    from tactful.store.store import Store
+    from tactful.service.context import open_store
+    from tactful.service.decisions import replay as replayed
 
-    replay = explain(Store.open(db), decision_id=decision_id)
+    replay = replayed(open_store(db), decision_id=decision_id)
     log: dict[str, Any] = replay.logged
     console.print(f"[bold]logged[/bold]: {escape(str(log['action_id'] or 'silence'))} "
                   f"({escape(str(log['channel'] or '-'))}), pscore {log['pscore']:.3f}")

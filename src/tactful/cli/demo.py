@@ -273,3 +273,10 @@ def _print_decisions(console: Console, store: Store, directory: Path, shown: int
         f"Every candidate and why it was dropped: tactful decide <id> --db {db}; replay a logged "
         f"decision: tactful explain <decision id> --db {db}"
     )
+    first = picked[0].decision.customer_id if picked else "<customer id>"
+    console.print(
+        f"The service: tactful keys create --scope app --customer {escape(first)} --db {db}, "
+        f"then tactful serve --clock data --db {db} and open a customer's feed: curl -H "
+        f"'Authorization: Bearer <key>' localhost:8000/v1/customers/{escape(first)}/feed "
+        "(README, \"The service\")"
+    )

@@ -7,7 +7,6 @@ confirm and print."""
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -114,23 +113,20 @@ def consent_command(
 ) -> None:
     """Record CUSTOMER_ID's grant or withdrawal of a purpose, now; a withdrawal retracts the
     open insights that needed it in the same transaction."""
-    from tactful.domain.enums import ConsentStatus
-    from tactful.domain.records import Consent
-    from tactful.store.store import Store
-    from tactful.trust import consent
+    from tactful.service.context import open_store
+    from tactful.service.customers import change_consent
+    from tactful.service.records import ConsentIn
     from tactful.trust.privacy import mask
 
     if grant is None:
         raise typer.BadParameter("say --grant or --withdraw", param_hint="--grant/--withdraw")
-    status = ConsentStatus.GRANTED if grant else ConsentStatus.WITHDRAWN
-    store = Store.open(db)
+    store = open_store(db)
     try:
-        change = consent.record(
-            store, Consent(customer_id, purpose, status, datetime.now(UTC), source)
-        )
+        change = change_consent(store, customer_id=customer_id, change=ConsentIn(
+            purpose=purpose, action="grant" if grant else "withdraw", source=source))
     finally:
         store.close()
     console.print(
-        f"customer {mask(customer_id)}: {purpose.value} {status.value}; "
+        f"customer {mask(customer_id)}: {purpose.value} {change.status}; "
         f"{change.retracted:,} open insight(s) retracted"
     )

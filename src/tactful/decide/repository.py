@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 
 from tactful.decide.bandit import arm_key
 from tactful.decide.catalog import DECISION_FEATURES, ActionsCatalog
@@ -108,13 +108,18 @@ class Gathered:
 
 
 def gather(store: Store, ids: Sequence[str], *, at: datetime, policy: DecisionPolicy,
-           outcomes: Mapping[str, tuple[int, int]], placement: Placement) -> Gathered:
+           outcomes: Mapping[str, tuple[int, int]], placement: Placement,
+           consent_at: datetime | None = None) -> Gathered:
     """Everything the decisions of ``ids`` at ``at`` on ``placement`` read, for the shard at
     once; ``outcomes`` (:func:`learned`) are the whole bank's, shared by every shard of a run.
     The contact history holds every message decided up to ``at`` -- one decided at the same
-    moment on another placement included -- but not the decision itself (deciding again)."""
+    moment on another placement included -- but not the decision itself (deciding again).
+
+    ``consent_at`` is when consent is read, when that differs from the decision's moment: a
+    request served now must obey a withdrawal recorded a second ago, even when the decision's
+    moment is the data's (the demo's data lie in the past; see ``service.feed``)."""
     catalog = policy.catalog
-    contexts = _contexts(store, ids, at)
+    contexts = _contexts(store, ids, at, consent_at or at)
     insights = _insights(store, ids, at)
     offers = offer_candidates(catalog, products(store))
     candidates = _candidates(insights, catalog, at)
@@ -138,10 +143,12 @@ def inputs_for(g: Gathered, customer_id: str, *, at: datetime, placement: Placem
     )
 
 
-def _contexts(store: Store, ids: Sequence[str], at: datetime) -> dict[str, CustomerContext]:
+def _contexts(store: Store, ids: Sequence[str], at: datetime, consent_at: datetime) -> (
+    dict[str, CustomerContext]
+):
     c = schema.customers
     held: dict[str, set[str]] = defaultdict(set)
-    for cid, purpose in consent.current(store, list(ids), at=at).iter_rows():
+    for cid, purpose in consent.current(store, list(ids), at=consent_at).iter_rows():
         held[str(cid)].add(str(purpose))
     running = [x for x in experiments.load(store) if x.is_active(at)]
     e = schema.events
@@ -413,10 +420,22 @@ def write_decisions(store: Store, results: Sequence[DecisionResult]) -> int:
     rows = [decision_row(r, created_at=now) for r in results]
     d = schema.decisions
     with store.transaction() as conn:
-        ids = [r["decision_id"] for r in rows]
-        for start in range(0, len(ids), _CHUNK):
-            conn.execute(delete(d).where(d.c.decision_id.in_(ids[start:start + _CHUNK])))
-        conn.execute(insert(d), rows)
+        # One upsert, not a delete and an insert: two requests deciding the same decision at
+        # once (the feed asked twice in the same instant) must both succeed, the later winning.
+        upsert: Any
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            upsert = pg_insert(d)
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            upsert = sqlite_insert(d)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[d.c.decision_id],
+            set_={c.name: upsert.excluded[c.name] for c in d.columns if c.name != "decision_id"})
+        for start in range(0, len(rows), _CHUNK):
+            conn.execute(upsert, rows[start:start + _CHUNK])
     return len(rows)
 
 

@@ -47,14 +47,17 @@ def decide_customer(
     at: datetime | None = None,
     policy: DecisionPolicy | None = None,
     save: bool = True,
+    consent_at: datetime | None = None,
 ) -> DecisionResult:
-    """The decision for one customer now (or at ``at``), logged unless ``save`` is False."""
+    """The decision for one customer now (or at ``at``), logged unless ``save`` is False;
+    consent as it stands at ``consent_at`` (default: the decision's moment)."""
     chosen = policy or default_policy()
     moment = require_aware(at, "at") if at is not None else default_moment(store)
     if not has_customer(store, customer_id):
         raise NotFoundError(f"customer {mask(customer_id)} is not in the store")
     g = gather(store, [customer_id], at=moment, policy=chosen,
-               outcomes=learned(store, at=moment, policy=chosen), placement=placement)
+               outcomes=learned(store, at=moment, policy=chosen), placement=placement,
+               consent_at=consent_at)
     result = chosen.decide(inputs_for(g, customer_id, at=moment, placement=placement))
     if save:
         write_decisions(store, [result])

@@ -182,8 +182,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _table_frames(
-    kind: RecordKind, typed: pl.DataFrame, import_id: int, counter: OccurrenceCounter
+def table_frames(
+    kind: RecordKind, typed: pl.DataFrame, import_id: int | None, counter: OccurrenceCounter
 ) -> list[tuple[str, pl.DataFrame]]:
     """The table rows for a validated frame, in write order (parents first)."""
     now = datetime.now(UTC)
@@ -482,7 +482,7 @@ class Loader:
             )
             if typed.height:
                 counter = counter_by_kind.setdefault(chunk.kind, OccurrenceCounter())
-                for table, frame in _table_frames(chunk.kind, typed, import_id, counter):
+                for table, frame in table_frames(chunk.kind, typed, import_id, counter):
                     located, gone = self.tombstones.drop(
                         table,
                         frame

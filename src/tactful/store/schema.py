@@ -638,3 +638,34 @@ feed = Table(
     Index("ix_feed_customer_available", "customer_id", "available_at"),
 )
 """The in-app feed: what the in-app channel delivered, for the API to serve to the app."""
+
+# -- service: who may call the API, and the answers an idempotent retry gets back ---------------
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("customer_id", ID),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+"""An API key: its public id, the SHA-256 of the whole token (the token itself is printed once
+and never stored), its scope (app, ingest, admin) and, for an app key, the one customer it may
+read. A key bound to a customer goes with that customer's erasure (its ``customer_id``)."""
+
+idempotent_answers = Table(
+    "idempotent_answers",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("customer_id", ID),
+    Column("status_code", Integer, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+)
+"""The first answer to a request sent with an ``Idempotency-Key`` (per API key): a retry gets it
+back instead of a second write; the same key with another body is refused."""
