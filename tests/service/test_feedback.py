@@ -66,3 +66,20 @@ def test_feedback_on_someone_elses_or_a_silent_decision_is_not_found(bank: Store
     with pytest.raises(NotFoundError, match="showed nothing"):
         feedback(bank, customer_id=silent.customer_id,
                  item=FeedbackIn(decision_id=silent.decision_id, kind="impression"))
+
+
+def test_feedback_becomes_the_decisions_outcomes_once_each(bank: Store) -> None:
+    """What the bandit, the contact history and the engagement report read: one outcome per
+    feedback, a retry adding none, a dismissal with its reason, a rating with its stars."""
+    shown = _with_insight(bank)
+    for item in (FeedbackIn(decision_id=shown.decision_id, kind="click"),
+                 FeedbackIn(decision_id=shown.decision_id, kind="click"),
+                 FeedbackIn(decision_id=shown.decision_id, kind="dismiss", reason="too_many"),
+                 FeedbackIn(decision_id=shown.decision_id, kind="rating", rating=4)):
+        feedback(bank, customer_id=shown.customer_id, item=item)
+    o = schema.outcomes
+    rows = bank.rows(select(o.c.kind, o.c.reason, o.c.rating, o.c.source).where(
+        o.c.decision_id == shown.decision_id).order_by(o.c.kind))
+    assert [tuple(r) for r in rows] == [("click", None, None, "api"),
+                                       ("dismiss", "too_many", None, "api"),
+                                       ("rating", None, 4.0, "api")]

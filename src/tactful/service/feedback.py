@@ -11,13 +11,14 @@ history and its bandit read. When the outcomes table lands, it is written here a
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Final
 
 import polars as pl
 from sqlalchemy import select, update
 
-from tactful.errors import NotFoundError
+from tactful.errors import NotFoundError, ValidationError
 from tactful.insights import lifecycle
 from tactful.service.records import FeedbackAnswer, FeedbackIn, FeedbackKind
 from tactful.store import schema
@@ -45,6 +46,9 @@ def feedback(store: Store, *, customer_id: str, item: FeedbackIn) -> FeedbackAns
     if row["silent"]:
         raise NotFoundError(f"decision {item.decision_id!r} showed nothing to give feedback on")
     at = item.at or datetime.now(UTC)
+    if at < row["decided_at"]:
+        raise ValidationError(f"feedback at {at.isoformat()} precedes decision "
+                              f"{item.decision_id} ({row['decided_at'].isoformat()})")
     insight_ids = [str(i) for i in row["relevance"].get("insight_ids", [])]
     attributes = {"decision_id": item.decision_id, "feedback": item.kind.value,
                   "action_id": row["action_id"], "reason": item.reason, "rating": item.rating}
@@ -68,5 +72,32 @@ def feedback(store: Store, *, customer_id: str, item: FeedbackIn) -> FeedbackAns
                     i.c.state.in_([s for s, nxt in lifecycle.TRANSITIONS.items()
                                    if target in nxt])).values(
                     state=target, state_changed_at=at)).rowcount
+    _outcome(store, customer_id, item, event_id=str(event["id"][0]))
     return FeedbackAnswer(decision_id=item.decision_id, kind=item.kind, recorded=recorded,
                           insights_moved=moved)
+
+
+def _outcome(store: Store, customer_id: str, item: FeedbackIn, *, event_id: str) -> None:
+    """The feedback as an outcome of its decision (``measure.outcomes``: the bandit's evidence,
+    the contact history, the engagement report), at the moment the event was first stored, so a
+    retry -- or the retry of a call interrupted after the event -- records the same outcome."""
+    from tactful.domain.actions import OutcomeKind
+    from tactful.measure.outcomes import OutcomeIn, record_outcomes
+
+    e = schema.events
+    first = store.rows(select(e.c.occurred_at).where(e.c.id == event_id))[0][0]
+    kind = OutcomeKind(item.kind.value)
+    record_outcomes(store, [OutcomeIn(
+        decision_id=item.decision_id, kind=kind, occurred_at=first, customer_id=customer_id,
+        reason=_reason_code(item.reason) if kind is OutcomeKind.DISMISS else None,
+        rating=float(item.rating) if kind is OutcomeKind.RATING and item.rating else None,
+    )], source="api")
+
+
+def _reason_code(reason: str | None) -> str | None:
+    """The app's words for a dismissal as the outcome's reason code (``not relevant`` ->
+    ``not_relevant``): the engagement report groups dismissals by it."""
+    if not reason:
+        return None
+    code = re.sub(r"[^a-z0-9_-]+", "_", reason.strip().lower()).strip("_")[:64]
+    return code or None
