@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     answered 503 with ``Retry-After`` at once rather than queued past any client's timeout."""
     api_burst: int = Field(default=200, gt=0)
     """Requests one API key may make at once above that rate (``TACTFUL_API_BURST``)."""
+    api_deliver: bool = False
+    """Whether an API process also runs the outbox worker (``TACTFUL_API_DELIVER``; ``tactful
+    serve`` turns it on unless told ``--no-deliver``)."""
 
 
 def get_settings() -> Settings:

@@ -3,6 +3,9 @@ factory ``tactful serve`` gives uvicorn (each worker builds its own from ``TACTF
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from tactful import __version__
@@ -13,6 +16,7 @@ from tactful.api.routes import customers, feed, ingest, ops
 from tactful.config import Settings, get_settings
 from tactful.service.clock import Clock
 from tactful.service.context import Store, open_store
+from tactful.service.delivery import start_delivery
 from tactful.service.ingest import Realtime
 
 TITLE = "Tactful"
@@ -25,8 +29,17 @@ DESCRIPTION = (
 
 def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     chosen = settings or get_settings()
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        halt = start_delivery(store) if chosen.api_deliver else None
+        try:
+            yield
+        finally:
+            if halt is not None:
+                halt()
+
     app = FastAPI(title=TITLE, version=__version__, description=DESCRIPTION,
-                  docs_url="/docs", redoc_url=None)
+                  docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.tactful = AppState(
         store=store, settings=chosen, clock=Clock(chosen.api_clock),
         limiter=RateLimiter(rate=chosen.api_rate_per_second, burst=chosen.api_burst),

@@ -79,9 +79,12 @@ def serve_command(
              "past)")] = "now",
     rate_limit: Annotated[float | None, typer.Option(
         "--rate-limit", help="Requests a second per API key (default 100)")] = None,
+    deliver: Annotated[bool, typer.Option(
+        "--deliver/--no-deliver", help="Also run the outbox worker in each process (send what "
+                                       "the decisions chose)")] = True,
     db: DbUrl = None,
 ) -> None:
-    """Serve the REST API (OpenAPI at /docs and /openapi.json)."""
+    """Serve the REST API (OpenAPI at /docs and /openapi.json), and deliver the outbox."""
     import os
 
     import uvicorn
@@ -93,6 +96,7 @@ def serve_command(
     if db:
         os.environ["TACTFUL_DATABASE_URL"] = db
     os.environ["TACTFUL_API_CLOCK"] = clock
+    os.environ["TACTFUL_API_DELIVER"] = "true" if deliver else "false"
     if rate_limit is not None:
         os.environ["TACTFUL_API_RATE_PER_SECOND"] = str(rate_limit)
         os.environ["TACTFUL_API_BURST"] = str(max(1, int(rate_limit * 2)))
@@ -101,6 +105,7 @@ def serve_command(
         err_console.print("[yellow]several workers on SQLite serialize on its one writer: "
                           "use PostgreSQL[/yellow]")
     store.close()
-    console.print(f"Tactful API on http://{host}:{port} (docs at /docs; clock {clock})")
+    console.print(f"Tactful API on http://{host}:{port} (docs at /docs; clock {clock}; "
+                  f"{'delivering the outbox' if deliver else 'not delivering'})")
     uvicorn.run("tactful.api.app:from_environment", factory=True, host=host, port=port,
                 workers=workers, log_level="warning")
