@@ -154,3 +154,46 @@ def test_the_demo_shows_rules_only_beside_tactful_with_a_silence(bank: Path) -> 
     assert "rules-only vs Tactful" in text_out
     assert "silence" in text_out  # restraint is shown, not only messages
     assert "tactful explain" in text_out
+
+
+def test_a_policy_is_estimated_from_the_log_before_launch(bank: Path, tmp_path: Path) -> None:
+    """Off-policy on real logged decisions: the logging policy estimated from its own log gets
+    weights of exactly 1, so IPS and SNIPS equal what it earned; a catalog without the action
+    the log rewarded estimates less; the CLI prints both with the support verdict."""
+    from tactful.decide.catalog import ActionsCatalog
+    from tactful.decide.policy import DecisionPolicy
+    from tactful.domain.actions import OutcomeKind
+    from tactful.measure.offline import policy_value
+    from tactful.measure.outcomes import OutcomeIn, record_outcomes
+
+    store = Store.open(f"sqlite:///{bank}")
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    report = decide_all(store, placement=Placement.OUTBOUND, shard=25)
+    sent = [read_decision(store, d) for d in report.decision_ids]
+    messages = [r for r in sent if r is not None and not r["silent"]]
+    clicked = messages[: max(1, len(messages) // 2)]
+    record_outcomes(store, [OutcomeIn(decision_id=r["decision_id"], kind=OutcomeKind.CLICK,
+                                      occurred_at=r["send_at"]) for r in clicked],
+                    source="api")
+    same = policy_value(store, DecisionPolicy(ActionsCatalog.default()), since=since)
+    assert same.agreement > 0.5
+    ips_, snips_, dr = same.estimates
+    assert abs(ips_.value - same.logged) < 1e-9 and abs(snips_.value - same.logged) < 1e-9
+    assert dr.covers(same.logged) and abs(same.support.max_weight - 1.0) < 1e-9
+    assert abs(same.support.ess - same.decisions) < 1e-6
+    assert f"effective sample size {same.decisions}" in same.support.reason
+
+    rewarded = str(clicked[0]["action_id"])
+    text = (Path(__file__).parents[2] / "src/tactful/decide/actions.toml").read_text("utf-8")
+    blocks = text.split("[[actions]]")
+    kept = [b for b in blocks[1:] if f'id = "{rewarded}"' not in b]
+    assert len(kept) == len(blocks) - 2
+    variant = tmp_path / "actions.toml"
+    variant.write_text("[[actions]]".join([blocks[0], *kept]), encoding="utf-8")
+    without = policy_value(store, DecisionPolicy(ActionsCatalog.load(variant)), since=since)
+    assert without.estimates[0].value < same.logged
+
+    result = CliRunner().invoke(app, ["ope", "--catalog", str(variant), "--db",
+                                 f"sqlite:///{bank}"])
+    assert result.exit_code == 0, result.output
+    assert "IPS" in result.output and "DR" in result.output and "Support" in result.output

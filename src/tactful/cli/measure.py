@@ -202,3 +202,40 @@ def stop_command(name: str, db: DbUrl = None) -> None:
 
     e = experiments.stop(Store.open(db), name)
     console.print(*plain(f"experiment {e.name} stopped at {e.stopped_at:%Y-%m-%d %H:%M} UTC"))
+
+
+def ope_command(
+    catalog: Annotated[Path | None, typer.Option(
+        "--catalog", help="The target policy's actions catalog (TOML); default: the built-in "
+                          "one, which estimates the current policy against its own logs")] = None,
+    reward: Annotated[list[str] | None, typer.Option(
+        "--reward", help="Outcome kinds worth 1 (repeat): click, convert, open...")] = None,
+    since: Annotated[str | None, typer.Option(help="Decisions from (ISO date)")] = None,
+    db: DbUrl = None,
+) -> None:
+    """Estimate a policy's value from the logged decisions before launching it (off-policy:
+    IPS, self-normalized IPS and doubly robust, with 95% intervals and a support check)."""
+    from tactful.decide.catalog import ActionsCatalog
+    from tactful.decide.policy import DecisionPolicy
+    from tactful.measure.offline import policy_value
+    from tactful.store.store import Store
+
+    store = Store.open(db)
+    try:
+        target = DecisionPolicy(ActionsCatalog.load(catalog) if catalog else
+                                ActionsCatalog.default())
+        value = policy_value(store, target, reward=reward or ["click", "convert"],
+                             since=_moment(since, "--since"))
+    finally:
+        store.close()
+    table = Table(title=f"Reward per decision ({' or '.join(value.reward)}), "
+                        f"{value.decisions:,} logged decisions")
+    for col in ("policy", "estimate", "95% interval"):
+        table.add_column(col)
+    table.add_row("logged (observed)", f"{value.logged:.4f}", "")
+    for e in value.estimates:
+        table.add_row(f"target, {e.estimator}", f"{e.value:.4f}", f"{e.low:.4f} - {e.high:.4f}")
+    console.print(table)
+    verdict = "trusted" if value.support.trusted else "NOT trusted"
+    console.print(plain(f"Support {verdict}: {value.support.reason}; the target's likeliest "
+                        f"choice is the logged one in {value.agreement:.0%} of decisions."))
