@@ -69,7 +69,8 @@ def test_message_kind_follows_family() -> None:
             lambda: Outcome("d1", "c", OutcomeKind.RATING, AT),
             "outcome of decision d1: a rating needs a value",
         ),
-        (lambda: Outcome("d1", "c", "wink", AT), "outcome kind must be one of delivered, impression"),
+        (lambda: Outcome("d1", "c", "wink", AT),
+         "outcome kind must be one of delivered, impression"),
         (
             lambda: Outcome("d1", "c", OutcomeKind.OPEN, datetime(2024, 1, 1)),
             "outcome time must be timezone-aware",

@@ -81,7 +81,9 @@ def serve_command(
         "--rate-limit", help="Requests a second per API key (default 100)")] = None,
     deliver: Annotated[bool, typer.Option(
         "--deliver/--no-deliver", help="Also run the outbox worker in each process (send what "
-                                       "the decisions chose)")] = True,
+                                       "the decisions chose); off by default: under parallel "
+                                       "load on PostgreSQL it still contends with the requests "
+                                       "(run tactful deliver beside the service)")] = False,
     db: DbUrl = None,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs and /openapi.json), and deliver the outbox."""

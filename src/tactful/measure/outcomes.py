@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from tactful.domain.actions import Outcome, OutcomeKind
 from tactful.domain.enums import ConsentPurpose, ConsentStatus
@@ -197,15 +198,23 @@ def record_outcomes(store: Store, outcomes: Iterable[OutcomeIn | Outcome], *,
             "occurred_at": o.occurred_at, "source": source, "recorded_at": now,
         })
     t = schema.outcomes
-    with store.transaction() as conn:
-        keys = list(rows)
-        seen: set[str] = set()
-        for start in range(0, len(keys), _CHUNK):
-            seen |= {str(r[0]) for r in conn.execute(select(t.c.outcome_id).where(
-                t.c.outcome_id.in_(keys[start:start + _CHUNK])))}
-        new = [rows[k] for k in keys if k not in seen]
-        if new:
-            conn.execute(insert(t), new)
+    for attempt in range(3):
+        try:
+            with store.transaction() as conn:
+                keys = list(rows)
+                seen: set[str] = set()
+                for start in range(0, len(keys), _CHUNK):
+                    seen |= {str(r[0]) for r in conn.execute(select(t.c.outcome_id).where(
+                        t.c.outcome_id.in_(keys[start:start + _CHUNK])))}
+                new = [rows[k] for k in keys if k not in seen]
+                if new:
+                    conn.execute(insert(t), new)
+            break
+        except IntegrityError:
+            # The same outcome recorded at the same time by another request (a client's retry
+            # racing its first try): the next pass finds it stored and inserts the rest.
+            if attempt == 2:
+                raise
     withdrawn = _withdraw_marketing(store, [r for r in rows.values()
                                             if r["kind"] == OutcomeKind.OPT_OUT.value])
     return Recorded(len(new), len(items) - len(new), withdrawn)
