@@ -4,7 +4,6 @@ gives the same answer). The work is in ``tactful.service.decisions``; these pars
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -12,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tactful.cli.render import plain, progress_bar
+from tactful.cli.render import moment, plain, progress_bar
 from tactful.decide.placement import Placement
 
 # The engine is imported inside the commands that use it: `tactful --help` must not pay for
@@ -29,14 +28,6 @@ DbUrl = Annotated[
 ]
 
 
-def _moment(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{text!r} is not a time (YYYY-MM-DDTHH:MM[+00:00])") from exc
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _candidates(considered: tuple[Considered, ...]) -> Table:
@@ -82,11 +73,11 @@ def decide_command(
         raise typer.BadParameter("give a CUSTOMER_ID or --all, not both nor neither")
     if customer_id is not None:
         print_result(decide_one(store, customer_id=customer_id, placement=placement,
-                                at=_moment(at)))
+                                at=moment(at)))
         return
     with progress_bar(console, "customers") as progress:
         task = progress.add_task("decide", total=None)
-        report = decide_all(store, placement=placement, at=_moment(at),
+        report = decide_all(store, placement=placement, at=moment(at),
                             progress_total=lambda n: progress.update(task, total=n),
                             progress=lambda n: progress.advance(task, n))
     share = report.silent / report.customers if report.customers else 0.0

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tactful.cli.render import plain
+from tactful.cli.render import moment, plain
 
 # The engine is imported inside the commands that use it: `tactful --help` must not pay for
 # it (tests/cli/test_startup.py).
@@ -32,14 +32,6 @@ DbUrl = Annotated[
 ]
 
 
-def _moment(text: str | None, name: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{name}: {text!r} is not a time (YYYY-MM-DD[THH:MM])") from exc
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _pct(x: float | None) -> str:
@@ -62,7 +54,7 @@ def engagement_command(
 
     store = Store.open(db)
     messages, outcomes = engagement.messages_and_outcomes(
-        store, since=_moment(since, "--since"), until=_moment(until, "--until"))
+        store, since=moment(since, "--since"), until=moment(until, "--until"))
     report = engagement.engagement(messages, outcomes,
                                    engagement.Thresholds(min_volume=min_volume))
     table = Table("action", "channel", "sent", "open", "CTR [95% CI]", "convert", "dismiss",
@@ -80,8 +72,8 @@ def engagement_command(
     if not report.flags:
         console.print("no action is flagged")
     if out is not None:
-        page.write_store_page(store, out, at=_moment(until, "--until"),
-                              since=_moment(since, "--since"),
+        page.write_store_page(store, out, at=moment(until, "--until"),
+                              since=moment(since, "--since"),
                               thresholds=engagement.Thresholds(min_volume=min_volume))
         console.print(*plain(f"wrote {out}"))
 
@@ -113,7 +105,7 @@ def record_command(
     from tactful.store.store import Store
 
     done = record_outcomes(Store.open(db), [OutcomeIn(
-        decision_id, kind, _moment(at, "--at") or datetime.now(UTC), reason=reason,
+        decision_id, kind, moment(at, "--at") or datetime.now(UTC), reason=reason,
         rating=rating)])
     console.print(f"{done.recorded} recorded, {done.duplicates} already known"
                   + (", marketing consent withdrawn" if done.withdrawals else ""))
@@ -139,8 +131,8 @@ def create_command(
 
     arms = tuple(experiments.parse_arm(a) for a in (arm or []))
     e = experiments.create(Store.open(db), experiments.Experiment(
-        name, arms, _moment(start, "--start") or datetime.now(UTC), holdout, metric,
-        salt or "", _moment(end, "--end")))
+        name, arms, moment(start, "--start") or datetime.now(UTC), holdout, metric,
+        salt or "", moment(end, "--end")))
     shares = ", ".join(f"{k} {v:.1%}" for k, v in e.shares().items())
     console.print(*plain(f"experiment {e.name} from {e.starts_at:%Y-%m-%d %H:%M} UTC: {shares}; "
                          f"metric {e.metric_kind.value}"))
@@ -225,7 +217,7 @@ def ope_command(
         target = DecisionPolicy(ActionsCatalog.load(catalog) if catalog else
                                 ActionsCatalog.default())
         value = policy_value(store, target, reward=reward or ["click", "convert"],
-                             since=_moment(since, "--since"))
+                             since=moment(since, "--since"))
     finally:
         store.close()
     table = Table(title=f"Reward per decision ({' or '.join(value.reward)}), "

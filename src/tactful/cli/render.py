@@ -7,6 +7,7 @@ instead of crashing the command (or restyling the screen).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
@@ -273,3 +274,16 @@ def _understanding(p: CustomerProfile) -> list[RenderableType]:
             )
         out.append("\n".join(lines))
     return out
+
+
+def moment(text: str | None, name: str | None = None) -> datetime | None:
+    """A command-line time (ISO date or date and time; UTC when it names no offset)."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        where = f"{name}: " if name else ""
+        raise typer.BadParameter(f"{where}{text!r} is not a time (YYYY-MM-DD[THH:MM[+00:00]])"
+                                 ) from exc
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
