@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     secret_key_file: Path | None = None
     """Where the generated key lives (``TACTFUL_SECRET_KEY_FILE``); default
     ``$XDG_CONFIG_HOME/tactful/secret.key`` (``~/.config/tactful/secret.key``)."""
+    report_dir: Path = Path("ingest-reports")
+    """Where imports write their rejects, conflicts and summary (``TACTFUL_REPORT_DIR``): the
+    folder an erasure scrubs, whichever face asked for it."""
     api_clock: Literal["now", "data"] = "now"
     """When the service's "now" is (``TACTFUL_API_CLOCK``): the wall clock, or ``data`` -- the
     data's own latest moment, for a demo bank whose data lie in the past."""

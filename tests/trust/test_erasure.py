@@ -71,7 +71,8 @@ def _fill(store: Store, exports: Path, tmp_path: Path) -> tuple[Store, Path, str
     extra = tmp_path / "extra"
     extra.mkdir()
     Loader(store, report_dir=reports).ingest([
-        _bad_statement(exports, extra, iban, other[0]), _transfer(exports, extra, iban, other[0])
+        _bad_statement(exports, extra, iban, other[0]), _transfer(exports, extra, iban, other[0]),
+        _correction(exports, extra, iban),
     ])
     run_enrich(store)
     run_insights(store)
@@ -100,6 +101,17 @@ def _transfer(exports: Path, folder: Path, iban: str, other_account: str) -> Pat
     row = next(ln for ln in lines[1:] if f",{other_account}," in ln).split(",")
     row[0], row[6], row[7] = "TX-TRANSFER-1", f"SEPA TRANSFER TO {iban} RENT SHARE", ""
     path = folder / "transfers.csv"
+    path.write_text("\n".join([lines[0], ",".join(row)]) + "\n", encoding="utf-8")
+    return path
+
+
+def _correction(exports: Path, folder: Path, iban: str) -> Path:
+    """The bank's re-export of one of the target's transactions with another amount: a
+    conflict, listed in a conflicts file under the transaction's id (which carries the IBAN)."""
+    lines = (exports / "transactions.csv").read_text(encoding="utf-8").splitlines()
+    row = next(ln for ln in lines[1:] if f",{iban}," in ln).split(",")
+    row[4] = str(int(row[4]) - 1)
+    path = folder / "corrections.csv"
     path.write_text("\n".join([lines[0], ",".join(row)]) + "\n", encoding="utf-8")
     return path
 
@@ -197,6 +209,8 @@ def test_erase_leaves_nothing_of_the_customer_but_what_it_says_it_kept(
     assert "tombstone in erasures" in kept and "imports.path" in kept
     (rejects,) = [p for p in report.report_files if p.endswith(".rejects.csv")]
     assert report.report_files[rejects] == 2 and "…" in Path(rejects).name
+    (conflicts,) = [p for p in report.report_files if p.endswith(".conflicts.csv")]
+    assert report.report_files[conflicts] == 1  # the target's corrected transaction
     assert "no-such-status" in Path(rejects).read_text(encoding="utf-8")  # the other's lines
 
 
@@ -284,3 +298,20 @@ def test_the_banks_next_file_does_not_bring_an_erased_customer_back(
     # report warned when it was made without the bank's key.
     Loader(store, report_dir=tmp_path / "blind", erasure_key=b"another key").ingest(files)
     assert _scan_tables(store, needles) != set()
+
+
+def test_the_services_erasure_scrubs_the_import_reports_as_the_cli_does(
+    bank: tuple[Store, Path, str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The API's erasure (``service.customers.erase``) reaches the reports folder it is
+    configured with, not only the store: a rejects or conflicts line left behind would still
+    name the customer."""
+    from tactful.service.customers import erase
+
+    store, reports, _ = bank
+    needles = _needles(store, TARGET)
+    assert _scan_files(reports, needles)
+    monkeypatch.setenv("TACTFUL_REPORT_DIR", str(reports))
+    monkeypatch.setenv("TACTFUL_SECRET_KEY", "k" * 40)
+    erase(store, customer_id=TARGET, erased_by="api key k-1")
+    assert _scan_files(reports, needles) == set()

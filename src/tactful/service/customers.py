@@ -118,10 +118,13 @@ def export(store: Store, *, customer_id: str, requested_by: str) -> ExportAnswer
 
 
 def erase(store: Store, *, customer_id: str, erased_by: str) -> ErasureAnswer:
-    """Erase the customer (``trust.erasure``): their rows, their API keys and kept answers."""
+    """Erase the customer (``trust.erasure``): their rows, their API keys and kept answers, and
+    their lines in the import reports (``TACTFUL_REPORT_DIR``) -- the same as the CLI's."""
+    from tactful.config import get_settings
     from tactful.trust.erasure import erase_customer, secret_key_from_env
 
-    done = erase_customer(store, customer_id, erased_by=erased_by, key=secret_key_from_env())
+    done = erase_customer(store, customer_id, erased_by=erased_by, key=secret_key_from_env(),
+                          report_dirs=[get_settings().report_dir])
     return ErasureAnswer(customer=done.customer, erased_at=done.erased_at,
                          rows_deleted=done.deleted,
                          tables={k: v for k, v in done.rows_deleted.items() if v})

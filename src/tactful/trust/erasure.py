@@ -7,8 +7,10 @@ asks for it to go. So an erasure removes every row keyed by the customer or by o
 accounts -- the tables are found in the live database, as ``export.py`` finds them, so a table a
 later version adds is not forgotten -- and masks their identifiers wherever else they appear
 (another customer's transfer to their IBAN, an import's file path, a rule, a model card).
-Rejects files, which quote the bank's rows, lose every line that names the customer or one of
-their accounts; ``summary.json`` files have the identifiers masked.
+Rejects and conflicts files, which quote the bank's rows, lose every line that names the customer
+or one of their accounts (a transaction id carries its account); ``summary.json`` files have the
+identifiers masked. The folders scanned are the ones named, plus the folder of every import's
+recorded rejects file (its other reports lie beside it).
 
 What is kept, and why (``ErasureReport.kept`` says it to the operator):
 
@@ -51,7 +53,9 @@ from tactful.trust.privacy import mask, private_open, pseudonym
 
 SECRET_KEY_ENV = "TACTFUL_SECRET_KEY"  # noqa: S105 -- the variable's name, not a key
 TOMBSTONES = "erasures"
-REPORT_PATTERNS = ("*.rejects.csv", "summary.json")
+REPORT_PATTERNS = ("*.rejects.csv", "*.conflicts.csv", "summary.json")
+_LINE_FILES = (".rejects.csv", ".conflicts.csv")
+"""Report files of one line per bank row: the lines that name the customer go."""
 
 # Deleted children first: the accounts, then the customer, go last, so a crash in between (the
 # whole erasure is one transaction, so only a server crash) never leaves rows without an owner.
@@ -241,9 +245,10 @@ def _report_files(dirs: Sequence[Path], recorded: Iterable[str]) -> list[Path]:
     for path in recorded:
         p = Path(path)
         if p.is_file():
-            found.add(p)
-            if (p.parent / "summary.json").is_file():
-                found.add(p.parent / "summary.json")
+            # a recorded rejects file tells where the import wrote its reports: its conflicts
+            # file and summary lie beside it, whatever folder the operator named (or not)
+            for pattern in REPORT_PATTERNS:
+                found |= set(p.parent.glob(pattern))
     return sorted(found)
 
 
@@ -260,7 +265,7 @@ def _scrub_file(path: Path, pattern: re.Pattern[str]) -> tuple[Path, int]:
     redact = _masker(pattern)
     text = path.read_text(encoding="utf-8")
     changed = 0
-    if path.name.endswith(".rejects.csv"):
+    if path.name.endswith(_LINE_FILES):
         rows = list(csv.reader(text.splitlines(keepends=True)))
         # The file column names the source file, whose name may carry an account number: masked
         # there, it does not make another customer's reject in the same file go.
