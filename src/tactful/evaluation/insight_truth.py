@@ -325,15 +325,32 @@ def score_raise(t: Tally, found: pl.DataFrame, d: date, imap: pl.DataFrame,
         .filter(pl.col("date") >= pl.col("effective_date"))
         .group_by("series_id", "effective_date").agg(pl.col("date").min().alias("first"))
     )
+    news = first_new.filter(pl.col("effective_date").is_between(
+        d - timedelta(days=RAISE_NEWS_DAYS - 1), d) & (pl.col("first") <= d))
     due = (
-        first_new.filter(pl.col("effective_date").is_between(
-            d - timedelta(days=RAISE_NEWS_DAYS - 1), d)
-                         & (pl.col("first") <= d))
-        .join(truth.series.select("series_id", "customer_id"), on="series_id")
+        news.join(truth.series.select("series_id", "customer_id"), on="series_id")
         .select("series_id", "customer_id").unique()
     )
     hit = found_of(due, f)
     t.add(f.height, ok, due.height, hit)
+    t.extra.setdefault("confirmable", []).append(_confirmable(news, d, truth))
+
+
+def _confirmable(news: pl.DataFrame, d: date, truth: Truth) -> int:
+    """How many of the raises due on ``d`` any detector that waits for the new level to repeat
+    could have seen: paid at least twice at the new level by ``d`` (three times on pay that
+    varies, where one payment is hours, not a rate). The rest were paid once: a one-off
+    payment looks the same until the next pay day, so they bound the recall of a detector that
+    does not guess."""
+    paid = (
+        news.select("series_id", "effective_date")
+        .join(truth.members.select("series_id", "date"), on="series_id")
+        .filter(pl.col("date").is_between(pl.col("effective_date"), d))
+        .group_by("series_id", "effective_date").agg(pl.len().alias("n"))
+        .join(truth.series.select("series_id", "amount_varies"), on="series_id")
+        .filter(pl.col("n") >= pl.when(pl.col("amount_varies")).then(3).otherwise(2))
+    )
+    return paid.select("series_id").n_unique()
 
 
 def score_late(t: Tally, found: pl.DataFrame, d: date, imap: pl.DataFrame,

@@ -224,6 +224,13 @@ def _section(bank: EvalBank, days: list[date], tallies: dict[str, Tally],
                      "n/a" if t.precision is None else f"{t.precision:.3f}",
                      "n/a" if t.recall is None else f"{t.recall:.3f}",
                      "yes" if critical else "", ""))
+    raise_ = tallies["salary_raise"]
+    confirmable = int(sum(raise_.extra.get("confirmable", [])))
+    if raise_.truth:
+        metrics.append(Metric(
+            "salary_raise recall ceiling: raises paid twice at the new level (3x varying)",
+            confirmable / raise_.truth, None,
+            f"{confirmable:,} of {raise_.truth:,}; the rest were paid once by the day scored"))
     errors = tallies["shortfall"].extra.get("date_error", [])
     if errors:
         metrics.append(Metric("shortfall date error, median days (true positives)",
