@@ -1,0 +1,119 @@
+"""The evidence the feed keeps in memory counts exactly what ``learned`` reads afresh: after
+decisions, outcomes, insights acted on or dismissed, a decision decided again and an erasure."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from tactful.batch.enrich import run_enrich
+from tactful.batch.insights import run_insights
+from tactful.decide.evidence import Evidence
+from tactful.decide.policy import Placement
+from tactful.decide.repository import default_moment, learned, read_decision
+from tactful.decide.service import decide_all, decide_customer, default_policy
+from tactful.domain.actions import OutcomeKind
+from tactful.ingest.loader import Loader
+from tactful.insights import lifecycle
+from tactful.insights.repository import mark
+from tactful.measure.outcomes import OutcomeIn, record_outcomes
+from tactful.simulate import SimulationConfig, simulate
+from tactful.store import schema
+from tactful.store.store import Store
+
+CONFIG = SimulationConfig(customers=24, months=3, seed=7, start=date(2025, 1, 1))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    simulate(CONFIG, tmp_path / "exports", "parquet")
+    store = Store.open(f"sqlite:///{tmp_path / 'tactful.db'}")
+    Loader(store, report_dir=tmp_path / "reports").ingest(
+        [p for p in sorted((tmp_path / "exports").iterdir()) if p.is_file()])
+    run_enrich(store)
+    run_insights(store)
+    return store
+
+
+def _same(store: Store, held: Evidence, moments: list[datetime]) -> None:
+    policy = default_policy()
+    for at in moments:
+        fresh = learned(store, at=at, policy=policy)
+        assert held.learned(store, at=at) == fresh, at
+
+
+def test_the_evidence_held_counts_what_a_fresh_read_counts(store: Store) -> None:
+    held = Evidence()
+    start = default_moment(store)
+    moments = [start + timedelta(days=d, minutes=m) for d in (0, 1, 4, 9) for m in (0, 30)]
+    _same(store, held, moments)  # an empty log: no evidence
+
+    report = decide_all(store, placement=Placement.OUTBOUND, at=start)
+    decide_all(store, placement=Placement.FEED, at=start + timedelta(days=1))
+    _same(store, held, moments)
+    sent = [r for r in (read_decision(store, d) for d in report.decision_ids)
+            if r is not None and not r["silent"]]
+    assert len(sent) >= 4
+    assert any(held.learned(store, at=start + timedelta(days=9)).values())
+
+    # outcomes: a click, a dismissal, an opt-out, one in the future of some moments
+    record_outcomes(store, [
+        OutcomeIn(sent[0]["decision_id"], OutcomeKind.CLICK, sent[0]["send_at"]),
+        OutcomeIn(sent[1]["decision_id"], OutcomeKind.DISMISS,
+                  sent[1]["send_at"] + timedelta(days=2), reason="not_relevant"),
+        OutcomeIn(sent[2]["decision_id"], OutcomeKind.IMPRESSION,
+                  sent[2]["send_at"] + timedelta(hours=1)),
+    ])
+    _same(store, held, moments)
+
+    # an insight a message carried acted on: the state counts, the next answer sees it
+    carried = [i for r in sent for i in r["relevance"].get("insight_ids", [])]
+    assert carried
+    mark(store, carried[-1], lifecycle.ACTED_ON, at=start)
+    _same(store, held, moments)
+
+    # a decision decided again (same id, a later created_at), now as silence
+    d = schema.decisions
+    with store.transaction() as conn:
+        conn.execute(update(d).where(d.c.decision_id == sent[3]["decision_id"]).values(
+            silent=True, created_at=datetime.now(UTC)))
+    _same(store, held, moments)
+
+    # one more decision, then an erasure of a customer whose messages counted
+    decide_customer(store, customer_id=str(sent[0]["customer_id"]),
+                    at=start + timedelta(days=2))
+    _same(store, held, moments)
+    from tactful.service.customers import erase
+
+    erase(store, customer_id=str(sent[0]["customer_id"]), erased_by="test")
+    assert not store.rows(select(d.c.decision_id).where(
+        d.c.decision_id == sent[0]["decision_id"]))
+    _same(store, held, moments)
+
+
+def test_an_outcome_stamped_in_the_past_is_not_missed(store: Store) -> None:
+    """An outcome recorded with an old ``recorded_at`` (the outbox's own clock) falls behind
+    the mark: the row count tells, and the evidence is read again."""
+    held = Evidence()
+    start = default_moment(store)
+    report = decide_all(store, placement=Placement.OUTBOUND, at=start)
+    later = start + timedelta(days=1)
+    _same(store, held, [later])
+    sent = [r for r in (read_decision(store, x) for x in report.decision_ids)
+            if r is not None and not r["silent"]]
+    record_outcomes(store, [OutcomeIn(sent[0]["decision_id"], OutcomeKind.CLICK,
+                                      sent[0]["send_at"])])
+    o = schema.outcomes
+    with store.transaction() as conn:
+        conn.execute(update(o).values(recorded_at=datetime(2000, 1, 1, tzinfo=UTC)))
+    fresh = Evidence()
+    fresh.learned(store, at=later)
+    record_outcomes(store, [OutcomeIn(sent[1]["decision_id"], OutcomeKind.CLICK,
+                                      sent[1]["send_at"])])
+    with store.transaction() as conn:
+        conn.execute(update(o).values(recorded_at=datetime(2000, 1, 1, tzinfo=UTC)))
+    _same(store, fresh, [later])
+    _same(store, held, [later])
