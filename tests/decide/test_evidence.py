@@ -117,3 +117,48 @@ def test_an_outcome_stamped_in_the_past_is_not_missed(store: Store) -> None:
         conn.execute(update(o).values(recorded_at=datetime(2000, 1, 1, tzinfo=UTC)))
     _same(store, fresh, [later])
     _same(store, held, [later])
+
+
+def test_the_features_held_are_computed_again_when_their_rows_change(store: Store) -> None:
+    """The rule features a feed request keeps are those a fresh computation gives, after a
+    posted transaction (a row, a balance moved), a login and on the next day."""
+    from tactful.decide.features import FeatureCache, fingerprint
+    from tactful.decide.repository import _rule_features
+    from tactful.service.ingest import ingest_events, ingest_transactions
+    from tactful.service.records import EventIn, TransactionIn
+
+    cache = FeatureCache()
+    wanted = frozenset({"checking_balance_min_30d", "has_savings", "has_credit_card",
+                        "savings_balance", "spend_30d", "days_since_login"})
+    a = schema.accounts
+    cid, account, currency, balance = next(
+        (str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in store.rows(
+            select(a.c.customer_id, a.c.id, a.c.currency, a.c.balance_minor)
+            .where(a.c.type == "checking").order_by(a.c.customer_id)))
+    at = default_moment(store)
+    calls: list[int] = []
+
+    def check(day: date) -> dict[str, float]:
+        def compute() -> dict[str, float]:
+            calls.append(1)
+            return _rule_features(store, [cid], day, wanted).get(cid, {})
+        got = cache.get(store, cid, day, wanted, compute)
+        assert got == _rule_features(store, [cid], day, wanted).get(cid, {})
+        return got
+
+    first = check(at.date())
+    assert check(at.date()) == first and len(calls) == 1  # nothing changed: held
+    before = fingerprint(store, cid)
+    ingest_transactions(store, transactions=[TransactionIn(
+        account_id=account, transaction_id="fs-1", booked_at=at - timedelta(hours=1),
+        amount_minor=-(balance + 9_000), currency=currency, description="BEST BUY #1",
+        channel="card")], realtime=True)
+    assert fingerprint(store, cid) != before
+    moved = check(at.date())
+    assert len(calls) == 2 and moved != first
+    ingest_events(store, events=[EventIn(customer_id=cid, kind="login",
+                                         occurred_at=at - timedelta(minutes=5))])
+    check(at.date())
+    assert len(calls) == 3
+    check(at.date() + timedelta(days=1))
+    assert len(calls) == 4

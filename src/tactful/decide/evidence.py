@@ -33,9 +33,10 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from functools import cache
+from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from tactful.decide.bandit import arm_key
 from tactful.decide.contact import Send
@@ -100,13 +101,8 @@ class Evidence:
     # -- bringing the rows up to date ----------------------------------------------------------
 
     def _sync(self, store: Store) -> None:
-        d, o, i, e = schema.decisions, schema.outcomes, schema.insights, schema.erasures
-        marks = _Marks(*store.rows(select(
-            select(func.count()).select_from(d).scalar_subquery(),
-            select(func.count()).select_from(o).scalar_subquery(),
-            select(func.count()).select_from(i).where(i.c.state.in_(SETTLED)).scalar_subquery(),
-            select(func.max(e.c.id)).scalar_subquery(),
-        ))[0])
+        i = schema.insights
+        marks = _Marks(*store.rows(_marks_query())[0])
         if self._marks is not None and marks.erasures != self._marks.erasures:
             self._reset()
         changed = self._read_decisions(store)
@@ -193,6 +189,18 @@ class Evidence:
             if found is not None:
                 counts[s.arm][0 if found else 1] += 1
         return {k: (v[0], v[1]) for k, v in sorted(counts.items())}
+
+
+@cache
+def _marks_query() -> Select[Any]:
+    """Built once: building a statement costs more than running this one."""
+    d, o, i, e = schema.decisions, schema.outcomes, schema.insights, schema.erasures
+    return select(
+        select(func.count()).select_from(d).scalar_subquery(),
+        select(func.count()).select_from(o).scalar_subquery(),
+        select(func.count()).select_from(i).where(i.c.state.in_(SETTLED)).scalar_subquery(),
+        select(func.max(e.c.id)).scalar_subquery(),
+    )
 
 
 _HELD: weakref.WeakKeyDictionary[Store, Evidence] = weakref.WeakKeyDictionary()
