@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -433,28 +433,34 @@ def decision_row(result: DecisionResult, *, created_at: datetime) -> dict[str, A
     }
 
 
+@cache
+def _upsert(dialect: str) -> Any:
+    """One upsert, not a delete and an insert: two requests deciding the same decision at once
+    (the feed asked twice in the same instant) must both succeed, the later winning. Built once
+    per dialect: building it costs more than a decision."""
+    d = schema.decisions
+    upsert: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        upsert = pg_insert(d)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        upsert = sqlite_insert(d)
+    return upsert.on_conflict_do_update(
+        index_elements=[d.c.decision_id],
+        set_={c.name: upsert.excluded[c.name] for c in d.columns if c.name != "decision_id"})
+
+
 def write_decisions(store: Store, results: Sequence[DecisionResult]) -> int:
     """Store ``results`` (deciding again replaces a decision of the same id)."""
     if not results:
         return 0
     now = datetime.now(UTC)
     rows = [decision_row(r, created_at=now) for r in results]
-    d = schema.decisions
     with store.transaction() as conn:
-        # One upsert, not a delete and an insert: two requests deciding the same decision at
-        # once (the feed asked twice in the same instant) must both succeed, the later winning.
-        upsert: Any
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            upsert = pg_insert(d)
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            upsert = sqlite_insert(d)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[d.c.decision_id],
-            set_={c.name: upsert.excluded[c.name] for c in d.columns if c.name != "decision_id"})
+        upsert = _upsert(conn.dialect.name)
         for start in range(0, len(rows), _CHUNK):
             conn.execute(upsert, rows[start:start + _CHUNK])
     return len(rows)
