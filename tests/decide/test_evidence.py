@@ -160,5 +160,9 @@ def test_the_features_held_are_computed_again_when_their_rows_change(store: Stor
                                          occurred_at=at - timedelta(minutes=5))])
     check(at.date())
     assert len(calls) == 3
+    ingest_events(store, events=[EventIn(customer_id=cid, kind="page_view", feature="home",
+                                         occurred_at=at - timedelta(minutes=4))])
+    check(at.date())
+    assert len(calls) == 3  # a page view is not read by the features
     check(at.date() + timedelta(days=1))
     assert len(calls) == 4

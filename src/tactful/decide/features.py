@@ -8,13 +8,14 @@ beside a *fingerprint* of every row ``load_inputs`` reads for them, taken in one
 statement per request; a fingerprint that differs computes the features again.
 
 The fingerprint holds, for the customer: the profile row; per account table the number of
-rows, the sums of balances and limits, the latest update; per transactions, events, consents
+rows, the sums of balances and limits, the latest update; per transactions, logins, consents
 and recategorizations the number of rows, the sum of amounts and the latest moment (they are
 appended; a recategorization is written beside the rows it changes); the number of rows of each
 derived table (series, income, budgets, goals) with the sums of their amounts; and, for the
 bank, the latest enrich and insight runs (a run rewrites categories and derived rows in place)
 and the number of products. A posted transaction (a row, a balance moved), a login, a consent,
-a preference, a budget or a nightly run each changes it.
+a preference, a budget or a nightly run each changes it; a page view does not (the features
+read logins only).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, Final
 
 from sqlalchemy import bindparam, func, select
 
+from tactful.insights.repository import LOGIN_EVENT_KINDS as LOGIN_KINDS
 from tactful.store import schema
 from tactful.store.store import Store
 
@@ -66,7 +68,7 @@ def _fingerprint_query() -> Any:
         *scalar(func.count(), func.sum(t.c.amount_minor), func.max(t.c.booked_at),
                 table=accounts, where=own),
         *scalar(func.count(), func.max(e.c.occurred_at), table=e,
-                where=e.c.customer_id == customer_id),
+                where=(e.c.customer_id == customer_id) & e.c.kind.in_(LOGIN_KINDS)),
     ]
     for table, amount in ((schema.consents, None), (schema.recategorizations, None),
                           (schema.recurring_series, None), (schema.series_changes, None),
