@@ -13,6 +13,8 @@ this process drives it with httpx:
   through the feed requests the client gave up on, and would slow whatever came next;
 * the feed's capacity: a closed loop of two callers per worker, the rate the server sustains
   and the latency at it;
+* the server's CPU time per feed request (all its processes, from ``/proc``): on a machine
+  shared with other work the latencies say how busy it was, this says what a request costs;
 * the baseline, in this process on the same store: ``service.feed.feed`` and
   ``service.ingest.ingest_events`` called directly -- what HTTP, the key check and the JSON cost
   on top is the ratio.
@@ -143,6 +145,24 @@ async def capacity(base: str, token: str, ids: list[str], clients: int, seconds:
             "p99_ms": round(percentile(latencies, 0.99), 1)}
 
 
+def server_cpu_s(pid: int) -> float | None:
+    """CPU seconds used so far by the server's processes (its session: uvicorn and workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return None
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == pid:  # the session id: the server leads its own session
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def drain(base: str, token: str, customer: str, *, limit_s: float = 90.0) -> None:
     """Wait until the server has worked through the requests the client gave up on: a cheap
     call (preferences, on the same thread pool as the feed) answers quickly again."""
@@ -191,13 +211,15 @@ def main() -> None:
     ingest = create_key(store, scope=Scope.INGEST).token
 
     # the baseline: the same use cases in this process, no HTTP
-    for cid in ids[:5]:
+    for cid in ids:  # warmed as the server is: every customer once
         feed(store, customer_id=cid, clock=Clock.DATA)
     direct = []
+    cpu = time.process_time()
     for k in range(60):
         t = time.perf_counter()
         feed(store, customer_id=ids[k % len(ids)], clock=Clock.DATA)
         direct.append((time.perf_counter() - t) * 1000)
+    direct_cpu_ms = (time.process_time() - cpu) * 1000 / 60
     batch = [EventIn.model_validate(e) for e in events(ids, BATCH, 10_000_000)]
     t = time.perf_counter()
     stored = ingest_events(store, events=batch).inserted
@@ -243,18 +265,27 @@ def main() -> None:
               f"(ratio {eps / direct_eps:.2f})", flush=True)
         for rate in (None, *RATES):
             drain(base, admin, ids[0])
+            cpu_before = server_cpu_s(server.pid)
             result = asyncio.run(
                 capacity(base, admin, ids, 2 * args.workers, args.seconds) if rate is None
                 else drive(base, admin, ids, rate, args.seconds))
+            cpu_after = server_cpu_s(server.pid)
+            cpu_ms = (round((cpu_after - cpu_before) * 1000 / result["answered"], 2)
+                      if cpu_before is not None and cpu_after is not None and result["answered"]
+                      else None)
             row = {"what": "feed", "backend": backend, "workers": args.workers, **result,
+                   "server_cpu_ms_per_request": cpu_ms,
                    "in_process_p50_ms": round(statistics.median(direct), 1),
                    "in_process_p99_ms": round(percentile(direct, 0.99), 1),
+                   "in_process_cpu_ms_per_request": round(direct_cpu_ms, 2),
                    "load": load()}
             rows.append(row)
             print(f"feed at {result['target_rps']} req/s ({backend}, {args.workers} worker(s)): "
                   f"{result['achieved_rps']} req/s achieved, p50 {result['p50_ms']} ms, "
-                  f"p99 {result['p99_ms']} ms, {result['failed']} failed; in process "
-                  f"p50 {row['in_process_p50_ms']} ms, p99 {row['in_process_p99_ms']} ms",
+                  f"p99 {result['p99_ms']} ms, {result['failed']} failed, server CPU "
+                  f"{cpu_ms} ms/request; in process "
+                  f"p50 {row['in_process_p50_ms']} ms, p99 {row['in_process_p99_ms']} ms, "
+                  f"CPU {row['in_process_cpu_ms_per_request']} ms/request",
                   flush=True)
     finally:
         # a saturated server drains its backlog before a graceful stop: do not wait for it

@@ -16,7 +16,8 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache, partial
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from sqlalchemy import select
 from tactful.decide.bandit import arm_key
 from tactful.decide.catalog import DECISION_FEATURES, ActionsCatalog
 from tactful.decide.contact import ContactHistory, Send, SensitiveEvent
+from tactful.decide.features import FeatureCache
 from tactful.decide.log import considered_to_json, inputs_to_json
 from tactful.decide.policy import (
     Candidate,
@@ -109,7 +111,7 @@ class Gathered:
 
 def gather(store: Store, ids: Sequence[str], *, at: datetime, policy: DecisionPolicy,
            outcomes: Mapping[str, tuple[int, int]], placement: Placement,
-           consent_at: datetime | None = None) -> Gathered:
+           consent_at: datetime | None = None, cache: FeatureCache | None = None) -> Gathered:
     """Everything the decisions of ``ids`` at ``at`` on ``placement`` read, for the shard at
     once; ``outcomes`` (:func:`learned`) are the whole bank's, shared by every shard of a run.
     The contact history holds every message decided up to ``at`` -- one decided at the same
@@ -117,7 +119,8 @@ def gather(store: Store, ids: Sequence[str], *, at: datetime, policy: DecisionPo
 
     ``consent_at`` is when consent is read, when that differs from the decision's moment: a
     request served now must obey a withdrawal recorded a second ago, even when the decision's
-    moment is the data's (the demo's data lie in the past; see ``service.feed``)."""
+    moment is the data's (the demo's data lie in the past; see ``service.feed``). ``cache``
+    keeps the customers' rule features between calls (``decide.features``)."""
     catalog = policy.catalog
     contexts = _contexts(store, ids, at, consent_at or at)
     insights = _insights(store, ids, at)
@@ -125,7 +128,7 @@ def gather(store: Store, ids: Sequence[str], *, at: datetime, policy: DecisionPo
     candidates = _candidates(insights, catalog, at)
     for cid in ids:
         candidates.setdefault(cid, []).extend(offers)
-    feats = _features(store, ids, at, catalog, insights)
+    feats = _features(store, ids, at, catalog, insights, cache)
     history = _history(store, ids, at, policy, insights, placement)
     return Gathered(contexts, candidates, feats, history, outcomes)
 
@@ -228,25 +231,21 @@ def offer_candidates(catalog: ActionsCatalog, bank_products: list[tuple[str, str
 
 
 def _features(store: Store, ids: Sequence[str], at: datetime, catalog: ActionsCatalog,
-              insights: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+              insights: list[dict[str, Any]], cache: FeatureCache | None = None) -> (
+    dict[str, dict[str, float]]
+):
     """The customer's features for the catalog's rules, computed by the insight rules' own
-    ``features`` (one vocabulary), and the decision's own (``DECISION_FEATURES``)."""
+    ``features`` (one vocabulary), and the decision's own (``DECISION_FEATURES``); the rules'
+    taken from ``cache`` when their rows have not changed (``decide.features``)."""
     names = catalog.features()
     day = at.date()
     out: dict[str, dict[str, float]] = {cid: {} for cid in ids}
     wanted = frozenset(n for n in names if n not in DECISION_FEATURES)
-    if wanted:
-        data = load_inputs(store, list(ids), as_of=day)
-        table = rule_features(data, wanted)
-        if table.height:
-            # one row per customer: the currency where the customer keeps the most
-            table = table.sort("checking_balance", descending=True).unique(
-                "customer_id", keep="first", maintain_order=True)
-            for row in table.iter_rows(named=True):
-                out[str(row["customer_id"])] = {
-                    k: float(v) for k, v in row.items()
-                    if k in wanted or k == "unit"
-                    if isinstance(v, int | float) and not isinstance(v, bool)}
+    if wanted and cache is not None:
+        for cid in ids:
+            out[cid] = cache.get(store, cid, day, wanted, partial(_one, store, cid, day, wanted))
+    elif wanted:
+        out.update(_rule_features(store, ids, day, wanted))
     a = schema.accounts
     loans = set()
     for start in range(0, len(ids), _CHUNK):
@@ -259,6 +258,28 @@ def _features(store: Store, ids: Sequence[str], at: datetime, catalog: ActionsCa
     for cid in ids:
         out[cid]["has_loan"] = float(cid in loans)
         out[cid]["shortfall_forecast"] = float(cid in warned)
+    return out
+
+
+def _one(store: Store, customer_id: str, day: date, wanted: frozenset[str]) -> dict[str, float]:
+    return _rule_features(store, [customer_id], day, wanted).get(customer_id, {})
+
+
+def _rule_features(store: Store, ids: Sequence[str], day: date, wanted: frozenset[str]) -> (
+    dict[str, dict[str, float]]
+):
+    data = load_inputs(store, list(ids), as_of=day)
+    table = rule_features(data, wanted)
+    out: dict[str, dict[str, float]] = {}
+    if table.height:
+        # one row per customer: the currency where the customer keeps the most
+        table = table.sort("checking_balance", descending=True).unique(
+            "customer_id", keep="first", maintain_order=True)
+        for row in table.iter_rows(named=True):
+            out[str(row["customer_id"])] = {
+                k: float(v) for k, v in row.items()
+                if k in wanted or k == "unit"
+                if isinstance(v, int | float) and not isinstance(v, bool)}
     return out
 
 
@@ -412,28 +433,34 @@ def decision_row(result: DecisionResult, *, created_at: datetime) -> dict[str, A
     }
 
 
+@cache
+def _upsert(dialect: str) -> Any:
+    """One upsert, not a delete and an insert: two requests deciding the same decision at once
+    (the feed asked twice in the same instant) must both succeed, the later winning. Built once
+    per dialect: building it costs more than a decision."""
+    d = schema.decisions
+    upsert: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        upsert = pg_insert(d)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        upsert = sqlite_insert(d)
+    return upsert.on_conflict_do_update(
+        index_elements=[d.c.decision_id],
+        set_={c.name: upsert.excluded[c.name] for c in d.columns if c.name != "decision_id"})
+
+
 def write_decisions(store: Store, results: Sequence[DecisionResult]) -> int:
     """Store ``results`` (deciding again replaces a decision of the same id)."""
     if not results:
         return 0
     now = datetime.now(UTC)
     rows = [decision_row(r, created_at=now) for r in results]
-    d = schema.decisions
     with store.transaction() as conn:
-        # One upsert, not a delete and an insert: two requests deciding the same decision at
-        # once (the feed asked twice in the same instant) must both succeed, the later winning.
-        upsert: Any
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            upsert = pg_insert(d)
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            upsert = sqlite_insert(d)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[d.c.decision_id],
-            set_={c.name: upsert.excluded[c.name] for c in d.columns if c.name != "decision_id"})
+        upsert = _upsert(conn.dialect.name)
         for start in range(0, len(rows), _CHUNK):
             conn.execute(upsert, rows[start:start + _CHUNK])
     return len(rows)

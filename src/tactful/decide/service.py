@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from tactful.decide.catalog import ActionsCatalog
+from tactful.decide.evidence import learned_now
+from tactful.decide.features import cache_for
 from tactful.decide.log import considered_from_json, inputs_from_json
 from tactful.decide.policy import Considered, DecisionPolicy, DecisionResult, Placement
 from tactful.decide.repository import (
@@ -56,8 +58,8 @@ def decide_customer(
     if not has_customer(store, customer_id):
         raise NotFoundError(f"customer {mask(customer_id)} is not in the store")
     g = gather(store, [customer_id], at=moment, policy=chosen,
-               outcomes=learned(store, at=moment, policy=chosen), placement=placement,
-               consent_at=consent_at)
+               outcomes=learned_now(store, at=moment), placement=placement,
+               consent_at=consent_at, cache=cache_for(store))
     result = chosen.decide(inputs_for(g, customer_id, at=moment, placement=placement))
     if save:
         write_decisions(store, [result])

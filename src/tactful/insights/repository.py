@@ -40,6 +40,8 @@ from tactful.trust.privacy import mask
 
 _t, _a, _c = schema.transactions, schema.accounts, schema.customers
 CHUNK = 5_000
+LOGIN_EVENT_KINDS = ("login", "session_start")
+"""The events that make a login day (the only events the detectors' inputs read)."""
 
 
 def _in(column: Any, ids: Sequence[str]) -> Any:
@@ -177,7 +179,7 @@ def _logins(store: Store, ids: Sequence[str], as_of: date, customers: pl.DataFra
     """The local days on which each customer opened the app, up to ``as_of``."""
     e = schema.events
     query = select(e.c.customer_id, type_coerce(e.c.occurred_at, String).label("booked_at")).where(
-        _in(e.c.customer_id, ids), e.c.kind.in_(("login", "session_start")),
+        _in(e.c.customer_id, ids), e.c.kind.in_(LOGIN_EVENT_KINDS),
         e.c.occurred_at >= datetime.combine(as_of - timedelta(days=LOOKBACK_DAYS), time(0), UTC))
     frame = _utc_frame(store, query, customers.select("customer_id", "timezone"))
     if frame.height == 0:

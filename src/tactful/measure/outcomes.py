@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from tactful.domain.actions import Outcome, OutcomeKind
 from tactful.domain.enums import ConsentPurpose, ConsentStatus
 from tactful.domain.records import Consent, require_aware, require_id
-from tactful.errors import NotFoundError, ValidationError
+from tactful.errors import NotFoundError, StoreError, ValidationError
 from tactful.store import schema
 from tactful.store.store import Store
 from tactful.trust import consent
@@ -156,6 +156,13 @@ def _decisions(store: Store, ids: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def _duplicate(exc: Exception) -> bool:
+    """True for a unique key refused: SQLSTATE 23505 on PostgreSQL, SQLite's own words."""
+    text = str(exc)
+    return isinstance(exc, IntegrityError) or "SQLSTATE 23505" in text or (
+        "UNIQUE constraint failed" in text)
+
+
 def record_outcomes(store: Store, outcomes: Iterable[OutcomeIn | Outcome], *,
                     source: str = "api") -> Recorded:
     """Store ``outcomes`` against their decisions, idempotently, in one transaction.
@@ -210,10 +217,11 @@ def record_outcomes(store: Store, outcomes: Iterable[OutcomeIn | Outcome], *,
                 if new:
                     conn.execute(insert(t), new)
             break
-        except IntegrityError:
+        except (IntegrityError, StoreError) as exc:
             # The same outcome recorded at the same time by another request (a client's retry
-            # racing its first try): the next pass finds it stored and inserts the rest.
-            if attempt == 2:
+            # racing its first try): the next pass finds it stored and inserts the rest. The
+            # store reports it as a StoreError naming the unique key (``store_error``).
+            if attempt == 2 or not _duplicate(exc):
                 raise
     withdrawn = _withdraw_marketing(store, [r for r in rows.values()
                                             if r["kind"] == OutcomeKind.OPT_OUT.value])

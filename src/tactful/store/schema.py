@@ -381,6 +381,8 @@ insights = Table(
     Column("state_changed_at", UtcDateTime, nullable=False),
     Column("run_id", Integer),
     Index("ix_insights_customer_detector_subject", "customer_id", "detector", "subject"),
+    Index("ix_insights_produced_at", "produced_at"),
+    Index("ix_insights_state", "state"),
 )
 """Every insight produced, with its facts and rendered text, and where it is in its life
 (live, shown, acted_on, dismissed, expired). The id is a hash of detector, customer, subject and
@@ -533,6 +535,7 @@ decisions = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("experiments", JSON),
     Index("ix_decisions_customer_decided", "customer_id", "decided_at"),
+    Index("ix_decisions_created_at", "created_at"),
 )
 """Every decision -- a message or silence -- with everything it read (``inputs``), every
 candidate and why it was dropped, the policy version, the probability the policy gave its
@@ -562,6 +565,7 @@ outcomes = Table(
     UniqueConstraint("decision_id", "kind", "occurred_at"),
     Index("ix_outcomes_customer_occurred", "customer_id", "occurred_at"),
     Index("ix_outcomes_action_channel", "action_id", "channel"),
+    Index("ix_outcomes_recorded_at", "recorded_at"),
 )
 """Every outcome of a decision (delivered, impression, open, click, dismiss with a reason,
 convert, rating, opt-out), from the API, the bank's events or the simulator. One outcome is

@@ -141,10 +141,13 @@ def allows(held: Collection[str], purpose: ConsentPurpose | str | None) -> bool:
 
 
 def _records_query(
-    customer_ids: Sequence[str] | None, purposes: Iterable[ConsentPurpose] | None
+    customer_ids: Sequence[str] | None, purposes: Iterable[ConsentPurpose] | None,
+    until: datetime | None = None,
 ) -> list[Any]:
     c = schema.consents
     query = select(c.c.customer_id, c.c.purpose, c.c.status, c.c.at)
+    if until is not None:
+        query = query.where(c.c.at <= until)
     if purposes is not None:
         query = query.where(c.c.purpose.in_([p.value for p in purposes]))
     if customer_ids is None:
@@ -165,14 +168,16 @@ def records(
     customer_ids: Sequence[str] | None = None,
     *,
     purposes: Iterable[ConsentPurpose] | None = None,
+    until: datetime | None = None,
 ) -> pl.DataFrame:
-    """The stored consent records (``RECORDS``) of ``customer_ids`` (everyone when None).
+    """The stored consent records (``RECORDS``) of ``customer_ids`` (everyone when None), those
+    up to ``until`` when given.
 
     ``source`` is a ``Store`` or an open connection: a caller inside a transaction reads what
     it has just written (the loader, :func:`record`)."""
     wanted = list(purposes) if purposes is not None else None
     rows: list[Sequence[Any]] = []
-    for query in _records_query(customer_ids, wanted):
+    for query in _records_query(customer_ids, wanted, until):
         if isinstance(source, Store):
             rows += source.rows(query)
         else:
@@ -187,9 +192,11 @@ def current(
     purposes: Iterable[ConsentPurpose] | None = None,
     at: datetime | None = None,
 ) -> pl.DataFrame:
-    """``GRANTS`` from the store: who holds which purpose now (or at ``at``)."""
+    """``GRANTS`` from the store: who holds which purpose now (or at ``at``). The records after
+    ``at`` are left in the database: cutting them there is the same rule, and cheaper than in
+    the frame for the few records of one customer (the feed, once a request)."""
     wanted = list(purposes) if purposes is not None else None
-    return granted(records(source, customer_ids, purposes=wanted), at=at, purposes=wanted)
+    return granted(records(source, customer_ids, purposes=wanted, until=at), purposes=wanted)
 
 
 def consenting(
