@@ -199,7 +199,7 @@ def one_risk_features(data: InsightInputs, *, horizon: int) -> dict[str, NDArray
             "income_late": float(any(r[4] == "late" for r in mine)),
             "income_cv": income_cv,
             "days_since_income": _since(last_paid, d),
-            "days_to_income": float(min((nxt - d).days, horizon)) if nxt is not None else float(horizon),
+            "days_to_income": float(min((nxt - d).days, horizon) if nxt is not None else horizon),
             "has_next_income": float(nxt is not None and nxt <= d + timedelta(days=horizon)),
             "rule_min": b if math.isnan(rule_min) else rule_min,
             "rule_low_min": b if math.isnan(rule["rule_low_min"]) else rule["rule_low_min"],
