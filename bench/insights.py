@@ -160,14 +160,86 @@ def run(catalog: Catalog, data: InsightInputs, at: datetime) -> tuple[int, int]:
     return found.height, len(rendered)
 
 
+def risk_latency(data: InsightInputs, ids: list[str]) -> list[dict[str, object]]:
+    """The shortfall probability of one customer on an event (issue 17: p99 < 5 ms), p50 / p99:
+    the batch builder on the customer's inputs (``risk_forecast`` + ``risk_features`` + the
+    model on the one-row frame) beside the one-customer builder (``one_risk_features`` + the
+    model on its vector), interleaved customer by customer on the same inputs; each pair of
+    probabilities checked equal to 1e-9. The model is a LightGBM classifier with the shortfall
+    model's parameters and Platt calibration, fitted on the shard's batch features with a
+    noisy stand-in label: scoring cost does not depend on what the label means."""
+    from tactful.insights.risk_one import one_risk_features
+    from tactful.insights.shortfall_risk import (
+        FEATURES,
+        ShortfallRisk,
+        risk_features,
+        risk_forecast,
+    )
+    from tactful.models.shortfall import fit_shortfall
+
+    horizon = data.settings.shortfall_risk_days
+    batch = risk_features(data, horizon=horizon)
+    rng = np.random.default_rng(5)
+    dips = batch["rule_dips"].to_numpy()
+    label = np.where(rng.random(batch.height) < 0.15, 1 - dips, dips).astype(np.int8)
+    rows = batch.with_columns(pl.Series("label", label), as_of=data.as_of)
+    risk = ShortfallRisk(fit_shortfall(rows), "bench v1")
+    singles = per_customer(data, ids)
+    old_ms, new_ms, feat_ms = [], [], []
+    for one in singles:
+        with timed() as t:
+            feats = risk_features(one, horizon=horizon, fc=risk_forecast(one, horizon))
+            want = risk.probability(feats)
+        old = t() * 1000
+        with timed() as t:
+            vectors = one_risk_features(one, horizon=horizon)
+            made = t() * 1000
+            p = risk.model.predict(np.stack(list(vectors.values()))) if vectors else None
+        new = t() * 1000
+        if p is None:
+            continue
+        order = feats["account_id"].to_list()
+        want = want[[order.index(a) for a in vectors]]
+        if not np.allclose(p, want, rtol=1e-9, atol=1e-9):
+            raise AssertionError(f"one-customer and batch probabilities differ: {p} {want}")
+        old_ms.append(old)
+        new_ms.append(new)
+        feat_ms.append(made)
+    o50, o99 = np.percentile(old_ms, [50, 99])
+    n50, n99 = np.percentile(new_ms, [50, 99])
+    f50, f99 = np.percentile(feat_ms, [50, 99])
+    return [{
+        "figure": "shortfall probability of one customer on an event (features + calibrated "
+                  "model), one-customer builder vs batch builder",
+        "customers": len(new_ms),
+        "seconds": round(sum(new_ms) / 1000, 3),
+        "customers_per_s": int(len(new_ms) / (sum(new_ms) / 1000)),
+        "findings": "",
+        "naive_customers_per_s": int(len(old_ms) / (sum(old_ms) / 1000)),
+        "ratio": f"p50 {n50:.2f} ms, p99 {n99:.2f} ms (features alone p50 {f50:.2f}, p99 "
+                 f"{f99:.2f}); batch builder p50 {o50:.2f} ms, p99 {o99:.2f} ms; "
+                 f"p99 {o99 / n99:.1f}x; {len(FEATURES)} features",
+        "target": "p99 < 5 ms",
+    }]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--latency", type=int, default=500)
+    parser.add_argument("--risk-only", action="store_true",
+                        help="measure the shortfall probability on an event only")
     args = parser.parse_args()
     root = build(args.customers, args.months)
     inputs = shards(root)
+    if args.risk_only:
+        ids = inputs[0].customers["customer_id"].sort().to_list()[: args.latency]
+        results = risk_latency(inputs[0], ids)
+        for r in results:
+            print(r)
+        print(f"written {save('insights-risk', results)}")
+        return
     rows = sum(d.transactions.height for d in inputs)
     n_customers = sum(d.customers.height for d in inputs)
     print(f"{n_customers:,} customers, {rows:,} transactions in {len(inputs)} shards", flush=True)

@@ -59,3 +59,31 @@ def test_a_customer_without_checking_gets_no_row(inputs: InsightInputs) -> None:
     one = next(iter(per_customer(inputs).values()))
     none = replace(one, accounts=one.accounts.filter(pl.col("type") != "checking"))
     assert one_risk_features(none, horizon=35) == {}
+
+
+def test_the_detector_warns_one_customer_as_it_warns_the_bank(inputs: InsightInputs) -> None:
+    """The shortfall detector on one customer's inputs (the one-customer builder) finds what it
+    finds for that customer in the whole bank's run (the batch builder), probabilities alike."""
+    from tactful.insights.detectors.cashflow import Shortfall
+    from tactful.insights.shortfall_risk import ShortfallRisk
+    from tactful.models.shortfall import fit_shortfall
+
+    batch = risk_features(inputs, horizon=inputs.settings.shortfall_risk_days)
+    rng = np.random.default_rng(1)
+    dips = batch["rule_dips"].to_numpy()
+    label = np.where(rng.random(batch.height) < 0.1, 1 - dips, dips).astype(np.int8)
+    model = fit_shortfall(batch.with_columns(pl.Series("label", label), as_of=inputs.as_of),
+                          params={"rounds": 60, "min_leaf": 5})
+    # a cheap warning, so that many customers are warned and the comparison says something
+    settings = replace(inputs.settings, shortfall_attention_cost=1.0)
+    data = replace(inputs, shortfall_risk=ShortfallRisk(model, "test v1"), settings=settings)
+    everyone = Shortfall().detect(data)
+    assert everyone.height > 10
+    for cid, one in per_customer(data).items():
+        alone = Shortfall().detect(one)
+        mine = everyone.filter(pl.col("customer_id") == cid)
+        assert alone.height == mine.height, cid
+        if alone.height:
+            assert alone.drop("relevance").equals(mine.drop("relevance")), cid
+            assert np.allclose(alone["relevance"].to_numpy(), mine["relevance"].to_numpy(),
+                               rtol=1e-9, atol=1e-9)
