@@ -87,3 +87,24 @@ def test_the_detector_warns_one_customer_as_it_warns_the_bank(inputs: InsightInp
             assert alone.drop("relevance").equals(mine.drop("relevance")), cid
             assert np.allclose(alone["relevance"].to_numpy(), mine["relevance"].to_numpy(),
                                rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("back", [0, 9, 23])
+def test_a_customer_ruled_out_as_late_has_no_late_income_candidate(
+    inputs: InsightInputs, back: int
+) -> None:
+    """``may_be_late`` never rules out a customer ``late_features`` would score."""
+    from tactful.insights.late_income_risk import late_features, may_be_late
+
+    d = inputs.as_of - timedelta(days=back)
+    accounts, _ = as_of_day(inputs.accounts, inputs.transactions, d)
+    data = replace(inputs, as_of=d, accounts=accounts)
+    ruled_out = scored = 0
+    for one in per_customer(data).values():
+        if may_be_late(one):
+            scored += late_features(one).height > 0
+        else:
+            ruled_out += 1
+            assert late_features(one).height == 0
+    assert ruled_out > 50
+    assert scored > 0 or back
