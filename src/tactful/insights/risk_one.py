@@ -49,7 +49,9 @@ _TX = ("account_id", "booked_on", "amount_minor", "status", "category", "categor
 
 
 def _rows(frame: Any, columns: Iterable[str]) -> list[tuple[Any, ...]]:
-    return list(frame.select(list(columns)).iter_rows())
+    """``columns``' rows as tuples, column by column (``select`` would run the lazy engine:
+    most of a millisecond per frame)."""
+    return list(zip(*(frame.get_column(c).to_list() for c in columns), strict=True))
 
 
 def _since(day: date | None, d: date) -> float:
