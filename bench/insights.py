@@ -197,7 +197,7 @@ def risk_latency(data: InsightInputs, ids: list[str]) -> list[dict[str, object]]
         with timed() as t:
             vectors = one_risk_features(one, horizon=horizon)
             made = t() * 1000
-            p = risk.model.predict(np.stack(list(vectors.values()))) if vectors else None
+            p = np.array([risk.model.predict_one(v) for v in vectors.values()]) if vectors else None
         new = t() * 1000
         if p is None:
             continue
