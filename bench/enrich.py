@@ -32,7 +32,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, save, timed
 
-from tactful.enrich.classifier import TextCategorizer, training_set
+from tactful.enrich.classifier import TextCategorizer, text_expr, training_set
 from tactful.enrich.income import detect_income
 from tactful.enrich.pipeline import EnrichContext, categorized
 from tactful.enrich.recurring import detect_series
@@ -93,6 +93,42 @@ def _batch_only(model: TextCategorizer) -> TextCategorizer:
     return _BatchOnly.from_bytes(model.to_bytes())
 
 
+def _model_alone(frame: pl.DataFrame, ctx: EnrichContext, n: int) -> dict[str, object]:
+    """The text model alone on the texts it is asked about in real time (rows no rule,
+    directory, MCC or lexicon term answers): ``predict_one`` beside ``predict`` on a one-text
+    list, interleaved text by text."""
+    model = ctx.classifier
+    if model is None:
+        raise ValueError("the text model is measured on a context that has one")
+    cats = categorized(frame, ctx)
+    texts = (
+        cats.filter(pl.col("category_source").is_in(["model", "uncategorized"]))
+        .select(text_expr()).to_series().unique(maintain_order=True).head(n).to_list()
+    )
+    new_ms, old_ms = [], []
+    for text in texts:
+        with timed() as t:
+            got = model.predict_one(text)
+        new_ms.append(t() * 1000)
+        with timed() as t:
+            labels, confidence = model.predict([text])
+        old_ms.append(t() * 1000)
+        if got[0] != labels[0] or abs(got[1] - float(confidence[0])) > 1e-9:
+            raise AssertionError(f"one-row and batch text model disagree on {text!r}")
+    p50, p99 = np.percentile(new_ms, [50, 99])
+    b50, b99 = np.percentile(old_ms, [50, 99])
+    return {
+        "figure": "the text model alone, one text (the texts real time asks it about)",
+        "rows": len(texts),
+        "seconds": round(sum(new_ms) / 1000, 3),
+        "rows_per_s": int(len(texts) / (sum(new_ms) / 1000)),
+        "naive_rows_per_s": int(len(texts) / (sum(old_ms) / 1000)),
+        "ratio": f"predict_one p50 {p50:.3f} ms, p99 {p99:.3f} ms; predict([text]) p50 "
+        f"{b50:.3f} ms, p99 {b99:.3f} ms; p50 {b50 / p50:.0f}x",
+        "target": "",
+    }
+
+
 def latency(frame: pl.DataFrame, ctx: EnrichContext, rows: int) -> list[dict[str, object]]:
     """categorize-one p50 / p99 with the one-row text model and with the batch one, row by row
     interleaved on the same sample (so both see the same load), then on the rows that reach the
@@ -112,7 +148,7 @@ def latency(frame: pl.DataFrame, ctx: EnrichContext, rows: int) -> list[dict[str
             raise AssertionError(f"one-row and batch text model disagree on {row.to_dicts()}")
         asked.append(out["category_source"][0] in ("model", "uncategorized"))
     mask = np.array(asked)
-    results = []
+    results = [_model_alone(frame, ctx, rows)]
     for label, chosen in (("", slice(None)), (", rows reaching the text model", mask)):
         new, old = np.array(new_ms)[chosen], np.array(old_ms)[chosen]
         if not len(new):
