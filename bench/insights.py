@@ -40,7 +40,7 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, save, timed
+from common import RESULTS, cpu_timed, save, timed
 
 from tactful.domain.enums import ConsentPurpose
 from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, SERIES
@@ -188,17 +188,17 @@ def risk_latency(data: InsightInputs, ids: list[str]) -> list[dict[str, object]]
     rows = batch.with_columns(pl.Series("label", label), as_of=data.as_of)
     risk = ShortfallRisk(fit_shortfall(rows), "bench v1")
     singles = per_customer(data, ids)
-    old_ms, new_ms, feat_ms = [], [], []
+    old_ms, new_ms, feat_ms, old_cpu, new_cpu = [], [], [], [], []
     for one in singles:
-        with timed() as t:
+        with timed() as t, cpu_timed() as c:
             feats = risk_features(one, horizon=horizon, fc=risk_forecast(one, horizon))
             want = risk.probability(feats)
-        old = t() * 1000
-        with timed() as t:
+        old, old_c = t() * 1000, c() * 1000
+        with timed() as t, cpu_timed() as c:
             vectors = one_risk_features(one, horizon=horizon)
             made = t() * 1000
             p = np.array([risk.model.predict_one(v) for v in vectors.values()]) if vectors else None
-        new = t() * 1000
+        new, new_c = t() * 1000, c() * 1000
         if p is None:
             continue
         order = feats["account_id"].to_list()
@@ -208,7 +208,10 @@ def risk_latency(data: InsightInputs, ids: list[str]) -> list[dict[str, object]]
         old_ms.append(old)
         new_ms.append(new)
         feat_ms.append(made)
+        old_cpu.append(old_c)
+        new_cpu.append(new_c)
     results = [_risk_figure(old_ms, new_ms, feat_ms, len(FEATURES))]
+    results[0]["ratio"] = f"{results[0]['ratio']}; {_cpu(new_cpu, old_cpu)}"
     results.append(late_latency(singles))
     return results
 
@@ -232,16 +235,18 @@ def late_latency(singles: list[InsightInputs]) -> dict[str, object]:
     x = rng.normal(size=(4000, len(LATE_FEATURES)))
     y = (x[:, 0] + rng.normal(size=4000) > 1).astype(np.int8)
     risk = LateIncomeRisk(GbmModel(**PARAMS).fit(x, y, LATE_FEATURES), "bench v1")
-    old_ms, new_ms, scored = [], [], 0
+    old_ms, new_ms, old_cpu, new_cpu, scored = [], [], [], [], 0
     for one in singles:
-        with timed() as t:
+        with timed() as t, cpu_timed() as c:
             risk.probability(late_features(one))
         old_ms.append(t() * 1000)
-        with timed() as t:
+        old_cpu.append(c() * 1000)
+        with timed() as t, cpu_timed() as c:
             if may_be_late(one):
                 risk.probability(late_features(one))
                 scored += 1
         new_ms.append(t() * 1000)
+        new_cpu.append(c() * 1000)
     o50, o99 = np.percentile(old_ms, [50, 99])
     n50, n99 = np.percentile(new_ms, [50, 99])
     return {
@@ -253,9 +258,17 @@ def late_latency(singles: list[InsightInputs]) -> dict[str, object]:
         "findings": "",
         "naive_customers_per_s": int(len(old_ms) / (sum(old_ms) / 1000)),
         "ratio": f"p50 {n50:.2f} ms, p99 {n99:.2f} ms ({scored} of {len(new_ms)} customers "
-                 f"scored); without the check p50 {o50:.2f} ms, p99 {o99:.2f} ms",
+                 f"scored); without the check p50 {o50:.2f} ms, p99 {o99:.2f} ms; "
+                 + _cpu(new_cpu, old_cpu),
         "target": "p99 < 5 ms",
     }
+
+
+def _cpu(new: list[float], old: list[float]) -> str:
+    """p50 / p99 of CPU time, the new path's and the old one's."""
+    n50, n99 = np.percentile(new, [50, 99])
+    o50, o99 = np.percentile(old, [50, 99])
+    return f"CPU p50 {n50:.2f} / p99 {n99:.2f} ms (old path {o50:.2f} / {o99:.2f} ms)"
 
 
 def _risk_figure(old_ms: list[float], new_ms: list[float], feat_ms: list[float],
