@@ -55,6 +55,16 @@ def timed() -> Iterator[Callable[[], float]]:
     end.append(time.perf_counter())
 
 
+@contextmanager
+def cpu_timed() -> Iterator[Callable[[], float]]:
+    """This thread's CPU seconds over the block: on a machine shared with other work, what the
+    code itself cost, without the time it waited for a core (which the wall clock adds)."""
+    start = time.thread_time()
+    end: list[float] = []
+    yield lambda: (end[0] if end else time.thread_time()) - start
+    end.append(time.thread_time())
+
+
 def save(name: str, rows: list[dict[str, Any]]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"

@@ -11,7 +11,10 @@ Measured in one process:
   folds the event in, runs the real-time detectors the event can make true, lifecycle and
   render. This is the figure the target is for;
 * beside it: the same detectors all run on a customer's inputs cold (``evaluate``), the whole
-  catalog for one customer, and the detectors that take the time.
+  catalog for one customer, and the detectors that take the time;
+* the calibrated probabilities on an event (issue 17, p99 < 5 ms): the shortfall model's with
+  the one-customer feature builder beside the batch builder, and the late-income model's with
+  and without ``may_be_late`` first (``--risk-only`` runs these alone).
 Every customer is given every consent at level "advanced", so every detector runs (the worst
 case). Targets (issue 5): the catalog over 10,000 customers x 12 months in < 30 s; one customer
 in < 5 ms p99.
@@ -19,7 +22,7 @@ in < 5 ms p99.
 The inputs are built from the simulator's Parquet exports with ``enrich_shard`` (no ingest, no
 store: that is the enrichment benchmark's business) and cached in ``bench/out/``.
 
-    python bench/insights.py [--customers 10000] [--months 12] [--latency 500]
+    python bench/insights.py [--customers 10000] [--months 12] [--latency 500] [--risk-only]
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, save, timed
+from common import RESULTS, cpu_timed, save, timed
 
 from tactful.domain.enums import ConsentPurpose
 from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, SERIES
@@ -160,14 +163,151 @@ def run(catalog: Catalog, data: InsightInputs, at: datetime) -> tuple[int, int]:
     return found.height, len(rendered)
 
 
+def risk_latency(data: InsightInputs, ids: list[str]) -> list[dict[str, object]]:
+    """The shortfall probability of one customer on an event (issue 17: p99 < 5 ms), p50 / p99:
+    the batch builder on the customer's inputs (``risk_forecast`` + ``risk_features`` + the
+    model on the one-row frame) beside the one-customer builder (``one_risk_features`` + the
+    model on its vector), interleaved customer by customer on the same inputs; each pair of
+    probabilities checked equal to 1e-9. The model is a LightGBM classifier with the shortfall
+    model's parameters and Platt calibration, fitted on the shard's batch features with a
+    noisy stand-in label: scoring cost does not depend on what the label means."""
+    from tactful.insights.risk_one import one_risk_features
+    from tactful.insights.shortfall_risk import (
+        FEATURES,
+        ShortfallRisk,
+        risk_features,
+        risk_forecast,
+    )
+    from tactful.models.shortfall import fit_shortfall
+
+    horizon = data.settings.shortfall_risk_days
+    batch = risk_features(data, horizon=horizon)
+    rng = np.random.default_rng(5)
+    dips = batch["rule_dips"].to_numpy()
+    label = np.where(rng.random(batch.height) < 0.15, 1 - dips, dips).astype(np.int8)
+    rows = batch.with_columns(pl.Series("label", label), as_of=data.as_of)
+    risk = ShortfallRisk(fit_shortfall(rows), "bench v1")
+    singles = per_customer(data, ids)
+    old_ms, new_ms, feat_ms, old_cpu, new_cpu = [], [], [], [], []
+    for one in singles:
+        with timed() as t, cpu_timed() as c:
+            feats = risk_features(one, horizon=horizon, fc=risk_forecast(one, horizon))
+            want = risk.probability(feats)
+        old, old_c = t() * 1000, c() * 1000
+        with timed() as t, cpu_timed() as c:
+            vectors = one_risk_features(one, horizon=horizon)
+            made = t() * 1000
+            p = np.array([risk.model.predict_one(v) for v in vectors.values()]) if vectors else None
+        new, new_c = t() * 1000, c() * 1000
+        if p is None:
+            continue
+        order = feats["account_id"].to_list()
+        want = want[[order.index(a) for a in vectors]]
+        if not np.allclose(p, want, rtol=1e-9, atol=1e-9):
+            raise AssertionError(f"one-customer and batch probabilities differ: {p} {want}")
+        old_ms.append(old)
+        new_ms.append(new)
+        feat_ms.append(made)
+        old_cpu.append(old_c)
+        new_cpu.append(new_c)
+    results = [_risk_figure(old_ms, new_ms, feat_ms, len(FEATURES))]
+    results[0]["ratio"] = f"{results[0]['ratio']}; {_cpu(new_cpu, old_cpu)}"
+    results.append(late_latency(singles))
+    return results
+
+
+def late_latency(singles: list[InsightInputs]) -> dict[str, object]:
+    """The late-income probability of one customer on an event, p50 / p99: ``late_features``
+    and the model for every customer (before) beside the same after ``may_be_late`` has ruled
+    out the customers with no stream expected in the window (after), interleaved. The model is
+    a LightGBM classifier with the late-income model's parameters on random features: scoring
+    cost does not depend on what they mean."""
+    from tactful.insights.late_income_risk import (
+        LATE_FEATURES,
+        LateIncomeRisk,
+        late_features,
+        may_be_late,
+    )
+    from tactful.models.gbm import GbmModel
+    from tactful.models.late_income import PARAMS
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(4000, len(LATE_FEATURES)))
+    y = (x[:, 0] + rng.normal(size=4000) > 1).astype(np.int8)
+    risk = LateIncomeRisk(GbmModel(**PARAMS).fit(x, y, LATE_FEATURES), "bench v1")
+    old_ms, new_ms, old_cpu, new_cpu, scored = [], [], [], [], 0
+    for one in singles:
+        with timed() as t, cpu_timed() as c:
+            risk.probability(late_features(one))
+        old_ms.append(t() * 1000)
+        old_cpu.append(c() * 1000)
+        with timed() as t, cpu_timed() as c:
+            if may_be_late(one):
+                risk.probability(late_features(one))
+                scored += 1
+        new_ms.append(t() * 1000)
+        new_cpu.append(c() * 1000)
+    o50, o99 = np.percentile(old_ms, [50, 99])
+    n50, n99 = np.percentile(new_ms, [50, 99])
+    return {
+        "figure": "late-income probability of one customer on an event (features + calibrated "
+                  "model), with may_be_late first vs without",
+        "customers": len(new_ms),
+        "seconds": round(sum(new_ms) / 1000, 3),
+        "customers_per_s": int(len(new_ms) / (sum(new_ms) / 1000)),
+        "findings": "",
+        "naive_customers_per_s": int(len(old_ms) / (sum(old_ms) / 1000)),
+        "ratio": f"p50 {n50:.2f} ms, p99 {n99:.2f} ms ({scored} of {len(new_ms)} customers "
+                 f"scored); without the check p50 {o50:.2f} ms, p99 {o99:.2f} ms; "
+                 + _cpu(new_cpu, old_cpu),
+        "target": "p99 < 5 ms",
+    }
+
+
+def _cpu(new: list[float], old: list[float]) -> str:
+    """p50 / p99 of CPU time, the new path's and the old one's."""
+    n50, n99 = np.percentile(new, [50, 99])
+    o50, o99 = np.percentile(old, [50, 99])
+    return f"CPU p50 {n50:.2f} / p99 {n99:.2f} ms (old path {o50:.2f} / {o99:.2f} ms)"
+
+
+def _risk_figure(old_ms: list[float], new_ms: list[float], feat_ms: list[float],
+                 features: int) -> dict[str, object]:
+    o50, o99 = np.percentile(old_ms, [50, 99])
+    n50, n99 = np.percentile(new_ms, [50, 99])
+    f50, f99 = np.percentile(feat_ms, [50, 99])
+    return {
+        "figure": "shortfall probability of one customer on an event (features + calibrated "
+                  "model), one-customer builder vs batch builder",
+        "customers": len(new_ms),
+        "seconds": round(sum(new_ms) / 1000, 3),
+        "customers_per_s": int(len(new_ms) / (sum(new_ms) / 1000)),
+        "findings": "",
+        "naive_customers_per_s": int(len(old_ms) / (sum(old_ms) / 1000)),
+        "ratio": f"p50 {n50:.2f} ms, p99 {n99:.2f} ms (features alone p50 {f50:.2f}, p99 "
+                 f"{f99:.2f}); batch builder p50 {o50:.2f} ms, p99 {o99:.2f} ms; "
+                 f"p99 {o99 / n99:.1f}x; {features} features",
+        "target": "p99 < 5 ms",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--latency", type=int, default=500)
+    parser.add_argument("--risk-only", action="store_true",
+                        help="measure the shortfall probability on an event only")
     args = parser.parse_args()
     root = build(args.customers, args.months)
     inputs = shards(root)
+    if args.risk_only:
+        ids = inputs[0].customers["customer_id"].sort().to_list()[: args.latency]
+        results = risk_latency(inputs[0], ids)
+        for r in results:
+            print(r)
+        print(f"written {save('insights-risk', results)}")
+        return
     rows = sum(d.transactions.height for d in inputs)
     n_customers = sum(d.customers.height for d in inputs)
     print(f"{n_customers:,} customers, {rows:,} transactions in {len(inputs)} shards", flush=True)
@@ -310,6 +450,7 @@ def main() -> None:
             "target": "",
         },
     ]
+    results += risk_latency(inputs[0], chosen)
     for r in results:
         print(r)
     print(f"written {save('insights', results)}")

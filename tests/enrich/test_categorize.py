@@ -66,6 +66,9 @@ class _Always(TextCategorizer):
 
         return [self.label] * len(texts), np.full(len(texts), self.confidence)
 
+    def predict_one(self, text: str) -> tuple[str, float]:
+        return self.label, self.confidence
+
 
 def test_output_columns_follow_the_frame_contract() -> None:
     out = categorize(_frame(_tx("STARBUCKS 1234 SEATTLE WA", mcc="5814")))

@@ -253,6 +253,9 @@ class _Says(TextCategorizer):
         n = len(texts)  # type: ignore[arg-type]
         return [self.label] * n, np.full(n, 0.99)
 
+    def predict_one(self, text: str) -> tuple[str, float]:
+        return self.label, 0.99
+
 
 @pytest.mark.parametrize(
     ("label", "answered"),

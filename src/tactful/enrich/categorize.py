@@ -179,14 +179,12 @@ def _categorize_one(
         channel = row.get("channel")
         channel = "unknown" if channel is None else channel
         text = f"{head} {channel} {'in' if amount is not None and amount > 0 else 'out'}"
-        labels, conf = classifier.predict([text])
+        label, conf = classifier.predict_one(text)
         credit = amount is not None and amount > 0
-        if float(conf[0]) >= max(
-            threshold, classifier.abstain_below_for(str(labels[0]))
-        ) and _direction_allows(
-            str(labels[0]), credit
+        if conf >= max(threshold, classifier.abstain_below_for(label)) and _direction_allows(
+            label, credit
         ):
-            source, detailed, model_p = "model", str(labels[0]), float(conf[0])
+            source, detailed, model_p = "model", label, conf
     final = source or "uncategorized"
     detailed = detailed or UNCATEGORIZED
     if final == "model":

@@ -113,6 +113,25 @@ def candidates(data: InsightInputs, history: pl.DataFrame | None = None) -> pl.D
     )
 
 
+def may_be_late(data: InsightInputs) -> bool:
+    """Whether ``candidates`` can find a stream at all, read from the income rows alone: one
+    customer on an event has, most days, no stream expected in the window, and building the
+    features (some twenty Polars operations) only to score no row is most of the on-event
+    cost. Exact for a stream with an expected date; a stream without one (irregular) counts
+    as possible, its date coming from its gaps."""
+    d = data.as_of
+    first, last = d - timedelta(days=LOOK_BACK), d - timedelta(days=MIN_LATE)
+    for occurrences, next_date, last_date in data.income.select(
+            "occurrences", "next_date", "last_date").iter_rows():
+        if occurrences is None or occurrences < 3:
+            continue
+        if next_date is None:
+            return True
+        if first <= next_date <= last and last_date is not None and last_date < next_date:
+            return True
+    return False
+
+
 def late_features(data: InsightInputs) -> pl.DataFrame:
     """One row per candidate stream with ``LATE_FEATURES``, from what was known at ``as_of``."""
     data = point_in_time(data)

@@ -112,6 +112,15 @@ class GbmModel(Classifier):
         )
         return np.asarray(out, dtype=np.float64)
 
+    def _margin_one(self, row: F64) -> float:
+        """LightGBM's single-row fast path (``LGBM_BoosterPredictForMatSingleRowFast``: the
+        prediction configuration built once, not per call as ``Booster.predict`` does), a
+        third of ``predict``'s cost on one row and the same raw score (tested)."""
+        fast: _FastRow | None = getattr(self, "_fast_row", None)
+        if fast is None or fast.booster is not self.booster_:
+            fast = self._fast_row = _FastRow(self.booster_, len(self.feature_names_), self.threads)
+        return fast.margin(row)
+
     def _contributions(self, x: F64) -> F64:
         """Path attribution (see the module docstring): (rows, features), bias excluded."""
         from scipy import sparse
@@ -163,7 +172,48 @@ class GbmModel(Classifier):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_paths_cache", None)  # rebuilt from the booster on first use
+        state.pop("_fast_row", None)  # a handle into LightGBM's memory, rebuilt likewise
         return state
+
+
+class _FastRow:
+    """A LightGBM fast single-row prediction configuration of one booster (raw score, float64
+    rows, the booster's best iteration), freed with it. One output buffer: calls are
+    serialized by a lock, so threads may share the model."""
+
+    def __init__(self, booster: lgb.Booster, columns: int, threads: int) -> None:
+        import ctypes
+        import threading
+
+        import lightgbm.basic as lgb_basic
+
+        _LIB = lgb_basic._LIB  # type: ignore[attr-defined]
+        _c_str, _safe_call = lgb_basic._c_str, lgb_basic._safe_call
+        self.booster = booster
+        self._ctypes, self._lib, self._safe_call = ctypes, _LIB, _safe_call
+        self._handle = ctypes.c_void_p()
+        raw_score, float64 = 1, 1  # C_API_PREDICT_RAW_SCORE, C_API_DTYPE_FLOAT64
+        _safe_call(_LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
+            booster._handle, ctypes.c_int(raw_score), ctypes.c_int(0),
+            ctypes.c_int(booster.best_iteration), ctypes.c_int(float64), ctypes.c_int32(columns),
+            _c_str(f"num_threads={threads}"), ctypes.byref(self._handle)))
+        self._out = np.zeros(1, dtype=np.float64)
+        self._out_ptr = self._out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+        self._len = ctypes.c_int64(0)
+        self._lock = threading.Lock()
+
+    def margin(self, row: F64) -> float:
+        row = np.ascontiguousarray(row, dtype=np.float64)
+        with self._lock:
+            self._safe_call(self._lib.LGBM_BoosterPredictForMatSingleRowFast(
+                self._handle, row.ctypes.data_as(self._ctypes.c_void_p),
+                self._ctypes.byref(self._len), self._out_ptr))
+            return float(self._out[0])
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle is not None and handle.value:
+            self._lib.LGBM_FastConfigFree(handle)
 
 
 class _Paths:

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from tactful.domain.actions import ActionFamily
 from tactful.domain.enums import PersonalizationLevel
-from tactful.insights.forecast import forecast
-from tactful.insights.inputs import InsightInputs, is_fee, recent_fees
+from tactful.insights.forecast import Forecast, forecast
+from tactful.insights.inputs import InsightInputs, is_fee, recent_fees, unit_of
+from tactful.insights.risk_one import one_risk_features
 from tactful.insights.shortfall_risk import (
     ShortfallRisk,
     risk_features,
@@ -32,6 +35,28 @@ M, P, D, T, N = FactKind.MONEY, FactKind.PERCENT, FactKind.DATE, FactKind.TEXT, 
 OVERDRAFT_FEES = (
     "BANK_FEES_OVERDRAFT_FEES", "BANK_FEES_INSUFFICIENT_FUNDS", "BANK_FEES_INTEREST_CHARGE",
 )
+
+
+def _one_customer_probabilities(data: InsightInputs, risk: ShortfallRisk) -> (
+    tuple[list[str], NDArray[np.float64]]
+):
+    """The open checking accounts of one customer at or above the line, with the risk's
+    probability for each: ``one_risk_features`` and the model row by row (``predict_one`` where
+    the model has it), what ``risk_features`` and ``Risk.probability`` give for them."""
+    s = data.settings
+    vectors = one_risk_features(data, horizon=s.shortfall_risk_days)
+    acc = data.accounts
+    balances = dict(zip(acc.get_column("account_id").to_list(),
+                        zip(acc.get_column("balance_minor").to_list(),
+                            acc.get_column("currency").to_list(), strict=True), strict=True))
+    ids = [a for a, (balance, currency) in balances.items()
+           if a in vectors and balance >= s.shortfall_buffer * unit_of(currency)]
+    if not ids:
+        return ids, np.zeros(0)
+    one = getattr(risk.model, "predict_one", None)
+    if one is not None:
+        return ids, np.array([one(vectors[a]) for a in ids], dtype=np.float64)
+    return ids, np.asarray(risk.model.predict(np.stack([vectors[a] for a in ids])))
 
 
 def _with_income(frame: pl.DataFrame, data: InsightInputs) -> pl.DataFrame:
@@ -124,17 +149,28 @@ class Shortfall:
 
     def _by_probability(self, data: InsightInputs, risk: ShortfallRisk) -> pl.DataFrame:
         s = data.settings
-        f = risk_forecast(data, s.shortfall_risk_days)
-        if f.path.height == 0:
-            return no_findings()
-        feats = risk_features(data, horizon=s.shortfall_risk_days, fc=f).filter(
-            pl.col("balance_minor") >= s.shortfall_buffer * pl.col("unit"))
-        p = risk.probability(feats)
-        warned = feats.select("account_id").with_columns(pl.Series("p", p, pl.Float64)).filter(
+        f: Forecast | None = None
+        if data.customers.height == 1:
+            # one customer on an event: the one-customer builder (same features, a tenth of
+            # the time); the forecast is built only for a warning's explanation
+            ids, p = _one_customer_probabilities(data, risk)
+        else:
+            f = risk_forecast(data, s.shortfall_risk_days)
+            if f.path.height == 0:
+                return no_findings()
+            feats = risk_features(data, horizon=s.shortfall_risk_days, fc=f).filter(
+                pl.col("balance_minor") >= s.shortfall_buffer * pl.col("unit"))
+            ids, p = feats["account_id"].to_list(), risk.probability(feats)
+        warned = pl.DataFrame({"account_id": ids, "p": p},
+                              schema={"account_id": pl.String, "p": pl.Float64}).filter(
             pl.Series(should_warn(p, harm=s.shortfall_harm,
                                   attention_cost=s.shortfall_attention_cost)))
         if warned.height == 0:
             return no_findings()
+        if f is None:
+            f = risk_forecast(data, s.shortfall_risk_days)
+            if f.path.height == 0:
+                return no_findings()
         line = s.shortfall_buffer * pl.col("unit")
         path = (
             f.path.join(warned, on="account_id")

@@ -8,9 +8,16 @@ import polars as pl
 from tactful.domain.actions import ActionFamily
 from tactful.domain.enums import PersonalizationLevel
 from tactful.insights.inputs import InsightInputs
-from tactful.insights.late_income_risk import LateIncomeRisk, late_features
+from tactful.insights.late_income_risk import LateIncomeRisk, late_features, may_be_late
 from tactful.insights.shortfall_risk import should_warn
-from tactful.insights.spec import DetectorSpec, FactKind, Urgency, detectors, findings_frame
+from tactful.insights.spec import (
+    DetectorSpec,
+    FactKind,
+    Urgency,
+    detectors,
+    findings_frame,
+    no_findings,
+)
 
 M, P, D, T, N = FactKind.MONEY, FactKind.PERCENT, FactKind.DATE, FactKind.TEXT, FactKind.DAYS
 
@@ -115,6 +122,8 @@ class IncomeLate:
 
     def _by_probability(self, data: InsightInputs, risk: LateIncomeRisk) -> pl.DataFrame:
         s = data.settings
+        if data.customers.height == 1 and not may_be_late(data):
+            return no_findings()  # one customer on an event, no stream expected: nothing to score
         feats = late_features(data)
         p = risk.probability(feats)
         warn = should_warn(p, harm=s.income_late_harm, attention_cost=s.income_late_attention_cost)
