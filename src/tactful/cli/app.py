@@ -321,3 +321,7 @@ def main() -> None:
 
 if os.environ.get("TACTFUL_CLI_DEBUG"):  # pragma: no cover
     console.print("debug mode")
+
+
+if __name__ == "__main__":  # python -m tactful.cli.app (bench/startup.py)
+    main()
