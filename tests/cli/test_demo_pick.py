@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert
 
-from tactful.cli.demo import _pick_customers
+from tactful.service.demo import pick_customers as _pick_customers
 from tactful.store import schema
 from tactful.store.store import Store
 

@@ -10,6 +10,8 @@ scores no one unless asked for with ``--candidate``, and that its scores then sa
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -139,10 +141,12 @@ def refused(
     """A store with consenting customers and a churn model the fairness gate refused (through
     the command line, as a person would try), and the CLI's --db / --model-dir. The commands
     share the test's store rather than each opening an engine on it that no one closes."""
-    monkeypatch.setattr(cli, "_store", lambda url, migrate=True: store)
-    monkeypatch.setattr(
-        models_cli, "_registry", lambda db, model_dir: (store, ModelRegistry(store, model_dir))
-    )
+
+    @contextmanager
+    def shared(url: str | None = None, *, migrate: bool = True) -> Iterator[Store]:
+        yield store
+
+    monkeypatch.setattr("tactful.service.context.session", shared)
     _fill(store)
     train_unfair(ModelRegistry(store, tmp_path / "models"))
     common = ["--db", store_url, "--model-dir", str(tmp_path / "models")]
@@ -265,7 +269,7 @@ def test_the_demo_does_not_score_with_a_model_the_gate_refused(
     _fill(store)
 
     def trained(
-        store: Store, registry: ModelRegistry, family: str, **_: object
+        store: Store, registry: ModelRegistry, *, family: str, **_: object
     ) -> list[ModelVersion]:
         if family != "churn":
             raise ValidationError(f"{family}: too few positive labels to train")
@@ -277,7 +281,7 @@ def test_the_demo_does_not_score_with_a_model_the_gate_refused(
         scores = np.zeros(0)
 
     object.__setattr__(NoAlerts.version, "version", 0)
-    monkeypatch.setattr(models_cli, "train_models", trained)
+    monkeypatch.setattr("tactful.service.models.train", trained)
     # the command imports it when it runs (tactful --help must not): patch it at its home
     monkeypatch.setattr(
         "tactful.models.train.train_anomaly_model", lambda *a, **k: NoAlerts()

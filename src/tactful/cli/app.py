@@ -1,7 +1,10 @@
 """``tactful``: the command line.
 
 Every command opens the configured store (``TACTFUL_DATABASE_URL``, default ``sqlite:///tactful.db``)
-and migrates it on first use, so a new user needs no set-up step.
+and migrates it on first use, so a new user needs no set-up step; the command's session
+(``tactful.service.context.session``) closes it when the command ends. The commands call the
+application layer (``tactful.service``) and print; the import contracts in pyproject hold them
+to that.
 """
 
 from __future__ import annotations
@@ -26,12 +29,12 @@ from tactful.cli import models as models_cli
 from tactful.cli import service as service_cli
 from tactful.cli.render import progress_bar
 from tactful.errors import TactfulError
-from tactful.ingest.choices import ConflictPolicy
+from tactful.service.choices import ConflictPolicy
 
-# The engine is imported inside the commands that use it: `tactful --help` must not pay for
-# it (tests/cli/test_startup.py).
+# The application layer is imported inside the commands that use it: `tactful --help` must not
+# pay for the engine behind it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
-    from tactful.store.store import Store
+    from tactful.service.context import Store
 
 app = typer.Typer(
     add_completion=False,
@@ -75,31 +78,28 @@ DbUrl = Annotated[
 ]
 
 
-def _store(url: str | None, migrate: bool = True) -> Store:
-    from tactful.store.store import Store
-
-    return Store.open(url, migrate=migrate)
-
-
 @db_app.command("upgrade")
 def db_upgrade(db: DbUrl = None, revision: str = "head") -> None:
     """Apply the migrations (the other commands do this on an empty store)."""
-    store = _store(db, migrate=False)
-    store.upgrade(revision)
-    console.print(f"store {store.url} at revision {store.revision()}")
+    from tactful.service.context import session, upgrade
+
+    with session(db, migrate=False) as store:
+        now = upgrade(store, revision=revision)
+        console.print(f"store {store.url} at revision {now}")
 
 
 @db_app.command("status")
 def db_status(db: DbUrl = None) -> None:
     """Revision and row counts of the store."""
-    from tactful.store.engine import head_revision
+    from tactful.service.context import session, status
 
-    store = _store(db, migrate=False)
-    rev = store.revision()
-    console.print(f"store {store.url}: revision {rev or 'none'} (code expects {head_revision()})")
-    if rev:
-        for table, n in store.counts().items():
-            console.print(f"  {table:<13} {n:>12,}")
+    with session(db, migrate=False) as store:
+        st = status(store)
+    console.print(
+        f"store {st.url}: revision {st.revision or 'none'} (code expects {st.expected})"
+    )
+    for table, n in st.counts.items():
+        console.print(f"  {table:<13} {n:>12,}")
 
 
 def _progress() -> Progress:
@@ -119,22 +119,22 @@ def run_ingest(
     currency: str | None = None,
 ) -> int:
     """Ingest with a progress bar; returns the number of rejects plus conflicts left as stored."""
-    from tactful.ingest.loader import Loader, expand_paths
-    from tactful.ingest.mapping import Mapping
+    from tactful.service.files import ingest_files
 
-    files = expand_paths(paths)
     with _progress() as progress:
         task = progress.add_task("ingest", total=None)
-        loader = Loader(
+        report = ingest_files(
             store,
-            mapping=Mapping.load(mapping).with_statement(account=account, currency=currency),
+            paths=paths,
+            mapping=mapping,
+            account=account,
+            currency=currency,
             batch_size=batch_size,
             report_dir=report_dir,
             fmt=fmt,
-            progress=lambda _f, n: progress.advance(task, n),
+            progress=lambda n: progress.advance(task, n),
             on_conflict=on_conflict,
         )
-        report = loader.ingest(files)
         progress.update(task, total=report.rows_read, completed=report.rows_read)
     from tactful.cli.render import print_ingest
 
@@ -190,20 +190,22 @@ def ingest(
 
     Exits with 3 when a row was rejected or a conflict was kept (the store then does not say
     what the file says)."""
-    store = _store(db)
-    rejected = run_ingest(
-        store,
-        paths,
-        fmt=fmt,
-        mapping=mapping,
-        batch_size=batch_size,
-        report_dir=report_dir,
-        on_conflict=on_conflict.value,
-        account=account,
-        currency=currency,
-    )
-    if enrich:
-        understand.enrich_with_progress(store)
+    from tactful.service.context import session
+
+    with session(db) as store:
+        rejected = run_ingest(
+            store,
+            paths,
+            fmt=fmt,
+            mapping=mapping,
+            batch_size=batch_size,
+            report_dir=report_dir,
+            on_conflict=on_conflict.value,
+            account=account,
+            currency=currency,
+        )
+        if enrich:
+            understand.enrich_with_progress(store)
     if rejected:
         raise typer.Exit(code=3)
 
@@ -215,19 +217,20 @@ def profile(
     db: DbUrl = None,
 ) -> None:
     """The 360-degree view of one customer."""
-    from tactful.profile import load_profile
+    from tactful.service.context import session
+    from tactful.service.customers import full_profile
 
-    store = _store(db)
-    p = load_profile(store, customer_id)
-    if as_json:
-        console.print_json(json.dumps(asdict(p), default=str))
-        return
-    from tactful.cli.render import profile_panel
+    with session(db) as store:
+        p = full_profile(store, customer_id=customer_id)
+        if as_json:
+            console.print_json(json.dumps(asdict(p), default=str))
+            return
+        from tactful.cli.render import profile_panel
 
-    console.print(profile_panel(p))
-    scores = models_cli.scores_table(store, customer_id)
-    if scores is not None:
-        console.print(scores)
+        console.print(profile_panel(p))
+        scores = models_cli.scores_table(store, customer_id)
+        if scores is not None:
+            console.print(scores)
 
 
 @app.command()
@@ -318,3 +321,7 @@ def main() -> None:
 
 if os.environ.get("TACTFUL_CLI_DEBUG"):  # pragma: no cover
     console.print("debug mode")
+
+
+if __name__ == "__main__":  # python -m tactful.cli.app (bench/startup.py)
+    main()

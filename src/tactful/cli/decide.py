@@ -12,13 +12,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from tactful.cli.render import moment, plain, progress_bar
-from tactful.decide.placement import Placement
+from tactful.service.choices import Placement
 
-# The engine is imported inside the commands that use it: `tactful --help` must not pay for
-# it (tests/cli/test_startup.py).
+# The application layer is imported inside the commands that use it: `tactful --help` must not
+# pay for the engine behind it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
-    from tactful.decide.policy import Considered
-    from tactful.service.decisions import DecisionResult
+    from tactful.service.decisions import Considered, DecisionResult
 
 console = Console()
 
@@ -65,21 +64,21 @@ def decide_command(
     db: DbUrl = None,
 ) -> None:
     """Decide whether to say anything to a customer, what, where and when -- or stay silent."""
-    from tactful.service.context import open_store
+    from tactful.service.context import session
     from tactful.service.decisions import decide_all, decide_one
 
-    store = open_store(db)
-    if every == (customer_id is not None):
-        raise typer.BadParameter("give a CUSTOMER_ID or --all, not both nor neither")
-    if customer_id is not None:
-        print_result(decide_one(store, customer_id=customer_id, placement=placement,
-                                at=moment(at)))
-        return
-    with progress_bar(console, "customers") as progress:
-        task = progress.add_task("decide", total=None)
-        report = decide_all(store, placement=placement, at=moment(at),
-                            progress_total=lambda n: progress.update(task, total=n),
-                            progress=lambda n: progress.advance(task, n))
+    with session(db) as store:
+        if every == (customer_id is not None):
+            raise typer.BadParameter("give a CUSTOMER_ID or --all, not both nor neither")
+        if customer_id is not None:
+            print_result(decide_one(store, customer_id=customer_id, placement=placement,
+                                    at=moment(at)))
+            return
+        with progress_bar(console, "customers") as progress:
+            task = progress.add_task("decide", total=None)
+            report = decide_all(store, placement=placement, at=moment(at),
+                                progress_total=lambda n: progress.update(task, total=n),
+                                progress=lambda n: progress.advance(task, n))
     share = report.silent / report.customers if report.customers else 0.0
     console.print(f"{report.customers:,} decisions ({report.placement.value}, "
                   f"{report.at:%Y-%m-%d %H:%M} UTC): {report.messages:,} messages, "
@@ -88,10 +87,11 @@ def decide_command(
 
 def explain_command(decision_id: str, db: DbUrl = None) -> None:
     """Replay a logged decision from its inputs and show that it gives the same answer."""
-    from tactful.service.context import open_store
+    from tactful.service.context import session
     from tactful.service.decisions import replay as replayed
 
-    replay = replayed(open_store(db), decision_id=decision_id)
+    with session(db) as store:
+        replay = replayed(store, decision_id=decision_id)
     log: dict[str, Any] = replay.logged
     console.print(f"[bold]logged[/bold]: {escape(str(log['action_id'] or 'silence'))} "
                   f"({escape(str(log['channel'] or '-'))}), pscore {log['pscore']:.3f}")

@@ -1,6 +1,6 @@
 """``tactful deliver``: the outbox worker. ``--once`` delivers everything due and exits (a cron
 job, a test); without it the worker polls until stopped (Ctrl-C, SIGTERM). The work is in
-``tactful.deliver.worker``; this parses options and prints totals."""
+``tactful.service.delivery``; this parses options and prints totals."""
 
 from __future__ import annotations
 
@@ -32,37 +32,22 @@ def deliver_command(
 ) -> None:
     """Send the messages decisions chose: in-app feed, e-mail and signed webhook, with retries,
     re-checking consent, opt-outs and quiet hours at send time."""
-    from pydantic import ValidationError as SettingsError
+    from tactful.service.context import session
+    from tactful.service.delivery import deliver
 
-    from tactful.deliver.settings import DeliverySettings
-    from tactful.deliver.worker import Worker
-    from tactful.errors import ConfigError
-    from tactful.store.store import Store
+    stop = threading.Event()
+    if not once:
 
-    try:
-        settings = DeliverySettings()
-    except SettingsError as exc:
-        raise ConfigError(f"TACTFUL_DELIVER_* settings: {exc}") from exc
-    if batch is not None:
-        settings.batch = batch
-    if lease is not None:
-        settings.lease_s = lease
-    worker = Worker(Store.open(db), settings)
-    try:
-        if once:
-            total = worker.drain()
-        else:
-            stop = threading.Event()
+        def _stop(_signum: int, _frame: FrameType | None) -> None:
+            stop.set()
 
-            def _stop(_signum: int, _frame: FrameType | None) -> None:
-                stop.set()
-
-            signal.signal(signal.SIGTERM, _stop)
-            signal.signal(signal.SIGINT, _stop)
-            console.print(f"delivering (worker {worker.name}); stop with Ctrl-C")
-            total = worker.run(stop=stop)
-    finally:
-        worker.close()
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+    with session(db) as store:
+        total = deliver(
+            store, once=once, batch=batch, lease=lease, stop=stop,
+            on_start=lambda name: console.print(f"delivering (worker {name}); stop with Ctrl-C"),
+        )
     states = ", ".join(f"{n:,} {s}" for s, n in sorted(total.states.items()) if n) or "nothing"
     console.print(f"{total.enqueued:,} enqueued, {total.claimed:,} claimed: {states}; "
                   f"{total.deferred:,} deferred to after quiet hours")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,11 +15,11 @@ from rich.table import Table
 
 from tactful.cli.render import WAIT_SECONDS, Wait, plain, progress_bar
 
-# The engine is imported inside the commands that use it: `tactful --help` must not pay for
-# it (tests/cli/test_startup.py).
+# The application layer is imported inside the commands that use it: `tactful --help` must not
+# pay for the engine behind it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
-    from tactful.batch.insights import InsightReport
-    from tactful.store.store import Store
+    from tactful.service.context import Store
+    from tactful.service.insights import InsightReport
 
 console = Console()
 insight_app = typer.Typer(
@@ -51,16 +51,12 @@ def produce_with_progress(
     as_of: date | None = None,
     wait: float = WAIT_SECONDS,
 ) -> InsightReport:
-    from tactful.batch.insights import run_insights
-    from tactful.insights.catalog import Catalog
-    from tactful.insights.inputs import InsightSettings
+    from tactful.service.insights import produce
 
-    catalog = Catalog.default(rules=rules)
-    thresholds = InsightSettings.from_toml(settings) if settings else None
     with progress_bar(console, "customers") as progress:
         task = progress.add_task("insights", total=None)
-        report = run_insights(
-            store, catalog=catalog, as_of=as_of, settings=thresholds,
+        report = produce(
+            store, rules=rules, settings=settings, as_of=as_of,
             progress_total=lambda n: progress.update(task, total=n),
             progress=lambda n: progress.advance(task, n),
             wait=wait,
@@ -74,11 +70,8 @@ def produce_with_progress(
     return report
 
 
-def print_insights(store: Store, customer_id: str, *, states: list[str] | None,
+def print_insights(rows: list[dict[str, Any]], customer_id: str, *,
                    console: Console = console) -> int:
-    from tactful.insights import repository as repo
-
-    rows = repo.list_insights(store, customer_id, states=states)
     if not rows:
         console.print(f"[dim]{escape(customer_id)}: no insights[/dim]")
         return 0
@@ -102,20 +95,23 @@ def list_command(
                                              "acted on")] = False,
 ) -> None:
     """A customer's insights as they would read them, most urgent first."""
-    from tactful.insights import lifecycle
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.insights import customer_insights
 
-    print_insights(Store.open(db), customer_id, states=None if all_states else list(lifecycle.OPEN))
+    with session(db) as store:
+        rows = customer_insights(store, customer_id=customer_id, open_only=not all_states)
+    print_insights(rows, customer_id)
 
 
 @insight_app.command("run")
 def run_command(db: DbUrl = None, rules: RulesFile = None, settings: SettingsFile = None,
                 as_of: AsOf = None, wait: Wait = WAIT_SECONDS) -> None:
     """Produce insights for every customer."""
-    from tactful.store.store import Store
+    from tactful.service.context import session
 
-    produce_with_progress(Store.open(db), rules=rules, settings=settings,
-                          as_of=date.fromisoformat(as_of) if as_of else None, wait=wait)
+    with session(db) as store:
+        produce_with_progress(store, rules=rules, settings=settings,
+                              as_of=date.fromisoformat(as_of) if as_of else None, wait=wait)
 
 
 @insight_app.command("mark")
@@ -125,19 +121,20 @@ def mark_command(
     db: DbUrl = None,
 ) -> None:
     """Record what happened to an insight (the app calls this; so can an operator)."""
-    from tactful.insights import repository as repo
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.insights import mark
 
-    before = repo.mark(Store.open(db), insight_id, state)
+    with session(db) as store:
+        before = mark(store, insight_id=insight_id, state=state)
     console.print(escape(f"{insight_id}: {before} -> {state}"))
 
 
 @insight_app.command("detectors")
 def detectors_command(rules: RulesFile = None) -> None:
     """The catalog: every detector with what it needs and what it may touch."""
-    from tactful.insights.catalog import Catalog
+    from tactful.service.insights import catalog as load_catalog
 
-    catalog = Catalog.default(rules=rules)
+    catalog = load_catalog(rules=rules)
     table = Table("detector", "family", "level", "consent", "cooldown", "expiry", "flags",
                   "languages", title=f"{len(catalog.detectors)} detectors")
     languages = sorted(catalog.renderer.languages)
@@ -154,14 +151,10 @@ def detectors_command(rules: RulesFile = None) -> None:
 @insight_app.command("check-rules")
 def check_rules_command(path: Path) -> None:
     """Validate a rules file without running it; errors name the rule and field."""
-    from tactful.insights.catalog import Catalog
-    from tactful.insights.rules import load_rules
+    from tactful.service.insights import check_rules
 
-    rules = load_rules(path)
-    Catalog.default(rules=path)  # also compiles every rule's templates
-    console.print(
-        escape(f"{path}: {len(rules)} rule(s) valid: {', '.join(r.spec.id for r in rules)}")
-    )
+    ids = check_rules(path)  # also compiles every rule's templates
+    console.print(escape(f"{path}: {len(ids)} rule(s) valid: {', '.join(ids)}"))
 
 
 @budgets_app.command("set")
@@ -173,11 +166,12 @@ def budget_set_command(
     db: DbUrl = None,
 ) -> None:
     """Set a customer's monthly budget for a category (progress insights at 50/75/100 %)."""
-    from tactful.domain.money import to_minor
-    from tactful.insights import repository as repo
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.insights import set_budget
 
-    repo.set_budget(Store.open(db), customer_id, category, to_minor(amount, currency), currency)
+    with session(db) as store:
+        set_budget(store, customer_id=customer_id, category=category, amount=amount,
+                   currency=currency)
     console.print(escape(f"{customer_id}: budget for {category} is {amount} {currency} a month"))
 
 
@@ -193,11 +187,11 @@ def goal_add_command(
     db: DbUrl = None,
 ) -> None:
     """Add (or replace) a savings goal tracked against one of the customer's accounts."""
-    from tactful.domain.money import to_minor
-    from tactful.insights import repository as repo
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.insights import add_goal
 
-    repo.add_goal(Store.open(db), goal_id=goal_id, customer_id=customer_id, name=name,
-                  account_id=account_id, target_minor=to_minor(target, currency),
-                  currency=currency, target_date=date.fromisoformat(by) if by else None)
+    with session(db) as store:
+        add_goal(store, customer_id=customer_id, goal_id=goal_id, name=name,
+                 account_id=account_id, target=target, currency=currency,
+                 target_date=date.fromisoformat(by) if by else None)
     console.print(escape(f"{customer_id}: goal {goal_id} '{name}' of {target} {currency}"))

@@ -1,11 +1,10 @@
 """``tactful report engagement`` (the engagement report, printed and optionally written as an
 HTML page with plots), ``tactful outcomes from-events`` (outcomes from the bank's notification
-events) and ``tactful experiments create|status|stop``. The work is in ``tactful.measure``;
+events) and ``tactful experiments create|status|stop``. The work is in ``tactful.service.measure``;
 these parse and print."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,10 +14,10 @@ from rich.table import Table
 
 from tactful.cli.render import moment, plain
 
-# The engine is imported inside the commands that use it: `tactful --help` must not pay for
-# it (tests/cli/test_startup.py).
+# The application layer is imported inside the commands that use it: `tactful --help` must not
+# pay for the engine behind it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
-    from tactful.measure.results import ExperimentResult
+    from tactful.service.measure import ExperimentResult
 
 console = Console()
 report_app = typer.Typer(no_args_is_help=True, help="Reports of what the engine achieved.")
@@ -49,14 +48,14 @@ def engagement_command(
     db: DbUrl = None,
 ) -> None:
     """Engagement per action and channel, and the actions to modify or retire."""
-    from tactful.measure import engagement, page
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.measure import engagement_report, write_engagement_page
 
-    store = Store.open(db)
-    messages, outcomes = engagement.messages_and_outcomes(
-        store, since=moment(since, "--since"), until=moment(until, "--until"))
-    report = engagement.engagement(messages, outcomes,
-                                   engagement.Thresholds(min_volume=min_volume))
+    frm, to = moment(since, "--since"), moment(until, "--until")
+    with session(db) as store:
+        report = engagement_report(store, since=frm, until=to, min_volume=min_volume)
+        if out is not None:
+            write_engagement_page(store, out=out, since=frm, until=to, min_volume=min_volume)
     table = Table("action", "channel", "sent", "open", "CTR [95% CI]", "convert", "dismiss",
                   "opt-outs", title="engagement (rates per message sent)")
     for r in report.table.iter_rows(named=True):
@@ -72,19 +71,17 @@ def engagement_command(
     if not report.flags:
         console.print("no action is flagged")
     if out is not None:
-        page.write_store_page(store, out, at=moment(until, "--until"),
-                              since=moment(since, "--since"),
-                              thresholds=engagement.Thresholds(min_volume=min_volume))
         console.print(*plain(f"wrote {out}"))
 
 
 @outcomes_app.command("from-events")
 def from_events_command(db: DbUrl = None) -> None:
     """Record outcomes from the notification events ingested (idempotent)."""
-    from tactful.measure.outcomes import outcomes_from_events
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.measure import outcomes_from_events
 
-    r = outcomes_from_events(Store.open(db))
+    with session(db) as store:
+        r = outcomes_from_events(store)
     console.print(f"{r.events:,} notification events: {r.by_id:,} matched by id, {r.by_time:,} "
                   f"by time, {r.bank_alerts:,} about the bank's own alerts, {r.unmatched:,} "
                   f"unmatched; {r.recorded:,} new outcomes")
@@ -101,12 +98,13 @@ def record_command(
     db: DbUrl = None,
 ) -> None:
     """Record one outcome of a decision (recording it again changes nothing)."""
-    from tactful.measure.outcomes import OutcomeIn, record_outcomes
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.measure import record_outcome
 
-    done = record_outcomes(Store.open(db), [OutcomeIn(
-        decision_id, kind, moment(at, "--at") or datetime.now(UTC), reason=reason,
-        rating=rating)])
+    when = moment(at, "--at")
+    with session(db) as store:
+        done = record_outcome(store, decision_id=decision_id, kind=kind, at=when,
+                              reason=reason, rating=rating)
     console.print(f"{done.recorded} recorded, {done.duplicates} already known"
                   + (", marketing consent withdrawn" if done.withdrawals else ""))
 
@@ -126,20 +124,20 @@ def create_command(
     db: DbUrl = None,
 ) -> None:
     """Define an experiment; decisions from its start are assigned to its arms."""
-    from tactful.measure import experiments
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.measure import create_experiment
 
-    arms = tuple(experiments.parse_arm(a) for a in (arm or []))
-    e = experiments.create(Store.open(db), experiments.Experiment(
-        name, arms, moment(start, "--start") or datetime.now(UTC), holdout, metric,
-        salt or "", moment(end, "--end")))
+    starts, ends = moment(start, "--start"), moment(end, "--end")
+    with session(db) as store:
+        e = create_experiment(store, name=name, arms=arm or [], holdout=holdout, metric=metric,
+                              salt=salt, start=starts, end=ends)
     shares = ", ".join(f"{k} {v:.1%}" for k, v in e.shares().items())
     console.print(*plain(f"experiment {e.name} from {e.starts_at:%Y-%m-%d %H:%M} UTC: {shares}; "
                          f"metric {e.metric_kind.value}"))
 
 
 def print_result(result: ExperimentResult, *, out: Console = console) -> None:
-    from tactful.measure.results import fmt
+    from tactful.service.measure import fmt
 
     table = Table("arm", "customers", "expected", f"{result.metric} rate [95% CI]",
                   "vs control [95% CI]", "p", "p (Holm)", "always-valid p", "CUPED diff",
@@ -171,28 +169,26 @@ def status_command(
     db: DbUrl = None,
 ) -> None:
     """Per-arm results with confidence intervals and the sample-ratio check."""
-    from tactful.measure import experiments, results
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.measure import experiment_status
 
-    store = Store.open(db)
-    chosen = [experiments.get(store, name)] if name else experiments.load(store)
+    with session(db) as store:
+        chosen = experiment_status(store, name=name)
     if not chosen:
         console.print("no experiment defined")
-    now = datetime.now(UTC)
-    for e in chosen:
-        state = ("stopped" if e.stopped_at else "ended" if e.end() and e.end() <= now  # type: ignore[operator]
-                 else "running" if e.is_active(now) else "not started")
-        console.print(*plain(f"{e.name}: {state}"))
-        print_result(results.analyse(e, results.units(store, e, at=now)))
+    for status in chosen:
+        console.print(*plain(f"{status.experiment.name}: {status.state}"))
+        print_result(status.result)
 
 
 @experiments_app.command("stop")
 def stop_command(name: str, db: DbUrl = None) -> None:
     """Stop an experiment now: later decisions are not assigned to it."""
-    from tactful.measure import experiments
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.measure import stop_experiment
 
-    e = experiments.stop(Store.open(db), name)
+    with session(db) as store:
+        e = stop_experiment(store, name=name)
     console.print(*plain(f"experiment {e.name} stopped at {e.stopped_at:%Y-%m-%d %H:%M} UTC"))
 
 
@@ -207,19 +203,12 @@ def ope_command(
 ) -> None:
     """Estimate a policy's value from the logged decisions before launching it (off-policy:
     IPS, self-normalized IPS and doubly robust, with 95% intervals and a support check)."""
-    from tactful.decide.catalog import ActionsCatalog
-    from tactful.decide.policy import DecisionPolicy
-    from tactful.measure.offline import policy_value
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.measure import policy_value
 
-    store = Store.open(db)
-    try:
-        target = DecisionPolicy(ActionsCatalog.load(catalog) if catalog else
-                                ActionsCatalog.default())
-        value = policy_value(store, target, reward=reward or ["click", "convert"],
-                             since=moment(since, "--since"))
-    finally:
-        store.close()
+    frm = moment(since, "--since")
+    with session(db) as store:
+        value = policy_value(store, catalog=catalog, reward=reward, since=frm)
     table = Table(title=f"Reward per decision ({' or '.join(value.reward)}), "
                         f"{value.decisions:,} logged decisions")
     for col in ("policy", "estimate", "95% interval"):

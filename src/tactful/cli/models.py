@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,14 +14,20 @@ from rich.table import Table
 from tactful.cli.render import plain, progress_bar
 from tactful.errors import ConfigError
 
-# The engine is imported inside the commands that use it: `tactful --help` must not pay for
-# it (tests/cli/test_startup.py).
+# The application layer is imported inside the commands that use it: `tactful --help` must not
+# pay for the engine behind it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
-    from tactful.models.fairness import Bands
-    from tactful.models.history import History
-    from tactful.models.registry import ModelRegistry, ModelVersion
-    from tactful.models.tabular import TableRead
-    from tactful.store.store import Store
+    from collections.abc import Callable, Iterator
+
+    from tactful.service.context import Store
+    from tactful.service.models import (
+        Bands,
+        BatchResult,
+        ModelRegistry,
+        ModelVersion,
+        TableRead,
+        Tracker,
+    )
 
 console = Console()
 models_app = typer.Typer(no_args_is_help=True, help="The model registry: versions and stages.")
@@ -35,50 +42,25 @@ ModelDir = Annotated[
 ALGORITHMS = ("logistic", "gbm")
 
 
-def _registry(db: str | None, model_dir: Path | None) -> tuple[Store, ModelRegistry]:
-    from tactful.models.registry import ModelRegistry
-    from tactful.store.store import Store
+@contextmanager
+def _registry(db: str | None, model_dir: Path | None) -> Iterator[tuple[Store, ModelRegistry]]:
+    from tactful.service.context import session
+    from tactful.service.models import registry
 
-    store = Store.open(db)
-    return store, ModelRegistry(store, model_dir)
+    with session(db) as store:
+        yield store, registry(store, model_dir=model_dir)
 
 
-def train_models(
-    store: Store,
-    registry: ModelRegistry,
-    family: str,
-    *,
-    algorithms: tuple[str, ...] = ALGORITHMS,
-    product: str = "savings",
-    by: str = "cli",
-    history: History | None = None,
-) -> list[ModelVersion]:
-    """Train ``family`` (churn, propensity or anomaly) on the store with a progress bar."""
-    from tactful.models.history import load_history
-    from tactful.models.train import train_anomaly_model, train_customer_model
-    from tactful.models.training import Target
+@contextmanager
+def _tracked(out: Console) -> Iterator[Tracker]:
+    """One progress bar; each task the application layer starts is a line of it."""
+    with progress_bar(out, "models") as progress:
 
-    if family not in ("churn", "propensity", "anomaly"):
-        raise ConfigError(f"--family must be churn, propensity or anomaly, got {family!r}")
-    steps = 1 if family == "anomaly" else len(algorithms)
-    out: list[ModelVersion] = []
-    with progress_bar(console, "models") as progress:
-        task = progress.add_task(f"train {family}", total=steps + (history is None))
-        if history is None:
-            history = load_history(store)
-            progress.advance(task)
-        if family == "anomaly":
-            out.append(train_anomaly_model(store, registry, created_by=by, history=history).version)
-            progress.advance(task)
-        else:
-            target = Target.churn() if family == "churn" else Target.propensity(product)
-            for algorithm in algorithms:
-                result = train_customer_model(
-                    store, registry, target, family=algorithm, created_by=by, history=history
-                )
-                out.append(result.version)
-                progress.advance(task)
-    return out
+        def track(label: str, steps: int) -> Callable[[], object]:
+            task = progress.add_task(label, total=steps)
+            return lambda: progress.advance(task)
+
+        yield track
 
 
 def versions_table(versions: list[ModelVersion], title: str = "Model registry") -> Table:
@@ -174,45 +156,32 @@ def train_command(
     model_dir: ModelDir = None,
 ) -> None:
     """Train and register candidate models from the store, or from a labelled table."""
-    from tactful.models.tabular import TableSpec
-    from tactful.models.train import train_table_model
+    from tactful.service.models import train, train_table
 
-    store, registry = _registry(db, model_dir)
     algorithms = ALGORITHMS if algorithm == "both" else (algorithm,)
-    if table is None:
-        versions = train_models(
-            store, registry, family, algorithms=algorithms, product=product, by=by
-        )
-    else:
-        if not target:
-            raise ConfigError("--table needs --target, the label column")
-        spec = TableSpec(
-            target, positive, tuple(drop or ()), tuple(protected or ()), parse_bands(bands)
-        )
-        read = _read_table(table)
-        versions = [
-            train_table_model(
-                registry,
-                table,
-                spec,
-                family=alg,
-                protocol=protocol,
-                folds=folds,
-                name=name,
-                created_by=by,
-                table=read,
+    with _registry(db, model_dir) as (store, registry):
+        if table is None:
+            with _tracked(console) as track:
+                versions = train(store, registry, family=family, algorithms=algorithms,
+                                 product=product, by=by, track=track)
+        else:
+            if not target:
+                raise ConfigError("--table needs --target, the label column")
+            versions = train_table(
+                registry, path=table, table=_read_table(table), target=target,
+                positive=positive, drop=drop or (), protected=protected or (),
+                bands=parse_bands(bands), algorithms=algorithms, protocol=protocol,
+                folds=folds, name=name, by=by,
             )
-            for alg in algorithms
-        ]
     console.print(versions_table(versions, "Registered (candidates)"))
     console.print("Promote one with: tactful models promote NAME VERSION --by WHO")
 
 
 def _read_table(path: Path) -> TableRead:
     """The table, with a warning of how many values were read as missing."""
-    from tactful.models.tabular import load_table
+    from tactful.service.models import read_table
 
-    read = load_table(path)
+    read = read_table(path)
     warning = read.warning()
     if warning:
         console.print(f"[yellow]warning:[/yellow] {path.name}: {escape(warning)}")
@@ -226,8 +195,9 @@ def list_command(
     model_dir: ModelDir = None,
 ) -> None:
     """Every model version with its stage, metrics and fairness verdict."""
-    _, registry = _registry(db, model_dir)
-    console.print(versions_table(registry.versions(name)))
+    with _registry(db, model_dir) as (_, registry):
+        versions = registry.versions(name)
+    console.print(versions_table(versions))
 
 
 @models_app.command("show")
@@ -239,8 +209,8 @@ def show_command(
 ) -> None:
     """A version's model card and fairness figures by group (default: the production version,
     or else the latest, said so)."""
-    _, registry = _registry(db, model_dir)
-    v = registry.get(name, version) if version is not None else _monitored(registry, name)
+    with _registry(db, model_dir) as (_, registry):
+        v = registry.get(name, version) if version is not None else _monitored(registry, name)
     console.print(v.model_card)
     console.print(escape(f"artifact {v.artifact_path} sha256 {v.artifact_sha256}"))
     if v.fairness:
@@ -271,20 +241,20 @@ def promote_command(
     model_dir: ModelDir = None,
 ) -> None:
     """Make a version the production one, if it passes the metric floors and the fairness gate."""
-    from tactful.models.fairness import FairnessGate
-    from tactful.models.registry import MetricFloors, PromotionRefused
+    from tactful.service.models import PromotionRefused, promote
 
-    _, registry = _registry(db, model_dir)
-    floors = MetricFloors(min_auc, min_lift, fairness=FairnessGate(max_dpd, max_eod))
-    try:
-        v = registry.promote(name, version, by=by, floors=floors)
-    except PromotionRefused as exc:
-        console.print(
-            f"[red]refused:[/red] {name} v{version} stays a {registry.get(name, version).stage}"
-        )
-        for reason in exc.reasons:
-            console.print(f"  - {escape(reason)}")
-        raise typer.Exit(code=4) from exc
+    with _registry(db, model_dir) as (_, registry):
+        try:
+            v = promote(registry, name=name, version=version, by=by, min_auc=min_auc,
+                        min_lift=min_lift, max_dpd=max_dpd, max_eod=max_eod)
+        except PromotionRefused as exc:
+            console.print(
+                f"[red]refused:[/red] {name} v{version} stays a "
+                f"{registry.get(name, version).stage}"
+            )
+            for reason in exc.reasons:
+                console.print(f"  - {escape(reason)}")
+            raise typer.Exit(code=4) from exc
     console.print(f"{v.name} v{v.version} is in production (promoted by {v.promoted_by})")
 
 
@@ -299,12 +269,12 @@ def drift_command(
     model_dir: ModelDir = None,
 ) -> None:
     """PSI of each feature and of the score between the training window and now."""
-    from tactful.models.train import drift_now
+    from tactful.service.models import drift
 
-    store, registry = _registry(db, model_dir)
-    mv = _monitored(registry, name)
-    rows = None if table is None else _read_table(table).frame
-    report = drift_now(store, registry, name, version=mv.version, table=rows)
+    with _registry(db, model_dir) as (store, registry):
+        mv = _monitored(registry, name)
+        rows = None if table is None else _read_table(table).frame
+        report = drift(store, registry, name=name, version=mv.version, rows=rows)
     t = Table(title=f"Drift of {name} (retrain above PSI {report.threshold})")
     t.add_column("feature")
     t.add_column("PSI", justify="right")
@@ -320,7 +290,9 @@ def _monitored(registry: ModelRegistry, name: str) -> ModelVersion:
     """The version to look at when none is named: the production one, or else the latest,
     with a line saying it is not in production (monitoring may look at a candidate; scoring
     may not)."""
-    mv = registry.latest(name)
+    from tactful.service.models import monitored
+
+    mv = monitored(registry, name)
     if mv.stage != "production":
         console.print(
             f"[yellow]{escape(name)}: no version in production; showing v{mv.version} "
@@ -331,7 +303,7 @@ def _monitored(registry: ModelRegistry, name: str) -> ModelVersion:
 
 def _stage_suffix(mv: ModelVersion) -> str:
     """`` (candidate, not promoted)`` after a version that is not the production one."""
-    from tactful.models.scoring import stage_note
+    from tactful.service.models import stage_note
 
     note = stage_note(mv.stage)
     return f" [yellow]({note})[/yellow]" if note else ""
@@ -378,10 +350,7 @@ def score_command(
     """Batch-score consenting customers into the profile with each model's production version,
     or score the rows of a bank's table with a table model (--table FILE --model NAME). Only a
     promoted version scores, unless --candidate says otherwise."""
-    from tactful.models.features import FEATURES
-    from tactful.models.history import load_history
-    from tactful.models.scoring import RealtimeScorer, scorable_features, score_customers
-    from tactful.models.training import scoring_time
+    from tactful.service.models import choose_versions, score_customers, score_one
 
     if table is not None and (names or customer):
         raise ConfigError("--table scores a table with one --model: drop the model names and "
@@ -390,68 +359,36 @@ def score_command(
     stray = [flag for flag, value in table_only.items() if value is not None]
     if table is None and stray:
         raise ConfigError(f"{', '.join(stray)}: only with --table FILE")
-    store, registry = _registry(db, model_dir)
-    if table is not None:
-        _score_table(registry, table, model, version, candidate, out, keep or [])
-        return
-    wanted = names or sorted(
-        {
-            v.name
-            for v in registry.versions()
-            if v.kind == "classifier" and set(v.features) <= set(FEATURES)
-        }
-    )
-    if not wanted:
-        raise ConfigError("no customer model in the registry: run tactful train first")
-    chosen = _scoring_versions(registry, wanted, candidate=candidate, named=bool(names))
-    history = load_history(store)
-    if customer:
-        feats, _ = scorable_features(store, history, scoring_time(history))
-        for mv in chosen:
-            scorer = RealtimeScorer.from_features(registry.load(mv).model, mv, feats)
-            s = scorer.score(customer)
-            console.print(
-                f"{escape(mv.name)} v{mv.version}{_stage_suffix(mv)}: [bold]{s.score:.3f}[/bold]"
-            )
-            for r in s.reasons:
-                console.print(f"  - {escape(r.text)}")
-        return
-    with progress_bar(console, "models") as progress:
-        task = progress.add_task("score", total=len(chosen))
-        for mv in chosen:
-            result = score_customers(
-                store, registry, mv.name, version=mv.version, candidate=candidate, history=history
-            )
-            progress.advance(task)
-            console.print(
-                f"{escape(mv.name)} v{mv.version}{_stage_suffix(mv)}: {result.scored:,} "
-                f"customers scored, {result.skipped_for_consent:,} left out for consent"
-            )
+    with _registry(db, model_dir) as (store, registry):
+        if table is not None:
+            _score_table(registry, table, model, version, candidate, out, keep or [])
+            return
+        chosen = choose_versions(registry, names=names or None, candidate=candidate)
+        for left_out in chosen.left_out:
+            console.print(f"[yellow]not scored:[/yellow] {escape(left_out)}")
+        if customer:
+            for mv, s in score_one(store, registry, versions=chosen.versions,
+                                   customer_id=customer):
+                console.print(
+                    f"{escape(mv.name)} v{mv.version}{_stage_suffix(mv)}: "
+                    f"[bold]{s.score:.3f}[/bold]"
+                )
+                for r in s.reasons:
+                    console.print(f"  - {escape(r.text)}")
+            return
+        with progress_bar(console, "models") as progress:
+            task = progress.add_task("score", total=len(chosen.versions))
 
+            def scored(result: BatchResult) -> None:
+                progress.advance(task)
+                mv = result.version
+                console.print(
+                    f"{escape(mv.name)} v{mv.version}{_stage_suffix(mv)}: {result.scored:,} "
+                    f"customers scored, {result.skipped_for_consent:,} left out for consent"
+                )
 
-def _scoring_versions(
-    registry: ModelRegistry, names: list[str], *, candidate: bool, named: bool
-) -> list[ModelVersion]:
-    """The version each model scores with, all chosen before anything is written. A model
-    named on the command line with no production version stops the command; one taken by
-    default is left out with a warning, and the command stops only if none is left."""
-    from tactful.models.registry import NoProductionVersion
-    from tactful.models.scoring import scoring_version
-
-    chosen: list[ModelVersion] = []
-    refused: list[NoProductionVersion] = []
-    for name in names:
-        try:
-            chosen.append(scoring_version(registry, name, candidate=candidate))
-        except NoProductionVersion as exc:
-            if named:
-                raise
-            refused.append(exc)
-    if refused and not chosen:
-        raise refused[0]
-    for left_out in refused:
-        console.print(f"[yellow]not scored:[/yellow] {escape(str(left_out))}")
-    return chosen
+            score_customers(store, registry, versions=chosen.versions, candidate=candidate,
+                            on_scored=scored)
 
 
 def _score_table(
@@ -463,21 +400,14 @@ def _score_table(
     out: Path | None,
     keep: list[str],
 ) -> None:
-    from tactful.models.scoring import score_table, write_table
+    from tactful.service.models import score_table
 
     if not model:
         raise ConfigError("--table needs --model, the table model to score with")
     if out is None:
         raise ConfigError("--table needs --out, the .csv or .parquet file to write the scores to")
-    scored = score_table(
-        registry,
-        _read_table(table).frame,
-        model,
-        version=version,
-        candidate=candidate,
-        keep=keep,
-    )
-    write_table(scored.frame, out)
+    scored = score_table(registry, table=_read_table(table), model=model, out=out,
+                         version=version, candidate=candidate, keep=keep)
     mv = scored.version
     console.print(
         f"{escape(mv.name)} v{mv.version}{_stage_suffix(mv)}: {scored.frame.height:,} rows "
@@ -487,9 +417,9 @@ def _score_table(
 
 def scores_table(store: Store, customer_id: str) -> Table | None:
     """The customer's stored scores with their reasons, for ``tactful profile``."""
-    from tactful.models.scoring import stored_scores
+    from tactful.service.models import stored_scores
 
-    rows = stored_scores(store, customer_id)
+    rows = stored_scores(store, customer_id=customer_id)
     if not rows:
         return None
     table = Table(title="Model scores", title_justify="left", expand=True)
@@ -502,39 +432,24 @@ def scores_table(store: Store, customer_id: str) -> Table | None:
 
 
 def demo_models(out: Console, store: Store) -> None:
-    """The demo's model step: train churn (both families) and the anomaly model, try to
-    promote the better churn model through the gate and, only if it passes, score everyone and
-    show one customer. A refused model scores no one: the demo says so and stops there."""
-    import time
+    """The demo's model step (``tactful.service.models.demo_models``), told: a refused model
+    scores no one, and the demo says so and stops there."""
+    from tactful.service.models import demo_models as run
 
-    from tactful.errors import ValidationError
-    from tactful.models.history import load_history
-    from tactful.models.registry import ModelRegistry, PromotionRefused
-    from tactful.models.scoring import RealtimeScorer, scorable_features, score_customers
-    from tactful.models.train import drift_now, train_anomaly_model
-    from tactful.models.training import scoring_time
-
-    registry = ModelRegistry(store)
-    history = load_history(store)
-    churn = train_models(store, registry, "churn", by="demo", history=history)
-    anomaly = train_anomaly_model(store, registry, created_by="demo", history=history)
-    try:
-        train_models(store, registry, "propensity", product="savings", by="demo", history=history)
-    except ValidationError as exc:
-        out.print(f"[yellow]propensity not trained:[/yellow] {escape(str(exc))}")
-    out.print(versions_table(registry.versions()))
+    with _tracked(out) as track:
+        step = run(store, track=track)
+    if step.propensity_error is not None:
+        out.print(f"[yellow]propensity not trained:[/yellow] {escape(step.propensity_error)}")
+    out.print(versions_table(step.versions))
     out.print(
-        f"anomaly v{anomaly.version.version}: {int(anomaly.alerts.sum()):,} alerts among "
-        f"{len(anomaly.scores):,} card and online payments of the last 30 days"
+        f"anomaly v{step.anomaly.version}: {step.anomaly_alerts:,} alerts among "
+        f"{step.anomaly_payments:,} card and online payments of the last 30 days"
     )
-    best = max(churn, key=lambda v: v.metrics.get("roc_auc", 0.0))
-    out.print(f"validation: {best.validation}")
-    try:
-        best = registry.promote(best.name, best.version, by="demo")
-        out.print(f"promoted {best.name} v{best.version} ({best.family}) to production")
-    except PromotionRefused as exc:
+    best = step.best
+    out.print(f"validation: {step.validation}")
+    if step.refused:
         out.print(f"[red]promotion of {best.name} v{best.version} refused:[/red]")
-        for reason in exc.reasons:
+        for reason in step.refused:
             out.print(f"  - {escape(reason)}")
         out.print(
             f"[bold]{best.name} v{best.version} scores no one:[/bold] only a promoted model "
@@ -542,29 +457,23 @@ def demo_models(out: Console, store: Store) -> None:
             f"{best.name} {best.version} --by WHO) or score with it anyway (tactful score "
             f"{best.name} --candidate), and its scores then say 'candidate, not promoted'."
         )
-        drift = drift_now(store, registry, best.name, version=best.version, history=history)
         out.print(
             "drift of the candidate since training: "
-            + (", ".join(drift.drifted) or "none above PSI 0.2")
+            + (", ".join(step.drifted) or "none above PSI 0.2")
         )
         return
-    result = score_customers(store, registry, best.name, history=history)
-    out.print(
-        f"{result.scored:,} customers scored, {result.skipped_for_consent:,} left out because "
-        "they have not granted both profiling and personalization"
-    )
-    drift = drift_now(store, registry, best.name, history=history)
-    out.print("drift since training: " + (", ".join(drift.drifted) or "none above PSI 0.2"))
-    feats, _ = scorable_features(store, history, scoring_time(history))
-    model = registry.load(best).model
-    scorer = RealtimeScorer.from_features(model, best, feats)
-    x = feats.select(model.feature_names_).to_numpy()
-    top = str(feats["customer_id"][int(model.predict(x).argmax())])
-    started = time.perf_counter()
-    live = scorer.score(top)
-    took = (time.perf_counter() - started) * 1e3
-    table = scores_table(store, top)
+    out.print(f"promoted {best.name} v{best.version} ({best.family}) to production")
+    if step.scored is not None:
+        out.print(
+            f"{step.scored.scored:,} customers scored, {step.scored.skipped_for_consent:,} left "
+            "out because they have not granted both profiling and personalization"
+        )
+    out.print("drift since training: " + (", ".join(step.drifted) or "none above PSI 0.2"))
+    if step.top is None:
+        return
+    table = scores_table(store, step.top)
     if table is not None:
-        out.print(escape(f"customer {top}, the most likely to leave:"))
+        out.print(escape(f"customer {step.top}, the most likely to leave:"))
         out.print(table)
-    out.print(escape(f"in-process real-time score of {top}: {live.score:.3f} in {took:.2f} ms"))
+    out.print(escape(f"in-process real-time score of {step.top}: {step.top_score:.3f} in "
+                     f"{step.top_ms:.2f} ms"))

@@ -20,8 +20,8 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from tactful.ingest.loader import IngestReport
-    from tactful.profile import CustomerProfile
+    from tactful.service.customers import CustomerProfile
+    from tactful.service.files import IngestReport
 
 WAIT_SECONDS = 600
 Wait = Annotated[

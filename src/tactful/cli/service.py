@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tactful.service.scopes import Scope
+from tactful.service.choices import Scope
 
 # The engine is imported inside the commands that use it: `tactful --help` must not pay for
 # it (tests/cli/test_startup.py).
@@ -34,10 +34,11 @@ def create_command(
     db: DbUrl = None,
 ) -> None:
     """Make an API key; the key is printed once and only its hash is stored."""
-    from tactful.service.context import open_store
+    from tactful.service.context import session
     from tactful.service.keys import create_key
 
-    made = create_key(open_store(db), scope=scope, customer_id=customer, name=name)
+    with session(db) as store:
+        made = create_key(store, scope=scope, customer_id=customer, name=name)
     err_console.print(f"key {made.info.key_id} ({made.info.scope.value}"
                       f"{', customer ' + escape(customer) if customer else ''}): shown once, "
                       "keep it now")
@@ -47,11 +48,13 @@ def create_command(
 @keys_app.command("list")
 def list_command(db: DbUrl = None) -> None:
     """Every key: id, scope, customer, when made and revoked (never the key itself)."""
-    from tactful.service.context import open_store
+    from tactful.service.context import session
     from tactful.service.keys import list_keys
 
+    with session(db) as store:
+        keys = list_keys(store)
     table = Table("key id", "scope", "customer", "name", "created", "revoked")
-    for k in list_keys(open_store(db)):
+    for k in keys:
         table.add_row(*(escape(x) for x in (
             k.key_id, k.scope.value, k.customer_id or "-", k.name or "-",
             f"{k.created_at:%Y-%m-%d %H:%M}",
@@ -62,10 +65,11 @@ def list_command(db: DbUrl = None) -> None:
 @keys_app.command("revoke")
 def revoke_command(key_id: str, db: DbUrl = None) -> None:
     """Revoke a key: the next request with it is refused."""
-    from tactful.service.context import open_store
+    from tactful.service.context import session
     from tactful.service.keys import revoke_key
 
-    done = revoke_key(open_store(db), key_id=key_id)
+    with session(db) as store:
+        done = revoke_key(store, key_id=key_id)
     console.print(escape(f"key {done.key_id} revoked at {done.revoked_at:%Y-%m-%d %H:%M} UTC"))
 
 
@@ -91,7 +95,7 @@ def serve_command(
 
     import uvicorn
 
-    from tactful.service.context import open_store
+    from tactful.service.context import session
 
     if clock not in ("now", "data"):
         raise typer.BadParameter("--clock is now or data")
@@ -102,11 +106,10 @@ def serve_command(
     if rate_limit is not None:
         os.environ["TACTFUL_API_RATE_PER_SECOND"] = str(rate_limit)
         os.environ["TACTFUL_API_BURST"] = str(max(1, int(rate_limit * 2)))
-    store = open_store(db)  # migrate once, before the workers start
-    if workers > 1 and store.dialect == "sqlite":
-        err_console.print("[yellow]several workers on SQLite serialize on its one writer: "
-                          "use PostgreSQL[/yellow]")
-    store.close()
+    with session(db) as store:  # migrate once, before the workers start
+        if workers > 1 and store.dialect == "sqlite":
+            err_console.print("[yellow]several workers on SQLite serialize on its one writer: "
+                              "use PostgreSQL[/yellow]")
     console.print(f"Tactful API on http://{host}:{port} (docs at /docs; clock {clock}; "
                   f"{'delivering the outbox' if deliver else 'not delivering'})")
     uvicorn.run("tactful.api.app:from_environment", factory=True, host=host, port=port,

@@ -1,7 +1,7 @@
 """A customer's rights as commands: ``tactful export CUSTOMER_ID`` (everything held, as JSON),
 ``tactful erase CUSTOMER_ID`` (remove it, and print what was kept and why) and ``tactful
 consent CUSTOMER_ID --purpose P --grant|--withdraw`` (record a change of consent; a withdrawal
-retracts what it no longer allows at once). The work is in ``tactful.trust``; these only parse,
+retracts what it no longer allows at once). The work is in ``tactful.service``; these only parse,
 confirm and print."""
 
 from __future__ import annotations
@@ -39,16 +39,17 @@ def export_command(
     db: DbUrl = None,
 ) -> None:
     """Everything the store holds about CUSTOMER_ID, as JSON (the right of access)."""
-    from tactful.store.store import Store
-    from tactful.trust.export import export_customer
-    from tactful.trust.privacy import mask, write_private_text
+    from tactful.service.context import session
+    from tactful.service.privacy import export as export_customer
+    from tactful.service.privacy import mask, write_private
 
-    export = export_customer(Store.open(db), customer_id, requested_by=by)
+    with session(db) as store:
+        export = export_customer(store, customer_id=customer_id, requested_by=by)
     document = export.to_json()
     if out is None:
         sys.stdout.write(document)
         return
-    write_private_text(out, document)
+    write_private(out, document)
     err_console.print(
         f"{export.rows:,} rows of {len([t for t, r in export.tables.items() if r])} tables "
         f"about customer {mask(customer_id)} written to {escape(str(out))}"
@@ -66,21 +67,20 @@ def erase_command(
     db: DbUrl = None,
 ) -> None:
     """Remove CUSTOMER_ID's personal data from every table and report; print what was kept."""
-    from tactful.store.store import Store
-    from tactful.trust.erasure import SECRET_KEY_ENV, erase_customer, secret_key_from_env
-    from tactful.trust.privacy import mask
+    from tactful.service.context import session
+    from tactful.service.privacy import SECRET_KEY_ENV, erase, erasure_key, mask
 
-    store = Store.open(db)
-    key = secret_key_from_env()
-    if not yes:
-        typer.confirm(f"Erase customer {mask(customer_id)} from {store.url}?", abort=True)
-    report = erase_customer(
-        store,
-        customer_id,
-        erased_by=by,
-        key=key,
-        report_dirs=reports if reports is not None else [Path("ingest-reports")],
-    )
+    with session(db) as store:
+        key = erasure_key()
+        if not yes:
+            typer.confirm(f"Erase customer {mask(customer_id)} from {store.url}?", abort=True)
+        report = erase(
+            store,
+            customer_id=customer_id,
+            erased_by=by,
+            key=key,
+            report_dirs=reports if reports is not None else [Path("ingest-reports")],
+        )
     deleted = Table(title=f"Erased customer {report.customer}", title_justify="left")
     deleted.add_column("table")
     deleted.add_column("rows deleted", justify="right")
@@ -113,19 +113,16 @@ def consent_command(
 ) -> None:
     """Record CUSTOMER_ID's grant or withdrawal of a purpose, now; a withdrawal retracts the
     open insights that needed it in the same transaction."""
-    from tactful.service.context import open_store
+    from tactful.service.context import session
     from tactful.service.customers import change_consent
+    from tactful.service.privacy import mask
     from tactful.service.records import ConsentIn
-    from tactful.trust.privacy import mask
 
     if grant is None:
         raise typer.BadParameter("say --grant or --withdraw", param_hint="--grant/--withdraw")
-    store = open_store(db)
-    try:
+    with session(db) as store:
         change = change_consent(store, customer_id=customer_id, change=ConsentIn(
             purpose=purpose, action="grant" if grant else "withdraw", source=source))
-    finally:
-        store.close()
     console.print(
         f"customer {mask(customer_id)}: {purpose.value} {change.status}; "
         f"{change.retracted:,} open insight(s) retracted"

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,14 +15,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from tactful.cli.render import WAIT_SECONDS, Wait, plain, progress_bar
-from tactful.errors import ConfigError
 
-# The engine is imported inside the commands that use it: `tactful --help` must not pay for
-# it (tests/cli/test_startup.py).
+# The application layer is imported inside the commands that use it: `tactful --help` must not
+# pay for the engine behind it (tests/cli/test_startup.py).
 if TYPE_CHECKING:
-    from tactful.batch.enrich import EnrichReport
-    from tactful.enrich.gaps import GapReport
-    from tactful.store.store import Store
+    from tactful.service.context import Store
+    from tactful.service.understand import EnrichReport, GapReport
 
 console = Console()
 rules_app = typer.Typer(no_args_is_help=True, help="The bank's categorization rules (versioned).")
@@ -40,19 +37,10 @@ Full = Annotated[bool, typer.Option(help="Every customer, not only those with ne
 @contextmanager
 def _rule_warnings() -> Iterator[None]:
     """Print each rule left out (``SkippedRuleWarning``) once, as a line of its own."""
-    from tactful.enrich.rules import SkippedRuleWarning
+    from tactful.service.understand import skipped_rules
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SkippedRuleWarning)
-        try:
-            yield
-        finally:
-            skipped = [w for w in caught if issubclass(w.category, SkippedRuleWarning)]
-            for w in caught:
-                if w not in skipped:
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            for message in dict.fromkeys(str(w.message) for w in skipped):
-                console.print(f"[yellow]warning:[/] {escape(message)}")
+    with skipped_rules(lambda message: console.print(f"[yellow]warning:[/] {escape(message)}")):
+        yield
 
 
 def enrich_with_progress(
@@ -65,25 +53,23 @@ def enrich_with_progress(
     workers: int = 2,
     wait: float = WAIT_SECONDS,
 ) -> EnrichReport:
-    from tactful.batch.enrich import run_enrich
-    from tactful.batch.executor import get_executor
-    from tactful.enrich.gaps import gap_report
+    from tactful.service.understand import enrich
 
-    options: dict[str, Any] = {"workers": workers} if executor == "processes" else {}
     with _rule_warnings(), progress_bar(console, "customers") as progress:
         task = progress.add_task("enrich", total=None)
-        report = run_enrich(
+        enriched = enrich(
             store,
             full=full,
             retrain=retrain,
             shard_size=shard_size,
-            executor=get_executor(executor, **options),
+            executor=executor,
+            workers=workers,
             progress_total=lambda n: progress.update(task, total=n),
             progress=lambda n: progress.advance(task, n),
             wait=wait,
             on_wait=lambda why: progress.console.print(f"[yellow]{why}[/yellow]"),
         )
-        gaps = gap_report(store)
+    report, gaps = enriched.report, enriched.gaps
     if report.resumed_from is not None:
         console.print(
             f"resumed crashed run {report.resumed_from}: customers it had committed skipped"
@@ -128,12 +114,13 @@ def enrich_command(
     wait: Wait = WAIT_SECONDS,
 ) -> None:
     """Merchants, categories, recurring series and income for the store's customers."""
-    from tactful.store.store import Store
+    from tactful.service.context import session
 
-    enrich_with_progress(
-        Store.open(db), full=full, retrain=retrain, shard_size=shard_size, executor=executor,
-        workers=workers, wait=wait,
-    )
+    with session(db) as store:
+        enrich_with_progress(
+            store, full=full, retrain=retrain, shard_size=shard_size, executor=executor,
+            workers=workers, wait=wait,
+        )
 
 
 def run_command(
@@ -146,11 +133,11 @@ def run_command(
 ) -> None:
     """The whole batch pipeline over the store: enrichment, then insights for everyone."""
     from tactful.cli.insights import produce_with_progress
-    from tactful.store.store import Store
+    from tactful.service.context import session
 
-    store = Store.open(db)
-    enrich_with_progress(store, full=full, executor=executor, wait=wait)
-    produce_with_progress(store, rules=rules, settings=settings, wait=wait)
+    with session(db) as store:
+        enrich_with_progress(store, full=full, executor=executor, wait=wait)
+        produce_with_progress(store, rules=rules, settings=settings, wait=wait)
 
 
 def recategorize_command(
@@ -159,10 +146,11 @@ def recategorize_command(
     db: DbUrl = None,
 ) -> None:
     """A customer's own re-categorization: remembered for the merchant, wins over every rule."""
-    from tactful.enrich import repository as repo
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.understand import recategorize
 
-    done = repo.recategorize(Store.open(db), transaction_id, category)
+    with session(db) as store:
+        done = recategorize(store, transaction_id=transaction_id, category=category)
     console.print(
         f"{done.customer_id}: {done.merchant_key} is now {done.category_detailed} "
         f"({done.transactions_updated} transaction(s) moved)"
@@ -173,24 +161,22 @@ def categories_command(
     sensitive: Annotated[bool, typer.Option(help="Only the sensitive ones")] = False,
 ) -> None:
     """The two-level category taxonomy."""
-    from tactful.enrich.taxonomy import DETAILED, is_sensitive, primary_of
+    from tactful.service.understand import categories
 
     table = Table("primary", "detailed", "sensitive")
-    for code in sorted(DETAILED):
-        if sensitive and not is_sensitive(code):
-            continue
-        table.add_row(*plain(primary_of(code), code, "yes" if is_sensitive(code) else ""))
+    for c in categories(sensitive_only=sensitive):
+        table.add_row(*plain(c.primary, c.detailed, "yes" if c.sensitive else ""))
     console.print(table)
 
 
 @rules_app.command("list")
 def rules_list(db: DbUrl = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The rules in force, in the order they apply."""
-    from tactful.enrich import repository as repo
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.understand import rules as current_rules
 
-    with _rule_warnings():
-        rules = repo.current_rules(Store.open(db))
+    with session(db) as store, _rule_warnings():
+        rules = current_rules(store)
     records = rules.to_records()
     if as_json:
         console.print_json(json.dumps(records))
@@ -220,17 +206,12 @@ def rules_add(
     db: DbUrl = None,
 ) -> None:
     """Add a rule (or a new version of an existing id)."""
-    from tactful.enrich import repository as repo
-    from tactful.enrich.rules import parse_condition
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.understand import save_rule
 
-    conditions = [parse_condition(text) for text in when]
-    definition: dict[str, Any] = {"id": rule_id, "conditions": conditions, "priority": priority}
-    if category:
-        definition["category_detailed"] = category
-    if merchant:
-        definition["merchant"] = merchant
-    version = repo.save_rule(Store.open(db), definition)
+    with session(db) as store:
+        version = save_rule(store, rule_id=rule_id, when=when, category=category,
+                            merchant=merchant, priority=priority)
     console.print(
         escape(f"rule {rule_id!r} saved as version {version}; run `tactful enrich` to apply")
     )
@@ -239,36 +220,34 @@ def rules_add(
 @rules_app.command("import")
 def rules_import(path: Path, db: DbUrl = None) -> None:
     """Add every rule of a TOML file ([[rules]] tables, the format of the shipped defaults)."""
-    from tactful.enrich import repository as repo
-    from tactful.enrich.rules import RuleSet
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.understand import import_rules, read_rules
 
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such rules file")
-    records = RuleSet.from_toml(path).to_records()  # all validated before any is saved
-    store = Store.open(db)
-    for record in records:
-        repo.save_rule(store, record)
-    console.print(escape(f"{len(records)} rule(s) imported from {path}"))
+    records = read_rules(path)  # all validated before any is saved
+    with session(db) as store:
+        n = import_rules(store, records=records)
+    console.print(escape(f"{n} rule(s) imported from {path}"))
 
 
 @rules_app.command("delete")
 def rules_delete(rule_id: str, db: DbUrl = None) -> None:
     """Retire a rule; its history stays."""
-    from tactful.enrich import repository as repo
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.understand import delete_rule
 
-    version = repo.delete_rule(Store.open(db), rule_id)
+    with session(db) as store:
+        version = delete_rule(store, rule_id=rule_id)
     console.print(escape(f"rule {rule_id!r} retired (version {version})"))
 
 
 @rules_app.command("history")
 def rules_history(db: DbUrl = None) -> None:
     """Every version of every rule."""
-    from tactful.enrich import repository as repo
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.understand import rule_history
 
-    frame = repo.rule_history(Store.open(db))
+    with session(db) as store:
+        frame = rule_history(store)
     table = Table(*frame.columns)
     for row in frame.iter_rows():
         table.add_row(*plain(*row))
@@ -283,8 +262,9 @@ def aliases_add(
     db: DbUrl = None,
 ) -> None:
     """Teach the merchant directory one of the bank's own descriptors."""
-    from tactful.enrich import repository as repo
-    from tactful.store.store import Store
+    from tactful.service.context import session
+    from tactful.service.understand import add_alias
 
-    repo.add_alias(Store.open(db), pattern, merchant, category)
+    with session(db) as store:
+        add_alias(store, pattern=pattern, merchant=merchant, category=category)
     console.print(escape(f"alias {pattern!r} -> {merchant}; run `tactful enrich --full` to apply"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
@@ -29,6 +30,9 @@ from tactful.service.records import (
 from tactful.store import schema
 from tactful.store.store import Store
 from tactful.trust.privacy import mask
+
+if TYPE_CHECKING:
+    from tactful.profile.view import CustomerProfile as CustomerProfile
 
 
 def _preferences(row: object) -> Preferences:
@@ -103,6 +107,14 @@ def profile(store: Store, *, customer_id: str) -> ProfileAnswer:
         live_insights=len(p.insights),
         usual_login_hour=p.behaviour.usual_login_hour,
     )
+
+
+def full_profile(store: Store, *, customer_id: str) -> CustomerProfile:
+    """The 360-degree view of the customer, whole: accounts, spending, recurring payments,
+    income, consents and insights (what ``tactful profile`` and the demo print)."""
+    from tactful.profile.view import load_profile
+
+    return load_profile(store, customer_id)
 
 
 def export(store: Store, *, customer_id: str, requested_by: str) -> ExportAnswer:

@@ -10,11 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from tactful.decide.placement import Placement
-from tactful.decide.policy import DecisionResult
+from tactful.decide.policy import Considered, DecisionResult
 from tactful.decide.service import BatchReport, Replay
 from tactful.store.store import Store
 
-__all__ = ["BatchReport", "DecisionResult", "Replay", "decide_all", "decide_one", "replay"]
+__all__ = [
+    "BatchReport", "Considered", "DecisionResult", "Replay", "decide_all", "decide_one", "replay",
+]
 
 
 def decide_one(store: Store, *, customer_id: str, placement: Placement = Placement.FEED,

@@ -1,4 +1,5 @@
-"""The outbox worker beside the API: ``tactful serve`` delivers what its decisions chose without
+"""Delivering the outbox: ``deliver`` as ``tactful deliver`` runs it (what is due now, or until
+stopped), and the worker beside the API: ``tactful serve`` delivers what its decisions chose without
 a second process to run. Each API process runs one worker thread; claims are leased (and taken
 with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several processes share the outbox and none
 sends a message twice."""
@@ -8,8 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
+from tactful.deliver.worker import Round
 from tactful.store.store import Store
+
+__all__ = ["Round", "deliver", "start_delivery"]
 
 log = logging.getLogger(__name__)
 
@@ -45,3 +50,40 @@ def start_delivery(store: Store) -> Callable[[], None]:
         worker.close()
 
     return halt
+
+
+def deliver(
+    store: Store,
+    *,
+    once: bool = False,
+    batch: int | None = None,
+    lease: float | None = None,
+    stop: threading.Event | None = None,
+    on_start: Callable[[str], Any] | None = None,
+) -> Round:
+    """Send the messages decisions chose, re-checking consent, opt-outs and quiet hours at send
+    time: what is due now (``once``), or round after round until ``stop`` is set. ``batch`` and
+    ``lease`` override the ``TACTFUL_DELIVER_*`` settings; ``on_start`` hears the worker's name."""
+    from pydantic import ValidationError as SettingsError
+
+    from tactful.deliver.settings import DeliverySettings
+    from tactful.deliver.worker import Worker
+    from tactful.errors import ConfigError
+
+    try:
+        settings = DeliverySettings()
+    except SettingsError as exc:
+        raise ConfigError(f"TACTFUL_DELIVER_* settings: {exc}") from exc
+    if batch is not None:
+        settings.batch = batch
+    if lease is not None:
+        settings.lease_s = lease
+    worker = Worker(store, settings)
+    try:
+        if once:
+            return worker.drain()
+        if on_start is not None:
+            on_start(worker.name)
+        return worker.run(stop=stop)
+    finally:
+        worker.close()
