@@ -257,7 +257,7 @@ def _features(store: Store, ids: Sequence[str], at: datetime, catalog: ActionsCa
               if r["detector"] in ("shortfall", "low_balance")
               and r["state"] in lifecycle.OPEN and r["expires_at"] > at}
     for cid in ids:
-        out[cid]["has_loan"] = float(cid in loans)
+        out[cid]["holds_loan"] = float(cid in loans)
         out[cid]["shortfall_forecast"] = float(cid in warned)
     return out
 
