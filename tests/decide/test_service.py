@@ -225,6 +225,6 @@ def test_after_an_opt_out_in_the_app_nothing_but_exempt_messages_goes_there(bank
                             placement=Placement.FEED, at=at + timedelta(hours=2), save=False)
     assert Channel.IN_APP in later.inputs.history.opted_out
     exempt = {a.id for a in ActionsCatalog.default().actions.values() if a.cap_exempt}
-    assert later.decision.is_silence or later.decision.action is not None and \
-        later.decision.action.id in exempt
+    chosen = later.decision.action
+    assert later.decision.is_silence or (chosen is not None and chosen.id in exempt)
     assert any(c.dropped == "opted_out" for c in later.considered)

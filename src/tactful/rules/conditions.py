@@ -327,11 +327,13 @@ def _fail(where: str, at: str, why: str) -> ConfigError:
     return ConfigError(f"{where}: field {at!r}: {why}")
 
 
-def _renamed(where: str, at: str, old: str, new: str, what: str) -> None:
+def _renamed(where: str, at: str, renames: list[tuple[str, str]]) -> None:
+    """One warning per condition, naming every old word in it and the word to write instead."""
+    words = ", ".join(f"{old!r} -> {new!r}" for old, new in renames)
     warnings.warn(
-        f"{where}: field {at!r}: {what} {old!r} is the old spelling of {new!r}; it still loads "
-        f"as {new!r} and will stop loading in a future version: write {new!r}",
-        RuleSpellingWarning, stacklevel=4)
+        f"{where}: field {at!r}: old spelling ({words}); it still loads as the new words and "
+        "will stop loading in a future version: write the new words (docs/rules.md)",
+        RuleSpellingWarning, stacklevel=3)
 
 
 def parse_condition(raw: Any, *, where: str, at: str,
@@ -343,13 +345,14 @@ def parse_condition(raw: Any, *, where: str, at: str,
                                f"got {raw!r}")
     data: dict[str, Any] = {}
     written: dict[str, str] = {}
+    renames: list[tuple[str, str]] = []
     for key, v in raw.items():
         new = KEY_ALIASES.get(str(key), str(key))
         if new != key:
             if new in raw:
                 raise _fail(where, f"{at}.{key}", f"give {new!r} alone (the old spelling "
                                                    f"{key!r} as well is ambiguous)")
-            _renamed(where, f"{at}.{key}", str(key), new, "the key")
+            renames.append((str(key), new))
         data[new] = v
         written[new] = f"{at}.{key}"
     try:
@@ -369,7 +372,7 @@ def parse_condition(raw: Any, *, where: str, at: str,
         raise _fail(where, place, f"must be {what}; got {got!r}") from None
     name = model.field
     if name in ALIASES:
-        _renamed(where, written["field"], name, ALIASES[name], "the feature")
+        renames.append((name, ALIASES[name]))
         name = ALIASES[name]
     found = feature(name)
     if found is None or found.subject is not subject:
@@ -379,8 +382,10 @@ def parse_condition(raw: Any, *, where: str, at: str,
         raise _fail(where, written["field"], f"unknown feature {name!r} (known: {known})")
     op = model.operator
     if op in OPERATOR_ALIASES:
-        _renamed(where, written["operator"], op, OPERATOR_ALIASES[op], "the operator")
+        renames.append((op, OPERATOR_ALIASES[op]))
         op = OPERATOR_ALIASES[op]
+    if renames:
+        _renamed(where, at, renames)
     kind = found.kind
     allowed = operators_of(kind)
     if op not in allowed:
