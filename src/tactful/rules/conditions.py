@@ -30,6 +30,7 @@ load with a :class:`~tactful.rules.vocabulary.RuleSpellingWarning` naming the ne
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -70,9 +71,10 @@ def operators_of(kind: Kind) -> tuple[str, ...]:
 
 
 Value = str | int | float | bool | tuple[str | int | float, ...]
+RowTest = Callable[[Mapping[str, Any]], bool]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Condition:
     """``field operator value``; ``value`` is a tuple for ``in`` / ``between`` / a list of
     ``contains``. ``kind`` is the field's (``rules.vocabulary``)."""
@@ -81,6 +83,11 @@ class Condition:
     operator: str
     value: Value
     kind: Kind = Kind.TEXT
+    _test: RowTest = dataclasses.field(init=False, repr=False, compare=False)
+    """The one-row test, prepared once: a decision tests every candidate's conditions."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_test", row_test(self))
 
     @property
     def feature(self) -> str:
@@ -104,7 +111,7 @@ class Condition:
     def holds(self, row: Mapping[str, Any]) -> bool:
         """The same test on one row (a mapping of field -> value; money in minor units beside
         its ``unit``): the per-decision path, where a frame costs more than the arithmetic."""
-        return row_test(self)(row)
+        return self._test(row)
 
     def describe(self) -> str:
         """``field operator value``, as a person reads it in an explanation."""
@@ -213,10 +220,6 @@ def _numeric(col: pl.Expr, op: str, value: Any, scale: pl.Expr | None = None) ->
     return hit.fill_null(False)
 
 
-RowTest = Callable[[Mapping[str, Any]], bool]
-
-
-@lru_cache(maxsize=4096)
 def row_test(c: Condition) -> RowTest:
     """``c`` on one row as a function, its constants prepared once: the pure-Python twin of
     :meth:`Condition.expr` (upper-cased text, the same null rules; a regex asks Polars)."""
