@@ -78,7 +78,7 @@ def inputs(n: int, placement: Placement, k: int) -> DecisionInputs:
                          decided_at=AT - timedelta(days=d, hours=3)) for d in range(1, 8)),
         dismissed=frozenset({"budget_progress:s5"}), ignores={"new_recurring": 1},
         events=((SensitiveEvent.OVERDRAFT_FEE, AT - timedelta(days=30)),))
-    features = {"unit": 100.0, "has_savings": 0.0, "has_credit_card": 0.0, "has_loan": 0.0,
+    features = {"unit": 100.0, "holds_savings": 0.0, "holds_credit_card": 0.0, "holds_loan": 0.0,
                 "shortfall_forecast": 0.0, "checking_balance_min_30d": 400_000.0}
     return DecisionInputs(decision_id("CUS-BENCH", AT + timedelta(seconds=n), placement.value),
                           customer, AT, placement, tuple(candidates), features, history)

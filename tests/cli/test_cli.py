@@ -123,7 +123,8 @@ def test_understanding_commands(tmp_path: Path) -> None:
     result = runner.invoke(app, ["rules", "add", "--id", "bad", "--when", "amout gt 5",
                                  "--category", "RENT_AND_UTILITIES_RENT", "--db", db])
     assert result.exit_code != 0
-    assert "rule 'bad': field 'amout' is not one of" in str(result.exception)
+    assert "rule 'bad': field 'conditions[0].field': unknown feature 'amout'" in str(
+        result.exception)
 
 
 def test_a_rule_the_regex_engine_cannot_run_is_refused_and_a_stored_one_is_skipped(
@@ -137,16 +138,17 @@ def test_a_rule_the_regex_engine_cannot_run_is_refused_and_a_stored_one_is_skipp
                                  "RENT_AND_UTILITIES_RENT", "--db", db])
     assert result.exit_code != 0
     assert str(result.exception) == (
-        "rule 'lookahead': regex '(?=X)' does not compile: look-around, including look-ahead "
-        "and look-behind, is not supported"
+        "rule 'lookahead': field 'conditions[0].value': regex '(?=X)' does not compile: "
+        "look-around, including look-ahead and look-behind, is not supported"
     )
     rules_file = tmp_path / "rules.toml"
     rules_file.write_text('[[rules]]\nid = "twice"\ncategory_detailed = "RENT_AND_UTILITIES_RENT"\n'
                           '[[rules.conditions]]\nfield = "description"\noperator = "regex"\n'
                           "value = '(MIETE) \\1'\n")
     result = runner.invoke(app, ["rules", "import", str(rules_file), "--db", db])
-    assert str(result.exception) == (
-        "rule 'twice': regex '(MIETE) \\\\1' does not compile: backreferences are not supported")
+    assert str(result.exception) == (  # the file, the rule and the field
+        f"{rules_file}: rule 'twice': field 'conditions[0].value': regex '(MIETE) \\\\1' does "
+        "not compile: backreferences are not supported")
 
     store = Store.open(db)  # as an older version, which checked with Python's re, stored it
     with store.transaction() as conn:
@@ -159,6 +161,7 @@ def test_a_rule_the_regex_engine_cannot_run_is_refused_and_a_stored_one_is_skipp
     code, out = _run("enrich", "--db", db)
     assert code == 0 and "full enrichment of" in out, out
     assert (
-        "warning: rule 'lookahead' skipped: regex '(?=X)' does not compile: look-around, "
-        "including look-ahead and look-behind, is not supported; the other rules apply"
+        "warning: rule 'lookahead' skipped: field 'conditions[0].value': regex '(?=X)' does "
+        "not compile: look-around, including look-ahead and look-behind, is not supported; the "
+        "other rules apply"
     ) in out

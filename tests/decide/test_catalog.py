@@ -29,7 +29,7 @@ channels = ["in_app", "email"]
 treatments = ["card", "email"]
 consent = "marketing"
 min_level = "moderate"
-eligible = [{ feature = "has_savings", op = "==", value = 0 }]
+eligible = [{ field = "holds_savings", operator = "equals", value = false }]
 """
 
 
@@ -64,15 +64,15 @@ def test_offers_are_bound_to_the_banks_products_of_their_account_type() -> None:
 
 def _eligible(action_id: str, **features: float) -> bool:
     spec = ActionsCatalog.default().actions[action_id]
-    row = {"unit": 100, "has_savings": 0, "has_credit_card": 0, "has_loan": 0,
+    row = {"unit": 100, "holds_savings": 0, "holds_credit_card": 0, "holds_loan": 0,
            "shortfall_forecast": 0, "checking_balance_min_30d": 500_000, **features}
     return all(c.holds(row) for c in spec.eligible)
 
 
 def test_no_savings_offer_or_idle_cash_card_to_a_customer_who_holds_savings() -> None:
     assert _eligible("offer_savings")
-    assert not _eligible("offer_savings", has_savings=1)
-    assert not _eligible("idle_cash", has_savings=1)
+    assert not _eligible("offer_savings", holds_savings=1)
+    assert not _eligible("idle_cash", holds_savings=1)
     # money thresholds are in major units: 1,000.00 needs 100,000 minor units
     assert not _eligible("offer_savings", checking_balance_min_30d=99_999)
 
@@ -99,15 +99,15 @@ def test_no_credit_offer_while_a_shortfall_is_forecast() -> None:
     ({"value": '"high"'}, "field 'value': must be a number > 0; got 'high'"),
     ({"min_level": '"max"'},
      "field 'min_level': must be one of none, basic, moderate, advanced; got 'max'"),
-    ({"eligible": '[{ feature = "fees_90d", op = "==", value = 0 }]'},
-     "field 'eligible[0].feature': 'fees_90d' describes a sensitive matter; a sensitive "
+    ({"eligible": '[{ field = "fees_90d", operator = "equals", value = 0 }]'},
+     "field 'eligible[0].field': 'fees_90d' describes a sensitive matter; a sensitive "
      "category never drives an offer"),
-    ({"eligible": '[{ feature = "spend_30d.MEDICAL", op = ">", value = 0 }]'},
-     "field 'eligible[0].feature': 'spend_30d.MEDICAL' describes a sensitive matter"),
-    ({"eligible": '[{ feature = "has_yacht", op = "==", value = 0 }]'},
-     "field 'eligible[0].feature': unknown feature 'has_yacht'"),
-    ({"eligible": '[{ feature = "has_savings", op = "~", value = 0 }]'},
-     "field 'eligible[0].op': must be one of"),
+    ({"eligible": '[{ field = "spend_30d.MEDICAL", operator = "gt", value = 0 }]'},
+     "field 'eligible[0].field': 'spend_30d.MEDICAL' describes a sensitive matter"),
+    ({"eligible": '[{ field = "has_yacht", operator = "equals", value = 0 }]'},
+     "field 'eligible[0].field': unknown feature 'has_yacht'"),
+    ({"eligible": '[{ field = "holds_savings", operator = "~", value = 0 }]'},
+     "field 'eligible[0].operator': must be one of equals, not_equals for the flag feature"),
     ({"cap_exempt": "true"}, "field 'cap_exempt': only a service message with a legal_basis"),
     ({"prior": "[1]"}, "field 'prior': must be two positive numbers"),
     ({"colour": '"red"'}, "field 'colour': unknown field"),

@@ -83,6 +83,12 @@ def _sends(channel: Channel, *hours: float, marketing: bool = False) -> ContactH
                             ignores={"spending_spike": 2}), None),
     (_req(), ContactHistory(sends=_sends(Channel.IN_APP, -24 * 8).sends,
                             ignores={"spending_spike": 3}), "backoff"),  # doubled: 14 days
+    (_req(Channel.IN_APP), ContactHistory(opted_out={Channel.IN_APP: T0 - timedelta(days=1)}),
+     "opted_out"),  # the feed too: the closed loop's in-app sends after an opt-out
+    (_req(Channel.PUSH), ContactHistory(opted_out={Channel.IN_APP: T0 - timedelta(days=1)}),
+     None),  # another channel
+    (_req(Channel.IN_APP, exempt=True),
+     ContactHistory(opted_out={Channel.IN_APP: T0 - timedelta(days=1)}), None),  # security
 ])
 def test_each_rule(request_: Request, history: ContactHistory, code: str | None) -> None:
     verdict = _check(request_, history)

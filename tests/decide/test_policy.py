@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from importlib import resources
 
 import numpy as np
 import pytest
 
 from tactful.decide.bandit import DrawPool, choose
-from tactful.decide.catalog import ActionsCatalog
+from tactful.decide.catalog import ActionsCatalog, RiskClass, load_actions_text
 from tactful.decide.contact import ContactHistory, Send, SensitiveEvent
 from tactful.decide.log import inputs_from_json, inputs_to_json
 from tactful.decide.policy import (
@@ -27,7 +28,7 @@ from tactful.domain.records import QuietHours
 
 AT = datetime(2026, 3, 2, 20, tzinfo=UTC)  # 21:00 in Paris
 POLICY = DecisionPolicy(ActionsCatalog.default())
-FEATURES = {"unit": 100.0, "has_savings": 0.0, "has_credit_card": 0.0, "has_loan": 0.0,
+FEATURES = {"unit": 100.0, "holds_savings": 0.0, "holds_credit_card": 0.0, "holds_loan": 0.0,
             "shortfall_forecast": 0.0, "checking_balance_min_30d": 500_000.0}
 
 
@@ -58,15 +59,15 @@ def _dropped(result: DecisionResult) -> dict[str, str | None]:
 
 
 def test_eligibility_from_holdings_and_the_forecast() -> None:
-    saver = {**FEATURES, "has_savings": 1.0, "shortfall_forecast": 1.0}
+    saver = {**FEATURES, "holds_savings": 1.0, "shortfall_forecast": 1.0}
     result = _decide(Candidate("offer_savings.P-SAV-HY", "P-SAV-HY"),
                      Candidate("offer_credit_card.P-CC-TRAVEL", "P-CC-TRAVEL"),
                      Candidate("idle_cash", "x", 0.9), features=saver)
     reasons = {c.action_id: c.reason for c in result.considered}
     assert reasons == {
-        "offer_savings.P-SAV-HY": "needs has_savings == 0 (is 1)",
-        "offer_credit_card.P-CC-TRAVEL": "needs shortfall_forecast == 0 (is 1)",
-        "idle_cash": "needs has_savings == 0 (is 1)",
+        "offer_savings.P-SAV-HY": "needs holds_savings equals false (is 1)",
+        "offer_credit_card.P-CC-TRAVEL": "needs shortfall_forecast equals false (is 1)",
+        "idle_cash": "needs holds_savings equals false (is 1)",
     }
     assert result.decision.is_silence and result.decision.pscore == 1.0
 
@@ -184,3 +185,58 @@ def test_same_inputs_same_decision_also_through_the_log() -> None:
             inputs_from_json(inputs_to_json(first.inputs)))
         assert again.decision == first.decision
         assert again.considered == first.considered
+
+
+CREDIT = Candidate("offer_credit_card.P-CC-TRAVEL", "P-CC-TRAVEL")
+
+
+def _credit_shares(customer: CustomerContext, policy: DecisionPolicy) -> set[float]:
+    shares = set()
+    for hours in range(40):
+        result = _decide(CREDIT, placement=Placement.FEED, customer=customer, policy=policy,
+                         at=AT - timedelta(hours=13 + hours))
+        shares |= {round(c.probability, 6) for c in result.considered
+                   if c.action_id == CREDIT.action_id and c.probability is not None}
+    return shares
+
+
+def test_a_vulnerable_customer_never_gets_exploration_on_a_regulated_credit_offer() -> None:
+    exploring = DecisionPolicy(ActionsCatalog.default(), explore=frozenset(RiskClass))
+    spec = exploring.spec(CREDIT.action_id)
+    assert spec is not None and spec.risk is RiskClass.REGULATED_CREDIT_OFFER
+    assert exploring.explores(spec, _customer())
+    assert not exploring.explores(spec, _customer(vulnerable=True))
+    assert not POLICY.explores(spec, _customer())  # not explored at all by default
+    # exploring, the offer wins a share of the draws; for the vulnerable customer the posterior
+    # mean decides, all or nothing, at every moment
+    assert any(0 < s < 1 for s in _credit_shares(_customer(), exploring))
+    assert _credit_shares(_customer(vulnerable=True), exploring) <= {0.0, 1.0}
+
+
+def test_a_rule_may_read_the_vulnerable_flag() -> None:
+    shipped = resources.files("tactful.decide").joinpath("actions.toml").read_text("utf-8")
+    text = (shipped.replace(
+        '{ field = "holds_credit_card", operator = "equals", value = false },',
+        '{ field = "holds_credit_card", operator = "equals", value = false },\n'
+        '  { field = "vulnerable", operator = "equals", value = false },', 1))
+    policy = DecisionPolicy(load_actions_text(text, source="bank.toml"))
+    kept = _dropped(_decide(CREDIT, placement=Placement.FEED, policy=policy))
+    gone = _dropped(_decide(CREDIT, placement=Placement.FEED, policy=policy,
+                            customer=_customer(vulnerable=True)))
+    assert kept[CREDIT.key] != "not_eligible"
+    assert gone[CREDIT.key] == "not_eligible"
+
+
+def test_nothing_goes_on_a_channel_the_customer_opted_out_of_the_feed_included() -> None:
+    bill = Candidate("upcoming_bill", "bill-1", 0.9)
+    security = Candidate("large_transaction", "tx-1", 1.0, "high")
+    history = ContactHistory(opted_out={Channel.IN_APP: AT - timedelta(days=2)})
+    result = _decide(bill, placement=Placement.FEED, history=history)
+    assert result.decision.is_silence
+    assert _dropped(result)[bill.key] == "opted_out"
+    exempt = _decide(security, placement=Placement.FEED, history=history)
+    assert exempt.decision.channel is Channel.IN_APP  # a security message still goes
+    sent = _decide(bill, placement=Placement.FEED)
+    assert _dropped(sent)[bill.key] != "opted_out"
+    logged = inputs_from_json(inputs_to_json(result.inputs))
+    assert logged.history.opted_out == history.opted_out

@@ -197,3 +197,34 @@ def test_a_policy_is_estimated_from_the_log_before_launch(bank: Path, tmp_path: 
                                  f"sqlite:///{bank}"])
     assert result.exit_code == 0, result.output
     assert "IPS" in result.output and "DR" in result.output and "Support" in result.output
+
+
+def test_after_an_opt_out_in_the_app_nothing_but_exempt_messages_goes_there(bank: Path) -> None:
+    """The closed loop found in-app messages sent after the customer opted out in the app: the
+    store's opt-out outcome now closes the channel in the contact history it reads."""
+    from datetime import timedelta
+
+    from tactful.decide.catalog import ActionsCatalog
+    from tactful.domain.actions import OutcomeKind
+    from tactful.domain.enums import Channel
+    from tactful.measure.outcomes import OutcomeIn, record_outcomes
+
+    store = Store.open(f"sqlite:///{bank}")
+    at = default_moment(store).replace(minute=11)
+    first = None
+    for cid in sorted(str(r[0]) for r in store.rows(select(schema.customers.c.id))):
+        result = decide_customer(store, customer_id=cid, placement=Placement.FEED, at=at)
+        if not result.decision.is_silence and result.decision.channel is Channel.IN_APP:
+            first = result
+            break
+    assert first is not None
+    record_outcomes(store, [OutcomeIn(decision_id=first.decision.decision_id,
+                                      kind=OutcomeKind.OPT_OUT,
+                                      occurred_at=at + timedelta(minutes=5))], source="api")
+    later = decide_customer(store, customer_id=first.decision.customer_id,
+                            placement=Placement.FEED, at=at + timedelta(hours=2), save=False)
+    assert Channel.IN_APP in later.inputs.history.opted_out
+    exempt = {a.id for a in ActionsCatalog.default().actions.values() if a.cap_exempt}
+    chosen = later.decision.action
+    assert later.decision.is_silence or (chosen is not None and chosen.id in exempt)
+    assert any(c.dropped == "opted_out" for c in later.considered)

@@ -29,70 +29,84 @@ def _cond(**c: Any) -> dict[str, Any]:
 INVALID = [
     (
         _cond(field="amout", operator="gt", value=5),
-        "rule 'rent-landlord': field 'amout' is not one of account_type, amount_minor, channel, "
-        "counterparty, currency, description, direction, mcc, merchant, merchant_key",
+        "rule 'rent-landlord': field 'conditions[0].field': unknown feature 'amout' "
+        '(known: account_type, amount_minor, channel, counterparty, currency, '
+        'description, direction, mcc, merchant, merchant_key)',
     ),
     (
         _cond(field="description", operator="like", value="X"),
-        "rule 'rent-landlord': operator 'like' is not one of between, contains, ends_with, equals, "
-        "gt, gte, in, lt, lte, not_equals, regex, starts_with",
+        "rule 'rent-landlord': field 'conditions[0].operator': must be one of equals, "
+        'not_equals, contains, starts_with, ends_with, regex, in for the text feature '
+        "'description'; got 'like'",
     ),
     (
         _cond(field="description", operator="gt", value=5),
-        "rule 'rent-landlord': operator 'gt' does not apply to text field 'description'",
+        "rule 'rent-landlord': field 'conditions[0].operator': must be one of equals, "
+        'not_equals, contains, starts_with, ends_with, regex, in for the text feature '
+        "'description'; got 'gt'",
     ),
     (
         _cond(field="amount_minor", operator="contains", value="5"),
-        "rule 'rent-landlord': operator 'contains' does not apply to numeric field 'amount_minor'",
+        "rule 'rent-landlord': field 'conditions[0].operator': must be one of equals, "
+        'not_equals, gt, gte, lt, lte, between, in for the integer feature '
+        "'amount_minor'; got 'contains'",
     ),
     (
         _cond(field="amount_minor", operator="between", value=[1]),
-        "rule 'rent-landlord': operator 'between' needs [low, high], got [1]",
+        "rule 'rent-landlord': field 'conditions[0].value': operator 'between' needs "
+        '[low, high]; got [1]',
     ),
     (
         _cond(field="channel", operator="in", value="card"),
-        "rule 'rent-landlord': operator 'in' needs a list, got 'card'",
+        "rule 'rent-landlord': field 'conditions[0].value': operator 'in' needs a "
+        "list; got 'card'",
     ),
     (
         _cond(field="description", operator="contains", value=[]),
-        "rule 'rent-landlord': operator 'contains' needs at least one value, got []",
+        "rule 'rent-landlord': field 'conditions[0].value': operator 'contains' needs "
+        'at least one value; got []',
     ),
     (
         _cond(field="amount_minor", operator="gt", value="lots"),
-        "rule 'rent-landlord': field 'amount_minor' compares integers (minor units), got 'lots'",
+        "rule 'rent-landlord': field 'conditions[0].value': 'amount_minor' compares "
+        "integers (minor units); got 'lots'",
     ),
     (
         _cond(field="direction", operator="equals", value="sideways"),
-        "rule 'rent-landlord': direction is 'in' or 'out', got 'sideways'",
+        "rule 'rent-landlord': field 'conditions[0].value': direction is 'in' or "
+        "'out'; got 'sideways'",
     ),
     (
         _cond(field="description", operator="regex", value="("),
-        "rule 'rent-landlord': regex '(' does not compile: unclosed group",
+        "rule 'rent-landlord': field 'conditions[0].value': regex '(' does not "
+        'compile: unclosed group',
     ),
     # Python's re accepts these; the engine the rules run on (Rust's regex crate) does not
     (
         _cond(field="description", operator="regex", value="(?=X)"),
-        "rule 'rent-landlord': regex '(?=X)' does not compile: "
-        "look-around, including look-ahead and look-behind, is not supported",
+        "rule 'rent-landlord': field 'conditions[0].value': regex '(?=X)' does not "
+        'compile: look-around, including look-ahead and look-behind, is not supported',
     ),
     (
         _cond(field="description", operator="regex", value=r"(?<!X)RENT"),
-        "rule 'rent-landlord': regex '(?<!X)RENT' does not compile: "
-        "look-around, including look-ahead and look-behind, is not supported",
+        "rule 'rent-landlord': field 'conditions[0].value': regex '(?<!X)RENT' does "
+        'not compile: look-around, including look-ahead and look-behind, is not '
+        'supported',
     ),
     (
         _cond(field="description", operator="regex", value=r"(A)\1"),
-        "rule 'rent-landlord': regex '(A)\\\\1' does not compile: "
-        "backreferences are not supported",
+        "rule 'rent-landlord': field 'conditions[0].value': regex '(A)\\\\1' does not "
+        'compile: backreferences are not supported',
     ),
     (
         _cond(field="description", operator="regex", value="A{1000}{1000}"),
-        "rule 'rent-landlord': regex 'A{1000}{1000}' does not compile: "
-        "Compiled regex exceeds size limit of 10485760 bytes.",
+        "rule 'rent-landlord': field 'conditions[0].value': regex 'A{1000}{1000}' does "
+        'not compile: Compiled regex exceeds size limit of 10485760 bytes.',
     ),
     (
         _cond(field="description", operator="equals", value="X", extra=1),
-        "rule 'rent-landlord': unknown key 'extra'",
+        "rule 'rent-landlord': field 'conditions[0].extra': unknown key (expected "
+        'field, operator, value)',
     ),
     (_with(catgory="X"), "rule 'rent-landlord': unknown key 'catgory'"),
     (

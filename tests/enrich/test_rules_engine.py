@@ -58,13 +58,15 @@ def test_a_store_skips_a_rule_it_cannot_run_and_keeps_the_others(store: Store) -
         rules = repo.current_rules(store)
     assert [r.id for r in rules.rules] == ["landlord"]
     assert [str(w.message) for w in caught] == [
-        "rule 'lookahead' skipped: regex '(?=X)' does not compile: look-around, including "
-        "look-ahead and look-behind, is not supported; the other rules apply"
+        "rule 'lookahead' skipped: field 'conditions[0].value': regex '(?=X)' does not "
+        "compile: look-around, including look-ahead and look-behind, is not supported; the "
+        "other rules apply"
     ]
 
 
 def test_saving_a_rule_the_engine_cannot_run_is_refused(store: Store) -> None:
-    with pytest.raises(ConfigError, match=r"^rule 'lookahead': regex '\(\?=X\)' does not compile"):
+    with pytest.raises(ConfigError, match=r"^rule 'lookahead': field 'conditions\[0\]\.value': "
+                                          r"regex '\(\?=X\)' does not compile"):
         repo.save_rule(store, LOOKAHEAD)
     assert store.rows(select(schema.category_rules.c.rule_id)) == []
 
@@ -94,7 +96,8 @@ def test_a_stored_rule_that_cannot_run_does_not_stop_enrichment(
     repo.save_rule(store, {"id": "every-card-payment", "category_detailed":
                            "GENERAL_MERCHANDISE_OTHER_GENERAL_MERCHANDISE", "conditions": [
                                {"field": "channel", "operator": "equals", "value": "card"}]})
-    with pytest.warns(SkippedRuleWarning, match="rule 'lookahead' skipped: regex '"):
+    with pytest.warns(SkippedRuleWarning,
+                      match="rule 'lookahead' skipped: field 'conditions.0..value': regex '"):
         report = run_enrich(store)
     assert report.customers == 12
     cards = store.rows(text(

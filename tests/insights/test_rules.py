@@ -19,8 +19,8 @@ GOOD = """
 id = "savings_tip_high_balance"
 family = "savings_opportunity"
 cooldown_days = 30
-when = [{ feature = "checking_balance_min_30d", op = ">=", value = 2000 },
-        { feature = "has_savings", op = "==", value = 0 }]
+when = [{ field = "checking_balance_min_30d", operator = "gte", value = 2000 },
+        { field = "holds_savings", operator = "equals", value = false }]
 [rules.messages.en]
 title = "Your money could work harder"
 message = "Your balance has not dropped below {{ checking_balance_min_30d|money }} for a month."
@@ -49,10 +49,13 @@ def test_a_rule_runs_as_a_detector(tmp_path: Path, inputs: InsightInputs) -> Non
     [
         (('family = "savings_opportunity"', 'family = "savings"'),
          "rule 'savings_tip_high_balance': field 'family': must be one of"),
-        (('op = ">="', 'op = "=>"'), "field 'when[0].op': must be one of"),
-        (('"checking_balance_min_30d", op', '"balance_min", op'),
-         "field 'when[0].feature': unknown feature 'balance_min'"),
-        (("value = 2000", 'value = "2000"'), "field 'when[0].value': must be a number"),
+        (('operator = "gte"', 'operator = "=>"'), "field 'when[0].operator': must be one of"),
+        (('"checking_balance_min_30d", operator', '"balance_min", operator'),
+         "field 'when[0].field': unknown feature 'balance_min'"),
+        (("value = 2000", 'value = "2000"'),
+         "field 'when[0].value': 'checking_balance_min_30d' compares numbers in major units"),
+        (('"holds_savings"', '"shortfall_forecast"'),
+         "field 'when[1]': 'shortfall_forecast' is known to a decision only"),
         (("cooldown_days = 30", "cooldown_days = -1"), "field 'cooldown_days'"),
         (('id = "savings_tip_high_balance"', 'id = "Bad Id"'), "lower_snake_case"),
         (("[rules.messages.en]", "[rules.messages.de]"), "needs at least [rules.messages.en]"),

@@ -29,7 +29,7 @@ id = "reach_everyone"
 family = "savings_opportunity"
 min_level = "none"
 consent = "none"
-when = [{ feature = "checking_balance", op = ">=", value = 0 }]
+when = [{ field = "checking_balance", operator = "gte", value = 0 }]
 """ + MESSAGES
 
 

@@ -17,14 +17,16 @@ from tactful.domain.actions import ActionFamily
 from tactful.errors import ConfigError
 from tactful.insights.inputs import InsightInputs
 from tactful.insights.render import FIELDS, Renderer
-from tactful.insights.rules import FEATURES, OPS, load_rules
+from tactful.insights.rules import FEATURES, load_rules
+from tactful.rules import OPERATORS
 
 FUZZ = settings(max_examples=60, deadline=timedelta(seconds=10),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 FRAGMENTS = st.sampled_from([
     "Hello ", "{{ currency }}", "{{ checking_balance|money }}", "{{ spend_30d|money }}",
-    "{{ has_savings }}", "{% if has_savings == 0 %}no{% else %}yes{% endif %}", "{{ x.__class__ }}",
+    "{{ holds_savings }}", "{% if holds_savings == 0 %}no{% else %}yes{% endif %}",
+    "{{ x.__class__ }}",
     "{{ cycler }}", "{{ currency|upper }}", "{{ currency|attr('a') }}", "{{", "}}", "{%", "%}",
     "{{ 9 ** 9 }}", "{{ range(3) }}", "{% for a in currency %}{% endfor %}", "\n", "Because ",
 ])
@@ -32,10 +34,10 @@ templates = st.lists(FRAGMENTS, max_size=5).map("".join)
 scalars = st.one_of(st.text(max_size=10), st.integers(-10**9, 10**9),
                     st.floats(allow_nan=False, allow_infinity=False), st.booleans())
 conditions = st.one_of(
-    st.fixed_dictionaries({"feature": st.sampled_from([*FEATURES, "spend_30d.FOOD_AND_DRINK"]),
-                           "op": st.sampled_from(list(OPS)),
+    st.fixed_dictionaries({"field": st.sampled_from([*FEATURES, "spend_30d.FOOD_AND_DRINK"]),
+                           "operator": st.sampled_from(list(OPERATORS)),
                            "value": st.integers(-10**6, 10**6)}),
-    st.dictionaries(st.sampled_from(["feature", "op", "value", "extra"]), scalars, max_size=4),
+    st.dictionaries(st.sampled_from(["field", "operator", "value", "extra"]), scalars, max_size=4),
 )
 messages = st.dictionaries(
     st.sampled_from(["en", "de", "fr"]),
@@ -61,8 +63,9 @@ plausible = st.fixed_dictionaries(  # rules of the right shape, so that many loa
     {"id": st.sampled_from(["tip_one", "tip_two", "tip_three"]),
      "family": st.sampled_from([f.value for f in ActionFamily]),
      "when": st.lists(st.fixed_dictionaries({
-         "feature": st.sampled_from(["checking_balance_min_30d", *FEATURES]),
-         "op": st.sampled_from(list(OPS)), "value": st.integers(-10**5, 10**5)}),
+         "field": st.sampled_from(["checking_balance_min_30d", *FEATURES]),
+         "operator": st.sampled_from(["equals", "not_equals", "gt", "gte", "lt", "lte"]),
+         "value": st.integers(-10**5, 10**5)}),
          min_size=1, max_size=2),
      "messages": st.dictionaries(st.sampled_from(["en", "de"]), st.fixed_dictionaries(
          {f: st.lists(SAFE, max_size=3).map("".join) for f in FIELDS}), min_size=1,

@@ -31,7 +31,7 @@ RULES = """\
 [[rules]]
 id = "savings_tip_high_balance"
 family = "savings_opportunity"
-when = [{ feature = "checking_balance_min_30d", op = ">=", value = 2000 }]
+when = [{ field = "checking_balance_min_30d", operator = "gte", value = 2000 }]
 
 [rules.messages.en]
 title = "Your money could work harder"

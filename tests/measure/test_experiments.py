@@ -89,7 +89,7 @@ def test_invalid_definitions_are_refused_by_name(changes: dict[str, object],
 def test_a_customer_in_the_global_holdout_gets_no_marketing_but_still_insights() -> None:
     policy = DecisionPolicy(ActionsCatalog.default())
     at = datetime(2026, 3, 2, 10, tzinfo=UTC)
-    feats = {"unit": 100.0, "has_savings": 0.0, "has_credit_card": 0.0, "has_loan": 0.0,
+    feats = {"unit": 100.0, "holds_savings": 0.0, "holds_credit_card": 0.0, "holds_loan": 0.0,
              "shortfall_forecast": 0.0, "checking_balance_min_30d": 500_000.0}
     cands = (Candidate("offer_savings.P-SAV-HY", "P-SAV-HY"),
              Candidate("upcoming_bill", "RENT", 0.9))
@@ -206,7 +206,7 @@ def test_every_decision_logs_the_arms_of_the_experiments_running(sqlite_store: S
 def test_a_channel_arm_moves_messages_to_its_channel_where_allowed() -> None:
     policy = DecisionPolicy(ActionsCatalog.default())
     at = datetime(2026, 3, 2, 10, tzinfo=UTC)
-    feats = {"unit": 100.0, "has_savings": 0.0, "has_credit_card": 0.0, "has_loan": 0.0,
+    feats = {"unit": 100.0, "holds_savings": 0.0, "holds_credit_card": 0.0, "holds_loan": 0.0,
              "shortfall_forecast": 0.0, "checking_balance_min_30d": 500_000.0}
 
     def channels(prefs: tuple[Channel, ...], arm: Channel | None) -> set[Channel | None]:

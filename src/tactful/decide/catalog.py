@@ -4,8 +4,9 @@ Every insight detector of the catalog, the bank's product offers and its service
 declared here with their business value, the channels and treatments they may use, the consent
 purpose and personalization level they need, their risk class and whether caps bind them. The
 file ships with the package (``actions.toml``); a bank passes its own. Eligibility rules are
-written in the insight rules' language (``insights/rules.py``: ``{feature, op, value}``) over the
-same feature vocabulary, plus the few features only a decision knows (:data:`DECISION_FEATURES`).
+written in the bank's one rule language (``tactful.rules``: ``{field, operator, value}``) over
+the customer words of its vocabulary, the few only a decision knows included
+(:data:`DECISION_FEATURES`).
 
 Loading validates everything before anything is used, and every error names the file, the action
 and the field:
@@ -30,8 +31,7 @@ from typing import Any, Final
 from tactful.domain.actions import Action, ActionFamily
 from tactful.domain.enums import AccountType, Channel, ConsentPurpose, PersonalizationLevel
 from tactful.errors import ConfigError
-from tactful.insights.rules import Condition, parse_condition
-from tactful.insights.spec import FactKind
+from tactful.rules import Condition, parse_condition
 
 
 class RiskClass(StrEnum):
@@ -72,12 +72,10 @@ TREATMENTS_OF: Final[Mapping[Channel, frozenset[Treatment]]] = {
 """Which treatments can carry a message on each channel: a channel an action allows must have one
 of its treatments."""
 
-DECISION_FEATURES: Final[Mapping[str, FactKind]] = {
-    "shortfall_forecast": FactKind.COUNT,
-    "has_loan": FactKind.COUNT,
-}
-"""Features beside the insight rules' vocabulary: a live shortfall or low-balance warning (the
-cash-flow forecast says the balance will not cover what is due), and an open loan."""
+DECISION_FEATURES: Final = frozenset({"shortfall_forecast", "vulnerable"})
+"""Words of the vocabulary a decision computes itself rather than the insight rules'
+``features``: a live shortfall or low-balance warning (the cash-flow forecast says the balance
+will not cover what is due), and the customer's vulnerable flag (from the profile)."""
 
 SENSITIVE_FEATURES: Final = frozenset({"fees_90d", "monthly_income"})
 """Features that describe money trouble or income: an offer's eligibility may not read them (a
@@ -161,7 +159,7 @@ class ActionsCatalog:
 
     def features(self) -> frozenset[str]:
         """Every feature an eligibility rule reads."""
-        return frozenset(c.feature for a in self.actions.values() for c in a.eligible)
+        return frozenset(c.field for a in self.actions.values() for c in a.eligible)
 
     def bind_products(self, products: Iterable[tuple[str, str | None]]) -> ActionsCatalog:
         """Offer entries bound to the bank's products ``(product_id, account_type)``: one action
@@ -280,15 +278,14 @@ def _parse(raw: Any, index: int, source: str) -> ActionSpec:
     min_level = _enum_value(raw, "min_level", PersonalizationLevel, fail)
     eligible_raw = raw.get("eligible", [])
     if not isinstance(eligible_raw, list):
-        raise fail("eligible", "must be a list of {feature, op, value} conditions")
+        raise fail("eligible", "must be a list of {field, operator, value} conditions")
     where = f"{source}: action {name!r}"
-    eligible = tuple(parse_condition(c, where=where, field=f"eligible[{i}]",
-                                     extra=DECISION_FEATURES)
+    eligible = tuple(parse_condition(c, where=where, at=f"eligible[{i}]")
                      for i, c in enumerate(eligible_raw))
     if risk.is_marketing:
         for i, c in enumerate(eligible):
             if _sensitive_feature(c.feature):
-                raise fail(f"eligible[{i}].feature",
+                raise fail(f"eligible[{i}].field",
                            f"{c.feature!r} describes a sensitive matter; a sensitive category "
                            "never drives an offer")
     prior_raw = raw.get("prior", [1, 9])

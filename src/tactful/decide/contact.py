@@ -5,6 +5,10 @@ Pure: given the policy, the request, what was already sent and what the customer
 
 - consent: marketing only with the marketing purpose granted, asked through ``trust.consent``
   (the one door), never re-implemented here;
+- opt-outs: nothing on a channel the customer opted out of through a message's outcome (an
+  opt-out withdraws marketing everywhere, see ``measure.outcomes``, and closes the channel it
+  came from for everything but exempt messages -- the in-app feed included: a customer who
+  opted out in the app is not shown the next insight card there);
 - no repeat of a dismissed item, and back-off after repeated ignores (each further ignore
   doubles the wait);
 - suppression windows after sensitive events (a declined card, a fraud alert, an overdraft fee,
@@ -147,6 +151,9 @@ class ContactHistory:
     ignores: Mapping[str, int] = field(default_factory=dict)
     """Action id -> how many of its latest sends in a row the customer ignored."""
     events: tuple[tuple[SensitiveEvent, datetime], ...] = ()
+    opted_out: Mapping[Channel, datetime] = field(default_factory=dict)
+    """Channel -> when the customer first opted out on it (an ``opt_out`` outcome of a message
+    sent there): from then on only exempt messages go on that channel."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +231,10 @@ def check(
     at = require_aware(request.send_at, "send_at")
     if not consent.allows(held, request.consent):
         return Blocked("no_consent", f"the customer has not granted {request.consent}")
+    since = history.opted_out.get(request.channel)
+    if since is not None and not request.cap_exempt:
+        return Blocked("opted_out", f"the customer opted out of {request.channel.value} "
+                                    f"messages on {since:%Y-%m-%d}")
     if request.key in history.dismissed:
         return Blocked("dismissed", "the customer dismissed this item")
     if request.marketing:

@@ -52,6 +52,7 @@ def inputs_to_json(inputs: DecisionInputs) -> dict[str, Any]:
             "logins_per_week": c.logins_per_week,
             "assignments": [list(a) for a in c.assignments],
             "arm_channel": None if c.arm_channel is None else c.arm_channel.value,
+            "vulnerable": c.vulnerable,
         },
         "at": inputs.at.isoformat(),
         "placement": inputs.placement.value,
@@ -72,6 +73,7 @@ def inputs_to_json(inputs: DecisionInputs) -> dict[str, Any]:
             "dismissed": sorted(h.dismissed),
             "ignores": dict(sorted(h.ignores.items())),
             "events": [[e.value, at.isoformat()] for e, at in h.events],
+            "opted_out": {ch.value: at.isoformat() for ch, at in sorted(h.opted_out.items())},
         },
         "outcomes": {k: list(v) for k, v in sorted(inputs.outcomes.items())},
     }
@@ -94,6 +96,7 @@ def inputs_from_json(data: dict[str, Any]) -> DecisionInputs:
             logins_per_week=float(c["logins_per_week"]),
             assignments=tuple((str(e), str(a)) for e, a in c.get("assignments", [])),
             arm_channel=Channel(c["arm_channel"]) if c.get("arm_channel") else None,
+            vulnerable=bool(c.get("vulnerable", False)),
         ),
         at=_need(data["at"]),
         placement=Placement(data["placement"]),
@@ -112,6 +115,7 @@ def inputs_from_json(data: dict[str, Any]) -> DecisionInputs:
             dismissed=frozenset(h["dismissed"]),
             ignores={k: int(v) for k, v in h["ignores"].items()},
             events=tuple((SensitiveEvent(e), _need(at)) for e, at in h["events"]),
+            opted_out={Channel(ch): _need(at) for ch, at in h.get("opted_out", {}).items()},
         ),
         outcomes={k: (int(v[0]), int(v[1])) for k, v in data["outcomes"].items()},
     )

@@ -5,9 +5,10 @@ it), randomness comes from a seed derived from the decision's id, so the same in
 same policy version give the same decision. The steps, each of which records why it dropped a
 candidate:
 
-1. engagement: the action is in the catalog and its eligibility rules hold (insight rules'
-   language, over the customer's features); the summaries follow the customer's rhythm -- a
-   daily user gets the daily summary, a weekly user the weekly roundup, never both;
+1. engagement: the action is in the catalog and its eligibility rules hold (the bank's rule
+   language, ``tactful.rules``, over the customer's features); the summaries follow the
+   customer's rhythm -- a daily user gets the daily summary, a weekly user the weekly roundup,
+   never both;
 2. consent (``trust.consent``, the one door), personalization level, and the sensitive filter:
    an offer never rides on sensitive data, a sensitive insight never goes to a lock screen;
 3. near-duplicates grouped into one message (three upcoming bills, one reminder);
@@ -79,6 +80,10 @@ class CustomerContext:
     arm_channel: Channel | None = None
     """The channel a channel-test arm puts the customer's messages on, where the customer, the
     action and the placement allow it (else the usual choice: intention to treat)."""
+    vulnerable: bool = False
+    """The bank flagged the customer vulnerable (``domain.Customer.vulnerable``): a regulated
+    credit offer is never explored on them, whatever ``DecisionPolicy.explore`` says, and
+    eligibility rules may read it as the feature ``vulnerable``."""
 
     @property
     def rhythm(self) -> str:
@@ -160,7 +165,8 @@ class DecisionPolicy:
     """The decision policy: a catalog, a contact policy, an attention policy and a bandit.
 
     ``explore`` says which risk classes may explore (sample from the posterior) rather than
-    exploit its mean; regulated credit offers do not by default."""
+    exploit its mean; regulated credit offers do not by default, and never for a customer
+    flagged vulnerable (:meth:`explores`)."""
 
     def __init__(
         self,
@@ -204,6 +210,14 @@ class DecisionPolicy:
                 spec = replace(offer, id=action_id, product_id=product)
         self._specs[action_id] = spec
         return spec
+
+    def explores(self, spec: ActionSpec, customer: CustomerContext) -> bool:
+        """Whether ``spec``'s arm may sample from its posterior for ``customer``: its risk class
+        explores, and it is not a regulated credit offer to a vulnerable customer (for them
+        the posterior mean decides, so no draw of luck ever puts credit in front of them)."""
+        if customer.vulnerable and spec.risk is RiskClass.REGULATED_CREDIT_OFFER:
+            return False
+        return spec.risk in self.explore
 
     # -- the decision ---------------------------------------------------------------------------
 
@@ -265,14 +279,16 @@ class DecisionPolicy:
         customer = inputs.customer
         if spec is None:
             return Blocked("unknown_action", "not in the actions catalog")
+        features = inputs.features
         for condition in spec.eligible:
-            if condition.feature not in inputs.features:
-                return Blocked("not_eligible", f"feature {condition.feature} is unknown for "
+            if condition.field == "vulnerable" and "vulnerable" not in features:
+                features = {**features, "vulnerable": float(customer.vulnerable)}
+            if condition.field not in features:
+                return Blocked("not_eligible", f"feature {condition.field} is unknown for "
                                                "this customer")
-            if not condition.holds(inputs.features):
-                value = inputs.features[condition.feature]
-                return Blocked("not_eligible", f"needs {condition.feature} {condition.op} "
-                                               f"{condition.value:g} (is {value:g})")
+            if not condition.holds(features):
+                value = features[condition.field]
+                return Blocked("not_eligible", f"needs {condition.describe()} (is {value:g})")
         rhythm = SUMMARIES.get(spec.detector or "")
         if rhythm is not None and rhythm != customer.rhythm:
             own = "daily summary" if customer.rhythm == "daily" else "weekly roundup"
@@ -359,7 +375,7 @@ class DecisionPolicy:
             arm = arm_key(spec.id, channel.value, customer.segment if self.per_segment else None)
             engaged, missed = inputs.outcomes.get(arm, (0, 0))
             alpha, beta = spec.prior[0] + engaged, spec.prior[1] + missed
-            arms.append((arm, alpha, beta, spec.risk in self.explore))
+            arms.append((arm, alpha, beta, self.explores(spec, customer)))
             weights[k] = spec.value * spec.lever * spec.benefit * candidate.relevance
             means.append(float(alpha / (alpha + beta) * weights[k]))
         floor = None if math.isinf(bar) else bar

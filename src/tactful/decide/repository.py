@@ -36,6 +36,7 @@ from tactful.decide.policy import (
     Placement,
     decision_id,
 )
+from tactful.domain.actions import OutcomeKind
 from tactful.domain.enums import Channel, PersonalizationLevel
 from tactful.domain.records import QuietHours
 from tactful.insights import lifecycle
@@ -256,7 +257,7 @@ def _features(store: Store, ids: Sequence[str], at: datetime, catalog: ActionsCa
               if r["detector"] in ("shortfall", "low_balance")
               and r["state"] in lifecycle.OPEN and r["expires_at"] > at}
     for cid in ids:
-        out[cid]["has_loan"] = float(cid in loans)
+        out[cid]["holds_loan"] = float(cid in loans)
         out[cid]["shortfall_forecast"] = float(cid in warned)
     return out
 
@@ -323,6 +324,7 @@ def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPol
         dismissed[cid] |= {key for _, _, did, key in sent if did in fate and fate[did].dismissed}
     for cid, kind, when in _money_events(store, ids, since, at):
         events[cid].append((kind, when))
+    opted = _opted_out(store, ids, at)
     history = {}
     for cid in ids:
         ignores: dict[str, int] = {}
@@ -341,8 +343,28 @@ def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPol
             dismissed=frozenset(dismissed.get(cid, set())),
             ignores=ignores,
             events=tuple(sorted(events.get(cid, []), key=lambda e: (e[1], e[0].value))),
+            opted_out=opted.get(cid, {}),
         )
     return history
+
+
+def _opted_out(store: Store, ids: Sequence[str], at: datetime) -> (
+    dict[str, dict[Channel, datetime]]
+):
+    """Customer -> channel -> the first opt-out recorded on it up to ``at`` (an ``opt_out``
+    outcome of a message on that channel): the contact policy sends nothing but exempt messages
+    there afterwards."""
+    t = schema.outcomes
+    out: dict[str, dict[Channel, datetime]] = defaultdict(dict)
+    for start in range(0, len(ids), _CHUNK):
+        part = list(ids[start:start + _CHUNK])
+        for cid, channel, when in store.rows(select(
+                t.c.customer_id, t.c.channel, t.c.occurred_at).where(
+                _in(t.c.customer_id, part), t.c.kind == OutcomeKind.OPT_OUT.value,
+                t.c.channel.in_([c.value for c in Channel]),
+                t.c.occurred_at <= at).order_by(t.c.occurred_at)):
+            out[str(cid)].setdefault(Channel(channel), when)
+    return out
 
 
 def learned(store: Store, *, at: datetime, policy: DecisionPolicy) -> dict[str, tuple[int, int]]:

@@ -89,6 +89,10 @@ class Customer:
     quiet_hours: QuietHours | None = None
     segment: str | None = None
     created_at: datetime | None = None
+    vulnerable: bool = False
+    """The bank flagged the customer vulnerable (financial difficulty, a life event, ...): the
+    rule feature ``vulnerable``, and no exploration of regulated credit offers on them
+    (``decide.policy``)."""
 
     def __post_init__(self) -> None:
         require_id(self.id, "customer id")

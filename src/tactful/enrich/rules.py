@@ -33,23 +33,38 @@ import tomllib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache, reduce
+from functools import cache, reduce
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tactful.enrich.taxonomy import DETAILED
 from tactful.errors import ConfigError
+from tactful.rules import VOCABULARY, Condition, Kind, Subject, names, regex_error
+from tactful.rules.conditions import NUMBER_OPERATORS as NUMERIC_OPERATORS
+from tactful.rules.conditions import (
+    OPERATORS,
+    TEXT_OPERATORS,
+    pattern,
+    regex_reason,
+    row_test,
+    row_text,
+    text_column,
+    text_columns,
+)
+from tactful.rules.conditions import parse_condition as rule_condition
 
 if TYPE_CHECKING:
     from tactful.enrich.merchants import ShapeKeys
 
 __all__ = [
     "FIELDS",
+    "NUMERIC_OPERATORS",
     "OPERATORS",
+    "TEXT_OPERATORS",
     "Condition",
     "Rule",
     "RuleSet",
@@ -58,30 +73,11 @@ __all__ = [
     "regex_error",
 ]
 
-TEXT_FIELDS: Final = (
-    "description",
-    "merchant",
-    "merchant_key",
-    "counterparty",
-    "mcc",
-    "channel",
-    "currency",
-    "account_type",
-    "direction",
-)
-NUMERIC_FIELDS: Final = ("amount_minor",)
-FIELDS: Final[tuple[str, ...]] = tuple(sorted(TEXT_FIELDS + NUMERIC_FIELDS))
-TEXT_OPERATORS: Final = (
-    "equals",
-    "not_equals",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "regex",
-    "in",
-)
-NUMERIC_OPERATORS: Final = ("equals", "not_equals", "in", "gt", "gte", "lt", "lte", "between")
-OPERATORS: Final[tuple[str, ...]] = tuple(sorted(set(TEXT_OPERATORS) | set(NUMERIC_OPERATORS)))
+TEXT_FIELDS: Final[tuple[str, ...]] = tuple(
+    n for n in names(Subject.TRANSACTION) if VOCABULARY[n].kind is Kind.TEXT)
+NUMERIC_FIELDS: Final[tuple[str, ...]] = tuple(
+    n for n in names(Subject.TRANSACTION) if VOCABULARY[n].kind is not Kind.TEXT)
+FIELDS: Final[tuple[str, ...]] = names(Subject.TRANSACTION)
 RULE_KEYS: Final = (
     "id",
     "conditions",
@@ -104,120 +100,11 @@ def _skip(rule_id: str, why: str) -> None:
     )
 
 
-@lru_cache(maxsize=1024)
-def regex_error(pattern: str) -> str | None:
-    """Why Polars' regex engine (Rust's ``regex`` crate) refuses ``pattern``; ``None`` if it
-    compiles. The very engine the rules run on decides: Python's ``re`` accepts look-around and
-    backreferences, which this engine refuses, and backtracks where this one cannot.
-
-    >>> regex_error("(?=X)")
-    'look-around, including look-ahead and look-behind, is not supported'
-    >>> regex_error(r"\\bRENT\\b") is None
-    True
-    """
-    try:
-        pl.select(pl.lit("", dtype=pl.String).str.contains(pattern))
-    except pl.exceptions.PolarsError as exc:
-        return _reason(str(exc))
-    return None
-
-
-def _reason(message: str) -> str:
-    """The one line of a Polars regex error that says why (not the pattern echoed back)."""
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    for line in lines:
-        if line.startswith("error: "):
-            return line.removeprefix("error: ")
-    first = lines[0] if lines else message
-    return first.removeprefix("regex error: ").removeprefix("regex parse error:").strip()
-
-
-def _pattern(value: object) -> str:
-    """The pattern a ``regex`` condition runs: case-insensitive, as every text comparison."""
-    return f"(?i){value}"
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """``field operator value``; ``value`` is a str, int, or a tuple for in / between / contains."""
-
-    field: str
-    operator: str
-    value: str | int | tuple[str | int, ...]
-
-    def expr(self) -> pl.Expr:
-        """The boolean Polars expression of this condition."""
-        if self.field in NUMERIC_FIELDS:
-            return _numeric(pl.col(self.field), self.operator, self.value)
-        return _text(_text_col(self.field), self.operator, self.value)
-
-
-def _text_col(field: str) -> pl.Expr:
-    return pl.col(f"__U_{field}")
-
-
-def _upper_columns(fields: set[str]) -> list[pl.Expr]:
-    """Upper-cased copies of the text fields the rules read, computed once per partition."""
-    out = []
-    for field in sorted(fields):
-        if field == "direction":
-            expr = pl.when(pl.col("amount_minor") > 0).then(pl.lit("IN")).otherwise(pl.lit("OUT"))
-        else:
-            expr = pl.col(field).str.to_uppercase()
-        out.append(expr.alias(f"__U_{field}"))
-    return out
-
-
-def _text(col: pl.Expr, op: str, value: Any) -> pl.Expr:
-    if op == "contains":
-        values = [str(v).upper() for v in (value if isinstance(value, tuple) else (value,))]
-        hit = (
-            col.str.contains(_any_literal(values))
-            if values
-            else col.str.contains_any(values, ascii_case_insensitive=False)
-        )
-    elif op == "regex":
-        hit = col.str.contains(_pattern(value))
-    elif op == "in":
-        hit = col.is_in([str(v).upper() for v in value])
-    elif op == "starts_with":
-        hit = col.str.starts_with(str(value).upper())
-    elif op == "ends_with":
-        hit = col.str.ends_with(str(value).upper())
-    elif op == "equals" and value == "":
-        return col.is_null() | (col == "")
-    elif op == "equals":
-        hit = col == str(value).upper()
-    else:  # not_equals: a missing value is "not equal"
-        return (col != str(value).upper()).fill_null(True)
-    return hit.fill_null(False)
-
-
-_REGEX_META: Final = frozenset("\\.+*?()|[]{}^$#&-~")
-
-
-def _any_literal(words: Sequence[str]) -> str:
-    """A regex matching wherever any of ``words`` occurs (each taken literally): the regex
-    engine's literal search beats ``contains_any`` on short lists."""
-    return "|".join("".join("\\" + ch if ch in _REGEX_META else ch for ch in w) for w in words)
-
-
-def _numeric(col: pl.Expr, op: str, value: Any) -> pl.Expr:
-    if op == "between":
-        low, high = value
-        hit = col.is_between(low, high)
-    elif op == "in":
-        hit = col.is_in(list(value))
-    else:
-        hit = {
-            "equals": col == value,
-            "not_equals": col != value,
-            "gt": col > value,
-            "gte": col >= value,
-            "lt": col < value,
-            "lte": col <= value,
-        }[op]
-    return hit.fill_null(False)
+_text_col = text_column
+_upper_columns = text_columns
+_pattern = pattern
+_reason = regex_reason
+_py_text = row_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,28 +156,6 @@ class Rule:
         return record
 
 
-class _ConditionModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
-
-    field: str
-    operator: str
-    value: str | int | list[str | int]
-
-    @field_validator("field")
-    @classmethod
-    def _field(cls, v: str) -> str:
-        if v not in FIELDS:
-            raise ValueError(f"field {v!r} is not one of {', '.join(FIELDS)}")
-        return v
-
-    @field_validator("operator")
-    @classmethod
-    def _operator(cls, v: str) -> str:
-        if v not in OPERATORS:
-            raise ValueError(f"operator {v!r} is not one of {', '.join(OPERATORS)}")
-        return v
-
-
 class _RuleModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -314,48 +179,9 @@ def _first_error(exc: ValidationError) -> str:
     return msg if err["type"] == "value_error" else f"{loc!r}: {msg}"
 
 
-def _condition(rule_id: str, raw: Any) -> Condition:
-    where = f"rule {rule_id!r}"
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: a condition must be a table, got {raw!r}")
-    try:
-        model = _ConditionModel.model_validate(dict(raw))
-    except ValidationError as exc:
-        raise ConfigError(f"{where}: {_first_error(exc)}") from exc
-    field, op, value = model.field, model.operator, model.value
-    numeric = field in NUMERIC_FIELDS
-    allowed = NUMERIC_OPERATORS if numeric else TEXT_OPERATORS
-    if op not in allowed:
-        kind = "numeric" if numeric else "text"
-        raise ConfigError(f"{where}: operator {op!r} does not apply to {kind} field {field!r}")
-    if op in ("in", "between") and not isinstance(value, list):
-        raise ConfigError(f"{where}: operator {op!r} needs a list, got {value!r}")
-    if op == "between" and (
-        not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, int) for v in value)
-    ):
-        raise ConfigError(f"{where}: operator 'between' needs [low, high], got {value!r}")
-    if isinstance(value, list) and not value and op in ("in", "contains"):
-        raise ConfigError(f"{where}: operator {op!r} needs at least one value, got []")
-    if isinstance(value, list) and op not in ("in", "between", "contains"):
-        raise ConfigError(f"{where}: operator {op!r} needs a single value, got {value!r}")
-    if numeric and not all(
-        isinstance(v, int) for v in (value if isinstance(value, list) else [value])
-    ):
-        raise ConfigError(
-            f"{where}: field {field!r} compares integers (minor units), got {value!r}"
-        )
-    if (
-        field == "direction"
-        and op in ("equals", "not_equals")
-        and str(value).lower() not in ("in", "out")
-    ):
-        raise ConfigError(f"{where}: direction is 'in' or 'out', got {value!r}")
-    if op == "regex":
-        reason = regex_error(_pattern(value))
-        if reason is not None:
-            raise ConfigError(f"{where}: regex {value!r} does not compile: {reason}")
-    frozen: str | int | tuple[str | int, ...] = tuple(value) if isinstance(value, list) else value
-    return Condition(field, op, frozen)
+def _condition(rule_id: str, raw: Any, index: int) -> Condition:
+    return rule_condition(raw, where=f"rule {rule_id!r}", at=f"conditions[{index}]",
+                          subject=Subject.TRANSACTION)
 
 
 def parse_condition(text: str) -> dict[str, Any]:
@@ -390,7 +216,7 @@ def _rule(raw: Any, index: int) -> Rule:
         raise ConfigError(f"{where}: sets none of category_detailed, merchant, tags")
     return Rule(
         id=model.id,
-        conditions=tuple(_condition(model.id, c) for c in model.conditions),
+        conditions=tuple(_condition(model.id, c, k) for k, c in enumerate(model.conditions)),
         category_detailed=model.category_detailed,
         merchant=model.merchant,
         tags=tuple(model.tags),
@@ -448,7 +274,10 @@ class RuleSet:
         version = data.get("version", 1)
         if not isinstance(version, int):
             raise ConfigError(f"{where}: version must be an integer, got {version!r}")
-        return cls.from_records(list(data.get("rules", [])), version=version)
+        try:
+            return cls.from_records(list(data.get("rules", [])), version=version)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from exc
 
     @classmethod
     def default(cls) -> RuleSet:
@@ -591,66 +420,11 @@ one Polars call costs more than the rest of a row's categorization."""
 _RowTest = Callable[[Mapping[str, Any]], bool] | int
 
 
-def _py_text(row: Mapping[str, Any], field: str) -> str | None:
-    """A text field of one row as the frame path compares it: upper-cased (``direction``: from
-    the amount's sign)."""
-    if field == "direction":
-        amount = row.get("amount_minor")
-        return "IN" if amount is not None and amount > 0 else "OUT"
-    v = row[field]
-    return None if v is None else str(v).upper()
-
-
 def _py_condition(c: Condition) -> Callable[[Mapping[str, Any]], bool]:
-    """The pure-Python twin of ``Condition.expr`` (upper-cased text, the same null rules)."""
-    field, op, value = c.field, c.operator, c.value
-    if field in NUMERIC_FIELDS:
-        return _py_numeric(field, op, value)
-
-    def get(row: Mapping[str, Any]) -> str | None:
-        return _py_text(row, field)
-
-    if op == "contains":
-        words = [str(v).upper() for v in (value if isinstance(value, tuple) else (value,))]
-        return lambda row: (v := get(row)) is not None and any(w in v for w in words)
-    if op == "regex":  # RuleSet._regex_row decides these, with Polars' engine
-        raise ValueError("a regex condition is evaluated by Polars, not in Python")
-    if op == "in":
-        members = frozenset(str(v).upper() for v in value)  # type: ignore[union-attr]
-        return lambda row: (v := get(row)) is not None and v in members
-    text = str(value).upper()
-    if op == "starts_with":
-        return lambda row: (v := get(row)) is not None and v.startswith(text)
-    if op == "ends_with":
-        return lambda row: (v := get(row)) is not None and v.endswith(text)
-    if op == "equals" and value == "":
-        return lambda row: (v := get(row)) is None or v == ""
-    if op == "equals":
-        return lambda row: get(row) == text
-    return lambda row: (v := get(row)) is None or v != text
-
-
-def _py_numeric(field: str, op: str, value: Any) -> Callable[[Mapping[str, Any]], bool]:
-    def test(row: Mapping[str, Any]) -> bool:
-        x = row.get(field)
-        if x is None:
-            return False
-        if op == "between":
-            return bool(value[0] <= x <= value[1])
-        if op == "in":
-            return x in value
-        return bool(
-            {
-                "equals": x == value,
-                "not_equals": x != value,
-                "gt": x > value,
-                "gte": x >= value,
-                "lt": x < value,
-                "lte": x <= value,
-            }[op]
-        )
-
-    return test
+    """The rule language's own one-row test of ``c`` (regex conditions go to ``_regex_row``)."""
+    if c.operator == "regex":
+        raise ValueError("a regex condition is evaluated by Polars, all at once")
+    return row_test(c)
 
 
 _MASK_BITS: Final = 62

@@ -113,8 +113,9 @@ class ArmLog:
              + timedelta(hours=23))
             for d in view.overdrawn_days(person, day))
         del catalog
+        opted = {ch: when for (c, ch), when in self.opted_out_at.items() if c == cid}
         return ContactHistory(sends, frozenset(self.dismissed.get(cid, set())),
-                              dict(self.ignores.get(cid, {})), events)
+                              dict(self.ignores.get(cid, {})), events, opted)
 
     def learn(self, outcomes: list[Outcome]) -> dict[str, tuple[int, int]]:
         """File the outcomes; returns the bandit evidence they add (arm -> engaged, missed)."""

@@ -166,9 +166,9 @@ class View:
         out.append(Candidate("weekly_roundup", f"weekly@w{week}", 0.2))
         out += OFFERS
         features = {
-            "has_savings": float(has_savings),
-            "has_credit_card": float(self.holds(person, CREDIT_CARD)),
-            "has_loan": float(self.holds(person, LOAN)),
+            "holds_savings": float(has_savings),
+            "holds_credit_card": float(self.holds(person, CREDIT_CARD)),
+            "holds_loan": float(self.holds(person, LOAN)),
             "checking_balance_min_30d": 100.0 * (float(past30.min()) if len(past30)
                                                  else balance),
             "unit": 100.0,

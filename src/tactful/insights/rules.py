@@ -5,7 +5,7 @@ This is the "start small with rules" phase: a product manager writes, in TOML,
     [[rules]]
     id = "savings_tip_high_balance"
     family = "savings_opportunity"
-    when = [{ feature = "checking_balance_min_30d", op = ">=", value = 5000 }]
+    when = [{ field = "checking_balance_min_30d", operator = "gte", value = 5000 }]
     [rules.messages.en]
     title = "Your money could work harder"
     message = "Your balance has stayed above {{ checking_balance_min_30d|money }} for a month."
@@ -13,13 +13,14 @@ This is the "start small with rules" phase: a product manager writes, in TOML,
     explanation = "Because your lowest balance in 30 days was {{ checking_balance_min_30d|money }}."
 
 and every customer whose features meet all conditions gets the insight, under the same consent,
-level, cooldown and lifecycle rules as the shipped detectors (a rule *is* a detector). Money
-thresholds are in major units of the customer's currency. Errors name the rule and the field.
+level, cooldown and lifecycle rules as the shipped detectors (a rule *is* a detector). The
+conditions are the bank's one rule language (``tactful.rules``: ``{field, operator, value}``
+over the customer words of its vocabulary; money thresholds in major units of the customer's
+currency). Errors name the file, the rule and the field.
 """
 
 from __future__ import annotations
 
-import operator
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -35,19 +36,12 @@ from tactful.errors import ConfigError
 from tactful.insights.inputs import InsightInputs
 from tactful.insights.render import FIELDS, template_problem
 from tactful.insights.spec import DetectorSpec, FactKind, Urgency, findings_frame
+from tactful.rules import SPEND_PREFIX, Condition, Kind, Subject, feature, names, parse_condition
 
-OPS: Final[dict[str, Callable[[pl.Expr, Any], pl.Expr]]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-    "==": operator.eq, "!=": operator.ne,
-}
-MONEY_FEATURES: Final = (
-    "checking_balance", "checking_balance_min_30d", "checking_balance_min_90d",
-    "savings_balance", "monthly_income", "spend_30d", "fees_90d",
-)
-COUNT_FEATURES: Final = ("card_payments_30d", "open_accounts", "has_savings", "has_credit_card")
-DAY_FEATURES: Final = ("days_since_login",)
-FEATURES: Final = (*MONEY_FEATURES, *COUNT_FEATURES, *DAY_FEATURES)
-"""Plus ``spend_30d.<PRIMARY_CATEGORY>`` (money) for any primary category."""
+FEATURES: Final[tuple[str, ...]] = tuple(
+    n for n in names(Subject.CUSTOMER) if n not in ("shortfall_forecast", "vulnerable"))
+"""The words :func:`features` computes, plus ``spend_30d.<PRIMARY_CATEGORY>``. The others of the
+vocabulary (a live shortfall warning, the vulnerable flag) only a decision knows."""
 _RULE_KEYS: Final = frozenset({
     "id", "family", "when", "messages", "min_level", "consent", "cooldown_days",
     "expiry_days", "relevance", "urgency", "action", "description", "legally_required",
@@ -66,9 +60,10 @@ def features(data: InsightInputs, names: frozenset[str]) -> pl.DataFrame:
     )
     acc = data.accounts.filter(pl.col("closed_on").is_null())
     held = acc.group_by("customer_id").agg(
-        pl.len().alias("open_accounts"),
-        (pl.col("type") == "savings").any().cast(pl.Int64).alias("has_savings"),
-        (pl.col("type") == "credit_card").any().cast(pl.Int64).alias("has_credit_card"),
+        pl.len().alias("accounts_open"),
+        (pl.col("type") == "savings").any().cast(pl.Int64).alias("holds_savings"),
+        (pl.col("type") == "credit_card").any().cast(pl.Int64).alias("holds_credit_card"),
+        (pl.col("type") == "loan").any().cast(pl.Int64).alias("holds_loan"),
     )
     savings = acc.filter(pl.col("type") == "savings").group_by("customer_id", "currency").agg(
         pl.col("balance_minor").sum().alias("savings_balance"))
@@ -106,37 +101,10 @@ def features(data: InsightInputs, names: frozenset[str]) -> pl.DataFrame:
     )
 
 
-def _kind(feature: str) -> FactKind:
-    if feature in MONEY_FEATURES or feature.startswith("spend_30d."):
-        return FactKind.MONEY
-    return FactKind.DAYS if feature in DAY_FEATURES else FactKind.COUNT
-
-
-@dataclass(frozen=True)
-class Condition:
-    feature: str
-    op: str
-    value: float
-    money: bool | None = None
-    """Whether ``value`` is in major units (scaled by the row's ``unit``); None: the
-    vocabulary says (``MONEY_FEATURES``, ``spend_30d.*``)."""
-
-    @property
-    def is_money(self) -> bool:
-        return _kind(self.feature) is FactKind.MONEY if self.money is None else self.money
-
-    def expr(self) -> pl.Expr:
-        threshold: Any = self.value
-        if self.is_money:
-            threshold = pl.lit(self.value) * pl.col("unit")
-        return OPS[self.op](pl.col(self.feature), threshold)
-
-    def holds(self, row: Mapping[str, Any]) -> bool:
-        """The same test on one customer's features (a row of :func:`features`, money in
-        minor units beside its ``unit``): the per-decision path, where a frame costs more
-        than the arithmetic."""
-        threshold = self.value * float(row["unit"]) if self.is_money else self.value
-        return bool(OPS[self.op](row[self.feature], threshold))
+def _kind(name: str) -> FactKind:
+    found = feature(name)
+    kind = found.kind if found is not None else Kind.COUNT
+    return {Kind.MONEY: FactKind.MONEY, Kind.DAYS: FactKind.DAYS}.get(kind, FactKind.COUNT)
 
 
 @dataclass(frozen=True)
@@ -150,8 +118,7 @@ class RuleDetector:
     urgency: Urgency
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
-        names = frozenset(c.feature for c in self.conditions)
-        table = features(data, names)
+        table = features(data, frozenset(c.field for c in self.conditions))
         keep = pl.lit(True)
         for condition in self.conditions:
             keep = keep & condition.expr()
@@ -181,34 +148,6 @@ def _int(raw: Mapping[str, Any], key: str, default: int, where: str, low: int) -
     if not isinstance(value, int) or isinstance(value, bool) or value < low:
         raise _fail(where, key, f"must be an integer >= {low}; got {value!r}")
     return value
-
-
-def parse_condition(cond: Any, *, where: str, field: str,
-                    extra: Mapping[str, FactKind] | None = None) -> Condition:
-    """One ``{feature, op, value}`` condition, validated; errors name ``where`` and ``field``.
-
-    ``extra`` names features a caller computes beside this vocabulary (the decision layer's
-    ``shortfall_forecast``), with their kind, so a rule on them reads the same way."""
-    added = extra or {}
-    if not isinstance(cond, dict) or set(cond) != {"feature", "op", "value"}:
-        raise _fail(where, field, "must have exactly feature, op and value")
-    feature = cond["feature"]
-    if feature not in FEATURES and feature not in added and not (
-        isinstance(feature, str) and feature.startswith("spend_30d.")
-        and feature.split(".", 1)[1].isupper()
-    ):
-        known = ", ".join((*FEATURES, *added))
-        raise _fail(where, f"{field}.feature",
-                    f"unknown feature {feature!r} (known: {known}, "
-                    "spend_30d.<PRIMARY_CATEGORY>)")
-    if cond["op"] not in OPS:
-        raise _fail(where, f"{field}.op",
-                    f"must be one of {' '.join(OPS)}; got {cond['op']!r}")
-    if not isinstance(cond["value"], int | float) or isinstance(cond["value"], bool):
-        raise _fail(where, f"{field}.value", f"must be a number; got {cond['value']!r}")
-    kind = added.get(feature)
-    return Condition(feature, cond["op"], float(cond["value"]),
-                     money=(kind is FactKind.MONEY) if kind is not None else None)
 
 
 def parse_rule(raw: Mapping[str, Any], *, source: str, index: int,
@@ -241,9 +180,15 @@ def parse_rule(raw: Mapping[str, Any], *, source: str, index: int,
         raise _fail(where, "relevance", f"must be a number in [0, 1]; got {relevance!r}")
     when = raw.get("when")
     if not isinstance(when, list) or not when:
-        raise _fail(where, "when", "must be a non-empty list of {feature, op, value} conditions")
-    conditions = [parse_condition(cond, where=where, field=f"when[{i}]")
+        raise _fail(where, "when", "must be a non-empty list of {field, operator, value} "
+                                   "conditions")
+    conditions = [parse_condition(cond, where=where, at=f"when[{i}]")
                   for i, cond in enumerate(when)]
+    for i, c in enumerate(conditions):
+        if c.field not in FEATURES and not c.field.startswith(SPEND_PREFIX):
+            raise _fail(where, f"when[{i}]", f"{c.field!r} is known to a decision only (the "
+                                            "actions catalog's eligibility rules), not to "
+                                            "an insight rule")
     messages = raw.get("messages")
     if not isinstance(messages, dict) or "en" not in messages:
         raise _fail(where, "messages", "needs at least [rules.messages.en]")
@@ -251,7 +196,7 @@ def parse_rule(raw: Mapping[str, Any], *, source: str, index: int,
         missing = [f for f in FIELDS if not isinstance(fields, dict) or f not in fields]
         if missing:
             raise _fail(where, f"messages.{language}", f"lacks {', '.join(missing)}")
-    facts: dict[str, FactKind] = {c.feature: _kind(c.feature) for c in conditions}
+    facts: dict[str, FactKind] = {c.field: _kind(c.field) for c in conditions}
     facts["currency"] = FactKind.TEXT
     for language, fields in messages.items():
         for name in FIELDS:
