@@ -23,6 +23,7 @@ the receiver make the effect once.
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -34,6 +35,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tactful.decide.catalog import ActionsCatalog
+from tactful.deliver import variants
 from tactful.deliver.checks import CustomerState
 from tactful.deliver.content import Content, compose, spec_of
 from tactful.deliver.message import MessageState, OutboundMessage, SendResult, backoff
@@ -41,6 +43,8 @@ from tactful.deliver.message import idempotency_key as key_of
 from tactful.deliver.settings import DEFAULT_ROUTES
 from tactful.domain.records import QuietHours
 from tactful.errors import ConfigError
+from tactful.measure import experiments
+from tactful.measure.assignment import variant_of
 from tactful.measure.outcomes import delivered_row
 from tactful.store import schema
 from tactful.store.store import Store
@@ -107,7 +111,7 @@ def enqueue(store: Store, *, catalog: ActionsCatalog | None = None,
     stamp = now or datetime.now(UTC)
     d = schema.decisions
     query = (select(d.c.decision_id, d.c.customer_id, d.c.action_id, d.c.product_id,
-                    d.c.channel, d.c.send_at, d.c.relevance, d.c.silent)
+                    d.c.channel, d.c.send_at, d.c.relevance, d.c.silent, d.c.experiments)
              .where(d.c.outboxed_at.is_(None))
              .order_by(d.c.send_at, d.c.decision_id).limit(limit))
     if store.dialect == "postgresql":
@@ -128,6 +132,8 @@ def enqueue(store: Store, *, catalog: ActionsCatalog | None = None,
 def _messages(conn: Connection, decisions: list[dict[str, Any]], chosen: ActionsCatalog,
               routing: Mapping[str, str], stamp: datetime) -> list[dict[str, Any]]:
     contents = compose(conn, decisions, chosen)
+    logged = {str(dec["decision_id"]): _json(dec["experiments"]) for dec in decisions}
+    running = experiments.load_in(conn) if any(logged.values()) else []
     rows = []
     for dec in decisions:
         channel = str(dec["channel"])
@@ -141,6 +147,8 @@ def _messages(conn: Connection, decisions: list[dict[str, Any]], chosen: Actions
             state, error = MessageState.CANCELLED.value, "nothing to say: the message's " \
                 "insight or product is no longer in the store"
             text = Content("en", "en", "", "", "", "")
+        else:
+            text = variants.apply(text, variant_of(running, logged[str(dec["decision_id"])]))
         rows.append({
             "idempotency_key": key_of(str(dec["decision_id"])),
             "decision_id": dec["decision_id"], "customer_id": dec["customer_id"],
@@ -155,6 +163,12 @@ def _messages(conn: Connection, decisions: list[dict[str, Any]], chosen: Actions
             "next_attempt_at": dec["send_at"], "created_at": stamp, "updated_at": stamp,
         })
     return rows
+
+
+def _json(value: Any) -> dict[str, str] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    return dict(json.loads(value)) or None
 
 
 def claim(store: Store, *, worker: str, batch: int, lease: timedelta,
