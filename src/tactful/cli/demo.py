@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 
+from tactful.cli.demo_loop import print_closed_loop
 from tactful.cli.insights import print_insights, produce_with_progress
 from tactful.cli.models import demo_models
 from tactful.cli.render import print_ingest, profile_panel, progress_bar
@@ -182,6 +183,8 @@ def run_demo(
 
     console.rule("[bold]8. Decide: one message, or silence, instead of every finding at once")
     _print_decisions(console, store, directory)
+    print_closed_loop(console, store, directory, customers=customers, months=months, seed=seed,
+                      start=start)
 
 
 def _pick_insight_customers(store: Store, per_language: int = 1) -> list[tuple[str, str]]:
