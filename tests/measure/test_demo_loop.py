@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tactful.batch.enrich import run_enrich
 from tactful.batch.insights import run_insights
+from tactful.cli.demo_loop import stars
 from tactful.ingest.loader import Loader
 from tactful.insights.catalog import Catalog
 from tactful.service.loop import WORDING, run_closed_loop
@@ -30,8 +31,8 @@ def test_the_loop_ends_in_a_page_with_the_experiments_result(tmp_path: Path) -> 
     run_insights(store, catalog=Catalog.default())
     world = Simulator(SimulationConfig(customers=60, months=3, seed=5, start=date(2025, 1, 1)))
     end = datetime.combine(world.config.end, time(), tzinfo=UTC) - timedelta(days=1)
-    report = run_closed_loop(store, respond=world.respond, out=tmp_path / "measure.html",
-                             window_end=end)
+    report = run_closed_loop(store, respond=lambda ds: stars(world.respond(ds)),
+                             out=tmp_path / "measure.html", window_end=end)
 
     assert report.messages > 0
     assert report.delivery.get("sent", 0) == report.outcomes["delivered"] > 0

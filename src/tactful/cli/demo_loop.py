@@ -3,6 +3,8 @@ printed. Its own module so ``cli/demo.py`` holds one call to it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -10,7 +12,22 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tactful.domain.actions import Outcome, OutcomeKind
 from tactful.store.store import Store
+
+
+def stars(outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """The simulated customers rate a message thumbs up (+1) or down (-1); the store keeps
+    ratings on the app's 1-5 scale, so up is 5 and down is 1.
+
+    >>> from datetime import UTC, datetime
+    >>> o = Outcome("d1", "c1", OutcomeKind.RATING, datetime(2025, 1, 1, tzinfo=UTC), -1.0)
+    >>> stars([o])[0].value
+    1.0
+    """
+    return [replace(o, value=5.0 if (o.value or 0) > 0 else 1.0)
+            if o.kind is OutcomeKind.RATING and o.value in (-1.0, 1.0) else o
+            for o in outcomes]
 
 
 def print_closed_loop(console: Console, store: Store, directory: Path, *, customers: int,
@@ -29,11 +46,11 @@ def print_closed_loop(console: Console, store: Store, directory: Path, *, custom
     world = Simulator(config)
     # a day short of the simulated window's end: a customer's local day may run ahead of UTC
     window_end = datetime.combine(config.end, time(), tzinfo=UTC) - timedelta(days=1)
-    report = run_closed_loop(store, respond=world.respond, out=directory / "measure.html",
-                             window_end=window_end)
+    report = run_closed_loop(store, respond=lambda ds: stars(world.respond(ds)),
+                             out=directory / "measure.html", window_end=window_end)
     console.print(
         f"{report.customers:,} customers decided at {report.at:%Y-%m-%d %H:%M} UTC, "
-        f"{report.messages:,} messages; outbox: "
+        f"{report.messages:,} messages; the outbox now holds "
         + ", ".join(f"{n:,} {state}" for state, n in report.delivery.items())
         + "; outcomes: " + ", ".join(f"{n:,} {k}" for k, n in report.outcomes.items()))
     result = report.experiment
