@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = ["tactful.deliver.message", "tactful.deliver.checks", "tactful.deliver.signature",
-           "tactful.deliver.channels.mail"]
+           "tactful.deliver.channels.mail", "tactful.deliver.variants"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -39,6 +39,34 @@ def test_every_decision_to_send_becomes_one_message_and_enqueueing_again_adds_no
     assert row["next_attempt_at"] == row["send_at"] == NOW
 
 
+def test_enqueue_reads_only_the_decisions_it_has_not_looked_at(store: Store) -> None:
+    """Every decision looked at is stamped, silent ones too, and leaves the partial index; a
+    stamped decision whose message vanished is not looked at again (the round is incremental),
+    while a re-decision (stamp cleared) is, and adds nothing over its existing message."""
+    add_customer(store, "C-0001")
+    sent = add_decision(store, "C-0001", channel="push")
+    silent = add_decision(store, "C-0001", channel="push", at=NOW - timedelta(hours=2),
+                          silent=True)
+    assert outbox.enqueue(store, now=NOW) == 1
+    d = schema.decisions
+    rows = store.rows(select(d.c.decision_id, d.c.outboxed_at))
+    stamps = {r.decision_id: r.outboxed_at for r in rows}
+    assert stamps == {sent: NOW, silent: NOW}
+    with store.transaction() as conn:  # the message goes: a full scan would add it again
+        conn.execute(schema.outbox.delete())
+    assert outbox.enqueue(store, now=NOW) == 0
+    with store.transaction() as conn:
+        conn.execute(d.update().where(d.c.decision_id == sent).values(outboxed_at=None))
+    assert outbox.enqueue(store, now=NOW) == 1
+    assert outbox.enqueue(store, now=NOW) == 0
+    if store.dialect == "sqlite":
+        with store.transaction() as conn:
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT decision_id FROM decisions "
+                "WHERE outboxed_at IS NULL ORDER BY send_at, decision_id LIMIT 10"))
+        assert "ix_decisions_not_outboxed" in plan
+
+
 def test_an_offer_is_written_from_the_product_in_the_customers_language(store: Store) -> None:
     add_customer(store, "C-0002", locale="de_DE")
     with store.transaction() as conn:

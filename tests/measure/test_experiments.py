@@ -132,6 +132,8 @@ def test_units_come_from_the_arms_decisions_logged_and_their_outcomes(
         add_customer(store, cid)
         add_decision(store, f"d{k}", customer_id=cid, experiments={"tone": arm})
         add_decision(store, f"old{k}", customer_id=cid, at=T0 - timedelta(hours=30))
+    add_customer(store, "CUS-3")  # decided under no experiment: its log holds JSON null
+    add_decision(store, "d3", customer_id="CUS-3", experiments=None)
     record_outcomes(store, [OutcomeIn("d1", "click", T0 + timedelta(hours=1)),
                             OutcomeIn("old0", "click", T0 - timedelta(hours=29))])
     frame = units(store, e, at=T0 + timedelta(days=1))

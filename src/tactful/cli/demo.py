@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tactful.cli.demo_loop import print_closed_loop
 from tactful.cli.insights import print_insights, produce_with_progress
 from tactful.cli.models import demo_models
 from tactful.cli.render import print_ingest, profile_panel, progress_bar
@@ -162,6 +163,8 @@ def _show_loop(console: Console, store: Store, bank: Path, directory: Path, *,
 
     console.rule("[bold]8. Decide: one message, or silence, instead of every finding at once")
     _print_decisions(console, store, directory)
+    print_closed_loop(console, store, directory, customers=customers, months=months, seed=seed,
+                      start=start)
 
 
 def _print_understanding(console: Console, store: Store) -> None:

@@ -3,9 +3,10 @@
 Every write is one short transaction, and a message's whole life is in its row, so a worker
 killed at any point leaves a state another worker can continue from:
 
-- :func:`enqueue` turns every decision to send that has no message yet into a ``pending`` row;
+- :func:`enqueue` turns every decision to send that has no message yet into a ``pending`` row,
+  reading only the decisions not yet looked at (``decisions.outboxed_at``, a partial index);
   the row's key is derived from the decision id and is its primary key, so enqueueing again (two
-  workers at once, a worker killed mid-way) adds nothing.
+  workers at once, a worker killed mid-way, a re-decision) adds nothing.
 - :func:`claim` moves due rows (``next_attempt_at`` passed, which starts at the decision's
   ``send_at``) to ``sending`` under a lease, in one ``UPDATE ... RETURNING``: on PostgreSQL its
   subquery takes the rows ``FOR UPDATE SKIP LOCKED``, so many workers claim disjoint batches
@@ -22,6 +23,7 @@ the receiver make the effect once.
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -33,6 +35,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tactful.decide.catalog import ActionsCatalog
+from tactful.deliver import variants
 from tactful.deliver.checks import CustomerState
 from tactful.deliver.content import Content, compose, spec_of
 from tactful.deliver.message import MessageState, OutboundMessage, SendResult, backoff
@@ -40,6 +43,8 @@ from tactful.deliver.message import idempotency_key as key_of
 from tactful.deliver.settings import DEFAULT_ROUTES
 from tactful.domain.records import QuietHours
 from tactful.errors import ConfigError
+from tactful.measure import experiments
+from tactful.measure.assignment import variant_of
 from tactful.measure.outcomes import delivered_row
 from tactful.store import schema
 from tactful.store.store import Store
@@ -93,48 +98,77 @@ def enqueue(store: Store, *, catalog: ActionsCatalog | None = None,
             routes: Mapping[str, str] | None = None, now: datetime | None = None,
             limit: int = 10_000) -> int:
     """Add a ``pending`` message for every decision to send that has none yet (at most
-    ``limit`` per call); return how many were added."""
+    ``limit`` decisions looked at per call); return how many were added.
+
+    Reads only the decisions the outbox has not looked at (``outboxed_at`` NULL, through the
+    partial index of those) and stamps them in the same transaction as their messages, so a
+    round costs the new decisions, not the table. Silent decisions are stamped too (nothing to
+    send). A decision stamped whose message already exists (a re-decision, two workers at once)
+    adds nothing: the message key is the primary key. On PostgreSQL the decisions are taken
+    ``FOR UPDATE SKIP LOCKED``, so two workers enqueue disjoint ones."""
     chosen = catalog or ActionsCatalog.default()
     routing = dict(routes or DEFAULT_ROUTES)
     stamp = now or datetime.now(UTC)
-    d, o = schema.decisions, schema.outbox
+    d = schema.decisions
     query = (select(d.c.decision_id, d.c.customer_id, d.c.action_id, d.c.product_id,
-                    d.c.channel, d.c.send_at, d.c.relevance)
-             .select_from(d.outerjoin(o, o.c.decision_id == d.c.decision_id))
-             .where(d.c.silent.is_(False), o.c.decision_id.is_(None))
+                    d.c.channel, d.c.send_at, d.c.relevance, d.c.silent, d.c.experiments)
+             .where(d.c.outboxed_at.is_(None))
              .order_by(d.c.send_at, d.c.decision_id).limit(limit))
+    if store.dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
     with store.transaction() as conn:
-        decisions = [dict(r._mapping) for r in conn.execute(query)]
-        if not decisions:
+        looked = [dict(r._mapping) for r in conn.execute(query)]
+        if not looked:
             return 0
-        contents = compose(conn, decisions, chosen)
-        rows = []
-        for dec in decisions:
-            channel = str(dec["channel"])
-            if channel not in routing:
-                raise ConfigError(f"no channel adapter is routed for channel {channel!r} "
-                                  f"(routes: {', '.join(sorted(routing))})")
-            spec = spec_of(chosen, str(dec["action_id"]))
-            text = contents[str(dec["decision_id"])]
-            state, error = MessageState.PENDING.value, None
-            if text is None:
-                state, error = MessageState.CANCELLED.value, "nothing to say: the message's " \
-                    "insight or product is no longer in the store"
-                text = Content("en", "en", "", "", "", "")
-            rows.append({
-                "idempotency_key": key_of(str(dec["decision_id"])),
-                "decision_id": dec["decision_id"], "customer_id": dec["customer_id"],
-                "action_id": dec["action_id"], "channel": channel,
-                "adapter": routing[channel],
-                "consent_purpose": spec.consent.value if spec and spec.consent else None,
-                "cap_exempt": bool(spec and spec.cap_exempt),
-                "language": text.language, "locale": text.locale, "title": text.title,
-                "body": text.body, "call_to_action": text.call_to_action,
-                "explanation": text.explanation, "send_at": dec["send_at"],
-                "state": state, "last_error": error, "attempts": 0,
-                "next_attempt_at": dec["send_at"], "created_at": stamp, "updated_at": stamp,
-            })
-        return _insert_ignoring_duplicates(conn, rows)
+        decisions = [dec for dec in looked if not dec["silent"]]
+        rows = _messages(conn, decisions, chosen, routing, stamp) if decisions else []
+        for start in range(0, len(looked), _CHUNK):
+            conn.execute(update(d).where(d.c.decision_id.in_(
+                [str(dec["decision_id"]) for dec in looked[start:start + _CHUNK]]))
+                .values(outboxed_at=stamp))
+        return _insert_ignoring_duplicates(conn, rows) if rows else 0
+
+
+def _messages(conn: Connection, decisions: list[dict[str, Any]], chosen: ActionsCatalog,
+              routing: Mapping[str, str], stamp: datetime) -> list[dict[str, Any]]:
+    contents = compose(conn, decisions, chosen)
+    logged = {str(dec["decision_id"]): _json(dec["experiments"]) for dec in decisions}
+    running = experiments.load_in(conn) if any(logged.values()) else []
+    rows = []
+    for dec in decisions:
+        channel = str(dec["channel"])
+        if channel not in routing:
+            raise ConfigError(f"no channel adapter is routed for channel {channel!r} "
+                              f"(routes: {', '.join(sorted(routing))})")
+        spec = spec_of(chosen, str(dec["action_id"]))
+        text = contents[str(dec["decision_id"])]
+        state, error = MessageState.PENDING.value, None
+        if text is None:
+            state, error = MessageState.CANCELLED.value, "nothing to say: the message's " \
+                "insight or product is no longer in the store"
+            text = Content("en", "en", "", "", "", "")
+        else:
+            text = variants.apply(text, variant_of(running, logged[str(dec["decision_id"])]))
+        rows.append({
+            "idempotency_key": key_of(str(dec["decision_id"])),
+            "decision_id": dec["decision_id"], "customer_id": dec["customer_id"],
+            "action_id": dec["action_id"], "channel": channel,
+            "adapter": routing[channel],
+            "consent_purpose": spec.consent.value if spec and spec.consent else None,
+            "cap_exempt": bool(spec and spec.cap_exempt),
+            "language": text.language, "locale": text.locale, "title": text.title,
+            "body": text.body, "call_to_action": text.call_to_action,
+            "explanation": text.explanation, "send_at": dec["send_at"],
+            "state": state, "last_error": error, "attempts": 0,
+            "next_attempt_at": dec["send_at"], "created_at": stamp, "updated_at": stamp,
+        })
+    return rows
+
+
+def _json(value: Any) -> dict[str, str] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    return dict(json.loads(value)) or None
 
 
 def claim(store: Store, *, worker: str, batch: int, lease: timedelta,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
@@ -38,6 +38,8 @@ METRICS: Final = (OutcomeKind.OPEN, OutcomeKind.CLICK, OutcomeKind.CONVERT,
                   OutcomeKind.DISMISS, OutcomeKind.OPT_OUT)
 """Outcomes an experiment may be judged by: the share of customers with at least one."""
 MAX_HOLDOUT: Final = 0.5
+VARIANTS: Final = ("friendly", "short")
+"""Message variants an arm may apply (``deliver/variants.py`` says how): a tone and a format."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 
 
@@ -51,11 +53,14 @@ def _name(value: str, what: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Arm:
     """An arm; ``channel`` makes it a channel test: the customers in it get their messages on
-    that channel wherever the customer, the action and the placement allow it."""
+    that channel wherever the customer, the action and the placement allow it; ``variant``
+    makes it a message-variant test: their messages are worded that way (one of
+    :data:`VARIANTS`)."""
 
     name: str
     weight: float = 1.0
     channel: Channel | None = None
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         _name(self.name, "arm name")
@@ -66,6 +71,9 @@ class Arm:
                 allowed = ", ".join(c.value for c in Channel)
                 raise ValidationError(f"arm {self.name}: channel must be one of {allowed}; "
                                       f"got {self.channel!r}") from exc
+        if self.variant is not None and self.variant not in VARIANTS:
+            raise ValidationError(f"arm {self.name}: variant must be one of "
+                                  f"{', '.join(VARIANTS)}; got {self.variant!r}")
         if self.name == HOLDOUT:
             raise ValidationError(f"arm name {HOLDOUT!r} is reserved for the global holdout")
         if isinstance(self.weight, bool) or not isinstance(self.weight, int | float) or not (
@@ -208,3 +216,25 @@ def arm_channel(experiments: Sequence[Experiment], customer_id: str, at: datetim
 def in_holdout(assigned: Sequence[tuple[str, str]]) -> str | None:
     """The experiment whose global holdout the customer is in, if any."""
     return next((name for name, arm in assigned if arm == HOLDOUT), None)
+
+
+def variant_of(experiments: Sequence[Experiment], logged: Mapping[str, str] | None) -> (
+    str | None
+):
+    """The message variant a decision's logged arms (experiment -> arm) ask for: the first
+    experiment by name whose arm has one, else None. The logged arm, not a fresh assignment,
+    so the message says what the decision's experiment recorded.
+
+    >>> e = Experiment("tone", arms=(Arm("plain"), Arm("warm", variant="friendly")),
+    ...                starts_at=datetime(2026, 3, 1, tzinfo=UTC))
+    >>> variant_of([e], {"tone": "warm"}), variant_of([e], {"tone": "plain"}), variant_of([e], None)
+    ('friendly', None, None)
+    """
+    if not logged:
+        return None
+    for e in sorted(experiments, key=lambda e: e.name):
+        arm = logged.get(e.name)
+        variant = next((a.variant for a in e.arms if a.name == arm), None)
+        if variant is not None:
+            return variant
+    return None

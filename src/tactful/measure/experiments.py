@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from tactful.domain.records import require_aware
 from tactful.errors import NotFoundError, ValidationError
@@ -32,14 +32,15 @@ from tactful.store.store import Store
 
 __all__ = [
     "HOLDOUT", "METRICS", "Arm", "Experiment", "arm_channel", "assign", "assignments",
-    "bucket", "create", "get", "in_holdout", "load", "parse_arm", "stop",
+    "bucket", "create", "get", "in_holdout", "load", "load_in", "parse_arm", "stop",
 ]
 
 
 def _row(e: Experiment) -> dict[str, Any]:
     return {"name": e.name, "salt": e.salt,
             "arms": [{"name": a.name, "weight": a.weight,
-                      "channel": None if a.channel is None else a.channel.value}
+                      "channel": None if a.channel is None else a.channel.value,
+                      "variant": a.variant}
                      for a in e.arms],
             "holdout": float(e.holdout), "metric": e.metric_kind.value,
             "starts_at": e.starts_at, "ends_at": e.ends_at, "stopped_at": e.stopped_at,
@@ -49,7 +50,8 @@ def _row(e: Experiment) -> dict[str, Any]:
 def _from_row(r: Any) -> Experiment:
     arms = r.arms if isinstance(r.arms, list) else json.loads(r.arms)
     return Experiment(str(r.name), tuple(Arm(str(a["name"]), float(a["weight"]),
-                                             a.get("channel")) for a in arms),
+                                             a.get("channel"), a.get("variant"))
+                                         for a in arms),
                       r.starts_at, float(r.holdout), str(r.metric), str(r.salt), r.ends_at,
                       r.stopped_at, r.created_at)
 
@@ -68,6 +70,12 @@ def create(store: Store, experiment: Experiment) -> Experiment:
 def load(store: Store) -> list[Experiment]:
     t = schema.experiments
     return [_from_row(r) for r in store.rows(select(t).order_by(t.c.name))]
+
+
+def load_in(conn: Connection) -> list[Experiment]:
+    """:func:`load` inside a transaction already open (the outbox's enqueue)."""
+    t = schema.experiments
+    return [_from_row(r) for r in conn.execute(select(t).order_by(t.c.name))]
 
 
 def get(store: Store, name: str) -> Experiment:

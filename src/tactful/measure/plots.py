@@ -23,6 +23,12 @@ def _png(fig: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _spread(rate: float, low: float, high: float) -> list[list[float]]:
+    """The error bar's two arms, never negative: a Wilson bound of a 0% (or 100%) rate lies a
+    rounding error past the rate, which matplotlib refuses."""
+    return [[max(0.0, rate - low)], [max(0.0, high - rate)]]
+
+
 def ctr_plot(report: EngagementReport) -> bytes:
     """Click-through rate per action and channel with its interval; the catalog median as a
     line, flagged rows in red."""
@@ -34,7 +40,7 @@ def ctr_plot(report: EngagementReport) -> bytes:
         rate, low, high = t["click_rate"].to_list(), t["click_low"].to_list(), t["click_high"]
         for k, (r, lo, hi) in enumerate(zip(rate, low, high.to_list(), strict=True)):
             color = "tab:red" if (t["action_id"][k], t["channel"][k]) in flagged else "tab:blue"
-            ax.errorbar([r], [k], xerr=[[r - lo], [hi - r]], fmt="o", color=color, capsize=3)
+            ax.errorbar([r], [k], xerr=_spread(r, lo, hi), fmt="o", color=color, capsize=3)
         ax.set_yticks(range(t.height), labels, fontsize=8)
         if report.median_ctr is not None:
             ax.axvline(report.median_ctr, color="grey", linestyle="--", label="catalog median")
@@ -69,7 +75,7 @@ def experiment_plot(result: ExperimentResult) -> bytes:
     for k, a in enumerate(result.arms):
         r = a.rate
         if r.n:
-            ax.errorbar([r.rate], [k], xerr=[[r.rate - r.low], [r.high - r.rate]], fmt="o",
+            ax.errorbar([r.rate], [k], xerr=_spread(r.rate, r.low, r.high), fmt="o",
                         capsize=3)
     ax.set_yticks(range(len(result.arms)), [a.arm for a in result.arms])
     ax.set_xlabel(f"share of customers with a {result.metric} (95% Wilson interval)")

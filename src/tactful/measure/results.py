@@ -148,7 +148,8 @@ def units(store: Store, experiment: Experiment, *, at: datetime) -> pl.DataFrame
     for cid, logged in store.rows(select(d.c.customer_id, d.c.experiments).where(
             d.c.decided_at >= start, d.c.decided_at < end, d.c.experiments.is_not(None))
             .order_by(d.c.decided_at)):
-        data = logged if isinstance(logged, dict) else json.loads(logged)
+        # a decision logged under no experiment may hold JSON null, not SQL NULL
+        data = logged if isinstance(logged, dict) else json.loads(logged or "null")
         if data and experiment.name in data:
             arm.setdefault(str(cid), str(data[experiment.name]))
     metric = experiment.metric_kind.value

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -534,15 +535,22 @@ decisions = Table(
     Column("candidates", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("experiments", JSON),
+    Column("outboxed_at", UtcDateTime),
     Index("ix_decisions_customer_decided", "customer_id", "decided_at"),
     Index("ix_decisions_created_at", "created_at"),
+    Index("ix_decisions_not_outboxed", "send_at", "decision_id",
+          sqlite_where=text("outboxed_at IS NULL"), postgresql_where=text("outboxed_at IS NULL")),
 )
 """Every decision -- a message or silence -- with everything it read (``inputs``), every
 candidate and why it was dropped, the policy version, the probability the policy gave its
 choice (``pscore``) and a one-sentence explanation: enough to replay it (``tactful explain``),
 audit it and evaluate another policy off-line. Its sends are the contact history the next
 decision reads. The id is a hash of customer, moment and placement: deciding again is the same
-decision."""
+decision.
+
+``outboxed_at`` is when the outbox last looked at the decision (a message added, or none to
+add: silence); NULL until then, and again after a re-decision. The partial index holds only the
+NULL rows, so each round of the outbox reads the new decisions, not the whole table."""
 
 
 # -- measure: what customers did about decisions, and the experiments decisions ran in ---------
