@@ -228,3 +228,24 @@ def test_after_an_opt_out_in_the_app_nothing_but_exempt_messages_goes_there(bank
     chosen = later.decision.action
     assert later.decision.is_silence or (chosen is not None and chosen.id in exempt)
     assert any(c.dropped == "opted_out" for c in later.considered)
+
+
+def test_the_banks_vulnerable_flag_reaches_the_decision(bank: Path, tmp_path: Path) -> None:
+    """The bank marks a customer vulnerable in its customers file; the next decision reads the
+    flag (no exploration of regulated credit on them; the rule feature ``vulnerable``) and logs
+    it with the inputs, so the replay sees it too."""
+    store = Store.open(f"sqlite:///{bank}")
+    c = schema.customers
+    cid, region, locale, zone = store.rows(
+        select(c.c.id, c.c.region, c.c.locale, c.c.timezone).order_by(c.c.id).limit(1))[0]
+    before = decide_customer(store, customer_id=cid, placement=Placement.OUTBOUND, save=False)
+    assert before.inputs.customer.vulnerable is False
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id,region,locale,timezone,vulnerable\n"
+                    f"{cid},{region},{locale},{zone},yes\n", encoding="utf-8")
+    Loader(store, report_dir=tmp_path / "reports").ingest([path])
+    assert store.rows(select(c.c.vulnerable).where(c.c.id == cid))[0][0] is True
+    result = decide_customer(store, customer_id=cid, placement=Placement.OUTBOUND)
+    assert result.inputs.customer.vulnerable is True
+    replay = explain(store, decision_id=result.decision.decision_id)
+    assert replay.same and replay.replayed.inputs.customer.vulnerable is True

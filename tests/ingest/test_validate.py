@@ -223,3 +223,16 @@ def test_customer_values_are_checked() -> None:
         ("record 3", "locale"),
         ("record 4", "timezone"),
     ]
+
+
+def test_the_vulnerable_flag_reads_as_banks_write_it_and_nothing_else() -> None:
+    values = ["Yes", "n", "TRUE", "0", None, "maybe"]
+    frame = pl.DataFrame({
+        "customer_id": [f"C{i}" for i in range(len(values))],
+        "region": ["EU"] * len(values), "locale": ["de_DE"] * len(values),
+        "timezone": ["Europe/Berlin"] * len(values), "vulnerable": values,
+    })
+    good, rejects = validate_chunk(Chunk(RecordKind.CUSTOMER, frame, "c.csv"))
+    assert good["vulnerable"].to_list() == [True, False, True, False, False]
+    assert [(r.location, r.field, r.reason) for r in rejects] == [
+        ("record 6", "vulnerable", "'maybe' is not a flag (true/false, yes/no, 1/0)")]

@@ -178,6 +178,7 @@ def _contexts(store: Store, ids: Sequence[str], at: datetime, consent_at: dateti
                 channel_preferences=prefs, held=frozenset(held.get(str(r.id), set())),
                 quiet_hours=_quiet(r.quiet_hours_start, r.quiet_hours_end),
                 segment=r.segment, usual_login_hour=summary.usual_login_hour,
+                vulnerable=bool(r.vulnerable),
                 # the span of eight weeks, not of the logins seen: a new customer's two
                 # logins in two days are not a daily habit
                 logins_per_week=round(len(times) / (RHYTHM_DAYS / 7), 2),

@@ -276,6 +276,7 @@ def table_frames(
         "quiet_hours_end",
         "segment",
         "created_at",
+        "vulnerable",
         pl.lit(now).dt.cast_time_unit("us").alias("updated_at"),
     )
     protected = frame.filter(pl.col("age_band").is_not_null() | pl.col("gender").is_not_null())

@@ -42,6 +42,7 @@ class FieldType(StrEnum):
     FLOAT = "float"
     MCC = "mcc"
     JSON = "json"
+    FLAG = "flag"  # true/false, yes/no, y/n, 1/0 (any case); empty: false
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ def _specs() -> dict[RecordKind, tuple[FieldSpec, ...]]:
             F("created_at", T.TIMESTAMP),
             F("age_band", T.TEXT),
             F("gender", T.TEXT),
+            F("vulnerable", T.FLAG),
         ),
         RecordKind.ACCOUNT: (
             F("account_id", T.ID, True),

@@ -52,6 +52,9 @@ _LOW_CARDINALITY = frozenset(
         FieldType.LOCALE,
     }
 )
+_FLAGS: dict[str, bool] = {"true": True, "yes": True, "y": True, "1": True,
+                           "false": False, "no": False, "n": False, "0": False}
+"""A flag as banks' exports write it; anything else is rejected rather than guessed."""
 _TS_FORMATS_AWARE = ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
 _TS_FORMATS_NAIVE = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
 _DATE_FORMATS_ISO = ("%Y-%m-%d", "%Y%m%d")
@@ -418,6 +421,12 @@ def _field(
             tc.is_not_null() & value.is_null(),
             _quoted(tc) + pl.lit(" is not one of " + ", ".join(spec.choices)),
         )
+    elif t is FieldType.FLAG:
+        key = tc.str.to_lowercase()
+        value = key.replace_strict(_FLAGS, default=None, return_dtype=pl.Boolean).fill_null(
+            pl.when(tc.is_null()).then(pl.lit(False)))
+        error = _err(tc.is_not_null() & ~key.is_in(sorted(_FLAGS)),
+                     _quoted(tc) + pl.lit(" is not a flag (true/false, yes/no, 1/0)"))
     elif t is FieldType.LIST:
         allowed = set(spec.choices)
         items = (

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.types import TypeDecorator
@@ -83,6 +84,10 @@ customers = Table(
     Column("segment", String(64)),
     Column("created_at", UtcDateTime),
     Column("updated_at", UtcDateTime),
+    # The bank's own vulnerability marker (financial difficulty, a bereavement, a health
+    # condition it has been told of): read by every decision, so it lives with the customer,
+    # not among the protected attributes the fairness audit reads under a logged request.
+    Column("vulnerable", Boolean, nullable=False, server_default=false()),
 )
 
 customer_protected = Table(
