@@ -25,10 +25,10 @@ whose last word is one of those generic words lends its head to them all ("ONLIN
 
 Last, and only where no term matched anywhere in the text, the word pieces: a word that *begins*
 with a one-word term of ``PIECE_MIN_HEAD`` letters or more (or its singular: "SNACKS" gives
-"SNACK") and goes on for at least three more letters is read as that term ("TRANSITCARD",
-"SNACKBOX") when the rest is a short word of three to five letters and not only an inflection
-("MARKETING" is not a market, "BURGERMEISTER" no burger bar). Invented trade names are built
-this way, and a brand word rarely begins with a whole kind word.
+"SNACK") and goes on for three to five more letters is read as that term ("TRANSITCARD",
+"SNACKBOX"), unless the rest is only an inflection ("MARKETING" is not a market), longer
+("BURGERMEISTER" is a mayor) or the word a city the engine knows ("STOCKHOLM"). Invented trade
+names are built this way, and a brand word rarely begins with a whole kind word.
 
 The leftmost term of the text wins and, at one position, the longest ("NAIL BAR" before "NAIL",
 "KREDITKARTE" before "KREDIT"), so the merchant's own first words decide. Every match keeps its
@@ -258,7 +258,7 @@ class Lexicon:
         if not regex:
             return None
         m = _piece_regex(regex).search(tokens)
-        if m is None or m.group(2) in _INFLECTIONS:
+        if m is None or m.group(2) in _INFLECTIONS or m.group(1) + m.group(2) in _cities():
             return None
         return heads[m.group(1)]
 
@@ -330,7 +330,11 @@ def _with_pieces(side: pl.DataFrame, lexicon: Lexicon, *, credit: bool) -> pl.Da
         pl.col("__lex_tokens").str.extract(regex, 1).alias("__head"),
         pl.col("__lex_tokens").str.extract(regex, 2).alias("__tail"),
     ).with_columns(
-        pl.when(pl.col("__tail").is_in(list(_INFLECTIONS)) | ~pl.Series(missing))
+        pl.when(
+            pl.col("__tail").is_in(list(_INFLECTIONS))
+            | (pl.col("__head") + pl.col("__tail")).is_in(list(_cities()))
+            | ~pl.Series(missing)
+        )
         .then(None)
         .otherwise(pl.col("__head"))
         .alias("__head")
@@ -353,6 +357,18 @@ def _with_pieces(side: pl.DataFrame, lexicon: Lexicon, *, credit: bool) -> pl.Da
 @cache
 def _piece_regex(regex: str) -> re.Pattern[str]:
     return re.compile(regex)
+
+
+@cache
+def _cities() -> frozenset[str]:
+    """One-word city names the engine knows (``data/places.csv``): never read by their pieces
+    ("STOCKHOLM" holds no stocks)."""
+    text = resources.files("tactful.enrich").joinpath("data/places.csv").read_text("utf-8")
+    return frozenset(
+        _normal(row["name"])
+        for row in csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+        if row.get("kind") == "city" and _normal(row.get("name") or "").isalpha()
+    )
 
 
 def _read_terms(lines: Iterable[str], where: str) -> list[Term]:
