@@ -145,3 +145,46 @@ def test_a_compound_is_read_by_its_head_and_a_written_term_wins() -> None:
 )
 def test_no_compound_without_a_known_head_and_a_trade_suffix(text: str) -> None:
     assert Lexicon.default().lookup(text, credit=False) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "reason"),
+    [
+        # a term of several words, its spaces squeezed out by a narrow name field
+        ("ZORBLAX HEALTHCENTRE", "MEDICAL_PRIMARY_CARE", "lexicon:en:HEALTH CENTRE"),
+        # the head of "ONLINE SHOP" before another generic trade word
+        ("ZORBLAX ONLINESTORE", "GENERAL_MERCHANDISE_ONLINE_MARKETPLACES",
+         "lexicon:en:ONLINE SHOP+STORE"),
+        # word pieces: a term (or its singular) beginning an unknown word with a short rest
+        ("ZORBLAX TRANSITCARD", "TRANSPORTATION_PUBLIC_TRANSIT", "lexicon:en:TRANSIT+piece"),
+        ("ZORBLAX SNACKBOX", "FOOD_AND_DRINK_FAST_FOOD", "lexicon:en:SNACKS+piece"),
+    ],
+)
+def test_squeezed_terms_generic_heads_and_word_pieces(text: str, category: str,
+                                                        reason: str) -> None:
+    lexicon = Lexicon.default()
+    assert lexicon.lookup(text, credit=False) == (category, reason)
+    assert lexicon.match_one(text, credit=False) == (category, reason)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ACME MARKETING",  # only an inflection follows the piece
+        "TRANSITIONS LTD",  # idem
+        "ZORBLAX TRANSITCARDHOLDERS",  # the rest is too long for a trade name's generic word
+        "ZORBLAX UNTRANSITBOX",  # a piece only begins a word
+        "GENKGO STOCKHOLM",  # a city the engine knows is not read by its pieces (STOCKS)
+    ],
+)
+def test_no_word_piece_where_the_rest_is_no_trade_word(text: str) -> None:
+    lexicon = Lexicon.default()
+    assert lexicon.lookup(text, credit=False) is None
+    assert lexicon.match_one(text, credit=False) is None
+
+
+def test_a_whole_term_anywhere_wins_over_a_piece_before_it() -> None:
+    lexicon = Lexicon.default()
+    assert lexicon.lookup("SNACKBOX APOTHEKE", credit=False) == lexicon.lookup(
+        "APOTHEKE", credit=False
+    )

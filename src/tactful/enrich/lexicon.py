@@ -18,7 +18,17 @@ Trade names glue a kind of business to a generic word ("BURGERHOUSE", "FUELSTOP"
 and card networks' narrow name fields squeeze the space out of "COFFEE HOUSE". So every one-word
 term of four letters or more also matches as the head of such a compound: the term followed by
 one of ``TRADE_SUFFIXES`` (the generic word names no kind of business; the head alone decides).
-A term written out in the lexicon ("GAMESTOP", "COFFEEHOUSE") wins over a compound.
+A term written out in the lexicon ("GAMESTOP", "COFFEEHOUSE") wins over a compound. The same
+squeeze turns a term of several words into one ("HEALTH CENTRE" reads "HEALTHCENTRE"), and a term
+whose last word is one of those generic words lends its head to them all ("ONLINE SHOP" makes
+"ONLINE" a head: "ONLINESTORE", "ONLINEHUB").
+
+Last, and only where no term matched anywhere in the text, the word pieces: a word that *begins*
+with a one-word term of ``PIECE_MIN_HEAD`` letters or more (or its singular: "SNACKS" gives
+"SNACK") and goes on for three to five more letters is read as that term ("TRANSITCARD",
+"SNACKBOX"), unless the rest is only an inflection ("MARKETING" is not a market), longer
+("BURGERMEISTER" is a mayor) or the word a city the engine knows ("STOCKHOLM"). Invented trade
+names are built this way, and a brand word rarely begins with a whole kind word.
 
 The leftmost term of the text wins and, at one position, the longest ("NAIL BAR" before "NAIL",
 "KREDITKARTE" before "KREDIT"), so the merchant's own first words decide. Every match keeps its
@@ -31,6 +41,8 @@ writes as the rule id.
 'FOOD_AND_DRINK_COFFEE'
 >>> Lexicon.default().lookup("KLOOF BURGERHOUSE", credit=False)
 ('FOOD_AND_DRINK_FAST_FOOD', 'lexicon:en:BURGER+HOUSE')
+>>> Lexicon.default().lookup("ZORBLAX TRANSITCARD", credit=False)
+('TRANSPORTATION_PUBLIC_TRANSIT', 'lexicon:en:TRANSIT+piece')
 """
 
 from __future__ import annotations
@@ -49,7 +61,7 @@ import polars as pl
 from tactful.enrich.taxonomy import DETAILED
 from tactful.errors import ConfigError
 
-__all__ = ["TRADE_SUFFIXES", "Lexicon", "Term", "lexicon_match"]
+__all__ = ["PIECE_MIN_HEAD", "TRADE_SUFFIXES", "Lexicon", "Term", "lexicon_match"]
 
 _MATCHES: Final = frozenset({"word", "part"})
 _PY_NOT_WORD: Final = re.compile(r"(?:[^\w&+]|_)+")
@@ -62,6 +74,19 @@ TRADE_SUFFIXES: Final = (
 """Generic words a trade name glues after the kind of business (English, German, Dutch)."""
 _MIN_HEAD: Final = 4
 """Shorter heads (BAR, INN, SPA) begin too many unrelated words to be read inside one."""
+PIECE_MIN_HEAD: Final = 5
+"""A word piece read before an unknown rest is at least this long: a brand word or an ordinary
+word rarely begins with five letters that make a kind word by chance."""
+_PIECE_TAIL: Final = (3, 5)
+"""How long the rest of a word read by its piece may be: a trade name's generic tail is a short
+word ("CARD", "BOX", "HUB"); a longer one is more often the second noun of a compound
+("BURGERMEISTER" is a mayor)."""
+_INFLECTIONS: Final = frozenset({
+    "ING", "INGS", "ERS", "IER", "IERS", "IST", "ISTS", "ION", "IONS", "ERY", "ITY", "EST",
+    "ENT", "ENTS", "ERN", "ERIN", "INNEN", "UNG", "UNGEN", "EUR", "EURS", "IQUE", "ISTE",
+})
+"""Endings that make another word of a term ("MARKETING", "TRANSITION", "PARKING" is its own
+term): a piece followed only by one of these is not read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +134,9 @@ class Lexicon:
     _lookups: dict[bool, tuple[dict[str, tuple[str, str]], tuple[int, ...]]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    _pieces: dict[bool, tuple[dict[str, tuple[str, str]], str]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     @classmethod
     def default(cls) -> Lexicon:
@@ -138,6 +166,7 @@ class Lexicon:
         wanted = "in" if credit else "out"
         chosen: dict[str, tuple[str, str]] = {}
         heads: list[tuple[str, str, str]] = []
+        squeezed: list[tuple[str, str, str]] = []
         for t in self.terms:
             if t.direction not in (wanted, "any"):
                 continue
@@ -147,6 +176,13 @@ class Lexicon:
                 chosen[pattern] = (t.category_detailed, t.reason)
                 if t.match == "word" and len(text) >= _MIN_HEAD and text.isalpha():
                     heads.append((text, t.category_detailed, t.reason))
+            words = text.split(" ")
+            if t.match == "word" and len(words) > 1 and all(w.isalpha() for w in words):
+                squeezed.append(("".join(words), t.category_detailed, t.reason))
+                if words[-1] in TRADE_SUFFIXES and len("".join(words[:-1])) >= 3:
+                    heads.append(("".join(words[:-1]), t.category_detailed, t.reason))
+        for text, category, reason in squeezed:
+            chosen.setdefault(f" {text} ", (category, reason))
         for text, category, reason in heads:
             for suffix in TRADE_SUFFIXES:
                 chosen.setdefault(f" {text}{suffix} ", (category, f"{reason}+{suffix}"))
@@ -165,6 +201,28 @@ class Lexicon:
         )
         self._tables[credit] = (patterns, frame)
         return patterns, frame
+
+    def pieces(self, *, credit: bool) -> tuple[dict[str, tuple[str, str]], str]:
+        """The word pieces for rows of one direction: head -> (category, reason), and the
+        regex over the padded tokens whose groups are the leftmost head and the rest of its
+        word (longest head first at a position)."""
+        hit = self._pieces.get(credit)
+        if hit is not None:
+            return hit
+        wanted = "in" if credit else "out"
+        heads: dict[str, tuple[str, str]] = {}
+        for t in self.terms:
+            text = _normal(t.term)
+            if t.direction not in (wanted, "any") or t.match != "word" or not text.isalpha():
+                continue
+            for head in (text, text[:-1] if text.endswith("S") else ""):
+                if len(head) >= PIECE_MIN_HEAD:
+                    heads.setdefault(head, (t.category_detailed, f"{t.reason}+piece"))
+        alternation = "|".join(sorted(heads, key=lambda h: (-len(h), h)))
+        low, high = _PIECE_TAIL
+        regex = rf" ({alternation})([^\W\d_]{{{low},{high}}}) " if heads else ""
+        self._pieces[credit] = (heads, regex)
+        return heads, regex
 
     def match_one(self, text: str, *, credit: bool) -> tuple[str, str] | None:
         """``lexicon_match`` of one text in plain Python: the same leftmost, then longest,
@@ -192,7 +250,17 @@ class Lexicon:
                     entry = found.get(tokens[i : i + length])
                     if entry is not None:
                         return entry
-        return None
+        return self._piece_one(tokens, credit=credit)
+
+    def _piece_one(self, tokens: str, *, credit: bool) -> tuple[str, str] | None:
+        """The word-piece fallback of ``match_one`` on its padded tokens."""
+        heads, regex = self.pieces(credit=credit)
+        if not regex:
+            return None
+        m = _piece_regex(regex).search(tokens)
+        if m is None or m.group(2) in _INFLECTIONS or m.group(1) + m.group(2) in _cities():
+            return None
+        return heads[m.group(1)]
 
     def lookup(self, text: str, *, credit: bool) -> tuple[str, str] | None:
         """(category, reason) of one cleaned text, or ``None``."""
@@ -229,7 +297,7 @@ def lexicon_match(
         side = work.with_columns(hit.alias("__lex_pattern")).join(
             table, on="__lex_pattern", how="left", maintain_order="left"
         )
-        parts.append(side.select("__lex_category", "__lex_reason"))
+        parts.append(_with_pieces(side, lexicon, credit=is_credit))
     debit, credit_side = parts
     credit_rows = work.get_column("__lex_credit")
     return pl.DataFrame(
@@ -245,6 +313,61 @@ def lexicon_match(
                 .otherwise(debit.get_column("__lex_reason"))
             ).to_series(),
         }
+    )
+
+
+def _with_pieces(side: pl.DataFrame, lexicon: Lexicon, *, credit: bool) -> pl.DataFrame:
+    """``__lex_category`` / ``__lex_reason`` of ``side``, the word pieces filling the rows no
+    term matched."""
+    heads, regex = lexicon.pieces(credit=credit)
+    out = side.select("__lex_category", "__lex_reason")
+    if not regex:
+        return out
+    missing = side.get_column("__lex_category").is_null()
+    if not missing.any():
+        return out
+    found = side.select(
+        pl.col("__lex_tokens").str.extract(regex, 1).alias("__head"),
+        pl.col("__lex_tokens").str.extract(regex, 2).alias("__tail"),
+    ).with_columns(
+        pl.when(
+            pl.col("__tail").is_in(list(_INFLECTIONS))
+            | (pl.col("__head") + pl.col("__tail")).is_in(list(_cities()))
+            | ~pl.Series(missing)
+        )
+        .then(None)
+        .otherwise(pl.col("__head"))
+        .alias("__head")
+    )
+    table = pl.DataFrame(
+        {
+            "__head": list(heads),
+            "__piece_category": [v[0] for v in heads.values()],
+            "__piece_reason": [v[1] for v in heads.values()],
+        },
+        schema={"__head": pl.String, "__piece_category": pl.String, "__piece_reason": pl.String},
+    )
+    joined = found.join(table, on="__head", how="left", maintain_order="left")
+    return out.with_columns(
+        pl.coalesce(out.get_column("__lex_category"), joined.get_column("__piece_category")),
+        pl.coalesce(out.get_column("__lex_reason"), joined.get_column("__piece_reason")),
+    )
+
+
+@cache
+def _piece_regex(regex: str) -> re.Pattern[str]:
+    return re.compile(regex)
+
+
+@cache
+def _cities() -> frozenset[str]:
+    """One-word city names the engine knows (``data/places.csv``): never read by their pieces
+    ("STOCKHOLM" holds no stocks)."""
+    text = resources.files("tactful.enrich").joinpath("data/places.csv").read_text("utf-8")
+    return frozenset(
+        _normal(row["name"])
+        for row in csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+        if row.get("kind") == "city" and _normal(row.get("name") or "").isalpha()
     )
 
 
