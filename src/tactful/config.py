@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     secret_key_file: Path | None = None
     """Where the generated key lives (``TACTFUL_SECRET_KEY_FILE``); default
     ``$XDG_CONFIG_HOME/tactful/secret.key`` (``~/.config/tactful/secret.key``)."""
+    spark_master: str = "local[2]"
+    """Where ``--executor spark`` runs shards (``TACTFUL_SPARK_MASTER``): ``local[N]`` on this
+    machine, or a cluster's master URL (``spark://host:7077``, ``yarn``, ``k8s://...``)."""
     api_clock: Literal["now", "data"] = "now"
     """When the service's "now" is (``TACTFUL_API_CLOCK``): the wall clock, or ``data`` -- the
     data's own latest moment, for a demo bank whose data lie in the past."""

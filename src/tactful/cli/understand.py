@@ -35,6 +35,8 @@ DbUrl = Annotated[
 ]
 
 Full = Annotated[bool, typer.Option(help="Every customer, not only those with new data")]
+SparkMaster = Annotated[str | None, typer.Option(
+    help="Spark master URL for --executor spark (default: TACTFUL_SPARK_MASTER or local[2])")]
 
 
 @contextmanager
@@ -64,12 +66,15 @@ def enrich_with_progress(
     executor: str = "local",
     workers: int = 2,
     wait: float = WAIT_SECONDS,
+    spark_master: str | None = None,
 ) -> EnrichReport:
     from tactful.batch.enrich import run_enrich
     from tactful.batch.executor import get_executor
     from tactful.enrich.gaps import gap_report
 
     options: dict[str, Any] = {"workers": workers} if executor == "processes" else {}
+    if executor == "spark":
+        options = {"master": spark_master}
     with _rule_warnings(), progress_bar(console, "customers") as progress:
         task = progress.add_task("enrich", total=None)
         report = run_enrich(
@@ -123,7 +128,8 @@ def enrich_command(
     full: Full = False,
     retrain: Annotated[bool, typer.Option(help="Train the text categorizer again")] = False,
     shard_size: Annotated[int, typer.Option(min=1, help="Customers per shard")] = 500,
-    executor: Annotated[str, typer.Option(help="local or processes")] = "local",
+    executor: Annotated[str, typer.Option(help="local, processes or spark")] = "local",
+    spark_master: SparkMaster = None,
     workers: Annotated[int, typer.Option(min=1)] = 2,
     wait: Wait = WAIT_SECONDS,
 ) -> None:
@@ -132,14 +138,15 @@ def enrich_command(
 
     enrich_with_progress(
         Store.open(db), full=full, retrain=retrain, shard_size=shard_size, executor=executor,
-        workers=workers, wait=wait,
+        workers=workers, wait=wait, spark_master=spark_master,
     )
 
 
 def run_command(
     db: DbUrl = None,
     full: Full = False,
-    executor: Annotated[str, typer.Option(help="local or processes")] = "local",
+    executor: Annotated[str, typer.Option(help="local, processes or spark")] = "local",
+    spark_master: SparkMaster = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="Insight rules file")] = None,
     settings: Annotated[Path | None, typer.Option("--settings", help="Insight thresholds")] = None,
     wait: Wait = WAIT_SECONDS,
@@ -149,7 +156,9 @@ def run_command(
     from tactful.store.store import Store
 
     store = Store.open(db)
-    enrich_with_progress(store, full=full, executor=executor, wait=wait)
+    enrich_with_progress(
+        store, full=full, executor=executor, wait=wait, spark_master=spark_master
+    )
     produce_with_progress(store, rules=rules, settings=settings, wait=wait)
 
 
