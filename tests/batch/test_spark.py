@@ -97,3 +97,24 @@ def test_enrich_on_spark_stores_what_local_stores(spark: Any, tmp_path: Path) ->
     finally:
         here.close()
         there.close()
+
+
+@pytest.mark.spark
+def test_the_cli_enriches_on_spark(spark: Any, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tactful.cli.app import app
+
+    data = Path(__file__).parents[1] / "data"
+    files = [str(data / n) for n in ("customers.csv", "accounts.csv",
+                                     "transactions_sparkasse_de.csv")]
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    ingested = runner.invoke(app, ["ingest", *files, "--db", db,
+                                   "--report-dir", str(tmp_path / "r")], catch_exceptions=False)
+    assert "rejects" in ingested.output  # exit 3: the sample files hold rows to reject
+    # The session the fixture started is the one Spark's getOrCreate hands the command.
+    result = runner.invoke(app, ["enrich", "--db", db, "--executor", "spark",
+                                 "--spark-master", "local[2]"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "full enrichment of" in result.output and "rows updated" in result.output
