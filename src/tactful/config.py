@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     report_dir: Path = Path("ingest-reports")
     """Where imports write their rejects, conflicts and summary (``TACTFUL_REPORT_DIR``): the
     folder an erasure scrubs, whichever face asked for it."""
+    spark_master: str = "local[2]"
+    """Where ``--executor spark`` runs shards (``TACTFUL_SPARK_MASTER``): ``local[N]`` on this
+    machine, or a cluster's master URL (``spark://host:7077``, ``yarn``, ``k8s://...``)."""
     api_clock: Literal["now", "data"] = "now"
     """When the service's "now" is (``TACTFUL_API_CLOCK``): the wall clock, or ``data`` -- the
     data's own latest moment, for a demo bank whose data lie in the past."""

@@ -20,8 +20,8 @@ def test_results_come_back_in_input_order(name: str) -> None:
 
 
 def test_unknown_executor_and_bad_options_are_named() -> None:
-    with pytest.raises(ConfigError, match="unknown executors plug-in 'spark'"):
-        get_executor("spark")
+    with pytest.raises(ConfigError, match="unknown executors plug-in 'dask'"):
+        get_executor("dask")
     with pytest.raises(ConfigError, match="workers must be >= 1, got 0"):
         get_executor("processes", workers=0)
     with pytest.raises(ConfigError, match="executor 'local' does not take options"):

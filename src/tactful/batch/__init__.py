@@ -1,5 +1,5 @@
 """Runs the per-customer pipeline over shards of customers: in-process, in worker processes, or
-(in a later layer) on Spark. The work itself is a pure function of one shard's frames, so an
+on Spark (``batch/spark.py``). The work itself is a pure function of one shard's frames, so an
 executor only decides where it runs."""
 
 from tactful.batch.executor import Executor, executors, get_executor

@@ -21,6 +21,7 @@ from functools import partial
 import polars as pl
 from sqlalchemy import Connection, insert, select, update
 
+from tactful.batch import codec
 from tactful.batch.executor import Executor, LocalExecutor
 from tactful.batch.shards import shards_of
 from tactful.domain.enums import ConsentPurpose
@@ -31,10 +32,16 @@ from tactful.enrich.classifier import (
     training_problem,
     training_set,
 )
+from tactful.enrich.income import IncomeResult
 from tactful.enrich.pipeline import EnrichContext, EnrichResult, categorized, enrich_shard
+from tactful.enrich.recurring import SeriesResult
 from tactful.store import runs, schema
 from tactful.store.store import Store
 from tactful.trust import consent
+
+# A shard's result crosses to and from Spark workers as data (batch/codec.py), never pickled.
+for _result in (EnrichResult, SeriesResult, IncomeResult):
+    codec.register(_result)
 
 Progress = Callable[[int], None]
 TRAINING_CUSTOMERS = 1_000

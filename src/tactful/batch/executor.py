@@ -3,7 +3,8 @@
 An executor maps a picklable function over an iterable of inputs and yields the results in input
 order, so the caller can write each shard's results as soon as it is done (bounded memory: only
 ``window`` shards are in flight). ``local`` runs in this process and is what the tests and the
-demo use; ``processes`` spreads shards over worker processes on one machine.
+demo use; ``processes`` spreads shards over worker processes on one machine; ``spark`` over a
+Spark cluster (``batch/spark.py``, the ``[spark]`` extra, imported only when chosen).
 
 >>> list(get_executor("local").map(abs, [-1, 2, -3]))
 [1, 2, 3]
@@ -70,6 +71,14 @@ class ProcessExecutor:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
+
+
+@executors.register("spark")
+def _spark(**options: Any) -> Executor:
+    """pyspark is heavy and optional: imported only when a run asks for Spark."""
+    from tactful.batch.spark import SparkExecutor
+
+    return SparkExecutor(**options)
 
 
 def get_executor(name: str = "local", **options: Any) -> Executor:

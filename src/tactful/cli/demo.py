@@ -105,6 +105,9 @@ def run_demo(
 
     with fresh_store(directory) as store:  # every run starts from an empty store
         _show_loop(console, store, bank, directory, profiles=profiles)
+        # the simulator answers for the customers in the world the bank was drawn from
+        print_closed_loop(console, store, directory, customers=customers, months=months,
+                          seed=seed, start=start)
 
 
 def _show_loop(console: Console, store: Store, bank: Path, directory: Path, *,
@@ -163,8 +166,6 @@ def _show_loop(console: Console, store: Store, bank: Path, directory: Path, *,
 
     console.rule("[bold]8. Decide: one message, or silence, instead of every finding at once")
     _print_decisions(console, store, directory)
-    print_closed_loop(console, store, directory, customers=customers, months=months, seed=seed,
-                      start=start)
 
 
 def _print_understanding(console: Console, store: Store) -> None:

@@ -7,13 +7,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from tactful.domain.actions import Outcome, OutcomeKind
-from tactful.store.store import Store
+
+if TYPE_CHECKING:
+    from tactful.service.context import Store
 
 
 def stars(outcomes: Sequence[Outcome]) -> list[Outcome]:

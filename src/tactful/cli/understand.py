@@ -32,6 +32,8 @@ DbUrl = Annotated[
 ]
 
 Full = Annotated[bool, typer.Option(help="Every customer, not only those with new data")]
+SparkMaster = Annotated[str | None, typer.Option(
+    help="Spark master URL for --executor spark (default: TACTFUL_SPARK_MASTER or local[2])")]
 
 
 @contextmanager
@@ -52,6 +54,7 @@ def enrich_with_progress(
     executor: str = "local",
     workers: int = 2,
     wait: float = WAIT_SECONDS,
+    spark_master: str | None = None,
 ) -> EnrichReport:
     from tactful.service.understand import enrich
 
@@ -64,6 +67,7 @@ def enrich_with_progress(
             shard_size=shard_size,
             executor=executor,
             workers=workers,
+            spark_master=spark_master,
             progress_total=lambda n: progress.update(task, total=n),
             progress=lambda n: progress.advance(task, n),
             wait=wait,
@@ -109,7 +113,8 @@ def enrich_command(
     full: Full = False,
     retrain: Annotated[bool, typer.Option(help="Train the text categorizer again")] = False,
     shard_size: Annotated[int, typer.Option(min=1, help="Customers per shard")] = 500,
-    executor: Annotated[str, typer.Option(help="local or processes")] = "local",
+    executor: Annotated[str, typer.Option(help="local, processes or spark")] = "local",
+    spark_master: SparkMaster = None,
     workers: Annotated[int, typer.Option(min=1)] = 2,
     wait: Wait = WAIT_SECONDS,
 ) -> None:
@@ -119,14 +124,15 @@ def enrich_command(
     with session(db) as store:
         enrich_with_progress(
             store, full=full, retrain=retrain, shard_size=shard_size, executor=executor,
-            workers=workers, wait=wait,
+            workers=workers, wait=wait, spark_master=spark_master,
         )
 
 
 def run_command(
     db: DbUrl = None,
     full: Full = False,
-    executor: Annotated[str, typer.Option(help="local or processes")] = "local",
+    executor: Annotated[str, typer.Option(help="local, processes or spark")] = "local",
+    spark_master: SparkMaster = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="Insight rules file")] = None,
     settings: Annotated[Path | None, typer.Option("--settings", help="Insight thresholds")] = None,
     wait: Wait = WAIT_SECONDS,
@@ -136,7 +142,9 @@ def run_command(
     from tactful.service.context import session
 
     with session(db) as store:
-        enrich_with_progress(store, full=full, executor=executor, wait=wait)
+        enrich_with_progress(
+            store, full=full, executor=executor, wait=wait, spark_master=spark_master
+        )
         produce_with_progress(store, rules=rules, settings=settings, wait=wait)
 
 

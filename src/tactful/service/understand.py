@@ -75,6 +75,7 @@ def enrich(
     shard_size: int = 500,
     executor: str = "local",
     workers: int = 2,
+    spark_master: str | None = None,
     wait: float = 0.0,
     progress_total: Callable[[int], Any] | None = None,
     progress: Callable[[int], Any] | None = None,
@@ -82,13 +83,16 @@ def enrich(
 ) -> Enriched:
     """Enrich the customers with new data (every customer with ``full``), then read the gaps.
 
-    ``executor`` is a registered executor's name (``workers`` goes to ``processes``); a run of
+    ``executor`` is a registered executor's name (``workers`` goes to ``processes``,
+    ``spark_master`` to ``spark``: default ``TACTFUL_SPARK_MASTER``); a run of
     the same command in progress is waited for up to ``wait`` seconds (``on_wait`` hears why)."""
     from tactful.batch.enrich import run_enrich
     from tactful.batch.executor import get_executor
     from tactful.enrich.gaps import gap_report
 
     options: dict[str, Any] = {"workers": workers} if executor == "processes" else {}
+    if executor == "spark":
+        options = {"master": spark_master}
     report = run_enrich(
         store,
         full=full,
