@@ -149,7 +149,8 @@ def test_a_bank_rule_changes_categories_on_the_next_run(loaded: Store) -> None:
         (
             {"id": "r1", "conditions": [{"field": "amout", "operator": "gt", "value": 1}],
              "category_detailed": "FOOD_AND_DRINK_COFFEE"},
-            "rule 'r1': field 'amout' is not one of account_type, amount_minor, channel, ",
+            "rule 'r1': field 'conditions[0].field': unknown feature 'amout' (known: "
+            "account_type, amount_minor, channel, ",
         ),
         (
             {"id": "r2", "conditions": [{"field": "mcc", "operator": "equals", "value": "5411"}],
