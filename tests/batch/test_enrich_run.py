@@ -257,3 +257,50 @@ def test_a_dead_run_with_other_rules_is_not_resumed(loaded: Store) -> None:
     report = run_enrich(loaded, shard_size=7)  # other rules: the dead run's shards are stale
     assert (report.mode, report.resumed_from) == ("full", None)
     assert report.customers == CONFIG.customers
+
+
+def _enrichment(store: Store) -> pl.DataFrame:
+    t = schema.transactions
+    return store.frame(
+        select(t.c.id, t.c.channel, *[t.c[n] for n in repo.STORED]).order_by(t.c.id)
+    )
+
+
+def test_a_full_rerun_on_unchanged_data_writes_no_row(loaded: Store) -> None:
+    run_enrich(loaded, shard_size=7)
+    before = _enrichment(loaded)
+    again = run_enrich(loaded, full=True, shard_size=7)
+    assert (again.mode, again.customers, again.updated) == ("full", CONFIG.customers, 0)
+    assert again.transactions == before.height
+    assert _enrichment(loaded).equals(before)
+
+
+def test_a_changed_rule_rewrites_exactly_the_rows_it_changes(loaded: Store) -> None:
+    run_enrich(loaded, shard_size=7)
+    before = _enrichment(loaded)
+    target = "GENERAL_MERCHANDISE_OTHER_GENERAL_MERCHANDISE"
+    repo.save_rule(
+        loaded,
+        {
+            "id": "card-is-shopping",
+            "conditions": [{"field": "channel", "operator": "equals", "value": "card"}],
+            "category_detailed": target,
+            "priority": 1,
+        },
+    )
+    report = run_enrich(loaded, shard_size=7)
+    after = _enrichment(loaded)
+    assert report.mode == "full"
+    joined = before.join(after, on="id", suffix="_after")
+    moved = joined.filter(
+        pl.any_horizontal([pl.col(n).ne_missing(pl.col(f"{n}_after")) for n in repo.STORED])
+    )
+    # Exactly the card rows the rule takes over, and nothing else, were written.
+    expected = before.filter(
+        (pl.col("channel") == "card")
+        & (pl.col("category_source") != "user")
+        & ((pl.col("category_detailed") != target) | (pl.col("category_source") != "rule"))
+    )
+    assert 0 < report.updated == moved.height == expected.height < before.height
+    assert sorted(moved["id"]) == sorted(expected["id"])
+    assert set(moved["category_detailed_after"]) == {target}

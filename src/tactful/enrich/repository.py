@@ -92,7 +92,7 @@ def load_shard(store: Store, customer_ids: Sequence[str]) -> pl.DataFrame:
     types["amount_minor"] = pl.Int64
     types["old_category_confidence"] = pl.Float64
     types["booked_at"] = pl.String if text_time else UTC_TIME
-    frame = store.raw_frame(query, types)
+    frame = store.arrow_frame(query, types)
     if frame.height == 0:
         empty = pl.DataFrame(
             schema={**dict(TRANSACTIONS), **{f"old_{n}": pl.String for n in STORED}}
