@@ -304,3 +304,28 @@ def test_a_changed_rule_rewrites_exactly_the_rows_it_changes(loaded: Store) -> N
     assert 0 < report.updated == moved.height == expected.height < before.height
     assert sorted(moved["id"]) == sorted(expected["id"])
     assert set(moved["category_detailed_after"]) == {target}
+
+
+def test_shard_loads_take_ids_with_quotes_percents_and_backslashes(store: Store) -> None:
+    """The Arrow read inlines the ids in its SQL: each must arrive as itself."""
+    from datetime import UTC, datetime
+
+    odd = ["c%1", "c'2", "c\\3", "c%%4"]
+    with store.transaction() as conn:
+        store.write(conn, "customers", pl.DataFrame(
+            {"id": odd, "region": ["US"] * 4, "locale": ["en-US"] * 4,
+             "timezone": ["America/New_York"] * 4}))
+        store.write(conn, "accounts", pl.DataFrame(
+            {"id": [f"a-{c}" for c in odd], "customer_id": odd, "type": ["checking"] * 4,
+             "currency": ["USD"] * 4}))
+        store.write(conn, "transactions", pl.DataFrame(
+            {"id": [f"t-{c}" for c in odd], "account_id": [f"a-{c}" for c in odd],
+             "booked_at": [datetime(2025, 3, 1, 3, 30, tzinfo=UTC)] * 4,
+             "amount_minor": [-100, -200, -300, -400], "currency": ["USD"] * 4,
+             "description": ["100% PURE 'JUICE' \\ BAR"] * 4}))
+    frame = repo.load_shard(store, odd[:3])
+    assert sorted(frame["customer_id"]) == sorted(odd[:3])
+    assert frame.sort("amount_minor")["amount_minor"].to_list() == [-300, -200, -100]
+    assert set(frame["description"]) == {"100% PURE 'JUICE' \\ BAR"}
+    assert set(frame["booked_on"]) == {date(2025, 2, 28)}  # 03:30 UTC is the evening before
+    assert frame["old_category"].null_count() == 3

@@ -30,8 +30,14 @@ column that is NULL in its first rows (enrichment not yet written) cannot meet a
 
 def _sql(engine: Engine, query: Select[Any]) -> str:
     """The query with its values inlined by the dialect's own literal rendering: ADBC binds
-    parameters by position, not by SQLAlchemy's names. Values are the store's own ids."""
-    return str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    parameters by position, not by SQLAlchemy's names. Values are the store's own ids.
+
+    psycopg's ``pyformat`` paramstyle has SQLAlchemy double every ``%`` of the text, literals
+    included; with no parameter left, the statement goes out with them single again."""
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    if engine.dialect.paramstyle in ("pyformat", "format"):
+        sql = sql.replace("%%", "%")
+    return sql
 
 
 def _sqlite(engine: Engine, sql: str) -> pl.DataFrame:
