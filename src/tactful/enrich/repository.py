@@ -85,7 +85,8 @@ def _aware_utc(column: pl.Series) -> pl.Series:
 
 def load_shard(store: Store, customer_ids: Sequence[str]) -> pl.DataFrame:
     """Every transaction of ``customer_ids`` as ``TRANSACTIONS``, plus ``old_*`` columns holding
-    what the store already has of the enrichment."""
+    what the store already has of the enrichment (``changed_rows`` compares against them, so a
+    run writes back only what it changed). Read as Arrow columns (``Store.arrow_frame``)."""
     query = _shard_query(customer_ids)
     text_time = store.dialect == "sqlite"
     types: dict[str, Any] = {column.name: pl.String for column in query.selected_columns}

@@ -42,10 +42,13 @@ def _sql(engine: Engine, query: Select[Any]) -> str:
 
 def _sqlite(engine: Engine, sql: str) -> pl.DataFrame:
     from pathlib import Path
+    from urllib.parse import quote
 
     import adbc_driver_sqlite.dbapi
 
-    path = Path(str(engine.url.database)).expanduser().resolve()
+    # The file SQLAlchemy opened, as a URI (so '?', '#' or '%' in its name stay in the name),
+    # read-only: this connection never writes.
+    path = quote(str(Path(str(engine.url.database)).resolve()))
     with adbc_driver_sqlite.dbapi.connect(f"file:{path}?mode=ro") as conn, conn.cursor() as cur:
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": _WHOLE})
         cur.execute(sql)
