@@ -1,13 +1,15 @@
 """Bulk reads as Arrow columns: the shard loads of the batch pipeline.
 
-A shard is a few hundred thousand rows; through the DB-API every value becomes a Python object
+A shard of 500 customers is ~150,000 rows; through the DB-API every value becomes a Python object
 in a tuple before Polars copies it back into a column, and that costs more than enriching it
 (issue 21: 38% of ``enrich --full``). ADBC drivers hand over Arrow record batches filled in C,
-one code path for both stores, each with its own driver. Measured on the 2-core machine over
-the same 296k-transaction shards (``bench/enrich.py --store``): SQLite 59k rows/s through
-``sqlite3`` tuples against 280k rows/s through ``adbc-driver-sqlite``; PostgreSQL 75k rows/s
-through psycopg tuples, 225k rows/s through ``COPY ... TO STDOUT`` CSV into ``pl.read_csv`` and
-241k rows/s through ``adbc-driver-postgresql`` (binary COPY, typed columns).
+one code path for both stores, each with its own driver. Measured once on the loaded 2-core
+machine (a throwaway probe, best of 2) over the 296k transactions of ``bench/enrich.py
+--store``'s bank in shards of 500 customers: the old ``load_shard`` (DB-API tuples, then the
+frame's post-processing) read 59k rows/s on SQLite and 75k rows/s on PostgreSQL; the raw read
+alone, before post-processing, ran at 280k rows/s through ``adbc-driver-sqlite``, 241k rows/s
+through ``adbc-driver-postgresql`` (binary COPY, typed columns) and 225k rows/s through
+psycopg's ``COPY (...) TO STDOUT`` CSV into ``pl.read_csv`` (text, to be typed after).
 
 The ADBC connection is the driver's own, opened per read: it sees what is committed, which is
 all a batch load reads. A private in-memory SQLite database (``sqlite://``) is visible to no
