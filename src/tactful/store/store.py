@@ -240,10 +240,11 @@ class Store:
 
     def arrow_frame(self, query: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
         """Like ``raw_frame``, for the batch pipeline's shard loads: the rows arrive as Arrow
-        columns through the store's ADBC driver (``store/arrow.py``), never as Python tuples,
-        and are cast to ``schema`` (every selected column, in order). Timestamps arrive as
+        columns through PostgreSQL's ADBC driver (``store/arrow.py``), never as Python tuples;
+        SQLite's stay DB-API rows (the module says why). Cast to ``schema`` (every selected
+        column, in order). Timestamps arrive as
         ``raw_frame``'s do: ISO text on SQLite, aware UTC datetimes on PostgreSQL."""
-        frame = read_frame(self.engine, query)
+        frame = read_frame(self.engine, query, schema)
         if list(schema) != frame.columns:
             raise StoreError(
                 f"arrow_frame schema {list(schema)} does not match columns {frame.columns}"
