@@ -258,3 +258,75 @@ def test_a_dead_run_with_other_rules_is_not_resumed(loaded: Store) -> None:
     report = run_enrich(loaded, shard_size=7)  # other rules: the dead run's shards are stale
     assert (report.mode, report.resumed_from) == ("full", None)
     assert report.customers == CONFIG.customers
+
+
+def _enrichment(store: Store) -> pl.DataFrame:
+    t = schema.transactions
+    return store.frame(
+        select(t.c.id, t.c.channel, *[t.c[n] for n in repo.STORED]).order_by(t.c.id)
+    )
+
+
+def test_a_full_rerun_on_unchanged_data_writes_no_row(loaded: Store) -> None:
+    run_enrich(loaded, shard_size=7)
+    before = _enrichment(loaded)
+    again = run_enrich(loaded, full=True, shard_size=7)
+    assert (again.mode, again.customers, again.updated) == ("full", CONFIG.customers, 0)
+    assert again.transactions == before.height
+    assert _enrichment(loaded).equals(before)
+
+
+def test_a_changed_rule_rewrites_exactly_the_rows_it_changes(loaded: Store) -> None:
+    run_enrich(loaded, shard_size=7)
+    before = _enrichment(loaded)
+    target = "GENERAL_MERCHANDISE_OTHER_GENERAL_MERCHANDISE"
+    repo.save_rule(
+        loaded,
+        {
+            "id": "card-is-shopping",
+            "conditions": [{"field": "channel", "operator": "equals", "value": "card"}],
+            "category_detailed": target,
+            "priority": 1,
+        },
+    )
+    report = run_enrich(loaded, shard_size=7)
+    after = _enrichment(loaded)
+    assert report.mode == "full"
+    joined = before.join(after, on="id", suffix="_after")
+    moved = joined.filter(
+        pl.any_horizontal([pl.col(n).ne_missing(pl.col(f"{n}_after")) for n in repo.STORED])
+    )
+    # Exactly the card rows the rule takes over, and nothing else, were written.
+    expected = before.filter(
+        (pl.col("channel") == "card")
+        & (pl.col("category_source") != "user")
+        & ((pl.col("category_detailed") != target) | (pl.col("category_source") != "rule"))
+    )
+    assert 0 < report.updated == moved.height == expected.height < before.height
+    assert sorted(moved["id"]) == sorted(expected["id"])
+    assert set(moved["category_detailed_after"]) == {target}
+
+
+def test_shard_loads_take_ids_with_quotes_percents_and_backslashes(store: Store) -> None:
+    """The Arrow read inlines the ids in its SQL: each must arrive as itself."""
+    from datetime import UTC, datetime
+
+    odd = ["c%1", "c'2", "c\\3", "c%%4"]
+    with store.transaction() as conn:
+        store.write(conn, "customers", pl.DataFrame(
+            {"id": odd, "region": ["US"] * 4, "locale": ["en-US"] * 4,
+             "timezone": ["America/New_York"] * 4}))
+        store.write(conn, "accounts", pl.DataFrame(
+            {"id": [f"a-{c}" for c in odd], "customer_id": odd, "type": ["checking"] * 4,
+             "currency": ["USD"] * 4}))
+        store.write(conn, "transactions", pl.DataFrame(
+            {"id": [f"t-{c}" for c in odd], "account_id": [f"a-{c}" for c in odd],
+             "booked_at": [datetime(2025, 3, 1, 3, 30, tzinfo=UTC)] * 4,
+             "amount_minor": [-100, -200, -300, -400], "currency": ["USD"] * 4,
+             "description": ["100% PURE 'JUICE' \\ BAR"] * 4}))
+    frame = repo.load_shard(store, odd[:3])
+    assert sorted(frame["customer_id"]) == sorted(odd[:3])
+    assert frame.sort("amount_minor")["amount_minor"].to_list() == [-300, -200, -100]
+    assert set(frame["description"]) == {"100% PURE 'JUICE' \\ BAR"}
+    assert set(frame["booked_on"]) == {date(2025, 2, 28)}  # 03:30 UTC is the evening before
+    assert frame["old_category"].null_count() == 3

@@ -85,14 +85,15 @@ def _aware_utc(column: pl.Series) -> pl.Series:
 
 def load_shard(store: Store, customer_ids: Sequence[str]) -> pl.DataFrame:
     """Every transaction of ``customer_ids`` as ``TRANSACTIONS``, plus ``old_*`` columns holding
-    what the store already has of the enrichment."""
+    what the store already has of the enrichment (``changed_rows`` compares against them, so a
+    run writes back only what it changed). Read as Arrow columns (``Store.arrow_frame``)."""
     query = _shard_query(customer_ids)
     text_time = store.dialect == "sqlite"
     types: dict[str, Any] = {column.name: pl.String for column in query.selected_columns}
     types["amount_minor"] = pl.Int64
     types["old_category_confidence"] = pl.Float64
     types["booked_at"] = pl.String if text_time else UTC_TIME
-    frame = store.raw_frame(query, types)
+    frame = store.arrow_frame(query, types)
     if frame.height == 0:
         empty = pl.DataFrame(
             schema={**dict(TRANSACTIONS), **{f"old_{n}": pl.String for n in STORED}}

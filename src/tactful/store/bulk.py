@@ -304,9 +304,10 @@ def update_frame(conn: Connection, table: Table, frame: pl.DataFrame, *, key: st
     """Set ``frame``'s other columns on the rows whose ``key`` matches; returns rows updated.
 
     The enrichment layer rewrites a few columns of rows that already exist (a category, a series
-    id); row-by-row UPDATE statements through the ORM would cost more than the enrichment itself.
-    SQLite gets one prepared ``executemany``; PostgreSQL gets ``COPY`` into a staging table and
-    one ``UPDATE ... FROM``.
+    id); row-by-row UPDATE statements would cost more than the enrichment itself. Both backends
+    stage the rows in a temporary table (SQLite: one prepared ``executemany``; PostgreSQL:
+    ``COPY``) and apply them with ONE set-based ``UPDATE ... FROM`` (SQLite >= 3.33), so the
+    database joins on the key once instead of planning and running a statement per row.
     """
     if frame.height == 0:
         return 0
@@ -314,20 +315,37 @@ def update_frame(conn: Connection, table: Table, frame: pl.DataFrame, *, key: st
     if key not in frame.columns:
         raise StoreError(f"update of {table.name}: the frame has no key column {key!r}")
     dialect = conn.dialect.name
+    # One staged row per key, the last one, as statements run in order would have left it.
+    frame = frame.unique(subset=key, keep="last", maintain_order=True)
     ready = _db_ready(frame, dialect)
     columns = [c for c in frame.columns if c != key]
+    stage = f"_upd_{table.name}"
+    col_list = ", ".join(ready.columns)
     if dialect == "sqlite":
-        sets = ", ".join(f"{c} = ?" for c in columns)
-        sql = f"UPDATE {table.name} SET {sets} WHERE {key} = ?"  # noqa: S608 -- schema identifiers only
+        name = table.name
+        marks = ", ".join("?" for _ in ready.columns)
+        sets = ", ".join(f"{c} = s.{c}" for c in columns)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(sql, zip(*(ready[c].to_list() for c in [*columns, key]), strict=True))
-        touched = max(cursor.rowcount, 0)
-        cursor.close()
+        try:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{stage}")
+            # CREATE ... AS SELECT keeps the columns' affinities: REAL stays REAL.
+            cursor.execute(
+                f"CREATE TEMP TABLE {stage} AS SELECT {col_list} FROM {name} WHERE 0"  # noqa: S608 -- schema identifiers only
+            )
+            cursor.executemany(
+                f"INSERT INTO {stage} ({col_list}) VALUES ({marks})",  # noqa: S608 -- schema identifiers only
+                zip(*(ready[c].to_list() for c in ready.columns), strict=True),
+            )
+            cursor.execute(
+                f"UPDATE {name} SET {sets} FROM {stage} AS s WHERE {name}.{key} = s.{key}"  # noqa: S608 -- schema identifiers only
+            )
+            touched = max(cursor.rowcount, 0)
+            cursor.execute(f"DROP TABLE temp.{stage}")
+        finally:
+            cursor.close()
         return int(touched)
     buffer = io.BytesIO()
     ready.write_csv(buffer, include_header=False, null_value="\\N", quote_style="non_numeric")
-    stage = f"_upd_{table.name}"
-    col_list = ", ".join(ready.columns)
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:  # type: ignore[union-attr]
         cur.execute(f"DROP TABLE IF EXISTS {stage}")

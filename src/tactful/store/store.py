@@ -29,6 +29,7 @@ from sqlalchemy import (
 from tactful.config import get_settings
 from tactful.errors import StoreError
 from tactful.store import schema
+from tactful.store.arrow import read_frame
 from tactful.store.bulk import WriteResult, update_frame, write_frame
 from tactful.store.engine import (
     current_revision,
@@ -236,6 +237,19 @@ class Store:
         if list(schema) != names:
             raise StoreError(f"raw_frame schema {list(schema)} does not match columns {names}")
         return pl.DataFrame(rows, schema=schema, orient="row")
+
+    def arrow_frame(self, query: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
+        """Like ``raw_frame``, for the batch pipeline's shard loads: the rows arrive as Arrow
+        columns through PostgreSQL's ADBC driver (``store/arrow.py``), never as Python tuples;
+        SQLite's stay DB-API rows (the module says why). Cast to ``schema`` (every selected
+        column, in order). Timestamps arrive as
+        ``raw_frame``'s do: ISO text on SQLite, aware UTC datetimes on PostgreSQL."""
+        frame = read_frame(self.engine, query, schema)
+        if list(schema) != frame.columns:
+            raise StoreError(
+                f"arrow_frame schema {list(schema)} does not match columns {frame.columns}"
+            )
+        return frame.cast(schema)  # type: ignore[arg-type]
 
     def rows(self, query: Select[Any]) -> Sequence[Any]:
         with self._reading() as conn:

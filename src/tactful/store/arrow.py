@@ -1,0 +1,86 @@
+"""Bulk reads as Arrow columns: the shard loads of the batch pipeline.
+
+A shard of 500 customers is ~150,000 rows; through the DB-API every value becomes a Python object
+in a tuple before Polars copies it back into a column, and that costs more than enriching it
+(issue 21: 38% of ``enrich --full``). ADBC drivers hand over Arrow record batches filled in C,
+one driver per store. Measured once on the loaded 2-core
+machine (a throwaway probe, best of 2) over the 296k transactions of ``bench/enrich.py
+--store``'s bank in shards of 500 customers: the old ``load_shard`` (DB-API tuples, then the
+frame's post-processing) read 59k rows/s on SQLite and 75k rows/s on PostgreSQL; the raw read
+alone, before post-processing, ran at 280k rows/s through ``adbc-driver-sqlite``, 241k rows/s
+through ``adbc-driver-postgresql`` (binary COPY, typed columns) and 225k rows/s through
+psycopg's ``COPY (...) TO STDOUT`` CSV into ``pl.read_csv`` (text, to be typed after).
+
+SQLite is read through the store's own ``sqlite3`` connection, not ADBC, despite the
+figures: ``adbc-driver-sqlite`` carries its own copy of the SQLite library, and two copies in
+one process opening the same file do not see each other's POSIX locks (closing one drops the
+other's, sqlite.org/howtocorrupt.html 2.2.1). The enrich benchmark died twice of it (SIGBUS in a
+commit, the WAL index unmapped under a live connection). PostgreSQL's ADBC connection is the
+driver's own, opened per read: it sees what is committed, which is all a batch load reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine, Select
+
+from tactful.errors import ConfigError, StoreError
+from tactful.store.engine import is_driver_error, store_error
+
+
+def _sql(engine: Engine, query: Select[Any]) -> str:
+    """The query with its values inlined by the dialect's own literal rendering: ADBC binds
+    parameters by position, not by SQLAlchemy's names. Values are the store's own ids.
+
+    psycopg's ``pyformat`` paramstyle has SQLAlchemy double every ``%`` of the text, literals
+    included; with no parameter left, the statement goes out with them single again."""
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    if engine.dialect.paramstyle in ("pyformat", "format"):
+        sql = sql.replace("%%", "%")
+    return sql
+
+
+def _postgresql(engine: Engine, sql: str) -> pl.DataFrame:
+    try:
+        import adbc_driver_postgresql.dbapi
+    except ImportError as exc:
+        raise ConfigError(
+            "the Arrow driver for PostgreSQL is not installed: pip install 'tactful[postgres]'"
+        ) from exc
+    uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with adbc_driver_postgresql.dbapi.connect(uri) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        return pl.from_arrow(cur.fetch_arrow_table())  # type: ignore[return-value]
+
+
+def _rows(engine: Engine, query: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    """The DB-API rows, straight to Polars (no SQLAlchemy per-value processing)."""
+    with engine.connect() as conn:
+        result = conn.execute(query)
+        names = list(result.keys())
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    if list(schema) != names:
+        raise StoreError(f"schema {list(schema)} does not match columns {names}")
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def read_frame(engine: Engine, query: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    """``query``'s rows as a frame: from Arrow batches on PostgreSQL, from the DB-API rows on
+    SQLite (see the module's docstring); ``schema`` types the DB-API rows."""
+    dialect = engine.dialect.name
+    try:
+        if dialect == "sqlite":
+            return _rows(engine, query, schema)
+        return _postgresql(engine, _sql(engine, query))
+    except ImportError as exc:
+        raise ConfigError(f"the Arrow driver for {dialect} is not installed ({exc})") from exc
+    except Exception as exc:
+        if is_driver_error(exc):
+            raise store_error(exc, engine.url.render_as_string(hide_password=True)) from None
+        if type(exc).__module__.startswith("adbc_driver"):
+            # The driver's message names the statement, not row values.
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreError(f"bulk read from {engine.url!r} failed: {first}") from None
+        raise
