@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import threading
-import weakref
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from sqlalchemy import Select, func, select
 
 from tactful.decide.bandit import arm_key
 from tactful.decide.contact import Send
+from tactful.decide.held import PerStore
 from tactful.decide.repository import _verdict as verdict
 from tactful.domain.actions import OutcomeKind
 from tactful.domain.enums import Channel
@@ -203,17 +203,12 @@ def _marks_query() -> Select[Any]:
     )
 
 
-_HELD: weakref.WeakKeyDictionary[Store, Evidence] = weakref.WeakKeyDictionary()
-_HELD_LOCK = threading.Lock()
+_HELD: PerStore[Evidence] = PerStore(Evidence)
 
 
 def evidence(store: Store) -> Evidence:
     """This process's evidence for ``store``, made on first use."""
-    with _HELD_LOCK:
-        held = _HELD.get(store)
-        if held is None:
-            held = _HELD[store] = Evidence()
-        return held
+    return _HELD.of(store)
 
 
 def learned_now(store: Store, *, at: datetime) -> dict[str, tuple[int, int]]:

@@ -21,7 +21,6 @@ read logins only).
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
@@ -30,6 +29,7 @@ from typing import Any, Final
 
 from sqlalchemy import bindparam, func, select
 
+from tactful.decide.held import PerStore
 from tactful.insights.repository import LOGIN_EVENT_KINDS as LOGIN_KINDS
 from tactful.store import schema
 from tactful.store.store import Store
@@ -123,14 +123,9 @@ class FeatureCache:
         return fresh
 
 
-_CACHES: weakref.WeakKeyDictionary[Store, FeatureCache] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
+_CACHES: PerStore[FeatureCache] = PerStore(FeatureCache)
 
 
 def cache_for(store: Store) -> FeatureCache:
     """This process's feature cache for ``store``, made on first use."""
-    with _CACHES_LOCK:
-        held = _CACHES.get(store)
-        if held is None:
-            held = _CACHES[store] = FeatureCache()
-        return held
+    return _CACHES.of(store)
