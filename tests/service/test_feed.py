@@ -97,3 +97,26 @@ def test_the_feed_serves_any_placement(bank: Store) -> None:
     assert push.placement is Placement.PUSH
     if push.message is not None:
         assert push.message.channel.value == "push"
+
+
+def test_a_wording_experiment_words_the_feed_as_it_words_the_outbox(bank: Store) -> None:
+    """A message-variant arm changes what the feed says, not only the messages the outbox
+    sends: the test measures one wording wherever the customer reads it."""
+    from tactful.measure import experiments
+    from tactful.measure.assignment import Arm, Experiment
+
+    cid, _ = _first(bank, "insight")
+    plain = feed(bank, customer_id=cid, clock=Clock.DATA).message
+    assert plain is not None and plain.title and plain.message
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    experiments.create(bank, Experiment(
+        "feed-wording", (Arm("warm", variant="friendly"), Arm("warmer", variant="friendly")),
+        start))
+    try:
+        warm = feed(bank, customer_id=cid, clock=Clock.DATA).message
+    finally:  # the module's other tests see no experiment
+        experiments.stop(bank, "feed-wording", at=start)
+    assert warm is not None and warm.action_id == plain.action_id
+    assert warm.title != plain.title and plain.title in warm.title
+    assert warm.message is not None and warm.message.startswith(plain.message)
+    assert len(warm.message) > len(plain.message)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import select
 
@@ -31,13 +32,33 @@ def _message(store: Store, result: DecisionResult) -> FeedMessage | None:
     title = text = cta = None
     if ids:
         i = schema.insights
-        rows = store.rows(select(i.c.insight_id, i.c.title, i.c.message, i.c.call_to_action)
-                          .where(i.c.insight_id.in_(ids)))
+        rows = store.rows(select(i.c.insight_id, i.c.title, i.c.message, i.c.call_to_action,
+                                 i.c.locale).where(i.c.insight_id.in_(ids)))
         lead = {str(r.insight_id): r for r in rows}.get(ids[0])
         if lead is not None:
-            title, text, cta = lead.title, lead.message, lead.call_to_action
+            title, text, cta = _worded(store, result, lead)
     return FeedMessage(action_id=d.action.id, family=d.action.family.value, channel=d.channel,
                        title=title, message=text, call_to_action=cta, insight_ids=ids)
+
+
+def _worded(store: Store, result: DecisionResult, lead: Any) -> (
+    tuple[str | None, str | None, str | None]
+):
+    """The insight's words as the decision's experiment arm says them: a message-variant test
+    (tone, format) measures the same wording in the feed as in the outbox's messages."""
+    from tactful.deliver.content import Content
+    from tactful.deliver.variants import apply
+    from tactful.measure.assignment import variant_of
+    from tactful.measure.experiments import load
+
+    logged = dict(result.inputs.customer.assignments)
+    variant = variant_of(load(store), logged) if logged else None
+    if variant is None:
+        return lead.title, lead.message, lead.call_to_action
+    locale = str(lead.locale)
+    said = apply(Content(locale.split("_")[0], locale, lead.title or "", lead.message or "",
+                         lead.call_to_action or "", ""), variant)
+    return said.title, said.body, said.call_to_action
 
 
 @cache
