@@ -193,7 +193,7 @@ def test_a_policy_is_estimated_from_the_log_before_launch(bank: Path, tmp_path: 
     without = policy_value(store, DecisionPolicy(ActionsCatalog.load(variant)), since=since)
     assert without.estimates[0].value < same.logged
 
-    result = CliRunner().invoke(app, ["ope", "--catalog", str(variant), "--db",
+    result = CliRunner().invoke(app, ["ope", "--policy", str(variant), "--db",
                                  f"sqlite:///{bank}"])
     assert result.exit_code == 0, result.output
     assert "IPS" in result.output and "DR" in result.output and "Support" in result.output

@@ -194,8 +194,9 @@ def stop_command(name: str, db: DbUrl = None) -> None:
 
 def ope_command(
     catalog: Annotated[Path | None, typer.Option(
-        "--catalog", help="The target policy's actions catalog (TOML); default: the built-in "
-                          "one, which estimates the current policy against its own logs")] = None,
+        "--catalog", "--policy",
+        help="The target policy, as its actions catalog (TOML); default: the built-in one, "
+             "which estimates the current policy against its own logs")] = None,
     reward: Annotated[list[str] | None, typer.Option(
         "--reward", help="Outcome kinds worth 1 (repeat): click, convert, open...")] = None,
     since: Annotated[str | None, typer.Option(help="Decisions from (ISO date)")] = None,
