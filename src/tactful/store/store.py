@@ -25,6 +25,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from tactful.config import get_settings
 from tactful.errors import StoreError
@@ -162,22 +163,24 @@ class Store:
         dropped = set()
         for index in tbl.indexes:
             if not index.unique:
-                index.drop(conn, checkfirst=True)
+                conn.execute(DropIndex(index, if_exists=True))
                 dropped.add(str(index.name))
         return dropped
 
     def ensure_indexes(self) -> None:
         """Create any index of the schema that is missing (after an interrupted bulk load).
 
-        On PostgreSQL two processes (two ingests at once) would both find an index missing and
-        both create it, the second failing on ``pg_class``: a transaction-level advisory lock
-        makes the check and the creation one step."""
+        Two processes (two ingests at once) may both find an index missing and both create
+        it. ``IF NOT EXISTS`` makes the second creation a no-op on SQLite, whose deferred
+        transaction lets both read "missing" before either writes; on PostgreSQL the second
+        can still fail on ``pg_class``, so a transaction-level advisory lock makes the check and
+        the creation one step there."""
         with self.transaction() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(746163746675)"))
             for table in schema.metadata.sorted_tables:
                 for index in table.indexes:
-                    index.create(conn, checkfirst=True)
+                    conn.execute(CreateIndex(index, if_not_exists=True))
 
     def start_import(self, *, path: str, sha256: str, fmt: str) -> int:
         """A ``running`` import owned by this process (``store/runs.py`` marks it ``crashed``
