@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, Select
+from sqlalchemy import Connection, Engine, Select
 
 from tactful.errors import ConfigError, StoreError
 from tactful.store.engine import is_driver_error, store_error
@@ -55,15 +55,20 @@ def _postgresql(engine: Engine, sql: str) -> pl.DataFrame:
         return pl.from_arrow(cur.fetch_arrow_table())  # type: ignore[return-value]
 
 
-def _rows(engine: Engine, query: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
-    """The DB-API rows, straight to Polars (no SQLAlchemy per-value processing)."""
-    with engine.connect() as conn:
-        result = conn.execute(query)
-        names = list(result.keys())
-        rows = result.cursor.fetchall() if result.cursor is not None else []
+def rows_frame(conn: Connection, query: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    """The DB-API rows, straight to Polars (no SQLAlchemy per-value processing), typed by
+    ``schema`` (every selected column, in order)."""
+    result = conn.execute(query)
+    names = list(result.keys())
+    rows = result.cursor.fetchall() if result.cursor is not None else []
     if list(schema) != names:
         raise StoreError(f"schema {list(schema)} does not match columns {names}")
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _rows(engine: Engine, query: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    with engine.connect() as conn:
+        return rows_frame(conn, query, schema)
 
 
 def read_frame(engine: Engine, query: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:

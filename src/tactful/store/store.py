@@ -30,7 +30,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 from tactful.config import get_settings
 from tactful.errors import StoreError
 from tactful.store import schema
-from tactful.store.arrow import read_frame
+from tactful.store.arrow import read_frame, rows_frame
 from tactful.store.bulk import WriteResult, update_frame, write_frame
 from tactful.store.engine import (
     current_revision,
@@ -234,12 +234,7 @@ class Store:
         datetimes on PostgreSQL; give them a ``pl.Object``-free dtype per dialect.
         """
         with self._reading() as conn:
-            result = conn.execute(query)
-            names = list(result.keys())
-            rows = result.cursor.fetchall() if result.cursor is not None else []
-        if list(schema) != names:
-            raise StoreError(f"raw_frame schema {list(schema)} does not match columns {names}")
-        return pl.DataFrame(rows, schema=schema, orient="row")
+            return rows_frame(conn, query, schema)
 
     def arrow_frame(self, query: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
         """Like ``raw_frame``, for the batch pipeline's shard loads: the rows arrive as Arrow
