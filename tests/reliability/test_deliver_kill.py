@@ -121,7 +121,10 @@ def _until(store: Store, pid: int, *states: str, timeout: float = 30.0) -> None:
 def test_kill_9_of_the_worker_loses_nothing_and_duplicates_no_effect(
         store_url: str, zygote: Zygote, receiver: WebhookReceiver,
         request: pytest.FixtureRequest) -> None:
-    n = 200 + KILLS * 50
+    # Enough messages that no worker drains the outbox before its kill lands: the outbox sends
+    # ~1,800 a second on an idle machine, so a small one is gone within the first random sleep
+    # and the worker exits before the signal (the soak of 200 kills sent ~2,700 before the end).
+    n = max(10_200, 200 + KILLS * 50)
     keys = _fill(store_url, n)
     argv = ["deliver", "--once", "--db", store_url, "--batch", str(BATCH),
             "--lease", str(LEASE_S)]
