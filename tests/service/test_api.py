@@ -258,6 +258,12 @@ def test_the_readme_flow_a_withdrawal_changes_the_very_next_feed(bank: Store) ->
         why = api.client.get(f"/v1/why/{after['decision_id']}", headers=api.as_(key)).json()
         assert {c["outcome"] for c in why["candidates"]
                 if c["action_id"] == message["action_id"]} == {"no_consent"}
+        # the service's clock stands still on the data's moment, yet each request is its own
+        # decision: the message the customer saw stays logged beside the answer that followed
+        assert after["decision_id"] != first["decision_id"]
+        shown = api.client.get(f"/v1/why/{first['decision_id']}", headers=api.as_(key)).json()
+        assert [c["action_id"] for c in shown["candidates"] if c["outcome"] == "chosen"] == [
+            message["action_id"]]
         return
     raise AssertionError("no customer of the test bank is shown an offer")
 

@@ -151,9 +151,20 @@ class DecisionResult:
     budget: float
 
 
-def decision_id(customer_id: str, at: datetime, placement: str) -> str:
-    """One decision per customer, moment and placement: deciding again is the same decision."""
-    key = "\x1f".join((customer_id, at.isoformat(), placement))
+def decision_id(
+    customer_id: str, at: datetime, placement: str, served_at: datetime | None = None
+) -> str:
+    """One decision per customer, moment and placement: deciding again is the same decision,
+    so a batch re-run replaces its own log instead of doubling it.
+
+    ``served_at`` names the request a live placement answers. Each request is a decision of its
+    own even when the moment stands still (a service on the data's clock): the message a
+    customer saw and dismissed must stay in the log beside the silence that followed, or the
+    feedback would point at a decision that no longer says what was shown."""
+    parts = [customer_id, at.isoformat(), placement]
+    if served_at is not None:
+        parts.append(served_at.isoformat())
+    key = "\x1f".join(parts)
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

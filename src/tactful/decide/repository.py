@@ -112,11 +112,13 @@ class Gathered:
 
 def gather(store: Store, ids: Sequence[str], *, at: datetime, policy: DecisionPolicy,
            outcomes: Mapping[str, tuple[int, int]], placement: Placement,
-           consent_at: datetime | None = None, cache: FeatureCache | None = None) -> Gathered:
+           consent_at: datetime | None = None, cache: FeatureCache | None = None,
+           served_at: datetime | None = None) -> Gathered:
     """Everything the decisions of ``ids`` at ``at`` on ``placement`` read, for the shard at
     once; ``outcomes`` (:func:`learned`) are the whole bank's, shared by every shard of a run.
     The contact history holds every message decided up to ``at`` -- one decided at the same
-    moment on another placement included -- but not the decision itself (deciding again).
+    moment included, as an earlier request's -- but not the decision itself (deciding again,
+    the decision of the same id, ``served_at`` included: ``policy.decision_id``).
 
     ``consent_at`` is when consent is read, when that differs from the decision's moment: a
     request served now must obey a withdrawal recorded a second ago, even when the decision's
@@ -130,15 +132,14 @@ def gather(store: Store, ids: Sequence[str], *, at: datetime, policy: DecisionPo
     for cid in ids:
         candidates.setdefault(cid, []).extend(offers)
     feats = _features(store, ids, at, catalog, insights, cache)
-    history = _history(store, ids, at, policy, insights, placement)
+    history = _history(store, ids, at, policy, insights, placement, served_at)
     return Gathered(contexts, candidates, feats, history, outcomes)
 
 
-def inputs_for(g: Gathered, customer_id: str, *, at: datetime, placement: Placement) -> (
-    DecisionInputs
-):
+def inputs_for(g: Gathered, customer_id: str, *, at: datetime, placement: Placement,
+               served_at: datetime | None = None) -> DecisionInputs:
     return DecisionInputs(
-        decision_id=decision_id(customer_id, at, placement.value),
+        decision_id=decision_id(customer_id, at, placement.value, served_at),
         customer=g.contexts[customer_id], at=at, placement=placement,
         candidates=tuple(g.candidates.get(customer_id, [])),
         features=g.features.get(customer_id, {}),
@@ -286,9 +287,8 @@ def _rule_features(store: Store, ids: Sequence[str], day: date, wanted: frozense
 
 
 def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPolicy,
-             insights: list[dict[str, Any]], placement: Placement) -> (
-    dict[str, ContactHistory]
-):
+             insights: list[dict[str, Any]], placement: Placement,
+             served_at: datetime | None) -> dict[str, ContactHistory]:
     catalog = policy.catalog
     by_detector = catalog.by_detector()
     state = {r["insight_id"]: r["state"] for r in insights}
@@ -297,12 +297,13 @@ def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPol
     sends: dict[str, list[tuple[Send, list[str], str, str]]] = defaultdict(list)
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
+        itself = [decision_id(cid, at, placement.value, served_at) for cid in part]
         for r in store.rows(select(
             d.c.customer_id, d.c.action_id, d.c.channel, d.c.send_at, d.c.decided_at,
             d.c.relevance, d.c.decision_id,
         ).where(_in(d.c.customer_id, part), d.c.silent.is_(False), d.c.decided_at <= at,
-                ~((d.c.decided_at == at) & (d.c.placement == placement.value)),
-                d.c.decided_at >= since).order_by(d.c.decided_at, d.c.decision_id)):
+                d.c.decision_id.not_in(itself), d.c.decided_at >= since,
+                ).order_by(d.c.decided_at, d.c.decision_id)):
             spec = policy.spec(str(r.action_id))
             relevance = r.relevance if isinstance(r.relevance, dict) else json.loads(r.relevance)
             sends[str(r.customer_id)].append((

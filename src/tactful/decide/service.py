@@ -50,20 +50,34 @@ def decide_customer(
     policy: DecisionPolicy | None = None,
     save: bool = True,
     consent_at: datetime | None = None,
+    served_at: datetime | None = None,
 ) -> DecisionResult:
     """The decision for one customer now (or at ``at``), logged unless ``save`` is False;
-    consent as it stands at ``consent_at`` (default: the decision's moment)."""
+    consent as it stands at ``consent_at`` (default: the decision's moment). ``served_at``
+    makes the decision one request's own (``policy.decision_id``)."""
     chosen = policy or default_policy()
     moment = require_aware(at, "at") if at is not None else default_moment(store)
     if not has_customer(store, customer_id):
         raise NotFoundError(f"customer {mask(customer_id)} is not in the store")
-    g = gather(store, [customer_id], at=moment, policy=chosen,
-               outcomes=learned_now(store, at=moment), placement=placement,
-               consent_at=consent_at, cache=cache_for(store))
-    result = chosen.decide(inputs_for(g, customer_id, at=moment, placement=placement))
-    if save:
+    if not save:
+        return _decide_one(store, customer_id, moment, chosen, placement, consent_at, served_at)
+    # read, decide and log as one step per customer: two requests at once would each miss the
+    # other's message in the contact history and pass a cap together
+    with store.exclusive(f"decide:{customer_id}"):
+        result = _decide_one(store, customer_id, moment, chosen, placement, consent_at,
+                             served_at)
         write_decisions(store, [result])
     return result
+
+
+def _decide_one(store: Store, customer_id: str, moment: datetime, policy: DecisionPolicy,
+                placement: Placement, consent_at: datetime | None,
+                served_at: datetime | None) -> DecisionResult:
+    g = gather(store, [customer_id], at=moment, policy=policy,
+               outcomes=learned_now(store, at=moment), placement=placement,
+               consent_at=consent_at, cache=cache_for(store), served_at=served_at)
+    return policy.decide(inputs_for(g, customer_id, at=moment, placement=placement,
+                                    served_at=served_at))
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,8 +83,10 @@ def feed(
     from tactful.decide.service import decide_customer
 
     when = at or moment(store, clock)
+    served = datetime.now(UTC)
     result = decide_customer(store, customer_id=customer_id, placement=placement, at=when,
-                             policy=default_policy(), consent_at=max(when, datetime.now(UTC)))
+                             policy=default_policy(), consent_at=max(when, served),
+                             served_at=served)
     d = result.decision
     return FeedAnswer(
         decision_id=d.decision_id, customer_id=d.customer_id, placement=placement,

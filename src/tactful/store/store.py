@@ -7,6 +7,8 @@ no set-up. Reads return typed records or Polars frames; writes take frames shape
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -50,6 +52,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._stripes = tuple(threading.Lock() for _ in range(256))
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
@@ -107,6 +110,30 @@ class Store:
             if is_driver_error(exc):
                 raise store_error(exc, self.url) from None
             raise
+
+    @contextmanager
+    def exclusive(self, key: str) -> Iterator[None]:
+        """Hold ``key`` against every other holder of the same key: the threads of this process
+        and, on PostgreSQL, every process on the database (a session advisory lock).
+
+        Work that reads the store, decides and writes for one customer must not interleave
+        with another request doing the same: each would read a history without the other's
+        message, and both would pass a cap that allows only one. SQLite serves from one process,
+        so the in-process lock covers it."""
+        digest = hashlib.sha256(key.encode()).digest()
+        with self._stripes[digest[0] % len(self._stripes)]:
+            if self.dialect != "postgresql":
+                yield
+                return
+            number = int.from_bytes(digest[:8], "big", signed=True)
+            with self._reading() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": number})
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": number})
+                    conn.commit()
 
     # -- writes ---------------------------------------------------------------------------------
 
