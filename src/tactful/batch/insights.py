@@ -1,9 +1,10 @@
 """``tactful run``'s insight step: every customer, shard by shard, through the catalog.
 
-Per shard: load the inputs as of the run's day, run the catalog (a pure function), drop what is
-live or cooling down, store the rest, and expire what has outlived its expiry. A shard commits
-on its own, so an interrupted run keeps what it finished and a re-run adds only what is missing
-(insight ids are deterministic).
+Per shard: load the inputs as of the run's day, store the customers' rule features for the
+outbound decision batch (``insights.stored_features``), run the catalog (a pure function), drop
+what is live or cooling down, store the rest, and expire what has outlived its expiry. A shard
+commits on its own, so an interrupted run keeps what it finished and a re-run adds only what is
+missing (insight ids are deterministic).
 
 One insight run at a time (the ``insights`` lock of ``store/runs.py``): two at once would
 compute the same new insight ids and meet on the primary key. A second run waits or is told
@@ -20,7 +21,7 @@ from sqlalchemy import insert, select, update
 
 from tactful.batch.shards import shards_of
 from tactful.errors import NotFoundError
-from tactful.insights import lifecycle
+from tactful.insights import lifecycle, stored_features
 from tactful.insights import repository as repo
 from tactful.insights.catalog import Catalog, with_ids
 from tactful.insights.inputs import InsightSettings
@@ -117,6 +118,8 @@ def _run(
             data = repo.load_inputs(store, shard, as_of=as_of, settings=settings)
             if risk is not None or late is not None:
                 data = replace(data, shortfall_risk=risk, late_income_risk=late)
+            # the rule features, once, for the outbound batch (insights.stored_features)
+            stored_features.write(store, data, run_id=run_id)
             existing = repo.existing(store, shard)
             expired += repo.expire(store, lifecycle.due_to_expire(existing, at), at)
             found = with_ids(catalog.findings(data))

@@ -28,7 +28,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -199,14 +199,27 @@ class DecisionPolicy:
         self.per_segment = per_segment
         self._specs: dict[str, ActionSpec | None] = {}
         self._caps = self.contact.caps()
+        self._version: tuple[tuple[Any, ...], str] | None = None
 
     @property
     def version(self) -> str:
+        # hashed once per set of settings, not per decision: the catalog, contact and attention
+        # settings are frozen, so the same objects (held here, compared by identity) and the
+        # same plain values beside them make the same version
+        key = (self.catalog, self.contact, self.attention, self.pool.draws, self.pool.seed,
+               self.explore, self.per_segment)
+        held = self._version
+        if held is not None and all(
+                a is b or a == b for a, b in zip(held[0][3:], key[3:], strict=True)) and all(
+                a is b for a, b in zip(held[0][:3], key[:3], strict=True)):
+            return held[1]
         explore = ",".join(sorted(r.value for r in self.explore))
         digest = hashlib.sha256(
             f"{self.contact.version}|{self.attention.version}|{self.pool.draws}|"
             f"{self.pool.seed}|{explore}|{self.per_segment}".encode()).hexdigest()[:8]
-        return f"{POLICY_NAME}+{self.catalog.version}.{digest}"
+        version = f"{POLICY_NAME}+{self.catalog.version}.{digest}"
+        self._version = (key, version)
+        return version
 
     def spec(self, action_id: str) -> ActionSpec | None:
         """The catalog entry of ``action_id``; an offer bound to a product is

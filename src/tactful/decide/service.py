@@ -27,6 +27,7 @@ from tactful.decide.repository import (
     inputs_for,
     learned,
     read_decision,
+    stored_run,
     write_decisions,
 )
 from tactful.domain.records import require_aware
@@ -109,12 +110,13 @@ def decide_all(
     if progress_total:
         progress_total(len(ids))
     outcomes = learned(store, at=moment, policy=chosen)
+    stored = stored_run(store, moment)
     messages = silent = 0
     done: list[str] = []
     for start in range(0, len(ids), shard):
         part = ids[start:start + shard]
         g = gather(store, part, at=moment, policy=chosen, outcomes=outcomes,
-                   placement=placement)
+                   placement=placement, stored=stored)
         results = [chosen.decide(inputs_for(g, cid, at=moment, placement=placement))
                    for cid in part]
         write_decisions(store, results)

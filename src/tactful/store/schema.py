@@ -438,6 +438,18 @@ insight_runs = Table(
 )
 """One row per insight run: how many were produced, held back by cooldown, and expired."""
 
+rule_features = Table(
+    "rule_features",
+    metadata,
+    Column("customer_id", ID, primary_key=True),
+    Column("run_id", Integer, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("features", JSON, nullable=False),
+    Index("ix_rule_features_run", "run_id"),
+)
+"""Each customer's rule features (``insights.rules.FEATURES``, name -> number) as of the day of
+the insight run that wrote them (``insights.stored_features``): the outbound batch reads them."""
+
 run_locks = Table(
     "run_locks",
     metadata,
