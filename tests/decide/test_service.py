@@ -134,6 +134,7 @@ def test_the_cli_decides_runs_the_batch_and_replays(bank: Path) -> None:
     out = runner.invoke(app, ["decide", "--all", "--placement", "outbound", "--db", url])
     assert out.exit_code == 0, out.output
     assert f"{CONFIG.customers} decisions (outbound" in out.output
+    assert "rule features: stored by insight run" in out.output
     decision_id = str(store.rows(select(schema.decisions.c.decision_id))[0][0])
     out = runner.invoke(app, ["explain", decision_id, "--db", url])
     assert out.exit_code == 0, out.output

@@ -80,6 +80,21 @@ def test_the_batch_decides_the_same_with_the_stored_features_as_computing_them(
     assert (a.messages, a.silent) == (b.messages, b.silent)
     assert a.messages > 0 and a.silent > 0
     assert _logged(stored) == _logged(computed)
+    assert a.features.startswith("stored by insight run")
+    assert b.features.startswith("computed shard by shard: no insight run")
+
+
+def test_stored_features_serve_the_nights_day_and_the_next_not_later(bank: Path) -> None:
+    store = Store.open(f"sqlite:///{bank}")
+    night = _night(store)
+    noon = time(12, tzinfo=UTC)
+    assert stored_run(store, datetime.combine(night, noon)) is not None
+    assert stored_run(store, datetime.combine(night + timedelta(days=1), noon)) is not None
+    # the night after did not run: two-day-old features are stale, the batch computes its own
+    assert stored_run(store, datetime.combine(night + timedelta(days=2), noon)) is None
+    # a batch replayed before the night cannot read what the night saw
+    assert stored_run(store, datetime.combine(night - timedelta(days=1), noon)) is None
+    store.close()
 
 
 def test_holdings_are_read_live_not_from_the_night(bank: Path, tmp_path: Path) -> None:

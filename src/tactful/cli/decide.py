@@ -83,6 +83,7 @@ def decide_command(
     console.print(f"{report.customers:,} decisions ({report.placement.value}, "
                   f"{report.at:%Y-%m-%d %H:%M} UTC): {report.messages:,} messages, "
                   f"{report.silent:,} silent ({share:.0%}), in {report.seconds:.1f} s")
+    console.print(f"rule features: {report.features}")
 
 
 def explain_command(decision_id: str, db: DbUrl = None) -> None:

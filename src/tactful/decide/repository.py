@@ -307,13 +307,30 @@ def _rule_features(store: Store, ids: Sequence[str], day: date, wanted: frozense
     return stored_features.per_customer(rule_features(data, wanted), wanted)
 
 
+STORED_FOR: Final = timedelta(days=1)
+"""The rule features a nightly run stored serve a batch on the run's day and the day after (the
+run at 02:00 is as of yesterday's bookings; the batch at 08:00 decides today); older ones are
+stale -- the nightly run has failed or not run -- and the batch computes its own."""
+
+
 def stored_run(store: Store, at: datetime) -> Written | None:
     """The nightly insight run whose rule features a batch at ``at`` reads: the latest that
-    finished and wrote them (``insights.stored_features``), unless its day is after ``at`` (a
-    decision replayed in the past computes its features as of its own day). None: the batch
-    computes them shard by shard, as a single decision does."""
+    finished and wrote them (``insights.stored_features``), if its day is ``at``'s or the day
+    before (a decision replayed further in the past, or a night that did not run, computes its
+    features as of its own day). None: the batch computes them shard by shard, as a single
+    decision does."""
     written = stored_features.latest(store)
-    return written if written is not None and written.as_of <= at.date() else None
+    if written is None or not written.as_of <= at.date() <= written.as_of + STORED_FOR:
+        return None
+    return written
+
+
+def features_source(stored: Written | None) -> str:
+    """Where a batch's rule features came from, in a sentence for its report."""
+    if stored is None:
+        return ("computed shard by shard: no insight run of the day or the day before stored "
+                "rule features (run `tactful run` nightly; the batch is then faster)")
+    return f"stored by insight run {stored.run_id} as of {stored.as_of:%Y-%m-%d}"
 
 
 def _stored_rule_features(store: Store, ids: Sequence[str], stored: Written,

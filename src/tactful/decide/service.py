@@ -22,6 +22,7 @@ from tactful.decide.policy import Considered, DecisionPolicy, DecisionResult, Pl
 from tactful.decide.repository import (
     customer_ids,
     default_moment,
+    features_source,
     gather,
     has_customer,
     inputs_for,
@@ -90,6 +91,8 @@ class BatchReport:
     silent: int
     seconds: float
     decision_ids: tuple[str, ...]
+    features: str = ""
+    """Where the rule features came from: the nightly insight run's table, or computed."""
 
 
 def decide_all(
@@ -102,7 +105,11 @@ def decide_all(
     progress_total: Callable[[int], Any] | None = None,
     progress: Callable[[int], Any] | None = None,
 ) -> BatchReport:
-    """A decision for every customer, shard by shard, each shard logged in one transaction."""
+    """A decision for every customer, shard by shard, each shard logged in one transaction.
+
+    The customers' rule features are the ones the nightly insight run stored
+    (:func:`~tactful.decide.repository.stored_run`; holdings read live), else computed shard by
+    shard -- the same decisions, slower; the report says which (``features``)."""
     chosen = policy or default_policy()
     moment = require_aware(at, "at") if at is not None else default_moment(store)
     started = clock.perf_counter()
@@ -126,7 +133,7 @@ def decide_all(
         if progress:
             progress(len(part))
     return BatchReport(moment, placement, len(ids), messages, silent,
-                       clock.perf_counter() - started, tuple(done))
+                       clock.perf_counter() - started, tuple(done), features_source(stored))
 
 
 @dataclass(frozen=True, slots=True)
