@@ -134,3 +134,28 @@ def test_the_login_rhythm_in_one_pass_is_the_profiles_customer_by_customer(
                                       [None] * len(times), zone, at)
         assert rhythm.get(cid, (0, None)) == (len(times), summary.usual_login_hour), cid
     store.close()
+
+
+def test_the_login_rhythm_on_each_backend_counts_in_the_customers_zone(store: Store) -> None:
+    at = datetime(2025, 3, 31, 12, tzinfo=UTC)
+    zones = {"C-TOKYO": "Asia/Tokyo", "C-NY": "America/New_York", "C-NONE": "Europe/Paris"}
+    with store.transaction() as conn:
+        store.write(conn, "customers", pl.DataFrame({
+            "id": list(zones), "region": "US", "locale": "en-US",
+            "timezone": list(zones.values())}))
+        # Tokyo: 22:00 UTC is 07:00 local, twice; 10:00 UTC once. New York (EDT): two logins at
+        # 12:00 local and two at 18:00 local -- a tie, to the hour logged in at first (18:00);
+        # one login nine weeks ago and one after ``at`` do not count.
+        logins = [("C-TOKYO", datetime(2025, 3, d, 22, tzinfo=UTC)) for d in (1, 2)] + [
+            ("C-TOKYO", datetime(2025, 3, 3, 10, tzinfo=UTC)),
+            ("C-NY", datetime(2025, 3, 20, 22, tzinfo=UTC)),
+            ("C-NY", datetime(2025, 3, 21, 16, tzinfo=UTC)),
+            ("C-NY", datetime(2025, 3, 22, 16, tzinfo=UTC)),
+            ("C-NY", datetime(2025, 3, 23, 22, tzinfo=UTC)),
+            ("C-NY", datetime(2025, 1, 20, 16, tzinfo=UTC)),
+            ("C-NY", datetime(2025, 4, 1, 16, tzinfo=UTC)),
+        ]
+        store.write(conn, "events", pl.DataFrame({
+            "id": [f"E{i}" for i in range(len(logins))], "customer_id": [c for c, _ in logins],
+            "kind": "login", "occurred_at": [w for _, w in logins]}))
+    assert login_rhythm(store, zones, at) == {"C-TOKYO": (3, 7), "C-NY": (4, 18)}
