@@ -107,16 +107,22 @@ def test_a_wording_experiment_words_the_feed_as_it_words_the_outbox(bank: Store)
     sends: the test measures one wording wherever the customer reads it."""
     from tactful.measure import experiments
     from tactful.measure.assignment import Arm, Experiment
+    from tactful.service.clock import moment
+    from tactful.service.feed import _message
 
     cid, _ = _first(bank, "insight")
-    plain = feed(bank, customer_id=cid, clock=Clock.DATA).message
+    # the same decision (unlogged, so the second sees the history the first saw), taken
+    # without and then with the experiment: a logged feed request is a decision of its own
+    # and the next one may choose differently -- the wording is what is under test here
+    when = moment(bank, Clock.DATA)
+    plain = _message(bank, decide_customer(bank, customer_id=cid, at=when, save=False))
     assert plain is not None and plain.title and plain.message
     start = datetime(2000, 1, 1, tzinfo=UTC)
     experiments.create(bank, Experiment(
         "feed-wording", (Arm("warm", variant="friendly"), Arm("warmer", variant="friendly")),
         start))
     try:
-        warm = feed(bank, customer_id=cid, clock=Clock.DATA).message
+        warm = _message(bank, decide_customer(bank, customer_id=cid, at=when, save=False))
     finally:  # the module's other tests see no experiment
         experiments.stop(bank, "feed-wording", at=start)
     assert warm is not None and warm.action_id == plain.action_id
