@@ -16,6 +16,10 @@ Protocol, on the evaluation bank (seed 101, never used for development):
 3. Calibration: every scored account (still above the line) on those days, its P against the
    truth: reliability curve, Brier score, ECE; the rule's warn / no-warn as a probability of 1
    or 0 beside it.
+4. Label agreement: on the same account-days, the label the engine would build from the
+   store's later history (``shortfall_labels``, what the model is trained on) against the
+   simulator's truth -- the precision and recall of the label itself, a ceiling on what a
+   model trained on it can learn.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from tactful.evaluation.history_replay import Replay
 from tactful.evaluation.insights import FUTURE_DAYS
 from tactful.evaluation.report import Metric, Section, markdown_table
 from tactful.insights.detectors.cashflow import Shortfall
-from tactful.insights.shortfall_risk import ShortfallRisk, risk_features
+from tactful.insights.shortfall_risk import ShortfallRisk, risk_features, shortfall_labels
 from tactful.models.history import refused_customers
 from tactful.models.metrics import classifier_metrics
 from tactful.models.registry import MetricFloors, ModelRegistry
@@ -68,6 +72,33 @@ def evaluation_days(first: date, last: date, step: int) -> list[date]:
 
 def _score(found: set[str], truth: set[str]) -> tuple[int, int, int, int]:
     return len(found), len(found & truth), len(truth), len(truth & found)
+
+
+def store_labels(feats: pl.DataFrame, eod: pl.DataFrame, income_days: pl.DataFrame, d: date,
+                 *, horizon: int, buffer: float) -> pl.DataFrame:
+    """The label ``training_rows`` gives each account of ``feats`` (``risk_features`` as of
+    ``d``) from the store's later balances and income bookings, with its ``customer_id``:
+    accounts whose window the store does not cover are left out, as in training."""
+    line = feats.select("account_id", "customer_id",
+                        (buffer * pl.col("unit")).round(0).cast(pl.Int64).alias("line_minor"))
+    return shortfall_labels(eod, income_days, d, horizon=horizon,
+                            line=line.select("account_id", "line_minor")).join(
+        line.select("account_id", "customer_id"), on="account_id")
+
+
+def label_agreement(labels: pl.DataFrame, truth: set[str]) -> tuple[int, int, int, int]:
+    """The store's labels of one as-of day (``customer_id``, ``label`` 1 / 0 per labelled
+    account) against the simulator's truth of that day (the customers whose shortfall is
+    coming): labelled account-days, labelled shortfalls, true shortfalls among the labelled,
+    and how many were both (precision = both / labelled shortfalls, recall = both / true).
+
+    >>> rows = pl.DataFrame({"customer_id": ["a", "b", "c", "d"], "label": [1, 1, 0, 0]})
+    >>> label_agreement(rows, {"a", "c"})
+    (4, 2, 2, 1)
+    """
+    short = labels.get_column("label").to_numpy() == 1
+    true = labels.get_column("customer_id").is_in(list(truth)).to_numpy()
+    return len(short), int(short.sum()), int(true.sum()), int((short & true).sum())
 
 
 def train_gated(
@@ -122,6 +153,7 @@ def evaluate_shortfall(
     ys: list[np.ndarray] = []
     ps: list[np.ndarray] = []
     rule_p: list[np.ndarray] = []
+    agreement = [0, 0, 0, 0]
     for d in eval_days:
         say(f"shortfall: scoring as of {d}")
         data = replay.on(d)
@@ -143,10 +175,14 @@ def evaluate_shortfall(
         ys.append(ids.is_in(list(truth)).to_numpy().astype(np.int8))
         ps.append(risk.probability(feats))
         rule_p.append(ids.is_in(list(rule_found)).to_numpy().astype(np.float64))
+        labels = store_labels(feats, eod, income, d, horizon=horizon,
+                              buffer=data.settings.shortfall_buffer)
+        agreement = [a + b for a, b in zip(agreement, label_agreement(labels, truth),
+                                           strict=True)]
     y, p, rp = np.concatenate(ys), np.concatenate(ps), np.concatenate(rule_p)
     seconds = time.perf_counter() - started
     return [_section(bank, trained.version.version, gate, rows, train_days, eval_days, tallies,
-                     y, p, rp, t1 - t0, fit_seconds, seconds)]
+                     y, p, rp, t1 - t0, fit_seconds, seconds, agreement)]
 
 
 def calibration_metrics(y: np.ndarray, p: np.ndarray, rp: np.ndarray, *, recall: float,
@@ -180,10 +216,22 @@ def _rate(a: int, b: int) -> float | None:
     return a / b if b else None
 
 
+def label_metrics(agreement: list[int], scored: int) -> list[Metric]:
+    """``label_agreement``'s counts summed over the evaluation days, as the report's rows."""
+    labelled, short, true, both = agreement
+    return [
+        Metric("store label precision against the truth", _rate(both, short), None,
+               f"{both:,} of {short:,} labelled shortfalls; {labelled:,} of {scored:,} scored "
+               f"account-days labelled"),
+        Metric("store label recall against the truth", _rate(both, true), None,
+               f"{both:,} of {true:,} true shortfalls"),
+    ]
+
+
 def _section(bank: EvalBank, version: int, gate: list[str], rows: pl.DataFrame,
              train_days: list[date], eval_days: list[date], tallies: dict[str, list[int]],
              y: np.ndarray, p: np.ndarray, rp: np.ndarray, rows_seconds: float,
-             fit_seconds: float, seconds: float) -> Section:
+             fit_seconds: float, seconds: float, agreement: list[int]) -> Section:
     if len(np.unique(y)) < 2:
         raise ValidationError("the evaluation days hold no shortfall: nothing to score")
     m, r = tallies["model"], tallies["rule"]
@@ -207,6 +255,7 @@ def _section(bank: EvalBank, version: int, gate: list[str], rows: pl.DataFrame,
         Metric("model precision at the rule's recall (PR curve)",
                None if beside is None else beside[0], None,
                "" if beside is None else f"at P >= {beside[1]:.3f}, per account-day"),
+        *label_metrics(agreement, len(y)),
         Metric("training rows", rows.height, None,
                f"{int(rows.get_column('label').sum()):,} shortfalls (store labels)"),
         Metric("training time, features and labels (s)", rows_seconds),
