@@ -65,3 +65,64 @@ def test_the_store_label_agrees_with_the_truth_on_a_simulated_bank(tmp_path: Pat
     assert labelled > 300 and true >= 10, total
     assert both / short >= 0.9, total
     assert both / true >= 0.9, total
+
+
+def test_future_spending_counts_only_the_discretionary_outflows_of_the_window() -> None:
+    """What the oracle feature adds up: the account's own posted discretionary outflows booked
+    after the as-of day and within the window -- not that day's, not a series' (bills), not
+    essentials, transfers or income, not another account's, not a pending one."""
+    from tactful.evaluation.shortfall import future_spending
+
+    day = date(2025, 3, 1)
+    base = {"account_id": "A", "amount_minor": -1000, "status": "posted", "series_id": None,
+            "account_type": "checking", "category": "ENTERTAINMENT",
+            "category_detailed": "ENTERTAINMENT_OTHER"}
+    cases = [
+        ({"booked_on": day + timedelta(days=1)}, 10.0),
+        ({"booked_on": day + timedelta(days=14)}, 10.0),
+        ({"booked_on": day}, 0.0),
+        ({"booked_on": day + timedelta(days=15)}, 0.0),
+        ({"booked_on": day + timedelta(days=2), "series_id": "S1"}, 0.0),
+        ({"booked_on": day + timedelta(days=2), "category": "TRANSFER_OUT"}, 0.0),
+        ({"booked_on": day + timedelta(days=2),
+          "category_detailed": "FOOD_AND_DRINK_GROCERIES"}, 0.0),
+        ({"booked_on": day + timedelta(days=2), "amount_minor": 5000}, 0.0),
+        ({"booked_on": day + timedelta(days=2), "account_id": "B"}, 0.0),
+        ({"booked_on": day + timedelta(days=2), "status": "pending"}, 0.0),
+    ]
+    rows = pl.DataFrame({"account_id": ["A"], "as_of": [day], "unit": [100]})
+    for change, expected in cases:
+        tx = pl.DataFrame([{**base, **change}])
+        assert future_spending(tx, rows, days=14).to_list() == [expected], change
+    every = pl.DataFrame([{**base, **change} for change, _ in cases])
+    assert future_spending(every, rows, days=14).to_list() == [20.0]
+
+
+def test_the_oracle_ceiling_reads_the_future_spending() -> None:
+    """Labels set by the future's spending alone (the features are noise): the model given the
+    oracle feature reaches precision 1 at the target recall, the noise model's ``p`` does not."""
+    import numpy as np
+
+    from tactful.evaluation.shortfall import TARGET_RECALL, ceiling_metrics
+    from tactful.insights.shortfall_risk import FEATURES
+
+    rng = np.random.default_rng(4)
+    n, first = 3000, date(2025, 2, 1)
+    as_of = [first + timedelta(days=int(i)) for i in sorted(rng.integers(0, 60, n))]
+    accounts = [f"A{i}" for i in range(n)]
+    spend = rng.integers(0, 100_000, n)
+    tx = pl.DataFrame({"account_id": accounts, "booked_on": [d + timedelta(days=3)
+                                                             for d in as_of],
+                       "amount_minor": -spend, "status": "posted", "series_id": None,
+                       "account_type": "checking", "category": "SHOPPING",
+                       "category_detailed": "GENERAL_MERCHANDISE_OTHER"})
+    frame = pl.DataFrame({f: rng.normal(size=n) for f in FEATURES}).with_columns(
+        pl.Series("account_id", accounts), pl.Series("as_of", as_of), pl.lit(100).alias("unit"),
+        pl.Series("label", (spend > 80_000).astype(np.int8)))
+    rows, scored = frame.head(2000), frame.tail(1000)
+    y = scored.get_column("label").to_numpy()
+    noise = rng.random(len(y))
+    near, known = ceiling_metrics(tx, rows, scored, y, noise, y)
+    assert known.value == 1.0
+    assert near.value is not None and near.value < 0.5
+    assert str(TARGET_RECALL) in known.name
