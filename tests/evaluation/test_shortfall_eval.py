@@ -96,6 +96,9 @@ def test_future_spending_counts_only_the_discretionary_outflows_of_the_window() 
         assert future_spending(tx, rows, days=14).to_list() == [expected], change
     every = pl.DataFrame([{**base, **change} for change, _ in cases])
     assert future_spending(every, rows, days=14).to_list() == [20.0]
+    # every outflow: the series, the transfer and the groceries count too (not the pending one,
+    # the credit, another account's or those outside the window)
+    assert future_spending(every, rows, days=14, every_outflow=True).to_list() == [50.0]
 
 
 def test_the_oracle_ceiling_reads_the_future_spending() -> None:
@@ -122,7 +125,8 @@ def test_the_oracle_ceiling_reads_the_future_spending() -> None:
     rows, scored = frame.head(2000), frame.tail(1000)
     y = scored.get_column("label").to_numpy()
     noise = rng.random(len(y))
-    near, known = ceiling_metrics(tx, rows, scored, y, noise, y)
+    near, known, every = ceiling_metrics(tx, rows, scored, y, noise, y)
     assert known.value == 1.0
+    assert every.value == 1.0  # the spending is an outflow too
     assert near.value is not None and near.value < 0.5
     assert str(TARGET_RECALL) in known.name
