@@ -16,6 +16,15 @@ Protocol, on the evaluation bank (seed 101, never used for development):
 3. Calibration: every scored account (still above the line) on those days, its P against the
    truth: reliability curve, Brier score, ECE; the rule's warn / no-warn as a probability of 1
    or 0 beside it.
+4. What limits precision at the target recall: the best precision at recall ``TARGET_RECALL``
+   of the same model against the shortfalls within ``NEAR_DAYS`` days alone, and of a model
+   given one feature no bank can have -- the account's discretionary spending of the next
+   ``NEAR_DAYS`` days, read from the store's future (``future_spending``) -- trained and
+   scored on the same rows.
+5. Label agreement: on the same account-days, the label the engine would build from the
+   store's later history (``shortfall_labels``, what the model is trained on) against the
+   simulator's truth -- the precision and recall of the label itself, a ceiling on what a
+   model trained on it can learn.
 """
 
 from __future__ import annotations
@@ -35,11 +44,18 @@ from tactful.evaluation.history_replay import Replay
 from tactful.evaluation.insights import FUTURE_DAYS
 from tactful.evaluation.report import Metric, Section, markdown_table
 from tactful.insights.detectors.cashflow import Shortfall
-from tactful.insights.shortfall_risk import ShortfallRisk, risk_features
+from tactful.insights.forecast import ESSENTIALS
+from tactful.insights.shortfall_risk import (
+    FEATURES,
+    NOT_DISCRETIONARY,
+    ShortfallRisk,
+    risk_features,
+    shortfall_labels,
+)
 from tactful.models.history import refused_customers
 from tactful.models.metrics import classifier_metrics
 from tactful.models.registry import MetricFloors, ModelRegistry
-from tactful.models.risk import RiskTask, RiskTraining, train_risk
+from tactful.models.risk import RiskTask, RiskTraining, fit_risk, train_risk
 from tactful.models.shortfall import (
     NAME,
     SHORTFALL,
@@ -68,6 +84,82 @@ def evaluation_days(first: date, last: date, step: int) -> list[date]:
 
 def _score(found: set[str], truth: set[str]) -> tuple[int, int, int, int]:
     return len(found), len(found & truth), len(truth), len(truth & found)
+
+
+def future_spending(transactions: pl.DataFrame, rows: pl.DataFrame, *, days: int,
+                    every_outflow: bool = False) -> pl.Series:
+    """Per row of ``rows`` (``account_id``, ``as_of``, ``unit``): the discretionary spending
+    (posted checking outflows outside any series, neither essentials nor transfers, loans,
+    fees or rent -- what ``disc_mean`` averages) the account books in the ``days`` days after
+    ``as_of``, in major units; with ``every_outflow``, every posted checking outflow (bills,
+    transfers and all). No bank knows it on ``as_of``: the oracle feature of the ceiling
+    measure.
+
+    >>> from datetime import date
+    >>> tx = pl.DataFrame({"account_id": ["A"] * 3, "booked_on": [date(2025, 1, d) for d in
+    ...     (2, 5, 9)], "amount_minor": [-1000, -250, -4000], "status": "posted",
+    ...     "series_id": None, "account_type": "checking", "category": "SHOPPING",
+    ...     "category_detailed": "GENERAL_MERCHANDISE_OTHER"})
+    >>> rows = pl.DataFrame({"account_id": ["A", "A", "B"], "as_of": [date(2025, 1, 1),
+    ...     date(2025, 1, 2), date(2025, 1, 1)], "unit": [100, 100, 100]})
+    >>> future_spending(tx, rows, days=7).to_list()
+    [12.5, 42.5, 0.0]
+    """
+    outflow = ((pl.col("status") == "posted") & (pl.col("amount_minor") < 0)
+               & (pl.col("account_type") == "checking"))
+    discretionary = (
+        pl.col("series_id").is_null() & pl.col("category").is_not_null()
+        & ~pl.col("category").is_in(list(NOT_DISCRETIONARY))
+        & pl.col("category_detailed").is_not_null()
+        & ~pl.col("category_detailed").is_in(list(ESSENTIALS)))
+    spend = (
+        transactions.filter(outflow if every_outflow else outflow & discretionary)
+        .group_by("account_id", pl.col("booked_on").alias("day"))
+        .agg((-pl.col("amount_minor")).sum().alias("_spend"))
+        .sort("day")
+        .with_columns(pl.col("_spend").cum_sum().over("account_id").alias("_cum"))
+        .select("account_id", "day", "_cum")
+    )
+    keyed = rows.select("account_id", "as_of", "unit").with_row_index("_row").with_columns(
+        (pl.col("as_of") + timedelta(days=days)).alias("_end"))
+
+    def cum_at(column: str) -> pl.DataFrame:
+        return keyed.sort(column).join_asof(
+            spend, left_on=column, right_on="day", by="account_id", strategy="backward",
+            check_sortedness=False,  # both sorted by day, as the join needs
+        ).select("_row", pl.col("_cum").fill_null(0))
+
+    out = keyed.join(cum_at("_end"), on="_row").join(
+        cum_at("as_of").rename({"_cum": "_start"}), on="_row").sort("_row")
+    return ((out.get_column("_cum") - out.get_column("_start")) / out.get_column("unit")).cast(
+        pl.Float64).alias("future_spend")
+
+
+def store_labels(feats: pl.DataFrame, eod: pl.DataFrame, income_days: pl.DataFrame, d: date,
+                 *, horizon: int, buffer: float) -> pl.DataFrame:
+    """The label ``training_rows`` gives each account of ``feats`` (``risk_features`` as of
+    ``d``) from the store's later balances and income bookings, with its ``customer_id``:
+    accounts whose window the store does not cover are left out, as in training."""
+    line = feats.select("account_id", "customer_id",
+                        (buffer * pl.col("unit")).round(0).cast(pl.Int64).alias("line_minor"))
+    return shortfall_labels(eod, income_days, d, horizon=horizon,
+                            line=line.select("account_id", "line_minor")).join(
+        line.select("account_id", "customer_id"), on="account_id")
+
+
+def label_agreement(labels: pl.DataFrame, truth: set[str]) -> tuple[int, int, int, int]:
+    """The store's labels of one as-of day (``customer_id``, ``label`` 1 / 0 per labelled
+    account) against the simulator's truth of that day (the customers whose shortfall is
+    coming): labelled account-days, labelled shortfalls, true shortfalls among the labelled,
+    and how many were both (precision = both / labelled shortfalls, recall = both / true).
+
+    >>> rows = pl.DataFrame({"customer_id": ["a", "b", "c", "d"], "label": [1, 1, 0, 0]})
+    >>> label_agreement(rows, {"a", "c"})
+    (4, 2, 2, 1)
+    """
+    short = labels.get_column("label").to_numpy() == 1
+    true = labels.get_column("customer_id").is_in(list(truth)).to_numpy()
+    return len(short), int(short.sum()), int(true.sum()), int((short & true).sum())
 
 
 def train_gated(
@@ -122,6 +214,9 @@ def evaluate_shortfall(
     ys: list[np.ndarray] = []
     ps: list[np.ndarray] = []
     rule_p: list[np.ndarray] = []
+    near_y: list[np.ndarray] = []
+    scored: list[pl.DataFrame] = []
+    agreement = [0, 0, 0, 0]
     for d in eval_days:
         say(f"shortfall: scoring as of {d}")
         data = replay.on(d)
@@ -141,12 +236,49 @@ def evaluate_shortfall(
             pl.col("balance_minor") >= data.settings.shortfall_buffer * pl.col("unit"))
         ids = feats.get_column("customer_id")
         ys.append(ids.is_in(list(truth)).to_numpy().astype(np.int8))
+        near_y.append(ids.is_in(list(near)).to_numpy().astype(np.int8))
+        scored.append(feats.with_columns(pl.lit(d).alias("as_of")))
         ps.append(risk.probability(feats))
         rule_p.append(ids.is_in(list(rule_found)).to_numpy().astype(np.float64))
+        labels = store_labels(feats, eod, income, d, horizon=horizon,
+                              buffer=data.settings.shortfall_buffer)
+        agreement = [a + b for a, b in zip(agreement, label_agreement(labels, truth),
+                                           strict=True)]
     y, p, rp = np.concatenate(ys), np.concatenate(ps), np.concatenate(rule_p)
+    say("shortfall: the ceiling with the future's spending known")
+    ceiling = ceiling_metrics(replay.base.transactions, rows, pl.concat(scored), y, p,
+                              np.concatenate(near_y))
     seconds = time.perf_counter() - started
     return [_section(bank, trained.version.version, gate, rows, train_days, eval_days, tallies,
-                     y, p, rp, t1 - t0, fit_seconds, seconds)]
+                     y, p, rp, t1 - t0, fit_seconds, seconds, agreement, ceiling)]
+
+
+def ceiling_metrics(transactions: pl.DataFrame, rows: pl.DataFrame, scored: pl.DataFrame,
+                    y: np.ndarray, p: np.ndarray, near: np.ndarray) -> list[Metric]:
+    """Where the precision at ``TARGET_RECALL`` is lost: the model's best precision there
+    against the shortfalls within ``NEAR_DAYS`` days alone, and that of the same model family
+    trained on ``rows`` and scored on ``scored`` (``risk_features`` rows with ``as_of``, labels
+    ``y``) with the next ``NEAR_DAYS`` days' discretionary spending added as a feature."""
+    oracle = RiskTask(f"{NAME}_oracle", SHORTFALL.target, (*FEATURES, "future_spend"),
+                      SHORTFALL.params)
+    out = []
+    for every, what in ((False, "discretionary spending"), (True, "outflows, all of them")):
+        train = rows.with_columns(future_spending(transactions, rows, days=NEAR_DAYS,
+                                                  every_outflow=every))
+        model = fit_risk(oracle, train)
+        x = scored.with_columns(future_spending(transactions, scored, days=NEAR_DAYS,
+                                                every_outflow=every)).select(
+            pl.col(c).cast(pl.Float64) for c in oracle.features).to_numpy()
+        known, _ = precision_at_recall(y, model.predict(x), TARGET_RECALL)
+        out.append(Metric(f"best precision at recall >= {TARGET_RECALL}, the next {NEAR_DAYS} "
+                          f"days' {what} known (oracle)", known, None,
+                          "the same rows and model family with one feature no bank has"))
+    if near.any():
+        close, _ = precision_at_recall(near, p, TARGET_RECALL)
+        out.insert(0, Metric(f"best precision at recall >= {TARGET_RECALL}, shortfalls within "
+                             f"{NEAR_DAYS} days as the truth", close, None,
+                             f"{int(near.sum()):,} account-days; the model as trained"))
+    return out
 
 
 def calibration_metrics(y: np.ndarray, p: np.ndarray, rp: np.ndarray, *, recall: float,
@@ -180,10 +312,23 @@ def _rate(a: int, b: int) -> float | None:
     return a / b if b else None
 
 
+def label_metrics(agreement: list[int], scored: int) -> list[Metric]:
+    """``label_agreement``'s counts summed over the evaluation days, as the report's rows."""
+    labelled, short, true, both = agreement
+    return [
+        Metric("store label precision against the truth", _rate(both, short), None,
+               f"{both:,} of {short:,} labelled shortfalls; {labelled:,} of {scored:,} scored "
+               f"account-days labelled"),
+        Metric("store label recall against the truth", _rate(both, true), None,
+               f"{both:,} of {true:,} true shortfalls"),
+    ]
+
+
 def _section(bank: EvalBank, version: int, gate: list[str], rows: pl.DataFrame,
              train_days: list[date], eval_days: list[date], tallies: dict[str, list[int]],
              y: np.ndarray, p: np.ndarray, rp: np.ndarray, rows_seconds: float,
-             fit_seconds: float, seconds: float) -> Section:
+             fit_seconds: float, seconds: float, agreement: list[int],
+             ceiling: list[Metric]) -> Section:
     if len(np.unique(y)) < 2:
         raise ValidationError("the evaluation days hold no shortfall: nothing to score")
     m, r = tallies["model"], tallies["rule"]
@@ -207,6 +352,8 @@ def _section(bank: EvalBank, version: int, gate: list[str], rows: pl.DataFrame,
         Metric("model precision at the rule's recall (PR curve)",
                None if beside is None else beside[0], None,
                "" if beside is None else f"at P >= {beside[1]:.3f}, per account-day"),
+        *ceiling,
+        *label_metrics(agreement, len(y)),
         Metric("training rows", rows.height, None,
                f"{int(rows.get_column('label').sum()):,} shortfalls (store labels)"),
         Metric("training time, features and labels (s)", rows_seconds),

@@ -3,12 +3,14 @@ not arrive when it always does."""
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from tactful.domain.actions import ActionFamily
 from tactful.domain.enums import PersonalizationLevel
 from tactful.insights.inputs import InsightInputs
 from tactful.insights.late_income_risk import LateIncomeRisk, late_features, may_be_late
+from tactful.insights.late_one import late_frame, one_late_features
 from tactful.insights.shortfall_risk import should_warn
 from tactful.insights.spec import (
     DetectorSpec,
@@ -122,12 +124,34 @@ class IncomeLate:
 
     def _by_probability(self, data: InsightInputs, risk: LateIncomeRisk) -> pl.DataFrame:
         s = data.settings
-        if data.customers.height == 1 and not may_be_late(data):
-            return no_findings()  # one customer on an event, no stream expected: nothing to score
+        if data.customers.height == 1:
+            return self._one_customer(data, risk)
         feats = late_features(data)
         p = risk.probability(feats)
         warn = should_warn(p, harm=s.income_late_harm, attention_cost=s.income_late_attention_cost)
         return self.findings_of(feats.with_columns(pl.Series("_p", p)).filter(pl.Series(warn)))
+
+    def _one_customer(self, data: InsightInputs, risk: LateIncomeRisk) -> pl.DataFrame:
+        """One customer on an event: ``may_be_late`` rules out most customers from the income
+        rows alone; the rest get ``one_late_features`` (the batch features, without some
+        twenty Polars operations over a one-customer frame) and the model row by row
+        (``predict_one`` where the model has it). A frame is built only for a warning."""
+        s = data.settings
+        if not may_be_late(data):
+            return no_findings()
+        candidates = one_late_features(data)
+        if not candidates:
+            return no_findings()
+        one = getattr(risk.model, "predict_one", None)
+        if one is not None:
+            p = np.array([one(c.features) for c in candidates], dtype=np.float64)
+        else:
+            p = np.asarray(risk.model.predict(np.stack([c.features for c in candidates])))
+        warn = should_warn(p, harm=s.income_late_harm, attention_cost=s.income_late_attention_cost)
+        if not warn.any():
+            return no_findings()
+        warned = [c for c, w in zip(candidates, warn.tolist(), strict=True) if w]
+        return self.findings_of(late_frame(warned).with_columns(pl.Series("_p", p[warn])))
 
     def findings_of(self, late: pl.DataFrame) -> pl.DataFrame:
         """Findings for rows of ``late_features`` with their probability ``_p`` (the
