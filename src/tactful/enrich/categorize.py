@@ -19,8 +19,10 @@ Only the description, the amount and its sign are needed: a row without channel,
 counterparty still meets the lexicon and the model (``pipeline.categorized`` names a missing
 channel from the descriptor first, ``enrich/descriptor.py``).
 
-``categorize`` on a one-row frame takes a few milliseconds (no per-call model fitting, the rule
-set and directory are cached), which is the real-time path; there is no separate function.
+One row is decided by ``categorize_row`` in plain Python, the same precedence step by step:
+``categorize`` uses it for a one-row frame, and ``pipeline.categorize_one`` for one transaction
+given as a dict (the real-time path, no frame built: tens of microseconds). Both fall back to
+the frame path where Python and Polars could differ (``merchants.plain_text``).
 """
 
 from __future__ import annotations
