@@ -190,7 +190,19 @@ def latency(frame: pl.DataFrame, ctx: EnrichContext, rows: int) -> list[dict[str
     return results
 
 
-def _store_url(dialect: str, work: Path) -> tuple[str, Callable[[], None]]:
+def bank_files(rows: int) -> Path:
+    """A simulated bank's export files (parquet) holding about ``rows`` transactions, cached in
+    bench/out/: ~300 transactions a customer over six months."""
+    customers = max(50, rows // 300 + 1)
+    bank = RESULTS / f"enrich-e2e-bank-{customers}"
+    if not (bank / "DONE").exists():
+        config = SimulationConfig(customers=customers, months=6, seed=42, start=date(2025, 1, 1))
+        simulate(config, bank, "parquet")
+        (bank / "DONE").write_text("")
+    return bank
+
+
+def store_url(dialect: str, work: Path) -> tuple[str, Callable[[], None]]:
     """A fresh database on ``dialect`` and how to drop it."""
     if dialect == "sqlite":
         path = work / "enrich-e2e.db"
@@ -227,13 +239,8 @@ def end_to_end(dialect: str, rows: int, shard_size: int, repeat: int) -> list[di
     from tactful.store.store import Store
     from tactful.trust import consent
 
-    customers = max(50, rows // 300 + 1)
-    bank = RESULTS / f"enrich-e2e-bank-{customers}"
-    if not (bank / "DONE").exists():
-        config = SimulationConfig(customers=customers, months=6, seed=42, start=date(2025, 1, 1))
-        simulate(config, bank, "parquet")
-        (bank / "DONE").write_text("")
-    url, drop = _store_url(dialect, RESULTS)
+    bank = bank_files(rows)
+    url, drop = store_url(dialect, RESULTS)
     try:
         store = Store.open(url)
         with timed() as t:

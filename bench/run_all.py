@@ -14,7 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 DOC = HERE.parent / "docs" / "benchmarks.md"
 SCRIPTS = ["ingest.py", "simulate.py", "world.py", "enrich.py", "insights.py", "models.py",
-           "decide.py", "outbound.py", "deliver.py", "api.py", "startup.py", "spark.py"]
+           "decide.py", "outbound.py", "deliver.py", "api.py", "startup.py", "spark.py", "scale.py"]
 
 
 def table(rows: list[dict[str, object]]) -> list[str]:

@@ -19,13 +19,17 @@ Only the description, the amount and its sign are needed: a row without channel,
 counterparty still meets the lexicon and the model (``pipeline.categorized`` names a missing
 channel from the descriptor first, ``enrich/descriptor.py``).
 
-``categorize`` on a one-row frame takes a few milliseconds (no per-call model fitting, the rule
-set and directory are cached), which is the real-time path; there is no separate function.
+One row is decided by ``categorize_row`` in plain Python, the same precedence step by step:
+``categorize`` uses it for a one-row frame, and ``pipeline.categorize_one`` for one transaction
+given as a dict (the real-time path, no frame built: tens of microseconds). Both fall back to
+the frame path where Python and Polars could differ (``merchants.plain_text``).
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
 import numpy as np
 import polars as pl
@@ -40,7 +44,7 @@ from tactful.enrich.rules import TEXT_FIELDS, RuleSet
 from tactful.enrich.taxonomy import TAXONOMY, UNCATEGORIZED
 from tactful.errors import ValidationError
 
-__all__ = ["CONFIDENCE", "categorize", "primary_expr"]
+__all__ = ["CONFIDENCE", "RowCategory", "categorize", "categorize_row", "primary_expr"]
 
 CONFIDENCE: Final[dict[str, float]] = {
     "user": 1.0,
@@ -94,82 +98,72 @@ _INTERNAL: Final = frozenset(
 )
 
 
-def _categorize_one(
-    frame: pl.DataFrame,
+@dataclass(frozen=True, slots=True)
+class RowCategory:
+    """What ``categorize`` writes on one row."""
+
+    category_detailed: str
+    category: str
+    category_source: str
+    category_confidence: float | None
+    rule_id: str | None
+    merchant: str | None
+
+    def columns(self) -> dict[str, object]:
+        return {
+            "rule_id": self.rule_id,
+            "category_detailed": self.category_detailed,
+            "category": self.category,
+            "category_source": self.category_source,
+            "category_confidence": self.category_confidence,
+            "merchant": self.merchant,
+        }
+
+
+def categorize_row(
+    row: Mapping[str, Any],
+    *,
     ruleset: RuleSet,
-    overrides: pl.DataFrame | None,
+    merchant_category: str | None,
+    user_category: str | None,
     classifier: TextCategorizer | None,
     threshold: float,
-    aliases: MerchantAliases | None,
     lexicon: Lexicon,
-) -> pl.DataFrame | None:
-    """``categorize`` of a one-row frame in plain Python; ``None`` when it cannot be sure to
-    agree with the frame path (non-ASCII text, unusual column types), which then runs."""
-    schema = frame.schema
-    if any(c.startswith("__") or c in _INTERNAL for c in frame.columns):
-        return None
-    row = frame.row(0, named=True)
-    for name, value in row.items():
-        dtype = schema[name]
-        if dtype == pl.String:
-            if not plain_text(value):
-                return None
-        elif value is not None and not isinstance(value, int | float) and name in _RULE_TEXT:
-            return None
-    fields = {c.field for r in ruleset.rules for c in r.conditions}
-    if any(
-        f not in schema or (f in _RULE_TEXT and schema[f] != pl.String)
-        for f in fields
-        if f != "direction"
-    ):
-        return None
-    if "amount_minor" in fields and not schema.get("amount_minor", pl.Null).is_integer():
-        return None
+) -> RowCategory | None:
+    """``categorize`` of one row (column -> value, with the merchant columns) in plain Python:
+    the precedence of the module docstring, step by step. ``merchant_category`` is the
+    directory's category of the row's merchant, ``user_category`` the customer's own for it.
+
+    Only for rows whose text is ``merchants.plain_text`` and whose rule fields are present
+    with their frame types (the callers check); ``None`` when the descriptor cannot be cleaned
+    in Python, and the frame path then answers."""
     rule = ruleset.first_match_row(row)
     rule_cat = rule.category_detailed if rule else None
-    rule_merchant = rule.merchant if rule else None
-    key = row["merchant_key"]
-    if "merchant_category_detailed" in schema:
-        merchant_cat = row["merchant_category_detailed"]
-    else:
-        merchant_cat = (aliases or MerchantAliases.default()).category_of().get(key)
+    key = row.get("merchant_key")
     mcc = row.get("mcc")
     mcc_cat = mcc_mapping().get(mcc) if isinstance(mcc, str) else None
     if mcc_cat == UNCATEGORIZED:
         mcc_cat = None
-    user_cat = None
-    if overrides is not None and overrides.height:
-        missing = {"customer_id", "merchant_key", "category_detailed"} - set(overrides.columns)
-        if missing:
-            raise ValidationError(f"overrides frame lacks column(s): {', '.join(sorted(missing))}")
-        if key is not None and row.get("customer_id") is not None:
-            mine = overrides.filter(
-                (pl.col("customer_id") == row["customer_id"]) & (pl.col("merchant_key") == key)
-            )
-            if mine.height:
-                user_cat = mine["category_detailed"][-1]
     source: str | None
     detailed: str | None
     lexicon_reason: str | None = None
-    if user_cat is not None:
-        source, detailed = "user", user_cat
+    if user_category is not None:
+        source, detailed = "user", user_category
     elif rule_cat is not None:
         source, detailed = "rule", rule_cat
-    elif merchant_cat is not None:
-        source, detailed = "directory", merchant_cat
+    elif merchant_category is not None:
+        source, detailed = "directory", merchant_category
     elif mcc_cat is not None:
         source, detailed = "mcc", mcc_cat
     else:
         source, detailed = None, None
     amount = row.get("amount_minor")
+    credit = amount is not None and amount > 0
     description = row.get("description")
     if source is None:
-        if "description" not in schema or schema["description"] != pl.String:
-            return None
         cleaned = py_clean(description)
         if cleaned is None:
             return None
-        credit = amount is not None and amount > 0
         hit = lexicon.match_one(f"{key or ''} {cleaned}", credit=credit)
         if hit is not None:
             source, detailed, lexicon_reason = "lexicon", hit[0], hit[1]
@@ -178,9 +172,8 @@ def _categorize_one(
         head = key if key is not None else (description or "").upper()[:40]
         channel = row.get("channel")
         channel = "unknown" if channel is None else channel
-        text = f"{head} {channel} {'in' if amount is not None and amount > 0 else 'out'}"
+        text = f"{head} {channel} {'in' if credit else 'out'}"
         label, conf = classifier.predict_one(text)
-        credit = amount is not None and amount > 0
         if conf >= max(threshold, classifier.abstain_below_for(label)) and _direction_allows(
             label, credit
         ):
@@ -198,7 +191,72 @@ def _categorize_one(
         if final == "directory"
         else (rule.id if final == "rule" and rule else lexicon_reason)
     )
-    merchant = rule_merchant if rule_merchant is not None else row.get("merchant")
+    rule_merchant = rule.merchant if rule else None
+    return RowCategory(
+        category_detailed=detailed,
+        category=_PRIMARY_TABLE.get(detailed, UNCATEGORIZED),
+        category_source="rule" if final == "directory" else final,
+        category_confidence=confidence,
+        rule_id=rule_id,
+        merchant=rule_merchant if rule_merchant is not None else row.get("merchant"),
+    )
+
+
+def _categorize_one(
+    frame: pl.DataFrame,
+    ruleset: RuleSet,
+    overrides: pl.DataFrame | None,
+    classifier: TextCategorizer | None,
+    threshold: float,
+    aliases: MerchantAliases | None,
+    lexicon: Lexicon,
+) -> pl.DataFrame | None:
+    """``categorize`` of a one-row frame through ``categorize_row``; ``None`` when it cannot be
+    sure to agree with the frame path (non-ASCII text, unusual column types), which then runs."""
+    schema = frame.schema
+    if any(c.startswith("__") or c in _INTERNAL for c in frame.columns):
+        return None
+    if schema.get("description") != pl.String:
+        return None
+    row = frame.row(0, named=True)
+    for name, value in row.items():
+        dtype = schema[name]
+        if dtype == pl.String:
+            if not plain_text(value):
+                return None
+        elif value is not None and not isinstance(value, int | float) and name in _RULE_TEXT:
+            return None
+    fields = ruleset_fields(ruleset)
+    if any(
+        f not in schema or (f in _RULE_TEXT and schema[f] != pl.String)
+        for f in fields
+        if f != "direction"
+    ):
+        return None
+    if "amount_minor" in fields and not schema.get("amount_minor", pl.Null).is_integer():
+        return None
+    key = row["merchant_key"]
+    if "merchant_category_detailed" in schema:
+        merchant_cat = row["merchant_category_detailed"]
+    else:
+        merchant_cat = (aliases or MerchantAliases.default()).category_of().get(key)
+    user_cat = None
+    if overrides is not None and overrides.height:
+        missing = {"customer_id", "merchant_key", "category_detailed"} - set(overrides.columns)
+        if missing:
+            raise ValidationError(f"overrides frame lacks column(s): {', '.join(sorted(missing))}")
+        if key is not None and row.get("customer_id") is not None:
+            mine = overrides.filter(
+                (pl.col("customer_id") == row["customer_id"]) & (pl.col("merchant_key") == key)
+            )
+            if mine.height:
+                user_cat = mine["category_detailed"][-1]
+    answer = categorize_row(
+        row, ruleset=ruleset, merchant_category=merchant_cat, user_category=user_cat,
+        classifier=classifier, threshold=threshold, lexicon=lexicon,
+    )
+    if answer is None:
+        return None
     columns = list(frame.columns)
     for name in (
         "rule_id",
@@ -212,13 +270,28 @@ def _categorize_one(
             columns.append(name)
     columns = [c for c in columns if c != "merchant_category_detailed"]
     return frame.with_columns(
-        pl.lit(rule_id, dtype=pl.String).alias("rule_id"),
-        pl.lit(detailed, dtype=pl.String).alias("category_detailed"),
-        pl.lit(_PRIMARY_TABLE.get(detailed, UNCATEGORIZED), dtype=pl.String).alias("category"),
-        pl.lit("rule" if final == "directory" else final, dtype=pl.String).alias("category_source"),
-        pl.lit(confidence, dtype=pl.Float64).alias("category_confidence"),
-        pl.lit(merchant, dtype=pl.String).alias("merchant"),
+        pl.lit(answer.rule_id, dtype=pl.String).alias("rule_id"),
+        pl.lit(answer.category_detailed, dtype=pl.String).alias("category_detailed"),
+        pl.lit(answer.category, dtype=pl.String).alias("category"),
+        pl.lit(answer.category_source, dtype=pl.String).alias("category_source"),
+        pl.lit(answer.category_confidence, dtype=pl.Float64).alias("category_confidence"),
+        pl.lit(answer.merchant, dtype=pl.String).alias("merchant"),
     ).select(columns)
+
+
+def ruleset_fields(ruleset: RuleSet) -> frozenset[str]:
+    """The columns ``ruleset``'s conditions read (``direction`` is derived from the amount)."""
+    hit = _FIELDS.get(id(ruleset))
+    if hit is not None and hit[0] is ruleset:
+        return hit[1]
+    fields = frozenset(c.field for r in ruleset.rules for c in r.conditions)
+    if len(_FIELDS) > 64:
+        _FIELDS.clear()
+    _FIELDS[id(ruleset)] = (ruleset, fields)
+    return fields
+
+
+_FIELDS: dict[int, tuple[RuleSet, frozenset[str]]] = {}
 
 
 _RULE_TEXT: Final = frozenset(TEXT_FIELDS)
@@ -255,6 +328,33 @@ def lexicon_text() -> pl.Expr:
     )
 
 
+_PYTHON_LEXICON_ROWS: Final = 2_000
+"""Up to this many distinct texts, the lexicon is read in Python (``Lexicon.match_one``, some
+15 microseconds a text); beyond, Polars' one pass wins over its fixed cost (building the
+automaton of 55,000 patterns, about 0.1 s a direction on every call)."""
+
+
+def _few_matched(distinct: pl.DataFrame, lexicon: Lexicon) -> pl.DataFrame | None:
+    """``lexicon_match`` of a few distinct (merchant key, description, credit) rows in plain
+    Python, or ``None`` when one of them is not ``plain_text`` (where Python and Polars could
+    differ)."""
+    categories: list[str | None] = []
+    reasons: list[str | None] = []
+    for key, description, credit in distinct.iter_rows():
+        if not (plain_text(key) and plain_text(description)):
+            return None
+        cleaned = py_clean(description)
+        if cleaned is None:
+            return None
+        hit = lexicon.match_one(f"{key or ''} {cleaned}", credit=credit is True)
+        categories.append(hit[0] if hit else None)
+        reasons.append(hit[1] if hit else None)
+    return pl.DataFrame(
+        {"__lex_category": categories, "__lex_reason": reasons},
+        schema={"__lex_category": pl.String, "__lex_reason": pl.String},
+    )
+
+
 def _lexicon_columns(out: pl.DataFrame, todo: pl.Series, lexicon: Lexicon) -> pl.DataFrame:
     """``__lex_category`` / ``__lex_reason`` for the ``todo`` rows (once per distinct
     merchant key, description and direction), null elsewhere."""
@@ -263,13 +363,10 @@ def _lexicon_columns(out: pl.DataFrame, todo: pl.Series, lexicon: Lexicon) -> pl
         "merchant_key", "description", (pl.col("amount_minor") > 0).alias("__credit")
     )
     distinct = rows.unique(maintain_order=True)
-    matched = pl.concat(
-        [
-            distinct,
-            lexicon_match(distinct, lexicon_text(), pl.col("__credit"), lexicon),
-        ],
-        how="horizontal",
-    )
+    found_few = _few_matched(distinct, lexicon) if distinct.height <= _PYTHON_LEXICON_ROWS else None
+    if found_few is None:
+        found_few = lexicon_match(distinct, lexicon_text(), pl.col("__credit"), lexicon)
+    matched = pl.concat([distinct, found_few], how="horizontal")
     found = rows.join(matched, on=keys, how="left", nulls_equal=True, maintain_order="left")
     idx = np.flatnonzero(todo.to_numpy())
     empty = pl.Series(values=[None] * out.height, dtype=pl.String)

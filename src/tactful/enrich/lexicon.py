@@ -51,7 +51,7 @@ import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Final
@@ -131,7 +131,7 @@ class Lexicon:
     _tables: dict[bool, tuple[list[str], pl.DataFrame]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
-    _lookups: dict[bool, tuple[dict[str, tuple[str, str]], tuple[int, ...]]] = field(
+    _lookups: dict[bool, _Matcher] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
     _pieces: dict[bool, tuple[dict[str, tuple[str, str]], str]] = field(
@@ -227,40 +227,44 @@ class Lexicon:
     def match_one(self, text: str, *, credit: bool) -> tuple[str, str] | None:
         """``lexicon_match`` of one text in plain Python: the same leftmost, then longest,
         pattern (for ``merchants.plain_text`` text, where ``re`` and Polars agree)."""
-        hit = self._lookups.get(credit)
-        if hit is None:
-            patterns, table = self.table(credit=credit)
-            found = {
-                p: (str(c), str(r))
-                for p, c, r in zip(
-                    patterns,
-                    table.get_column("__lex_category").to_list(),
-                    table.get_column("__lex_reason").to_list(),
-                    strict=True,
-                )
-            }
-            hit = (found, tuple(sorted({len(p) for p in patterns}, reverse=True)))
-            self._lookups[credit] = hit
-        found, lengths = hit
+        matcher = self._lookups.get(credit)
+        if matcher is None:
+            matcher = _matcher(self.terms, credit)
+            self._lookups[credit] = matcher
+        found, starts, single = matcher
         tokens = " " + _PY_NOT_WORD.sub(" ", text.upper().replace("'", "")).strip() + " "
         size = len(tokens)
+        get = found.get
         for i in range(size):
-            for length in lengths:
+            for length in starts.get(tokens[i : i + 2], ()):
                 if i + length <= size:
-                    entry = found.get(tokens[i : i + length])
+                    entry = get(tokens[i : i + length])
                     if entry is not None:
                         return entry
+            if single:
+                entry = get(tokens[i])
+                if entry is not None:
+                    return entry
         return self._piece_one(tokens, credit=credit)
 
     def _piece_one(self, tokens: str, *, credit: bool) -> tuple[str, str] | None:
-        """The word-piece fallback of ``match_one`` on its padded tokens."""
+        """The word-piece fallback of ``match_one`` on its padded tokens: what the pieces'
+        regex finds (the leftmost word that is a head and three to five more letters, the
+        longest head first), by dictionary look-ups of the three prefixes a word can have."""
         heads, regex = self.pieces(credit=credit)
         if not regex:
             return None
-        m = _piece_regex(regex).search(tokens)
-        if m is None or m.group(2) in _INFLECTIONS or m.group(1) + m.group(2) in _cities():
-            return None
-        return heads[m.group(1)]
+        low, high = _PIECE_TAIL
+        for word in tokens.split():
+            for cut in range(len(word) - low, len(word) - high - 1, -1):
+                if cut < PIECE_MIN_HEAD:
+                    break
+                head, rest = word[:cut], word[cut:]
+                if head in heads and rest.isalpha():
+                    if rest in _INFLECTIONS or word in _cities():
+                        return None
+                    return heads[head]
+        return None
 
     def lookup(self, text: str, *, credit: bool) -> tuple[str, str] | None:
         """(category, reason) of one cleaned text, or ``None``."""
@@ -354,9 +358,32 @@ def _with_pieces(side: pl.DataFrame, lexicon: Lexicon, *, credit: bool) -> pl.Da
     )
 
 
-@cache
-def _piece_regex(regex: str) -> re.Pattern[str]:
-    return re.compile(regex)
+_Matcher = tuple[dict[str, tuple[str, str]], dict[str, tuple[int, ...]], bool]
+"""pattern -> (category, reason); the lengths (longest first) of the patterns of two characters
+or more by their first two, so a position of the text is tried only against the patterns that
+can start there; and whether any pattern is one character long (tried last at a position)."""
+
+
+@lru_cache(maxsize=8)
+def _matcher(terms: tuple[Term, ...], credit: bool) -> _Matcher:
+    """``match_one``'s tables, built once per process for one lexicon's content (a bank's
+    lexicon rebuilt from the same terms reuses them)."""
+    patterns, table = Lexicon(terms).table(credit=credit)
+    found = {
+        p: (str(c), str(r))
+        for p, c, r in zip(
+            patterns,
+            table.get_column("__lex_category").to_list(),
+            table.get_column("__lex_reason").to_list(),
+            strict=True,
+        )
+    }
+    lengths: dict[str, set[int]] = {}
+    for p in patterns:
+        if len(p) > 1:
+            lengths.setdefault(p[:2], set()).add(len(p))
+    single = any(len(p) == 1 for p in patterns)
+    return found, {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}, single
 
 
 @cache

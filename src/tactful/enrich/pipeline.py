@@ -15,21 +15,28 @@ are categorized and get no series. Categories are not profiling: they label one 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, Final
 
 import polars as pl
 
-from tactful.enrich.categorize import categorize
+from tactful.enrich.categorize import (
+    _with_defaults,
+    categorize,
+    categorize_row,
+    ruleset_fields,
+)
 from tactful.enrich.classifier import TextCategorizer
-from tactful.enrich.descriptor import fill_from_descriptor
+from tactful.enrich.descriptor import fill_from_descriptor, py_fill
 from tactful.enrich.frames import TRANSACTIONS, conform
 from tactful.enrich.income import IncomeResult, detect_income
 from tactful.enrich.lexicon import Lexicon
-from tactful.enrich.merchants import MerchantAliases, normalize
+from tactful.enrich.merchants import MerchantAliases, _normalize_py, normalize, plain_text
 from tactful.enrich.recurring import SeriesResult, detect_series
 from tactful.enrich.rules import RuleSet
+from tactful.errors import ValidationError
 
 
 def _no_overrides() -> pl.DataFrame:
@@ -82,6 +89,102 @@ def categorized(frame: pl.DataFrame, ctx: EnrichContext) -> pl.DataFrame:
         aliases=ctx.aliases,
         lexicon=ctx.lexicon,
     )
+
+
+_STRINGS: Final = frozenset(
+    name for name, dtype in TRANSACTIONS.items() if dtype == pl.String()
+) | {"merchant", "merchant_key"}
+"""The fields the one-transaction path reads as text: the transaction's string columns and
+the merchant columns it derives."""
+
+
+def categorize_one(transaction: Mapping[str, Any], ctx: EnrichContext) -> dict[str, Any]:
+    """``categorized`` of one transaction (field -> value, ``TRANSACTIONS``' fields): the
+    real-time path, in plain Python and dictionaries (no frame is built), with the same
+    answer as the batch pipeline, row for row (``tests/enrich/test_categorize_one.py``).
+
+    The transaction comes back with ``channel`` and ``counterparty`` as the descriptor fills
+    them, and the merchant and category fields. Text outside ``merchants.plain_text``, values
+    not of their column's type, or rules over other fields take the frame path."""
+    missing = [name for name in TRANSACTIONS if name not in transaction]
+    if missing:
+        raise ValidationError(f"transaction lacks field(s): {', '.join(missing)}")
+    fast = _categorize_plain(transaction, ctx)
+    if fast is not None:
+        return fast
+    frame = pl.DataFrame(
+        [dict(transaction)],
+        schema_overrides={name: TRANSACTIONS[name] for name in TRANSACTIONS},
+        strict=False,
+    )
+    return categorized(frame, ctx).row(0, named=True)
+
+
+def _categorize_plain(transaction: Mapping[str, Any], ctx: EnrichContext) -> dict[str, Any] | None:
+    """``categorize_one`` without a frame, or ``None`` where it could differ from one."""
+    amount = transaction["amount_minor"]
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+        return None
+    for name in _STRINGS:
+        value = transaction.get(name)
+        if value is not None and not (isinstance(value, str) and plain_text(value)):
+            return None
+    ruleset = _with_defaults(ctx.rules)
+    for name in ruleset_fields(ruleset):
+        if name == "direction" or name == "amount_minor" or name in _STRINGS:
+            continue
+        return None  # a rule over another field: the frame's types decide
+    credit = amount is not None and amount > 0
+    filled = py_fill(
+        transaction["description"], credit, transaction["channel"], transaction["counterparty"]
+    )
+    if filled is None:
+        return None
+    channel, counterparty = filled
+    if not (plain_text(channel) and plain_text(counterparty)):
+        return None
+    merchant, key, directory = _normalize_py(
+        transaction["description"], counterparty, channel, ctx.aliases
+    )
+    row = {
+        **{name: transaction[name] for name in TRANSACTIONS},
+        **{k: v for k, v in transaction.items() if k not in TRANSACTIONS},
+        "channel": channel,
+        "counterparty": counterparty,
+        "merchant": merchant,
+        "merchant_key": key,
+    }
+    user = None
+    if key is not None and row["customer_id"] is not None and ctx.overrides.height:
+        user = _overrides_index(ctx.overrides).get((row["customer_id"], key))
+    answer = categorize_row(
+        row, ruleset=ruleset, merchant_category=directory, user_category=user,
+        classifier=ctx.classifier, threshold=ctx.threshold, lexicon=ctx.lexicon,
+    )
+    if answer is None:
+        return None
+    return row | answer.columns()
+
+
+_OVERRIDES: dict[int, tuple[pl.DataFrame, dict[tuple[str, str], str | None]]] = {}
+
+
+def _overrides_index(overrides: pl.DataFrame) -> dict[tuple[str, str], str | None]:
+    """(customer, merchant key) -> the customer's latest category, once per overrides frame."""
+    hit = _OVERRIDES.get(id(overrides))
+    if hit is not None and hit[0] is overrides:
+        return hit[1]
+    missing = {"customer_id", "merchant_key", "category_detailed"} - set(overrides.columns)
+    if missing:
+        raise ValidationError(f"overrides frame lacks column(s): {', '.join(sorted(missing))}")
+    index: dict[tuple[str, str], str | None] = {}
+    for c, k, d in overrides.select("customer_id", "merchant_key", "category_detailed").rows():
+        if c is not None and k is not None:
+            index[(c, k)] = d  # the last word of a customer on a merchant wins
+    if len(_OVERRIDES) > 16:
+        _OVERRIDES.clear()
+    _OVERRIDES[id(overrides)] = (overrides, index)
+    return index
 
 
 def enrich_shard(
