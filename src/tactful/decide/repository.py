@@ -39,6 +39,7 @@ from tactful.decide.policy import (
 from tactful.domain.actions import OutcomeKind
 from tactful.domain.enums import Channel, PersonalizationLevel
 from tactful.domain.records import QuietHours
+from tactful.errors import NotFoundError
 from tactful.insights import lifecycle
 from tactful.insights.repository import load_inputs
 from tactful.insights.rules import features as rule_features
@@ -48,6 +49,7 @@ from tactful.profile.view import LOGIN_KINDS, summarize_behaviour
 from tactful.store import schema
 from tactful.store.store import Store
 from tactful.trust import consent
+from tactful.trust.privacy import mask
 
 HISTORY_DAYS: Final = 60
 """How far back the contact history reaches: beyond the longest window (a week), the longest
@@ -88,12 +90,6 @@ def customer_ids(store: Store) -> list[str]:
     return sorted(str(r[0]) for r in store.rows(select(schema.customers.c.id)))
 
 
-def has_customer(store: Store, customer_id: str) -> bool:
-    """One indexed lookup: a single decision must not read every customer id of the bank."""
-    c = schema.customers
-    return bool(store.rows(select(c.c.id).where(c.c.id == customer_id).limit(1)))
-
-
 def products(store: Store) -> list[tuple[str, str | None]]:
     p = schema.products
     return [(str(r[0]), r[1]) for r in store.rows(select(p.c.id, p.c.account_type))]
@@ -123,9 +119,16 @@ def gather(store: Store, ids: Sequence[str], *, at: datetime, policy: DecisionPo
     ``consent_at`` is when consent is read, when that differs from the decision's moment: a
     request served now must obey a withdrawal recorded a second ago, even when the decision's
     moment is the data's (the demo's data lie in the past; see ``service.feed``). ``cache``
-    keeps the customers' rule features between calls (``decide.features``)."""
+    keeps the customers' rule features between calls (``decide.features``).
+
+    ``NotFoundError`` if one of ``ids`` is not in the store: the customers' own rows are read
+    first, so an unknown customer costs no lookup of its own, and nothing is read after."""
     catalog = policy.catalog
     contexts = _contexts(store, ids, at, consent_at or at)
+    missing = [cid for cid in ids if cid not in contexts]
+    if missing:
+        raise NotFoundError(f"customer {', '.join(mask(cid) for cid in missing[:3])} "
+                            f"{'is' if len(missing) == 1 else 'are'} not in the store")
     insights = _insights(store, ids, at)
     offers = offer_candidates(catalog, products(store))
     candidates = _candidates(insights, catalog, at)

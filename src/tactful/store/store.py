@@ -53,6 +53,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._stripes = tuple(threading.Lock() for _ in range(256))
+        self._held = threading.local()
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
@@ -102,7 +103,34 @@ class Store:
             raise
 
     @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """Every read of this thread inside the block (``rows``, ``frame``, ``raw_frame``) on
+        one connection: a request's dozen reads check out one connection instead of a dozen,
+        each of which PostgreSQL's pool rolls back on return (a round trip). Writes
+        (``transaction``) still take their own. Blocks nest; the outermost one owns the
+        connection."""
+        held: Connection | None = getattr(self._held, "conn", None)
+        if held is not None:
+            yield held
+            return
+        with self._connected() as conn:
+            self._held.conn = conn
+            try:
+                yield conn
+            finally:
+                self._held.conn = None
+
+    @contextmanager
     def _reading(self) -> Iterator[Connection]:
+        held: Connection | None = getattr(self._held, "conn", None)
+        if held is not None:
+            yield held
+            return
+        with self._connected() as conn:
+            yield conn
+
+    @contextmanager
+    def _connected(self) -> Iterator[Connection]:
         try:
             with self.engine.connect() as conn:
                 yield conn
@@ -126,7 +154,7 @@ class Store:
                 yield
                 return
             number = int.from_bytes(digest[:8], "big", signed=True)
-            with self._reading() as conn:
+            with self._connected() as conn:
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": number})
                 conn.commit()
                 try:
