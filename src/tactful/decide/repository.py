@@ -155,9 +155,7 @@ def _contexts(store: Store, ids: Sequence[str], at: datetime, consent_at: dateti
     dict[str, CustomerContext]
 ):
     c = schema.customers
-    held: dict[str, set[str]] = defaultdict(set)
-    for cid, purpose in consent.current(store, list(ids), at=consent_at).iter_rows():
-        held[str(cid)].add(str(purpose))
+    held = consent.held(store, ids, at=consent_at)
     running = [x for x in experiments.load(store) if x.is_active(at)]
     e = schema.events
     since = at - timedelta(days=RHYTHM_DAYS)
@@ -179,7 +177,7 @@ def _contexts(store: Store, ids: Sequence[str], at: datetime, consent_at: dateti
             out[str(r.id)] = CustomerContext(
                 customer_id=str(r.id), timezone=r.timezone,
                 level=PersonalizationLevel(r.personalization_level),
-                channel_preferences=prefs, held=frozenset(held.get(str(r.id), set())),
+                channel_preferences=prefs, held=held.get(str(r.id), frozenset()),
                 quiet_hours=_quiet(r.quiet_hours_start, r.quiet_hours_end),
                 segment=r.segment, usual_login_hour=summary.usual_login_hour,
                 vulnerable=bool(r.vulnerable),

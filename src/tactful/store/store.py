@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,7 @@ import polars as pl
 from sqlalchemy import (
     Connection,
     Engine,
+    Executable,
     Select,
     delete,
     func,
@@ -304,9 +305,14 @@ class Store:
             )
         return frame.cast(schema)  # type: ignore[arg-type]
 
-    def rows(self, query: Select[Any]) -> Sequence[Any]:
+    def rows(self, query: Executable, values: Mapping[str, Any] | None = None) -> (
+        Sequence[Any]
+    ):
+        """The rows of ``query``: a ``select`` or a statement built once with bound
+        parameters, given their ``values`` (building a statement costs more than running a
+        small one)."""
         with self._reading() as conn:
-            return conn.execute(query).all()
+            return conn.execute(query, values).all()
 
     def counts(self) -> dict[str, int]:
         tables = ("customers", "accounts", "products", "transactions", "events", "consents")
