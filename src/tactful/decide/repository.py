@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, partial
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from tactful.decide.bandit import arm_key
 from tactful.decide.catalog import DECISION_FEATURES, ActionsCatalog
@@ -68,8 +68,86 @@ FEE_CATEGORIES: Final = ("BANK_FEES_OVERDRAFT_FEES", "BANK_FEES_INSUFFICIENT_FUN
 _CHUNK: Final = 2_000
 
 
-def _in(column: Any, ids: Sequence[str]) -> Any:
-    return column.in_(list(ids))
+def _ids(column: Any) -> Any:
+    return column.in_(bindparam("ids", expanding=True))
+
+
+# The statements one decision sends, built once with bound parameters: the feed decides for
+# one customer a request, and building a statement costs more than running it.
+
+
+@cache
+def _latest_insight_query() -> Any:
+    i = schema.insights
+    return select(i.c.produced_at).order_by(i.c.produced_at.desc()).limit(1)
+
+
+@cache
+def _logins_query() -> Any:
+    e = schema.events
+    return select(e.c.customer_id, e.c.occurred_at).where(
+        _ids(e.c.customer_id), e.c.kind.in_(LOGIN_KINDS),
+        e.c.occurred_at > bindparam("since"), e.c.occurred_at <= bindparam("at"))
+
+
+@cache
+def _customers_query() -> Any:
+    c = schema.customers
+    return select(c).where(_ids(c.c.id))
+
+
+@cache
+def _products_query() -> Any:
+    p = schema.products
+    return select(p.c.id, p.c.account_type)
+
+
+@cache
+def _insights_query() -> Any:
+    i = schema.insights
+    return select(
+        i.c.insight_id, i.c.customer_id, i.c.detector, i.c.subject, i.c.state,
+        i.c.relevance, i.c.urgency, i.c.sensitive, i.c.produced_at, i.c.expires_at,
+        i.c.state_changed_at,
+    ).where(_ids(i.c.customer_id), i.c.produced_at <= bindparam("at"))
+
+
+@cache
+def _loans_query() -> Any:
+    a = schema.accounts
+    return select(a.c.customer_id).where(
+        _ids(a.c.customer_id), a.c.type == "loan", a.c.closed_on.is_(None))
+
+
+@cache
+def _sends_query() -> Any:
+    d = schema.decisions
+    return select(
+        d.c.customer_id, d.c.action_id, d.c.channel, d.c.send_at, d.c.decided_at,
+        d.c.relevance, d.c.decision_id,
+    ).where(_ids(d.c.customer_id), d.c.silent.is_(False), d.c.decided_at <= bindparam("at"),
+            d.c.decision_id.not_in(bindparam("itself", expanding=True)),
+            d.c.decided_at >= bindparam("since"),
+            ).order_by(d.c.decided_at, d.c.decision_id)
+
+
+@cache
+def _opted_out_query() -> Any:
+    t = schema.outcomes
+    return select(t.c.customer_id, t.c.channel, t.c.occurred_at).where(
+        _ids(t.c.customer_id), t.c.kind == OutcomeKind.OPT_OUT.value,
+        t.c.channel.in_([c.value for c in Channel]),
+        t.c.occurred_at <= bindparam("at")).order_by(t.c.occurred_at)
+
+
+@cache
+def _money_events_query() -> Any:
+    a, t = schema.accounts, schema.transactions
+    return select(a.c.customer_id, t.c.status, t.c.booked_at).select_from(
+        t.join(a, a.c.id == t.c.account_id)).where(
+        _ids(a.c.customer_id), t.c.booked_at >= bindparam("since"),
+        t.c.booked_at <= bindparam("at"),
+        (t.c.status == "declined") | t.c.category_detailed.in_(FEE_CATEGORIES))
 
 
 def _quiet(start: str | None, end: str | None) -> QuietHours | None:
@@ -81,8 +159,7 @@ def _quiet(start: str | None, end: str | None) -> QuietHours | None:
 def default_moment(store: Store) -> datetime:
     """When a decision happens if nobody says: right after the latest insight run (the demo's
     data lie in the past, where "now" would find every insight expired), else now."""
-    i = schema.insights
-    rows = store.rows(select(i.c.produced_at).order_by(i.c.produced_at.desc()).limit(1))
+    rows = store.rows(_latest_insight_query())
     return rows[0][0] + timedelta(minutes=1) if rows else datetime.now(UTC)
 
 
@@ -91,8 +168,7 @@ def customer_ids(store: Store) -> list[str]:
 
 
 def products(store: Store) -> list[tuple[str, str | None]]:
-    p = schema.products
-    return [(str(r[0]), r[1]) for r in store.rows(select(p.c.id, p.c.account_type))]
+    return [(str(r[0]), r[1]) for r in store.rows(_products_query())]
 
 
 @dataclass
@@ -154,22 +230,18 @@ def inputs_for(g: Gathered, customer_id: str, *, at: datetime, placement: Placem
 def _contexts(store: Store, ids: Sequence[str], at: datetime, consent_at: datetime) -> (
     dict[str, CustomerContext]
 ):
-    c = schema.customers
     held = consent.held(store, ids, at=consent_at)
     running = [x for x in experiments.load(store) if x.is_active(at)]
-    e = schema.events
     since = at - timedelta(days=RHYTHM_DAYS)
     logins: dict[str, list[datetime]] = defaultdict(list)
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
-        for cid, when in store.rows(select(e.c.customer_id, e.c.occurred_at).where(
-                _in(e.c.customer_id, part), e.c.kind.in_(LOGIN_KINDS),
-                e.c.occurred_at > since, e.c.occurred_at <= at)):
+        for cid, when in store.rows(_logins_query(), {"ids": part, "since": since, "at": at}):
             logins[str(cid)].append(when)
     out = {}
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
-        for r in store.rows(select(c).where(_in(c.c.id, part))):
+        for r in store.rows(_customers_query(), {"ids": part}):
             times = sorted(logins.get(r.id, []))
             summary = summarize_behaviour(["login"] * len(times), times, [None] * len(times),
                                           [None] * len(times), r.timezone, at)
@@ -191,15 +263,11 @@ def _contexts(store: Store, ids: Sequence[str], at: datetime, consent_at: dateti
 
 
 def _insights(store: Store, ids: Sequence[str], at: datetime) -> list[dict[str, Any]]:
-    i = schema.insights
     rows: list[dict[str, Any]] = []
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
-        rows += [dict(r._mapping) for r in store.rows(select(
-            i.c.insight_id, i.c.customer_id, i.c.detector, i.c.subject, i.c.state,
-            i.c.relevance, i.c.urgency, i.c.sensitive, i.c.produced_at, i.c.expires_at,
-            i.c.state_changed_at,
-        ).where(_in(i.c.customer_id, part), i.c.produced_at <= at))]
+        rows += [dict(r._mapping) for r in store.rows(_insights_query(),
+                                                      {"ids": part, "at": at})]
     return rows
 
 
@@ -250,12 +318,10 @@ def _features(store: Store, ids: Sequence[str], at: datetime, catalog: ActionsCa
             out[cid] = cache.get(store, cid, day, wanted, partial(_one, store, cid, day, wanted))
     elif wanted:
         out.update(_rule_features(store, ids, day, wanted))
-    a = schema.accounts
     loans = set()
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
-        loans |= {str(r[0]) for r in store.rows(select(a.c.customer_id).where(
-            _in(a.c.customer_id, part), a.c.type == "loan", a.c.closed_on.is_(None)))}
+        loans |= {str(r[0]) for r in store.rows(_loans_query(), {"ids": part})}
     warned = {r["customer_id"] for r in insights
               if r["detector"] in ("shortfall", "low_balance")
               and r["state"] in lifecycle.OPEN and r["expires_at"] > at}
@@ -293,18 +359,13 @@ def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPol
     catalog = policy.catalog
     by_detector = catalog.by_detector()
     state = {r["insight_id"]: r["state"] for r in insights}
-    d = schema.decisions
     since = at - timedelta(days=HISTORY_DAYS)
     sends: dict[str, list[tuple[Send, list[str], str, str]]] = defaultdict(list)
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
         itself = [decision_id(cid, at, placement.value, served_at) for cid in part]
-        for r in store.rows(select(
-            d.c.customer_id, d.c.action_id, d.c.channel, d.c.send_at, d.c.decided_at,
-            d.c.relevance, d.c.decision_id,
-        ).where(_in(d.c.customer_id, part), d.c.silent.is_(False), d.c.decided_at <= at,
-                d.c.decision_id.not_in(itself), d.c.decided_at >= since,
-                ).order_by(d.c.decided_at, d.c.decision_id)):
+        for r in store.rows(_sends_query(), {"ids": part, "at": at, "since": since,
+                                             "itself": itself}):
             spec = policy.spec(str(r.action_id))
             relevance = r.relevance if isinstance(r.relevance, dict) else json.loads(r.relevance)
             sends[str(r.customer_id)].append((
@@ -357,15 +418,10 @@ def _opted_out(store: Store, ids: Sequence[str], at: datetime) -> (
     """Customer -> channel -> the first opt-out recorded on it up to ``at`` (an ``opt_out``
     outcome of a message on that channel): the contact policy sends nothing but exempt messages
     there afterwards."""
-    t = schema.outcomes
     out: dict[str, dict[Channel, datetime]] = defaultdict(dict)
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
-        for cid, channel, when in store.rows(select(
-                t.c.customer_id, t.c.channel, t.c.occurred_at).where(
-                _in(t.c.customer_id, part), t.c.kind == OutcomeKind.OPT_OUT.value,
-                t.c.channel.in_([c.value for c in Channel]),
-                t.c.occurred_at <= at).order_by(t.c.occurred_at)):
+        for cid, channel, when in store.rows(_opted_out_query(), {"ids": part, "at": at}):
             out[str(cid)].setdefault(Channel(channel), when)
     return out
 
@@ -421,15 +477,11 @@ def _money_events(store: Store, ids: Sequence[str], since: datetime, at: datetim
     list[tuple[str, SensitiveEvent, datetime]]
 ):
     """Declined card payments and overdraft or insufficient-funds fees of ``ids``."""
-    a, t = schema.accounts, schema.transactions
     out = []
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
-        query = select(a.c.customer_id, t.c.status, t.c.booked_at).select_from(
-            t.join(a, a.c.id == t.c.account_id)).where(
-            _in(a.c.customer_id, part), t.c.booked_at >= since, t.c.booked_at <= at,
-            (t.c.status == "declined") | t.c.category_detailed.in_(FEE_CATEGORIES))
-        for cid, status, booked in store.rows(query):
+        for cid, status, booked in store.rows(_money_events_query(),
+                                              {"ids": part, "since": since, "at": at}):
             kind = (SensitiveEvent.DECLINED_CARD if status == "declined"
                     else SensitiveEvent.OVERDRAFT_FEE)
             out.append((str(cid), kind, booked))
