@@ -17,7 +17,7 @@ this process drives it with httpx:
   shared with other work the latencies say how busy it was, this says what a request costs;
 * the baseline, in this process on the same store: ``service.feed.feed`` and
   ``service.ingest.ingest_events`` called directly -- what HTTP, the key check and the JSON cost
-  on top is the ratio.
+  on top is the ratio -- with its CPU time and the SQL statements it sends per feed request.
 
     python bench/api.py [--customers 60] [--seconds 8] [--workers 1] [--db postgresql+psycopg://...]
 """
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import load, save
@@ -214,12 +214,20 @@ def main() -> None:
     for cid in ids:  # warmed as the server is: every customer once
         feed(store, customer_id=cid, clock=Clock.DATA)
     direct = []
+    statements = [0]
+
+    def count(*_: Any) -> None:
+        statements[0] += 1
+
+    event.listen(store.engine, "before_cursor_execute", count)
     cpu = time.process_time()
     for k in range(60):
         t = time.perf_counter()
         feed(store, customer_id=ids[k % len(ids)], clock=Clock.DATA)
         direct.append((time.perf_counter() - t) * 1000)
     direct_cpu_ms = (time.process_time() - cpu) * 1000 / 60
+    event.remove(store.engine, "before_cursor_execute", count)
+    direct_statements = statements[0] / 60
     batch = [EventIn.model_validate(e) for e in events(ids, BATCH, 10_000_000)]
     t = time.perf_counter()
     stored = ingest_events(store, events=batch).inserted
@@ -278,6 +286,7 @@ def main() -> None:
                    "in_process_p50_ms": round(statistics.median(direct), 1),
                    "in_process_p99_ms": round(percentile(direct, 0.99), 1),
                    "in_process_cpu_ms_per_request": round(direct_cpu_ms, 2),
+                   "in_process_statements_per_request": round(direct_statements, 1),
                    "load": load()}
             rows.append(row)
             print(f"feed at {result['target_rps']} req/s ({backend}, {args.workers} worker(s)): "
@@ -285,7 +294,8 @@ def main() -> None:
                   f"p99 {result['p99_ms']} ms, {result['failed']} failed, server CPU "
                   f"{cpu_ms} ms/request; in process "
                   f"p50 {row['in_process_p50_ms']} ms, p99 {row['in_process_p99_ms']} ms, "
-                  f"CPU {row['in_process_cpu_ms_per_request']} ms/request",
+                  f"CPU {row['in_process_cpu_ms_per_request']} ms/request, "
+                  f"{row['in_process_statements_per_request']} SQL statements/request",
                   flush=True)
     finally:
         # a saturated server drains its backlog before a graceful stop: do not wait for it

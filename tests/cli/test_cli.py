@@ -165,3 +165,20 @@ def test_a_rule_the_regex_engine_cannot_run_is_refused_and_a_stored_one_is_skipp
         "not compile: look-around, including look-ahead and look-behind, is not supported; the "
         "other rules apply"
     ) in out
+
+
+@pytest.mark.parametrize(("flags", "logged"), [([], False), (["--access-log"], True)])
+def test_serve_writes_no_access_log_unless_asked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: list[str], logged: bool) -> None:
+    """A line per request costs every request CPU; /metrics counts them anyway."""
+    import uvicorn
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: seen.update(kwargs))
+    for name in ("TACTFUL_DATABASE_URL", "TACTFUL_API_CLOCK", "TACTFUL_API_DELIVER"):
+        monkeypatch.delenv(name, raising=False)
+    result = runner.invoke(app, ["serve", "--db", f"sqlite:///{tmp_path / 'bank.db'}", *flags],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert seen["access_log"] is logged
+    assert seen["log_level"] == ("info" if logged else "warning")

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from tactful.batch.enrich import run_enrich
 from tactful.batch.insights import run_insights
@@ -166,3 +166,27 @@ def test_the_features_held_are_computed_again_when_their_rows_change(store: Stor
     assert len(calls) == 3  # a page view is not read by the features
     check(at.date() + timedelta(days=1))
     assert len(calls) == 4
+
+
+def test_a_serving_process_reads_the_rows_again_once_they_are_older_than_fresh_for(
+        store: Store) -> None:
+    """Within ``fresh_for`` seconds of the last read the held rows answer (no statement sent);
+    past it, or with no ``fresh_for``, the next answer counts the outcome recorded meanwhile."""
+    start = default_moment(store)
+    report = decide_all(store, placement=Placement.OUTBOUND, at=start)
+    sent = [r for r in (read_decision(store, x) for x in report.decision_ids)
+            if r is not None and not r["silent"]]
+    later = start + timedelta(days=1)
+    held = Evidence()
+    before = held.learned(store, at=later, fresh_for=3600)
+    record_outcomes(store, [OutcomeIn(sent[0]["decision_id"], OutcomeKind.CLICK,
+                                      sent[0]["send_at"])])
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute",
+                 lambda *args: statements.append(str(args[2])))
+    assert held.learned(store, at=later, fresh_for=3600) == before
+    assert statements == []
+    after = held.learned(store, at=later)
+    assert statements
+    assert after != before
+    assert after == learned(store, at=later, policy=default_policy())

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 
 from tactful.errors import ConfigError, StoreError
 from tactful.store import schema
@@ -269,3 +269,26 @@ def test_copy_null_marker_and_backslashes_are_text_not_null(store: Store, path: 
     t = schema.transactions
     rows = store.rows(select(t.c.id, t.c.description, t.c.counterparty).order_by(t.c.id))
     assert [(r.description, r.counterparty) for r in rows] == list(zip(texts, texts, strict=True))
+
+
+def test_the_reads_of_a_reading_block_share_one_connection(store: Store) -> None:
+    """A request's reads check out one connection, not one each; writes keep their own and
+    the block's later reads see them; outside the block every read takes its own."""
+    checkouts: list[object] = []
+    event.listen(store.engine, "checkout", lambda *args: checkouts.append(args[1]))
+    c = schema.customers
+    with store.reading() as conn:
+        with store.reading() as inner:
+            assert inner is conn
+        assert store.rows(select(c.c.id)) == []
+        assert store.frame(select(c.c.id)).height == 0
+        assert len(checkouts) == 1
+        with store.transaction() as tx:
+            tx.execute(insert(c).values(id="C1", region="EU", locale="en_GB",
+                                        timezone="Europe/London"))
+        assert len(checkouts) == 2
+        assert [r[0] for r in store.rows(select(c.c.id))] == ["C1"]
+        assert len(checkouts) == 2
+    store.rows(select(c.c.id))
+    store.rows(select(c.c.id))
+    assert len(checkouts) == 4

@@ -199,3 +199,22 @@ def test_a_stored_grant_loses_to_a_withdrawal_of_the_same_instant(
                      f"C1,personalization,granted,{T0.isoformat()},app\n", encoding="utf-8")
     Loader(store, report_dir=tmp_path / "reports").ingest([again])
     assert consent.current(store).height == 0  # a grant does not take a refusal's place
+
+
+def test_held_answers_as_current_and_sees_the_next_record_at_once(store: Store) -> None:
+    """``held`` keeps the rule's answer per set of records: asked again it agrees with
+    ``current``, and a withdrawal recorded in between is the next answer's."""
+    _customers(store, "C1", "C2", "C3")
+    with store.transaction() as conn:
+        store.write(conn, "consents", pl.DataFrame({
+            "customer_id": ["C1", "C1", "C2"], "purpose": [P, PR, P],
+            "status": ["granted"] * 3, "at": [T0] * 3, "source": ["test"] * 3}))
+    later = T0 + timedelta(days=2)
+    for _ in range(2):
+        assert consent.held(store, ["C1", "C2", "C3"], at=later) == {
+            "C1": frozenset({P, PR}), "C2": frozenset({P})}
+    consent.record(store, Consent("C1", ConsentPurpose.PERSONALIZATION,
+                                  ConsentStatus.WITHDRAWN, T0 + timedelta(days=1)))
+    assert consent.held(store, ["C1"], at=later) == {"C1": frozenset({PR})}
+    assert consent.held(store, ["C1"], at=T0) == {"C1": frozenset({P, PR})}
+    assert sorted(consent.current(store, ["C1"], at=later).rows()) == [("C1", PR)]

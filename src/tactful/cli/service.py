@@ -88,6 +88,10 @@ def serve_command(
                                        "the decisions chose); off by default: under parallel "
                                        "load on PostgreSQL it still contends with the requests "
                                        "(run tactful deliver beside the service)")] = False,
+    access_log: Annotated[bool, typer.Option(
+        "--access-log/--no-access-log", help="Log every request (uvicorn's access log); off "
+                                             "by default: /metrics counts them, and each line "
+                                             "costs CPU on every request")] = False,
     db: DbUrl = None,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs and /openapi.json), and deliver the outbox."""
@@ -113,4 +117,5 @@ def serve_command(
     console.print(f"Tactful API on http://{host}:{port} (docs at /docs; clock {clock}; "
                   f"{'delivering the outbox' if deliver else 'not delivering'})")
     uvicorn.run("tactful.api.app:from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level="warning")
+                workers=workers, log_level="info" if access_log else "warning",
+                access_log=access_log)

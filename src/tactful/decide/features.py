@@ -91,8 +91,7 @@ def _fingerprint_query() -> Any:
 
 def fingerprint(store: Store, customer_id: str) -> tuple[Any, ...]:
     """What the customer's features are computed from, in brief (see the module's docstring)."""
-    with store.engine.connect() as conn:
-        return tuple(conn.execute(_fingerprint_query(), {"customer_id": customer_id}).one())
+    return tuple(store.rows(_fingerprint_query(), {"customer_id": customer_id})[0])
 
 
 class FeatureCache:

@@ -21,7 +21,7 @@ from functools import cache, partial
 from typing import Any, Final
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from tactful.decide.bandit import arm_key
 from tactful.decide.catalog import DECISION_FEATURES, ActionsCatalog
@@ -41,16 +41,18 @@ from tactful.domain.actions import OutcomeKind
 from tactful.domain.enums import Channel, PersonalizationLevel
 from tactful.domain.records import QuietHours
 from tactful.enrich.repository import _aware_utc
+from tactful.errors import NotFoundError
 from tactful.insights import lifecycle, stored_features
 from tactful.insights.repository import load_inputs
 from tactful.insights.rules import features as rule_features
 from tactful.insights.stored_features import Written
 from tactful.measure import experiments
 from tactful.measure.outcomes import Fate, fates
-from tactful.profile.view import LOGIN_KINDS
+from tactful.profile.view import LOGIN_KINDS, summarize_behaviour
 from tactful.store import schema
 from tactful.store.store import Store
 from tactful.trust import consent
+from tactful.trust.privacy import mask
 
 HISTORY_DAYS: Final = 60
 """How far back the contact history reaches: beyond the longest window (a week), the longest
@@ -69,8 +71,90 @@ FEE_CATEGORIES: Final = ("BANK_FEES_OVERDRAFT_FEES", "BANK_FEES_INSUFFICIENT_FUN
 _CHUNK: Final = 2_000
 
 
+def _ids(column: Any) -> Any:
+    return column.in_(bindparam("ids", expanding=True))
+
+
 def _in(column: Any, ids: Sequence[str]) -> Any:
     return column.in_(list(ids))
+
+
+# The statements one decision sends, built once with bound parameters: the feed decides for
+# one customer a request, and building a statement costs more than running it.
+
+
+@cache
+def _latest_insight_query() -> Any:
+    i = schema.insights
+    return select(i.c.produced_at).order_by(i.c.produced_at.desc()).limit(1)
+
+
+@cache
+def _logins_query() -> Any:
+    e = schema.events
+    return select(e.c.customer_id, e.c.occurred_at).where(
+        _ids(e.c.customer_id), e.c.kind.in_(LOGIN_KINDS),
+        e.c.occurred_at > bindparam("since"), e.c.occurred_at <= bindparam("at"))
+
+
+@cache
+def _customers_query() -> Any:
+    c = schema.customers
+    return select(c).where(_ids(c.c.id))
+
+
+@cache
+def _products_query() -> Any:
+    p = schema.products
+    return select(p.c.id, p.c.account_type)
+
+
+@cache
+def _insights_query() -> Any:
+    i = schema.insights
+    return select(
+        i.c.insight_id, i.c.customer_id, i.c.detector, i.c.subject, i.c.state,
+        i.c.relevance, i.c.urgency, i.c.sensitive, i.c.produced_at, i.c.expires_at,
+        i.c.state_changed_at,
+    ).where(_ids(i.c.customer_id), i.c.produced_at <= bindparam("at"))
+
+
+@cache
+def _loans_query() -> Any:
+    a = schema.accounts
+    return select(a.c.customer_id).where(
+        _ids(a.c.customer_id), a.c.type == "loan", a.c.closed_on.is_(None))
+
+
+@cache
+def _sends_query() -> Any:
+    d = schema.decisions
+    return select(
+        d.c.customer_id, d.c.action_id, d.c.channel, d.c.send_at, d.c.decided_at,
+        d.c.relevance, d.c.decision_id,
+    ).where(_ids(d.c.customer_id), d.c.silent.is_(False), d.c.decided_at <= bindparam("at"),
+            d.c.decision_id.not_in(bindparam("itself", expanding=True)),
+            d.c.decided_at >= bindparam("since"),
+            ).order_by(d.c.decided_at, d.c.decision_id)
+
+
+@cache
+def _opted_out_query() -> Any:
+    t = schema.outcomes
+    return select(t.c.customer_id, t.c.channel, t.c.occurred_at).where(
+        _ids(t.c.customer_id), t.c.kind == OutcomeKind.OPT_OUT.value,
+        t.c.channel.in_([c.value for c in Channel]),
+        t.c.occurred_at <= bindparam("at")).order_by(t.c.occurred_at)
+
+
+@cache
+def _money_events_query() -> Any:
+    a, t = schema.accounts, schema.transactions
+    return select(a.c.customer_id, t.c.status, t.c.booked_at).select_from(
+        t.join(a, a.c.id == t.c.account_id)).where(
+        _ids(a.c.customer_id), t.c.booked_at >= bindparam("since"),
+        t.c.booked_at <= bindparam("at"),
+        (t.c.status == "declined") | t.c.category_detailed.in_(FEE_CATEGORIES))
 
 
 def _quiet(start: str | None, end: str | None) -> QuietHours | None:
@@ -82,8 +166,7 @@ def _quiet(start: str | None, end: str | None) -> QuietHours | None:
 def default_moment(store: Store) -> datetime:
     """When a decision happens if nobody says: right after the latest insight run (the demo's
     data lie in the past, where "now" would find every insight expired), else now."""
-    i = schema.insights
-    rows = store.rows(select(i.c.produced_at).order_by(i.c.produced_at.desc()).limit(1))
+    rows = store.rows(_latest_insight_query())
     return rows[0][0] + timedelta(minutes=1) if rows else datetime.now(UTC)
 
 
@@ -91,15 +174,8 @@ def customer_ids(store: Store) -> list[str]:
     return sorted(str(r[0]) for r in store.rows(select(schema.customers.c.id)))
 
 
-def has_customer(store: Store, customer_id: str) -> bool:
-    """One indexed lookup: a single decision must not read every customer id of the bank."""
-    c = schema.customers
-    return bool(store.rows(select(c.c.id).where(c.c.id == customer_id).limit(1)))
-
-
 def products(store: Store) -> list[tuple[str, str | None]]:
-    p = schema.products
-    return [(str(r[0]), r[1]) for r in store.rows(select(p.c.id, p.c.account_type))]
+    return [(str(r[0]), r[1]) for r in store.rows(_products_query())]
 
 
 @dataclass
@@ -127,9 +203,16 @@ def gather(store: Store, ids: Sequence[str], *, at: datetime, policy: DecisionPo
     request served now must obey a withdrawal recorded a second ago, even when the decision's
     moment is the data's (the demo's data lie in the past; see ``service.feed``). ``cache``
     keeps the customers' rule features between calls (``decide.features``); ``stored`` is the
-    nightly run whose rule features to read instead of computing them (:func:`stored_run`)."""
+    nightly run whose rule features to read instead of computing them (:func:`stored_run`).
+
+    ``NotFoundError`` if one of ``ids`` is not in the store: the customers' own rows are read
+    first, so an unknown customer costs no lookup of its own, and nothing is read after."""
     catalog = policy.catalog
     contexts = _contexts(store, ids, at, consent_at or at)
+    missing = [cid for cid in ids if cid not in contexts]
+    if missing:
+        raise NotFoundError(f"customer {', '.join(mask(cid) for cid in missing[:3])} "
+                            f"{'is' if len(missing) == 1 else 'are'} not in the store")
     insights = _insights(store, ids, at)
     offers = offer_candidates(catalog, products(store))
     candidates = _candidates(insights, catalog, at)
@@ -155,23 +238,23 @@ def inputs_for(g: Gathered, customer_id: str, *, at: datetime, placement: Placem
 def _contexts(store: Store, ids: Sequence[str], at: datetime, consent_at: datetime) -> (
     dict[str, CustomerContext]
 ):
-    c = schema.customers
-    held: dict[str, set[str]] = defaultdict(set)
-    for cid, purpose in consent.current(store, list(ids), at=consent_at).iter_rows():
-        held[str(cid)].add(str(purpose))
+    held = consent.held(store, ids, at=consent_at)
     running = [x for x in experiments.load(store) if x.is_active(at)]
     out = {}
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
-        profiles = store.rows(select(c).where(_in(c.c.id, part)))
-        rhythm = login_rhythm(store, {str(r.id): r.timezone for r in profiles}, at)
+        profiles = store.rows(_customers_query(), {"ids": part})
+        zones = {str(r.id): r.timezone for r in profiles}
+        # a frame pays Polars' fixed cost: worth it for a shard, not for one feed request
+        rhythm = (login_rhythm(store, zones, at) if len(zones) > _FEW
+                  else _rhythm_of_few(store, zones, at))
         for r in profiles:
             count, hour = rhythm.get(str(r.id), (0, None))
             prefs = tuple(Channel(p) for p in re.split(r"[|,]", str(r.channel_preferences)) if p)
             out[str(r.id)] = CustomerContext(
                 customer_id=str(r.id), timezone=r.timezone,
                 level=PersonalizationLevel(r.personalization_level),
-                channel_preferences=prefs, held=frozenset(held.get(str(r.id), set())),
+                channel_preferences=prefs, held=held.get(str(r.id), frozenset()),
                 quiet_hours=_quiet(r.quiet_hours_start, r.quiet_hours_end),
                 segment=r.segment, usual_login_hour=hour,
                 vulnerable=bool(r.vulnerable),
@@ -218,16 +301,32 @@ def login_rhythm(store: Store, zones: Mapping[str, str], at: datetime) -> (
     return {str(cid): (int(n), int(h)) for cid, n, h in best.iter_rows()}
 
 
+_FEW: Final = 8
+
+
+def _rhythm_of_few(store: Store, zones: Mapping[str, str], at: datetime) -> (
+    dict[str, tuple[int, int | None]]
+):
+    """:func:`login_rhythm` for a handful of customers, customer by customer in Python."""
+    logins: dict[str, list[datetime]] = defaultdict(list)
+    since = at - timedelta(days=RHYTHM_DAYS)
+    for cid, when in store.rows(_logins_query(), {"ids": list(zones), "since": since, "at": at}):
+        logins[str(cid)].append(when)
+    out: dict[str, tuple[int, int | None]] = {}
+    for cid, times in logins.items():
+        times.sort()
+        summary = summarize_behaviour(["login"] * len(times), times, [None] * len(times),
+                                      [None] * len(times), zones[cid], at)
+        out[cid] = (len(times), summary.usual_login_hour)
+    return out
+
+
 def _insights(store: Store, ids: Sequence[str], at: datetime) -> list[dict[str, Any]]:
-    i = schema.insights
     rows: list[dict[str, Any]] = []
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
-        rows += [dict(r._mapping) for r in store.rows(select(
-            i.c.insight_id, i.c.customer_id, i.c.detector, i.c.subject, i.c.state,
-            i.c.relevance, i.c.urgency, i.c.sensitive, i.c.produced_at, i.c.expires_at,
-            i.c.state_changed_at,
-        ).where(_in(i.c.customer_id, part), i.c.produced_at <= at))]
+        rows += [dict(r._mapping) for r in store.rows(_insights_query(),
+                                                      {"ids": part, "at": at})]
     return rows
 
 
@@ -281,12 +380,10 @@ def _features(store: Store, ids: Sequence[str], at: datetime, catalog: ActionsCa
         out.update(_stored_rule_features(store, ids, stored, wanted))
     elif wanted:
         out.update(_rule_features(store, ids, day, wanted))
-    a = schema.accounts
     loans = set()
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
-        loans |= {str(r[0]) for r in store.rows(select(a.c.customer_id).where(
-            _in(a.c.customer_id, part), a.c.type == "loan", a.c.closed_on.is_(None)))}
+        loans |= {str(r[0]) for r in store.rows(_loans_query(), {"ids": part})}
     warned = {r["customer_id"] for r in insights
               if r["detector"] in ("shortfall", "low_balance")
               and r["state"] in lifecycle.OPEN and r["expires_at"] > at}
@@ -373,18 +470,13 @@ def _history(store: Store, ids: Sequence[str], at: datetime, policy: DecisionPol
     catalog = policy.catalog
     by_detector = catalog.by_detector()
     state = {r["insight_id"]: r["state"] for r in insights}
-    d = schema.decisions
     since = at - timedelta(days=HISTORY_DAYS)
     sends: dict[str, list[tuple[Send, list[str], str, str]]] = defaultdict(list)
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
         itself = [decision_id(cid, at, placement.value, served_at) for cid in part]
-        for r in store.rows(select(
-            d.c.customer_id, d.c.action_id, d.c.channel, d.c.send_at, d.c.decided_at,
-            d.c.relevance, d.c.decision_id,
-        ).where(_in(d.c.customer_id, part), d.c.silent.is_(False), d.c.decided_at <= at,
-                d.c.decision_id.not_in(itself), d.c.decided_at >= since,
-                ).order_by(d.c.decided_at, d.c.decision_id)):
+        for r in store.rows(_sends_query(), {"ids": part, "at": at, "since": since,
+                                             "itself": itself}):
             spec = policy.spec(str(r.action_id))
             relevance = r.relevance if isinstance(r.relevance, dict) else json.loads(r.relevance)
             sends[str(r.customer_id)].append((
@@ -437,15 +529,10 @@ def _opted_out(store: Store, ids: Sequence[str], at: datetime) -> (
     """Customer -> channel -> the first opt-out recorded on it up to ``at`` (an ``opt_out``
     outcome of a message on that channel): the contact policy sends nothing but exempt messages
     there afterwards."""
-    t = schema.outcomes
     out: dict[str, dict[Channel, datetime]] = defaultdict(dict)
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
-        for cid, channel, when in store.rows(select(
-                t.c.customer_id, t.c.channel, t.c.occurred_at).where(
-                _in(t.c.customer_id, part), t.c.kind == OutcomeKind.OPT_OUT.value,
-                t.c.channel.in_([c.value for c in Channel]),
-                t.c.occurred_at <= at).order_by(t.c.occurred_at)):
+        for cid, channel, when in store.rows(_opted_out_query(), {"ids": part, "at": at}):
             out[str(cid)].setdefault(Channel(channel), when)
     return out
 
@@ -501,15 +588,11 @@ def _money_events(store: Store, ids: Sequence[str], since: datetime, at: datetim
     list[tuple[str, SensitiveEvent, datetime]]
 ):
     """Declined card payments and overdraft or insufficient-funds fees of ``ids``."""
-    a, t = schema.accounts, schema.transactions
     out = []
     for start in range(0, len(ids), _CHUNK):
         part = list(ids[start:start + _CHUNK])
-        query = select(a.c.customer_id, t.c.status, t.c.booked_at).select_from(
-            t.join(a, a.c.id == t.c.account_id)).where(
-            _in(a.c.customer_id, part), t.c.booked_at >= since, t.c.booked_at <= at,
-            (t.c.status == "declined") | t.c.category_detailed.in_(FEE_CATEGORIES))
-        for cid, status, booked in store.rows(query):
+        for cid, status, booked in store.rows(_money_events_query(),
+                                              {"ids": part, "since": since, "at": at}):
             kind = (SensitiveEvent.DECLINED_CARD if status == "declined"
                     else SensitiveEvent.OVERDRAFT_FEE)
             out.append((str(cid), kind, booked))

@@ -24,7 +24,6 @@ from tactful.decide.repository import (
     default_moment,
     features_source,
     gather,
-    has_customer,
     inputs_for,
     learned,
     read_decision,
@@ -53,31 +52,38 @@ def decide_customer(
     save: bool = True,
     consent_at: datetime | None = None,
     served_at: datetime | None = None,
+    fresh_for: float = 0.0,
 ) -> DecisionResult:
     """The decision for one customer now (or at ``at``), logged unless ``save`` is False;
     consent as it stands at ``consent_at`` (default: the decision's moment). ``served_at``
-    makes the decision one request's own (``policy.decision_id``)."""
+    makes the decision one request's own (``policy.decision_id``); ``fresh_for``: how many
+    seconds the bandit's evidence read last may serve (``decide.evidence``). Its reads share
+    one connection (``Store.reading``); ``NotFoundError`` for a customer not in the store."""
     chosen = policy or default_policy()
     moment = require_aware(at, "at") if at is not None else default_moment(store)
-    if not has_customer(store, customer_id):
-        raise NotFoundError(f"customer {mask(customer_id)} is not in the store")
     if not save:
-        return _decide_one(store, customer_id, moment, chosen, placement, consent_at, served_at)
+        with store.reading():
+            return _decide_one(store, customer_id, moment, chosen, placement, consent_at,
+                               served_at, fresh_for)
     # read, decide and log as one step per customer: two requests at once would each miss the
     # other's message in the contact history and pass a cap together
     with store.exclusive(f"decide:{customer_id}"):
-        result = _decide_one(store, customer_id, moment, chosen, placement, consent_at,
-                             served_at)
+        with store.reading():
+            result = _decide_one(store, customer_id, moment, chosen, placement, consent_at,
+                                 served_at, fresh_for)
         write_decisions(store, [result])
     return result
 
 
 def _decide_one(store: Store, customer_id: str, moment: datetime, policy: DecisionPolicy,
                 placement: Placement, consent_at: datetime | None,
-                served_at: datetime | None) -> DecisionResult:
+                served_at: datetime | None, fresh_for: float) -> DecisionResult:
     g = gather(store, [customer_id], at=moment, policy=policy,
-               outcomes=learned_now(store, at=moment), placement=placement,
-               consent_at=consent_at, cache=cache_for(store), served_at=served_at)
+               outcomes=learned_now(store, at=moment, fresh_for=fresh_for),
+               placement=placement, consent_at=consent_at, cache=cache_for(store),
+               served_at=served_at)
+    if customer_id not in g.contexts:  # the customers' row read by gather: no lookup of its own
+        raise NotFoundError(f"customer {mask(customer_id)} is not in the store")
     return policy.decide(inputs_for(g, customer_id, at=moment, placement=placement,
                                     served_at=served_at))
 

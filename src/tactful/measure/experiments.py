@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -67,9 +68,15 @@ def create(store: Store, experiment: Experiment) -> Experiment:
     return experiment
 
 
-def load(store: Store) -> list[Experiment]:
+@cache
+def _load_query() -> Any:
+    """Built once: every feed request reads the experiments."""
     t = schema.experiments
-    return [_from_row(r) for r in store.rows(select(t).order_by(t.c.name))]
+    return select(t).order_by(t.c.name)
+
+
+def load(store: Store) -> list[Experiment]:
+    return [_from_row(r) for r in store.rows(_load_query())]
 
 
 def load_in(conn: Connection) -> list[Experiment]:

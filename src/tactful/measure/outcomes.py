@@ -28,9 +28,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tactful.domain.actions import Outcome, OutcomeKind
@@ -373,23 +374,31 @@ class Fate:
     """Any outcome at all: it reached the customer."""
 
 
+@cache
+def _fates_query(of_ids: bool) -> Any:
+    """Built once (the feed asks once a request): building costs more than running it."""
+    t = schema.outcomes
+    query = select(t.c.decision_id, t.c.kind).where(t.c.occurred_at <= bindparam("at"))
+    if of_ids:
+        query = query.where(t.c.decision_id.in_(bindparam("ids", expanding=True)))
+    return query
+
+
 def fates(store: Store, *, at: datetime, decision_ids: Sequence[str] | None = None) -> (
     dict[str, Fate]
 ):
     """Decision -> the fate of its message by the outcomes that occurred up to ``at`` (later
     ones are the future for a decision made at ``at``: replaying it must not see them); every
     decision's when ``decision_ids`` is None."""
-    t = schema.outcomes
     kinds: dict[str, set[OutcomeKind]] = defaultdict(set)
-    query = select(t.c.decision_id, t.c.kind).where(t.c.occurred_at <= at)
     if decision_ids is None:
-        parts: list[Any] = [query]
+        parts: list[tuple[Any, dict[str, Any]]] = [(_fates_query(False), {"at": at})]
     else:
         ids = list(decision_ids)
-        parts = [query.where(t.c.decision_id.in_(ids[start:start + _CHUNK]))
+        parts = [(_fates_query(True), {"at": at, "ids": ids[start:start + _CHUNK]})
                  for start in range(0, len(ids), _CHUNK)]
-    for part in parts:
-        for did, kind in store.rows(part):
+    for query, values in parts:
+        for did, kind in store.rows(query, values):
             kinds[str(did)].add(OutcomeKind(kind))
     out = {}
     for did, ks in kinds.items():

@@ -80,13 +80,14 @@ def feed(
 ) -> FeedAnswer:
     """What ``customer_id`` sees on ``placement`` now (or at ``at``): one message or silence,
     logged as a decision. ``NotFoundError`` for an unknown customer."""
+    from tactful.decide.evidence import FRESH_FOR
     from tactful.decide.service import decide_customer
 
     when = at or moment(store, clock)
     served = datetime.now(UTC)
     result = decide_customer(store, customer_id=customer_id, placement=placement, at=when,
                              policy=default_policy(), consent_at=max(when, served),
-                             served_at=served)
+                             served_at=served, fresh_for=FRESH_FOR)
     d = result.decision
     return FeedAnswer(
         decision_id=d.decision_id, customer_id=d.customer_id, placement=placement,

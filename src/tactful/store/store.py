@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,7 @@ import polars as pl
 from sqlalchemy import (
     Connection,
     Engine,
+    Executable,
     Select,
     delete,
     func,
@@ -53,6 +54,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._stripes = tuple(threading.Lock() for _ in range(256))
+        self._held = threading.local()
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
@@ -102,7 +104,34 @@ class Store:
             raise
 
     @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """Every read of this thread inside the block (``rows``, ``frame``, ``raw_frame``) on
+        one connection: a request's dozen reads check out one connection instead of a dozen,
+        each of which PostgreSQL's pool rolls back on return (a round trip). Writes
+        (``transaction``) still take their own. Blocks nest; the outermost one owns the
+        connection."""
+        held: Connection | None = getattr(self._held, "conn", None)
+        if held is not None:
+            yield held
+            return
+        with self._connected() as conn:
+            self._held.conn = conn
+            try:
+                yield conn
+            finally:
+                self._held.conn = None
+
+    @contextmanager
     def _reading(self) -> Iterator[Connection]:
+        held: Connection | None = getattr(self._held, "conn", None)
+        if held is not None:
+            yield held
+            return
+        with self._connected() as conn:
+            yield conn
+
+    @contextmanager
+    def _connected(self) -> Iterator[Connection]:
         try:
             with self.engine.connect() as conn:
                 yield conn
@@ -126,7 +155,7 @@ class Store:
                 yield
                 return
             number = int.from_bytes(digest[:8], "big", signed=True)
-            with self._reading() as conn:
+            with self._connected() as conn:
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": number})
                 conn.commit()
                 try:
@@ -276,9 +305,14 @@ class Store:
             )
         return frame.cast(schema)  # type: ignore[arg-type]
 
-    def rows(self, query: Select[Any]) -> Sequence[Any]:
+    def rows(self, query: Executable, values: Mapping[str, Any] | None = None) -> (
+        Sequence[Any]
+    ):
+        """The rows of ``query``: a ``select`` or a statement built once with bound
+        parameters, given their ``values`` (building a statement costs more than running a
+        small one)."""
         with self._reading() as conn:
-            return conn.execute(query).all()
+            return conn.execute(query, values).all()
 
     def counts(self) -> dict[str, int]:
         tables = ("customers", "accounts", "products", "transactions", "events", "consents")

@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache, lru_cache
 from typing import Any, Final
 
 import polars as pl
@@ -197,6 +198,37 @@ def current(
     the frame for the few records of one customer (the feed, once a request)."""
     wanted = list(purposes) if purposes is not None else None
     return granted(records(source, customer_ids, purposes=wanted, until=at), purposes=wanted)
+
+
+@cache
+def _held_query() -> Any:
+    """Built once: the feed asks once a request, and building costs more than running it."""
+    c = schema.consents
+    return select(c.c.customer_id, c.c.purpose, c.c.status, c.c.at).where(
+        c.c.customer_id.in_(bindparam("ids", expanding=True)), c.c.at <= bindparam("until"))
+
+
+def held(
+    source: Store, customer_ids: Sequence[str], *, at: datetime
+) -> dict[str, frozenset[str]]:
+    """Customer -> the purposes they hold at ``at`` (those holding none are left out):
+    :func:`current` for a few customers, the feed's one a request. The rule's answer is kept
+    per set of records read, so it is worked out again only when the customer's records
+    change -- a withdrawal recorded a second ago is a record the last answer did not see."""
+    ids = list(dict.fromkeys(customer_ids))
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(ids), _CHUNK):
+        rows += [tuple(r) for r in source.rows(
+            _held_query(), {"ids": ids[start:start + _CHUNK], "until": at})]
+    return dict(_held_of(tuple(rows)))
+
+
+@lru_cache(maxsize=8192)
+def _held_of(rows: tuple[tuple[Any, ...], ...]) -> tuple[tuple[str, frozenset[str]], ...]:
+    purposes: dict[str, set[str]] = {}
+    for cid, purpose in granted(_as_frame(rows)).iter_rows():
+        purposes.setdefault(str(cid), set()).add(str(purpose))
+    return tuple((cid, frozenset(p)) for cid, p in purposes.items())
 
 
 def consenting(

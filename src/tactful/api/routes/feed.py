@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from tactful.api.deps import IdempotencyKey, PrincipalDep, StateDep, owns
 from tactful.api.idempotent import answer
@@ -21,10 +21,13 @@ DecisionId = Annotated[str, Path(min_length=1, max_length=64)]
 
 @router.get("/customers/{customer_id}/feed", response_model=FeedAnswer)
 def get_feed(customer_id: CustomerId, app: StateDep, who: PrincipalDep,
-             placement: Placement = Placement.FEED) -> FeedAnswer:
+             placement: Placement = Placement.FEED) -> Response:
     """What the customer sees now on ``placement``: one message or silence, and why."""
     owns(who, customer_id)
-    return feeds.feed(app.store, customer_id=customer_id, placement=placement, clock=app.clock)
+    answer = feeds.feed(app.store, customer_id=customer_id, placement=placement,
+                        clock=app.clock)
+    # the answer was validated when it was built: serialized once, not validated again
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.post("/customers/{customer_id}/feedback", response_model=FeedbackAnswer)
