@@ -7,42 +7,28 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import polars as pl
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from typer.testing import CliRunner
 
-from tactful.batch.enrich import run_enrich
-from tactful.batch.insights import run_insights
 from tactful.cli.app import app
 from tactful.decide.policy import Placement
 from tactful.decide.repository import default_moment, read_decision
 from tactful.decide.service import decide_all, decide_customer, explain
 from tactful.errors import NotFoundError
 from tactful.ingest.loader import Loader
-from tactful.simulate import SimulationConfig, simulate
+from tactful.simulate import SimulationConfig
 from tactful.store import schema
 from tactful.store.store import Store
+
+from .conftest import nightly_bank
 
 CONFIG = SimulationConfig(customers=60, months=4, seed=5, start=date(2025, 1, 1))
 
 
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("decide-bank")
-    simulate(CONFIG, out / "exports", "parquet")
-    db = out / "tactful.db"
-    store = Store.open(f"sqlite:///{db}")
-    Loader(store, report_dir=out / "reports").ingest(
-        [p for p in sorted((out / "exports").iterdir()) if p.is_file()])
-    ids = store.frame(text("select id from customers"))["id"]
-    with store.transaction() as conn:  # every customer profiled, so every detector has data
-        store.write(conn, "consents", pl.DataFrame({
-            "customer_id": ids, "purpose": "profiling", "status": "granted",
-            "at": datetime(2024, 1, 1, tzinfo=UTC), "source": "test"}))
-    run_enrich(store)
-    run_insights(store)
-    return db
+    return nightly_bank(tmp_path_factory.mktemp("decide-bank"), CONFIG)
 
 
 def test_a_batch_is_logged_and_every_decision_replays_to_the_same_answer(bank: Path) -> None:

@@ -12,40 +12,25 @@ from typing import Any
 
 import polars as pl
 import pytest
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 
-from tactful.batch.enrich import run_enrich
-from tactful.batch.insights import run_insights
 from tactful.decide.policy import Placement
 from tactful.decide.repository import RHYTHM_DAYS, gather, login_rhythm, stored_run
 from tactful.decide.service import decide_all, default_policy
-from tactful.ingest.loader import Loader
 from tactful.insights import stored_features
 from tactful.profile.view import LOGIN_KINDS, summarize_behaviour
-from tactful.simulate import SimulationConfig, simulate
+from tactful.simulate import SimulationConfig
 from tactful.store import schema
 from tactful.store.store import Store
+
+from .conftest import nightly_bank
 
 CONFIG = SimulationConfig(customers=50, months=4, seed=9, start=date(2025, 1, 1))
 
 
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("stored-features-bank")
-    simulate(CONFIG, out / "exports", "parquet")
-    db = out / "tactful.db"
-    store = Store.open(f"sqlite:///{db}")
-    Loader(store, report_dir=out / "reports").ingest(
-        [p for p in sorted((out / "exports").iterdir()) if p.is_file()])
-    ids = store.frame(text("select id from customers"))["id"]
-    with store.transaction() as conn:
-        store.write(conn, "consents", pl.DataFrame({
-            "customer_id": ids, "purpose": "profiling", "status": "granted",
-            "at": datetime(2024, 1, 1, tzinfo=UTC), "source": "test"}))
-    run_enrich(store)
-    run_insights(store)
-    store.close()
-    return db
+    return nightly_bank(tmp_path_factory.mktemp("stored-features-bank"), CONFIG)
 
 
 def _copy(bank: Path, tmp_path: Path, name: str) -> Store:
