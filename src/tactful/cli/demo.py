@@ -104,14 +104,15 @@ def run_demo(
     from tactful.service.demo import fresh_store
 
     with fresh_store(directory) as store:  # every run starts from an empty store
-        _show_loop(console, store, bank, directory, profiles=profiles)
+        first = _show_loop(console, store, bank, directory, profiles=profiles)
         # the simulator answers for the customers in the world the bank was drawn from
         print_closed_loop(console, store, directory, customers=customers, months=months,
                           seed=seed, start=start)
+    _print_service(console, directory, first)
 
 
 def _show_loop(console: Console, store: Store, bank: Path, directory: Path, *,
-               profiles: int) -> None:
+               profiles: int) -> str:
     from tactful.service.customers import full_profile
     from tactful.service.demo import counts as store_counts
     from tactful.service.demo import pick_customers, pick_insight_customers
@@ -165,7 +166,7 @@ def _show_loop(console: Console, store: Store, bank: Path, directory: Path, *,
     )
 
     console.rule("[bold]8. Decide: one message, or silence, instead of every finding at once")
-    _print_decisions(console, store, directory)
+    return _print_decisions(console, store, directory)
 
 
 def _print_understanding(console: Console, store: Store) -> None:
@@ -189,9 +190,10 @@ def _print_understanding(console: Console, store: Store) -> None:
     console.print(kinds)
 
 
-def _print_decisions(console: Console, store: Store, directory: Path, shown: int = 3) -> None:
+def _print_decisions(console: Console, store: Store, directory: Path, shown: int = 3) -> str:
     """Two customers who get a message and one who gets silence, each beside what the rules-only
-    approach (today's behaviour: every live insight shown at once) would put in front of them."""
+    approach (today's behaviour: every live insight shown at once) would put in front of them;
+    returns the first of them, whose feed the demo's last word opens."""
     from tactful.service.demo import decisions
 
     picked = decisions(store, shown=shown)
@@ -214,10 +216,16 @@ def _print_decisions(console: Console, store: Store, directory: Path, shown: int
         f"Every candidate and why it was dropped: tactful decide <id> --db {db}; replay a logged "
         f"decision: tactful explain <decision id> --db {db}"
     )
-    first = picked[0].result.decision.customer_id if picked else "<customer id>"
+    return picked[0].result.decision.customer_id if picked else "<customer id>"
+
+
+def _print_service(console: Console, directory: Path, customer_id: str) -> None:
+    """The demo's last word: how to run what was just shown as a service and open a feed."""
+    db = f"sqlite:///{directory / 'tactful.db'}"
+    console.rule("[bold]Next: the service")
     console.print(
-        f"The service: tactful keys create --scope app --customer {escape(first)} --db {db}, "
-        f"then tactful serve --clock data --db {db} and open a customer's feed: curl -H "
-        f"'Authorization: Bearer <key>' localhost:8000/v1/customers/{escape(first)}/feed "
+        f"tactful keys create --scope app --customer {escape(customer_id)} --db {db}, then "
+        f"tactful serve --clock data --db {db} and open a customer's feed: curl -H "
+        f"'Authorization: Bearer <key>' localhost:8000/v1/customers/{escape(customer_id)}/feed "
         "(README, \"The service\")"
     )
