@@ -195,7 +195,8 @@ def _enrich(
     if last is None or last[0] != version or last[1] != model_id:
         full = True
     mode = "full" if full else "incremental"
-    ctx = replace(ctx, classifier=model[1] if model else None)
+    as_of = repo.bank_as_of(store)
+    ctx = replace(ctx, classifier=model[1] if model else None, as_of=as_of)
     customers = everyone if full else _pending(store)
     resume = resume_point(store, rules_version=version, text_model_id=model_id) if full else None
     if resume is not None:
@@ -245,6 +246,9 @@ def _enrich(
             conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(
                 status="failed", finished_at=datetime.now(UTC), **totals))
         raise
+    if as_of is not None and not full:
+        # the customers this run did not re-read: their series age with the day
+        repo.age_series(store, as_of, skip=customers)
     finished = datetime.now(UTC)
     with store.transaction() as conn:
         conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(

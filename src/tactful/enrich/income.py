@@ -37,7 +37,7 @@ import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -523,9 +523,13 @@ def _irregular(
         & ~channel.is_in(BANK_CHANNELS)
     ).with_columns(gig.alias("_gig"), business.alias("_named"))
     credits = credits.join(_returns(frame, credits), on="id", how="anti")
-    trailing_from = as_of - timedelta(days=_TRAILING_DAYS)
+    # the trailing window ends at the account's own as-of, as its status does: a day on which
+    # the account saw nothing changes neither (and a run over only the accounts with new data
+    # leaves the store what a full run writes)
+    trailing_from = pl.col("_as_of") - pl.duration(days=_TRAILING_DAYS)
     grouped = (
-        credits.group_by("account_id", "merchant_key")
+        credits.join(accounts.select("account_id", "_as_of"), on="account_id", how="left")
+        .group_by("account_id", "merchant_key")
         .agg(
             pl.col("customer_id").first(),
             pl.col("merchant").drop_nulls().last()

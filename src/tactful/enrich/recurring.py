@@ -501,6 +501,26 @@ def detect_series(frame: pl.DataFrame, *, as_of: date | None = None) -> SeriesRe
     return _describe(rows.join(found, on="id"), calendar, as_of)
 
 
+def series_status(as_of: date) -> pl.Expr:
+    """A series' status as of ``as_of`` from its ``cadence`` and ``next_date`` alone: late after
+    one payment missed beyond the cadence's grace, cancelled after two.
+
+    Nothing but the day moves it, so a run that re-reads only the customers with new data ages
+    everyone else's series with this expression over the stored rows (``repository.age_series``)
+    and the store stays what a full run would write."""
+    mean = _per_cadence("mean_days", pl.Float64)
+    grace = _per_cadence("grace", pl.Int32)
+    overdue = (pl.lit(as_of) - pl.col("next_date")).dt.total_days() - grace
+    missed = pl.when(overdue > 0).then((overdue / mean).floor() + 1).otherwise(0)
+    return (
+        pl.when(missed >= 2)
+        .then(pl.lit("cancelled"))
+        .when(missed >= 1)
+        .then(pl.lit("late"))
+        .otherwise(pl.lit("active"))
+    )
+
+
 def _month_end_votes() -> list[pl.Expr]:
     """Per booking (with its series' median ``anchor_day``): ``_end``, booked near a month's end
     (its last business day, or one day before it); ``_end_exact``, booked on the month end itself
@@ -612,20 +632,11 @@ def _describe(members: pl.DataFrame, calendar: pl.DataFrame, as_of: date) -> Ser
     )
     sign = pl.when(pl.col("direction") == "in").then(1).otherwise(-1)
     s = _next_dates(s, calendar)
-    mean = _per_cadence("mean_days", pl.Float64)
-    grace = _per_cadence("grace", pl.Int32)
-    overdue = (pl.lit(as_of) - pl.col("next_date")).dt.total_days() - grace
-    missed = pl.when(overdue > 0).then((overdue / mean).floor() + 1).otherwise(0)
     s = s.with_columns(
         (pl.col("_typical") * sign).alias("typical_amount_minor"),
         (pl.col("amount").list.last() * sign).alias("last_amount_minor"),
         (pl.col("_next") * sign).alias("next_amount_minor"),
-        pl.when(missed >= 2)
-        .then(pl.lit("cancelled"))
-        .when(missed >= 1)
-        .then(pl.lit("late"))
-        .otherwise(pl.lit("active"))
-        .alias("status"),
+        series_status(as_of).alias("status"),
     ).with_columns(series_kind().alias("kind"))
     series = conform(s, SERIES, what="series").select(list(SERIES)).sort("series_id")
 

@@ -9,10 +9,11 @@ customer's whole history.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy import Connection, Select, func, insert, select, type_coerce, update
@@ -30,6 +31,7 @@ from tactful.enrich.frames import (
 )
 from tactful.enrich.merchants import MerchantAliases, normalize_one
 from tactful.enrich.pipeline import EnrichContext, EnrichResult
+from tactful.enrich.recurring import series_status
 from tactful.enrich.rules import RuleSet
 from tactful.enrich.taxonomy import DETAILED, primary_of
 from tactful.errors import NotFoundError, StoreError, ValidationError
@@ -102,6 +104,51 @@ def load_shard(store: Store, customer_ids: Sequence[str]) -> pl.DataFrame:
     frame = frame.with_columns(_aware_utc(frame.get_column("booked_at")).alias("booked_at"))
     out = with_local_dates(frame).drop("timezone").sort("id")
     return out.select([*TRANSACTIONS, *[f"old_{n}" for n in STORED]])
+
+
+def bank_as_of(store: Store) -> date | None:
+    """The day a run judges every series by: the last day the bank's data reaches, in the time
+    zone of the customer it reached it for (the latest local booking day over the store).
+
+    One day for the whole run, not each shard's own last day: a series' status must not depend
+    on which customers it was enriched beside, or a full run and a night's increment (which
+    loads other shards) would disagree."""
+    query = (
+        select(_c.c.timezone, func.max(_t.c.booked_at))
+        .select_from(_t.join(_a, _a.c.id == _t.c.account_id).join(_c, _c.c.id == _a.c.customer_id))
+        .group_by(_c.c.timezone)
+    )
+    days: list[date] = []
+    for zone, latest in store.rows(query):
+        if latest is None:
+            continue
+        at = datetime.fromisoformat(latest) if isinstance(latest, str) else latest
+        at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        days.append(at.astimezone(ZoneInfo(str(zone)) if zone else UTC).date())
+    return max(days) if days else None
+
+
+def age_series(store: Store, as_of: date, *, skip: Collection[str]) -> int:
+    """Bring the status of every stored series whose customer this run did not re-read up to
+    ``as_of`` (``recurring.series_status``: only the day moves it); returns the rows changed."""
+    r = schema.recurring_series
+    stored = store.frame(
+        select(r.c.series_id, r.c.customer_id, r.c.cadence, r.c.next_date, r.c.status),
+        schema_overrides={"next_date": pl.Date, "status": pl.String, "cadence": pl.String},
+    )
+    if stored.height == 0:
+        return 0
+    reread = pl.Series(list(skip), dtype=pl.String).implode()
+    aged = (
+        stored.filter(~pl.col("customer_id").is_in(reread))
+        .with_columns(series_status(as_of).alias("_status"))
+        .filter(pl.col("_status") != pl.col("status"))
+        .select("series_id", pl.col("_status").alias("status"))
+    )
+    if aged.height == 0:
+        return 0
+    with store.transaction() as conn:
+        return store.update(conn, r.name, aged, key="series_id")
 
 
 def customers_to_enrich(store: Store, *, full: bool) -> list[str]:
