@@ -123,15 +123,18 @@ def test_only_the_detectors_an_event_can_make_true_run(inputs: InsightInputs) ->
                               pl.lit("INCOME").alias("category"),
                               pl.lit("INCOME_WAGES").alias("category_detailed"),
                               pl.lit("transfer").alias("channel"))
-    assert realtime.triggered(one, salary).detectors == []
+    # money arriving moves only the shortfall forecast (a later next income, a longer horizon)
+    assert [d.spec.id for d in realtime.triggered(one, salary).detectors] == ["shortfall"]
     updated, insights = realtime.on_enriched(one, salary)
     assert insights == [] and updated.transactions.height == one.transactions.height + 1
+    declined = salary.with_columns(pl.lit("declined").alias("status"))
+    assert realtime.triggered(one, declined).detectors == []
     fee = row.with_columns(pl.lit(-3_500, pl.Int64).alias("amount_minor"),
                            pl.lit("BANK_FEES").alias("category"),
                            pl.lit("BANK_FEES_OVERDRAFT_FEES").alias("category_detailed"),
                            pl.lit("checking").alias("account_type"), pl.lit("posted")
                            .alias("status"), pl.lit("other").alias("channel"))
-    assert {d.spec.id for d in realtime.triggered(one, fee).detectors} == {"fees_paid",
-                                                                          "low_balance"}
+    assert {d.spec.id for d in realtime.triggered(one, fee).detectors} == {
+        "fees_paid", "low_balance", "shortfall"}
     _, insights = realtime.on_enriched(one, fee)
     assert "fees_paid" in {i.detector for i in insights}

@@ -95,8 +95,10 @@ class RealtimeInsights:
     """Keeps one catalog and answers "anything to say to this customer now?" per event.
 
     Only the detectors a single transaction can make true run on an event (``spec.realtime``:
-    a duplicate, a large payment, a low balance, fees, a budget step); a spike, a forecast or a
-    raise moves with the day, and the nightly batch has them.
+    a duplicate, a large payment, a low balance, fees, a budget step, and the two money-critical
+    warnings -- a shortfall before the next income and a late income -- whose probability moves
+    with the payment that just happened); a spike or a raise moves with the day and the
+    nightly batch has them.
     """
 
     def __init__(self, catalog: Catalog | None = None, ctx: EnrichContext | None = None) -> None:

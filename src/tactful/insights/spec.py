@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
@@ -158,6 +159,13 @@ class Triggered(Protocol):
         """True if the enriched new rows ``new`` (``TRANSACTIONS`` columns) might make this
         detector find something for the customer of ``data`` (the inputs before the event)."""
         ...
+
+
+def day_after(new: Sequence[Mapping[str, Any]], data: InsightInputs) -> date:
+    """The customer's day once ``new`` is folded in (``realtime.with_enriched`` advances it to
+    the latest local booking day): what a detector that moves with the day compares against."""
+    days: list[date] = [data.as_of, *(r["booked_on"] for r in new if r["booked_on"] is not None)]
+    return max(days)
 
 
 detectors: Registry[Detector] = Registry("detectors")

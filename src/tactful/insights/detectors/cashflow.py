@@ -25,6 +25,7 @@ from tactful.insights.spec import (
     DetectorSpec,
     FactKind,
     Urgency,
+    day_after,
     detectors,
     findings_frame,
     no_findings,
@@ -115,7 +116,15 @@ class Shortfall:
         action="move_money",
         description="the balance forecast to go below zero before the next income",
         optional_facts=frozenset({"next_income_date"}),
+        realtime=True,
     )
+
+    def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
+        """Money that moves (anything not declined) changes the balances, the spending and the
+        forecast; a new day moves the horizon. A declined payment on the same day changes
+        nothing the forecast or the model reads."""
+        return (any(r["status"] != "declined" for r in new)
+                or day_after(new, data) > data.as_of)
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         if data.shortfall_risk is not None:

@@ -3,6 +3,10 @@ not arrive when it always does."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
 import numpy as np
 import polars as pl
 
@@ -16,6 +20,7 @@ from tactful.insights.spec import (
     DetectorSpec,
     FactKind,
     Urgency,
+    day_after,
     detectors,
     findings_frame,
     no_findings,
@@ -96,7 +101,17 @@ class IncomeLate:
         expiry_days=7,
         action="contact_support",
         description="a regular income more than four days late",
+        realtime=True,
     )
+
+    def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
+        """Without a model the warning reads only the income streams and the day, so only a
+        new day can make it true; with one, the probability moves with every transaction, but
+        only for a stream ``may_be_late`` (read from the income rows and the day) admits."""
+        day = day_after(new, data)
+        if data.late_income_risk is None:
+            return day > data.as_of
+        return may_be_late(data if day == data.as_of else replace(data, as_of=day))
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         if data.late_income_risk is not None:
