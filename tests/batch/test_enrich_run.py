@@ -330,3 +330,47 @@ def test_shard_loads_take_ids_with_quotes_percents_and_backslashes(store: Store)
     assert set(frame["description"]) == {"100% PURE 'JUICE' \\ BAR"}
     assert set(frame["booked_on"]) == {date(2025, 2, 28)}  # 03:30 UTC is the evening before
     assert frame["old_category"].null_count() == 3
+
+
+def test_the_behaviour_answers_stored_with_the_text_model_categorize_every_shard(
+    loaded: Store,
+) -> None:
+    """The behaviour step is fitted with the text model and stored under its id; every shard
+    of a run with that model applies it to the payments nothing else categorized."""
+    first = run_enrich(loaded, shard_size=7)
+    assert first.text_model_id is not None
+    ctx = repo.latest_context(loaded)
+    customers = repo.customers_to_enrich(loaded, full=True)
+    from tactful.enrich.pipeline import categorized
+
+    frame = categorized(repo.load_shard(loaded, customers), ctx)
+    open_keys = (
+        frame.filter((pl.col("category_source") == "uncategorized")
+                     & (pl.col("amount_minor") < 0) & pl.col("merchant_key").is_not_null())
+        .get_column("merchant_key").unique().sort().head(3).to_list()
+    )
+    assert open_keys, "the bank has payments nothing categorizes"
+    answers = pl.DataFrame({"merchant_key": open_keys,
+                            "category_detailed": ["GENERAL_SERVICES_STORAGE"] * len(open_keys),
+                            "confidence": [0.93] * len(open_keys)})
+    repo.save_behaviour(loaded, first.text_model_id, answers)
+    assert repo.load_behaviour(loaded, first.text_model_id).filter(
+        pl.col("merchant_key").is_in(open_keys)).height == len(open_keys)
+
+    run_enrich(loaded, full=True, shard_size=7)
+    t = schema.transactions
+    rows = loaded.rows(select(t.c.category_detailed, func.count())
+                       .where(t.c.category_source == "model", t.c.category_confidence == 0.93)
+                       .group_by(t.c.category_detailed))
+    assert [r[0] for r in rows] == ["GENERAL_SERVICES_STORAGE"] and rows[0][1] >= len(open_keys)
+
+
+def test_behaviour_answers_outside_the_taxonomy_are_refused(loaded: Store) -> None:
+    report = run_enrich(loaded, shard_size=30)
+    assert report.text_model_id is not None
+    with loaded.transaction() as conn:
+        loaded.write(conn, "merchant_behaviour", pl.DataFrame({
+            "text_model_id": [report.text_model_id], "merchant_key": ["ACME"],
+            "category_detailed": ["FREE_MONEY"], "confidence": [0.99]}))
+    with pytest.raises(Exception, match="unknown categories FREE_MONEY"):
+        repo.load_behaviour(loaded, report.text_model_id)

@@ -3,6 +3,7 @@ pipeline's answer on every row of a simulated bank, through every step of the pr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ import polars as pl
 import pytest
 
 from tactful.enrich import categorize as categorize_module
+from tactful.enrich.behaviour import ANSWERS, BEHAVIOUR_RULE_ID
 from tactful.enrich.classifier import TextCategorizer, training_set
 from tactful.enrich.frames import TRANSACTIONS
 from tactful.enrich.pipeline import EnrichContext, categorize_one, categorized
@@ -68,6 +70,37 @@ def test_every_row_gets_the_batch_answer(bank: pl.DataFrame, ctx: EnrichContext)
     for row, expected in zip(bank.iter_rows(named=True), whole.iter_rows(named=True),
                              strict=True):
         got = categorize_one(row, ctx)
+        assert {c: got[c] for c in COMPARED} == {c: expected[c] for c in COMPARED}, row
+
+
+def test_behaviour_answers_reach_the_one_row_path_as_the_batch_applies_them(
+    bank: pl.DataFrame, ctx: EnrichContext
+) -> None:
+    """The merchants the behaviour step answered (fitted with the text model, stored beside it)
+    categorize an uncategorized payment on both paths, and leave every other row alone: a
+    categorized row of an answered merchant, money in, a merchant with no answer."""
+    whole = categorized(bank, ctx)
+    open_keys = (
+        whole.filter((pl.col("category_source") == "uncategorized")
+                     & (pl.col("amount_minor") < 0) & pl.col("merchant_key").is_not_null())
+        .get_column("merchant_key").unique().sort().head(4).to_list()
+    )
+    known = whole.filter(pl.col("category_source") == "lexicon").item(0, "merchant_key")
+    assert open_keys and known
+    keys = [*open_keys, known]
+    answers = pl.DataFrame({
+        "merchant_key": keys,
+        "category_detailed": ["GENERAL_MERCHANDISE_OTHER_GENERAL_MERCHANDISE"] * len(keys),
+        "confidence": [0.91] * len(keys),
+    }, schema=dict(ANSWERS))
+    with_behaviour = replace(ctx, behaviour=answers)
+    batch = categorized(bank, with_behaviour)
+    assert batch.filter(pl.col("rule_id") == BEHAVIOUR_RULE_ID).height > 0
+    assert batch.filter(pl.col("merchant_key") == known)["rule_id"].ne_missing(
+        BEHAVIOUR_RULE_ID).all()
+    for row, expected in zip(bank.iter_rows(named=True), batch.iter_rows(named=True),
+                             strict=True):
+        got = categorize_one(row, with_behaviour)
         assert {c: got[c] for c in COMPARED} == {c: expected[c] for c in COMPARED}, row
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
+from numpy.typing import NDArray
 from sqlalchemy import func, select
 
 from tactful.errors import ValidationError
@@ -84,3 +86,53 @@ def test_a_posted_transaction_is_understood_and_the_next_feed_sees_it(bank: Stor
     shown = feed(bank, customer_id=str(customer), clock=Clock.DATA)
     assert shown.message is not None
     assert set(shown.message.insight_ids) & {i.insight_id for i in answer.insights}
+
+
+def test_a_promoted_shortfall_model_decides_the_warning_on_an_event(bank: Store) -> None:
+    """The nightly run warns of a shortfall by the promoted model's probability; an event must
+    too (issue 17): the real-time path carries the promoted model into the customer's inputs
+    and the shortfall detector runs on money moving, with the model's one-customer path."""
+    from tests.models.test_shortfall_model import _rows
+
+    from tactful.insights.detectors import cashflow
+    from tactful.insights.inputs import InsightInputs
+    from tactful.insights.repository import load_inputs
+    from tactful.insights.shortfall_risk import ShortfallRisk
+    from tactful.models.registry import MetricFloors, ModelRegistry
+    from tactful.models.shortfall import train_shortfall
+    from tactful.service.ingest import Realtime
+
+    engine = Realtime()
+    a = schema.accounts
+    account, customer, currency = bank.rows(select(a.c.id, a.c.customer_id, a.c.currency).where(
+        a.c.type == "checking").order_by(a.c.id).limit(1))[0]
+    plain = load_inputs(bank, [str(customer)], as_of=AT.date())
+    assert engine.with_models(bank, plain).shortfall_risk is None  # nothing promoted yet
+
+    registry = ModelRegistry(bank)
+    version = train_shortfall(registry, _rows(), test_days=3, family="logistic",
+                              params={"calibration": "sigmoid", "calibration_share": 0.25}).version
+    registry.promote("shortfall", version.version, by="test",
+                     floors=MetricFloors(require_fairness_report=False))
+    engine = Realtime()  # a new process, or the next refresh
+    carried = engine.with_models(bank, plain)
+    assert carried.shortfall_risk is not None
+    assert carried.shortfall_risk.version == f"shortfall v{version.version}"
+
+    scored: list[str] = []
+    real = cashflow._one_customer_probabilities
+
+    def spy(data: InsightInputs, risk: ShortfallRisk) -> tuple[list[str], NDArray[np.float64]]:
+        scored.append(risk.version)
+        return real(data, risk)
+
+    at = moment(bank, Clock.DATA) + timedelta(hours=1)
+    tx = TransactionIn(account_id=account, transaction_id="rt-risk", booked_at=at,
+                       amount_minor=-4_200, currency=currency, description="GROCERY OUTLET",
+                       channel="card")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cashflow, "_one_customer_probabilities", spy)
+        answer = ingest_transactions(bank, transactions=[tx], realtime=True, clock=Clock.DATA,
+                                     engine=engine)
+    assert answer.inserted == 1
+    assert scored == [f"shortfall v{version.version}"]

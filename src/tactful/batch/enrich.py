@@ -26,6 +26,7 @@ from tactful.batch.executor import Executor, LocalExecutor
 from tactful.batch.shards import shards_of
 from tactful.domain.enums import ConsentPurpose
 from tactful.enrich import repository as repo
+from tactful.enrich.behaviour import fit_behaviour, no_answers
 from tactful.enrich.classifier import (
     TextCategorizer,
     calibration_set,
@@ -111,20 +112,28 @@ def train_text_model(
     store: Store, ctx: EnrichContext, customer_ids: Sequence[str]
 ) -> tuple[int, TextCategorizer] | None:
     """Train the text categorizer on what rules, the MCC and customers labelled; store it and
-    return it with its id (None when the labels are too few to learn from)."""
+    return it with its id (None when the labels are too few to learn from).
+
+    The behaviour step is fitted on the same sample categorized with the new model (the
+    merchants no word read, by how the customers pay them: ``enrich.behaviour``) and stored
+    under the model's id, so every shard of every later run applies the same answers."""
     sample = list(customer_ids)[:: max(1, -(-len(customer_ids) // TRAINING_CUSTOMERS))]
-    frames = [
-        categorized(repo.load_shard(store, shard), ctx)
-        for shard in shards_of(sample, size=1_000)
-    ]
-    if not frames:
+    raw = [repo.load_shard(store, shard) for shard in shards_of(sample, size=1_000)]
+    if not raw:
         return None
-    labelled = pl.concat(frames, how="diagonal_relaxed")
+    plain = replace(ctx, classifier=None, behaviour=no_answers())
+    labelled = pl.concat([categorized(f, plain) for f in raw], how="diagonal_relaxed")
     texts, labels = training_set(labelled)
     if training_problem(texts, labels) is not None:
         return None
     model = TextCategorizer().fit(texts, labels, calibration=calibration_set(labelled))
-    return repo.save_text_model(store, model, rows=len(texts)), model
+    model_id = repo.save_text_model(store, model, rows=len(texts))
+    with_model = replace(plain, classifier=model)
+    answers, _ = fit_behaviour(
+        pl.concat([categorized(f, with_model) for f in raw], how="diagonal_relaxed")
+    )
+    repo.save_behaviour(store, model_id, answers)
+    return model_id, model
 
 
 Shard = tuple[tuple[str, ...], pl.DataFrame, frozenset[str]]
@@ -196,7 +205,8 @@ def _enrich(
         full = True
     mode = "full" if full else "incremental"
     as_of = repo.bank_as_of(store)
-    ctx = replace(ctx, classifier=model[1] if model else None, as_of=as_of)
+    ctx = replace(ctx, classifier=model[1] if model else None, as_of=as_of,
+                  behaviour=repo.load_behaviour(store, model_id))
     customers = everyone if full else _pending(store)
     resume = resume_point(store, rules_version=version, text_model_id=model_id) if full else None
     if resume is not None:

@@ -47,11 +47,16 @@ if TYPE_CHECKING:
     from sklearn.ensemble import RandomForestClassifier
 
 __all__ = [
+    "ANSWERS",
     "BEHAVIOUR_RULE_ID",
     "FEATURES",
     "BehaviourFit",
+    "apply_behaviour",
+    "behaviour_row",
     "categorize_by_behaviour",
+    "fit_behaviour",
     "merchant_profiles",
+    "no_answers",
 ]
 
 BEHAVIOUR_RULE_ID: Final = "behaviour"
@@ -229,12 +234,35 @@ def _per_class_thresholds(
     return out
 
 
+ANSWERS: Final = {
+    "merchant_key": pl.String(), "category_detailed": pl.String(), "confidence": pl.Float64(),
+}
+"""What the behaviour step learned, per merchant: the category its payments answer to and the
+calibrated confidence (``fit_behaviour``; stored beside the text model it was fitted with)."""
+
+
+def no_answers() -> pl.DataFrame:
+    return pl.DataFrame(schema=ANSWERS)
+
+
 def categorize_by_behaviour(
     frame: pl.DataFrame, *, target_precision: float = 0.9, seed: int = 0
 ) -> tuple[pl.DataFrame, BehaviourFit]:
     """``frame`` (``categorize``'s output) with its uncategorized payments to merchants that
     behave like a labelled category categorized (``category_source`` ``model``, ``rule_id``
     ``behaviour``, the calibrated confidence), and what was learned."""
+    answers, fit = fit_behaviour(frame, target_precision=target_precision, seed=seed)
+    return apply_behaviour(frame, answers), fit
+
+
+def fit_behaviour(
+    frame: pl.DataFrame, *, target_precision: float = 0.9, seed: int = 0
+) -> tuple[pl.DataFrame, BehaviourFit]:
+    """The merchants of ``frame`` (``categorize``'s output) that no word read and that behave
+    like a labelled category, with that category and its calibrated confidence (``ANSWERS``),
+    and what was learned. ``tactful enrich`` fits it on the sample it trains the text model
+    on and applies it to every shard (``apply_behaviour``): a merchant's behaviour is the
+    bank's customers', not one shard's."""
     if not 0.0 < target_precision <= 1.0:
         raise ValidationError(f"target_precision must be within (0, 1], got {target_precision}")
     profiles = merchant_profiles(frame).filter(pl.col("n") >= MIN_ROWS)
@@ -250,9 +278,9 @@ def categorize_by_behaviour(
     candidates = profiles.join(open_keys, on="merchant_key", how="inner").sort("merchant_key")
     if train.height < MIN_TRAINING_MERCHANTS or train["label"].n_unique() < 2:
         problem = f"only {train.height} labelled merchants with {MIN_ROWS}+ payments"
-        return frame, BehaviourFit({}, train.height, candidates.height, 0, problem)
+        return no_answers(), BehaviourFit({}, train.height, candidates.height, 0, problem)
     if candidates.height == 0:
-        return frame, BehaviourFit({}, train.height, 0, 0)
+        return no_answers(), BehaviourFit({}, train.height, 0, 0)
 
     x = train.select(FEATURES).to_numpy()
     y = train["label"].to_numpy().astype(str)
@@ -287,14 +315,12 @@ def categorize_by_behaviour(
     answers = pl.DataFrame(
         {
             "merchant_key": candidates["merchant_key"].filter(pl.Series(keep)),
-            "__b_cat": answer[keep],
-            "__b_p": conf[keep],
+            "category_detailed": answer[keep],
+            "confidence": conf[keep],
         },
-        schema={"merchant_key": pl.String, "__b_cat": pl.String, "__b_p": pl.Float64},
+        schema=ANSWERS,
     )
-    out = _apply(frame, answers)
-    fit = BehaviourFit(thresholds, train.height, candidates.height, int(keep.sum()))
-    return out, fit
+    return answers, BehaviourFit(thresholds, train.height, candidates.height, int(keep.sum()))
 
 
 def _primary(detailed: np.ndarray) -> np.ndarray:
@@ -327,12 +353,17 @@ def _near_enough(
     return keep
 
 
-def _apply(frame: pl.DataFrame, answers: pl.DataFrame) -> pl.DataFrame:
-    """Write ``answers`` onto the uncategorized payments out of their merchants."""
+def apply_behaviour(frame: pl.DataFrame, answers: pl.DataFrame) -> pl.DataFrame:
+    """Write ``answers`` (``ANSWERS``) onto the uncategorized payments out of their merchants;
+    ``behaviour_row`` is the same for one row."""
     if answers.height == 0:
         return frame
     columns = frame.columns
-    joined = frame.join(answers, on="merchant_key", how="left", maintain_order="left")
+    renamed = answers.select(
+        "merchant_key", pl.col("category_detailed").alias("__b_cat"),
+        pl.col("confidence").alias("__b_p"),
+    )
+    joined = frame.join(renamed, on="merchant_key", how="left", maintain_order="left")
     hit = (
         pl.col("__b_cat").is_not_null()
         & (pl.col("category_source") == "uncategorized")
@@ -350,3 +381,30 @@ def _apply(frame: pl.DataFrame, answers: pl.DataFrame) -> pl.DataFrame:
         pl.when(hit).then(pl.lit(BEHAVIOUR_RULE_ID)).otherwise(pl.col("rule_id"))
         .alias("rule_id"),
     ).select(columns)
+
+
+def behaviour_row(
+    row: dict[str, object], index: dict[str, tuple[str, float]]
+) -> dict[str, object] | None:
+    """``apply_behaviour`` on one categorized row (``index``: merchant key -> (category,
+    confidence)): the columns it changes, or None where it leaves the row alone."""
+    key = row.get("merchant_key")
+    amount = row.get("amount_minor")
+    if (
+        row.get("category_source") != "uncategorized"
+        or not isinstance(key, str)
+        or not isinstance(amount, int)
+        or amount >= 0
+    ):
+        return None
+    hit = index.get(key)
+    if hit is None:
+        return None
+    detailed, confidence = hit
+    return {
+        "category_detailed": detailed,
+        "category": primary_of(detailed),
+        "category_source": "model",
+        "category_confidence": confidence,
+        "rule_id": BEHAVIOUR_RULE_ID,
+    }

@@ -207,8 +207,7 @@ def gap_report(store: Store, *, customers: int = 200, per_cause: int = 5) -> Gap
         )
     )
     chosen = ids[:: max(1, -(-len(ids) // customers))]
-    model = repo.latest_text_model(store)
-    ctx: EnrichContext = repo.load_context(store, classifier=model[1] if model else None)
+    ctx: EnrichContext = repo.latest_context(store)
     frame = categorized(repo.load_shard(store, chosen), ctx)
     report = explain_gaps(frame, classifier=ctx.classifier, per_cause=per_cause)
     sampled = len(chosen) < len(ids)

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from tactful.enrich.behaviour import ANSWERS, apply_behaviour, behaviour_row, no_answers
 from tactful.enrich.categorize import (
     _with_defaults,
     categorize,
@@ -57,6 +58,10 @@ class EnrichContext:
     threshold: float = 0.5
     as_of: date | None = None
     lexicon: Lexicon = field(default_factory=Lexicon.default)
+    behaviour: pl.DataFrame = field(default_factory=no_answers)
+    """Merchants no word reads, categorized by how the bank's customers pay them
+    (``behaviour.ANSWERS``, fitted with the text model); applied to the payments still
+    uncategorized after every other source."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ def categorized(frame: pl.DataFrame, ctx: EnrichContext) -> pl.DataFrame:
     if overrides.height:
         shard = frame.get_column("customer_id").unique()
         overrides = overrides.filter(pl.col("customer_id").is_in(shard.implode()))
-    return categorize(
+    out = categorize(
         with_merchants,
         rules=ctx.rules,
         overrides=overrides,
@@ -89,6 +94,7 @@ def categorized(frame: pl.DataFrame, ctx: EnrichContext) -> pl.DataFrame:
         aliases=ctx.aliases,
         lexicon=ctx.lexicon,
     )
+    return apply_behaviour(out, ctx.behaviour)
 
 
 _STRINGS: Final = frozenset(
@@ -163,7 +169,27 @@ def _categorize_plain(transaction: Mapping[str, Any], ctx: EnrichContext) -> dic
     )
     if answer is None:
         return None
-    return row | answer.columns()
+    out = row | answer.columns()
+    if ctx.behaviour.height:
+        by_behaviour = behaviour_row(out, _behaviour_index(ctx.behaviour))
+        if by_behaviour is not None:
+            out |= by_behaviour
+    return out
+
+
+_BEHAVIOUR: dict[int, tuple[pl.DataFrame, dict[str, tuple[str, float]]]] = {}
+
+
+def _behaviour_index(answers: pl.DataFrame) -> dict[str, tuple[str, float]]:
+    """merchant key -> (category, confidence), once per answers frame."""
+    hit = _BEHAVIOUR.get(id(answers))
+    if hit is not None and hit[0] is answers:
+        return hit[1]
+    index = {k: (c, p) for k, c, p in answers.select(list(ANSWERS)).iter_rows()}
+    if len(_BEHAVIOUR) > 16:
+        _BEHAVIOUR.clear()
+    _BEHAVIOUR[id(answers)] = (answers, index)
+    return index
 
 
 _OVERRIDES: dict[int, tuple[pl.DataFrame, dict[tuple[str, str], str | None]]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Select, func, insert, select, type_coerce, up
 from sqlalchemy.types import String
 
 from tactful.domain.enums import ConsentPurpose
+from tactful.enrich.behaviour import ANSWERS, no_answers
 from tactful.enrich.classifier import TextCategorizer
 from tactful.enrich.frames import (
     INCOME_CHANGES,
@@ -419,6 +420,41 @@ def save_text_model(store: Store, model: TextCategorizer, *, rows: int) -> int:
         return int(key[0])
 
 
+def save_behaviour(store: Store, text_model_id: int, answers: pl.DataFrame) -> int:
+    """Store the behaviour step's merchant answers (``behaviour.ANSWERS``) fitted with text
+    model ``text_model_id``; returns the merchants stored."""
+    rows = answers.select(list(ANSWERS)).with_columns(text_model_id=pl.lit(text_model_id))
+    if rows.height == 0:
+        return 0
+    with store.transaction() as conn:
+        store.write(conn, schema.merchant_behaviour.name, rows)
+    return rows.height
+
+
+def load_behaviour(store: Store, text_model_id: int | None) -> pl.DataFrame:
+    """The merchant answers fitted with text model ``text_model_id`` (none for no model). A
+    category outside the taxonomy is refused: the row would be written on every payment to the
+    merchant."""
+    if text_model_id is None:
+        return no_answers()
+    table = schema.merchant_behaviour
+    frame = store.frame(
+        select(table.c.merchant_key, table.c.category_detailed, table.c.confidence)
+        .where(table.c.text_model_id == text_model_id)
+        .order_by(table.c.merchant_key),
+        schema_overrides=dict(ANSWERS),
+    )
+    if frame.height == 0:
+        return no_answers()
+    unknown = sorted(set(frame.get_column("category_detailed").to_list()) - DETAILED)
+    if unknown:
+        raise StoreError(
+            f"merchant_behaviour of text model {text_model_id}: unknown categories "
+            f"{', '.join(unknown[:5])}; retrain with tactful enrich --retrain"
+        )
+    return frame.select(list(ANSWERS)).cast(dict(ANSWERS))  # type: ignore[arg-type]
+
+
 def load_context(store: Store, *, classifier: TextCategorizer | None = None) -> EnrichContext:
     return EnrichContext(
         aliases=load_aliases(store),
@@ -426,6 +462,15 @@ def load_context(store: Store, *, classifier: TextCategorizer | None = None) -> 
         overrides=load_overrides(store),
         classifier=classifier,
     )
+
+
+def latest_context(store: Store) -> EnrichContext:
+    """What the last ``tactful enrich`` categorized with: the bank's rules, directory and
+    corrections, the newest text model and the behaviour answers fitted with it. The real-time
+    path and the evaluations read the store's categories as the batch wrote them."""
+    model = latest_text_model(store)
+    ctx = load_context(store, classifier=model[1] if model else None)
+    return replace(ctx, behaviour=load_behaviour(store, model[0] if model else None))
 
 
 # -- writing a shard's results ------------------------------------------------------------------

@@ -111,8 +111,7 @@ def _load(bank: EvalBank, last: date) -> tuple[InsightInputs, pl.DataFrame]:
         transactions=stored,
         logins=pl.concat([p.logins for p in parts]),
     )
-    model = enrich_repo.latest_text_model(store)
-    ctx = enrich_repo.load_context(store, classifier=model[1] if model else None)
+    ctx = enrich_repo.latest_context(store)
     cats = categorized(frame.select(list(ENRICH_TRANSACTIONS)), ctx)
     return base, cats
 

@@ -70,8 +70,7 @@ def evaluate_simulated(bank: EvalBank) -> list[Section]:
         *[pl.col(f"old_{c}").alias(c) for c in repo.STORED],
     )
     cats = score_categories(stored, truth)
-    model = repo.latest_text_model(store)
-    ctx = repo.load_context(store, classifier=model[1] if model else None)
+    ctx = repo.latest_context(store)
     # Scored for every customer (the truth knows them all); the store holds series only for
     # those with profiling consent, so series ids are compared for those alone.
     result = enrich_shard(frame.select(list(TRANSACTIONS)), ctx, profiling=None)

@@ -75,8 +75,9 @@ def evaluate_words_alone(
     words, model, problem = words_alone(frame)
     cats, fit = categorize_by_behaviour(words)
     score: CategoryScore = score_categories(cats, truth)
-    # The behaviour step is not in `tactful enrich` yet (it needs the whole bank's merchants,
-    # and enrich works shard by shard): what the product categorizes today is scored apart.
+    # `tactful enrich` fits the behaviour step with the text model, on the same sample of up to
+    # TRAINING_CUSTOMERS customers, stores it beside the model and applies it to every shard;
+    # here it is fitted on the whole bank. Without it is scored apart, to show what it adds.
     product = score_categories(words, truth)
     note = f"no text model: {problem}"
     if model is not None:
@@ -122,7 +123,7 @@ def evaluate_words_alone(
             Metric("category accuracy, primary (all rows)", score.accuracy_primary, ">= 0.85"),
             Metric("category accuracy, primary (all rows), without the behaviour step",
                    product.accuracy_primary, None,
-                   "rules, lexicon and text model: what tactful enrich runs today"),
+                   "rules, lexicon and text model alone"),
             Metric("category accuracy, detailed (all rows)", score.accuracy_detailed),
             Metric("coverage (categorized)", score.coverage),
             Metric("abstention (uncategorized)", 1.0 - score.coverage),

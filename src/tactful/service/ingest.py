@@ -19,8 +19,9 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from sqlalchemy import select, update
@@ -43,6 +44,11 @@ from tactful.service.records import (
 from tactful.service.rows import insert_new
 from tactful.store import schema
 from tactful.store.store import Store
+
+if TYPE_CHECKING:
+    from tactful.insights.inputs import InsightInputs
+    from tactful.insights.late_income_risk import LateIncomeRisk
+    from tactful.insights.shortfall_risk import ShortfallRisk
 
 SOURCE = "api"
 Progress = Callable[[int], Any]
@@ -120,25 +126,50 @@ def ingest_events(store: Store, *, events: Sequence[EventIn],
                         rejected=_rejected(rejects), ids=ids)
 
 
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    at: float
+    insights: RealtimeInsights
+    shortfall: ShortfallRisk | None
+    late: LateIncomeRisk | None
+
+
 class Realtime:
-    """The real-time path's long-lived parts: the real-time detectors and the enrichment
-    context (the bank's rules, merchant directory and text model), loaded once per process
-    and reloaded every ``refresh_s`` seconds so a rule changed at noon applies by the
-    afternoon without a restart."""
+    """The real-time path's long-lived parts: the real-time detectors, the enrichment
+    context (the bank's rules, merchant directory and text model) and the promoted shortfall
+    and late-income models, loaded once per process and reloaded every ``refresh_s`` seconds
+    so a rule changed or a model promoted at noon applies by the afternoon without a
+    restart."""
 
     def __init__(self, *, refresh_s: float = 300.0) -> None:
         self.refresh_s = refresh_s
         self._lock = threading.Lock()
-        self._loaded: tuple[float, RealtimeInsights] | None = None
+        self._loaded: _Loaded | None = None
 
-    def insights(self, store: Store) -> RealtimeInsights:
+    def _current(self, store: Store) -> _Loaded:
         with self._lock:
             now = time.monotonic()
-            if self._loaded is None or now - self._loaded[0] > self.refresh_s:
-                from tactful.enrich.repository import load_context
+            if self._loaded is None or now - self._loaded.at > self.refresh_s:
+                from tactful.enrich.repository import latest_context
+                from tactful.models.late_income import production_late_risk
+                from tactful.models.registry import ModelRegistry
+                from tactful.models.shortfall import production_risk
 
-                self._loaded = (now, RealtimeInsights(ctx=load_context(store)))
-            return self._loaded[1]
+                registry = ModelRegistry(store)
+                self._loaded = _Loaded(now, RealtimeInsights(ctx=latest_context(store)),
+                                       production_risk(registry), production_late_risk(registry))
+            return self._loaded
+
+    def insights(self, store: Store) -> RealtimeInsights:
+        return self._current(store).insights
+
+    def with_models(self, store: Store, inputs: InsightInputs) -> InsightInputs:
+        """``inputs`` carrying the promoted models, as the nightly run's do: the money-critical
+        warnings are then their probabilities' on an event too."""
+        loaded = self._current(store)
+        if loaded.shortfall is None and loaded.late is None:
+            return inputs
+        return replace(inputs, shortfall_risk=loaded.shortfall, late_income_risk=loaded.late)
 
 
 _DEFAULT_REALTIME = Realtime()
@@ -201,7 +232,7 @@ def _realtime(store: Store, customer: str, frame: pl.DataFrame, clock: Clock,
     realtime = engine.insights(store)
     booked: datetime = frame.get_column("booked_at")[0]
     at = datetime.now(UTC) if clock is Clock.NOW else booked
-    inputs = load_inputs(store, [customer], as_of=booked.date())
+    inputs = engine.with_models(store, load_inputs(store, [customer], as_of=booked.date()))
     new = frame.select(list(NEW_TRANSACTION)).cast(NEW_TRANSACTION)  # type: ignore[arg-type]
     enriched = enrich_new(inputs, new, realtime.ctx)
     t, a = schema.transactions, schema.accounts

@@ -329,6 +329,18 @@ text_models = Table(
 )
 """The learned text categorizer, versioned, with the checksum its loader verifies."""
 
+merchant_behaviour = Table(
+    "merchant_behaviour",
+    metadata,
+    Column("text_model_id", Integer, primary_key=True),
+    Column("merchant_key", String(200), primary_key=True),
+    Column("category_detailed", String(96), nullable=False),
+    Column("confidence", Float, nullable=False),
+)
+"""Merchants no word reads, categorized by how the bank's customers pay them
+(``enrich.behaviour``): fitted with the text model of ``text_model_id`` and versioned with it,
+so a newly trained model brings its own answers and the next enrich is a full one."""
+
 enrich_runs = Table(
     "enrich_runs",
     metadata,

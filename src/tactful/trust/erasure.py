@@ -392,7 +392,7 @@ def _reasons(subject: str | None, accounts: int, masked: dict[str, int]) -> list
             "counts without identifiers; rewriting them would falsify the history of past runs",
         ),
         Kept(
-            "learned models (models, text_models, model files)",
+            "learned models (models, text_models, merchant_behaviour, model files)",
             "fitted on many customers, they hold no row of this one (the text categorizer's "
             "vocabulary is character 2- to 5-grams, no whole name or number); its influence goes "
             "at the next retraining",
