@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import cast
 
 import polars as pl
 
@@ -16,6 +17,7 @@ from tactful.insights.realtime import (
     before_latest,
     with_enriched,
 )
+from tactful.insights.shortfall_risk import ShortfallRisk
 from tactful.insights.spec import Triggered
 
 
@@ -123,18 +125,21 @@ def test_only_the_detectors_an_event_can_make_true_run(inputs: InsightInputs) ->
                               pl.lit("INCOME").alias("category"),
                               pl.lit("INCOME_WAGES").alias("category_detailed"),
                               pl.lit("transfer").alias("channel"))
-    # money arriving moves only the shortfall forecast (a later next income, a longer horizon)
-    assert [d.spec.id for d in realtime.triggered(one, salary).detectors] == ["shortfall"]
+    assert realtime.triggered(one, salary).detectors == []
     updated, insights = realtime.on_enriched(one, salary)
     assert insights == [] and updated.transactions.height == one.transactions.height + 1
+    # with a promoted shortfall model the warning is its probability's, which money arriving
+    # moves (a later next income, a longer horizon); a declined payment moves nothing
+    modelled = replace(one, shortfall_risk=cast(ShortfallRisk, object()))
+    assert [d.spec.id for d in realtime.triggered(modelled, salary).detectors] == ["shortfall"]
     declined = salary.with_columns(pl.lit("declined").alias("status"))
-    assert realtime.triggered(one, declined).detectors == []
+    assert realtime.triggered(modelled, declined).detectors == []
     fee = row.with_columns(pl.lit(-3_500, pl.Int64).alias("amount_minor"),
                            pl.lit("BANK_FEES").alias("category"),
                            pl.lit("BANK_FEES_OVERDRAFT_FEES").alias("category_detailed"),
                            pl.lit("checking").alias("account_type"), pl.lit("posted")
                            .alias("status"), pl.lit("other").alias("channel"))
-    assert {d.spec.id for d in realtime.triggered(one, fee).detectors} == {
-        "fees_paid", "low_balance", "shortfall"}
+    assert {d.spec.id for d in realtime.triggered(one, fee).detectors} == {"fees_paid",
+                                                                          "low_balance"}
     _, insights = realtime.on_enriched(one, fee)
     assert "fees_paid" in {i.detector for i in insights}

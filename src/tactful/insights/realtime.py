@@ -23,7 +23,7 @@ import polars as pl
 from tactful.enrich.pipeline import EnrichContext, categorized
 from tactful.insights.catalog import Catalog, Insight
 from tactful.insights.inputs import TRANSACTIONS, InsightInputs, merchant_key, moved_back
-from tactful.insights.spec import Triggered
+from tactful.insights.spec import DetectorSpec, Triggered
 
 _UNCHANGED_BY_EVENTS = ("monthly_income",)
 """Shared aggregates a new transaction cannot change (they read the income streams, which the
@@ -91,31 +91,44 @@ def before_latest(inputs: InsightInputs, n: int) -> tuple[InsightInputs, pl.Data
     return before, latest
 
 
+def runs_on_events(spec: DetectorSpec, inputs: InsightInputs) -> bool:
+    """Whether a detector of the real-time catalog runs on this customer's events: always for
+    ``realtime``, and for ``realtime_with`` only while the inputs carry its model."""
+    if spec.realtime:
+        return True
+    return spec.realtime_with is not None and getattr(inputs, spec.realtime_with) is not None
+
+
 class RealtimeInsights:
     """Keeps one catalog and answers "anything to say to this customer now?" per event.
 
     Only the detectors a single transaction can make true run on an event (``spec.realtime``:
-    a duplicate, a large payment, a low balance, fees, a budget step, and the two money-critical
-    warnings -- a shortfall before the next income and a late income -- whose probability moves
-    with the payment that just happened); a spike or a raise moves with the day and the
+    a duplicate, a large payment, a low balance, fees, a budget step) and, where the bank has
+    promoted their models (``spec.realtime_with``), the two money-critical warnings -- a
+    shortfall before the next income and a late income -- whose probability moves with the
+    payment that just happened; a spike, a raise or a rule forecast moves with the day and the
     nightly batch has them.
     """
 
     def __init__(self, catalog: Catalog | None = None, ctx: EnrichContext | None = None) -> None:
         full = catalog or Catalog.default()
-        self.catalog = replace(full, detectors=[d for d in full.detectors if d.spec.realtime])
+        self.catalog = replace(full, detectors=[
+            d for d in full.detectors if d.spec.realtime or d.spec.realtime_with])
         self.ctx = ctx or EnrichContext()
-
-    def evaluate(self, inputs: InsightInputs, *, existing: pl.DataFrame | None = None,
-                 at: datetime | None = None) -> list[Insight]:
-        return self.catalog.insights(inputs, at=at or datetime.now(UTC), existing=existing)
 
     def triggered(self, inputs: InsightInputs, new: pl.DataFrame) -> Catalog:
         """The part of the real-time catalog the enriched rows ``new`` can make true."""
         rows = new.rows(named=True)
         chosen = [d for d in self.catalog.detectors
-                  if not isinstance(d, Triggered) or d.triggered_by(rows, inputs)]
+                  if runs_on_events(d.spec, inputs)
+                  and (not isinstance(d, Triggered) or d.triggered_by(rows, inputs))]
         return replace(self.catalog, detectors=chosen)
+
+    def evaluate(self, inputs: InsightInputs, *, existing: pl.DataFrame | None = None,
+                 at: datetime | None = None) -> list[Insight]:
+        catalog = replace(self.catalog, detectors=[
+            d for d in self.catalog.detectors if runs_on_events(d.spec, inputs)])
+        return catalog.insights(inputs, at=at or datetime.now(UTC), existing=existing)
 
     def on_enriched(
         self,

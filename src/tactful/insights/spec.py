@@ -102,6 +102,11 @@ class DetectorSpec:
     realtime: bool = False
     """A new transaction can make it true at once (a duplicate, a large payment, a low balance):
     it runs on every event. The others run in the nightly batch, where their inputs change."""
+    realtime_with: str | None = None
+    """The ``InsightInputs`` field of a model (``shortfall_risk``) with which the detector runs
+    on events too: its probability is cheap to update per customer and moves with the payment
+    that just happened. Without the model it stays in the nightly batch (the rule forecast
+    costs several times the real-time budget)."""
     action: str = "open_insight"
     """The call to action's machine name (the app maps it to a screen)."""
     description: str = ""

@@ -116,7 +116,7 @@ class Shortfall:
         action="move_money",
         description="the balance forecast to go below zero before the next income",
         optional_facts=frozenset({"next_income_date"}),
-        realtime=True,
+        realtime_with="shortfall_risk",
     )
 
     def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:

@@ -101,7 +101,7 @@ class IncomeLate:
         expiry_days=7,
         action="contact_support",
         description="a regular income more than four days late",
-        realtime=True,
+        realtime_with="late_income_risk",
     )
 
     def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
