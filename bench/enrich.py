@@ -269,7 +269,8 @@ def end_to_end(dialect: str, rows: int, shard_size: int, repeat: int) -> list[di
         t_ = schema.transactions
         blank = {c: None for c in repo.STORED}
         # The same shards, the same context, enriched in memory: the pipeline's own speed.
-        ctx = batch.replace(repo.load_context(store), classifier=repo.latest_text_model(store)[1])  # type: ignore[index]
+        # (as the run does: the latest text model, its behaviour answers, the bank's as-of day)
+        ctx = batch.replace(repo.latest_context(store), as_of=repo.bank_as_of(store))
         ids = repo.customers_to_enrich(store, full=True)
         shards = [
             (
