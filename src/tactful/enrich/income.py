@@ -42,7 +42,6 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from tactful.enrich.cadence import CADENCES
 from tactful.enrich.frames import INCOME_CHANGES, INCOME_STREAMS, conform, empty
 from tactful.enrich.income_evidence import (
     account_as_of,
@@ -51,7 +50,12 @@ from tactful.enrich.income_evidence import (
     income_like,
     payouts,
 )
-from tactful.enrich.recurring import BANK_CHANNELS, COUNTED_STATUSES, SeriesResult
+from tactful.enrich.recurring import (
+    BANK_CHANNELS,
+    COUNTED_STATUSES,
+    SeriesResult,
+    missed_payments,
+)
 from tactful.errors import ValidationError
 
 __all__ = ["GIG_PAYERS", "IncomeResult", "detect_income"]
@@ -342,14 +346,7 @@ def _own_accounts(frame: pl.DataFrame) -> pl.Expr:
 def _status() -> pl.Expr:
     """A regular stream's status against its account's own as-of (``_as_of``): late after one
     missed payment beyond the cadence's grace, stopped after two."""
-    grace = pl.col("cadence").replace_strict(
-        {c.name: c.grace for c in CADENCES.values()}, default=5, return_dtype=pl.Int64
-    )
-    mean = pl.col("cadence").replace_strict(
-        {c.name: c.mean_days for c in CADENCES.values()}, default=30.0, return_dtype=pl.Float64
-    )
-    overdue = (pl.col("_as_of") - pl.col("next_date")).dt.total_days() - grace
-    missed = pl.when(overdue > 0).then((overdue / mean).floor() + 1).otherwise(0)
+    missed = missed_payments(pl.col("_as_of"))
     return (
         pl.when(missed >= 2)
         .then(pl.lit("stopped"))

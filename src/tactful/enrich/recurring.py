@@ -508,10 +508,7 @@ def series_status(as_of: date) -> pl.Expr:
     Nothing but the day moves it, so a run that re-reads only the customers with new data ages
     everyone else's series with this expression over the stored rows (``repository.age_series``)
     and the store stays what a full run would write."""
-    mean = _per_cadence("mean_days", pl.Float64)
-    grace = _per_cadence("grace", pl.Int32)
-    overdue = (pl.lit(as_of) - pl.col("next_date")).dt.total_days() - grace
-    missed = pl.when(overdue > 0).then((overdue / mean).floor() + 1).otherwise(0)
+    missed = missed_payments(pl.lit(as_of))
     return (
         pl.when(missed >= 2)
         .then(pl.lit("cancelled"))
@@ -519,6 +516,20 @@ def series_status(as_of: date) -> pl.Expr:
         .then(pl.lit("late"))
         .otherwise(pl.lit("active"))
     )
+
+
+def missed_payments(as_of: pl.Expr) -> pl.Expr:
+    """How many payments of a schedule (``cadence``, ``next_date``) are missing by ``as_of``
+    beyond the cadence's grace: none before the grace ends, then one more per mean interval.
+    A series' status and an income stream's are both read from it."""
+    grace = pl.col("cadence").replace_strict(
+        {c.name: c.grace for c in CADENCES.values()}, default=5, return_dtype=pl.Int64
+    )
+    mean = pl.col("cadence").replace_strict(
+        {c.name: c.mean_days for c in CADENCES.values()}, default=30.0, return_dtype=pl.Float64
+    )
+    overdue = (as_of - pl.col("next_date")).dt.total_days() - grace
+    return pl.when(overdue > 0).then((overdue / mean).floor() + 1).otherwise(0)
 
 
 def _month_end_votes() -> list[pl.Expr]:
