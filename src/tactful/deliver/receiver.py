@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -57,6 +59,7 @@ class WebhookReceiver(ThreadingHTTPServer):
         self.fail_next = 0
         self.on_accept = on_accept
         self._thread: threading.Thread | None = None
+        self._open: set[socket.socket] = set()
 
     @property
     def url(self) -> str:
@@ -76,9 +79,27 @@ class WebhookReceiver(ThreadingHTTPServer):
         self._thread.start()
         return self
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
     def stop(self) -> None:
+        """Stop serving and close the connections still open: a sender's keep-alive connection
+        would otherwise hold its handler thread, and its socket, past the receiver's end."""
         self.shutdown()
         self.server_close()
+        with self.lock:
+            left, self._open = list(self._open), set()
+        for request in left:
+            with contextlib.suppress(OSError):
+                request.shutdown(socket.SHUT_RDWR)
+            request.close()
 
     def handle_webhook(self, headers: dict[str, str], body: bytes) -> int:
         with self.lock:
