@@ -118,3 +118,13 @@ def test_the_cli_enriches_on_spark(spark: Any, tmp_path: Path) -> None:
                                  "--spark-master", "local[2]"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "full enrichment of" in result.output and "rows updated" in result.output
+
+
+def test_the_session_collects_a_window_of_big_shards(spark: Any) -> None:
+    """Every window's shard results come back to the driver: Spark's 1 GB default
+    ``maxResultSize`` failed a 3M-transaction run, so the session raises it unless the caller
+    set it; the caller's own settings win (the test session asked for a 1 GB driver heap)."""
+    from tactful.batch.spark import DRIVER_MAX_RESULT
+
+    assert spark.conf.get("spark.driver.maxResultSize") == DRIVER_MAX_RESULT
+    assert spark.sparkContext.getConf().get("spark.driver.memory") == "1g"

@@ -53,6 +53,12 @@ def _apply(fn: Callable[[Any], Any], batches: Iterator[pa.RecordBatch]) -> Itera
         )
 
 
+LOCAL_DRIVER_MEMORY = "6g"
+"""The driver's heap in ``local[N]`` mode unless the caller sets ``spark.driver.memory``."""
+DRIVER_MAX_RESULT = "4g"
+"""``spark.driver.maxResultSize`` unless the caller sets it: one window's shard results."""
+
+
 def session(master: str = DEFAULT_MASTER, **conf: str) -> SparkSession:
     """A Spark session for the executor (Spark's ``getOrCreate``: an existing one is reused).
 
@@ -75,6 +81,13 @@ def session(master: str = DEFAULT_MASTER, **conf: str) -> SparkSession:
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "1")
         .config("spark.sql.shuffle.partitions", "8")
     )
+    # every window's results are collected on the driver: at 3M transactions they passed
+    # Spark's 1 GB default of spark.driver.maxResultSize; in local mode the executors also
+    # live in the driver's JVM, whose 1 GB default heap ran out first (a cluster sizes its own)
+    defaults = {"spark.driver.maxResultSize": DRIVER_MAX_RESULT}
+    if master.startswith("local"):
+        defaults["spark.driver.memory"] = LOCAL_DRIVER_MEMORY
+    conf = {**defaults, **conf}
     for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
