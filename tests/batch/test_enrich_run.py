@@ -374,3 +374,19 @@ def test_behaviour_answers_outside_the_taxonomy_are_refused(loaded: Store) -> No
             "category_detailed": ["FREE_MONEY"], "confidence": [0.99]}))
     with pytest.raises(Exception, match="unknown categories FREE_MONEY"):
         repo.load_behaviour(loaded, report.text_model_id)
+
+
+def test_a_merchant_alias_makes_the_next_run_full(loaded: Store) -> None:
+    """An alias extends the merchant directory, which names merchants and categories on rows
+    enriched long ago: like a rule change, it makes the next run a full one, so every row of
+    the merchant reads the same, old and new."""
+    run_enrich(loaded, shard_size=10)
+    assert run_enrich(loaded, shard_size=10).mode == "incremental"
+    t = schema.transactions
+    tid, merchant = loaded.rows(select(t.c.id, t.c.merchant).where(
+        t.c.channel == "card", t.c.merchant.is_not(None)).order_by(t.c.id).limit(1))[0]
+    repo.add_alias(loaded, str(merchant), "Zeta Test Merchant", "GENERAL_SERVICES_STORAGE")
+    report = run_enrich(loaded, shard_size=10)
+    assert report.mode == "full"
+    assert loaded.rows(select(t.c.merchant).where(t.c.id == tid))[0][0] == "Zeta Test Merchant"
+    assert run_enrich(loaded, shard_size=10).mode == "incremental"

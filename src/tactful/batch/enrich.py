@@ -5,6 +5,9 @@ rows whose enrichment changed are written. A change of the bank's rules, or a ne
 model, makes the next run a full one, so no transaction keeps a category from rules that no
 longer exist.
 
+A merchant alias added since the last run (``tactful rules alias``) does the same: the
+directory it extends names merchants and categories on old rows too.
+
 One enrich runs at a time (the ``enrich`` lock of ``store/runs.py``): a second one waits or is
 told which run holds it. A full run that died (``crashed``, or ``failed`` on an error) is
 resumed by the next full run with the same rules and text model: customers up to the last one
@@ -65,15 +68,16 @@ class EnrichReport:
     """The crashed full run this one completed, skipping the customers it had committed."""
 
 
-def _last_run(store: Store) -> tuple[int, int | None] | None:
+def _last_run(store: Store) -> tuple[int, int | None, datetime] | None:
+    """The last finished run's rules version, text model and start."""
     runs = schema.enrich_runs
     rows = store.rows(
-        select(runs.c.rules_version, runs.c.text_model_id)
+        select(runs.c.rules_version, runs.c.text_model_id, runs.c.started_at)
         .where(runs.c.status == "done")
         .order_by(runs.c.id.desc())
         .limit(1)
     )
-    return (int(rows[0][0]), rows[0][1]) if rows else None
+    return (int(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +205,13 @@ def _enrich(
     if model is None:
         model = train_text_model(store, ctx, everyone) or repo.latest_text_model(store)
     model_id = model[0] if model else None
-    if last is None or last[0] != version or last[1] != model_id:
+    aliases = repo.aliases_changed_at(store)
+    if (
+        last is None
+        or last[0] != version
+        or last[1] != model_id
+        or (aliases is not None and aliases >= last[2])  # a merchant alias added since
+    ):
         full = True
     mode = "full" if full else "incremental"
     as_of = repo.bank_as_of(store)

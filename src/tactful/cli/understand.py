@@ -275,4 +275,5 @@ def aliases_add(
 
     with session(db) as store:
         add_alias(store, pattern=pattern, merchant=merchant, category=category)
-    console.print(escape(f"alias {pattern!r} -> {merchant}; run `tactful enrich --full` to apply"))
+    console.print(escape(f"alias {pattern!r} -> {merchant}; the next `tactful enrich` is a "
+                         "full run and applies it to every row"))

@@ -278,6 +278,17 @@ def load_aliases(store: Store) -> MerchantAliases:
     return base.extended(own)
 
 
+def aliases_changed_at(store: Store) -> datetime | None:
+    """When the bank last added or changed a merchant alias (None: never)."""
+    table = schema.merchant_aliases
+    latest = store.rows(select(func.max(table.c.created_at)))[0][0]
+    if isinstance(latest, str):
+        latest = datetime.fromisoformat(latest)
+    if isinstance(latest, datetime) and latest.tzinfo is None:
+        latest = latest.replace(tzinfo=UTC)
+    return latest if isinstance(latest, datetime) else None
+
+
 def add_alias(store: Store, pattern: str, merchant: str, category: str | None = None) -> None:
     if category is not None and category not in DETAILED:
         raise ValidationError(f"alias {pattern!r}: unknown category {category!r}")
