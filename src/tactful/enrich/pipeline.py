@@ -15,7 +15,7 @@ are categorized and get no series. Categories are not profiling: they label one 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
@@ -177,40 +177,43 @@ def _categorize_plain(transaction: Mapping[str, Any], ctx: EnrichContext) -> dic
     return out
 
 
-_BEHAVIOUR: dict[int, tuple[pl.DataFrame, dict[str, tuple[str, float]]]] = {}
+_INDEXES: dict[tuple[str, int], tuple[pl.DataFrame, dict[Any, Any]]] = {}
 
 
-def _behaviour_index(answers: pl.DataFrame) -> dict[str, tuple[str, float]]:
-    """merchant key -> (category, confidence), once per answers frame."""
-    hit = _BEHAVIOUR.get(id(answers))
-    if hit is not None and hit[0] is answers:
+def _indexed(kind: str, frame: pl.DataFrame, build: Callable[[pl.DataFrame], dict[Any, Any]]
+             ) -> dict[Any, Any]:
+    """``build(frame)`` once per frame (a context's frames live as long as the context): the
+    one-row path looks a row up in a dict instead of filtering a frame per transaction."""
+    hit = _INDEXES.get((kind, id(frame)))
+    if hit is not None and hit[0] is frame:
         return hit[1]
-    index = {k: (c, p) for k, c, p in answers.select(list(ANSWERS)).iter_rows()}
-    if len(_BEHAVIOUR) > 16:
-        _BEHAVIOUR.clear()
-    _BEHAVIOUR[id(answers)] = (answers, index)
+    index = build(frame)
+    if len(_INDEXES) > 32:
+        _INDEXES.clear()
+    _INDEXES[(kind, id(frame))] = (frame, index)
     return index
-
-
-_OVERRIDES: dict[int, tuple[pl.DataFrame, dict[tuple[str, str], str | None]]] = {}
 
 
 def _overrides_index(overrides: pl.DataFrame) -> dict[tuple[str, str], str | None]:
-    """(customer, merchant key) -> the customer's latest category, once per overrides frame."""
-    hit = _OVERRIDES.get(id(overrides))
-    if hit is not None and hit[0] is overrides:
-        return hit[1]
+    """(customer, merchant key) -> the customer's latest category."""
+    return _indexed("overrides", overrides, _build_overrides)
+
+
+def _build_overrides(overrides: pl.DataFrame) -> dict[Any, Any]:
     missing = {"customer_id", "merchant_key", "category_detailed"} - set(overrides.columns)
     if missing:
         raise ValidationError(f"overrides frame lacks column(s): {', '.join(sorted(missing))}")
-    index: dict[tuple[str, str], str | None] = {}
+    index: dict[Any, Any] = {}
     for c, k, d in overrides.select("customer_id", "merchant_key", "category_detailed").rows():
         if c is not None and k is not None:
             index[(c, k)] = d  # the last word of a customer on a merchant wins
-    if len(_OVERRIDES) > 16:
-        _OVERRIDES.clear()
-    _OVERRIDES[id(overrides)] = (overrides, index)
     return index
+
+
+def _behaviour_index(answers: pl.DataFrame) -> dict[str, tuple[str, float]]:
+    """merchant key -> (category, confidence)."""
+    return _indexed("behaviour", answers, lambda a: {
+        k: (c, p) for k, c, p in a.select(list(ANSWERS)).iter_rows()})
 
 
 def enrich_shard(

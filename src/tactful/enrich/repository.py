@@ -119,13 +119,10 @@ def bank_as_of(store: Store) -> date | None:
         .select_from(_t.join(_a, _a.c.id == _t.c.account_id).join(_c, _c.c.id == _a.c.customer_id))
         .group_by(_c.c.timezone)
     )
-    days: list[date] = []
-    for zone, latest in store.rows(query):
-        if latest is None:
-            continue
-        at = datetime.fromisoformat(latest) if isinstance(latest, str) else latest
-        at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-        days.append(at.astimezone(ZoneInfo(str(zone)) if zone else UTC).date())
+    days = [  # booked_at comes back as an aware UTC datetime (schema.UtcDateTime)
+        latest.astimezone(ZoneInfo(str(zone)) if zone else UTC).date()
+        for zone, latest in store.rows(query) if latest is not None
+    ]
     return max(days) if days else None
 
 
@@ -280,13 +277,9 @@ def load_aliases(store: Store) -> MerchantAliases:
 
 def aliases_changed_at(store: Store) -> datetime | None:
     """When the bank last added or changed a merchant alias (None: never)."""
-    table = schema.merchant_aliases
-    latest = store.rows(select(func.max(table.c.created_at)))[0][0]
-    if isinstance(latest, str):
-        latest = datetime.fromisoformat(latest)
-    if isinstance(latest, datetime) and latest.tzinfo is None:
-        latest = latest.replace(tzinfo=UTC)
-    return latest if isinstance(latest, datetime) else None
+    table = schema.merchant_aliases  # created_at: an aware UTC datetime (schema.UtcDateTime)
+    latest: datetime | None = store.rows(select(func.max(table.c.created_at)))[0][0]
+    return latest
 
 
 def add_alias(store: Store, pattern: str, merchant: str, category: str | None = None) -> None:

@@ -105,12 +105,10 @@ class IncomeLate:
     )
 
     def triggered_by(self, new: Sequence[Mapping[str, Any]], data: InsightInputs) -> bool:
-        """Without a model the warning reads only the income streams and the day, so only a
-        new day can make it true; with one, the probability moves with every transaction, but
-        only for a stream ``may_be_late`` (read from the income rows and the day) admits."""
+        """Only for a stream ``may_be_late`` admits on the event's day (read from the income
+        rows and the day alone): the model scores no other, and the rule's window lies inside
+        it."""
         day = day_after(new, data)
-        if data.late_income_risk is None:
-            return day > data.as_of
         return may_be_late(data if day == data.as_of else replace(data, as_of=day))
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
