@@ -1,9 +1,14 @@
 """``tactful enrich``: the understanding layer over every shard of the store.
 
-Incremental by default: only customers with transactions not yet enriched are loaded, and only
-rows whose enrichment changed are written. A change of the bank's rules, or a newly trained text
-model, makes the next run a full one, so no transaction keeps a category from rules that no
-longer exist.
+Incremental by default, and a night's cost follows the night's data: only the new transactions
+are categorized, and of the older ones only the groups they can change are read -- every credit
+of an account with new transactions (its income and credit series), the payments of each
+merchant a new row was paid to in that account, the payments with no merchant
+(``repository.load_increment``, ``pipeline.enrich_increment``); only those groups' series and
+income are swapped, and only rows whose enrichment changed are written. A change of the bank's
+rules, or a newly trained text model, makes the next run a full one, so no transaction keeps a
+category from rules that no longer exist. ``tests/batch/test_increments_equal_full.py`` holds
+the increments to a full run's answer.
 
 A merchant alias added since the last run (``tactful rules alias``) does the same: the
 directory it extends names merchants and categories on old rows too.
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 
 import polars as pl
@@ -37,7 +42,14 @@ from tactful.enrich.classifier import (
     training_set,
 )
 from tactful.enrich.income import IncomeResult
-from tactful.enrich.pipeline import EnrichContext, EnrichResult, categorized, enrich_shard
+from tactful.enrich.pipeline import (
+    EnrichContext,
+    EnrichResult,
+    categorized,
+    enrich_increment,
+    enrich_shard,
+    group_keys,
+)
 from tactful.enrich.recurring import SeriesResult
 from tactful.store import runs, schema
 from tactful.store.store import Store
@@ -68,16 +80,31 @@ class EnrichReport:
     """The crashed full run this one completed, skipping the customers it had committed."""
 
 
-def _last_run(store: Store) -> tuple[int, int | None, datetime] | None:
-    """The last finished run's rules version, text model and start."""
-    runs = schema.enrich_runs
+LAYOUT = 1
+"""What an enrich run keeps in the store for the next one to build on: 1, each transaction's
+merchant key (``repository.load_increment`` reads groups by it). A last run of another layout
+(or none: before migration 0018) makes the next run full."""
+
+
+@dataclass(frozen=True, slots=True)
+class LastRun:
+    rules_version: int
+    text_model_id: int | None
+    started_at: datetime
+    layout: int | None
+    as_of: date | None
+
+
+def _last_run(store: Store) -> LastRun | None:
+    """The last finished run: its rules version, text model, start, layout and day."""
+    r = schema.enrich_runs.c
     rows = store.rows(
-        select(runs.c.rules_version, runs.c.text_model_id, runs.c.started_at)
-        .where(runs.c.status == "done")
-        .order_by(runs.c.id.desc())
+        select(r.rules_version, r.text_model_id, r.started_at, r.layout, r.as_of)
+        .where(r.status == "done")
+        .order_by(r.id.desc())
         .limit(1)
     )
-    return (int(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
+    return LastRun(int(rows[0][0]), *rows[0][1:]) if rows else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +176,16 @@ def _work(ctx: EnrichContext, shard: Shard) -> tuple[tuple[str, ...], EnrichResu
     return ids, enrich_shard(frame, ctx, profiling=profiling)
 
 
+Part = tuple[tuple[str, ...], pl.DataFrame, frozenset[str], pl.DataFrame]
+"""A shard of a night's increment: its customers, what ``repository.load_increment`` read
+for them, those holding profiling consent, and their accounts' spans."""
+
+
+def _work_increment(ctx: EnrichContext, part: Part) -> tuple[tuple[str, ...], EnrichResult]:
+    ids, frame, profiling, spans = part
+    return ids, enrich_increment(frame, ctx, profiling=profiling, spans=spans)
+
+
 def run_enrich(
     store: Store,
     *,
@@ -208,15 +245,21 @@ def _enrich(
     aliases = repo.aliases_changed_at(store)
     if (
         last is None
-        or last[0] != version
-        or last[1] != model_id
-        or (aliases is not None and aliases >= last[2])  # a merchant alias added since
+        or last.rules_version != version
+        or last.text_model_id != model_id
+        or (aliases is not None and aliases >= last.started_at)  # a merchant alias added since
+        or last.layout != LAYOUT
+        or last.as_of is None
     ):
         full = True
     mode = "full" if full else "incremental"
-    as_of = repo.bank_as_of(store)
+    if full or last is None:
+        as_of = repo.bank_as_of(store)
+    else:  # the store's last day is the later of the last run's and the new transactions'
+        as_of = max(d for d in (last.as_of, repo.bank_as_of(store, pending_only=True)) if d)
     ctx = replace(ctx, classifier=model[1] if model else None, as_of=as_of,
                   behaviour=repo.load_behaviour(store, model_id))
+    withdrawn = [] if full else repo.profiled_without_consent(store)
     customers = everyone if full else _pending(store)
     resume = resume_point(store, rules_version=version, text_model_id=model_id) if full else None
     if resume is not None:
@@ -228,7 +271,8 @@ def _enrich(
             conn.execute(
                 insert(runs_t).values(
                     started_at=started, status="running", mode=mode, rules_version=version,
-                    text_model_id=model_id, **runs.Owner.me().values(),
+                    text_model_id=model_id, layout=LAYOUT, as_of=as_of,
+                    **runs.Owner.me().values(),
                     resume_after=resume.after if resume else None,
                     resumed_from=resume.run_id if resume else None,
                 )
@@ -237,12 +281,29 @@ def _enrich(
         lock.attach(conn, runs_t, run_id)
     if progress_total:
         progress_total(len(customers))
-    shards = shards_of(customers, size=shard_size)
+    if as_of is not None and not full:
+        # the series this run does not derive again age with the day (those it does are
+        # replaced when their shard is written)
+        repo.age_series(store, as_of, skip=withdrawn)
+    # a full run (and the customers who withdrew profiling consent, whose series and income
+    # go) re-reads whole histories; a night's increment only the groups its rows can change
+    whole = customers if full else withdrawn
+    gone = set(withdrawn)
+    parts = [c for c in customers if c not in gone] if not full else []
 
     def loaded() -> Iterator[Shard]:
-        for ids in shards:
+        for ids in shards_of(whole, size=shard_size):
             profiling = consent.consenting(store, [ConsentPurpose.PROFILING], ids)
             yield ids, repo.load_shard(store, ids), frozenset(profiling)
+
+    increments: dict[tuple[str, ...], repo.Increment] = {}
+
+    def loaded_increments() -> Iterator[Part]:
+        for ids in shards_of(parts, size=shard_size):
+            profiling = consent.consenting(store, [ConsentPurpose.PROFILING], ids)
+            part = repo.load_increment(store, ids, partial(group_keys, ctx=ctx))
+            increments[ids] = part
+            yield ids, part.frame, frozenset(profiling), part.spans
 
     totals = {"customers": 0, "transactions": 0, "updated": 0, "series": 0, "income_streams": 0}
     mark = resume.after if resume else ""
@@ -253,22 +314,26 @@ def _enrich(
             resume_after=max(mark, last),
             **{key: totals[key] + getattr(written, key) for key in totals}))
 
+    def count(ids: tuple[str, ...], written: repo.ShardWrite) -> None:
+        for key in totals:
+            totals[key] += getattr(written, key)
+        if progress:
+            progress(len(ids))
+
     try:
         for ids, result in executor.map(partial(_work, ctx), loaded()):
             written = repo.write_shard(store, ids, result, also=partial(committed, ids[-1]))
             mark = max(mark, ids[-1])
-            for key in totals:
-                totals[key] += getattr(written, key)
-            if progress:
-                progress(len(ids))
+            count(ids, written)
+        for ids, result in executor.map(partial(_work_increment, ctx), loaded_increments()):
+            written = repo.write_increment(store, ids, increments.pop(ids), result,
+                                           also=partial(committed, ""))
+            count(ids, written)
     except BaseException:
         with store.transaction() as conn:
             conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(
                 status="failed", finished_at=datetime.now(UTC), **totals))
         raise
-    if as_of is not None and not full:
-        # the customers this run did not re-read: their series age with the day
-        repo.age_series(store, as_of, skip=customers)
     finished = datetime.now(UTC)
     with store.transaction() as conn:
         conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(

@@ -293,6 +293,7 @@ def detect_income(
     *,
     as_of: date | None = None,
     accounts_as_of: Mapping[str, date] | None = None,
+    spans: pl.DataFrame | None = None,
 ) -> IncomeResult:
     """The income streams of ``frame`` (the frame ``series`` was detected on), as of ``as_of``
     (default: the last booking date in the frame).
@@ -303,7 +304,9 @@ def detect_income(
     judged against its own account's last activity, never later than ``as_of``: an account
     that ends (closed, moved, the export cut off) did not stop its pay. ``accounts_as_of``
     names the accounts known to be up to date to a later day (the store's as-of per account):
-    there, silence after the last pay is judged up to that day."""
+    there, silence after the last pay is judged up to that day. ``spans`` (per account: first
+    and last booking, spending; ``income_evidence.account_spans``) stands in for the frame's
+    own where the frame holds only some of each account's payments (a night's increment)."""
     for column in ("id", "account_id", "amount_minor", "booked_on", "merchant_key", "status"):
         if column not in frame.columns:
             raise ValidationError(f"detect_income: frame lacks column {column!r}")
@@ -313,7 +316,7 @@ def detect_income(
     as_of = as_of or (latest if isinstance(latest, date) else None)
     if as_of is None:
         raise ValidationError("detect_income: booked_on has no dates")
-    accounts = account_as_of(frame, as_of, accounts_as_of)
+    accounts = account_as_of(frame, as_of, accounts_as_of, spans=spans)
     credits = frame.filter(
         pl.col("status").is_in(COUNTED_STATUSES) & (pl.col("amount_minor") > 0)
     ).select("id", "account_id", "booked_on", "amount_minor", "status")

@@ -46,6 +46,7 @@ __all__ = [
     "PAYOUT_SIZE",
     "WEEKLY_SIZE",
     "account_as_of",
+    "account_spans",
     "benefit",
     "evidence",
     "income_like",
@@ -87,26 +88,42 @@ MIN_CREDITS = 3
 _MONTH = 365.25 / 12
 
 
+def account_spans(frame: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Per account, in whole numbers: its first and last counted booking (``_first``,
+    ``_last``) up to ``as_of`` and what it spent (``_spent``, minor units). All
+    ``account_as_of`` needs: a night's increment, which loads only some of an account's
+    payments, has the store compute these over all of them (``repository.account_spans``)."""
+    counted = frame.filter(
+        pl.col("status").is_in(COUNTED_STATUSES) & (pl.col("booked_on") <= as_of)
+    )
+    return counted.group_by("account_id").agg(
+        pl.col("booked_on").min().alias("_first"),
+        pl.col("booked_on").max().alias("_last"),
+        (-pl.col("amount_minor")).filter(pl.col("amount_minor") < 0).sum().cast(pl.Int64)
+        .alias("_spent"),
+    )
+
+
 def account_as_of(
-    frame: pl.DataFrame, as_of: date, known: Mapping[str, date] | None = None
+    frame: pl.DataFrame,
+    as_of: date,
+    known: Mapping[str, date] | None = None,
+    *,
+    spans: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per account: ``_as_of``, the date its streams are judged against, and ``_spend_month``,
     what it spends a month over its active span (at least four weeks).
 
     ``_as_of`` is the date ``known`` gives the account (the store's own as-of for it: the day
     its statement was last brought up to date), else its own last counted booking; never
-    after ``as_of``."""
-    counted = frame.filter(
-        pl.col("status").is_in(COUNTED_STATUSES) & (pl.col("booked_on") <= as_of)
-    )
-    days = (pl.col("booked_on").max() - pl.col("booked_on").min()).dt.total_days() + 1
-    out = counted.group_by("account_id").agg(
-        pl.col("booked_on").max().alias("_as_of"),
-        (
-            (-pl.col("amount_minor")).filter(pl.col("amount_minor") < 0).sum()
-            / pl.max_horizontal(days, pl.lit(28))
-            * _MONTH
-        ).alias("_spend_month"),
+    after ``as_of``. ``spans`` (``account_spans``' columns) stands in for the frame's own."""
+    if spans is None:
+        spans = account_spans(frame, as_of)
+    days = (pl.col("_last") - pl.col("_first")).dt.total_days() + 1
+    out = spans.select(
+        "account_id",
+        pl.col("_last").alias("_as_of"),
+        (pl.col("_spent") / pl.max_horizontal(days, pl.lit(28)) * _MONTH).alias("_spend_month"),
     )
     if known:
         given = pl.DataFrame(

@@ -35,7 +35,7 @@ from tactful.enrich.frames import TRANSACTIONS, conform
 from tactful.enrich.income import IncomeResult, detect_income
 from tactful.enrich.lexicon import Lexicon
 from tactful.enrich.merchants import MerchantAliases, _normalize_py, normalize, plain_text
-from tactful.enrich.recurring import SeriesResult, detect_series
+from tactful.enrich.recurring import SeriesResult, description_key, detect_series
 from tactful.enrich.rules import RuleSet
 from tactful.errors import ValidationError
 
@@ -217,22 +217,93 @@ def _behaviour_index(answers: pl.DataFrame) -> dict[str, tuple[str, float]]:
 
 
 def enrich_shard(
-    frame: pl.DataFrame, ctx: EnrichContext, *, profiling: Collection[str] | None
+    frame: pl.DataFrame,
+    ctx: EnrichContext,
+    *,
+    profiling: Collection[str] | None,
+    spans: pl.DataFrame | None = None,
 ) -> EnrichResult:
     """Enrich one shard: ``frame`` holds every transaction of the shard's customers.
 
     ``profiling``: the customers who hold profiling consent, the only ones given series and
     income streams. None builds them for everyone, for data no consent governs (the evaluation
     on simulated and public files); a caller over the store's customers always passes the set.
+    ``spans``: see ``enrich_increment``.
     """
-    cats = categorized(frame, ctx)
+    return _derived(categorized(frame, ctx), ctx, profiling=profiling, spans=spans)
+
+
+def _derived(
+    cats: pl.DataFrame,
+    ctx: EnrichContext,
+    *,
+    profiling: Collection[str] | None,
+    spans: pl.DataFrame | None,
+) -> EnrichResult:
+    """Series, income and each transaction's series id, over categorized rows."""
     profiled = cats if profiling is None else cats.filter(
         pl.col("customer_id").is_in(pl.Series(list(profiling), dtype=pl.String).implode())
     )
     series = detect_series(profiled, as_of=ctx.as_of)
-    income = detect_income(profiled, series, as_of=ctx.as_of)
+    income = detect_income(profiled, series, as_of=ctx.as_of, spans=spans)
     members = series.members.select(
         pl.col("transaction_id").alias("id"), pl.col("series_id")
     ).unique(subset="id", keep="first")
     out = cats.join(members, on="id", how="left")
     return EnrichResult(transactions=out, series=series, income=income)
+
+
+KEPT: Final = (
+    "merchant",
+    "merchant_key",
+    "category",
+    "category_detailed",
+    "category_source",
+    "category_confidence",
+)
+"""What categorization gave a row, as the store keeps it (``old_*`` columns of a loaded
+shard): an already enriched row of an incremental run is not categorized again."""
+
+
+def group_keys(frame: pl.DataFrame, ctx: EnrichContext) -> set[tuple[str, str]]:
+    """The (account, key) pairs ``frame``'s rows group under in recurring series (the key: the
+    merchant key, else the description's, ``recurring.description_key``): the stored key of a
+    row already enriched (``old_*`` columns), the one categorization gives a new row.
+    ``repository.load_increment`` asks, to load each group a night's rows can change whole."""
+    done = pl.col("old_category_source").is_not_null()
+    columns = ["account_id", "merchant_key", "description"]
+    enriched = frame.filter(done).select(
+        "account_id", pl.col("old_merchant_key").alias("merchant_key"), "description")
+    fresh = frame.filter(~done)
+    parts = [enriched]
+    if fresh.height:
+        parts.append(categorized(fresh, ctx).select(columns))
+    keys = pl.concat(parts).select(
+        "account_id", pl.coalesce("merchant_key", description_key()).alias("key")
+    ).drop_nulls().unique()
+    return {(str(a), str(k)) for a, k in keys.iter_rows()}
+
+
+def enrich_increment(
+    frame: pl.DataFrame,
+    ctx: EnrichContext,
+    *,
+    profiling: Collection[str] | None,
+    spans: pl.DataFrame,
+) -> EnrichResult:
+    """``enrich_shard`` for a night's increment, with the same answer on what it loads.
+
+    ``frame`` holds the new transactions (``old_category_source`` null) and, already
+    enriched, every payment of the groups they can change, each group whole: all credits of
+    their accounts (income, credit series), the payments of each merchant they were paid to
+    or from in that account, and those with no merchant. Only the new rows are categorized:
+    an incremental run has the rules, aliases and models of the run that categorized the
+    others (``batch/enrich.py`` makes the run full when one changed), and a row's category
+    depends on nothing but the row. ``spans`` gives each account's first and last booking and
+    spending over all of its payments, loaded or not (``income_evidence.account_spans``)."""
+    done = pl.col("old_category_source").is_not_null()
+    new = categorized(frame.filter(~done), ctx)
+    old = fill_from_descriptor(conform(frame.filter(done), TRANSACTIONS, what="transactions"))
+    old = old.with_columns(pl.col(f"old_{name}").alias(name) for name in KEPT)
+    cats = pl.concat([new, old], how="diagonal_relaxed").select(new.columns).sort("id")
+    return _derived(cats, ctx, profiling=profiling, spans=spans)

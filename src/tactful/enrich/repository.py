@@ -16,7 +16,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import Connection, Select, func, insert, select, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    case,
+    column,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+    values,
+)
+from sqlalchemy.sql import FromClause
 from sqlalchemy.types import String
 
 from tactful.domain.enums import ConsentPurpose
@@ -32,7 +48,7 @@ from tactful.enrich.frames import (
 )
 from tactful.enrich.merchants import MerchantAliases, normalize_one
 from tactful.enrich.pipeline import EnrichContext, EnrichResult
-from tactful.enrich.recurring import series_status
+from tactful.enrich.recurring import COUNTED_STATUSES, series_status
 from tactful.enrich.rules import RuleSet
 from tactful.enrich.taxonomy import DETAILED, primary_of
 from tactful.errors import NotFoundError, StoreError, ValidationError
@@ -43,6 +59,7 @@ from tactful.trust.privacy import mask
 
 STORED = (
     "merchant",
+    "merchant_key",
     "category",
     "category_detailed",
     "category_source",
@@ -54,7 +71,18 @@ STORED = (
 _t, _a, _c = schema.transactions, schema.accounts, schema.customers
 
 
-def _shard_query(customer_ids: Sequence[str]) -> Select[Any]:
+def _rows_query(*where: Any, pairs: Sequence[tuple[str, str]] = ()) -> Select[Any]:
+    """The rows ``load_shard`` reads, where ``where`` holds; with ``pairs``, only those of
+    these (account, merchant key) pairs: a join with a ``VALUES`` list (a CTE), which both
+    stores answer from the (account, merchant key) index -- SQLite scans the whole table for
+    a row-value ``IN`` list."""
+    base: FromClause = _t
+    if pairs:
+        wanted = values(
+            column("pair_account", String), column("pair_key", String), name="pairs"
+        ).data(list(pairs)).cte("pairs")
+        base = _t.join(wanted, and_(_t.c.account_id == wanted.c.pair_account,
+                                    _t.c.merchant_key == wanted.c.pair_key))
     return (
         select(
             _t.c.id,
@@ -72,8 +100,9 @@ def _shard_query(customer_ids: Sequence[str]) -> Select[Any]:
             _c.c.timezone,
             *[_t.c[name].label(f"old_{name}") for name in STORED],
         )
-        .select_from(_t.join(_a, _a.c.id == _t.c.account_id).join(_c, _c.c.id == _a.c.customer_id))
-        .where(_a.c.customer_id.in_(list(customer_ids)))
+        .select_from(
+            base.join(_a, _a.c.id == _t.c.account_id).join(_c, _c.c.id == _a.c.customer_id))
+        .where(*where)
     )
 
 
@@ -90,7 +119,10 @@ def load_shard(store: Store, customer_ids: Sequence[str]) -> pl.DataFrame:
     """Every transaction of ``customer_ids`` as ``TRANSACTIONS``, plus ``old_*`` columns holding
     what the store already has of the enrichment (``changed_rows`` compares against them, so a
     run writes back only what it changed). Read as Arrow columns (``Store.arrow_frame``)."""
-    query = _shard_query(customer_ids)
+    return _load(store, _rows_query(_a.c.customer_id.in_(list(customer_ids))))
+
+
+def _load(store: Store, query: Select[Any]) -> pl.DataFrame:
     text_time = store.dialect == "sqlite"
     types: dict[str, Any] = {column.name: pl.String for column in query.selected_columns}
     types["amount_minor"] = pl.Int64
@@ -107,18 +139,102 @@ def load_shard(store: Store, customer_ids: Sequence[str]) -> pl.DataFrame:
     return out.select([*TRANSACTIONS, *[f"old_{n}" for n in STORED]])
 
 
-def bank_as_of(store: Store) -> date | None:
+_CHUNK = 2_000
+"""Values bound in one ``IN`` list (SQLite allows 32,766 in all; PostgreSQL 65,535)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Increment:
+    """What a night's increment loads for a shard of customers (``load_increment``)."""
+
+    frame: pl.DataFrame
+    """The new transactions and every enriched payment of the groups they can change."""
+    spans: pl.DataFrame
+    """Per account with new transactions: ``income_evidence.account_spans`` over all of it."""
+    accounts: tuple[str, ...]
+    """The accounts with new transactions: their credits, income and credit series are
+    recomputed whole."""
+    keys: frozenset[tuple[str, str]]
+    """The (account, merchant key) pairs whose outgoing payments are loaded whole."""
+
+
+def load_increment(
+    store: Store,
+    customer_ids: Sequence[str],
+    keys_of: Callable[[pl.DataFrame], set[tuple[str, str]]],
+) -> Increment:
+    """The new transactions of ``customer_ids`` and, already enriched, every payment a full
+    run would read to derive what they can change -- no more, so a night's cost follows the
+    night's data, not the length of each customer's history.
+
+    A series belongs to a group (account, merchant key, direction), income to an account, and
+    each is a function of its group's or account's payments alone. So, in the accounts with
+    new transactions: every credit (income, credit series), every payment with no merchant key
+    (grouped by description), and the outgoing payments of each key that a new row, a credit
+    or a description names in that account (``keys_of``: the (account, key) pairs a frame's
+    rows group under in series, from the pipeline). Each group comes whole;
+    ``pipeline.enrich_increment`` derives the same as a full run would for it, and
+    ``write_increment`` swaps exactly those groups' rows."""
+    new = _load(store, _rows_query(
+        _a.c.customer_id.in_(list(customer_ids)), _t.c.category_source.is_(None)))
+    accounts = tuple(sorted(str(a) for a in new.get_column("account_id").unique()))
+    if not accounts:
+        return Increment(new, _spans(store, accounts), accounts, frozenset())
+    mine = _t.c.account_id.in_(list(accounts))
+    done = _t.c.category_source.is_not(None)
+    parts = [new, _load(store, _rows_query(
+        mine, done, or_(_t.c.amount_minor > 0, _t.c.merchant_key.is_(None))))]
+    keys = keys_of(new)
+    more = keys_of(parts[1]) - keys
+    for wanted in (sorted(keys), sorted(more)):
+        for start in range(0, len(wanted), _CHUNK):
+            parts.append(_load(store, _rows_query(
+                done, _t.c.amount_minor <= 0, pairs=wanted[start : start + _CHUNK])))
+    frame = pl.concat(parts, how="vertical_relaxed").sort("id")
+    return Increment(frame, _spans(store, accounts), accounts, frozenset(keys | more))
+
+
+def _spans(store: Store, accounts: Sequence[str]) -> pl.DataFrame:
+    """``income_evidence.account_spans`` of ``accounts`` over all their stored payments,
+    computed by the store: first and last counted booking (local days of the customer's time
+    zone: the zone's conversion keeps order, so the days of the first and last instants) and
+    what each spent."""
+    out: list[tuple[str, date, date, int]] = []
+    spent = func.sum(case((_t.c.amount_minor < 0, -_t.c.amount_minor), else_=0))
+    for start in range(0, len(accounts), _CHUNK):
+        query = (
+            select(_t.c.account_id, _c.c.timezone, func.min(_t.c.booked_at),
+                   func.max(_t.c.booked_at), spent)
+            .select_from(
+                _t.join(_a, _a.c.id == _t.c.account_id).join(_c, _c.c.id == _a.c.customer_id))
+            .where(_t.c.account_id.in_(list(accounts[start : start + _CHUNK])),
+                   _t.c.status.in_(COUNTED_STATUSES))
+            .group_by(_t.c.account_id, _c.c.timezone)
+        )
+        for account, zone, first, last, total in store.rows(query):
+            tz = ZoneInfo(str(zone)) if zone else UTC
+            out.append((str(account), first.astimezone(tz).date(), last.astimezone(tz).date(),
+                        int(total or 0)))
+    return pl.DataFrame(out, schema={"account_id": pl.String, "_first": pl.Date,
+                                     "_last": pl.Date, "_spent": pl.Int64}, orient="row")
+
+
+def bank_as_of(store: Store, *, pending_only: bool = False) -> date | None:
     """The day a run judges every series by: the last day the bank's data reaches, in the time
     zone of the customer it reached it for (the latest local booking day over the store).
 
     One day for the whole run, not each shard's own last day: a series' status must not depend
     on which customers it was enriched beside, or a full run and a night's increment (which
-    loads other shards) would disagree."""
+    loads other shards) would disagree. ``pending_only``: over the transactions not yet
+    enriched alone (from their index), for an increment to take the later of it and the
+    last run's day instead of reading every transaction."""
     query = (
         select(_c.c.timezone, func.max(_t.c.booked_at))
         .select_from(_t.join(_a, _a.c.id == _t.c.account_id).join(_c, _c.c.id == _a.c.customer_id))
         .group_by(_c.c.timezone)
     )
+    if pending_only:
+        query = query.where(_t.c.category_source.is_(None))
     days = [  # booked_at comes back as an aware UTC datetime (schema.UtcDateTime)
         latest.astimezone(ZoneInfo(str(zone)) if zone else UTC).date()
         for zone, latest in store.rows(query) if latest is not None
@@ -524,6 +640,64 @@ def write_shard(
         store.replace_customers(conn, "series_changes", customer_ids, series_changes)
         store.replace_customers(conn, "income_streams", customer_ids, streams)
         store.replace_customers(conn, "income_changes", customer_ids, income_changes)
+        written = ShardWrite(
+            customers=len(customer_ids),
+            transactions=result.transactions.height,
+            updated=updated,
+            series=series.height,
+            income_streams=streams.height,
+        )
+        if also is not None:
+            also(conn, written)
+    return written
+
+
+def write_increment(
+    store: Store,
+    customer_ids: Sequence[str],
+    loaded: Increment,
+    result: EnrichResult,
+    *,
+    also: Callable[[Connection, ShardWrite], None] | None = None,
+) -> ShardWrite:
+    """``write_shard`` for ``load_increment``: in one database transaction, the changed rows,
+    and the series and income of exactly the groups it loaded whole (every series of those
+    accounts coming in, those of its keys going out; every income stream of those accounts)
+    swapped for the ones derived again. Everything else the store holds stays: nothing it
+    depends on was read, so nothing of it changed."""
+    now = datetime.now(UTC)
+    changes = changed_rows(result.transactions)
+    series = result.series.series.select(list(SERIES)).with_columns(updated_at=pl.lit(now))
+    series_changes = result.series.changes.join(
+        result.series.series.select("series_id", "customer_id"), on="series_id", how="inner"
+    )
+    streams = result.income.streams.select(list(INCOME_STREAMS)).with_columns(
+        updated_at=pl.lit(now)
+    )
+    income_changes = result.income.changes.select(list(INCOME_CHANGES))
+    r, sc = schema.recurring_series, schema.series_changes
+    i, ic = schema.income_streams, schema.income_changes
+    accounts, keys = list(loaded.accounts), sorted(loaded.keys)
+    scopes = [
+        and_(r.c.account_id.in_(accounts[k : k + _CHUNK]), r.c.direction == "in")
+        for k in range(0, len(accounts), _CHUNK)
+    ] + [
+        tuple_(r.c.account_id, r.c.merchant_key).in_(keys[k : k + _CHUNK])
+        for k in range(0, len(keys), _CHUNK)
+    ]
+    with store.transaction() as conn:
+        updated = store.update(conn, "transactions", changes)
+        for scope in scopes:
+            conn.execute(delete(sc).where(sc.c.series_id.in_(select(r.c.series_id).where(scope))))
+            conn.execute(delete(r).where(scope))
+        for start in range(0, len(accounts), _CHUNK):
+            mine = accounts[start : start + _CHUNK]
+            streams_gone = select(i.c.stream_id).where(i.c.account_id.in_(mine))
+            conn.execute(delete(ic).where(ic.c.stream_id.in_(streams_gone)))
+            conn.execute(delete(i).where(i.c.account_id.in_(mine)))
+        for table, frame in (("recurring_series", series), ("series_changes", series_changes),
+                             ("income_streams", streams), ("income_changes", income_changes)):
+            store.insert(conn, table, frame)
         written = ShardWrite(
             customers=len(customer_ids),
             transactions=result.transactions.height,

@@ -45,6 +45,7 @@ MONEY_FIELDS = ("amount_minor", "currency", "booked_at")
 
 ENRICHED = (
     "merchant",
+    "merchant_key",
     "category",
     "category_detailed",
     "category_source",

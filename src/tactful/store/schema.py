@@ -144,12 +144,19 @@ transactions = Table(
     Column("import_id", Integer),
     # Filled by the understanding layer.
     Column("merchant", String(200)),
+    Column("merchant_key", String(200)),
     Column("category", String(64)),
     Column("category_detailed", String(96)),
     Column("category_source", String(16)),
     Column("series_id", String(200)),
     Column("category_confidence", Float),
     Index("ix_transactions_account_booked", "account_id", "booked_at"),
+    # a night's increment reads the payments of a merchant in an account (batch/enrich.py)
+    Index("ix_transactions_account_merchant", "account_id", "merchant_key"),
+    # the transactions not yet enriched: what a night's increment starts from
+    Index("ix_transactions_pending", "account_id", "booked_at",
+          sqlite_where=text("category_source IS NULL"),
+          postgresql_where=text("category_source IS NULL")),
 )
 
 events = Table(
@@ -272,6 +279,7 @@ recurring_series = Table(
     Column("next_amount_minor", BigInteger),
     Column("status", String(16), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_recurring_series_account", "account_id", "merchant_key"),
 )
 
 series_changes = Table(
@@ -302,6 +310,7 @@ income_streams = Table(
     Column("occurrences", Integer, nullable=False),
     Column("status", String(16), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_income_streams_account", "account_id"),
 )
 
 income_changes = Table(
@@ -362,6 +371,8 @@ enrich_runs = Table(
     Column("heartbeat_at", UtcDateTime),
     Column("resume_after", ID),
     Column("resumed_from", Integer),
+    Column("layout", Integer),
+    Column("as_of", Date),
 )
 """One row per ``tactful enrich``: what it did, with which rules and which model, who runs it
 (host, pid and the pid's start time, a heartbeat: see ``store/runs.py``) and, for a resumable

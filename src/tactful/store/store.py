@@ -190,6 +190,12 @@ class Store:
         return update_frame(conn, tbl, frame, key=key)
 
     @staticmethod
+    def insert(conn: Connection, table: str, frame: pl.DataFrame) -> WriteResult:
+        """Insert the frame's rows into ``table``, whose rows of the same keys the caller has
+        just deleted in the same transaction (a derived table's rows swapped)."""
+        return write_frame(conn, schema.metadata.tables[table], frame, upsert=False)
+
+    @staticmethod
     def replace_customers(
         conn: Connection, table: str, customer_ids: Sequence[str], frame: pl.DataFrame
     ) -> WriteResult:
@@ -202,7 +208,7 @@ class Store:
         ids = list(dict.fromkeys(customer_ids))
         for start in range(0, len(ids), 5_000):
             conn.execute(delete(tbl).where(tbl.c.customer_id.in_(ids[start : start + 5_000])))
-        return write_frame(conn, tbl, frame, upsert=False)
+        return Store.insert(conn, table, frame)
 
     @staticmethod
     def defer_indexes(conn: Connection, table: str) -> set[str]:
