@@ -95,11 +95,29 @@ def test_a_new_transaction_is_enriched_incrementally(loaded: Store) -> None:
     report = run_enrich(loaded)
     assert (report.mode, report.customers) == ("incremental", 1)
     row = loaded.rows(
-        select(t.c.merchant, t.c.category, t.c.category_source).where(t.c.id == "new-1")
+        select(t.c.merchant, t.c.category, t.c.merchant_key).where(t.c.id == "new-1")
     )[0]
     assert row[0] == "Starbucks"
     assert row[1] == "FOOD_AND_DRINK"
-    assert customer
+    # read: the new row, the account's credits and payments with no merchant, its Starbucks
+    # payments (and those of payers who also paid it back) -- not the customer's history
+    history = loaded.rows(select(func.count()).select_from(t).join(a, a.c.id == t.c.account_id)
+                          .where(a.c.customer_id == customer))[0][0]
+    in_account = loaded.rows(select(func.count()).where(
+        t.c.account_id == account,
+        (t.c.amount_minor > 0) | t.c.merchant_key.is_(None) | (t.c.merchant_key == row[2])))[0][0]
+    assert in_account <= report.transactions < history
+
+
+def test_a_run_of_an_older_layout_makes_the_next_run_full(loaded: Store) -> None:
+    """A store enriched before each row kept its merchant key (migration 0018) cannot be read
+    by groups: the next run is full, and the one after incremental again."""
+    run_enrich(loaded, shard_size=10)
+    r = schema.enrich_runs
+    with loaded.transaction() as conn:
+        conn.execute(r.update().values(layout=None))
+    assert run_enrich(loaded, shard_size=10).mode == "full"
+    assert run_enrich(loaded, shard_size=10).mode == "incremental"
 
 
 def test_a_customers_recategorization_wins_and_sticks(loaded: Store) -> None:
