@@ -9,6 +9,7 @@ customer's whole history.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -17,22 +18,23 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy import (
+    JSON,
     Connection,
     Select,
+    Table,
     and_,
     case,
-    column,
+    cast,
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
-    tuple_,
     type_coerce,
     update,
-    values,
 )
-from sqlalchemy.sql import FromClause
+from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.types import String
 
 from tactful.domain.enums import ConsentPurpose
@@ -71,18 +73,35 @@ STORED = (
 _t, _a, _c = schema.transactions, schema.accounts, schema.customers
 
 
-def _rows_query(*where: Any, pairs: Sequence[tuple[str, str]] = ()) -> Select[Any]:
+def _pairs_on(
+    table: Table, pairs: Sequence[tuple[str, str]], dialect: str
+) -> tuple[FromClause, ColumnElement[bool]]:
+    """(account, merchant key) ``pairs`` as rows of one JSON value, and the condition joining
+    them to ``table``'s ``account_id`` and ``merchant_key``."""
+    payload = literal(json.dumps([list(p) for p in pairs]))
+    account: ColumnElement[Any]
+    key: ColumnElement[Any]
+    if dialect == "postgresql":
+        element = func.json_array_elements(cast(payload, JSON)).table_valued("value", name="pairs")
+        account, key = element.c.value.op("->>")(0), element.c.value.op("->>")(1)
+    else:
+        element = func.json_each(payload).table_valued("value", name="pairs")
+        account = func.json_extract(element.c.value, "$[0]")
+        key = func.json_extract(element.c.value, "$[1]")
+    return element, and_(table.c.account_id == account, table.c.merchant_key == key)
+
+
+def _rows_query(
+    *where: Any, pairs: Sequence[tuple[str, str]] = (), dialect: str = "sqlite"
+) -> Select[Any]:
     """The rows ``load_shard`` reads, where ``where`` holds; with ``pairs``, only those of
-    these (account, merchant key) pairs: a join with a ``VALUES`` list (a CTE), which both
-    stores answer from the (account, merchant key) index -- SQLite scans the whole table for
-    a row-value ``IN`` list."""
+    these (account, merchant key) pairs: a join with the pairs as one JSON array, which both
+    stores answer from the (account, merchant key) index. One value, not two per pair:
+    SQLAlchemy's compiling of thousands of bound values cost more than the read (and SQLite
+    scans the whole table for a row-value ``IN`` list)."""
     base: FromClause = _t
     if pairs:
-        wanted = values(
-            column("pair_account", String), column("pair_key", String), name="pairs"
-        ).data(list(pairs)).cte("pairs")
-        base = _t.join(wanted, and_(_t.c.account_id == wanted.c.pair_account,
-                                    _t.c.merchant_key == wanted.c.pair_key))
+        base = _t.join(*_pairs_on(_t, pairs, dialect))
     return (
         select(
             _t.c.id,
@@ -189,7 +208,8 @@ def load_increment(
     for wanted in (sorted(keys), sorted(more)):
         for start in range(0, len(wanted), _CHUNK):
             parts.append(_load(store, _rows_query(
-                done, _t.c.amount_minor <= 0, pairs=wanted[start : start + _CHUNK])))
+                done, _t.c.amount_minor <= 0, pairs=wanted[start : start + _CHUNK],
+                dialect=store.dialect)))
     frame = pl.concat(parts, how="vertical_relaxed").sort("id")
     return Increment(frame, _spans(store, accounts), accounts, frozenset(keys | more))
 
@@ -679,17 +699,21 @@ def write_increment(
     i, ic = schema.income_streams, schema.income_changes
     accounts, keys = list(loaded.accounts), sorted(loaded.keys)
     scopes = [
-        and_(r.c.account_id.in_(accounts[k : k + _CHUNK]), r.c.direction == "in")
+        select(r.c.series_id).where(r.c.account_id.in_(accounts[k : k + _CHUNK]),
+                                    r.c.direction == "in")
         for k in range(0, len(accounts), _CHUNK)
     ] + [
-        tuple_(r.c.account_id, r.c.merchant_key).in_(keys[k : k + _CHUNK])
+        select(r.c.series_id).select_from(
+            r.join(*_pairs_on(r, keys[k : k + _CHUNK], store.dialect)))
         for k in range(0, len(keys), _CHUNK)
     ]
     with store.transaction() as conn:
         updated = store.update(conn, "transactions", changes)
         for scope in scopes:
-            conn.execute(delete(sc).where(sc.c.series_id.in_(select(r.c.series_id).where(scope))))
-            conn.execute(delete(r).where(scope))
+            gone = [row[0] for row in conn.execute(scope)]
+            for k in range(0, len(gone), _CHUNK):
+                conn.execute(delete(sc).where(sc.c.series_id.in_(gone[k : k + _CHUNK])))
+                conn.execute(delete(r).where(r.c.series_id.in_(gone[k : k + _CHUNK])))
         for start in range(0, len(accounts), _CHUNK):
             mine = accounts[start : start + _CHUNK]
             streams_gone = select(i.c.stream_id).where(i.c.account_id.in_(mine))
