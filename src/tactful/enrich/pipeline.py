@@ -268,7 +268,7 @@ shard): an already enriched row of an incremental run is not categorized again."
 def group_keys(frame: pl.DataFrame, ctx: EnrichContext) -> set[tuple[str, str]]:
     """The (account, key) pairs ``frame``'s rows group under in recurring series (the key: the
     merchant key, else the description's, ``recurring.description_key``): the stored key of a
-    row already enriched (``old_*`` columns), the one categorization gives a new row.
+    row already enriched (``old_*`` columns), the merchant step's for a new row.
     ``repository.load_increment`` asks, to load each group a night's rows can change whole."""
     done = pl.col("old_category_source").is_not_null()
     columns = ["account_id", "merchant_key", "description"]
@@ -276,8 +276,10 @@ def group_keys(frame: pl.DataFrame, ctx: EnrichContext) -> set[tuple[str, str]]:
         "account_id", pl.col("old_merchant_key").alias("merchant_key"), "description")
     fresh = frame.filter(~done)
     parts = [enriched]
-    if fresh.height:
-        parts.append(categorized(fresh, ctx).select(columns))
+    if fresh.height:  # the merchant step gives the key; categorizing does not change it
+        merchants = normalize(fill_from_descriptor(conform(fresh, TRANSACTIONS,
+                                                           what="transactions")), ctx.aliases)
+        parts.append(merchants.select(columns))
     keys = pl.concat(parts).select(
         "account_id", pl.coalesce("merchant_key", description_key()).alias("key")
     ).drop_nulls().unique()

@@ -199,12 +199,16 @@ def load_increment(
     accounts = tuple(sorted(str(a) for a in new.get_column("account_id").unique()))
     if not accounts:
         return Increment(new, _spans(store, accounts), accounts, frozenset())
-    mine = _t.c.account_id.in_(list(accounts))
     done = _t.c.category_source.is_not(None)
-    parts = [new, _load(store, _rows_query(
-        mine, done, or_(_t.c.amount_minor > 0, _t.c.merchant_key.is_(None))))]
+    whole = [  # every credit and every payment with no merchant key, of those accounts
+        _load(store, _rows_query(
+            _t.c.account_id.in_(list(accounts[start : start + _CHUNK])), done,
+            or_(_t.c.amount_minor > 0, _t.c.merchant_key.is_(None))))
+        for start in range(0, len(accounts), _CHUNK)
+    ]
+    parts = [new, *whole]
     keys = keys_of(new)
-    more = keys_of(parts[1]) - keys
+    more = keys_of(pl.concat(whole, how="vertical_relaxed")) - keys
     for wanted in (sorted(keys), sorted(more)):
         for start in range(0, len(wanted), _CHUNK):
             parts.append(_load(store, _rows_query(
