@@ -49,7 +49,7 @@ from tactful.enrich.frames import (
     with_local_dates,
 )
 from tactful.enrich.merchants import MerchantAliases, normalize_one
-from tactful.enrich.pipeline import EnrichContext, EnrichResult
+from tactful.enrich.pipeline import KEPT, EnrichContext, EnrichResult
 from tactful.enrich.recurring import COUNTED_STATUSES, series_status
 from tactful.enrich.rules import RuleSet
 from tactful.enrich.taxonomy import DETAILED, primary_of
@@ -59,15 +59,7 @@ from tactful.store.store import Store
 from tactful.trust import consent
 from tactful.trust.privacy import mask
 
-STORED = (
-    "merchant",
-    "merchant_key",
-    "category",
-    "category_detailed",
-    "category_source",
-    "category_confidence",
-    "series_id",
-)
+STORED = (*KEPT, "series_id")
 """Enrichment columns kept on the transactions table."""
 
 _t, _a, _c = schema.transactions, schema.accounts, schema.customers
@@ -160,6 +152,9 @@ def _load(store: Store, query: Select[Any]) -> pl.DataFrame:
 
 _CHUNK = 2_000
 """Values bound in one ``IN`` list (SQLite allows 32,766 in all; PostgreSQL 65,535)."""
+_PAIRS = 50_000
+"""(account, merchant key) pairs sent in one JSON value: one bound value, so no bound-value
+limit; fewer reads, each of which costs PostgreSQL's Arrow driver a connection (~0.1 s)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +205,9 @@ def load_increment(
     keys = keys_of(new)
     more = keys_of(pl.concat(whole, how="vertical_relaxed")) - keys
     for wanted in (sorted(keys), sorted(more)):
-        for start in range(0, len(wanted), _CHUNK):
+        for start in range(0, len(wanted), _PAIRS):
             parts.append(_load(store, _rows_query(
-                done, _t.c.amount_minor <= 0, pairs=wanted[start : start + _CHUNK],
+                done, _t.c.amount_minor <= 0, pairs=wanted[start : start + _PAIRS],
                 dialect=store.dialect)))
     frame = pl.concat(parts, how="vertical_relaxed").sort("id")
     return Increment(frame, _spans(store, accounts), accounts, frozenset(keys | more))
@@ -637,6 +632,29 @@ def changed_rows(enriched: pl.DataFrame) -> pl.DataFrame:
     return enriched.filter(differs).select("id", *STORED)
 
 
+def _rows_to_write(
+    result: EnrichResult,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """A shard's result as the rows each table takes: the changed transactions, series, price
+    changes, income streams and pay changes."""
+    now = datetime.now(UTC)
+    series = result.series.series.select(list(SERIES)).with_columns(updated_at=pl.lit(now))
+    series_changes = result.series.changes.join(
+        result.series.series.select("series_id", "customer_id"), on="series_id", how="inner"
+    )
+    streams = result.income.streams.select(list(INCOME_STREAMS)).with_columns(
+        updated_at=pl.lit(now)
+    )
+    income_changes = result.income.changes.select(list(INCOME_CHANGES))
+    return changed_rows(result.transactions), series, series_changes, streams, income_changes
+
+
+def _written(customers: int, result: EnrichResult, updated: int, series: int,
+             streams: int) -> ShardWrite:
+    return ShardWrite(customers=customers, transactions=result.transactions.height,
+                      updated=updated, series=series, income_streams=streams)
+
+
 def write_shard(
     store: Store,
     customer_ids: Sequence[str],
@@ -648,29 +666,14 @@ def write_shard(
 
     ``also`` writes in the same transaction (the run's resume point), so what the store says
     was committed is exactly what was."""
-    now = datetime.now(UTC)
-    changes = changed_rows(result.transactions)
-    series = result.series.series.select(list(SERIES)).with_columns(updated_at=pl.lit(now))
-    series_changes = result.series.changes.join(
-        result.series.series.select("series_id", "customer_id"), on="series_id", how="inner"
-    )
-    streams = result.income.streams.select(list(INCOME_STREAMS)).with_columns(
-        updated_at=pl.lit(now)
-    )
-    income_changes = result.income.changes.select(list(INCOME_CHANGES))
+    changes, series, series_changes, streams, income_changes = _rows_to_write(result)
     with store.transaction() as conn:
         updated = store.update(conn, "transactions", changes)
         store.replace_customers(conn, "recurring_series", customer_ids, series)
         store.replace_customers(conn, "series_changes", customer_ids, series_changes)
         store.replace_customers(conn, "income_streams", customer_ids, streams)
         store.replace_customers(conn, "income_changes", customer_ids, income_changes)
-        written = ShardWrite(
-            customers=len(customer_ids),
-            transactions=result.transactions.height,
-            updated=updated,
-            series=series.height,
-            income_streams=streams.height,
-        )
+        written = _written(len(customer_ids), result, updated, series.height, streams.height)
         if also is not None:
             also(conn, written)
     return written
@@ -689,16 +692,7 @@ def write_increment(
     accounts coming in, those of its keys going out; every income stream of those accounts)
     swapped for the ones derived again. Everything else the store holds stays: nothing it
     depends on was read, so nothing of it changed."""
-    now = datetime.now(UTC)
-    changes = changed_rows(result.transactions)
-    series = result.series.series.select(list(SERIES)).with_columns(updated_at=pl.lit(now))
-    series_changes = result.series.changes.join(
-        result.series.series.select("series_id", "customer_id"), on="series_id", how="inner"
-    )
-    streams = result.income.streams.select(list(INCOME_STREAMS)).with_columns(
-        updated_at=pl.lit(now)
-    )
-    income_changes = result.income.changes.select(list(INCOME_CHANGES))
+    changes, series, series_changes, streams, income_changes = _rows_to_write(result)
     r, sc = schema.recurring_series, schema.series_changes
     i, ic = schema.income_streams, schema.income_changes
     accounts, keys = list(loaded.accounts), sorted(loaded.keys)
@@ -708,8 +702,8 @@ def write_increment(
         for k in range(0, len(accounts), _CHUNK)
     ] + [
         select(r.c.series_id).select_from(
-            r.join(*_pairs_on(r, keys[k : k + _CHUNK], store.dialect)))
-        for k in range(0, len(keys), _CHUNK)
+            r.join(*_pairs_on(r, keys[k : k + _PAIRS], store.dialect)))
+        for k in range(0, len(keys), _PAIRS)
     ]
     with store.transaction() as conn:
         updated = store.update(conn, "transactions", changes)
@@ -726,13 +720,7 @@ def write_increment(
         for table, frame in (("recurring_series", series), ("series_changes", series_changes),
                              ("income_streams", streams), ("income_changes", income_changes)):
             store.insert(conn, table, frame)
-        written = ShardWrite(
-            customers=len(customer_ids),
-            transactions=result.transactions.height,
-            updated=updated,
-            series=series.height,
-            income_streams=streams.height,
-        )
+        written = _written(len(customer_ids), result, updated, series.height, streams.height)
         if also is not None:
             also(conn, written)
     return written
