@@ -212,13 +212,11 @@ def run_enrich(
         )
 
 
-def _pending(store: Store) -> list[str]:
+def _pending(store: Store, withdrawn: Sequence[str]) -> list[str]:
     """Customers an incremental run enriches: those with transactions not yet enriched, and
     those who withdrew profiling consent since, whose series and income streams the run
     removes even without new data."""
-    return sorted(
-        set(repo.customers_to_enrich(store, full=False)) | set(repo.profiled_without_consent(store))
-    )
+    return sorted(set(repo.customers_to_enrich(store, full=False)) | set(withdrawn))
 
 
 def _enrich(
@@ -259,12 +257,15 @@ def _enrich(
         as_of = max(d for d in (last.as_of, repo.bank_as_of(store, pending_only=True)) if d)
     ctx = replace(ctx, classifier=model[1] if model else None, as_of=as_of,
                   behaviour=repo.load_behaviour(store, model_id))
-    withdrawn = [] if full else repo.profiled_without_consent(store)
-    customers = everyone if full else _pending(store)
     resume = resume_point(store, rules_version=version, text_model_id=model_id) if full else None
+    # read once: an increment re-reads these customers whole (their series and income go), a
+    # resumed full run adds them to the customers the crashed run had not committed
+    withdrawn = [] if full and resume is None else repo.profiled_without_consent(store)
+    customers = everyone if full else _pending(store, withdrawn)
     if resume is not None:
         # Customers committed by the crashed run are done, unless new data came since.
-        customers = sorted({c for c in customers if c > resume.after} | set(_pending(store)))
+        customers = sorted(
+            {c for c in customers if c > resume.after} | set(_pending(store, withdrawn)))
     runs_t = schema.enrich_runs
     with store.transaction() as conn:
         run_id = int(
@@ -288,8 +289,8 @@ def _enrich(
     # a full run (and the customers who withdrew profiling consent, whose series and income
     # go) re-reads whole histories; a night's increment only the groups its rows can change
     whole = customers if full else withdrawn
-    gone = set(withdrawn)
-    parts = [c for c in customers if c not in gone] if not full else []
+    gone = set(whole)
+    parts = [] if full else [c for c in customers if c not in gone]
 
     def loaded() -> Iterator[Shard]:
         for ids in shards_of(whole, size=shard_size):

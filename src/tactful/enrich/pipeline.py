@@ -221,16 +221,14 @@ def enrich_shard(
     ctx: EnrichContext,
     *,
     profiling: Collection[str] | None,
-    spans: pl.DataFrame | None = None,
 ) -> EnrichResult:
     """Enrich one shard: ``frame`` holds every transaction of the shard's customers.
 
     ``profiling``: the customers who hold profiling consent, the only ones given series and
     income streams. None builds them for everyone, for data no consent governs (the evaluation
     on simulated and public files); a caller over the store's customers always passes the set.
-    ``spans``: see ``enrich_increment``.
     """
-    return _derived(categorized(frame, ctx), ctx, profiling=profiling, spans=spans)
+    return _derived(categorized(frame, ctx), ctx, profiling=profiling, spans=None)
 
 
 def _derived(
