@@ -156,26 +156,6 @@ def test_one_customer_late_features_equal_the_batch_features(inputs: InsightInpu
     assert constant <= {"kind_pension", "kind_benefit"}, constant  # the bank has few of those
 
 
-def test_one_customer_late_frame_is_the_batch_frame(inputs: InsightInputs) -> None:
-    """``late_frame`` of the candidates is ``late_features``' frame: columns, types, values."""
-    from polars.testing import assert_frame_equal
-
-    from tactful.insights.late_income_risk import late_features
-    from tactful.insights.late_one import late_frame, one_late_features
-
-    data = _on(inputs, 0)
-    framed = 0
-    for one in per_customer(data).values():
-        want = late_features(one).sort("stream_id")
-        got = late_frame(one_late_features(one)).sort("stream_id")
-        if want.height == 0:  # late_features' empty frame keeps the candidates' columns
-            assert got.height == 0
-            continue
-        assert_frame_equal(got, want, rel_tol=1e-9, abs_tol=1e-9)
-        framed += got.height
-    assert framed > 0
-
-
 def test_the_late_income_detector_warns_one_customer_as_it_warns_the_bank(
     inputs: InsightInputs,
 ) -> None:
@@ -209,3 +189,63 @@ def test_the_late_income_detector_warns_one_customer_as_it_warns_the_bank(
                 assert np.allclose(alone["relevance"].to_numpy(), mine["relevance"].to_numpy(),
                                    rtol=1e-9, atol=1e-9)
     assert warned > 3
+
+
+@pytest.mark.parametrize("detector_id", ["low_balance", "fees_paid", "foreign_fees"])
+def test_the_python_detectors_find_for_one_customer_what_they_find_in_the_bank(
+    inputs: InsightInputs, detector_id: str
+) -> None:
+    """The detectors with a one-customer path in Python (the event path's low balance and fee
+    checks) find, for every customer alone, what their frame path finds for that customer in
+    the whole bank: the same rows, facts encoded to the byte. Fees are rare in a simulated
+    month, so a few customers are charged some more, in two currencies and on checking and
+    savings accounts, and the day moves back to put old fees in and out of the window."""
+    from tactful.insights.catalog import Catalog
+
+    detector = next(d for d in Catalog.default().detectors if d.spec.id == detector_id)
+    code = {"fees_paid": "BANK_FEES_OVERDRAFT_FEES",
+            "foreign_fees": "BANK_FEES_FOREIGN_TRANSACTION_FEES"}.get(detector_id)
+    data = inputs
+    if code is not None:
+        sample = inputs.transactions.filter(pl.col("status") == "posted").sort(
+            "customer_id", "booked_at").unique("customer_id", keep="last").head(40)
+        n = pl.int_range(pl.len())
+        fees = pl.concat([  # customer i is charged i % 7 + 1 times, on days further back
+            sample.filter(n % 7 >= k).with_columns(
+                pl.col("id") + f"-fee{k}", pl.lit(code).alias("category_detailed"),
+                pl.lit("BANK_FEES").alias("category"),
+                (-pl.int_range(pl.len()) * 137 - 250 - k).cast(pl.Int64).alias("amount_minor"),
+                (pl.col("booked_on") - pl.duration(days=(pl.int_range(pl.len()) + 3 * k) % 12))
+                .alias("booked_on"))
+            for k in range(7)])
+        data = replace(inputs, transactions=pl.concat([inputs.transactions, fees]))
+    found = 0
+    for back in (0, 5, 11):
+        day = _on(data, back)
+        everyone = detector.detect(day)
+        for cid, one in per_customer(day).items():
+            alone = detector.detect(one)
+            mine = everyone.filter(pl.col("customer_id") == cid)
+            assert alone.sort("subject").equals(mine.sort("subject")), (back, cid, alone, mine)
+            found += alone.height
+    assert found > 5
+
+
+def test_an_event_carries_the_rows_converted_before_it(inputs: InsightInputs) -> None:
+    """The Python rows of the customer's transactions, converted once and carried through
+    events with each event's rows appended, are the rows of the transactions after them."""
+    from tactful.insights.inputs import frame_rows
+    from tactful.insights.realtime import before_latest, with_enriched
+
+    one = next(iter(per_customer(inputs).values()))
+    before, latest = before_latest(one, 3)
+    names = ("id", "booked_on", "amount_minor", "category_detailed")
+    assert before.transaction_lists.rows(names) == frame_rows(before.transactions, names)
+    state = before
+    for i in range(latest.height):
+        state = with_enriched(state, latest.slice(i, 1))
+        assert "transaction_lists" in state.__dict__  # carried, not converted again
+        assert state.transaction_lists.rows(names) == frame_rows(state.transactions, names)
+    assert len(before.transaction_lists["id"]) == before.transactions.height  # left as it was
+    assert state.transaction_lists.rows(("currency",)) == frame_rows(state.transactions,
+                                                                    ("currency",))

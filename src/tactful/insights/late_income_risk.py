@@ -21,7 +21,7 @@ from typing import Final
 
 import polars as pl
 
-from tactful.insights.inputs import InsightInputs
+from tactful.insights.inputs import InsightInputs, frame_rows
 from tactful.insights.shortfall_risk import NO_EVENT, Risk, point_in_time
 
 LATE_DAYS: Final = 7
@@ -121,8 +121,8 @@ def may_be_late(data: InsightInputs) -> bool:
     as possible, its date coming from its gaps."""
     d = data.as_of
     first, last = d - timedelta(days=LOOK_BACK), d - timedelta(days=MIN_LATE)
-    for occurrences, next_date, last_date in data.income.select(
-            "occurrences", "next_date", "last_date").iter_rows():
+    for occurrences, next_date, last_date in frame_rows(
+            data.income, ("occurrences", "next_date", "last_date")):
         if occurrences is None or occurrences < 3:
             continue
         if next_date is None:

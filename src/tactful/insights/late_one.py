@@ -18,17 +18,16 @@ import calendar
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
-import polars as pl
 from numpy.typing import NDArray
 
-from tactful.insights.inputs import InsightInputs
+from tactful.insights.inputs import InsightInputs, frame_rows
 from tactful.insights.late_income_risk import (
     EARLY_DAYS,
     KINDS,
@@ -40,7 +39,7 @@ from tactful.insights.late_income_risk import (
 )
 from tactful.insights.shortfall_risk import NO_EVENT
 
-__all__ = ["LateCandidate", "late_frame", "one_late_features"]
+__all__ = ["LateCandidate", "one_late_features"]
 
 _NAN = math.nan
 _TX = ("customer_id", "account_id", "booked_on", "amount_minor", "status", "category",
@@ -63,11 +62,6 @@ class LateCandidate:
     typical_amount_minor: int | None
     next_date: date
     features: NDArray[np.float64]
-
-
-def _rows(frame: pl.DataFrame, columns: Iterable[str]) -> list[tuple[Any, ...]]:
-    """``columns``' rows as tuples, column by column (``select`` would run the lazy engine)."""
-    return list(zip(*(frame.get_column(c).to_list() for c in columns), strict=True))
 
 
 def _f(value: float | None) -> float:
@@ -125,11 +119,11 @@ def one_late_features(data: InsightInputs) -> list[LateCandidate]:
     them) with ``LATE_FEATURES``: the rows of ``late_features(data)``, in no given order."""
     d = data.as_of
     # point_in_time: nothing booked after as_of
-    tx = [r for r in _rows(data.transactions, _TX) if r[2] <= d]
+    tx = [r for r in data.transaction_lists.rows(_TX) if r[2] <= d]
     # _credits: posted money in, with its payer (merchant, else merchant key) at index 8
     credits = [(*r, r[6] if r[6] is not None else r[7]) for r in tx
                if r[3] > 0 and r[4] == "posted"]
-    income = _rows(data.income, _INCOME)
+    income = frame_rows(data.income, _INCOME)
     first, last = d - timedelta(days=LOOK_BACK), d - timedelta(days=MIN_LATE)
     # candidates
     chosen: list[tuple[tuple[Any, ...], dict[str, float | None], date]] = []
@@ -225,23 +219,3 @@ def one_late_features(data: InsightInputs) -> list[LateCandidate]:
             merchant=merchant, currency=currency, typical_amount_minor=typical, next_date=nd,
             features=np.array([values[f] for f in LATE_FEATURES], dtype=np.float64)))
     return out
-
-
-def late_frame(candidates: Sequence[LateCandidate]) -> pl.DataFrame:
-    """``candidates`` as the frame ``late_features`` returns (its columns, in its order and
-    types; missing features as null), for ``IncomeLate.findings_of``."""
-    x = (np.stack([c.features for c in candidates]) if candidates
-         else np.zeros((0, len(LATE_FEATURES))))
-    ids: dict[str, pl.Series] = {
-        "stream_id": pl.Series([c.stream_id for c in candidates], dtype=pl.String),
-        "customer_id": pl.Series([c.customer_id for c in candidates], dtype=pl.String),
-        "account_id": pl.Series([c.account_id for c in candidates], dtype=pl.String),
-        "merchant": pl.Series([c.merchant for c in candidates], dtype=pl.String),
-        "currency": pl.Series([c.currency for c in candidates], dtype=pl.String),
-        "typical_amount_minor": pl.Series([c.typical_amount_minor for c in candidates],
-                                          dtype=pl.Int64),
-        "next_date": pl.Series([c.next_date for c in candidates], dtype=pl.Date),
-    }
-    feats = {name: pl.Series(x[:, i], dtype=pl.Float64, nan_to_null=True)
-             for i, name in enumerate(LATE_FEATURES)}
-    return pl.DataFrame({**ids, **feats})

@@ -17,6 +17,7 @@ the registry knows, the bank's included.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -185,6 +186,36 @@ def no_findings() -> pl.DataFrame:
     shared instance: Polars frames are not changed in place, and the real-time path returns
     this many times per event)."""
     return _NO_FINDINGS
+
+
+def findings_of_rows(spec: DetectorSpec, rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
+    """``FINDINGS`` from rows built in Python, the one-customer paths' findings: each row
+    carries ``customer_id``, ``subject``, ``period``, ``relevance``, ``urgency`` and the
+    declared facts, encoded as ``findings_frame`` encodes them (compact JSON in the declared
+    order, days as ISO dates) -- one frame built instead of a select over a frame of one."""
+    if not rows:
+        return no_findings()
+    declared = list(spec.facts)
+    for row in rows:
+        missing = [name for name in declared if name not in row]
+        if missing:
+            raise ConfigError(f"detector {spec.id!r}: facts {missing} missing from a finding")
+    return pl.DataFrame({
+        "customer_id": [r["customer_id"] for r in rows],
+        "detector": [spec.id] * len(rows),
+        "subject": [str(r["subject"]) for r in rows],
+        "period": [str(r["period"]) for r in rows],
+        "relevance": [min(max(float(r["relevance"]), 0.0), 1.0) for r in rows],
+        "urgency": [str(r["urgency"]) for r in rows],
+        "facts": [json.dumps({name: r[name] for name in declared}, separators=(",", ":"),
+                             ensure_ascii=False, default=_iso) for r in rows],
+    }, schema=dict(FINDINGS))
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"a fact of type {type(value).__name__} has no JSON form")
 
 
 def findings_frame(

@@ -124,10 +124,11 @@ def holding_all(grants: pl.DataFrame, purposes: Collection[ConsentPurpose]) -> p
 
 
 def purposes_of(grants: pl.DataFrame, customer_id: str) -> frozenset[str]:
-    """The purposes ``customer_id`` holds in ``grants``."""
-    return frozenset(
-        grants.filter(pl.col("customer_id") == customer_id).get_column("purpose").to_list()
-    )
+    """The purposes ``customer_id`` holds in ``grants`` (walked in Python: the real-time
+    path asks this of a few rows on every event, where a frame filter costs more)."""
+    return frozenset(purpose for holder, purpose in zip(
+        grants.get_column("customer_id").to_list(), grants.get_column("purpose").to_list(),
+        strict=True) if holder == customer_id)
 
 
 def allows(held: Collection[str], purpose: ConsentPurpose | str | None) -> bool:

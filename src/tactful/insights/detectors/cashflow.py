@@ -13,7 +13,14 @@ from numpy.typing import NDArray
 from tactful.domain.actions import ActionFamily
 from tactful.domain.enums import PersonalizationLevel
 from tactful.insights.forecast import Forecast, forecast
-from tactful.insights.inputs import InsightInputs, is_fee, recent_fees, unit_of
+from tactful.insights.inputs import (
+    InsightInputs,
+    frame_rows,
+    is_fee,
+    one_recent_fees,
+    recent_fees,
+    unit_of,
+)
 from tactful.insights.risk_one import one_risk_features
 from tactful.insights.shortfall_risk import (
     ShortfallRisk,
@@ -28,6 +35,7 @@ from tactful.insights.spec import (
     day_after,
     detectors,
     findings_frame,
+    findings_of_rows,
     no_findings,
 )
 
@@ -170,12 +178,12 @@ class Shortfall:
             feats = risk_features(data, horizon=s.shortfall_risk_days, fc=f).filter(
                 pl.col("balance_minor") >= s.shortfall_buffer * pl.col("unit"))
             ids, p = feats["account_id"].to_list(), risk.probability(feats)
+        warn = should_warn(p, harm=s.shortfall_harm, attention_cost=s.shortfall_attention_cost)
+        if not warn.any():  # most events: nothing to say, and no frame to build
+            return no_findings()
         warned = pl.DataFrame({"account_id": ids, "p": p},
                               schema={"account_id": pl.String, "p": pl.Float64}).filter(
-            pl.Series(should_warn(p, harm=s.shortfall_harm,
-                                  attention_cost=s.shortfall_attention_cost)))
-        if warned.height == 0:
-            return no_findings()
+            pl.Series(warn))
         if f is None:
             f = risk_forecast(data, s.shortfall_risk_days)
             if f.path.height == 0:
@@ -223,6 +231,8 @@ class LowBalance:
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
         s = data.settings
+        if data.customers.height == 1:
+            return findings_of_rows(self.spec, self._one_customer(data))
         if not _may_be_low(data):
             return no_findings()
         threshold = pl.max_horizontal(
@@ -243,6 +253,37 @@ class LowBalance:
             )
         )
         return findings_frame(out, self.spec)
+
+    def _one_customer(self, data: InsightInputs) -> list[dict[str, Any]]:
+        """``detect``'s findings for one customer, in Python: the event path runs this on
+        every payment out of a checking account, and the frame steps cost more than the few
+        accounts and streams it reads."""
+        s = data.settings
+        income: dict[tuple[str, str], int] = {}
+        for customer_id, currency, status, monthly in frame_rows(
+                data.income, ("customer_id", "currency", "status", "monthly_amount_minor")):
+            if status is not None and status != "stopped":
+                key = (customer_id, currency)
+                income[key] = income.get(key, 0) + (monthly or 0)
+        found = []
+        for account_id, customer_id, kind, currency, balance, closed_on in frame_rows(
+                data.accounts, ("account_id", "customer_id", "type", "currency",
+                                "balance_minor", "closed_on")):
+            if kind != "checking" or (closed_on is not None and closed_on <= data.as_of):
+                continue
+            threshold = max(round(income.get((customer_id, currency), 0)
+                                  * s.low_balance_income_share),
+                            int(unit_of(currency) * s.low_balance_floor))
+            if balance is None or balance >= threshold:
+                continue
+            found.append({
+                "customer_id": customer_id, "subject": account_id,
+                "period": data.as_of.isoformat(),
+                "urgency": (Urgency.HIGH if balance < 0 else Urgency.NORMAL).value,
+                "relevance": 0.9 if balance < 0 else 0.6,
+                "balance_minor": balance, "threshold_minor": threshold, "currency": currency,
+            })
+        return found
 
 
 class FeesPaid:
@@ -268,6 +309,12 @@ class FeesPaid:
         return any(is_fee(r, OVERDRAFT_FEES, checking_only=True) for r in new)
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
+        if data.customers.height == 1:  # the event that books the fee: in Python
+            return findings_of_rows(self.spec, [
+                {**fee, "subject": "overdraft_fees", "period": fee["last_date"].isoformat(),
+                 "urgency": Urgency.NORMAL.value,
+                 "relevance": 0.6 + 0.1 * min(max(fee["count"], 0), 4)}
+                for fee in one_recent_fees(data, OVERDRAFT_FEES, checking_only=True)])
         out = recent_fees(data, OVERDRAFT_FEES, checking_only=True).with_columns(
             pl.lit("overdraft_fees").alias("subject"),
             pl.col("last_date").cast(pl.String).alias("period"),

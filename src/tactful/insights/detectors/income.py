@@ -3,6 +3,7 @@ not arrive when it always does."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -13,8 +14,13 @@ import polars as pl
 from tactful.domain.actions import ActionFamily
 from tactful.domain.enums import PersonalizationLevel
 from tactful.insights.inputs import InsightInputs
-from tactful.insights.late_income_risk import LateIncomeRisk, late_features, may_be_late
-from tactful.insights.late_one import late_frame, one_late_features
+from tactful.insights.late_income_risk import (
+    LATE_FEATURES,
+    LateIncomeRisk,
+    late_features,
+    may_be_late,
+)
+from tactful.insights.late_one import one_late_features
 from tactful.insights.shortfall_risk import should_warn
 from tactful.insights.spec import (
     DetectorSpec,
@@ -23,14 +29,19 @@ from tactful.insights.spec import (
     day_after,
     detectors,
     findings_frame,
+    findings_of_rows,
     no_findings,
 )
 
 M, P, D, T, N = FactKind.MONEY, FactKind.PERCENT, FactKind.DATE, FactKind.TEXT, FactKind.DAYS
 
 
+_EMPLOYER = "your employer"
+"""The payer a stream without a merchant name is told as."""
+
+
 def _payer() -> pl.Expr:
-    return pl.col("merchant").fill_null("your employer")
+    return pl.col("merchant").fill_null(_EMPLOYER)
 
 
 class SalaryRaise:
@@ -148,7 +159,8 @@ class IncomeLate:
         """One customer on an event: ``may_be_late`` rules out most customers from the income
         rows alone; the rest get ``one_late_features`` (the batch features, without some
         twenty Polars operations over a one-customer frame) and the model row by row
-        (``predict_one`` where the model has it). A frame is built only for a warning."""
+        (``predict_one`` where the model has it); a warning's findings are built from the
+        candidates directly, as ``findings_of`` would give them."""
         s = data.settings
         if not may_be_late(data):
             return no_findings()
@@ -163,8 +175,15 @@ class IncomeLate:
         warn = should_warn(p, harm=s.income_late_harm, attention_cost=s.income_late_attention_cost)
         if not warn.any():
             return no_findings()
-        warned = [c for c, w in zip(candidates, warn.tolist(), strict=True) if w]
-        return self.findings_of(late_frame(warned).with_columns(pl.Series("_p", p[warn])))
+        late = LATE_FEATURES.index("days_late")
+        return findings_of_rows(self.spec, [
+            {"customer_id": c.customer_id, "subject": c.stream_id,
+             "period": c.next_date.isoformat(), "urgency": Urgency.HIGH.value,
+             "relevance": float(chance), "payer": c.merchant or _EMPLOYER,
+             "expected_date": c.next_date,
+             "days_late": None if math.isnan(c.features[late]) else int(c.features[late]),
+             "typical_minor": c.typical_amount_minor, "currency": c.currency}
+            for c, chance, w in zip(candidates, p.tolist(), warn.tolist(), strict=True) if w])
 
     def findings_of(self, late: pl.DataFrame) -> pl.DataFrame:
         """Findings for rows of ``late_features`` with their probability ``_p`` (the

@@ -20,6 +20,7 @@ from tactful.insights.inputs import (
     InsightInputs,
     is_fee,
     is_spending,
+    one_recent_fees,
     recent_fees,
     unit_of,
 )
@@ -29,6 +30,7 @@ from tactful.insights.spec import (
     Urgency,
     detectors,
     findings_frame,
+    findings_of_rows,
     no_findings,
 )
 
@@ -324,6 +326,12 @@ class ForeignFees:
         return any(is_fee(r, (FOREIGN_FEE,), checking_only=False) for r in new)
 
     def detect(self, data: InsightInputs) -> pl.DataFrame:
+        if data.customers.height == 1:  # the event that books the fee: in Python
+            return findings_of_rows(self.spec, [
+                {**fee, "subject": "foreign_fees", "period": fee["last_date"].strftime("%Y-%m"),
+                 "urgency": Urgency.LOW.value,
+                 "relevance": 0.3 + 0.1 * min(max(fee["count"], 0), 7)}
+                for fee in one_recent_fees(data, (FOREIGN_FEE,), checking_only=False)])
         out = recent_fees(data, (FOREIGN_FEE,), checking_only=False).with_columns(
             pl.lit("foreign_fees").alias("subject"),
             pl.col("last_date").dt.strftime("%Y-%m").alias("period"),
