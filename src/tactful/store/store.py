@@ -33,7 +33,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 from tactful.config import get_settings
 from tactful.errors import StoreError
 from tactful.store import schema
-from tactful.store.arrow import read_frame, rows_frame
+from tactful.store.arrow import close_arrow, read_frame, rows_frame
 from tactful.store.bulk import WriteResult, update_frame, write_frame
 from tactful.store.engine import (
     current_revision,
@@ -86,6 +86,7 @@ class Store:
         upgrade(self.engine, revision)
 
     def close(self) -> None:
+        close_arrow(self.engine)
         self.engine.dispose()
 
     @contextmanager
