@@ -23,10 +23,12 @@ import polars as pl
 
 from tactful.errors import ConfigError
 from tactful.insights import lifecycle
-from tactful.insights.inputs import InsightInputs
+from tactful.insights.inputs import InsightInputs, frame_rows
 from tactful.insights.render import Renderer
 from tactful.insights.spec import FINDINGS, Detector, DetectorSpec, detectors, no_findings
 from tactful.trust import consent
+
+_FINDING_COLUMNS = list(FINDINGS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +131,14 @@ class Catalog:
                 continue
             found = detector.detect(data)
             if found.height:
-                found = found.select(list(FINDINGS))
+                if found.columns != _FINDING_COLUMNS:  # a bank's detector may carry more
+                    found = found.select(_FINDING_COLUMNS)
                 if isinstance(allowed, pl.DataFrame):
                     found = found.join(allowed, on="customer_id", how="semi")
                 parts.append(found)
-        return pl.concat(parts) if parts else no_findings()
+        if len(parts) > 1:
+            return pl.concat(parts)
+        return parts[0] if parts else no_findings()
 
     def insights(
         self,
@@ -180,8 +185,8 @@ class Catalog:
 
 def with_ids(found: pl.DataFrame) -> pl.DataFrame:
     ids = [insight_id(*r) for r in
-           found.select("detector", "customer_id", "subject", "period").iter_rows()]
-    return found.with_columns(pl.Series("insight_id", ids, dtype=pl.String))
+           frame_rows(found, ("detector", "customer_id", "subject", "period"))]
+    return found.hstack([pl.Series("insight_id", ids, dtype=pl.String)])
 
 
 @dataclass(frozen=True, slots=True)

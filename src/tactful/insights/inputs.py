@@ -256,11 +256,14 @@ class ColumnLists:
     event with the new rows appended, so an event converts its own rows only.
     """
 
-    __slots__ = ("_frame", "_lists")
+    __slots__ = ("_frame", "_lists", "_rows")
 
-    def __init__(self, frame: pl.DataFrame, lists: dict[str, list[Any]] | None = None) -> None:
+    def __init__(self, frame: pl.DataFrame, lists: dict[str, list[Any]] | None = None,
+                 rows: dict[tuple[str, ...], list[tuple[Any, ...]]] | None = None) -> None:
         self._frame = frame
         self._lists: dict[str, list[Any]] = lists if lists is not None else {}
+        self._rows: dict[tuple[str, ...], list[tuple[Any, ...]]] = rows if rows is not None \
+            else {}
 
     def __getitem__(self, name: str) -> list[Any]:
         got = self._lists.get(name)
@@ -268,16 +271,24 @@ class ColumnLists:
             got = self._lists[name] = self._frame.get_column(name).to_list()
         return got
 
-    def rows(self, names: Iterable[str]) -> list[tuple[Any, ...]]:
-        """The rows of ``names`` as tuples, in the frame's order."""
-        return list(zip(*(self[n] for n in names), strict=True))
+    def rows(self, names: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        """The rows of ``names`` as tuples, in the frame's order (kept too: the caller must
+        not change the list)."""
+        got = self._rows.get(names)
+        if got is None:
+            got = self._rows[names] = list(zip(*(self[n] for n in names), strict=True))
+        return got
 
     def extended(self, new: pl.DataFrame, frame: pl.DataFrame) -> ColumnLists:
         """The lists of ``frame``, which is this frame with the rows ``new`` appended: the
-        columns converted so far, copied (the inputs before the event keep theirs) and
-        extended by ``new``'s values."""
-        return ColumnLists(frame, {name: [*values, *new.get_column(name).to_list()]
-                                   for name, values in self._lists.items()})
+        columns and rows converted so far, copied (the inputs before the event keep theirs)
+        and extended by ``new``'s values."""
+        added = {name: new.get_column(name).to_list() for name in self._lists}
+        return ColumnLists(
+            frame,
+            {name: [*values, *added[name]] for name, values in self._lists.items()},
+            {names: [*rows, *zip(*(added[n] for n in names), strict=True)]
+             for names, rows in self._rows.items()})
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,10 @@ def one_risk_features(data: InsightInputs, *, horizon: int) -> dict[str, NDArray
     checking = [a for a in accounts if a[2] == "checking" and _open(a[6], d)]
     if not checking:
         return {}
-    # point_in_time: nothing booked after as_of
-    tx = [r for r in data.transaction_lists.rows(_TX) if r[1] <= d]
+    # point_in_time: nothing booked after as_of; and nothing read below is older than the
+    # habits' window (the forecast's history, the card statement and the fees are shorter)
+    start = d - timedelta(days=HABIT_DAYS - 1)
+    tx = [r for r in data.transaction_lists.rows(_TX) if start <= r[1] <= d]
     in_balance = [r for r in tx if r[3] != "declined"]
     posted = [r for r in tx if r[3] == "posted"]
     income = frame_rows(data.income, ("stream_id", "account_id", "customer_id", "currency",
@@ -81,7 +83,6 @@ def one_risk_features(data: InsightInputs, *, horizon: int) -> dict[str, NDArray
                                       "next_date", "next_amount_minor", "typical_amount_minor",
                                       "cadence", "category_detailed"))
     income_ids = {r[0] for r in income}
-    start = d - timedelta(days=HABIT_DAYS - 1)
     spend_from = d - timedelta(days=SPEND_DAYS - 1)
     open_other = [a for a in accounts if _open(a[6], d)]
     out: dict[str, NDArray[np.float64]] = {}
@@ -171,8 +172,7 @@ def one_risk_features(data: InsightInputs, *, horizon: int) -> dict[str, NDArray
             out_mean = sum(out_day.values()) * _PER_SPEND_DAY
             ranked = sorted(out_day.values(), reverse=True)
             out_p90 = ranked[SPEND_DAYS // 10] if len(ranked) > SPEND_DAYS // 10 else 0
-        fees = float(sum(1 for r in posted if r[0] == account_id and r[5] in FEES
-                         and r[1] >= start))
+        fees = float(sum(1 for r in txa if r[3] == "posted" and r[5] in FEES))
 
         rule = _rule(data, account_id, customer_id, balance, nxt, horizon, line, u,
                      posted, in_balance, series, income_ids, accounts)
