@@ -56,6 +56,7 @@ from tactful.rules.conditions import (
     text_columns,
 )
 from tactful.rules.conditions import parse_condition as rule_condition
+from tactful.rules.literals import required_literals
 
 if TYPE_CHECKING:
     from tactful.enrich.merchants import ShapeKeys
@@ -311,6 +312,8 @@ class RuleSet:
                         tests.append(_py_condition(c))
                 cached.append((rule, tests))
             object.__setattr__(self, "_regexes", tuple(regexes))
+            object.__setattr__(self, "_literals",
+                               tuple(required_literals(str(c.value)) for c in regexes))
             object.__setattr__(self, "_py", cached)
         return cached
 
@@ -322,6 +325,13 @@ class RuleSet:
         memo: dict[tuple[int, str | None], bool] = self.__dict__.setdefault("_regex_memo", {})
         texts = {k: _py_text(row, conditions[k].field) for k in wanted}
         out = {k: memo[k, texts[k]] for k in wanted if (k, texts[k]) in memo}
+        literals: tuple[frozenset[str] | None, ...] = self.__dict__["_literals"]
+        for k in wanted:  # the answers known without the engine: no text, or none of the
+            text = texts[k]  # literals the pattern cannot match without (rules.literals)
+            if k not in out and (text is None or (
+                    (needed := literals[k]) is not None and text.isascii()
+                    and not any(word in text for word in needed))):
+                out[k] = False
         todo = [k for k in wanted if k not in out]
         if not todo:
             return out
