@@ -56,7 +56,7 @@ from tactful.rules.conditions import (
     text_columns,
 )
 from tactful.rules.conditions import parse_condition as rule_condition
-from tactful.rules.literals import required_literals
+from tactful.rules.one_text import search
 
 if TYPE_CHECKING:
     from tactful.enrich.merchants import ShapeKeys
@@ -312,26 +312,23 @@ class RuleSet:
                         tests.append(_py_condition(c))
                 cached.append((rule, tests))
             object.__setattr__(self, "_regexes", tuple(regexes))
-            object.__setattr__(self, "_literals",
-                               tuple(required_literals(str(c.value)) for c in regexes))
             object.__setattr__(self, "_py", cached)
         return cached
 
     def _regex_row(self, row: Mapping[str, Any], wanted: Sequence[int]) -> dict[int, bool]:
-        """The ``wanted`` regex conditions of the set on one row, in one Polars call: the engine
-        the frame path uses, linear in the text, so no pattern can make the real-time path
-        hang."""
+        """The ``wanted`` regex conditions of the set on one row: by RE2 where it reads the
+        pattern as the frame path's engine does (``rules.one_text``), the rest in one Polars
+        call; both linear in the text, so no pattern can make the real-time path hang."""
         conditions: tuple[Condition, ...] = self.__dict__["_regexes"]
         memo: dict[tuple[int, str | None], bool] = self.__dict__.setdefault("_regex_memo", {})
         texts = {k: _py_text(row, conditions[k].field) for k in wanted}
         out = {k: memo[k, texts[k]] for k in wanted if (k, texts[k]) in memo}
-        literals: tuple[frozenset[str] | None, ...] = self.__dict__["_literals"]
-        for k in wanted:  # the answers known without the engine: no text, or none of the
-            text = texts[k]  # literals the pattern cannot match without (rules.literals)
-            if k not in out and (text is None or (
-                    (needed := literals[k]) is not None and text.isascii()
-                    and not any(word in text for word in needed))):
-                out[k] = False
+        for k in wanted:  # no text matches nothing; RE2 answers where it reads the pattern
+            if k not in out:  # as the batch's engine does (``rules.one_text``)
+                text = texts[k]
+                got = False if text is None else search(pattern(conditions[k].value), text)
+                if got is not None:
+                    out[k] = got
         todo = [k for k in wanted if k not in out]
         if not todo:
             return out

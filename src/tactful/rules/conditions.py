@@ -42,6 +42,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tactful.errors import ConfigError
+from tactful.rules.one_text import search
 from tactful.rules.vocabulary import (
     ALIASES,
     SPEND_PREFIX,
@@ -311,7 +312,12 @@ def regex_reason(message: str) -> str:
 
 @lru_cache(maxsize=4096)
 def regex_matches(regex: str, text: str) -> bool:
-    """``regex`` on one text, by Polars' linear-time engine (never Python's backtracking ``re``)."""
+    """``regex`` on one text, by a linear-time engine (never Python's backtracking ``re``):
+    RE2 where it reads the pattern as the batch's engine does (``rules.one_text``), else
+    Polars' own."""
+    got = search(regex, text)
+    if got is not None:
+        return got
     return bool(pl.select(pl.lit(text, dtype=pl.String).str.contains(regex)).item())
 
 
