@@ -357,9 +357,8 @@ class RuleSet:
 
     def first_match_row(self, row: Mapping[str, Any]) -> Rule | None:
         """The rule ``apply`` picks for one row (a dict of column -> value), in Python but for
-        the regex conditions, which Polars decides in one call, and only those of the rules
-        that every other condition leaves in the running (see ``_regex_row``; the answers are
-        remembered per text, merchant keys repeat).
+        the regex conditions, which RE2 or one Polars call decide (see ``_regex_row``), and
+        only those of the rules that every other condition leaves in the running.
 
         Only valid when every text value the rules read is printable ASCII (see
         ``merchants.plain_text``), where Python's ``str.upper`` agrees with Polars'."""
