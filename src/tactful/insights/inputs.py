@@ -385,6 +385,19 @@ class InsightInputs:
         )
 
     @cached_property
+    def monthly_income_by(self) -> dict[tuple[str, str], int]:
+        """``monthly_income`` as a mapping (customer, currency) -> minor units, in Python: what
+        the one-customer paths read (``risk_one``, low balance), computed once per customer's
+        inputs and carried across events."""
+        out: dict[tuple[str, str], int] = {}
+        for customer_id, currency, status, monthly in frame_rows(
+                self.income, ("customer_id", "currency", "status", "monthly_amount_minor")):
+            if status is not None and status != "stopped":  # the frame filter drops nulls
+                key = (customer_id, currency)
+                out[key] = out.get(key, 0) + (monthly or 0)
+        return out
+
+    @cached_property
     def daily_balances(self) -> pl.DataFrame:
         """End-of-day balances of each open checking account over the last 90 days.
 

@@ -31,7 +31,7 @@ from tactful.insights.inputs import (
 )
 from tactful.insights.spec import DetectorSpec, Triggered
 
-_UNCHANGED_BY_EVENTS = ("monthly_income",)
+_UNCHANGED_BY_EVENTS = ("monthly_income", "monthly_income_by")
 """Shared aggregates a new transaction cannot change (they read the income streams, which the
 nightly run detects), carried from the inputs before an event to the inputs after it."""
 

@@ -76,9 +76,7 @@ def one_risk_features(data: InsightInputs, *, horizon: int) -> dict[str, NDArray
     income = frame_rows(data.income, ("stream_id", "account_id", "customer_id", "currency",
                                       "status", "next_date", "monthly_amount_minor"))
     live = [r for r in income if r[4] != "stopped"]
-    monthly: dict[tuple[str, str], int] = defaultdict(int)
-    for r in live:
-        monthly[(r[2], r[3])] += r[6] or 0
+    monthly = data.monthly_income_by
     series = frame_rows(data.series, ("series_id", "customer_id", "account_id", "status",
                                       "next_date", "next_amount_minor", "typical_amount_minor",
                                       "cadence", "category_detailed"))

@@ -259,12 +259,7 @@ class LowBalance:
         every payment out of a checking account, and the frame steps cost more than the few
         accounts and streams it reads."""
         s = data.settings
-        income: dict[tuple[str, str], int] = {}
-        for customer_id, currency, status, monthly in frame_rows(
-                data.income, ("customer_id", "currency", "status", "monthly_amount_minor")):
-            if status is not None and status != "stopped":
-                key = (customer_id, currency)
-                income[key] = income.get(key, 0) + (monthly or 0)
+        income = data.monthly_income_by
         found = []
         for account_id, customer_id, kind, currency, balance, closed_on in frame_rows(
                 data.accounts, ("account_id", "customer_id", "type", "currency",
