@@ -46,6 +46,7 @@ from tactful.enrich.pipeline import (
     EnrichContext,
     EnrichResult,
     categorized,
+    credit_sums,
     enrich_increment,
     enrich_shard,
     group_keys,
@@ -176,14 +177,15 @@ def _work(ctx: EnrichContext, shard: Shard) -> tuple[tuple[str, ...], EnrichResu
     return ids, enrich_shard(frame, ctx, profiling=profiling)
 
 
-Part = tuple[tuple[str, ...], pl.DataFrame, frozenset[str], pl.DataFrame]
+Part = tuple[tuple[str, ...], pl.DataFrame, frozenset[str], pl.DataFrame, pl.DataFrame]
 """A shard of a night's increment: its customers, what ``repository.load_increment`` read
-for them, those holding profiling consent, and their accounts' spans."""
+for them, those holding profiling consent, their accounts' spans, and the debits their
+credits could send back."""
 
 
 def _work_increment(ctx: EnrichContext, part: Part) -> tuple[tuple[str, ...], EnrichResult]:
-    ids, frame, profiling, spans = part
-    return ids, enrich_increment(frame, ctx, profiling=profiling, spans=spans)
+    ids, frame, profiling, spans, undone = part
+    return ids, enrich_increment(frame, ctx, profiling=profiling, spans=spans, undone=undone)
 
 
 def run_enrich(
@@ -302,9 +304,10 @@ def _enrich(
     def loaded_increments() -> Iterator[Part]:
         for ids in shards_of(parts, size=shard_size):
             profiling = consent.consenting(store, [ConsentPurpose.PROFILING], ids)
-            part = repo.load_increment(store, ids, partial(group_keys, ctx=ctx))
+            part = repo.load_increment(store, ids, partial(group_keys, ctx=ctx),
+                                       partial(credit_sums, ctx=ctx))
             increments[ids] = part
-            yield ids, part.frame, frozenset(profiling), part.spans
+            yield ids, part.frame, frozenset(profiling), part.spans, part.undone
 
     totals = {"customers": 0, "transactions": 0, "updated": 0, "series": 0, "income_streams": 0}
     mark = resume.after if resume else ""

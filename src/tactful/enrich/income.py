@@ -294,6 +294,7 @@ def detect_income(
     as_of: date | None = None,
     accounts_as_of: Mapping[str, date] | None = None,
     spans: pl.DataFrame | None = None,
+    undone: pl.DataFrame | None = None,
 ) -> IncomeResult:
     """The income streams of ``frame`` (the frame ``series`` was detected on), as of ``as_of``
     (default: the last booking date in the frame).
@@ -306,7 +307,9 @@ def detect_income(
     names the accounts known to be up to date to a later day (the store's as-of per account):
     there, silence after the last pay is judged up to that day. ``spans`` (per account: first
     and last booking, spending; ``income_evidence.account_spans``) stands in for the frame's
-    own where the frame holds only some of each account's payments (a night's increment)."""
+    own where the frame holds only some of each account's payments (a night's increment), and
+    ``undone`` adds the debits of the rest that a credit could send back (same account,
+    merchant key and sum; ``_returns``)."""
     for column in ("id", "account_id", "amount_minor", "booked_on", "merchant_key", "status"):
         if column not in frame.columns:
             raise ValidationError(f"detect_income: frame lacks column {column!r}")
@@ -322,8 +325,10 @@ def detect_income(
     ).select("id", "account_id", "booked_on", "amount_minor", "status")
     regular = _regular(frame, series, accounts, credits)
     taken = series.members.select(pl.col("transaction_id").alias("id"))
+    debits = frame if undone is None else pl.concat(
+        [frame.select(undone.columns), undone], how="vertical_relaxed")
     irregular = _irregular(
-        frame.join(taken, on="id", how="anti"), as_of, accounts, frame, credits
+        frame.join(taken, on="id", how="anti"), as_of, accounts, debits, credits
     )
     streams = pl.concat([regular[0], irregular[0]]).sort("stream_id")
     members = pl.concat([regular[1], irregular[1]]).sort("transaction_id")
@@ -498,12 +503,13 @@ def _irregular(
     rest: pl.DataFrame,
     as_of: date,
     accounts: pl.DataFrame,
-    frame: pl.DataFrame,
+    payments: pl.DataFrame,
     credits_in: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Repeated credits that no series holds: from platform payers or invoiced clients by name,
     or, without a name that says so, by their shape (``income_evidence``): weekly payouts with
-    weeks skipped, or a client's invoices large against the account's money."""
+    weeks skipped, or a client's invoices large against the account's money. ``payments``:
+    the debits a credit may send back (``_returns``)."""
     category = (
         pl.col("category_detailed").fill_null("")
         if "category_detailed" in rest.columns
@@ -522,7 +528,7 @@ def _irregular(
         & ~_own_accounts(rest)
         & ~channel.is_in(BANK_CHANNELS)
     ).with_columns(gig.alias("_gig"), business.alias("_named"))
-    credits = credits.join(_returns(frame, credits), on="id", how="anti")
+    credits = credits.join(_returns(payments, credits), on="id", how="anti")
     # the trailing window ends at the account's own as-of, as its status does: a day on which
     # the account saw nothing changes neither (and a run over only the accounts with new data
     # leaves the store what a full run writes)

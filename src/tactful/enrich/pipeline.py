@@ -237,13 +237,14 @@ def _derived(
     *,
     profiling: Collection[str] | None,
     spans: pl.DataFrame | None,
+    undone: pl.DataFrame | None = None,
 ) -> EnrichResult:
     """Series, income and each transaction's series id, over categorized rows."""
     profiled = cats if profiling is None else cats.filter(
         pl.col("customer_id").is_in(pl.Series(list(profiling), dtype=pl.String).implode())
     )
     series = detect_series(profiled, as_of=ctx.as_of)
-    income = detect_income(profiled, series, as_of=ctx.as_of, spans=spans)
+    income = detect_income(profiled, series, as_of=ctx.as_of, spans=spans, undone=undone)
     members = series.members.select(
         pl.col("transaction_id").alias("id"), pl.col("series_id")
     ).unique(subset="id", keep="first")
@@ -263,25 +264,41 @@ KEPT: Final = (
 shard): an already enriched row of an incremental run is not categorized again."""
 
 
+def _merchant_keys(frame: pl.DataFrame, ctx: EnrichContext) -> pl.DataFrame:
+    """``frame``'s rows with the merchant key categorizing gives them (``account_id``,
+    ``merchant_key``, ``description``, ``amount_minor``): the stored key of a row already
+    enriched (``old_*`` columns), the merchant step's for a new row (categorizing does not
+    change it)."""
+    done = pl.col("old_category_source").is_not_null()
+    columns = ["account_id", "merchant_key", "description", "amount_minor"]
+    enriched = frame.filter(done).select(
+        "account_id", pl.col("old_merchant_key").alias("merchant_key"), "description",
+        "amount_minor")
+    fresh = frame.filter(~done)
+    if fresh.height == 0:
+        return enriched
+    merchants = normalize(fill_from_descriptor(conform(fresh, TRANSACTIONS,
+                                                       what="transactions")), ctx.aliases)
+    return pl.concat([enriched, merchants.select(columns)])
+
+
 def group_keys(frame: pl.DataFrame, ctx: EnrichContext) -> set[tuple[str, str]]:
     """The (account, key) pairs ``frame``'s rows group under in recurring series (the key: the
-    merchant key, else the description's, ``recurring.description_key``): the stored key of a
-    row already enriched (``old_*`` columns), the merchant step's for a new row.
+    merchant key, else the description's, ``recurring.description_key``).
     ``repository.load_increment`` asks, to load each group a night's rows can change whole."""
-    done = pl.col("old_category_source").is_not_null()
-    columns = ["account_id", "merchant_key", "description"]
-    enriched = frame.filter(done).select(
-        "account_id", pl.col("old_merchant_key").alias("merchant_key"), "description")
-    fresh = frame.filter(~done)
-    parts = [enriched]
-    if fresh.height:  # the merchant step gives the key; categorizing does not change it
-        merchants = normalize(fill_from_descriptor(conform(fresh, TRANSACTIONS,
-                                                           what="transactions")), ctx.aliases)
-        parts.append(merchants.select(columns))
-    keys = pl.concat(parts).select(
+    keys = _merchant_keys(frame, ctx).select(
         "account_id", pl.coalesce("merchant_key", description_key()).alias("key")
     ).drop_nulls().unique()
     return {(str(a), str(k)) for a, k in keys.iter_rows()}
+
+
+def credit_sums(frame: pl.DataFrame, ctx: EnrichContext) -> set[tuple[str, str, int]]:
+    """(account, merchant key, minus the sum) of ``frame``'s credits that have a merchant
+    key: the debits such a credit could send back (``income``'s returned payments), which
+    ``repository.load_increment`` loads where it does not load their group whole."""
+    sums = _merchant_keys(frame.filter(pl.col("amount_minor") > 0), ctx).drop_nulls(
+        ["merchant_key"]).select("account_id", "merchant_key", -pl.col("amount_minor")).unique()
+    return {(str(a), str(k), int(m)) for a, k, m in sums.iter_rows()}
 
 
 def enrich_increment(
@@ -290,6 +307,7 @@ def enrich_increment(
     *,
     profiling: Collection[str] | None,
     spans: pl.DataFrame,
+    undone: pl.DataFrame,
 ) -> EnrichResult:
     """``enrich_shard`` for a night's increment, with the same answer on what it loads.
 
@@ -300,10 +318,14 @@ def enrich_increment(
     an incremental run has the rules, aliases and models of the run that categorized the
     others (``batch/enrich.py`` makes the run full when one changed), and a row's category
     depends on nothing but the row. ``spans`` gives each account's first and last booking and
-    spending over all of its payments, loaded or not (``income_evidence.account_spans``)."""
+    spending over all of its payments, loaded or not (``income_evidence.account_spans``);
+    ``undone`` the enriched debits of the other groups that a credit could send back
+    (``repository.Increment.undone``)."""
     done = pl.col("old_category_source").is_not_null()
     new = categorized(frame.filter(~done), ctx)
     old = fill_from_descriptor(conform(frame.filter(done), TRANSACTIONS, what="transactions"))
     old = old.with_columns(pl.col(f"old_{name}").alias(name) for name in KEPT)
     cats = pl.concat([new, old], how="diagonal_relaxed").select(new.columns).sort("id")
-    return _derived(cats, ctx, profiling=profiling, spans=spans)
+    undone = undone.select("id", "account_id", "booked_on", "amount_minor", "status",
+                           pl.col("old_merchant_key").alias("merchant_key"))
+    return _derived(cats, ctx, profiling=profiling, spans=spans, undone=undone)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Connection,
     Select,
     Table,
@@ -50,7 +51,7 @@ from tactful.enrich.frames import (
 )
 from tactful.enrich.merchants import MerchantAliases, normalize_one
 from tactful.enrich.pipeline import KEPT, EnrichContext, EnrichResult
-from tactful.enrich.recurring import COUNTED_STATUSES, series_status
+from tactful.enrich.recurring import BANK_CHANNELS, COUNTED_STATUSES, series_status
 from tactful.enrich.rules import RuleSet
 from tactful.enrich.taxonomy import DETAILED, primary_of
 from tactful.errors import NotFoundError, StoreError, ValidationError
@@ -66,25 +67,30 @@ _t, _a, _c = schema.transactions, schema.accounts, schema.customers
 
 
 def _pairs_on(
-    table: Table, pairs: Sequence[tuple[str, str]], dialect: str
+    table: Table, pairs: Sequence[tuple[str, str]] | Sequence[tuple[str, str, int]],
+    dialect: str,
 ) -> tuple[FromClause, ColumnElement[bool]]:
     """(account, merchant key) ``pairs`` as rows of one JSON value, and the condition joining
-    them to ``table``'s ``account_id`` and ``merchant_key``."""
+    them to ``table``'s ``account_id`` and ``merchant_key``; a third element of each pair is
+    an ``amount_minor`` the row must have as well."""
     payload = literal(json.dumps([list(p) for p in pairs]))
-    account: ColumnElement[Any]
-    key: ColumnElement[Any]
+    field: Callable[[int], ColumnElement[Any]]
     if dialect == "postgresql":
         element = func.json_array_elements(cast(payload, JSON)).table_valued("value", name="pairs")
-        account, key = element.c.value.op("->>")(0), element.c.value.op("->>")(1)
+        field = element.c.value.op("->>")
     else:
         element = func.json_each(payload).table_valued("value", name="pairs")
-        account = func.json_extract(element.c.value, "$[0]")
-        key = func.json_extract(element.c.value, "$[1]")
-    return element, and_(table.c.account_id == account, table.c.merchant_key == key)
+        field = lambda k: func.json_extract(element.c.value, f"$[{k}]")  # noqa: E731
+    on = and_(table.c.account_id == field(0), table.c.merchant_key == field(1))
+    if pairs and len(pairs[0]) == 3:
+        on = and_(on, table.c.amount_minor == cast(field(2), BigInteger))
+    return element, on
 
 
 def _rows_query(
-    *where: Any, pairs: Sequence[tuple[str, str]] = (), dialect: str = "sqlite"
+    *where: Any,
+    pairs: Sequence[tuple[str, str]] | Sequence[tuple[str, str, int]] = (),
+    dialect: str = "sqlite",
 ) -> Select[Any]:
     """The rows ``load_shard`` reads, where ``where`` holds; with ``pairs``, only those of
     these (account, merchant key) pairs: a join with the pairs as one JSON array, which both
@@ -170,12 +176,16 @@ class Increment:
     recomputed whole."""
     keys: frozenset[tuple[str, str]]
     """The (account, merchant key) pairs whose outgoing payments are loaded whole."""
+    undone: pl.DataFrame
+    """The debits outside ``keys`` that a credit of ``accounts`` could undo (same account,
+    merchant key and sum): all ``income``'s returned-payment check reads of the rest."""
 
 
 def load_increment(
     store: Store,
     customer_ids: Sequence[str],
     keys_of: Callable[[pl.DataFrame], set[tuple[str, str]]],
+    sums_of: Callable[[pl.DataFrame], set[tuple[str, str, int]]],
 ) -> Increment:
     """The new transactions of ``customer_ids`` and, already enriched, every payment a full
     run would read to derive what they can change -- no more, so a night's cost follows the
@@ -184,33 +194,50 @@ def load_increment(
     A series belongs to a group (account, merchant key, direction), income to an account, and
     each is a function of its group's or account's payments alone. So, in the accounts with
     new transactions: every credit (income, credit series), every payment with no merchant key
-    (grouped by description), and the outgoing payments of each key that a new row, a credit
-    or a description names in that account (``keys_of``: the (account, key) pairs a frame's
-    rows group under in series, from the pipeline). Each group comes whole;
+    (grouped by description) but bank postings (``recurring.BANK_CHANNELS``: no series holds
+    one), and the outgoing payments of each key that a new row or a
+    description names in that account (``keys_of``: the (account, key) pairs a frame's rows
+    group under in series, from the pipeline). Each group comes whole;
     ``pipeline.enrich_increment`` derives the same as a full run would for it, and
-    ``write_increment`` swaps exactly those groups' rows."""
+    ``write_increment`` swaps exactly those groups' rows. Income reads one thing more of the
+    other groups: whether a credit sends back a debit's sum (a returned direct debit), so of
+    those, only the debits of a credit's key and sum come (``Increment.undone``; ``sums_of``: the
+    (account, merchant key, minus the sum) of a frame's credits, from the pipeline)."""
     new = _load(store, _rows_query(
         _a.c.customer_id.in_(list(customer_ids)), _t.c.category_source.is_(None)))
     accounts = tuple(sorted(str(a) for a in new.get_column("account_id").unique()))
     if not accounts:
-        return Increment(new, _spans(store, accounts), accounts, frozenset())
+        return Increment(new, _spans(store, accounts), accounts, frozenset(), new.clear())
     done = _t.c.category_source.is_not(None)
-    whole = [  # every credit and every payment with no merchant key, of those accounts
+    # every credit and every payment with no merchant key that a series could hold (a bank
+    # posting -- a fee, cash -- never is one, and income reads no debit but through ``spans``
+    # and the returned sums), of those accounts
+    grouped = or_(_t.c.channel.is_(None), _t.c.channel.not_in(BANK_CHANNELS))
+    whole = pl.concat([
         _load(store, _rows_query(
             _t.c.account_id.in_(list(accounts[start : start + _CHUNK])), done,
-            or_(_t.c.amount_minor > 0, _t.c.merchant_key.is_(None))))
+            or_(_t.c.amount_minor > 0, and_(_t.c.merchant_key.is_(None), grouped))))
         for start in range(0, len(accounts), _CHUNK)
-    ]
-    parts = [new, *whole]
+    ], how="vertical_relaxed")
     keys = keys_of(new)
-    more = keys_of(pl.concat(whole, how="vertical_relaxed")) - keys
+    more = keys_of(whole.filter(pl.col("amount_minor") <= 0)) - keys
+    parts = [new, whole]
     for wanted in (sorted(keys), sorted(more)):
         for start in range(0, len(wanted), _PAIRS):
             parts.append(_load(store, _rows_query(
                 done, _t.c.amount_minor <= 0, pairs=wanted[start : start + _PAIRS],
                 dialect=store.dialect)))
     frame = pl.concat(parts, how="vertical_relaxed").sort("id")
-    return Increment(frame, _spans(store, accounts), accounts, frozenset(keys | more))
+    loaded = keys | more
+    sums = sorted(k for k in sums_of(pl.concat([new, whole], how="vertical_relaxed"))
+                  if k[:2] not in loaded)
+    undone = [new.clear()] + [
+        _load(store, _rows_query(done, pairs=sums[start : start + _PAIRS],
+                                 dialect=store.dialect))
+        for start in range(0, len(sums), _PAIRS)
+    ]
+    return Increment(frame, _spans(store, accounts), accounts, frozenset(loaded),
+                     pl.concat(undone, how="vertical_relaxed"))
 
 
 def _spans(store: Store, accounts: Sequence[str]) -> pl.DataFrame:
