@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, text, update
 
 from tactful.errors import ConfigError, StoreError
 from tactful.store import schema
@@ -292,3 +292,22 @@ def test_the_reads_of_a_reading_block_share_one_connection(store: Store) -> None
     store.rows(select(c.c.id))
     store.rows(select(c.c.id))
     assert len(checkouts) == 4
+
+
+def test_tidy_leaves_postgresql_no_dead_rows_after_a_rewrite(store: Store) -> None:
+    """A run that rewrote every row asks the store to tidy: PostgreSQL vacuums and analyzes
+    the table (no dead row versions left, statistics from now); SQLite has nothing to do."""
+    c = schema.customers
+    with store.transaction() as conn:
+        conn.execute(insert(c), [dict(id=f"C{k}", region="EU", locale="en_GB",
+                                      timezone="Europe/London") for k in range(50)])
+    with store.transaction() as conn:
+        conn.execute(update(c).values(locale="en_IE"))
+    store.tidy("customers")
+    if store.dialect == "postgresql":
+        dead, analyzed = store.rows(text(
+            "SELECT n_dead_tup, last_analyze FROM pg_stat_user_tables "
+            "WHERE relname = 'customers'"))[0]
+        assert dead == 0 and analyzed is not None
+    with pytest.raises(ValueError, match="no table"):
+        store.tidy("customers; DROP TABLE customers")

@@ -338,6 +338,8 @@ def _enrich(
             conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(
                 status="failed", finished_at=datetime.now(UTC), **totals))
         raise
+    if full and totals["updated"]:
+        store.tidy("transactions")  # before the next run reads what this one rewrote
     finished = datetime.now(UTC)
     with store.transaction() as conn:
         conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(

@@ -245,6 +245,29 @@ class Store:
                 for index in table.indexes:
                     conn.execute(CreateIndex(index, if_not_exists=True))
 
+    def tidy(self, table: str) -> None:
+        """After a run rewrote most of ``table``: on PostgreSQL, ``VACUUM (ANALYZE)`` it.
+
+        PostgreSQL's UPDATE leaves the old version of each row behind, in the heap and in every
+        index -- a partial index on a column the run filled (``ix_transactions_pending``) still
+        lists every row until vacuumed -- and the planner's statistics describe the table before
+        the run. Autovacuum gets there within a minute or so; the next run should not depend on
+        it: a day's increment right after a full run at 1M transactions read its new rows
+        through a million dead index entries (0.37 s a shard, against 0.02 s vacuumed) and
+        scanned the table for an account list the stale statistics thought matched most of it.
+        SQLite updates in place: nothing to do."""
+        if table not in schema.metadata.tables:
+            raise ValueError(f"no table {table!r} in the schema")
+        if self.dialect != "postgresql":
+            return
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f'VACUUM (ANALYZE) "{table}"'))
+        except Exception as exc:
+            if is_driver_error(exc):
+                raise store_error(exc, self.url) from None
+            raise
+
     def start_import(self, *, path: str, sha256: str, fmt: str) -> int:
         """A ``running`` import owned by this process (``store/runs.py`` marks it ``crashed``
         if the process dies before ``finish_import``)."""
