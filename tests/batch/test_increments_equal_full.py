@@ -42,10 +42,15 @@ which only some customers pay anything, so the others' series age without new da
     days = sorted(tx.get_column("_day").unique().to_list())
     rng = random.Random(seed)
     cuts = sorted({*rng.sample(days[20:-8], k=4), *days[-6:]})  # the last six days one by one
-    bounds = [days[0], *cuts, "9999-12-31"]
+    return _imports(bank, tx, [days[0], *cuts, "9999-12-31"], tmp / "part")
+
+
+def _imports(bank: Path, tx: pl.DataFrame, bounds: list[str], to: Path) -> list[list[Path]]:
+    """``tx`` (with its booking ``_day``) cut at ``bounds`` into one import each, the first
+    with the bank's customers, accounts and consents."""
     parts: list[list[Path]] = []
     for k, (lo, hi) in enumerate(itertools.pairwise(bounds)):
-        folder = tmp / f"part-{k}"
+        folder = to.with_name(f"{to.name}-{k}")
         folder.mkdir()
         chunk = tx.filter((pl.col("_day") >= lo) & (pl.col("_day") < hi)).drop("_day")
         chunk.write_parquet(folder / "transactions.parquet")
@@ -126,18 +131,7 @@ def _bounced_bill(bank: Path, tmp: Path) -> list[list[Path]]:
     tx = pl.concat([tx, bill]).with_columns(pl.col("booked_at").str.slice(0, 10).alias("_day"))
     nights = [day.isoformat() for r in returned for day in (r, r + timedelta(days=1))]
     bounds = [str(tx.get_column("_day").min()), *nights, "9999-12-31"]
-    parts: list[list[Path]] = []
-    for k, (lo, hi) in enumerate(itertools.pairwise(bounds)):
-        folder = tmp / f"bill-{k}"
-        folder.mkdir()
-        tx.filter((pl.col("_day") >= lo) & (pl.col("_day") < hi)).drop("_day").write_parquet(
-            folder / "transactions.parquet")
-        files = [folder / "transactions.parquet"]
-        if k == 0:
-            files = [bank / f for f in ("customers.parquet", "accounts.parquet",
-                                        "consents.parquet")] + files
-        parts.append(files)
-    return parts
+    return _imports(bank, tx, bounds, tmp / "bill")
 
 
 def test_a_returned_debit_is_seen_on_a_night_its_bill_is_not_read(

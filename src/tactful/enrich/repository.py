@@ -195,14 +195,14 @@ def load_increment(
     each is a function of its group's or account's payments alone. So, in the accounts with
     new transactions: every credit (income, credit series), every payment with no merchant key
     (grouped by description) but bank postings (``recurring.BANK_CHANNELS``: no series holds
-    one), and the outgoing payments of each key that a new row or a
-    description names in that account (``keys_of``: the (account, key) pairs a frame's rows
-    group under in series, from the pipeline). Each group comes whole;
+    one), and the outgoing payments of each key that a new row or a description names in that
+    account (``keys_of``: the (account, key) pairs a frame's rows group under in series, from
+    the pipeline). Each group comes whole;
     ``pipeline.enrich_increment`` derives the same as a full run would for it, and
     ``write_increment`` swaps exactly those groups' rows. Income reads one thing more of the
     other groups: whether a credit sends back a debit's sum (a returned direct debit), so of
-    those, only the debits of a credit's key and sum come (``Increment.undone``; ``sums_of``: the
-    (account, merchant key, minus the sum) of a frame's credits, from the pipeline)."""
+    those, only the debits of a credit's key and sum come (``Increment.undone``; ``sums_of``:
+    the (account, merchant key, minus the sum) of a frame's credits, from the pipeline)."""
     new = _load(store, _rows_query(
         _a.c.customer_id.in_(list(customer_ids)), _t.c.category_source.is_(None)))
     accounts = tuple(sorted(str(a) for a in new.get_column("account_id").unique()))
