@@ -104,6 +104,33 @@ def test_brands_are_read_from_how_they_are_paid_and_strangers_are_left_alone() -
     assert out.columns == frame.columns and out.height == frame.height
 
 
+def test_a_food_place_whose_vote_splits_between_food_categories_is_answered_as_food() -> None:
+    """Coffee bars and fast-food counters that are paid alike: the forest cannot tell them
+    apart, and needs not to: the answer is a primary category with its summed probability
+    (the detailed category the likeliest under it), so the split does not read as doubt."""
+    rng = random.Random(3)
+    rows: list[dict[str, object]] = []
+    for i in range(30):
+        kind = "FOOD_AND_DRINK_COFFEE" if i % 2 else "FOOD_AND_DRINK_FAST_FOOD"
+        rows += [
+            r | {"category_detailed": kind}
+            for r in _merchant(rng, f"FOODWORD{i}", "FOOD_AND_DRINK_COFFEE", labelled=True)
+        ]
+        rows += [
+            r | {"category_detailed": "GENERAL_MERCHANDISE_SUPERSTORES"}
+            for r in _merchant(rng, f"SHOPWORD{i}", "FOOD_AND_DRINK_GROCERIES", labelled=True)
+        ]
+    rows += _merchant(rng, "BREWZORVAK", "FOOD_AND_DRINK_COFFEE", labelled=False)
+    out, fit = categorize_by_behaviour(pl.DataFrame(rows))
+    answered = out.filter(pl.col("merchant_key") == "BREWZORVAK")
+    assert set(answered["category"]) == {"FOOD_AND_DRINK"}, fit
+    assert set(answered["category_detailed"]) <= {"FOOD_AND_DRINK_COFFEE",
+                                                  "FOOD_AND_DRINK_FAST_FOOD"}
+    # the primary's probability, not the ~0.5 either detailed category gets
+    assert answered["category_confidence"].min() > 0.9
+    assert set(fit.thresholds) == {"FOOD_AND_DRINK", "GENERAL_MERCHANDISE"}
+
+
 def test_too_few_labelled_merchants_teach_nothing() -> None:
     frame = _bank(labelled_per_kind=10)
     out, fit = categorize_by_behaviour(frame)

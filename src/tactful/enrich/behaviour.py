@@ -20,9 +20,17 @@ shard of it):
    that category holds ``PURITY`` of its rows;
 3. the candidates are merchants with at least ``MIN_ROWS`` payments of which none was
    categorized;
-4. the abstention is calibrated per predicted category: out-of-fold answers on held-out
-   merchants (``FOLDS`` folds over merchants, never rows, so no merchant is in both halves)
-   give, for every category, the lowest confidence at which that category's answers reach
+4. the answer is a primary category first: the forest's probabilities of the detailed
+   categories under one primary are summed, the likeliest primary is the answer and that sum
+   its confidence, and the detailed category is the likeliest under it. Behaviour tells a
+   food place from a fuel station or a shop far better than a coffee bar from a fast-food
+   counter: scored per detailed category, a food place whose vote splits between three
+   food categories looks doubtful when its primary is not (on an unseen-merchants bank of
+   1,000 customers, seed 202, per detailed category: 122 merchants answered at 0.57
+   primary precision; per primary: 164 at 0.92);
+5. the abstention is calibrated per predicted primary category: out-of-fold answers on
+   held-out merchants (``FOLDS`` folds over merchants, never rows, so no merchant is in both
+   halves) give, for every primary, the lowest confidence at which its answers reach
    ``target_precision``; a category that never does is never answered. One pooled threshold
    would let the categories the model reads well pay for those it reads badly.
 
@@ -161,8 +169,8 @@ def merchant_profiles(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 class BehaviourFit:
-    """What one ``categorize_by_behaviour`` call learned: the per-category thresholds and the
-    out-of-fold figures they came from (for the report)."""
+    """What one ``categorize_by_behaviour`` call learned: the thresholds per primary category
+    and the out-of-fold figures they came from (for the report)."""
 
     def __init__(
         self,
@@ -294,23 +302,19 @@ def fit_behaviour(
             predicted[held], confidence[held] = "", 0.0
             continue
         model = _classifier(seed).fit(x[~held], y[~held], sample_weight=weight[~held])
-        proba = model.predict_proba(x[held])
-        best = proba.argmax(axis=1)
-        predicted[held] = np.asarray(model.classes_)[best]
-        confidence[held] = proba[np.arange(len(best)), best]
+        predicted[held], confidence[held] = _answers(model, x[held])
     predicted = predicted.astype(str)
-    # judged on the primary category: behaviour tells a grocer from a fuel station far better
-    # than a supermarket from a convenience store
+    # judged on the primary category, as it is answered
     right = _primary(predicted) == _primary(y)
-    thresholds = _per_class_thresholds(predicted, confidence, right, weight, target_precision)
+    thresholds = _per_class_thresholds(
+        _primary(predicted), confidence, right, weight, target_precision
+    )
     model = _classifier(seed).fit(x, y, sample_weight=weight)
-    proba = model.predict_proba(candidates.select(FEATURES).to_numpy())
-    best = proba.argmax(axis=1)
-    answer = np.asarray(model.classes_)[best].astype(str)
-    conf = proba[np.arange(len(best)), best]
+    answer, conf = _answers(model, candidates.select(FEATURES).to_numpy())
     near = _near_enough(x, y, candidates.select(FEATURES).to_numpy(), answer)
     keep = near & np.asarray(
-        [c >= thresholds.get(a, 2.0) for a, c in zip(answer, conf, strict=True)], dtype=np.bool_
+        [c >= thresholds.get(a, 2.0) for a, c in zip(_primary(answer), conf, strict=True)],
+        dtype=np.bool_,
     )
     answers = pl.DataFrame(
         {
@@ -321,6 +325,23 @@ def fit_behaviour(
         schema=ANSWERS,
     )
     return answers, BehaviourFit(thresholds, train.height, candidates.height, int(keep.sum()))
+
+
+def _answers(model: RandomForestClassifier, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``x``: the detailed category answered (the likeliest under the likeliest
+    primary) and the primary's probability (the sum over its detailed categories), which is
+    what the thresholds are calibrated on."""
+    proba = model.predict_proba(x)
+    classes = np.asarray(model.classes_).astype(str)
+    primaries = _primary(classes)
+    names = np.unique(primaries)
+    # rounded: sums of the same probabilities in another order must not fall either side of
+    # a threshold calibrated on them
+    by_primary = np.stack([proba[:, primaries == p].sum(axis=1) for p in names], axis=1)
+    by_primary = np.round(by_primary, 9)
+    best = by_primary.argmax(axis=1)
+    within = np.where(primaries[None, :] == names[best][:, None], proba, -1.0)
+    return classes[within.argmax(axis=1)], by_primary[np.arange(len(best)), best]
 
 
 def _primary(detailed: np.ndarray) -> np.ndarray:

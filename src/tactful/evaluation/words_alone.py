@@ -110,9 +110,10 @@ def evaluate_words_alone(
         f"Merchants no word read, from how customers pay them (amounts, hours, weekdays, "
         f"return visits, the descriptor's shape): {fit.answered} of {fit.candidates} merchants "
         f"with {MIN_ROWS}+ payments categorized, learned from {fit.training_merchants} merchants "
-        f"the rules and lexicon labelled, abstaining per category below a threshold "
-        f"calibrated on held-out merchants for precision 0.9 "
-        f"({len(fit.thresholds)} categories ever answered)"
+        f"the rules and lexicon labelled, answering a primary category (the detailed one the "
+        f"likeliest under it) only above a threshold calibrated per primary category on "
+        f"held-out merchants for precision 0.9 "
+        f"({len(fit.thresholds)} primary categories ever answered)"
         if fit.problem is None
         else f"no behaviour step: {fit.problem}"
     )
