@@ -125,8 +125,39 @@ def test_the_oracle_ceiling_reads_the_future_spending() -> None:
     rows, scored = frame.head(2000), frame.tail(1000)
     y = scored.get_column("label").to_numpy()
     noise = rng.random(len(y))
-    near, known, every = ceiling_metrics(tx, rows, scored, y, noise, y)
+    near, known, every, inflows, both = ceiling_metrics(tx, rows, scored, y, noise, y)
     assert known.value == 1.0
     assert every.value == 1.0  # the spending is an outflow too
+    assert both.value == 1.0
+    assert inflows.value is not None and inflows.value < 0.5  # no inflow says anything here
     assert near.value is not None and near.value < 0.5
-    assert str(TARGET_RECALL) in known.name
+    assert str(TARGET_RECALL) in known.name and "inflows" in inflows.name
+
+
+def test_the_oracle_ceiling_reads_the_future_inflows() -> None:
+    """Labels set by whether money comes in the window (a top-up, pay that arrives in time):
+    only the oracles that know the inflows reach precision 1 at the target recall."""
+    import numpy as np
+
+    from tactful.evaluation.shortfall import ceiling_metrics
+    from tactful.insights.shortfall_risk import FEATURES
+
+    rng = np.random.default_rng(5)
+    n, first = 3000, date(2025, 2, 1)
+    as_of = [first + timedelta(days=int(i)) for i in sorted(rng.integers(0, 60, n))]
+    accounts = [f"A{i}" for i in range(n)]
+    inflow = rng.integers(0, 100_000, n)
+    tx = pl.DataFrame({"account_id": accounts, "booked_on": [d + timedelta(days=5)
+                                                             for d in as_of],
+                       "amount_minor": inflow, "status": "posted", "series_id": None,
+                       "account_type": "checking", "category": "TRANSFER_IN",
+                       "category_detailed": "TRANSFER_IN_ACCOUNT_TRANSFER"})
+    frame = pl.DataFrame({f: rng.normal(size=n) for f in FEATURES}).with_columns(
+        pl.Series("account_id", accounts), pl.Series("as_of", as_of), pl.lit(100).alias("unit"),
+        pl.Series("label", (inflow < 20_000).astype(np.int8)))
+    rows, scored = frame.head(2000), frame.tail(1000)
+    y = scored.get_column("label").to_numpy()
+    _, known, every, inflows, both = ceiling_metrics(tx, rows, scored, y, rng.random(len(y)), y)
+    assert inflows.value == 1.0 and both.value == 1.0
+    assert known.value is not None and known.value < 0.5
+    assert every.value is not None and every.value < 0.5

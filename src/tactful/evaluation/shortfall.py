@@ -17,10 +17,10 @@ Protocol, on the evaluation bank (seed 101, never used for development):
    truth: reliability curve, Brier score, ECE; the rule's warn / no-warn as a probability of 1
    or 0 beside it.
 4. What limits precision at the target recall: the best precision at recall ``TARGET_RECALL``
-   of the same model against the shortfalls within ``NEAR_DAYS`` days alone, and of a model
-   given one feature no bank can have -- the account's discretionary spending of the next
-   ``NEAR_DAYS`` days, read from the store's future (``future_spending``) -- trained and
-   scored on the same rows.
+   of the same model against the shortfalls within ``NEAR_DAYS`` days alone, and of models
+   given features no bank can have -- what the account spends, pays out and receives in the
+   next ``NEAR_DAYS`` days, read from the store's future (``future_spending``,
+   ``future_inflows``) -- trained and scored on the same rows.
 5. Label agreement: on the same account-days, the label the engine would build from the
    store's later history (``shortfall_labels``, what the model is trained on) against the
    simulator's truth -- the precision and recall of the label itself, a ceiling on what a
@@ -75,6 +75,9 @@ TEST_DAYS = 6
 TARGET_RECALL = 0.75
 NEAR_DAYS = 14
 """The rule forecast's own horizon: recall on the shortfalls this close is shown apart."""
+ORACLE_WINDOWS = (7, 14, 35)
+"""The oracles' windows: a week, ``NEAR_DAYS``, and the longest risk horizon (the
+insight settings' ``shortfall_risk_days``: the truth looks at most that far, to the next pay)."""
 
 
 def evaluation_days(first: date, last: date, step: int) -> list[date]:
@@ -105,19 +108,47 @@ def future_spending(transactions: pl.DataFrame, rows: pl.DataFrame, *, days: int
     >>> future_spending(tx, rows, days=7).to_list()
     [12.5, 42.5, 0.0]
     """
-    outflow = ((pl.col("status") == "posted") & (pl.col("amount_minor") < 0)
-               & (pl.col("account_type") == "checking"))
+    outflow = _posted_checking() & (pl.col("amount_minor") < 0)
     discretionary = (
         pl.col("series_id").is_null() & pl.col("category").is_not_null()
         & ~pl.col("category").is_in(list(NOT_DISCRETIONARY))
         & pl.col("category_detailed").is_not_null()
         & ~pl.col("category_detailed").is_in(list(ESSENTIALS)))
-    spend = (
-        transactions.filter(outflow if every_outflow else outflow & discretionary)
-        .group_by("account_id", pl.col("booked_on").alias("day"))
-        .agg((-pl.col("amount_minor")).sum().alias("_spend"))
+    booked = transactions.filter(outflow if every_outflow else outflow & discretionary)
+    return _future_sum(booked.with_columns(-pl.col("amount_minor")), rows,
+                       days=days).alias("future_spend")
+
+
+def future_inflows(transactions: pl.DataFrame, rows: pl.DataFrame, *, days: int) -> pl.Series:
+    """Per row of ``rows``: every posted checking inflow (pay, benefits, top-ups from savings or
+    from other people, refunds) the account books in the ``days`` days after ``as_of``, in
+    major units. The other half of the oracle: what money comes, which no bank knows ahead
+    either (a top-up made because the balance ran low is in it).
+
+    >>> from datetime import date
+    >>> tx = pl.DataFrame({"account_id": ["A"] * 3, "booked_on": [date(2025, 1, d) for d in
+    ...     (2, 5, 9)], "amount_minor": [5000, -250, 4000], "status": "posted",
+    ...     "account_type": "checking"})
+    >>> rows = pl.DataFrame({"account_id": ["A"], "as_of": [date(2025, 1, 2)], "unit": [100]})
+    >>> future_inflows(tx, rows, days=7).to_list()
+    [40.0]
+    """
+    booked = transactions.filter(_posted_checking() & (pl.col("amount_minor") > 0))
+    return _future_sum(booked, rows, days=days).alias("future_inflow")
+
+
+def _posted_checking() -> pl.Expr:
+    return (pl.col("status") == "posted") & (pl.col("account_type") == "checking")
+
+
+def _future_sum(booked: pl.DataFrame, rows: pl.DataFrame, *, days: int) -> pl.Series:
+    """Per row of ``rows``: the sum of ``booked``'s ``amount_minor`` of the row's account over
+    the days (``as_of``, ``as_of + days``], in the row's ``unit``s."""
+    daily = (
+        booked.group_by("account_id", pl.col("booked_on").alias("day"))
+        .agg(pl.col("amount_minor").sum().alias("_amount"))
         .sort("day")
-        .with_columns(pl.col("_spend").cum_sum().over("account_id").alias("_cum"))
+        .with_columns(pl.col("_amount").cum_sum().over("account_id").alias("_cum"))
         .select("account_id", "day", "_cum")
     )
     keyed = rows.select("account_id", "as_of", "unit").with_row_index("_row").with_columns(
@@ -125,14 +156,14 @@ def future_spending(transactions: pl.DataFrame, rows: pl.DataFrame, *, days: int
 
     def cum_at(column: str) -> pl.DataFrame:
         return keyed.sort(column).join_asof(
-            spend, left_on=column, right_on="day", by="account_id", strategy="backward",
+            daily, left_on=column, right_on="day", by="account_id", strategy="backward",
             check_sortedness=False,  # both sorted by day, as the join needs
         ).select("_row", pl.col("_cum").fill_null(0))
 
     out = keyed.join(cum_at("_end"), on="_row").join(
         cum_at("as_of").rename({"_cum": "_start"}), on="_row").sort("_row")
     return ((out.get_column("_cum") - out.get_column("_start")) / out.get_column("unit")).cast(
-        pl.Float64).alias("future_spend")
+        pl.Float64)
 
 
 def store_labels(feats: pl.DataFrame, eod: pl.DataFrame, income_days: pl.DataFrame, d: date,
@@ -253,32 +284,59 @@ def evaluate_shortfall(
                      y, p, rp, t1 - t0, fit_seconds, seconds, agreement, ceiling)]
 
 
+Oracle = Callable[[pl.DataFrame], pl.Series]
+"""One oracle feature: a column per row of a ``risk_features`` frame with ``as_of``."""
+
+
 def ceiling_metrics(transactions: pl.DataFrame, rows: pl.DataFrame, scored: pl.DataFrame,
                     y: np.ndarray, p: np.ndarray, near: np.ndarray) -> list[Metric]:
     """Where the precision at ``TARGET_RECALL`` is lost: the model's best precision there
     against the shortfalls within ``NEAR_DAYS`` days alone, and that of the same model family
     trained on ``rows`` and scored on ``scored`` (``risk_features`` rows with ``as_of``, labels
-    ``y``) with the next ``NEAR_DAYS`` days' discretionary spending added as a feature."""
-    oracle = RiskTask(f"{NAME}_oracle", SHORTFALL.target, (*FEATURES, "future_spend"),
-                      SHORTFALL.params)
+    ``y``) with what the coming days bring added as features no bank has: the next
+    ``NEAR_DAYS`` days' discretionary spending; every outflow, every inflow, and both, each
+    summed over the next ``ORACLE_WINDOWS`` days (several windows, so the model sees roughly
+    when the money goes and comes, not only how much, up to the truth's own horizon)."""
+    def spend(every: bool, days: int) -> Oracle:
+        name = f"future_out_{days}" if every else "future_spend"
+        return lambda f: future_spending(transactions, f, days=days,
+                                         every_outflow=every).alias(name)
+
+    def inflow(days: int) -> Oracle:
+        return lambda f: future_inflows(transactions, f, days=days).alias(f"future_in_{days}")
+
+    outflows = [spend(True, d) for d in ORACLE_WINDOWS]
+    inflows = [inflow(d) for d in ORACLE_WINDOWS]
+    oracles = [
+        (f"the next {NEAR_DAYS} days' discretionary spending", [spend(False, NEAR_DAYS)]),
+        (_windows("outflows"), outflows),
+        (_windows("inflows"), inflows),
+        (_windows("inflows and outflows"), outflows + inflows),
+    ]
     out = []
-    for every, what in ((False, "discretionary spending"), (True, "outflows, all of them")):
-        train = rows.with_columns(future_spending(transactions, rows, days=NEAR_DAYS,
-                                                  every_outflow=every))
-        model = fit_risk(oracle, train)
-        x = scored.with_columns(future_spending(transactions, scored, days=NEAR_DAYS,
-                                                every_outflow=every)).select(
+    for what, extra in oracles:
+        columns = [column(rows) for column in extra]
+        added = tuple(c.name for c in columns)
+        oracle = RiskTask(f"{NAME}_oracle", SHORTFALL.target, (*FEATURES, *added),
+                          SHORTFALL.params)
+        model = fit_risk(oracle, rows.with_columns(columns))
+        x = scored.with_columns([column(scored) for column in extra]).select(
             pl.col(c).cast(pl.Float64) for c in oracle.features).to_numpy()
         known, _ = precision_at_recall(y, model.predict(x), TARGET_RECALL)
-        out.append(Metric(f"best precision at recall >= {TARGET_RECALL}, the next {NEAR_DAYS} "
-                          f"days' {what} known (oracle)", known, None,
-                          "the same rows and model family with one feature no bank has"))
+        out.append(Metric(f"best precision at recall >= {TARGET_RECALL}, {what} known (oracle)",
+                          known, None, f"the same rows and model family with {len(added)} "
+                          f"feature(s) no bank has"))
     if near.any():
         close, _ = precision_at_recall(near, p, TARGET_RECALL)
         out.insert(0, Metric(f"best precision at recall >= {TARGET_RECALL}, shortfalls within "
                              f"{NEAR_DAYS} days as the truth", close, None,
                              f"{int(near.sum()):,} account-days; the model as trained"))
     return out
+
+
+def _windows(what: str) -> str:
+    days = ", ".join(str(d) for d in ORACLE_WINDOWS[:-1])
+    return f"{what} of the next {days} and {ORACLE_WINDOWS[-1]} days"
 
 
 def calibration_metrics(y: np.ndarray, p: np.ndarray, rp: np.ndarray, *, recall: float,
