@@ -83,6 +83,22 @@ def test_an_export_without_channel_or_mcc_is_categorized(channel: str | None) ->
     assert want == got
 
 
+@pytest.mark.parametrize("description", [
+    "FOREIGN EXCHANGE FEE AMAZON.DE",
+    "CURRENCY CONVERSION FEE SPOTIFY AB",
+    "CROSS-BORDER FEE STEAM GAMES",
+    "FX FEE APPLE.COM/BILL",
+    "INTL TRANSACTION FEE UBER TRIP",
+    "FOREIGN TRANSACTION FEE NETFLIX.COM",
+])
+def test_a_foreign_fee_that_names_the_merchant_is_a_bank_fee(description: str) -> None:
+    """The fee a bank or card network charges on a payment abroad names the payment's
+    merchant; the line is the fee, not the merchant (before: Amazon, Spotify and Steam won)."""
+    out = categorized(_bank([(description, -99)]), EnrichContext())
+    assert out.select("channel", "category_detailed", "rule_id").row(0) == (
+        "fee", "BANK_FEES_FOREIGN_TRANSACTION_FEES", "fee-foreign")
+
+
 def test_one_new_transaction_gets_the_answer_of_the_whole_frame() -> None:
     """The real-time path (one row, plain Python where it can) agrees with the frame path,
     with and without a text model, for rows without a channel."""
