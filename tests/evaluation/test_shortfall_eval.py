@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -101,31 +103,39 @@ def test_future_spending_counts_only_the_discretionary_outflows_of_the_window() 
     assert future_spending(every, rows, days=14, every_outflow=True).to_list() == [50.0]
 
 
+def _one_flow_decides(seed: int, amount: np.ndarray, *, days: int, category: str,
+                      detailed: str, label: np.ndarray) -> tuple[Any, ...]:
+    """``ceiling_metrics`` on accounts whose label one booking decides: each account books
+    ``amount`` ``days`` after its as-of day, the features are noise, and so is ``p``."""
+    from tactful.evaluation.shortfall import ceiling_metrics
+    from tactful.insights.shortfall_risk import FEATURES
+
+    rng = np.random.default_rng(seed)
+    n, first = len(amount), date(2025, 2, 1)
+    as_of = [first + timedelta(days=int(i)) for i in sorted(rng.integers(0, 60, n))]
+    accounts = [f"A{i}" for i in range(n)]
+    tx = pl.DataFrame({"account_id": accounts,
+                       "booked_on": [d + timedelta(days=days) for d in as_of],
+                       "amount_minor": amount, "status": "posted", "series_id": None,
+                       "account_type": "checking", "category": category,
+                       "category_detailed": detailed})
+    frame = pl.DataFrame({f: rng.normal(size=n) for f in FEATURES}).with_columns(
+        pl.Series("account_id", accounts), pl.Series("as_of", as_of), pl.lit(100).alias("unit"),
+        pl.Series("label", label.astype(np.int8)))
+    rows, scored = frame.head(2 * n // 3), frame.tail(n - 2 * n // 3)
+    y = scored.get_column("label").to_numpy()
+    return tuple(ceiling_metrics(tx, rows, scored, y, rng.random(len(y)), y))
+
+
 def test_the_oracle_ceiling_reads_the_future_spending() -> None:
     """Labels set by the future's spending alone (the features are noise): the model given the
     oracle feature reaches precision 1 at the target recall, the noise model's ``p`` does not."""
-    import numpy as np
+    from tactful.evaluation.shortfall import TARGET_RECALL
 
-    from tactful.evaluation.shortfall import TARGET_RECALL, ceiling_metrics
-    from tactful.insights.shortfall_risk import FEATURES
-
-    rng = np.random.default_rng(4)
-    n, first = 3000, date(2025, 2, 1)
-    as_of = [first + timedelta(days=int(i)) for i in sorted(rng.integers(0, 60, n))]
-    accounts = [f"A{i}" for i in range(n)]
-    spend = rng.integers(0, 100_000, n)
-    tx = pl.DataFrame({"account_id": accounts, "booked_on": [d + timedelta(days=3)
-                                                             for d in as_of],
-                       "amount_minor": -spend, "status": "posted", "series_id": None,
-                       "account_type": "checking", "category": "SHOPPING",
-                       "category_detailed": "GENERAL_MERCHANDISE_OTHER"})
-    frame = pl.DataFrame({f: rng.normal(size=n) for f in FEATURES}).with_columns(
-        pl.Series("account_id", accounts), pl.Series("as_of", as_of), pl.lit(100).alias("unit"),
-        pl.Series("label", (spend > 80_000).astype(np.int8)))
-    rows, scored = frame.head(2000), frame.tail(1000)
-    y = scored.get_column("label").to_numpy()
-    noise = rng.random(len(y))
-    near, known, every, inflows, both = ceiling_metrics(tx, rows, scored, y, noise, y)
+    spend = np.random.default_rng(4).integers(0, 100_000, 3000)
+    near, known, every, inflows, both = _one_flow_decides(
+        4, -spend, days=3, category="SHOPPING", detailed="GENERAL_MERCHANDISE_OTHER",
+        label=spend > 80_000)
     assert known.value == 1.0
     assert every.value == 1.0  # the spending is an outflow too
     assert both.value == 1.0
@@ -137,27 +147,10 @@ def test_the_oracle_ceiling_reads_the_future_spending() -> None:
 def test_the_oracle_ceiling_reads_the_future_inflows() -> None:
     """Labels set by whether money comes in the window (a top-up, pay that arrives in time):
     only the oracles that know the inflows reach precision 1 at the target recall."""
-    import numpy as np
-
-    from tactful.evaluation.shortfall import ceiling_metrics
-    from tactful.insights.shortfall_risk import FEATURES
-
-    rng = np.random.default_rng(5)
-    n, first = 3000, date(2025, 2, 1)
-    as_of = [first + timedelta(days=int(i)) for i in sorted(rng.integers(0, 60, n))]
-    accounts = [f"A{i}" for i in range(n)]
-    inflow = rng.integers(0, 100_000, n)
-    tx = pl.DataFrame({"account_id": accounts, "booked_on": [d + timedelta(days=5)
-                                                             for d in as_of],
-                       "amount_minor": inflow, "status": "posted", "series_id": None,
-                       "account_type": "checking", "category": "TRANSFER_IN",
-                       "category_detailed": "TRANSFER_IN_ACCOUNT_TRANSFER"})
-    frame = pl.DataFrame({f: rng.normal(size=n) for f in FEATURES}).with_columns(
-        pl.Series("account_id", accounts), pl.Series("as_of", as_of), pl.lit(100).alias("unit"),
-        pl.Series("label", (inflow < 20_000).astype(np.int8)))
-    rows, scored = frame.head(2000), frame.tail(1000)
-    y = scored.get_column("label").to_numpy()
-    _, known, every, inflows, both = ceiling_metrics(tx, rows, scored, y, rng.random(len(y)), y)
+    inflow = np.random.default_rng(5).integers(0, 100_000, 3000)
+    _, known, every, inflows, both = _one_flow_decides(
+        5, inflow, days=5, category="TRANSFER_IN", detailed="TRANSFER_IN_ACCOUNT_TRANSFER",
+        label=inflow < 20_000)
     assert inflows.value == 1.0 and both.value == 1.0
     assert known.value is not None and known.value < 0.5
     assert every.value is not None and every.value < 0.5
