@@ -19,7 +19,7 @@ Protocol, on the evaluation bank (seed 101, never used for development):
 4. What limits precision at the target recall: the best precision at recall ``TARGET_RECALL``
    of the same model against the shortfalls within ``NEAR_DAYS`` days alone, and of models
    given features no bank can have -- what the account spends, pays out and receives in the
-   next ``NEAR_DAYS`` days, read from the store's future (``future_spending``,
+   coming weeks (``ORACLE_WINDOWS``), read from the store's future (``future_spending``,
    ``future_inflows``) -- trained and scored on the same rows.
 5. Label agreement: on the same account-days, the label the engine would build from the
    store's later history (``shortfall_labels``, what the model is trained on) against the
@@ -305,23 +305,25 @@ def ceiling_metrics(transactions: pl.DataFrame, rows: pl.DataFrame, scored: pl.D
     def inflow(days: int) -> Oracle:
         return lambda f: future_inflows(transactions, f, days=days).alias(f"future_in_{days}")
 
-    outflows = [spend(True, d) for d in ORACLE_WINDOWS]
-    inflows = [inflow(d) for d in ORACLE_WINDOWS]
+    columns = [spend(False, NEAR_DAYS), *(spend(True, d) for d in ORACLE_WINDOWS),
+               *(inflow(d) for d in ORACLE_WINDOWS)]
+    # every oracle column once per frame; each oracle below picks its own
+    train, test = (frame.with_columns([column(frame) for column in columns])
+                   for frame in (rows, scored))
+    outflows = tuple(f"future_out_{d}" for d in ORACLE_WINDOWS)
+    inflows = tuple(f"future_in_{d}" for d in ORACLE_WINDOWS)
     oracles = [
-        (f"the next {NEAR_DAYS} days' discretionary spending", [spend(False, NEAR_DAYS)]),
+        (f"the next {NEAR_DAYS} days' discretionary spending", ("future_spend",)),
         (_windows("outflows"), outflows),
         (_windows("inflows"), inflows),
         (_windows("inflows and outflows"), outflows + inflows),
     ]
     out = []
-    for what, extra in oracles:
-        columns = [column(rows) for column in extra]
-        added = tuple(c.name for c in columns)
+    for what, added in oracles:
         oracle = RiskTask(f"{NAME}_oracle", SHORTFALL.target, (*FEATURES, *added),
                           SHORTFALL.params)
-        model = fit_risk(oracle, rows.with_columns(columns))
-        x = scored.with_columns([column(scored) for column in extra]).select(
-            pl.col(c).cast(pl.Float64) for c in oracle.features).to_numpy()
+        model = fit_risk(oracle, train)
+        x = test.select(pl.col(c).cast(pl.Float64) for c in oracle.features).to_numpy()
         known, _ = precision_at_recall(y, model.predict(x), TARGET_RECALL)
         out.append(Metric(f"best precision at recall >= {TARGET_RECALL}, {what} known (oracle)",
                           known, None, f"the same rows and model family with {len(added)} "
