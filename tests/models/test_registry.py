@@ -73,6 +73,27 @@ def test_register_list_load_round_trip(store: Store, tmp_path: Path) -> None:
         reg.get("churn")  # scoring: never a candidate by default
 
 
+def test_the_lift_floor_asks_a_common_target_for_what_a_ranking_can_reach(
+    store: Store, tmp_path: Path
+) -> None:
+    """Where 78% of cases are positive no ranking lifts the top decile above 1.28: a fixed 1.5
+    refused every model (the late-income model, ROC-AUC 0.92, lift 1.14). The floor scales to
+    the attainable lift; for a rare target it stands."""
+    reg = ModelRegistry(store, tmp_path / "models")
+    common = _register(reg, {**GOOD, "top_decile_lift": 1.14, "base_rate": 0.78})
+    assert reg.promote("churn", common.version, by="risk-officer").stage == "production"
+    flat = _register(reg, {**GOOD, "top_decile_lift": 1.0, "base_rate": 0.78})
+    with pytest.raises(PromotionRefused) as refused:
+        reg.promote("churn", flat.version, by="risk-officer")
+    assert refused.value.reasons == [
+        "top-decile lift 1.0 < 1.016 (the floor 1.5 scaled to the base rate 0.78, where no "
+        "ranking lifts the top decile above 1.28)"]
+    rare = _register(reg, {**GOOD, "top_decile_lift": 1.4, "base_rate": 0.05})
+    with pytest.raises(PromotionRefused) as refused:
+        reg.promote("churn", rare.version, by="risk-officer")
+    assert refused.value.reasons == ["top-decile lift 1.4 < 1.5"]
+
+
 def test_a_changed_artifact_is_refused(store: Store, tmp_path: Path) -> None:
     reg = ModelRegistry(store, tmp_path / "models")
     v = _register(reg, GOOD)

@@ -46,6 +46,7 @@ from tactful.insights.late_income_risk import (
 )
 from tactful.models.history import refused_customers
 from tactful.models.late_income import LATE_INCOME, NAME, late_training_rows
+from tactful.models.registry import MetricFloors, lift_floor
 
 TRAIN_FROM = 90
 TRAIN_STEP = 2
@@ -154,8 +155,10 @@ def evaluate_income_late(
             + ("passed, promoted" if not gate else "REFUSED (" + "; ".join(gate) + "), scored "
                "as a candidate"),
             f"The most any ranking can lift the top decile over a base rate of "
-            f"{float(np.mean(y)):.2f} is {1 / max(float(np.mean(y)), 1e-9):.2f}: a lift floor "
-            "above it refuses the model whatever its quality.",
+            f"{float(np.mean(y)):.2f} is {1 / max(float(np.mean(y)), 1e-9):.2f}: the "
+            f"registry's lift floor asks for the same share of that as 1.5 is of a rare "
+            f"target's tenfold (registry.lift_floor: "
+            f"{lift_floor(MetricFloors().min_top_decile_lift, float(np.mean(y))):.3f} here).",
             "Operating point: a warning where P x income_late_harm > "
             "income_late_attention_cost (the insight settings' defaults), not a threshold "
             "tuned here.",

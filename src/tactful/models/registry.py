@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from sqlalchemy import func, insert, select, update
 
@@ -59,6 +59,32 @@ class NoProductionVersion(NotFoundError):
             "--by WHO (or score with a candidate explicitly: --candidate, and its scores say "
             "'candidate, not promoted')"
         )
+
+
+TOP_DECILE: Final = 0.1
+"""The share of customers the lift is measured on (``metrics.lift_at``'s default)."""
+
+
+def lift_floor(floor: float, base_rate: float | None) -> float:
+    """The top-decile lift a model of ``base_rate`` must show for a gate set at ``floor``.
+
+    A lift floor is written for rare targets (churn, a product's uptake), where a perfect
+    ranking lifts the top decile tenfold. For a common target no ranking can lift it above
+    ``1 / base_rate`` -- 1.28 where 78% of expected payments are late by the label's
+    definition -- and a fixed 1.5 would refuse every model, however well it ranks. So the
+    floor asks for the same share of the attainable gain: ``1 + (floor - 1) x (attainable - 1)
+    / 9``, which is ``floor`` itself wherever the base rate is 10% or less. Without a base
+    rate the floor stands as written.
+
+    >>> lift_floor(1.5, 0.05), lift_floor(1.5, 0.1), lift_floor(1.5, None)
+    (1.5, 1.5, 1.5)
+    >>> round(lift_floor(1.5, 0.78), 3), round(lift_floor(1.5, 0.5), 3)
+    (1.016, 1.056)
+    """
+    if not base_rate or base_rate <= TOP_DECILE:
+        return floor
+    attainable = 1.0 / base_rate
+    return 1.0 + (floor - 1.0) * (attainable - 1.0) / (1.0 / TOP_DECILE - 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,9 +285,16 @@ class ModelRegistry:
                 f"ROC-AUC {auc if auc is None else round(auc, 3)} < {floors.min_roc_auc}"
             )
         lift = version.metrics.get("top_decile_lift")
-        if lift is None or lift < floors.min_top_decile_lift:
+        base = version.metrics.get("base_rate")
+        need = lift_floor(floors.min_top_decile_lift, base)
+        if lift is None or lift < need:
             shown = lift if lift is None else round(lift, 2)
-            reasons.append(f"top-decile lift {shown} < {floors.min_top_decile_lift}")
+            scaled = (
+                f" (the floor {floors.min_top_decile_lift} scaled to the base rate {base:.2f}, "
+                f"where no ranking lifts the top decile above {1 / base:.2f})"
+                if base and need < floors.min_top_decile_lift else ""
+            )
+            reasons.append(f"top-decile lift {shown} < {round(need, 3):g}{scaled}")
         brier = version.metrics.get("brier")
         if floors.max_brier is not None and (brier is None or brier > floors.max_brier):
             reasons.append(f"Brier {brier} > {floors.max_brier}")
