@@ -140,6 +140,7 @@ def evaluate_income_late(
         Metric("training time, features and labels (s)", t1 - t0),
         Metric("training time, fit and register (s)", fit_seconds),
     ]
+    base, floor = float(np.mean(y)), MetricFloors().min_top_decile_lift
     c = bank.config
     return [Section(
         title="Late income as a calibrated probability (simulated bank)",
@@ -154,11 +155,10 @@ def evaluate_income_late(
             f"Registered as {NAME} v{trained.version.version}; registry gate: "
             + ("passed, promoted" if not gate else "REFUSED (" + "; ".join(gate) + "), scored "
                "as a candidate"),
-            f"The most any ranking can lift the top decile over a base rate of "
-            f"{float(np.mean(y)):.2f} is {1 / max(float(np.mean(y)), 1e-9):.2f}: the "
-            f"registry's lift floor asks for the same share of that as 1.5 is of a rare "
-            f"target's tenfold (registry.lift_floor: "
-            f"{lift_floor(MetricFloors().min_top_decile_lift, float(np.mean(y))):.3f} here).",
+            f"The most any ranking can lift the top decile over a base rate of {base:.2f} is "
+            f"{1 / max(base, 1e-9):.2f}: the registry's lift floor asks for the same share of "
+            f"that as {floor} is of a rare target's tenfold (registry.lift_floor: "
+            f"{lift_floor(floor, base):.3f} here).",
             "Operating point: a warning where P x income_late_harm > "
             "income_late_attention_cost (the insight settings' defaults), not a threshold "
             "tuned here.",

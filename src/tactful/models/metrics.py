@@ -8,6 +8,7 @@ how many more responders the best-scored tenth holds than a random tenth.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,7 +41,11 @@ def _check(y: NDArray[np.generic], p: F64) -> tuple[NDArray[np.int8], F64]:
     return y_arr, p_arr
 
 
-def lift_at(y: NDArray[np.generic], p: F64, fraction: float = 0.1) -> float:
+TOP_DECILE: Final = 0.1
+"""The share of customers ``top_decile_lift`` is measured on."""
+
+
+def lift_at(y: NDArray[np.generic], p: F64, fraction: float = TOP_DECILE) -> float:
     """Response rate among the top ``fraction`` by score over the overall rate.
 
     >>> lift_at(np.array([1, 0, 0, 0]), np.array([0.9, 0.1, 0.2, 0.3]), 0.25)
@@ -68,7 +73,7 @@ def classifier_metrics(y: NDArray[np.generic], p: F64) -> ClassifierMetrics:
         roc_auc=float(roc_auc_score(y_arr, p_arr)),
         pr_auc=float(average_precision_score(y_arr, p_arr)),
         brier=float(brier_score_loss(y_arr, np.clip(p_arr, 0.0, 1.0))),
-        top_decile_lift=lift_at(y_arr, p_arr, 0.1),
+        top_decile_lift=lift_at(y_arr, p_arr, TOP_DECILE),
         base_rate=float(y_arr.mean()),
         rows=len(y_arr),
     )

@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, insert, select, update
 
@@ -29,6 +29,7 @@ from tactful.models import artifacts
 from tactful.models.artifacts import Artifact as Artifact
 from tactful.models.base import Classifier, Model
 from tactful.models.fairness import FairnessGate, FairnessReport
+from tactful.models.metrics import TOP_DECILE
 from tactful.store import schema
 from tactful.store.store import Store
 
@@ -59,10 +60,6 @@ class NoProductionVersion(NotFoundError):
             "--by WHO (or score with a candidate explicitly: --candidate, and its scores say "
             "'candidate, not promoted')"
         )
-
-
-TOP_DECILE: Final = 0.1
-"""The share of customers the lift is measured on (``metrics.lift_at``'s default)."""
 
 
 def lift_floor(floor: float, base_rate: float | None) -> float:
