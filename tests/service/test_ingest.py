@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import polars as pl
 import pytest
 from numpy.typing import NDArray
 from sqlalchemy import func, select
@@ -62,6 +63,14 @@ def test_nothing_to_ingest_is_an_error(bank: Store) -> None:
             realtime=True)
 
 
+def _balance(bank: Store, customer: str, account: str, at: datetime) -> int:
+    """The account's balance as the detectors read it at the end of ``at``'s day."""
+    from tactful.insights.repository import load_inputs
+
+    accounts = load_inputs(bank, [customer], as_of=at.date()).accounts
+    return int(accounts.filter(pl.col("account_id") == account)["balance_minor"][0])
+
+
 def test_a_posted_transaction_is_understood_and_the_next_feed_sees_it(bank: Store) -> None:
     a = schema.accounts
     account, customer, currency, balance = bank.rows(select(
@@ -79,10 +88,10 @@ def test_a_posted_transaction_is_understood_and_the_next_feed_sees_it(bank: Stor
     category, merchant = bank.rows(select(t.c.category, t.c.merchant).where(
         t.c.id == answer.ids[0]))[0]
     assert category and merchant == "Best Buy"
-    assert bank.rows(select(a.c.balance_minor).where(a.c.id == account))[0][0] == -5_000
+    assert _balance(bank, str(customer), account, at) == -5_000
     retry = ingest_transactions(bank, transactions=[big], realtime=True, clock=Clock.DATA)
     assert (retry.inserted, retry.duplicates, retry.insights) == (0, 1, [])
-    assert bank.rows(select(a.c.balance_minor).where(a.c.id == account))[0][0] == -5_000
+    assert _balance(bank, str(customer), account, at) == -5_000
     shown = feed(bank, customer_id=str(customer), clock=Clock.DATA)
     assert shown.message is not None
     assert set(shown.message.insight_ids) & {i.insight_id for i in answer.insights}

@@ -137,7 +137,8 @@ def load_inputs(
         _a.c.product_id, p.c.name.label("product_name"),
     ).select_from(_a.outerjoin(p, p.c.id == _a.c.product_id)).where(
         _in(_a.c.customer_id, ids)), dict(ACCOUNTS))
-    accounts = accounts.with_columns(pl.col("balance_minor").fill_null(0))
+    accounts = rolled_forward(store, accounts.with_columns(pl.col("balance_minor").fill_null(0)),
+                              ids)
     # a day of margin for time zones west of UTC; as_of_day cuts on the local day
     since = datetime.combine(as_of - timedelta(days=LOOKBACK_DAYS + 1), time(0), UTC)
     zones = customers.select("customer_id", "timezone")
@@ -163,6 +164,28 @@ def load_inputs(
         logins=_logins(store, ids, as_of, customers), first_booked=_first_booked(store, ids, zones),
         settings=settings or InsightSettings(),
     )
+
+
+def rolled_forward(store: Store, accounts: pl.DataFrame, ids: Sequence[str]) -> pl.DataFrame:
+    """``accounts`` (of customers ``ids``) with each balance brought to the end of what the store
+    holds: the bank's figure is the balance at its ``balance_as_of``, so every transaction the
+    balance counts (``in_balance``: not declined) booked after that moment is added. A bank that
+    sends transactions every day and account balances less often (a weekly or monthly accounts
+    file, a statement's closing balance followed by the next days' bookings) would otherwise be
+    read as if the old balance were today's, and every balance walked back from it
+    (``as_of_day``) shifted by what moved since. A balance with no ``balance_as_of`` is taken
+    as including every stored transaction (the real-time path adds each one to it)."""
+    later = _frame(store, select(
+        _t.c.account_id, func.sum(_t.c.amount_minor).label("_later"),
+    ).select_from(_t.join(_a, _a.c.id == _t.c.account_id)).where(
+        _in(_a.c.customer_id, ids), _a.c.balance_as_of.is_not(None),
+        _t.c.booked_at > _a.c.balance_as_of, _t.c.status != "declined",
+    ).group_by(_t.c.account_id), {"account_id": pl.String(), "_later": pl.Int64()})
+    if later.height == 0:
+        return accounts
+    return accounts.join(later, on="account_id", how="left").with_columns(
+        (pl.col("balance_minor") + pl.col("_later").fill_null(0)).alias("balance_minor")
+    ).drop("_later")
 
 
 def _granted(store: Store, ids: Sequence[str], as_of: date) -> pl.DataFrame:

@@ -7,7 +7,9 @@ re-post, an overlapping batch or a file imported later adds nothing twice.
 
 A single posted transaction also takes the real-time path, in the same request: categorized by
 the understanding layer's real-time step, folded into the customer's state (the row stored with
-its category, the account balance moved unless it was declined), and the real-time detectors
+its category; the account balance then counts it unless it was declined -- added to a balance
+held without its moment, and past a dated one, read forward from that moment by
+``insights.repository.rolled_forward``, as a batch is), and the real-time detectors
 it can make true run (``insights.realtime``); what they find is stored as live insights, so the
 very next feed call can choose it. A batch is a backfill: it is stored, and the nightly run
 understands it.
@@ -245,7 +247,10 @@ def _realtime(store: Store, customer: str, frame: pl.DataFrame, clock: Clock,
             merchant=row["merchant"], category=row["category"],
             category_detailed=row["category_detailed"]))
         if row["status"] != "declined":
-            conn.execute(update(a).where(a.c.id == row["account_id"]).values(
+            # a balance with its moment is brought forward by the reader
+            # (insights.repository.rolled_forward); one without has each event added
+            conn.execute(update(a).where(a.c.id == row["account_id"],
+                                         a.c.balance_as_of.is_(None)).values(
                 balance_minor=a.c.balance_minor + int(row["amount_minor"])))
     _, found = realtime.on_enriched(inputs, enriched, existing=existing(store, [customer]),
                                     at=at)
