@@ -22,6 +22,7 @@ from tactful.evaluation.insights import evaluate_insights
 from tactful.evaluation.models import evaluate_models, evaluate_simulated_models
 from tactful.evaluation.report import Metric, Section, previous_figures, render
 from tactful.evaluation.shortfall import evaluate_shortfall
+from tactful.evaluation.shortfall_world import evaluate_shortfall_world
 from tactful.evaluation.understanding import evaluate_berka, evaluate_simulated
 from tactful.evaluation.unseen import bank_categories, unseen_section, unseen_words_alone
 
@@ -98,6 +99,8 @@ def main(argv: list[str] | None = None) -> None:
         sections += evaluate_insights(bank, say=lambda m: status.update(m))
         sections += evaluate_shortfall(
             bank, args.workdir / "simulated", say=lambda m: status.update(m))
+        sections.append(evaluate_shortfall_world(
+            args.workdir / "shortfall-world", say=lambda m: status.update(m)))
         sections += evaluate_income_late(
             bank, args.workdir / "simulated", say=lambda m: status.update(m))
         sections += evaluate_simulated_models(

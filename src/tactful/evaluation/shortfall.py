@@ -430,8 +430,8 @@ def _section(bank: EvalBank, version: int, gate: list[str], rows: pl.DataFrame,
         "insight settings' defaults), not a threshold tuned here.",
         "Truth: the simulator's checking balance is >= 0 at the end of the day and goes below "
         "zero before the customer's next pay (at most 35 days ahead) -- truth/"
-        "customer_needs.parquet; per customer. The world of the world issue, where a heeded "
-        "warning changes the balance, is not scored here yet.",
+        "customer_needs.parquet; per customer. On the living world, where a heeded warning "
+        "changes the balance, see the next section.",
         f"Run time of the shortfall evaluation: {seconds:.0f} s.",
     ]
     return Section(
