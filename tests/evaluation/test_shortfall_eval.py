@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 
 from tactful.evaluation.bank import build_bank
-from tactful.evaluation.history_replay import Replay
 from tactful.evaluation.shortfall import label_agreement, label_metrics, store_labels
 from tactful.insights.shortfall_risk import risk_features
+from tactful.models.replay import Replay
 
 
 @pytest.mark.parametrize(("labels", "truth", "expected"), [
@@ -46,7 +46,7 @@ def test_the_store_label_agrees_with_the_truth_on_a_simulated_bank(tmp_path: Pat
     finds the simulator's coming shortfalls and few others."""
     bank = build_bank(tmp_path / "bank", customers=120, months=7, seed=11,
                       start=date(2025, 1, 1))
-    replay = Replay.of(bank)
+    replay = Replay.of(bank.store, everyone=True)
     eod, income = replay.outcomes()
     needs = pl.read_parquet(bank.truth / "customer_needs.parquet").with_columns(
         pl.col("date").str.to_date(), pl.col("shortfall_date").str.to_date())

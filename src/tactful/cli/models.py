@@ -125,7 +125,9 @@ def parse_bands(values: list[str] | None) -> dict[str, Bands]:
 
 
 def train_command(
-    family: Annotated[str, typer.Option("--family", help="churn, propensity or anomaly")] = "churn",
+    family: Annotated[str, typer.Option(
+        "--family", help="churn, propensity, anomaly, or a warning's risk: shortfall, income_late"
+    )] = "churn",
     algorithm: Annotated[str, typer.Option("--algorithm", help="logistic, gbm or both")] = "both",
     product: Annotated[
         str, typer.Option(help="Propensity: the account type or product id to predict")

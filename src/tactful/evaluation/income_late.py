@@ -1,7 +1,8 @@
 """The late-income warning scored as a calibrated probability, beside the grace-days rule, in
 one run -- the shortfall evaluation's protocol (``evaluation.shortfall``) on income streams.
 
-1. Training, as the bank would do it on its own history: as-of days every ``TRAIN_STEP`` days
+1. Training, as the bank does it on its own history (``models.late_income.replay_late_rows``,
+   what ``tactful models train --family income_late`` runs): as-of days every ``TRAIN_STEP`` days
    from ``TRAIN_FROM`` days into the window up to the first evaluation day less ``LATE_DAYS``
    (every label known by then); features are what the engine had at the end of each day
    (series and income detected again on the day's cut), labels what the store's credits did.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +28,11 @@ import polars as pl
 
 from tactful.errors import ValidationError
 from tactful.evaluation.bank import EvalBank
-from tactful.evaluation.history_replay import Replay
 from tactful.evaluation.insight_truth import Tally, Truth, days_of, majority, score_late
 from tactful.evaluation.insights import FUTURE_DAYS
 from tactful.evaluation.report import Metric, Section
 from tactful.evaluation.shortfall import (
     calibration_metrics,
-    evaluation_days,
     reliability_table,
     train_gated,
 )
@@ -45,15 +44,18 @@ from tactful.insights.late_income_risk import (
     late_features,
 )
 from tactful.models.history import refused_customers
-from tactful.models.late_income import LATE_INCOME, NAME, late_training_rows
+from tactful.models.late_income import (
+    LATE_INCOME,
+    NAME,
+    TEST_DAYS,
+    TRAIN_STEP,
+    replay_late_rows,
+)
 from tactful.models.registry import MetricFloors, lift_floor
+from tactful.models.replay import Replay, every
 
-TRAIN_FROM = 90
-TRAIN_STEP = 2
 EVAL_STEP = 3
 EVAL_SPAN = 120
-TEST_DAYS = 10
-"""The registry's test slice: the last ten training as-of days (about three weeks)."""
 TARGET_RECALL = 0.8
 
 
@@ -75,20 +77,13 @@ def evaluate_income_late(
 ) -> list[Section]:
     started = time.perf_counter()
     say("late income: loading the bank")
-    replay = Replay.of(bank)
-    credits = replay.credits()
+    replay = Replay.of(bank.store, everyone=True)
     last_eval = replay.last - timedelta(days=FUTURE_DAYS)
-    eval_days = evaluation_days(last_eval - timedelta(days=EVAL_SPAN), last_eval, EVAL_STEP)
-    first_day = replay.base.transactions.get_column("booked_on").min()
-    assert isinstance(first_day, date)  # noqa: S101 -- a bank with bookings
-    last_label = eval_days[0] - timedelta(days=1)
-    train_days = evaluation_days(first_day + timedelta(days=TRAIN_FROM),
-                                 last_label - timedelta(days=LATE_DAYS), TRAIN_STEP)
+    eval_days = every(last_eval - timedelta(days=EVAL_SPAN), last_eval, EVAL_STEP)
     refused = sorted(refused_customers(bank.store))
     t0 = time.perf_counter()
-    rows = late_training_rows(replay.on, train_days, credits=credits.filter(
-        pl.col("booked_on") <= last_label), last_day=last_label, exclude=refused,
-        say=lambda m: say(f"late income: {m}"))
+    rows, train_days = replay_late_rows(replay, until=eval_days[0], exclude=refused,
+                                        say=lambda m: say(f"late income: {m}"))
     t1 = time.perf_counter()
     say("late income: training")
     trained, gate = train_gated(bank, workdir, LATE_INCOME, rows, test_days=TEST_DAYS,
@@ -97,7 +92,7 @@ def evaluate_income_late(
     risk = LateIncomeRisk(trained.model, f"{NAME} v{trained.version.version}")
     truth = Truth(bank, replay.cats)
     detector = IncomeLate()
-    rule, model, every = Tally(), Tally(), Tally()
+    rule, model, anyone = Tally(), Tally(), Tally()
     ys: list[np.ndarray] = []
     ps: list[np.ndarray] = []
     rule_p: list[np.ndarray] = []
@@ -110,7 +105,7 @@ def evaluate_income_late(
         score_late(rule, rule_found, d, imap, truth)
         score_late(model, model_found, d, imap, truth)
         feats = late_features(data)
-        score_late(every, detector.findings_of(feats.with_columns(pl.lit(1.0).alias("_p"))), d,
+        score_late(anyone, detector.findings_of(feats.with_columns(pl.lit(1.0).alias("_p"))), d,
                    imap, truth)
         ys.append(truly_late(feats, imap, truth).to_numpy().astype(np.int8))
         ps.append(risk.probability(feats))
@@ -129,9 +124,9 @@ def evaluate_income_late(
                f"{rule.correct:,} of {rule.findings:,} warnings"),
         Metric("rule recall", rule.recall, None,
                f"{rule.found:,} of {rule.truth:,} late payments"),
-        Metric("recall if every candidate were warned", every.recall, None,
-               f"{every.found:,} of {every.truth:,}: the ceiling of any model on these streams "
-               f"(precision then {every.precision or 0:.3f})"),
+        Metric("recall if every candidate were warned", anyone.recall, None,
+               f"{anyone.found:,} of {anyone.truth:,}: the ceiling of any model on these streams "
+               f"(precision then {anyone.precision or 0:.3f})"),
     ]
     metrics += calibration_metrics(y, p, rp, recall=TARGET_RECALL, rows="stream-days")
     metrics += [

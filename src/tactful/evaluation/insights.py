@@ -16,18 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import select
 
-from tactful.batch.shards import shards_of
-from tactful.domain.enums import ConsentPurpose
-from tactful.enrich import repository as enrich_repo
-from tactful.enrich.frames import TRANSACTIONS as ENRICH_TRANSACTIONS
 from tactful.enrich.income import detect_income
-from tactful.enrich.pipeline import categorized
 from tactful.enrich.recurring import detect_series
 from tactful.evaluation.bank import EvalBank
 from tactful.evaluation.insight_truth import (
@@ -58,9 +51,8 @@ from tactful.insights.inputs import (
     TRANSACTIONS,
     InsightInputs,
     as_of_day,
-    merchant_key,
 )
-from tactful.store import schema
+from tactful.models.replay import every_purpose, whole_bank
 
 AS_OF_DAYS = 6
 STEP_DAYS = 14
@@ -80,47 +72,6 @@ def as_of_days(last: date) -> list[date]:
     return sorted(end - timedelta(days=STEP_DAYS * i) for i in range(AS_OF_DAYS))
 
 
-# -- loading ----------------------------------------------------------------------------------
-
-
-def _ids(store: Any) -> list[str]:
-    c = schema.customers
-    return [str(r[0]) for r in store.rows(select(c.c.id).order_by(c.c.id))]
-
-
-def _load(bank: EvalBank, last: date) -> tuple[InsightInputs, pl.DataFrame]:
-    """The whole bank as of its last day -- customers and accounts as ``load_inputs`` gives them
-    (window-end balances), every transaction with the store's enrichment (``load_inputs`` reads
-    only a look-back window; a replayed day needs the whole history) -- and the enrichment frame
-    (the normalizer's ``merchant_key``) the series detector groups on."""
-    store = bank.store
-    ids = _ids(store)
-    parts = [insight_repo.load_inputs(store, s, as_of=last) for s in shards_of(ids, size=1_000)]
-    frame = pl.concat([enrich_repo.load_shard(store, s) for s in shards_of(ids, size=2_000)])
-    stored = frame.with_columns(
-        pl.col("old_merchant").alias("merchant"),
-        pl.col("old_category").alias("category"),
-        pl.col("old_category_detailed").alias("category_detailed"),
-        pl.lit(None, pl.String).alias("series_id"),
-    ).with_columns(merchant_key().alias("merchant_key")).select(list(TRANSACTIONS))
-    base = InsightInputs(
-        as_of=last,
-        customers=pl.concat([p.customers for p in parts]).with_columns(
-            pl.lit("advanced").alias("personalization_level")),
-        accounts=pl.concat([p.accounts for p in parts]),
-        transactions=stored,
-        logins=pl.concat([p.logins for p in parts]),
-    )
-    ctx = enrich_repo.latest_context(store)
-    cats = categorized(frame.select(list(ENRICH_TRANSACTIONS)), ctx)
-    return base, cats
-
-
-def _consents(customers: pl.DataFrame) -> pl.DataFrame:
-    purposes = pl.DataFrame({"purpose": [p.value for p in ConsentPurpose]})
-    return customers.select("customer_id").join(purposes, how="cross")
-
-
 # -- the protocol ----------------------------------------------------------------------------
 
 
@@ -135,11 +86,11 @@ def evaluate_insights(bank: EvalBank, *, say: Callable[[str], None] = lambda _m:
     if last is None:
         return []
     say("insights: loading the bank")
-    base, cats = _load(bank, last)
+    base, cats = whole_bank(store, last, everyone=True)
     truth = Truth(bank, cats)
     catalog = Catalog.default()
     dup_catalog = Catalog.default(only=["duplicate_charge"])
-    consents = _consents(base.customers)
+    consents = every_purpose(base.customers)
     ids = [d.spec.id for d in catalog.detectors]
     tallies = {i: Tally() for i in ids}
     counts: dict[str, int] = dict.fromkeys(ids, 0)

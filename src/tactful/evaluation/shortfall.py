@@ -2,8 +2,9 @@
 
 Protocol, on the evaluation bank (seed 101, never used for development):
 
-1. Training, as the bank would do it on its own history: as-of days every ``TRAIN_STEP`` days
-   from ``TRAIN_FROM`` days into the window, the last one ``RISK_DAYS`` before the first
+1. Training, as the bank does it on its own history (``models.shortfall.replay_rows``, what
+   ``tactful models train --family shortfall`` runs): as-of days every ``TRAIN_STEP`` days
+   from ``TRAIN_FROM`` days into the window, the last one the risk horizon before the first
    evaluation day (so every label was known by then). Features are what the engine had at the
    end of each day (series and income detected again on the day's cut); labels are what the
    store's balances then did. Never the simulator's truth. The model is registered and must
@@ -40,7 +41,6 @@ import polars as pl
 
 from tactful.errors import ValidationError
 from tactful.evaluation.bank import EvalBank
-from tactful.evaluation.history_replay import Replay
 from tactful.evaluation.insights import FUTURE_DAYS
 from tactful.evaluation.report import Metric, Section, markdown_table
 from tactful.insights.detectors.cashflow import Shortfall
@@ -55,34 +55,28 @@ from tactful.insights.shortfall_risk import (
 from tactful.models.history import refused_customers
 from tactful.models.metrics import classifier_metrics
 from tactful.models.registry import MetricFloors, ModelRegistry
+from tactful.models.replay import Replay, every
 from tactful.models.risk import RiskTask, RiskTraining, fit_risk, train_risk
 from tactful.models.shortfall import (
     NAME,
     SHORTFALL,
+    TEST_DAYS,
+    TRAIN_STEP,
     expected_calibration_error,
     precision_at_recall,
     reliability,
-    training_rows,
+    replay_rows,
 )
 from tactful.models.train import fairness_from_store
 
-TRAIN_FROM = 90
-TRAIN_STEP = 3
 EVAL_STEP = 7
 EVAL_SPAN = 84
-TEST_DAYS = 6
-"""The registry's test slice: the last six training as-of days (about two and a half weeks)."""
 TARGET_RECALL = 0.75
 NEAR_DAYS = 14
 """The rule forecast's own horizon: recall on the shortfalls this close is shown apart."""
 ORACLE_WINDOWS = (7, 14, 35)
 """The oracles' windows: a week, ``NEAR_DAYS``, and the longest risk horizon (the
 insight settings' ``shortfall_risk_days``: the truth looks at most that far, to the next pay)."""
-
-
-def evaluation_days(first: date, last: date, step: int) -> list[date]:
-    n = (last - first).days // step
-    return sorted(last - timedelta(days=step * i) for i in range(n + 1))
 
 
 def _score(found: set[str], truth: set[str]) -> tuple[int, int, int, int]:
@@ -219,19 +213,15 @@ def evaluate_shortfall(
 ) -> list[Section]:
     started = time.perf_counter()
     say("shortfall: loading the bank")
-    replay = Replay.of(bank)
+    replay = Replay.of(bank.store, everyone=True)
     eod, income = replay.outcomes()
     horizon = replay.base.settings.shortfall_risk_days
     last_eval = replay.last - timedelta(days=FUTURE_DAYS)
-    eval_days = evaluation_days(last_eval - timedelta(days=EVAL_SPAN), last_eval, EVAL_STEP)
-    first_day = replay.base.transactions.get_column("booked_on").min()
-    assert isinstance(first_day, date)  # noqa: S101 -- a bank with bookings
-    train_days = evaluation_days(first_day + timedelta(days=TRAIN_FROM),
-                       eval_days[0] - timedelta(days=horizon), TRAIN_STEP)
+    eval_days = every(last_eval - timedelta(days=EVAL_SPAN), last_eval, EVAL_STEP)
     refused = sorted(refused_customers(bank.store))
     t0 = time.perf_counter()
-    rows = training_rows(replay.on, train_days, eod=eod, income_days=income, horizon=horizon,
-                         exclude=refused, say=lambda m: say(f"shortfall: {m}"))
+    rows, train_days = replay_rows(replay, until=eval_days[0], exclude=refused,
+                                   say=lambda m: say(f"shortfall: {m}"))
     t1 = time.perf_counter()
     say("shortfall: training")
     trained, gate = train_gated(bank, workdir, SHORTFALL, rows, test_days=TEST_DAYS,

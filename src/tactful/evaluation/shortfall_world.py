@@ -47,15 +47,10 @@ from tactful.domain.actions import Action, ActionFamily, Decision
 from tactful.domain.enums import Channel
 from tactful.errors import ValidationError
 from tactful.evaluation.bank import EvalBank
-from tactful.evaluation.history_replay import Replay
 from tactful.evaluation.report import Metric, Section
 from tactful.evaluation.shortfall import (
     TARGET_RECALL,
-    TEST_DAYS,
-    TRAIN_FROM,
-    TRAIN_STEP,
     calibration_metrics,
-    evaluation_days,
     reliability_table,
     store_labels,
     train_gated,
@@ -64,7 +59,8 @@ from tactful.ingest.loader import Loader
 from tactful.insights.detectors.cashflow import Shortfall
 from tactful.insights.shortfall_risk import ShortfallRisk, risk_features
 from tactful.models.history import refused_customers
-from tactful.models.shortfall import NAME, SHORTFALL, training_rows
+from tactful.models.replay import Replay
+from tactful.models.shortfall import NAME, SHORTFALL, TEST_DAYS, TRAIN_STEP, replay_rows
 from tactful.simulate import SimulationConfig
 from tactful.simulate.world import World
 from tactful.store.store import Store
@@ -131,7 +127,7 @@ class _Scored:
 
 
 def _score_day(bank: EvalBank, d: date, risk: ShortfallRisk) -> tuple[_Scored, list[str]]:
-    data = Replay.of(bank).on(d)
+    data = Replay.of(bank.store, everyone=True).on(d)
     s = data.settings
     detector = Shortfall()
     model = set(detector.detect(replace(data, shortfall_risk=risk))
@@ -151,7 +147,7 @@ def _score_day(bank: EvalBank, d: date, risk: ShortfallRisk) -> tuple[_Scored, l
 def _labels(bank: EvalBank, scored: Sequence[_Scored]) -> pl.DataFrame:
     """The label of each scored account-day from ``bank``'s later balances (``store_labels``):
     ``account_id``, ``as_of``, ``label``; account-days whose window it does not cover left out."""
-    replay = Replay.of(bank)
+    replay = Replay.of(bank.store, everyone=True)
     eod, income = replay.outcomes()
     s = replay.base.settings
     return pl.concat([
@@ -181,18 +177,13 @@ def evaluate_shortfall_world(
 
     say("shortfall on the living world: loading the silent months and training")
     bank = warned.catch_up()
-    replay = Replay.of(bank)
+    replay = Replay.of(bank.store, everyone=True)
     horizon = replay.base.settings.shortfall_risk_days
     if horizon != horizon_days:
         raise ValidationError(f"the risk horizon is {horizon} days, the protocol's "
                               f"{horizon_days}")
-    eod, income = replay.outcomes()
-    first_day = replay.base.transactions.get_column("booked_on").min()
-    assert isinstance(first_day, date)  # noqa: S101 -- a bank with bookings
-    train_days = evaluation_days(first_day + timedelta(days=TRAIN_FROM),
-                                 first_eval - timedelta(days=horizon), TRAIN_STEP)
-    rows = training_rows(replay.on, train_days, eod=eod, income_days=income, horizon=horizon,
-                         exclude=sorted(refused_customers(bank.store)))
+    rows, train_days = replay_rows(replay, until=first_eval,
+                                   exclude=sorted(refused_customers(bank.store)))
     trained, gate = train_gated(bank, workdir / "warned", SHORTFALL, rows,
                                 test_days=TEST_DAYS, what="shortfall (living world)")
     risk = ShortfallRisk(trained.model, f"{NAME} v{trained.version.version}")

@@ -6,7 +6,7 @@ whether the store then saw the payer's payment within ``LATE_DAYS`` of its expec
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 
 import polars as pl
@@ -20,9 +20,17 @@ from tactful.insights.late_income_risk import (
     late_labels,
 )
 from tactful.models.registry import ModelRegistry
+from tactful.models.replay import Replay, every
 from tactful.models.risk import RiskTask, promoted_model
 
 NAME: Final = "income_late"
+TRAIN_FROM: Final = 90
+"""The first as-of day is this many days into the bank's data: a stream needs three payments
+and its gaps some history before its lateness can be asked about."""
+TRAIN_STEP: Final = 2
+"""An as-of day every two days: a late payment is a candidate on each day it is missing."""
+TEST_DAYS: Final = 10
+"""The registry's out-of-time test slice: the last ten as-of days (about three weeks)."""
 PARAMS: Final[Mapping[str, Any]] = {
     "rounds": 400, "learning_rate": 0.05, "leaves": 15, "min_leaf": 20,
     "calibration": "sigmoid", "calibration_share": 0.25,
@@ -62,6 +70,31 @@ def late_training_rows(
     if exclude and rows.height:
         rows = rows.filter(~pl.col("customer_id").is_in(list(exclude)))
     return rows
+
+
+def late_training_days(replay: Replay, *, until: date) -> list[date]:
+    """The as-of days ``replay_late_rows`` builds rows for."""
+    known = until - timedelta(days=1)
+    return every(replay.first + timedelta(days=TRAIN_FROM), known - timedelta(days=LATE_DAYS),
+                 TRAIN_STEP)
+
+
+def replay_late_rows(
+    replay: Replay,
+    *,
+    until: date,
+    exclude: Sequence[str] = (),
+    say: Callable[[str], None] = lambda _m: None,
+) -> tuple[pl.DataFrame, list[date]]:
+    """``late_training_rows`` of ``replay``'s bank on every ``TRAIN_STEP``-th day from
+    ``TRAIN_FROM`` days into its data to ``LATE_DAYS`` before ``until`` (the first day whose
+    bookings the labels may not read: each label is known by the day before), with the as-of
+    days."""
+    known = until - timedelta(days=1)
+    days = late_training_days(replay, until=until)
+    credits = replay.credits().filter(pl.col("booked_on") <= known)
+    return late_training_rows(replay.on, days, credits=credits, last_day=known,
+                              exclude=exclude, say=say), days
 
 
 def production_late_risk(registry: ModelRegistry) -> LateIncomeRisk | None:

@@ -11,7 +11,7 @@ days, and the test rows the registry's gate reads are later still: every figure 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 
 import numpy as np
@@ -27,6 +27,7 @@ from tactful.insights.shortfall_risk import (
 )
 from tactful.models.base import Classifier
 from tactful.models.registry import ModelRegistry
+from tactful.models.replay import Replay, every
 from tactful.models.risk import (
     RiskTask,
     RiskTraining,
@@ -39,11 +40,18 @@ from tactful.models.risk import (
 )
 
 __all__ = ["NAME", "SHORTFALL", "expected_calibration_error", "fit_shortfall",
-           "precision_at_recall", "production_risk", "reliability", "train_shortfall",
-           "training_rows"]
+           "precision_at_recall", "production_risk", "reliability", "replay_rows",
+           "train_shortfall", "training_rows"]
 
 F64 = NDArray[np.float64]
 NAME: Final = "shortfall"
+TRAIN_FROM: Final = 90
+"""The first as-of day is this many days into the bank's data: the features read up to 90 days
+back (episodes below zero, the top-up habit), so earlier days would see a shortened past."""
+TRAIN_STEP: Final = 3
+"""An as-of day every three days: consecutive days' rows are near copies of each other."""
+TEST_DAYS: Final = 6
+"""The registry's out-of-time test slice: the last six as-of days (two and a half weeks)."""
 TARGET: Final = ("the checking balance goes below the line (zero, or the bank's buffer) after "
                  "the as-of day and before the next income booking, within the risk horizon; "
                  "labelled from the store's own balances")
@@ -84,6 +92,30 @@ def training_rows(
     if exclude and rows.height:
         rows = rows.filter(~pl.col("customer_id").is_in(list(exclude)))
     return rows
+
+
+def training_days(replay: Replay, *, until: date) -> list[date]:
+    """The as-of days ``replay_rows`` builds rows for."""
+    horizon = replay.base.settings.shortfall_risk_days
+    return every(replay.first + timedelta(days=TRAIN_FROM), until - timedelta(days=horizon),
+                 TRAIN_STEP)
+
+
+def replay_rows(
+    replay: Replay,
+    *,
+    until: date,
+    exclude: Sequence[str] = (),
+    say: Callable[[str], None] = lambda _m: None,
+) -> tuple[pl.DataFrame, list[date]]:
+    """``training_rows`` of ``replay``'s bank on every ``TRAIN_STEP``-th day from ``TRAIN_FROM``
+    days into its data, the last one the risk horizon before ``until`` (the first day whose
+    bookings the labels may not read), with the as-of days."""
+    eod, income = replay.outcomes()
+    horizon = replay.base.settings.shortfall_risk_days
+    days = training_days(replay, until=until)
+    return training_rows(replay.on, days, eod=eod, income_days=income, horizon=horizon,
+                         exclude=exclude, say=say), days
 
 
 SHORTFALL: Final = RiskTask(

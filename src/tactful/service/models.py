@@ -66,7 +66,10 @@ __all__ = [
 ]
 
 ALGORITHMS = ("logistic", "gbm")
-FAMILIES = ("churn", "propensity", "anomaly")
+FAMILIES = ("churn", "propensity", "anomaly", "shortfall", "income_late")
+RISKS = ("shortfall", "income_late")
+"""The money-critical warnings' models: one calibrated classifier each, trained on the bank's
+own history replayed day by day (``models.replay``), not on customers' snapshots."""
 
 Tracker = Callable[[str, int], Callable[[], Any]]
 """``track(label, steps)`` starts a task and returns what to call after each of its steps."""
@@ -93,15 +96,17 @@ def train(
     history: History | None = None,
     track: Tracker | None = None,
 ) -> list[ModelVersion]:
-    """Train and register ``family`` (churn, propensity or anomaly) from the store: one
-    candidate per algorithm (the anomaly model has one)."""
+    """Train and register ``family`` (``FAMILIES``) from the store: one candidate per algorithm
+    (the anomaly and the risk models have one)."""
     from tactful.errors import ConfigError
     from tactful.models.history import load_history
     from tactful.models.train import train_anomaly_model, train_customer_model
     from tactful.models.training import Target
 
     if family not in FAMILIES:
-        raise ConfigError(f"--family must be churn, propensity or anomaly, got {family!r}")
+        raise ConfigError(f"--family must be one of {', '.join(FAMILIES)}, got {family!r}")
+    if family in RISKS:
+        return [train_risk_model(store, registry, family, by=by, track=track)]
     steps = 1 if family == "anomaly" else len(algorithms)
     advance = (track or _no_track)(f"train {family}", steps + (history is None))
     if history is None:
@@ -120,6 +125,53 @@ def train(
         out.append(result.version)
         advance()
     return out
+
+
+def train_risk_model(
+    store: Store,
+    registry: ModelRegistry,
+    family: str,
+    *,
+    by: str = "cli",
+    track: Tracker | None = None,
+) -> ModelVersion:
+    """Train and register the ``shortfall`` or ``income_late`` model on the store's whole
+    history: features as the engine had them at the end of each as-of day, labels from what the
+    store booked after (never past its last day), customers who refused profiling left out,
+    the last as-of days held out for the registry's gate and the fairness audit. The detector
+    uses it once a person promotes it."""
+    from datetime import timedelta
+
+    from tactful.errors import ConfigError, ValidationError
+    from tactful.models import late_income, shortfall
+    from tactful.models.history import refused_customers
+    from tactful.models.replay import Replay
+    from tactful.models.risk import train_risk
+    from tactful.models.train import fairness_from_store
+
+    if family not in RISKS:
+        raise ConfigError(f"not a risk model: {family!r} (one of {', '.join(RISKS)})")
+    replay = Replay.of(store)
+    until = replay.last + timedelta(days=1)
+    refused = sorted(refused_customers(store))
+    if family == "shortfall":
+        days = shortfall.training_days(replay, until=until)
+        task, test_days, build = shortfall.SHORTFALL, shortfall.TEST_DAYS, shortfall.replay_rows
+    else:
+        days = late_income.late_training_days(replay, until=until)
+        task, test_days = late_income.LATE_INCOME, late_income.TEST_DAYS
+        build = late_income.replay_late_rows
+    if len(days) <= test_days:
+        raise ValidationError(
+            f"{family}: the store's {(replay.last - replay.first).days + 1} days of history give "
+            f"{len(days)} as-of days; training needs more than {test_days} (the test slice)")
+    advance = (track or _no_track)(f"train {family}", len(days) + 1)
+    rows, _ = build(replay, until=until, exclude=refused, say=lambda _m: advance())
+    trained = train_risk(task, registry, rows, test_days=test_days, created_by=by,
+                         fairness=lambda ids, y, p: fairness_from_store(
+                             store, ids, y, p, purpose=f"fairness audit of the {family} model"))
+    advance()
+    return trained.version
 
 
 def read_table(path: Path) -> TableRead:
