@@ -23,6 +23,11 @@ from tactful.enrich.descriptor import (
         ("CARD PURCHASE 2024-03-01 YOCO *MAMAS KITCHEN", -9000, "card", "MAMAS KITCHEN"),
         ("MONTHLY ACCOUNT FEE", -6900, "fee", "MONTHLY ACCOUNT FEE"),
         ("ATM CASH WITHDRAWAL 08:14 SANDTON", -100000, "atm", "SANDTON"),
+        # a fee for what the bank did, whatever merchant follows; a deposit without a fee is cash
+        ("INTERNATIONAL PROCESSING ONLINE PURCHASE FEE: STEAMGAMES.COM", -100, "fee",
+         "INTERNATIONAL PROCESSING ONLINE PURCHASE FEE STEAMGAMES COM"),
+        ("CASH DEPOSIT FEE 0412 SANDTON BRANCH", -130, "fee", "FEE SANDTON BRANCH"),
+        ("CASH DEPOSIT SANDTON BRANCH", 250000, "atm", "SANDTON BRANCH"),
         # US / UK
         ("PURCHASE AUTHORIZED ON 01/11 BLUE HOUSE PUB MINNEAPOLIS MN S537099504534620 CARD 2353",
          -3077, "card", "BLUE HOUSE PUB MINNEAPOLIS MN"),

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tactful.enrich.lexicon import Lexicon, Term
+from tactful.enrich.lexicon import PIECE_TAILS, Lexicon, Term
 from tactful.errors import ConfigError
 
 PHARMACY = "MEDICAL_PHARMACIES_AND_SUPPLEMENTS"
@@ -158,6 +160,9 @@ def test_no_compound_without_a_known_head_and_a_trade_suffix(text: str) -> None:
         # word pieces: a term (or its singular) beginning an unknown word with a short rest
         ("ZORBLAX TRANSITCARD", "TRANSPORTATION_PUBLIC_TRANSIT", "lexicon:en:TRANSIT+piece"),
         ("ZORBLAX SNACKBOX", "FOOD_AND_DRINK_FAST_FOOD", "lexicon:en:SNACKS+piece"),
+        # the generic word cut short by a card network's narrow name field
+        ("ZORBLAX BURGERHOU DURBAN", "FOOD_AND_DRINK_FAST_FOOD", "lexicon:en:BURGER+piece"),
+        ("ZORBLAX GAMESTOR", "ENTERTAINMENT_VIDEO_GAMES", "lexicon:en:GAME STORE+piece"),
     ],
 )
 def test_squeezed_terms_generic_heads_and_word_pieces(text: str, category: str,
@@ -172,9 +177,17 @@ def test_squeezed_terms_generic_heads_and_word_pieces(text: str, category: str,
     [
         "ACME MARKETING",  # only an inflection follows the piece
         "TRANSITIONS LTD",  # idem
-        "ZORBLAX TRANSITCARDHOLDERS",  # the rest is too long for a trade name's generic word
+        "ZORBLAX TRANSITCARDHOLDERS",  # the rest is no generic word, though it begins with one
         "ZORBLAX UNTRANSITBOX",  # a piece only begins a word
-        "GENKGO STOCKHOLM",  # a city the engine knows is not read by its pieces (STOCKS)
+        "GENKGO STOCKHOLM",  # nor is a city (STOCKS + HOLM)
+        # the rest is a word of its own that makes another word of the term
+        "POWERBALL",  # a lottery, not electricity
+        "WATERFALL CITY MIDRAND",  # a place, not a water bill
+        "VA WATERFRONT CAPE TOWN",
+        "VATTENFALL",  # an electricity company, not water
+        "ZORBLAX MARKETWEB",  # online: another kind of business than a market
+        "ZORBLAX PAPERWORK",  # a cut of WORKS that is a word of its own
+        "ZORBLAX TRANSITCAR",  # idem, of CARD
     ],
 )
 def test_no_word_piece_where_the_rest_is_no_trade_word(text: str) -> None:
@@ -188,3 +201,26 @@ def test_a_whole_term_anywhere_wins_over_a_piece_before_it() -> None:
     assert lexicon.lookup("SNACKBOX APOTHEKE", credit=False) == lexicon.lookup(
         "APOTHEKE", credit=False
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["BURGER", "TRANSIT", "SNACK", "POWER", "WATER", "MARKET", "BEAUTY"]),
+    st.sampled_from([*PIECE_TAILS, "BALL", "FALL", "FRONT", "ING", "WEB", "X"])
+    | st.text(alphabet="ABCDEHIKLNOPRSTUX", min_size=0, max_size=7),
+    st.integers(min_value=0, max_value=7),
+)
+def test_a_piece_is_read_only_before_a_generic_word_or_its_cut(
+    head: str, tail: str, cut: int
+) -> None:
+    """The frame's regex and the one-row path agree; a piece is read only before a word of
+    ``PIECE_TAILS`` or its first three letters or more, and always before a whole one."""
+    rest = tail[: max(cut, 3)] if tail in PIECE_TAILS else tail
+    text = f"ZORBLAX {head}{rest} 4410"
+    lexicon = Lexicon.default()
+    hit = lexicon.lookup(text, credit=False)
+    assert lexicon.match_one(text, credit=False) == hit
+    if hit is not None and hit[1].endswith("+piece"):
+        assert any(len(rest) >= 3 and t.startswith(rest) for t in PIECE_TAILS), (text, hit)
+    if rest in PIECE_TAILS:
+        assert hit is not None, text

@@ -173,6 +173,16 @@ CASES = [
         "Granite Retail GmbH & Co Kg",
         "GRANITE RETAIL",
     ),
+    (
+        "South Africa",
+        "POS PURCHASE 14/05 WOOLWORTHS FOOD 1123 ROSEBANK",
+        None,
+        "card",
+        "Woolworths",
+        "WOOLWORTHS",
+    ),
+    ("South Africa", "POS PURCHASE 11/03 DIS-CHEM PHARMACY WOODMEAD", None, "card", "Dis-Chem",
+     "DIS CHEM"),
     ("interest", "HABENZINSEN", None, "interest", None, None),
     ("fee", "OVERDRAFT FEE", None, "fee", None, None),
     ("own transfer", "UMBUCHUNG AUF KONTO 3680", None, "standing_order", None, None),
@@ -278,3 +288,28 @@ def test_default_directory_categories_are_valid() -> None:
 )
 def test_more_processors_are_not_the_merchant(description: str, key: str) -> None:
     assert normalize_one(description, None)[1] == key
+
+
+@pytest.mark.parametrize(
+    ("description", "merchant", "category"),
+    [
+        ("SUPERSPAR 4410 LONEHILL", "SuperSpar", "FOOD_AND_DRINK_GROCERIES"),
+        # Spar's European shops stay convenience stores
+        ("SPAR 4410 BELFAST", "Spar", "GENERAL_MERCHANDISE_CONVENIENCE_STORES"),
+        ("CHECKERS HYPER 0221 MENLYN", "Checkers", "FOOD_AND_DRINK_GROCERIES"),
+        # namesakes abroad: the longer name wins at the same place
+        ("CHECKERS DRIVE IN 1234 TAMPA FL", "Checkers Drive-In", "FOOD_AND_DRINK_FAST_FOOD"),
+        ("PEP 3012 KHAYELITSHA", "PEP", "GENERAL_MERCHANDISE_CLOTHING_AND_ACCESSORIES"),
+        ("PEP BOYS 0123 PHILADELPHIA PA", "Pep Boys", "GENERAL_SERVICES_AUTOMOTIVE"),
+        ("MR PRICE HOME 0921 EASTGATE", "Mr Price Home", "HOME_IMPROVEMENT_FURNITURE"),
+        ("GAME STORES 0312 CANAL WALK", "Game", "GENERAL_MERCHANDISE_SUPERSTORES"),
+        # an ordinary word of a chain's name names no chain alone
+        ("KRUGER GAME LODGE", "Kruger Game Lodge", None),
+        ("MOMENTUM CYCLES", "Momentum Cycles", None),
+    ],
+)
+def test_a_south_african_chain_is_told_from_its_namesakes(
+    description: str, merchant: str, category: str | None
+) -> None:
+    out = normalize(_frame([(description, None, "card")]))
+    assert out.select("merchant", "merchant_category_detailed").row(0) == (merchant, category)

@@ -99,6 +99,113 @@ def test_a_foreign_fee_that_names_the_merchant_is_a_bank_fee(description: str) -
         "fee", "BANK_FEES_FOREIGN_TRANSACTION_FEES", "fee-foreign")
 
 
+@pytest.mark.parametrize(("description", "amount", "detailed", "rule_id"), [
+    # what the bank charged for, with the payment's merchant after it
+    ("INTERNATIONAL PROCESSING ONLINE PURCHASE FEE: DISNEYPLUS.COM 0093", -100,
+     "BANK_FEES_FOREIGN_TRANSACTION_FEES", "fee-foreign"),
+    ("RECURRING CARD PURCHASE FEE: SPOTIFY P0A1B2C3", -100, "BANK_FEES_OTHER_BANK_FEES",
+     "fee-other"),
+    ("PREPAID AIRTIME PURCHASE FEE VODACOM", -50, "BANK_FEES_OTHER_BANK_FEES", "fee-other"),
+    # cash at a counter, payments, debit orders, the account itself
+    ("CASH DEPOSIT FEE 0412 SANDTON BRANCH", -130, "BANK_FEES_OTHER_BANK_FEES", "fee-other"),
+    ("INSTANT PAYMENT FEE 0412", -750, "BANK_FEES_OTHER_BANK_FEES", "fee-other"),
+    ("DEBICHECK MANDATE COLLECTION FEE", -350, "BANK_FEES_OTHER_BANK_FEES", "fee-other"),
+    ("DISPUTE FEE DEBIT ORDER 0412", -500, "BANK_FEES_OTHER_BANK_FEES", "fee-other"),
+    ("MONTHLY ACCOUNT FEE", -6900, "BANK_FEES_OTHER_BANK_FEES", "fee-other"),
+    ("ADMIN FEE", -500, "BANK_FEES_OTHER_BANK_FEES", "fee-other"),
+    # the reason for the fee, not where the payment went
+    ("INTERNATIONAL ONLINE PROCESSING FEE: INSUFFICIENT FUNDS 0412", -300,
+     "BANK_FEES_INSUFFICIENT_FUNDS", "fee-insufficient-funds"),
+])
+def test_a_fee_line_that_says_what_the_bank_charged_for_is_a_bank_fee(
+    description: str, amount: int, detailed: str, rule_id: str
+) -> None:
+    """A line whose words say it is a fee or charge for processing, a purchase, a payment, a
+    deposit, a withdrawal, admin or a service is the bank's fee, whatever merchant follows
+    (before: Disney+ won the first line, and "CASH DEPOSIT FEE" read as a cash withdrawal)."""
+    out = categorized(_bank([(description, amount)]), EnrichContext())
+    assert out.select("channel", "merchant", "category_detailed", "rule_id").row(0) == (
+        "fee", None, detailed, rule_id)
+
+
+@pytest.mark.parametrize(("description", "amount", "channel", "detailed"), [
+    ("CASH DEPOSIT SANDTON BRANCH", 250000, "atm", "TRANSFER_IN_DEPOSIT"),
+    ("DEBIT ORDER ST ANNES COLLEGE SCHOOL FEES", -450000, "direct_debit",
+     "GENERAL_SERVICES_EDUCATION"),
+])
+def test_a_line_that_is_no_bank_fee_keeps_its_channel(
+    description: str, amount: int, channel: str, detailed: str
+) -> None:
+    """Only what the bank charges for makes a fee: a deposit is a deposit, and a school's fees
+    are the school's."""
+    out = categorized(_bank([(description, amount)]), EnrichContext())
+    assert out.select("channel", "category_detailed").row(0) == (channel, detailed)
+
+
+# South African lines of the country's national chains and billers, as its banks print them.
+SOUTH_AFRICA = [
+    ("POS PURCHASE 14/05 WOOLWORTHS FOOD 1123 ROSEBANK", -45000, "Woolworths",
+     "FOOD_AND_DRINK_GROCERIES"),
+    ("CARD PURCHASE PICK N PAY FAMILY 0412 DURBANVILLE", -32000, "Pick n Pay",
+     "FOOD_AND_DRINK_GROCERIES"),
+    ("POS PURCHASE 03/04 PNP HYPER 2210 BOKSBURG", -12000, "Pick n Pay",
+     "FOOD_AND_DRINK_GROCERIES"),
+    ("POS PURCHASE 02/02 CHECKERS HYPER 0221 MENLYN", -98000, "Checkers",
+     "FOOD_AND_DRINK_GROCERIES"),
+    ("CARD PURCHASE SHOPRITE 1190 SOWETO", -23000, "Shoprite", "FOOD_AND_DRINK_GROCERIES"),
+    ("POS PURCHASE 11/03 SUPERSPAR LONEHILL 7711", -34000, "SuperSpar",
+     "FOOD_AND_DRINK_GROCERIES"),
+    ("POS PURCHASE 11/03 FOOD LOVER'S MARKET FOURWAYS", -41000, "Food Lover's Market",
+     "FOOD_AND_DRINK_GROCERIES"),
+    ("POS PURCHASE 11/03 DIS-CHEM PHARMACY WOODMEAD", -21000, "Dis-Chem",
+     "MEDICAL_PHARMACIES_AND_SUPPLEMENTS"),
+    ("POS PURCHASE 11/03 CLICKS 0456 SANDTON CITY", -9000, "Clicks",
+     "MEDICAL_PHARMACIES_AND_SUPPLEMENTS"),
+    ("POS PURCHASE 11/03 MR PRICE 0821 EASTGATE", -39900, "Mr Price",
+     "GENERAL_MERCHANDISE_CLOTHING_AND_ACCESSORIES"),
+    ("POS PURCHASE 11/03 MR PRICE HOME 0921 EASTGATE", -29900, "Mr Price Home",
+     "HOME_IMPROVEMENT_FURNITURE"),
+    ("POS PURCHASE 11/03 BUILDERS WAREHOUSE RIVONIA", -120000, "Builders",
+     "HOME_IMPROVEMENT_HARDWARE"),
+    ("FUEL PURCHASE ENGEN 1ST AVE 0032", -70000, "Engen", "TRANSPORTATION_GAS"),
+    ("FUEL PURCHASE SASOL DELIGHT N1 CITY", -80000, "Sasol", "TRANSPORTATION_GAS"),
+    ("POS PURCHASE 11/03 GAUTRAIN SANDTON", -6500, "Gautrain",
+     "TRANSPORTATION_PUBLIC_TRANSIT"),
+    ("POS PURCHASE 11/03 STEERS 0771 MIDRAND", -8900, "Steers", "FOOD_AND_DRINK_FAST_FOOD"),
+    ("POS PURCHASE 11/03 MUGG & BEAN MENLYN", -16000, "Mugg & Bean", "FOOD_AND_DRINK_COFFEE"),
+    ("DEBIT ORDER VODACOM 84512367", -59900, "Vodacom", "RENT_AND_UTILITIES_TELEPHONE"),
+    ("DEBIT ORDER MULTICHOICE DSTV 12345678", -89900, "MultiChoice",
+     "RENT_AND_UTILITIES_INTERNET_AND_CABLE"),
+    ("DEBIT ORDER OLD MUTUAL LIFE 556677", -45000, "Old Mutual", "GENERAL_SERVICES_INSURANCE"),
+    ("DEBIT ORDER DISCOVERY HEALTH 7788990", -380000, "Discovery Health",
+     "GENERAL_SERVICES_INSURANCE"),
+    ("PREPAID ELECTRICITY CITY POWER 0412345", -50000, "City Power",
+     "RENT_AND_UTILITIES_GAS_AND_ELECTRICITY"),
+    ("ONLINE PURCHASE HOLLYWOODBETS 12345", -10000, "Hollywoodbets",
+     "ENTERTAINMENT_CASINOS_AND_GAMBLING"),
+    ("POWERBALL DRAW 1423 QUICKPICK", -15000, "Powerball", "ENTERTAINMENT_CASINOS_AND_GAMBLING"),
+]
+
+
+def test_the_national_chains_of_south_africa_are_in_the_directory() -> None:
+    """Before, none of these chains was in the directory: the grocers, Clicks, Mr Price,
+    Steers and Gautrain were left uncategorized, and word pieces misread others ("DISCOVERY"
+    as discos, "POWERBALL" as electricity)."""
+    out = categorized(_bank([(d, a) for d, a, _, _ in SOUTH_AFRICA]), EnrichContext())
+    got = list(out.select("merchant", "category_detailed", "rule_id").iter_rows())
+    want = [(m, c, "merchant-directory") for _, _, m, c in SOUTH_AFRICA]
+    assert got == want
+
+
+def test_a_place_named_by_a_compound_is_not_its_first_word() -> None:
+    """"WATERFALL" and "WATERFRONT" name places, not a water bill: a word piece is read only
+    before a generic trade word (before: both were RENT_AND_UTILITIES_WATER)."""
+    out = categorized(_bank([("POS PURCHASE 11/03 WATERFALL CORNER BUTCHERY", -12000),
+                             ("POS PURCHASE 11/03 WATERFRONT 0123 CAPE TOWN", -3000)]),
+                      EnrichContext())
+    assert out["category_detailed"].to_list() == ["UNCATEGORIZED", "UNCATEGORIZED"]
+
+
 def test_one_new_transaction_gets_the_answer_of_the_whole_frame() -> None:
     """The real-time path (one row, plain Python where it can) agrees with the frame path,
     with and without a text model, for rows without a channel."""

@@ -25,10 +25,13 @@ whose last word is one of those generic words lends its head to them all ("ONLIN
 
 Last, and only where no term matched anywhere in the text, the word pieces: a word that *begins*
 with a one-word term of ``PIECE_MIN_HEAD`` letters or more (or its singular: "SNACKS" gives
-"SNACK") and goes on for three to five more letters is read as that term ("TRANSITCARD",
-"SNACKBOX"), unless the rest is only an inflection ("MARKETING" is not a market), longer
-("BURGERMEISTER" is a mayor) or the word a city the engine knows ("STOCKHOLM"). Invented trade
-names are built this way, and a brand word rarely begins with a whole kind word.
+"SNACK"), or with the head of a term written with its generic word ("GAME STORE"), and ends in
+a generic word of ``PIECE_TAILS`` is read as that term ("TRANSITCARD", "SNACKBOX"); a card
+network's narrow name field may have cut that generic word to its first three letters or more
+("BURGERHOU", "GAMESTOR"), unless the cut is a word of its own ("PAPERWORK"). Any other rest is
+a word of its own that makes another word of the term, which the head alone does not decide:
+"POWERBALL" is a lottery, "WATERFALL" and "WATERFRONT" are places, "VATTENFALL" sells
+electricity, "MARKETING" is not a market and "BURGERMEISTER" is a mayor.
 
 The leftmost term of the text wins and, at one position, the longest ("NAIL BAR" before "NAIL",
 "KREDITKARTE" before "KREDIT"), so the merchant's own first words decide. Every match keeps its
@@ -43,6 +46,8 @@ writes as the rule id.
 ('FOOD_AND_DRINK_FAST_FOOD', 'lexicon:en:BURGER+HOUSE')
 >>> Lexicon.default().lookup("ZORBLAX TRANSITCARD", credit=False)
 ('TRANSPORTATION_PUBLIC_TRANSIT', 'lexicon:en:TRANSIT+piece')
+>>> Lexicon.default().lookup("POWERBALL", credit=False) is None
+True
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ import polars as pl
 from tactful.enrich.taxonomy import DETAILED
 from tactful.errors import ConfigError
 
-__all__ = ["PIECE_MIN_HEAD", "TRADE_SUFFIXES", "Lexicon", "Term", "lexicon_match"]
+__all__ = ["PIECE_MIN_HEAD", "PIECE_TAILS", "TRADE_SUFFIXES", "Lexicon", "Term", "lexicon_match"]
 
 _MATCHES: Final = frozenset({"word", "part"})
 _PY_NOT_WORD: Final = re.compile(r"(?:[^\w&+]|_)+")
@@ -75,18 +80,21 @@ TRADE_SUFFIXES: Final = (
 _MIN_HEAD: Final = 4
 """Shorter heads (BAR, INN, SPA) begin too many unrelated words to be read inside one."""
 PIECE_MIN_HEAD: Final = 5
-"""A word piece read before an unknown rest is at least this long: a brand word or an ordinary
-word rarely begins with five letters that make a kind word by chance."""
-_PIECE_TAIL: Final = (3, 5)
-"""How long the rest of a word read by its piece may be: a trade name's generic tail is a short
-word ("CARD", "BOX", "HUB"); a longer one is more often the second noun of a compound
-("BURGERMEISTER" is a mayor)."""
-_INFLECTIONS: Final = frozenset({
-    "ING", "INGS", "ERS", "IER", "IERS", "IST", "ISTS", "ION", "IONS", "ERY", "ITY", "EST",
-    "ENT", "ENTS", "ERN", "ERIN", "INNEN", "UNG", "UNGEN", "EUR", "EURS", "IQUE", "ISTE",
-})
-"""Endings that make another word of a term ("MARKETING", "TRANSITION", "PARKING" is its own
-term): a piece followed only by one of these is not read."""
+"""A one-word term read as a word piece is at least this long: a brand word or an ordinary word
+rarely begins with five letters that make a kind word by chance (the head of a term written
+with its generic word, "GAME STORE", was written as a kind word and may be shorter)."""
+PIECE_TAILS: Final = (*TRADE_SUFFIXES, "CARD", "BOX")
+"""The words a word piece may be followed by: the trade suffixes, and what a trade name sells
+through rather than what it sells. Generic words only: one that names a thing or a place
+("BALL", "FALL", "FRONT") makes another word of the term, and one that says how the business is
+reached or paid ("WEB", "NET", "PAY") another kind of business ("MARKETWEB" is an online
+marketplace, "MOBILEPAY" a payment app)."""
+_PIECE_CUT: Final = 3
+"""A name field cut short keeps at least this many letters of a piece's generic word
+("BURGERHOU"); fewer would let too many words end in one."""
+_WORD_CUTS: Final = frozenset({"CAR", "CENT", "CORN", "LAD", "LADE", "MAR", "WIN", "WINK", "WORK"})
+"""The cuts of ``PIECE_TAILS`` that are words of their own: they make other words as any word
+does ("PAPERWORK", "SIDECAR", "PEPPERCORN"), so they never stand for the word they begin."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,8 +212,8 @@ class Lexicon:
 
     def pieces(self, *, credit: bool) -> tuple[dict[str, tuple[str, str]], str]:
         """The word pieces for rows of one direction: head -> (category, reason), and the
-        regex over the padded tokens whose groups are the leftmost head and the rest of its
-        word (longest head first at a position)."""
+        regex over the padded tokens whose group is the head of the leftmost word that is a
+        head and a generic word or its cut (longest head first at a position)."""
         hit = self._pieces.get(credit)
         if hit is not None:
             return hit
@@ -213,14 +221,24 @@ class Lexicon:
         heads: dict[str, tuple[str, str]] = {}
         for t in self.terms:
             text = _normal(t.term)
-            if t.direction not in (wanted, "any") or t.match != "word" or not text.isalpha():
+            if t.direction not in (wanted, "any") or t.match != "word":
+                continue
+            words = text.split(" ")
+            if not all(w.isalpha() for w in words):
+                continue
+            reason = (t.category_detailed, f"{t.reason}+piece")
+            if len(words) > 1:
+                # a term written with its generic word ("GAME STORE") cut short ("GAMESTOR")
+                head = "".join(words[:-1])
+                if words[-1] in TRADE_SUFFIXES and len(head) >= 3:
+                    heads.setdefault(head, reason)
                 continue
             for head in (text, text[:-1] if text.endswith("S") else ""):
                 if len(head) >= PIECE_MIN_HEAD:
-                    heads.setdefault(head, (t.category_detailed, f"{t.reason}+piece"))
+                    heads.setdefault(head, reason)
         alternation = "|".join(sorted(heads, key=lambda h: (-len(h), h)))
-        low, high = _PIECE_TAIL
-        regex = rf" ({alternation})([^\W\d_]{{{low},{high}}}) " if heads else ""
+        rests = "|".join(sorted(_piece_rests(), key=lambda r: (-len(r), r)))
+        regex = rf" ({alternation})(?:{rests}) " if heads else ""
         self._pieces[credit] = (heads, regex)
         return heads, regex
 
@@ -249,21 +267,16 @@ class Lexicon:
 
     def _piece_one(self, tokens: str, *, credit: bool) -> tuple[str, str] | None:
         """The word-piece fallback of ``match_one`` on its padded tokens: what the pieces'
-        regex finds (the leftmost word that is a head and three to five more letters, the
-        longest head first), by dictionary look-ups of the three prefixes a word can have."""
+        regex finds (the leftmost word that is a head and a generic word or its cut, the
+        longest head first), by dictionary look-ups of the prefixes a word can have."""
         heads, regex = self.pieces(credit=credit)
         if not regex:
             return None
-        low, high = _PIECE_TAIL
+        rests = _piece_rests()
         for word in tokens.split():
-            for cut in range(len(word) - low, len(word) - high - 1, -1):
-                if cut < PIECE_MIN_HEAD:
-                    break
-                head, rest = word[:cut], word[cut:]
-                if head in heads and rest.isalpha():
-                    if rest in _INFLECTIONS or word in _cities():
-                        return None
-                    return heads[head]
+            for cut in range(len(word) - _PIECE_CUT, 0, -1):
+                if word[:cut] in heads and word[cut:] in rests:
+                    return heads[word[:cut]]
         return None
 
     def lookup(self, text: str, *, credit: bool) -> tuple[str, str] | None:
@@ -331,16 +344,8 @@ def _with_pieces(side: pl.DataFrame, lexicon: Lexicon, *, credit: bool) -> pl.Da
     if not missing.any():
         return out
     found = side.select(
-        pl.col("__lex_tokens").str.extract(regex, 1).alias("__head"),
-        pl.col("__lex_tokens").str.extract(regex, 2).alias("__tail"),
-    ).with_columns(
-        pl.when(
-            pl.col("__tail").is_in(list(_INFLECTIONS))
-            | (pl.col("__head") + pl.col("__tail")).is_in(list(_cities()))
-            | ~pl.Series(missing)
-        )
-        .then(None)
-        .otherwise(pl.col("__head"))
+        pl.when(pl.Series(missing))
+        .then(pl.col("__lex_tokens").str.extract(regex, 1))
         .alias("__head")
     )
     table = pl.DataFrame(
@@ -387,15 +392,11 @@ def _matcher(terms: tuple[Term, ...], credit: bool) -> _Matcher:
 
 
 @cache
-def _cities() -> frozenset[str]:
-    """One-word city names the engine knows (``data/places.csv``): never read by their pieces
-    ("STOCKHOLM" holds no stocks)."""
-    text = resources.files("tactful.enrich").joinpath("data/places.csv").read_text("utf-8")
-    return frozenset(
-        _normal(row["name"])
-        for row in csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
-        if row.get("kind") == "city" and _normal(row.get("name") or "").isalpha()
-    )
+def _piece_rests() -> frozenset[str]:
+    """What may follow a word piece: a word of ``PIECE_TAILS``, or its first ``_PIECE_CUT``
+    letters or more when they are no word of their own."""
+    cuts = {tail[:size] for tail in PIECE_TAILS for size in range(_PIECE_CUT, len(tail))}
+    return frozenset(PIECE_TAILS) | (cuts - _WORD_CUTS)
 
 
 def _read_terms(lines: Iterable[str], where: str) -> list[Term]:
