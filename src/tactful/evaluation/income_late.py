@@ -33,6 +33,7 @@ from tactful.evaluation.insights import FUTURE_DAYS
 from tactful.evaluation.report import Metric, Section
 from tactful.evaluation.shortfall import (
     calibration_metrics,
+    gate_note,
     reliability_table,
     train_gated,
 )
@@ -147,9 +148,7 @@ def evaluate_income_late(
         notes=[
             f"Training as-of days: {train_days[0]} to {train_days[-1]}, every {TRAIN_STEP} "
             f"days ({len(train_days)}); labels from the store's credits only.",
-            f"Registered as {NAME} v{trained.version.version}; registry gate: "
-            + ("passed, promoted" if not gate else "REFUSED (" + "; ".join(gate) + "), scored "
-               "as a candidate"),
+            gate_note(NAME, trained.version.version, gate),
             f"The most any ranking can lift the top decile over a base rate of {base:.2f} is "
             f"{1 / max(base, 1e-9):.2f}: the registry's lift floor asks for the same share of "
             f"that as {floor} is of a rare target's tenfold (registry.lift_floor: "

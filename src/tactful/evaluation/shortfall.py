@@ -358,6 +358,13 @@ def reliability_table(y: np.ndarray, p: np.ndarray, rows: str) -> tuple[str, str
         [(f"{a:.3f}", f"{b:.3f}", n) for a, b, n in reliability(y, p)]))
 
 
+def gate_note(name: str, version: int, gate: list[str]) -> str:
+    """What the registry's gate said of the model an evaluation trained (``train_gated``)."""
+    verdict = "passed, promoted" if not gate else (
+        "REFUSED (" + "; ".join(gate) + "), scored as a candidate")
+    return f"Registered as {name} v{version}; registry gate: {verdict}"
+
+
 def _rate(a: int, b: int) -> float | None:
     return a / b if b else None
 
@@ -413,9 +420,7 @@ def _section(bank: EvalBank, version: int, gate: list[str], rows: pl.DataFrame,
     notes = [
         f"Training as-of days: {train_days[0]} to {train_days[-1]}, every {TRAIN_STEP} days "
         f"({len(train_days)}); labels from the store's balances and income bookings only.",
-        f"Registered as {NAME} v{version}; registry gate: "
-        + ("passed, promoted" if not gate else "REFUSED (" + "; ".join(gate) + "), scored as a "
-           "candidate"),
+        gate_note(NAME, version, gate),
         "Operating point: a warning where P x shortfall_harm > shortfall_attention_cost (the "
         "insight settings' defaults), not a threshold tuned here.",
         "Truth: the simulator's checking balance is >= 0 at the end of the day and goes below "

@@ -51,6 +51,7 @@ from tactful.evaluation.report import Metric, Section
 from tactful.evaluation.shortfall import (
     TARGET_RECALL,
     calibration_metrics,
+    gate_note,
     reliability_table,
     store_labels,
     train_gated,
@@ -280,9 +281,7 @@ def _section(config: SimulationConfig, frame: pl.DataFrame, rows: pl.DataFrame,
             f"Training as-of days: {train_days[0]} to {train_days[-1]}, every {TRAIN_STEP} "
             f"days ({len(train_days)}), before any warning was sent; labels from the store's "
             f"balances only.",
-            f"Registered as {NAME} v{version}; registry gate: "
-            + ("passed, promoted" if not gate else "REFUSED (" + "; ".join(gate) + "), used "
-               "as a candidate"),
+            gate_note(NAME, version, gate),
             "Truth: the silent fork's end-of-day checking balance goes below the line after the "
             "as-of day and before the next income booking, within the risk horizon "
             "(store_labels on the silent arm's store: the same definition the model is trained "
