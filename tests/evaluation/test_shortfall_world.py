@@ -67,7 +67,7 @@ def test_loading_week_by_week_gives_the_store_a_single_load_gives(
 ) -> None:
     _, silent, _, _ = arms
     stepwise = _arm(silent, tmp_path / "stepwise")
-    for week in range(1, 9):
+    for week in (1, 3, 6):
         stepwise.catch_up(through=CONFIG.start + timedelta(days=7 * week))
     stepwise.catch_up()
     once = _arm(silent, tmp_path / "once")
