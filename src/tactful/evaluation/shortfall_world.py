@@ -58,6 +58,7 @@ from tactful.evaluation.shortfall import (
 )
 from tactful.ingest.loader import Loader
 from tactful.insights.detectors.cashflow import Shortfall
+from tactful.insights.inputs import InsightSettings
 from tactful.insights.shortfall_risk import ShortfallRisk, risk_features
 from tactful.models.history import refused_customers
 from tactful.models.replay import Replay
@@ -169,9 +170,9 @@ def evaluate_shortfall_world(
     config = SimulationConfig(customers=customers, months=months, seed=seed, start=START)
     say(f"shortfall on the living world: {customers:,} customers x {months} months")
     world = World(config, workdir / "warned" / "out", workdir=workdir / "plan", fmt="parquet")
-    horizon_days = 35
     end = config.end
-    first_eval = end - timedelta(days=horizon_days + EVAL_STEP * EVAL_DAYS)
+    horizon = InsightSettings().shortfall_risk_days
+    first_eval = end - timedelta(days=horizon + EVAL_STEP * EVAL_DAYS)
     world.step(until=first_eval + timedelta(days=1))
     silent_world = world.fork(workdir / "silent" / "out", world.snapshot())
     warned, silent = _arm(world, workdir / "warned"), _arm(silent_world, workdir / "silent")
@@ -179,10 +180,6 @@ def evaluate_shortfall_world(
     say("shortfall on the living world: loading the silent months and training")
     bank = warned.catch_up()
     replay = Replay.of(bank.store, everyone=True)
-    horizon = replay.base.settings.shortfall_risk_days
-    if horizon != horizon_days:
-        raise ValidationError(f"the risk horizon is {horizon} days, the protocol's "
-                              f"{horizon_days}")
     rows, train_days = replay_rows(replay, until=first_eval,
                                    exclude=sorted(refused_customers(bank.store)))
     trained, gate = train_gated(bank, workdir / "warned", SHORTFALL, rows,
