@@ -28,6 +28,10 @@ the class names, with a small JSON header, read back with ``allow_pickle=False``
 the ``text_models`` table can therefore change categories, as they could by writing the
 transactions, but cannot run code. Models stored as joblib pickles by Tactful 0.1 are refused with
 a message to retrain (``tactful enrich --retrain``).
+
+Fitting needs scikit-learn; answering does not. ``predict`` and ``predict_one`` apply the stored
+arrays in plain NumPy (``_OneRow``, the vectorizer's features bit for bit), so a night's run or
+a service that reads the model from the store never imports scikit-learn (1.5-2.5 s here).
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ FORMAT = "tactful.text_categorizer"
 _FORMAT_VERSION = 1
 _ARRAYS = ("terms", "idf", "coef", "intercept", "classes")
 RETRAIN = "retrain it with: tactful enrich --retrain"
+NGRAMS = (2, 5)
+"""Character n-gram lengths of each space-padded word (scikit-learn's ``char_wb``)."""
 
 
 class NotEnoughTrainingData(ValidationError):
@@ -194,7 +200,7 @@ class TextCategorizer:
 
         return TfidfVectorizer(
             analyzer="char_wb",
-            ngram_range=(2, 5),
+            ngram_range=NGRAMS,
             max_features=self.max_features,
             sublinear_tf=True,
             dtype=np.float32,
@@ -267,10 +273,12 @@ class TextCategorizer:
             # The model kept is the one the threshold was measured on: no refit on the
             # held-out fifth, whose confidence would then no longer be the one calibrated.
             vectorizer, model = self._fit(train)
-            proba = model.predict_proba(vectorizer.transform(test["c"].to_list()))
-            best = proba.argmax(axis=1)
-            predicted = np.asarray([str(c) for c in model.classes_])[best]
-            confidence = proba[np.arange(len(best)), best]
+            self._keep(vectorizer, model)
+            # measured with the very path ``predict`` answers with (``_OneRow``)
+            one = self._one()
+            answers = [one.predict(text) for text in test["c"].to_list()]
+            predicted = np.asarray([label for label, _ in answers])
+            confidence = np.asarray([c for _, c in answers], dtype=np.float64)
             right = predicted == test["y"].to_numpy()
             weight = test["len"].to_numpy()
             self.abstain_below_, self.calibration_ = _threshold(
@@ -280,13 +288,37 @@ class TextCategorizer:
                 predicted, confidence, right, weight, self.target_precision
             )
         else:
-            vectorizer, model = self._fit(counts)
+            self._keep(*self._fit(counts))
             self.abstain_below_, self.calibration_ = 0.0, {"held_out": 0}
             self.abstain_below_by_class_ = {}
-        self.vectorizer_, self.model_ = vectorizer, model
-        self.classes_ = [str(c) for c in self.model_.classes_]
-        self._one_row: _OneRow | None = None  # built on the first predict_one
         return self
+
+    def _keep(self, vectorizer: TfidfVectorizer, model: SGDClassifier) -> None:
+        """Keep the fitted vectorizer and classifier, and their arrays: what ``predict``,
+        ``predict_one`` and ``to_bytes`` read, so a model read back from the store answers
+        without scikit-learn."""
+        if vectorizer.analyzer != "char_wb" or vectorizer.strip_accents is not None or (
+            vectorizer.norm != "l2" or not vectorizer.sublinear_tf or not vectorizer.use_idf
+            or tuple(vectorizer.ngram_range) != NGRAMS or not vectorizer.lowercase
+            or np.dtype(vectorizer.dtype) != np.float32
+        ):
+            raise ValidationError("the NumPy path reproduces only the TextCategorizer's own "
+                                  "vectorizer (char_wb 2-5, lowercase, sublinear tf-idf, l2)")
+        self.vectorizer_, self.model_ = vectorizer, model
+        self.vocabulary_: dict[str, int] = dict(vectorizer.vocabulary_)
+        self.idf_ = np.asarray(vectorizer.idf_)
+        self.coef_ = np.asarray(model.coef_)
+        self.intercept_ = np.asarray(model.intercept_)
+        self.classes_ = [str(c) for c in model.classes_]
+        self._one_row: _OneRow | None = None  # built on first use
+
+    def _one(self) -> _OneRow:
+        if not hasattr(self, "coef_"):
+            raise ValidationError("TextCategorizer is not fitted: call fit first")
+        one: _OneRow | None = getattr(self, "_one_row", None)
+        if one is None:
+            one = self._one_row = _OneRow(self)
+        return one
 
     def _fit(self, counts: pl.DataFrame) -> tuple[TfidfVectorizer, SGDClassifier]:
         vectorizer = self._vectorizer()
@@ -296,42 +328,39 @@ class TextCategorizer:
         return vectorizer, model
 
     def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        """(labels, confidence) per text; computed once per distinct text."""
-        if not hasattr(self, "model_"):
-            raise ValidationError("TextCategorizer is not fitted: call fit first")
+        """(labels, confidence) per text; computed once per distinct text, in plain NumPy
+        (``_OneRow``: the features scikit-learn's vectorizer gives, bit for bit, and its
+        linear layer): a stored model answers without importing scikit-learn, which costs a
+        nightly run or a service 1.5-2.5 s to start; a full run asks about ~1,000 distinct
+        texts (a bank of 1M transactions), a few tens of microseconds each."""
+        one = self._one()
         series = pl.Series("t", list(texts), dtype=pl.String)
         uniq = series.unique(maintain_order=True)
         if uniq.len() == 0:
             return [], np.zeros(0)
-        proba = self.model_.predict_proba(self.vectorizer_.transform(uniq.to_list()))
-        best = proba.argmax(axis=1)
+        answers = [one.predict(text) for text in uniq.to_list()]
         table = pl.DataFrame(
             {
                 "t": uniq,
-                "label": np.asarray(self.classes_)[best],
-                "confidence": proba[np.arange(len(best)), best],
-            }
+                "label": [label for label, _ in answers],
+                "confidence": [c for _, c in answers],
+            },
+            schema={"t": pl.String, "label": pl.String, "confidence": pl.Float64},
         )
         joined = series.to_frame().join(table, on="t", how="left", maintain_order="left")
         return joined["label"].to_list(), joined["confidence"].to_numpy()
 
     def predict_one(self, text: str) -> tuple[str, float]:
-        """``predict([text])`` for one text in plain NumPy: the same label and confidence (to
-        rounding, 1e-12) in tens of microseconds instead of milliseconds, because scikit-learn's
-        sparse-matrix machinery costs ~6 ms a call whatever the number of rows (issue 21: the
-        ~1% of real-time transactions that reach the model set categorize-one's p99)."""
-        if not hasattr(self, "model_"):
-            raise ValidationError("TextCategorizer is not fitted: call fit first")
-        one: _OneRow | None = getattr(self, "_one_row", None)
-        if one is None:
-            one = self._one_row = _OneRow(self)
-        return one.predict(text)
+        """``predict([text])`` of one text, without building a frame: the real-time path
+        (issue 21: the ~1% of real-time transactions that reach the model set
+        categorize-one's p99)."""
+        return self._one().predict(text)
 
     def to_bytes(self) -> bytes:
         """The fitted model as data: an ``.npz`` archive (no pickled objects in it)."""
-        if not hasattr(self, "model_"):
+        if not hasattr(self, "coef_"):
             raise ValidationError("TextCategorizer is not fitted: call fit first")
-        vocabulary: dict[str, int] = self.vectorizer_.vocabulary_
+        vocabulary = self.vocabulary_
         terms = [""] * len(vocabulary)
         for term, column in vocabulary.items():
             terms[column] = term
@@ -356,9 +385,9 @@ class TextCategorizer:
             allow_pickle=False,
             header=np.array(json.dumps(header, sort_keys=True)),
             terms=np.array(terms, dtype=np.str_),
-            idf=np.asarray(self.vectorizer_.idf_),
-            coef=np.asarray(self.model_.coef_),
-            intercept=np.asarray(self.model_.intercept_),
+            idf=self.idf_,
+            coef=self.coef_,
+            intercept=self.intercept_,
             classes=np.array(self.classes_, dtype=np.str_),
         )
         return buffer.getvalue()
@@ -386,16 +415,16 @@ class TextCategorizer:
         }
         model.calibration_ = dict(header.get("calibration", {}))
         terms = [str(t) for t in arrays["terms"].tolist()]
-        vectorizer = model._vectorizer({t: i for i, t in enumerate(terms)})
-        vectorizer.idf_ = arrays["idf"]
-        classifier = model._classifier()
-        classifier.coef_ = arrays["coef"]
-        classifier.intercept_ = arrays["intercept"]
-        classifier.classes_ = arrays["classes"]
-        classifier.n_features_in_ = len(terms)
-        model.vectorizer_ = vectorizer
-        model.model_ = classifier
+        # arrays only: no scikit-learn object is rebuilt (``predict`` is plain NumPy)
+        model.vocabulary_ = {t: i for i, t in enumerate(terms)}
+        model.idf_ = arrays["idf"]
+        model.coef_ = arrays["coef"]
+        model.intercept_ = arrays["intercept"]
         model.classes_ = [str(c) for c in arrays["classes"].tolist()]
+        if model.coef_.shape != (max(1, len(model.classes_) - (len(model.classes_) == 2)),
+                                 len(terms)) or model.idf_.shape != (len(terms),):
+            raise ConfigError(f"{what}: its arrays do not fit together; {RETRAIN}")
+        model._one_row = None
         return model
 
     def save(self, path: Path | str) -> Path:
@@ -431,29 +460,25 @@ _WHITE_SPACES = re.compile(r"\s\s+")
 
 
 class _OneRow:
-    """The fitted vectorizer and linear layer of a ``TextCategorizer`` as plain arrays, applied
-    to one text with the very operations scikit-learn applies to a batch, in the same dtypes and
+    """The fitted vectorizer and linear layer of a ``TextCategorizer`` as plain arrays (the
+    only path a model answers by, fitted or read back), applied to one text with the very
+    operations scikit-learn applies to a batch, in the same dtypes and
     order: character n-grams of each space-padded word (``char_wb``, 2-5) of the lowercased text,
     counts looked up in the vocabulary, ``1 + log(count)`` in float32 times the IDF, L2-normalized
     (the sum of squares in double, each square in float32, as ``_inplace_csr_row_normalize_l2``
     does), then ``coef @ x + intercept``, the logistic function and, for more than two classes,
-    one-vs-rest normalization (``_predict_proba_lr``). The features are bit-identical to the
-    batch path's, so only the dot product's summation order can differ (~1e-16)."""
+    one-vs-rest normalization (``_predict_proba_lr``). The features and scores are bit-identical
+    to scikit-learn's batch path; the confidence is too but for one float32 ulp in a few scores
+    in 10,000 (the exponential, see ``predict``)."""
 
     def __init__(self, model: TextCategorizer) -> None:
-        vectorizer = model.vectorizer_
-        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self.idf = np.asarray(vectorizer.idf_)
-        self.dtype = np.dtype(vectorizer.dtype)
-        self.min_n, self.max_n = vectorizer.ngram_range
-        self.lowercase = bool(vectorizer.lowercase)
-        if vectorizer.analyzer != "char_wb" or vectorizer.strip_accents is not None or (
-            vectorizer.norm != "l2" or not vectorizer.sublinear_tf or not vectorizer.use_idf
-        ):
-            raise ValidationError("the one-row path reproduces only the TextCategorizer's own "
-                                  "vectorizer (char_wb, sublinear tf-idf, l2)")
-        self.coef = np.asarray(model.model_.coef_)
-        self.intercept = np.asarray(model.model_.intercept_)
+        self.vocabulary: dict[str, int] = model.vocabulary_
+        self.idf = np.asarray(model.idf_)
+        self.dtype = np.dtype(np.float32)
+        self.min_n, self.max_n = NGRAMS
+        self.lowercase = True
+        self.coef = np.asarray(model.coef_)
+        self.intercept = np.asarray(model.intercept_)
         self.classes = list(model.classes_)
 
     def ngrams(self, text: str) -> list[str]:
@@ -501,8 +526,6 @@ class _OneRow:
         return columns, data
 
     def predict(self, text: str) -> tuple[str, float]:
-        from scipy.special import expit  # scikit-learn's logistic function, loaded with it
-
         columns, data = self.features(text)
         dtype = np.result_type(data.dtype, self.coef.dtype)
         if len(columns):
@@ -511,7 +534,14 @@ class _OneRow:
             scores = np.add.accumulate(products, axis=1)[:, -1] + self.intercept
         else:
             scores = np.zeros(len(self.coef), dtype=dtype) + self.intercept
-        proba = expit(scores)
+        with np.errstate(over="ignore"):  # exp(-score) of a very negative score: proba 0
+            # the logistic function as scipy's expit computes it, 1 / (1 + e) in the scores'
+            # dtype, with e = exp(-score) correctly rounded to that dtype (NumPy's own float32
+            # exp differs from it by an ulp in 1 score of 6; C's expf, which scipy calls, in 1
+            # of ~3,000: the confidence then differs from scikit-learn's by one float32 ulp)
+            e = np.exp(-scores.astype(np.float64)).astype(scores.dtype)
+            one = scores.dtype.type(1)
+            proba = one / (one + e)
         if len(proba) == 1:
             proba = np.stack([1 - proba, proba])[:, 0]
         else:
