@@ -20,6 +20,8 @@ NOT_AT_START = (
     "sqlalchemy", "polars", "alembic", "numpy", "pyarrow",
     # the domain records' locale check: the enums a signature names come without it
     "babel",
+    # Rich's help panels and the Markdown they import (the help is click's plain text)
+    "markdown_it",
 )
 
 # Every command's and group's --help, as typer builds them: each signature's types resolved.
