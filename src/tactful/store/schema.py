@@ -150,7 +150,10 @@ transactions = Table(
     Column("category_source", String(16)),
     Column("series_id", String(200)),
     Column("category_confidence", Float),
-    Index("ix_transactions_account_booked", "account_id", "booked_at"),
+    # an account's payments by day; with status and amount in it, an account's span and
+    # spending (enrich.repository._spans, over every payment of the accounts a night touches)
+    # come from the index alone, not from rows spread over the table (migration 0019)
+    Index("ix_transactions_account_span", "account_id", "booked_at", "status", "amount_minor"),
     # a night's increment reads the payments of a merchant in an account (batch/enrich.py)
     Index("ix_transactions_account_merchant", "account_id", "merchant_key"),
     # the transactions not yet enriched: what a night's increment starts from
