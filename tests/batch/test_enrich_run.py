@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from tactful.batch.enrich import run_enrich
 from tactful.batch.executor import get_executor
 from tactful.enrich import repository as repo
-from tactful.enrich.recurring import BANK_CHANNELS
 from tactful.errors import ConfigError, NotFoundError, ValidationError
 from tactful.ingest.loader import Loader
 from tactful.simulate import SimulationConfig, simulate
@@ -100,16 +99,14 @@ def test_a_new_transaction_is_enriched_incrementally(loaded: Store) -> None:
     )[0]
     assert row[0] == "Starbucks"
     assert row[1] == "FOOD_AND_DRINK"
-    # read: the new row, the account's credits and payments with no merchant but bank
-    # postings, its Starbucks payments (and the debits a credit may have sent back) -- not the
-    # customer's history
+    # read: the new row, the account's credits, its Starbucks payments (its group, by the
+    # group key each row keeps; and the debits a credit may have sent back) -- not the
+    # customer's history, nor the account's other payments without a merchant
     history = loaded.rows(select(func.count()).select_from(t).join(a, a.c.id == t.c.account_id)
                           .where(a.c.customer_id == customer))[0][0]
-    grouped = t.c.merchant_key.is_(None) & (t.c.channel.is_(None)
-                                            | t.c.channel.not_in(BANK_CHANNELS))
+    assert loaded.rows(select(t.c.group_key).where(t.c.id == "new-1"))[0][0] == row[2]
     in_account = loaded.rows(select(func.count()).where(
-        t.c.account_id == account,
-        (t.c.amount_minor > 0) | grouped | (t.c.merchant_key == row[2])))[0][0]
+        t.c.account_id == account, (t.c.amount_minor > 0) | (t.c.group_key == row[2])))[0][0]
     assert in_account <= report.transactions < history
 
 

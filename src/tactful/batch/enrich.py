@@ -3,8 +3,9 @@
 Incremental by default, and a night's cost follows the night's data: only the new transactions
 are categorized, and of the older ones only the groups they can change are read -- every credit
 of an account with new transactions (its income and credit series), the payments of each
-merchant a new row was paid to in that account, the payments with no merchant
-(``repository.load_increment``, ``pipeline.enrich_increment``); only those groups' series and
+group a new row joins in that account (its merchant, or its description's key without one:
+the ``group_key`` each row keeps) (``repository.load_increment``,
+``pipeline.enrich_increment``); only those groups' series and
 income are swapped, and only rows whose enrichment changed are written. A change of the bank's
 rules, or a newly trained text model, makes the next run a full one, so no transaction keeps a
 category from rules that no longer exist. ``tests/batch/test_increments_equal_full.py`` holds
@@ -81,10 +82,11 @@ class EnrichReport:
     """The crashed full run this one completed, skipping the customers it had committed."""
 
 
-LAYOUT = 1
+LAYOUT = 2
 """What an enrich run keeps in the store for the next one to build on: 1, each transaction's
-merchant key (``repository.load_increment`` reads groups by it). A last run of another layout
-(or none: before migration 0018) makes the next run full."""
+merchant key; 2, its group key too (``repository.load_increment`` reads groups by it, a
+payment without a merchant by its description's key: migration 0020). A last run of another
+layout (or none: before migration 0018) makes the next run full."""
 
 
 @dataclass(frozen=True, slots=True)

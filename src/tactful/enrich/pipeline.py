@@ -35,7 +35,12 @@ from tactful.enrich.frames import TRANSACTIONS, conform
 from tactful.enrich.income import IncomeResult, detect_income
 from tactful.enrich.lexicon import Lexicon
 from tactful.enrich.merchants import MerchantAliases, _normalize_py, normalize, plain_text
-from tactful.enrich.recurring import SeriesResult, description_key, detect_series
+from tactful.enrich.recurring import (
+    SeriesResult,
+    description_key,
+    detect_series,
+    with_group_key,
+)
 from tactful.enrich.rules import RuleSet
 from tactful.errors import ValidationError
 
@@ -248,7 +253,7 @@ def _derived(
     members = series.members.select(
         pl.col("transaction_id").alias("id"), pl.col("series_id")
     ).unique(subset="id", keep="first")
-    out = cats.join(members, on="id", how="left")
+    out = with_group_key(cats.join(members, on="id", how="left"))
     return EnrichResult(transactions=out, series=series, income=income)
 
 

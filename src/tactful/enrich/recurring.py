@@ -180,21 +180,28 @@ def description_key() -> pl.Expr:
     return cleaned.str.extract(r"^\s*([A-Z]+(?:\s+[A-Z]+){0,3})", 1)
 
 
-def _with_keys(frame: pl.DataFrame) -> pl.DataFrame:
-    """``merchant_key``, or the description's key where the normalizer left it null."""
+def with_group_key(frame: pl.DataFrame, into: str = "group_key") -> pl.DataFrame:
+    """``frame`` with ``into``: the key its rows group under in series, ``merchant_key``, or
+    the description's key (``description_key``) where the normalizer left it null. Stored on
+    each transaction (``group_key``), so a night's increment reads a group by its key."""
     missing = frame.filter(pl.col("merchant_key").is_null())
     if missing.is_empty():
-        return frame
+        return frame.with_columns(pl.col("merchant_key").alias(into))
     keys = (
         missing.select("description")
         .unique()
         .with_columns(description_key().alias("_description_key"))
     )
     return (
-        frame.join(keys, on="description", how="left", nulls_equal=True)
-        .with_columns(pl.coalesce("merchant_key", "_description_key").alias("merchant_key"))
+        frame.join(keys, on="description", how="left", nulls_equal=True, maintain_order="left")
+        .with_columns(pl.coalesce("merchant_key", "_description_key").alias(into))
         .drop("_description_key")
     )
+
+
+def _with_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """``merchant_key``, or the description's key where the normalizer left it null."""
+    return with_group_key(frame, into="merchant_key")
 
 
 def _eligible(frame: pl.DataFrame, as_of: date) -> pl.DataFrame:

@@ -30,7 +30,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     type_coerce,
     update,
@@ -51,7 +50,7 @@ from tactful.enrich.frames import (
 )
 from tactful.enrich.merchants import MerchantAliases, normalize_one
 from tactful.enrich.pipeline import KEPT, EnrichContext, EnrichResult
-from tactful.enrich.recurring import BANK_CHANNELS, COUNTED_STATUSES, series_status
+from tactful.enrich.recurring import COUNTED_STATUSES, series_status
 from tactful.enrich.rules import RuleSet
 from tactful.enrich.taxonomy import DETAILED, primary_of
 from tactful.errors import NotFoundError, StoreError, ValidationError
@@ -60,19 +59,20 @@ from tactful.store.store import Store
 from tactful.trust import consent
 from tactful.trust.privacy import mask
 
-STORED = (*KEPT, "series_id")
-"""Enrichment columns kept on the transactions table."""
+STORED = (*KEPT, "series_id", "group_key")
+"""Enrichment columns kept on the transactions table (``group_key``: the key the row groups
+under in series, ``recurring.with_group_key``; a night's increment reads groups by it)."""
 
 _t, _a, _c = schema.transactions, schema.accounts, schema.customers
 
 
 def _pairs_on(
     table: Table, pairs: Sequence[tuple[str, str]] | Sequence[tuple[str, str, int]],
-    dialect: str,
+    dialect: str, key: str = "merchant_key",
 ) -> tuple[FromClause, ColumnElement[bool]]:
-    """(account, merchant key) ``pairs`` as rows of one JSON value, and the condition joining
-    them to ``table``'s ``account_id`` and ``merchant_key``; a third element of each pair is
-    an ``amount_minor`` the row must have as well."""
+    """(account, key) ``pairs`` as rows of one JSON value, and the condition joining them to
+    ``table``'s ``account_id`` and ``key`` column; a third element of each pair is an
+    ``amount_minor`` the row must have as well."""
     payload = literal(json.dumps([list(p) for p in pairs]))
     field: Callable[[int], ColumnElement[Any]]
     if dialect == "postgresql":
@@ -81,7 +81,7 @@ def _pairs_on(
     else:
         element = func.json_each(payload).table_valued("value", name="pairs")
         field = lambda k: func.json_extract(element.c.value, f"$[{k}]")  # noqa: E731
-    on = and_(table.c.account_id == field(0), table.c.merchant_key == field(1))
+    on = and_(table.c.account_id == field(0), table.c[key] == field(1))
     if pairs and len(pairs[0]) == 3:
         on = and_(on, table.c.amount_minor == cast(field(2), BigInteger))
     return element, on
@@ -93,13 +93,13 @@ def _rows_query(
     dialect: str = "sqlite",
 ) -> Select[Any]:
     """The rows ``load_shard`` reads, where ``where`` holds; with ``pairs``, only those of
-    these (account, merchant key) pairs: a join with the pairs as one JSON array, which both
-    stores answer from the (account, merchant key) index. One value, not two per pair:
+    these (account, group key) pairs: a join with the pairs as one JSON array, which both
+    stores answer from the (account, group key) index. One value, not two per pair:
     SQLAlchemy's compiling of thousands of bound values cost more than the read (and SQLite
     scans the whole table for a row-value ``IN`` list)."""
     base: FromClause = _t
     if pairs:
-        base = _t.join(*_pairs_on(_t, pairs, dialect))
+        base = _t.join(*_pairs_on(_t, pairs, dialect, key="group_key"))
     return (
         select(
             _t.c.id,
@@ -175,7 +175,7 @@ class Increment:
     """The accounts with new transactions: their credits, income and credit series are
     recomputed whole."""
     keys: frozenset[tuple[str, str]]
-    """The (account, merchant key) pairs whose outgoing payments are loaded whole."""
+    """The (account, group key) pairs whose outgoing payments are loaded whole."""
     undone: pl.DataFrame
     """The debits outside ``keys`` that a credit of ``accounts`` could undo (same account,
     merchant key and sum): all ``income``'s returned-payment check reads of the rest."""
@@ -191,49 +191,46 @@ def load_increment(
     run would read to derive what they can change -- no more, so a night's cost follows the
     night's data, not the length of each customer's history.
 
-    A series belongs to a group (account, merchant key, direction), income to an account, and
+    A series belongs to a group (account, group key, direction), income to an account, and
     each is a function of its group's or account's payments alone. So, in the accounts with
-    new transactions: every credit (income, credit series), every payment with no merchant key
-    (grouped by description) but bank postings (``recurring.BANK_CHANNELS``: no series holds
-    one), and the outgoing payments of each key that a new row or a description names in that
-    account (``keys_of``: the (account, key) pairs a frame's rows group under in series, from
-    the pipeline). Each group comes whole;
+    new transactions: every credit (income, credit series), and the outgoing payments of each
+    group a new row joins (``keys_of``: the (account, key) pairs a frame's rows group under in
+    series, from the pipeline), read by the ``group_key`` each enriched row keeps (the merchant
+    key, or the description's for a payment with none). Each group comes whole;
     ``pipeline.enrich_increment`` derives the same as a full run would for it, and
     ``write_increment`` swaps exactly those groups' rows. Income reads one thing more of the
     other groups: whether a credit sends back a debit's sum (a returned direct debit), so of
-    those, only the debits of a credit's key and sum come (``Increment.undone``; ``sums_of``:
-    the (account, merchant key, minus the sum) of a frame's credits, from the pipeline)."""
+    those, only the debits of a credit's merchant key and sum come (``Increment.undone``;
+    ``sums_of``: the (account, merchant key, minus the sum) of a frame's credits, from the
+    pipeline)."""
     new = _load(store, _rows_query(
         _a.c.customer_id.in_(list(customer_ids)), _t.c.category_source.is_(None)))
     accounts = tuple(sorted(str(a) for a in new.get_column("account_id").unique()))
     if not accounts:
         return Increment(new, _spans(store, accounts), accounts, frozenset(), new.clear())
     done = _t.c.category_source.is_not(None)
-    # every credit and every payment with no merchant key that a series could hold (a bank
-    # posting -- a fee, cash -- never is one, and income reads no debit but through ``spans``
-    # and the returned sums), of those accounts
-    grouped = or_(_t.c.channel.is_(None), _t.c.channel.not_in(BANK_CHANNELS))
+    # every credit of those accounts (income reads no debit but through ``spans`` and the
+    # returned sums)
     whole = pl.concat([
         _load(store, _rows_query(
             _t.c.account_id.in_(list(accounts[start : start + _CHUNK])), done,
-            or_(_t.c.amount_minor > 0, and_(_t.c.merchant_key.is_(None), grouped))))
+            _t.c.amount_minor > 0))
         for start in range(0, len(accounts), _CHUNK)
     ], how="vertical_relaxed")
-    keys = keys_of(new)
-    more = keys_of(whole.filter(pl.col("amount_minor") <= 0)) - keys
+    loaded = keys_of(new)
+    wanted = sorted(loaded)
     parts = [new, whole]
-    for wanted in (sorted(keys), sorted(more)):
-        for start in range(0, len(wanted), _PAIRS):
-            parts.append(_load(store, _rows_query(
-                done, _t.c.amount_minor <= 0, pairs=wanted[start : start + _PAIRS],
-                dialect=store.dialect)))
+    for start in range(0, len(wanted), _PAIRS):
+        parts.append(_load(store, _rows_query(
+            done, _t.c.amount_minor <= 0, pairs=wanted[start : start + _PAIRS],
+            dialect=store.dialect)))
     frame = pl.concat(parts, how="vertical_relaxed").sort("id")
-    loaded = keys | more
     sums = sorted(k for k in sums_of(pl.concat([new, whole], how="vertical_relaxed"))
                   if k[:2] not in loaded)
+    # a debit of a credit's merchant key has that key as its group key
     undone = [new.clear()] + [
-        _load(store, _rows_query(done, pairs=sums[start : start + _PAIRS],
-                                 dialect=store.dialect))
+        _load(store, _rows_query(done, _t.c.merchant_key.is_not(None),
+                                 pairs=sums[start : start + _PAIRS], dialect=store.dialect))
         for start in range(0, len(sums), _PAIRS)
     ]
     return Increment(frame, _spans(store, accounts), accounts, frozenset(loaded),

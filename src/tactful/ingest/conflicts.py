@@ -51,6 +51,7 @@ ENRICHED = (
     "category_source",
     "series_id",
     "category_confidence",
+    "group_key",
 )
 """Columns the understanding layer fills; ``replace`` clears them for re-enrichment."""
 

@@ -150,12 +150,15 @@ transactions = Table(
     Column("category_source", String(16)),
     Column("series_id", String(200)),
     Column("category_confidence", Float),
+    # the key the row groups under in recurring series: its merchant key, or its
+    # description's (enrich.recurring.with_group_key)
+    Column("group_key", String(200)),
     # an account's payments by day; with status and amount in it, an account's span and
     # spending (enrich.repository._spans, over every payment of the accounts a night touches)
     # come from the index alone, not from rows spread over the table (migration 0019)
     Index("ix_transactions_account_span", "account_id", "booked_at", "status", "amount_minor"),
-    # a night's increment reads the payments of a merchant in an account (batch/enrich.py)
-    Index("ix_transactions_account_merchant", "account_id", "merchant_key"),
+    # a night's increment reads the payments of a group in an account (batch/enrich.py)
+    Index("ix_transactions_account_group", "account_id", "group_key"),
     # the transactions not yet enriched: what a night's increment starts from
     Index("ix_transactions_pending", "account_id", "booked_at",
           sqlite_where=text("category_source IS NULL"),
