@@ -105,3 +105,26 @@ def test_tactful_enrich_ends_with_what_it_could_not_categorize(
     assert "categorized 80.0% of 10 transactions; 2 uncategorized: no text model 2" in out, out
     assert "BACKWERK: 2 row(s), no text model; e.g. 'KARTENZAHLUNG BACKWERK" in out, out
     assert 'tactful rules add --id backwerk --when "merchant_key equals BACKWERK"' in out, out
+
+
+def test_the_stores_report_reads_only_the_uncategorized_rows_and_says_what_whole_histories_say(
+    tmp_path: Path,
+) -> None:
+    """``gap_report`` re-categorizes only the rows the run left uncategorized, not the
+    sampled customers' histories: the same causes, counts and examples as reading them whole,
+    on a bank whose merchants the directory has never seen."""
+    from tactful.enrich import repository as repo
+    from tactful.enrich.gaps import gap_report
+    from tactful.evaluation.bank import build_bank
+
+    store = build_bank(tmp_path / "bank", customers=40, months=2, seed=11,
+                       unseen_merchants=True).store
+    customers = repo.customers_to_enrich(store, full=True)
+    whole = explain_gaps(categorized(repo.load_shard(store, customers),
+                                     repo.latest_context(store)),
+                         classifier=repo.latest_context(store).classifier)
+    report = gap_report(store, customers=len(customers))
+    assert whole.uncategorized > 50 and not report.sampled
+    assert report.uncategorized == whole.uncategorized
+    assert report.by_cause == whole.by_cause
+    assert report.gaps == whole.gaps

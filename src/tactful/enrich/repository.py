@@ -139,6 +139,13 @@ def load_shard(store: Store, customer_ids: Sequence[str]) -> pl.DataFrame:
     return _load(store, _rows_query(_a.c.customer_id.in_(list(customer_ids))))
 
 
+def load_uncategorized(store: Store, customer_ids: Sequence[str]) -> pl.DataFrame:
+    """``load_shard`` of the rows of ``customer_ids`` that the last run left uncategorized:
+    what the gap report explains (``gaps.gap_report``)."""
+    return _load(store, _rows_query(_a.c.customer_id.in_(list(customer_ids)),
+                                    _t.c.category_source == "uncategorized"))
+
+
 def _load(store: Store, query: Select[Any]) -> pl.DataFrame:
     text_time = store.dialect == "sqlite"
     types: dict[str, Any] = {column.name: pl.String for column in query.selected_columns}
