@@ -245,6 +245,7 @@ def _derived(
     undone: pl.DataFrame | None = None,
 ) -> EnrichResult:
     """Series, income and each transaction's series id, over categorized rows."""
+    cats = with_group_key(cats)  # once: series group by it (recurring._with_keys), rows keep it
     profiled = cats if profiling is None else cats.filter(
         pl.col("customer_id").is_in(pl.Series(list(profiling), dtype=pl.String).implode())
     )
@@ -253,7 +254,7 @@ def _derived(
     members = series.members.select(
         pl.col("transaction_id").alias("id"), pl.col("series_id")
     ).unique(subset="id", keep="first")
-    out = with_group_key(cats.join(members, on="id", how="left"))
+    out = cats.join(members, on="id", how="left")
     return EnrichResult(transactions=out, series=series, income=income)
 
 

@@ -200,7 +200,10 @@ def with_group_key(frame: pl.DataFrame, into: str = "group_key") -> pl.DataFrame
 
 
 def _with_keys(frame: pl.DataFrame) -> pl.DataFrame:
-    """``merchant_key``, or the description's key where the normalizer left it null."""
+    """``merchant_key``, or the description's key where the normalizer left it null: the
+    ``group_key`` the pipeline already gave the rows (``pipeline._derived``), else computed."""
+    if "group_key" in frame.columns:
+        return frame.with_columns(pl.col("group_key").alias("merchant_key"))
     return with_group_key(frame, into="merchant_key")
 
 
