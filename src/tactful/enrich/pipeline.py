@@ -37,7 +37,6 @@ from tactful.enrich.lexicon import Lexicon
 from tactful.enrich.merchants import MerchantAliases, _normalize_py, normalize, plain_text
 from tactful.enrich.recurring import (
     SeriesResult,
-    description_key,
     detect_series,
     with_group_key,
 )
@@ -290,10 +289,11 @@ def _merchant_keys(frame: pl.DataFrame, ctx: EnrichContext) -> pl.DataFrame:
 
 def group_keys(frame: pl.DataFrame, ctx: EnrichContext) -> set[tuple[str, str]]:
     """The (account, key) pairs ``frame``'s rows group under in recurring series (the key: the
-    merchant key, else the description's, ``recurring.description_key``).
+    merchant key, else the description's: ``recurring.with_group_key``, which gives the stored
+    ``group_key`` the increment reads groups by).
     ``repository.load_increment`` asks, to load each group a night's rows can change whole."""
-    keys = _merchant_keys(frame, ctx).select(
-        "account_id", pl.coalesce("merchant_key", description_key()).alias("key")
+    keys = with_group_key(_merchant_keys(frame, ctx)).select(
+        "account_id", pl.col("group_key").alias("key")
     ).drop_nulls().unique()
     return {(str(a), str(k)) for a, k in keys.iter_rows()}
 
