@@ -81,7 +81,8 @@ def test_daily_increments_leave_the_store_a_full_run_would(
     modes, read = [], []
     for files in _cuts(bank, seed, tmp_path):
         loader.ingest(files)
-        report = run_enrich(store, shard_size=9)
+        # parts of 2 x INCREMENT_SHARDS customers: a night's increment in several parts
+        report = run_enrich(store, shard_size=2)
         modes.append(report.mode)
         read.append(report.transactions / store.counts()["transactions"])
     assert modes[0] == "full" and set(modes[1:]) == {"incremental"}
@@ -140,7 +141,7 @@ def test_a_returned_debit_is_seen_on_a_night_its_bill_is_not_read(
     loader = Loader(store, report_dir=tmp_path / "reports")
     for files in _bounced_bill(bank, tmp_path):
         loader.ingest(files)
-        run_enrich(store, shard_size=9)
+        run_enrich(store, shard_size=2)
     increments = _snapshot(store)
     run_enrich(store, full=True, shard_size=7)
     full = _snapshot(store)

@@ -64,6 +64,12 @@ for _result in (EnrichResult, SeriesResult, IncomeResult):
 Progress = Callable[[int], None]
 TRAINING_CUSTOMERS = 1_000
 """Customers sampled to train the text model: enough merchants, a bounded cost."""
+INCREMENT_SHARDS = 4
+"""Shards' worth of customers in one part of a night's increment. A part reads the groups its
+new rows can change, about a sixth of its customers' histories (measured at 1M transactions:
+127k of 1M rows for 2,710 customers), so four shards' customers hold fewer rows than one shard
+of a full run; and each part costs a fixed ~0.2 s of queries, small frames and a commit
+(one day at 1M: 5.7 s in parts of 500 customers, 4.6 s in one part)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +310,7 @@ def _enrich(
     increments: dict[tuple[str, ...], repo.Increment] = {}
 
     def loaded_increments() -> Iterator[Part]:
-        for ids in shards_of(parts, size=shard_size):
+        for ids in shards_of(parts, size=shard_size * INCREMENT_SHARDS):
             profiling = consent.consenting(store, [ConsentPurpose.PROFILING], ids)
             part = repo.load_increment(store, ids, partial(group_keys, ctx=ctx),
                                        partial(credit_sums, ctx=ctx))
