@@ -57,7 +57,20 @@ STATEMENTS = [
     Statement("ch-ubs/ubs-ch-fr_trimmed.csv", 3, 1, date(2019, 2, 28), 24000, True),
     Statement("us-schwab/schwab-checking.csv", 4, 1, date(2022, 8, 14), -10300, True, "USD"),
     Statement("lt-swedbank/swedbank.csv", 5, 0, date(2012, 1, 2), -1434, False),
+    # collected later, after the importer was written (2026-12-07): each showed a defect
+    Statement("gb-johnlewis/sample-statement.csv", 8, 5, date(2020, 4, 21), 123456, False),
+    Statement("sg-dbs/dbs.csv", 9, 0, date(2020, 5, 6), -3465, False, "SGD"),
+    Statement("us-capitalone/capitalone.csv", 2, 0, date(2015, 12, 31), -100000, False, "USD"),
+    Statement("ee-seb/sample-statement.csv", 59, 0, date(2022, 7, 4), -295, False),
 ]  # fmt: skip
+REFUSED = {
+    # the file's own running balance does not add up (442.67 + 0.00 is not 420.74)
+    "eu-revolut/2022-january.csv": "line 3: the running balance does not reconcile",
+    # which of the two is the statement's own account only the bank knows
+    "de-c24/c24.csv": "columns 'IBAN' and 'Kontonummer' both map to account_id",
+    "de-sparkasse-camt/sparkasse.csv":
+        "columns 'Auftragskonto' and 'Kontonummer' both map to account_id",
+}  # fmt: skip
 
 
 def _read(path: Path, mapping: Mapping) -> tuple[pl.DataFrame, list[str], list[str]]:
@@ -179,9 +192,66 @@ def test_the_report_groups_what_could_not_be_read_by_cause_with_the_fix(
     assert currency.fix == '[constants] currency = "EUR"  (or --currency)'
 
 
+@pytest.mark.parametrize("path", sorted(REFUSED), ids=[p.split("/")[0] for p in sorted(REFUSED)])
+def test_a_real_statement_that_cannot_load_as_is_says_why(path: str) -> None:
+    with pytest.raises(IngestError, match=REFUSED[path]):
+        _read(CORPUS / path, Mapping())
+
+
+def test_a_sign_column_that_marks_only_credits_makes_the_blank_rows_debits() -> None:
+    """John Lewis prints purchases unsigned and "CR" in an unnamed column beside a payment
+    received: read without that column, every purchase was stored as income (exit 0)."""
+    typed, _, notes = _read(CORPUS / "gb-johnlewis/sample-statement.csv", Mapping())
+    assert (typed["amount_minor"] < 0).sum() == 7
+    assert typed["amount_minor"].sum() == 123456 - 35856  # +876.00 over the statement
+    assert "column '' marks only one side: a blank there is a debit" in notes
+
+
+def test_a_reference_column_of_type_codes_is_no_transaction_id() -> None:
+    """DBS's "Reference" is MST/ITR/BILL: read as ids, 4 of 9 rows were refused as
+    conflicting duplicates."""
+    typed, rejects, notes = _read(CORPUS / "sg-dbs/dbs.csv",
+                                  Mapping().with_statement(account=None, currency="SGD"))
+    assert rejects == [] and typed.height == 9 and typed["transaction_id"].null_count() == 9
+    assert typed["amount_minor"].sum() == -1688026
+    assert any(n.startswith("column 'Reference' is no transaction id") for n in notes)
+
+
+def test_a_card_export_books_the_purchase_and_keeps_the_posting_as_value_date() -> None:
+    typed, _, _ = _read(CORPUS / "us-capitalone/capitalone.csv",
+                        Mapping().with_statement(account=None, currency="USD"))
+    assert typed["value_at"][0].date() == date(2016, 1, 2)
+    assert typed["amount_minor"].to_list() == [-100000, 100000]
+
+
+def test_a_state_column_in_the_banks_words_keeps_pending_payments_pending(tmp_path: Path) -> None:
+    """Revolut's header (Started Date, State: COMPLETED/PENDING) was not recognized, the file
+    read as headerless, and with --currency its two pending card payments were stored as
+    posted."""
+    (tmp_path / "m.toml").write_text('[source]\non_balance_mismatch = "flag"\n')
+    typed, rejects, _ = _read(CORPUS / "eu-revolut/2022-january.csv",
+                              Mapping.load(tmp_path / "m.toml"))
+    assert rejects == [] and typed.height == 9
+    pending = typed.filter(typed["status"] == "pending")
+    assert sorted(pending["amount_minor"].to_list()) == [-7358, -4457]
+    assert pending["value_at"].null_count() == 2  # not completed yet
+
+
 def test_every_csv_in_the_corpus_has_a_case_and_a_source() -> None:
     files = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.glob("*/*"))
-    assert files == sorted(s.path for s in STATEMENTS)
+    assert files == sorted([s.path for s in STATEMENTS] + list(REFUSED))
     sources = (CORPUS.parent.parent / "SOURCES.md").read_text(encoding="utf-8")
     for name in files:
         assert f"`{name}`" in sources, name
+
+
+def test_a_time_column_beside_a_date_column_is_not_a_second_date(tmp_path: Path) -> None:
+    """Handwritten, in PC Financial Mastercard's layout: "Time" is a booking-date alias, and
+    beside "Date" the file was refused as two columns for one field."""
+    path = tmp_path / "handwritten_date_time.csv"
+    path.write_text('"Merchant Name","Date","Time","Amount"\n'
+                    '"Mobil","01/10/2019","06:50 PM","-36.33"\n'
+                    '"APL*ITUNES.COM/BILL","12/15/2018","05:08 PM","-13.98"\n')
+    typed, rejects, _ = _read(path, Mapping().with_statement(account=None, currency="CAD"))
+    assert rejects == [] and typed["booked_at"][0].date() == date(2019, 1, 10)
+    assert typed["booked_at"][1].date() == date(2018, 12, 15)

@@ -184,8 +184,13 @@ def test_ambiguous_day_month_is_decided_by_the_column() -> None:
     [
         ("mcc", "742", ("mcc", "0742")),
         ("mcc", "54x1", "mcc: '54x1' is not a 4-digit MCC"),
-        ("status", "BOOKED", "status: 'BOOKED' is not one of posted, pending, declined"),
+        ("status", "SHIPPED", "status: 'SHIPPED' is not one of posted, pending, declined"),
         ("status", "Pending", ("status", "pending")),
+        # banks' own words for the three states (Revolut: COMPLETED, PENDING, REVERTED)
+        ("status", "BOOKED", ("status", "posted")),
+        ("status", "COMPLETED", ("status", "posted")),
+        ("status", "Authorised", ("status", "pending")),
+        ("status", "REVERTED", ("status", "declined")),
         ("channel", "direct debit", ("channel", "direct_debit")),
     ],
 )
@@ -236,3 +241,18 @@ def test_the_vulnerable_flag_reads_as_banks_write_it_and_nothing_else() -> None:
     assert good["vulnerable"].to_list() == [True, False, True, False, False]
     assert [(r.location, r.field, r.reason) for r in rejects] == [
         ("record 6", "vulnerable", "'maybe' is not a flag (true/false, yes/no, 1/0)")]
+
+
+def test_dates_with_the_months_english_name_need_no_date_format() -> None:
+    """As John Lewis ("28-Mar-2020") and DBS ("06 May 2020") export them."""
+    frame = pl.DataFrame({
+        "account_id": ["A"] * 5,
+        "booked_at": ["28-Mar-2020", "06 May 2020", "Mar 28, 2020", "28-MAR-20",
+                      "6 September 2020"],
+        "amount": ["1"] * 5,
+        "currency": ["GBP"] * 5,
+    })  # fmt: skip
+    good, rejects = validate_chunk(Chunk(RecordKind.TRANSACTION, frame, "f.csv"))
+    assert not rejects
+    assert [d.date().isoformat() for d in good["booked_at"].to_list()] == [
+        "2020-03-28", "2020-05-06", "2020-03-28", "2020-03-28", "2020-09-06"]

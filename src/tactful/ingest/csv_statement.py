@@ -29,7 +29,7 @@ from tactful.ingest.layout import currency_from_account, currency_from_amounts, 
 from tactful.ingest.mapping import FileMapping, normalize_header
 from tactful.ingest.running_balance import reconcile
 from tactful.ingest.schema import LOCATION, ROW_REJECT, Chunk, RecordKind, SourceOptions
-from tactful.ingest.signs import is_sign_column
+from tactful.ingest.signs import blank_side, is_sign_column
 from tactful.ingest.validate import money_minor
 from tactful.trust.privacy import mask
 
@@ -40,6 +40,7 @@ _TYPE_HEADERS = frozenset(
     for h in (
         "Type", "Typ", "Art", "Transaction Type", "Buchungsart", "Umsatzart", "Soort",
         "Type transactie", "Tipo", "Druh", "Rodzaj", "Debit/Credit", "Credit/Debit",
+        "",  # a column the bank left unnamed: John Lewis cards put "CR" there, nothing else
     )
 )  # fmt: skip
 _AMOUNTS = ("amount", "debit", "credit", "balance_after", "balance_before")
@@ -76,6 +77,27 @@ def statement_mapping(
                 plan[i] = "sign"
                 notes.append(f"column {name!r} read as the amount's sign (debit/credit words)")
                 break
+    tid = next((i for i, t in plan.items() if t == "transaction_id"), None)
+    if tid is not None and normalize_header(header[tid]) not in fm.columns:
+        ids = [r[tid].strip() for r in rows if tid < len(r) and r[tid].strip()]
+        repeated = next((v for v in ids if ids.count(v) > 1), None)
+        codes = len(set(ids)) < 0.8 * len(ids) or not any(c.isdigit() for v in ids for c in v)
+        if repeated is not None and codes:
+            # DBS's "Reference" holds the transaction type (MST, ITR): read as ids, 4 of 9
+            # rows were refused as conflicting duplicates, and identical ones would have been
+            # dropped. A statement's ids are mostly distinct and hold digits; an export that
+            # repeats a row now and then keeps them (a repeat is then a duplicate, or a
+            # conflict naming the first). Keys made from the rows lose no row (``keys.py``).
+            del plan[tid]
+            notes.append(f"column {header[tid]!r} is no transaction id ({repeated!r} repeats): "
+                         "ids are made from each row's date, amount and text")
+    sign = next((i for i, t in plan.items() if t == "sign"), None)
+    if sign is not None and "" not in fm.values.get("sign", {}):
+        blank = blank_side([r[sign] if sign < len(r) else "" for r in rows])
+        if blank is not None:
+            fm = fm.with_values("sign", {"": blank})
+            notes.append(f"column {header[sign]!r} marks only one side: a blank there is a "
+                         f"{blank}")
     facts = statement_facts(preamble, header, path.name)
     extra: dict[str, str] = {}
     account: str | None = None

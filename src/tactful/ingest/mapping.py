@@ -122,6 +122,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "datetime",
         "time",
         "occurredat",
+        "dateprocessed",
+        "processeddate",
+        "processingdate",
+        "starteddate",
     ),
     "value_at": (
         "valueat",
@@ -134,6 +138,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "fechavalor",
         "rentedatum",
         "dtuser",
+        "completeddate",
     ),
     "amount": (
         "amount",
@@ -504,6 +509,23 @@ class FileMapping:
             encoding=self.encoding,
             delimiter=self.delimiter,
             options=dataclasses.replace(self.options, currency=constants.get("currency")),
+            account=self.account,
+            currency=self.currency,
+            on_balance_mismatch=self.on_balance_mismatch,
+        )
+
+    def with_values(self, field_name: str, extra: dict[str, str]) -> FileMapping:
+        """A copy whose ``[values.<field_name>]`` also maps ``extra`` (the mapping's own
+        entries win): what the reader learned from the file, e.g. that a blank sign is a debit."""
+        values = {**self.values, field_name: {**extra, **self.values.get(field_name, {})}}
+        return FileMapping(
+            columns=self.columns,
+            constants=self.constants,
+            values=values,
+            kind=self.kind,
+            encoding=self.encoding,
+            delimiter=self.delimiter,
+            options=self.options,
             account=self.account,
             currency=self.currency,
             on_balance_mismatch=self.on_balance_mismatch,

@@ -25,7 +25,9 @@ import polars as pl
 from tactful.ingest.conventions import clean_amount
 from tactful.ingest.schema import ROW_REJECT
 
-__all__ = ["CREDIT_WORDS", "DEBIT_WORDS", "apply_sign", "merge_debit_credit", "side_of"]
+__all__ = [
+    "CREDIT_WORDS", "DEBIT_WORDS", "apply_sign", "blank_side", "merge_debit_credit", "side_of",
+]
 
 DEBIT_WORDS = frozenset(
     {
@@ -59,6 +61,22 @@ def is_sign_column(values: list[str]) -> bool:
     DEBIT/CREDIT is a sign column, one of "DEB", "FPI", "DD" is not."""
     seen = [v for v in values if v.strip()]
     return bool(seen) and all(side_of(v) is not None for v in seen)
+
+
+def blank_side(values: list[str]) -> str | None:
+    """The side a blank stands for in a sign column that marks only one side: card
+    statements print "CR" beside a payment received and nothing beside a purchase, some
+    exports "DR" beside debits alone. None unless the column has both blanks and marks, every
+    mark of one side. A column whose marks are all of one side but never blank says nothing
+    about blanks, and one with both sides written leaves a blank undecided (rejected).
+
+    >>> blank_side(["", "CR", ""]), blank_side(["DR", " "]), blank_side(["D", "C", ""])
+    ('debit', 'credit', None)
+    """
+    marks = {side_of(v) for v in values if v.strip()}
+    if len(marks) != 1 or None in marks or all(v.strip() for v in values):
+        return None
+    return "debit" if marks == {"credit"} else "credit"
 
 
 def _zero(text: pl.Expr) -> pl.Expr:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 from babel import Locale, UnknownLocaleError
 
+from tactful.domain.enums import TransactionStatus
 from tactful.domain.money import known_currencies, minor_units
 from tactful.errors import IngestError
 from tactful.ingest.conventions import amount_fits, clean_amount, gather, settle
@@ -55,6 +56,17 @@ _LOW_CARDINALITY = frozenset(
 _FLAGS: dict[str, bool] = {"true": True, "yes": True, "y": True, "1": True,
                            "false": False, "no": False, "n": False, "0": False}
 """A flag as banks' exports write it; anything else is rejected rather than guessed."""
+_STATUSES = {str(s) for s in TransactionStatus}
+_STATUS_WORDS = {
+    **dict.fromkeys(("completed", "complete", "booked", "settled", "cleared", "executed"),
+                    "posted"),
+    **dict.fromkeys(("authorised", "authorized", "reserved", "on_hold", "hold", "in_progress",
+                     "processing"), "pending"),
+    **dict.fromkeys(("reverted", "failed", "rejected", "cancelled", "canceled"), "declined"),
+}
+"""A transaction's state as banks' exports write it (Revolut: COMPLETED, PENDING, REVERTED,
+DECLINED). Without these, a file's pending payments were rejected, or, read without its state
+column, stored as posted; "reverted" is a payment undone before it settled: no money moved."""
 _TS_FORMATS_AWARE = ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
 _TS_FORMATS_NAIVE = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
 _DATE_FORMATS_ISO = ("%Y-%m-%d", "%Y%m%d")
@@ -109,6 +121,28 @@ def _day_month_candidates(values: pl.Series, opts: SourceOptions) -> list[pl.Exp
                 pl.col("v").str.to_date(base, strict=False).cast(pl.Datetime("us")),
             ]
     return out
+
+
+_NAMED_MONTHS = (
+    *(
+        f"%d{sep}{month}{sep}{year}"
+        for sep in ("-", " ", "/", ".")
+        for month in ("%b", "%B")
+        for year in ("%Y", "%y")
+    ),
+    "%b %d, %Y",
+    "%B %d, %Y",
+)
+"""Dates with the month's English name, as card and Asian banks' exports write them
+("28-Mar-2020" at John Lewis, "06 May 2020" at DBS): no day/month order to settle."""
+
+
+def _named_month_candidates(values: pl.Series) -> list[pl.Expr]:
+    if not values.drop_nulls().str.contains(r"\d[ ./-]?[A-Za-z]{3}").any():
+        return []
+    return [
+        pl.col("v").str.to_date(f, strict=False).cast(pl.Datetime("us")) for f in _NAMED_MONTHS
+    ]
 
 
 def _first_parse(frame: pl.DataFrame, candidates: list[pl.Expr]) -> tuple[pl.Series, pl.Series]:
@@ -228,7 +262,7 @@ def _parse_text(text: pl.Series, opts: SourceOptions) -> pl.Series:
         # Day-month-year spellings, only for what ISO did not read: the column's own values
         # decide whether 01/02 is the first of February or the second of January.
         rest = frame.filter(todo)
-        local = _day_month_candidates(rest["v"], opts)
+        local = _day_month_candidates(rest["v"], opts) + _named_month_candidates(rest["v"])
         if local:
             more, _ = _first_parse(rest, _to_utc([], local, opts))
             out = out.scatter(todo.arg_true(), more)
@@ -415,6 +449,8 @@ def _field(
         )
     elif t is FieldType.ENUM:
         lookup = {c.lower(): c for c in spec.choices}
+        if set(spec.choices) == _STATUSES:
+            lookup = {**_STATUS_WORDS, **lookup}
         key = tc.str.to_lowercase().str.replace_all(r"[\s-]+", "_")
         value = key.replace_strict(lookup, default=None, return_dtype=pl.Utf8)
         error = _err(

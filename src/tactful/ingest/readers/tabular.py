@@ -57,6 +57,10 @@ _KIND_ORDER = (
 _MAX_FIELD = 1 << 20
 
 
+class ColumnClashError(IngestError):
+    """Two columns of a header that is otherwise readable map to one field."""
+
+
 def _with_debit_credit(columns: Sequence[str]) -> list[str]:
     have = list(columns)
     pair = "debit" in have or "credit" in have
@@ -90,6 +94,8 @@ def plan_columns(
             target = fm.canonical_name(header, kind)
             if target == "currency":
                 currencies.append(i)
+            if target == "booked_at" and target in plan.values():
+                target = _second_date(plan, headers, i, fm)
             if target is None:
                 ignored.append(header)
             elif target in plan.values():
@@ -123,11 +129,31 @@ def plan_columns(
     if kind in clashes:
         # Keeping the first of two amount columns silently loaded whichever came first.
         first, second, target = clashes[kind]
-        raise IngestError(
+        raise ColumnClashError(
             f"{path}: columns {first!r} and {second!r} both map to {target}; map one of them "
             'to another field or to "ignore" in the mapping'
         )
     return kind, plan, ignored
+
+
+def _second_date(
+    plan: dict[int, str], headers: Sequence[str], i: int, fm: FileMapping
+) -> str | None:
+    """What a second column named like a booking date is, by default: a card export's
+    "Transaction Date" and "Posted Date" are the purchase and the booking (the second becomes
+    ``value_at``), and a "Time" beside a "Date" is the date's clock time, not another date (the
+    date is kept). Columns the mapping names, or a third date, still clash (refused, naming
+    both)."""
+    first = next(j for j, t in plan.items() if t == "booked_at")
+    named = {normalize_header(headers[j]) in fm.columns for j in (first, i)}
+    if True in named:
+        return "booked_at"
+    if normalize_header(headers[first]) == "time":
+        del plan[first]
+        return "booked_at"
+    if normalize_header(headers[i]) == "time":
+        return None
+    return "value_at" if "value_at" not in plan.values() else "booked_at"
 
 
 def _pick_currency(plan: dict[int, str], columns: list[int]) -> None:
@@ -151,9 +177,10 @@ def finish_frame(frame: pl.DataFrame, fm: FileMapping) -> pl.DataFrame:
         frame = frame.with_columns(extra)
     for field_name, mapping in fm.values.items():
         if field_name in frame.columns:
-            frame = frame.with_columns(
-                pl.col(field_name).cast(pl.Utf8).replace(mapping).alias(field_name)
-            )
+            column = pl.col(field_name).cast(pl.Utf8).replace(mapping)
+            if "" in mapping:  # a blank cell reads as "" or as null, by reader path
+                column = column.fill_null(pl.lit(mapping[""]))
+            frame = frame.with_columns(column.alias(field_name))
     # Signs before merging: a sign column applies to an amount column, never to a pair.
     return merge_debit_credit(apply_sign(frame))
 
@@ -440,6 +467,15 @@ def _headerless(
     ``"column 3"`` win over what was recognized."""
     fields, notes = infer_columns(rows)
     if "booked_at" not in fields or "amount" not in fields:
+        for row in rows:
+            # A header that reads but for two columns of one field was no header to
+            # ``find_header``: say so, not that no column was recognized.
+            try:
+                plan_columns(row, fm, path, supplied=STATEMENT_SUPPLIED)
+            except ColumnClashError:
+                raise
+            except IngestError:
+                continue
         plan_columns(rows[0], fm, path)  # raises with the columns it saw
         raise IngestError(f"{path}: no header, and no date and amount columns recognized")
     claimed = {
