@@ -2,8 +2,11 @@
 
 Banks bend the layout in every direction: ``:28:`` or ``:28C:`` with any statement number
 (``00001/001``, ``1``, ``5/1``); SWIFT block headers (``{1:...}{4:``) and ``-}`` trailers;
-``:61:`` lines with blanks for the entry date, a funds code after the mark, references longer
-than the 16 characters allowed, and supplementary details on the lines that follow; several
+``:61:`` lines with blanks for the entry date, a funds code after the mark, a two-letter
+transaction type padded with a blank (old ING files: ``NOV NONREF``) or no type at all (Zenith
+Bank: ``CN220000,00//19239782213``), references longer than the 16 characters allowed, and
+supplementary details on the lines that follow; ``:25:`` accounts with the statement's currency
+appended (``NL10BUNQ2290325473 EUR``, ``1291.99.348EUR``); several
 ``:86:`` tags for one transaction, or one ``:86:`` over many lines; amounts with a decimal
 point instead of the comma. None of it is a reason to lose a transaction, and none of it may
 change an amount: so the statement lines and balances are parsed here, to the character, and
@@ -30,6 +33,7 @@ from typing import Any, ClassVar
 import mt940
 from mt940.processors import transaction_details_post_processor
 
+from tactful.domain.money import known_currencies
 from tactful.errors import IngestError
 from tactful.ingest.mapping import Mapping
 from tactful.ingest.readers._statement import (
@@ -109,13 +113,25 @@ _NL_CHANNELS = (
 
 
 _BALANCE = re.compile(r"(?P<mark>[CD])(?P<date>\d{6})(?P<currency>[A-Z]{3})(?P<amount>[\d.,]+)")
-# :61: value date, entry date (or blanks), mark (C, D, RC, RD), funds code, then the amount runs
-# to the transaction type (N/S/F and three characters) or the end of the line.
+# :61: is 6!n[4!n]2a[1!a]15d1!a3!c16x[//16x]: value date, entry date (or blanks), mark (C, D,
+# RC, RD), funds code, the amount (digits and one mark only), then the transaction type: N, S
+# or F and three characters, the last of which may be a blank (or cut off with the line end) as
+# old ING files pad two-letter codes; or no type at all where ``//`` or the line end follows the
+# amount (Zenith Bank), the funds code then being the currency's third letter (``CN220000,00``).
 _LINE_61 = re.compile(
+    r"(?P<value>\d{6})(?P<entry>\d{4}| {4})?(?P<mark>R?[DC])(?:[A-Z](?=[\d.,]))?"
+    r"(?P<amount>[\d.,]+)(?P<type>[NSF][A-Z0-9]{2}(?:[A-Z0-9 ]|$)|(?=//|$))(?P<rest>.*)",
+    re.IGNORECASE,
+)
+# The same line read loosely, the amount running to the first transaction type or the line end:
+# it names what stands where the amount should (``4x,83``), and it still takes blanks around an
+# amount (``D 4,83 NTRF``). Only an amount of digits is ever accepted from it.
+_LINE_61_LOOSE = re.compile(
     r"(?P<value>\d{6})(?P<entry>\d{4}| {4})?(?P<mark>R?[DC])(?:[A-Z](?=[\d.,]))?"
     r"(?P<amount>.*?)(?P<type>[NSF][A-Z0-9]{3}|$)(?P<rest>.*)",
     re.IGNORECASE,
 )
+_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
 _AMOUNT = re.compile(r"\d+([.,]\d*)?")
 _BALANCE_TAGS = {"60F": "opening", "60M": "opening", "62F": "closing", "62M": "closing"}
 
@@ -256,6 +272,33 @@ class _Header:
     problem: str | None = None
 
 
+def _is_iban(text: str) -> bool:
+    """Whether ``text`` is an IBAN whose check digits hold (ISO 13616, mod 97)."""
+    if not _IBAN.fullmatch(text):
+        return False
+    return int("".join(str(int(c, 36)) for c in text[4:] + text[:4])) % 97 == 1
+
+
+def _account_currency(account: str, currency: str | None) -> tuple[str, str | None]:
+    """``:25:`` without the ISO currency banks append to it (``NL10BUNQ2290325473 EUR``,
+    ``1291.99.348EUR``), and that currency; else the account as written and None.
+
+    The three letters go only when they are the statement's own currency (or, for a statement
+    without balances, a known ISO 4217 code) and follow a blank or a digit; and not when the
+    whole is an IBAN and the rest is not, since Mauritian and Seychellois IBANs end in their
+    currency (``MU17BOMM0101101030300200000MUR``). ``BANK/ACCOUNT/HUF`` stays as written.
+    """
+    head, code = account[:-3], account[-3:]
+    separated = head.endswith(" ") and head.strip() != ""
+    if not (separated or head[-1:].isdigit()):
+        return account, None
+    if _is_iban(account) and not _is_iban(head.rstrip()):
+        return account, None
+    if code == currency or (currency is None and code in known_currencies()):
+        return head.rstrip(), code
+    return account, None
+
+
 def _header(statement: _Statement) -> _Header:
     out = _Header()
     for _, name, value in statement.header:
@@ -277,6 +320,8 @@ def _header(statement: _Statement) -> _Header:
                 out.opening = (minor, label)
             elif _BALANCE_TAGS[name] == "closing":
                 out.closing = (format(signed, "f"), day, minor, label)
+    out.account_id, code = _account_currency(out.account_id, out.currency)
+    out.currency = out.currency or code
     return out
 
 
@@ -359,7 +404,7 @@ def _transaction(
     which leaves the statement's balances uncheckable (its good lines still load)."""
     where = f"line {block.line}"
     first = block.first.strip()
-    found = _LINE_61.fullmatch(first)
+    found = _LINE_61.fullmatch(first) or _LINE_61_LOOSE.fullmatch(first)
     raw = ":61:" + block.first
     if found is None:
         shown = first if len(first) <= 40 else first[:39] + "…"
@@ -395,7 +440,7 @@ def _transaction(
         return None, None
     reference = next(iter(found["rest"].partition("//")[2].split()), "")
     data = _detail_data(block)
-    data["id"] = found["type"] or ""
+    data["id"] = (found["type"] or "").strip()
     description, counterparty = _details(data)
     supplement = " ".join(" ".join(block.supplement).split()) or None
     return {
