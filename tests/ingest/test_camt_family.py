@@ -59,8 +59,8 @@ def test_camt052_with_offset_dates_and_an_entry_without_booking_date(tmp_path: P
          "its ValDt)"),
     ]
     assert accounts.notes == [
-        "1 entry has no booking date (BookgDt): booked on the value date (ValDt), as each "
-        "one's location says",
+        "1 entry has no booking date (BookgDt): booked on the value date (ValDt), or without "
+        "one on the day its statement covers, as each one's location says",
         "balance check: 1 of 1 statement(s) reconcile",
     ]
 

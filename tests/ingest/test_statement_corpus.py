@@ -56,6 +56,10 @@ CASES = [
     # A PostFinance batch entry whose two TxDtls carry their own amounts: two rows, one booking.
     Case("camt/oca_camt053_v04_txdtls.xml", 2, 0, ("2017-03-22", 129_600, "CHF"), _head(1, 1)),
     Case("camt/oca_camt054_v04.xml", 1, 0, ("2022-01-26", 500, "EUR"), None),
+    # Collected later (2026-12-07): entries with neither BookgDt nor ValDt in statements whose
+    # opening and closing balances are of one day (they were refused; the statements reconcile).
+    Case("camt/subite_camt053_v08_no_entry_dates.xml", 3, 0, ("2024-03-07", 82_853_198, "EUR"),
+         _head(2, 2)),
     # SWIFT blocks, :28C:n/1, supplementary :61: lines, 65-column :86: lines, 31 statements.
     Case("mt940/asnb_mt940.txt", 8, 0, ("2020-01-29", 82_872, "EUR"), _head(31, 31)),
     # Blank entry dates and a funds code after the mark ("240312    DD212,39").

@@ -93,6 +93,15 @@ class _Statement:
     rows: list[Row] = field(default_factory=list)
     truncated: bool = False
     entry_currency: str | None = None  # for an Acct without Ccy (camt.052/054 often omit it)
+    days: dict[str, Any] = field(default_factory=dict)
+    """The dates of its opening and closing booked balances, by code."""
+
+    def one_day(self) -> Any:
+        """The day the statement covers when its opening and closing balances share it: an
+        entry between them was booked that day, whatever dates it omits."""
+        opening = next((self.days[c] for c in _OPENING if c in self.days), None)
+        closing = next((self.days[c] for c in _CLOSING if c in self.days), None)
+        return opening if opening is not None and opening == closing else None
 
 
 class _Target(ET.TreeBuilder):
@@ -169,6 +178,8 @@ class _Camt:
         day = _f.date(element.find("Dt"))
         minor = to_minor(value, currency) if value and decimal_text(value) else None
         statement.balances.append((code, minor, f"{code} of {day}" if day else code))
+        if day and code in (*_OPENING, *_CLOSING):
+            statement.days.setdefault(code, day)
         closed = any(c in _CLOSING for c, _, _ in statement.balances[:-1])
         if code in _CLOSING or (code == "ITBD" and not closed):  # else the latest interim one
             statement.balance, statement.balance_as_of = value, day
@@ -238,6 +249,8 @@ class _Camt:
         booked_at = _f.date(ntry.find("BookgDt"))
         undated = booked_at is None
         booked_at = booked_at or _f.date(ntry.find("ValDt"))
+        one_day = booked_at is None and statement.one_day() is not None
+        booked_at = booked_at or statement.one_day()
         problem = (
             (None, "informational entry (Sts INFO), not a booking")
             if status == "INFO"
@@ -266,7 +279,10 @@ class _Camt:
             statement.movements.append(
                 Movement(where, minor if minor is None or direction == "CRDT" else -minor)
             )
-        if undated:
+        if one_day:
+            where += " (no BookgDt or ValDt: booked on the one day its statement covers)"
+            self.undated += 1
+        elif undated:
             where += " (no BookgDt: booked on its ValDt)"
             self.undated += 1
         base: Row = {
@@ -393,7 +409,8 @@ class CamtReader(Reader):
         if camt.undated:
             collected.notes.append(
                 f"{camt.undated} entr{'y has' if camt.undated == 1 else 'ies have'} no booking "
-                "date (BookgDt): booked on the value date (ValDt), as each one's location says"
+                "date (BookgDt): booked on the value date (ValDt), or without one on the day "
+                "its statement covers, as each one's location says"
             )
         yield from collected.chunks(file_mapping, batch_size)
 
