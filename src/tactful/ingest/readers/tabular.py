@@ -742,6 +742,11 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
+_PARQUET_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
+"""A damaged Parquet file can make Polars panic (an assertion in its decoder, seen with Polars
+2.2 on a file with bytes inserted) instead of raising: that is an unreadable row group too."""
+
+
 @readers.register("parquet")
 class ParquetReader(Reader):
     """Parquet files, read in row slices so a large file loads in bounded memory."""
@@ -757,7 +762,7 @@ class ParquetReader(Reader):
         try:
             schema = pl.read_parquet_schema(path)
             total = pl.scan_parquet(path).select(pl.len()).collect().item()
-        except (OSError, pl.exceptions.PolarsError) as exc:
+        except (OSError, *_PARQUET_ERRORS) as exc:
             raise IngestError(f"{path}: not a readable Parquet file: {exc}") from exc
         kind, plan, _ = plan_columns(list(schema), fm, path)
         source_names = list(schema)
@@ -768,7 +773,7 @@ class ParquetReader(Reader):
                 part = (
                     pl.scan_parquet(path).slice(offset, batch_size).select(list(rename)).collect()
                 )
-            except pl.exceptions.PolarsError as exc:
+            except _PARQUET_ERRORS as exc:
                 yield Chunk(
                     kind,
                     pl.DataFrame(),
