@@ -84,6 +84,13 @@ CASES = [
     Case("mt940/phpmt940_bunq.txt", 111, 0, ("2019-01-31", 200, "EUR"), _head(1, 1)),
     # Zenith Bank: no transaction type, funds code N of NGN ("CN220000,00//19239782213").
     Case("mt940/phpmt940_zetb.txt", 8, 0, ("2020-11-30", 22_000_000, "NGN"), _head(1, 1)),
+    # Collected later (2026-12-07). Header says CHARSET:1252, body is UTF-8 ("CRÉDITO"): read as
+    # UTF-8, with a note.
+    Case("ofx/asgrim_ofxdata_bb.ofx", 1, 0, ("2015-11-03", 23_955, "BRL"), _head(0, 1, 0, 1)),
+    # No BANKACCTFROM: without --account the statement and its 2 entries are refused.
+    Case("ofx/asgrim_ofxdata_empty_datetime.ofx", 0, 1, None, None),
+    # No CURDEF: without --currency the account and its one entry are refused.
+    Case("ofx/ofxparsernet_comma_decimal.ofx", 0, 2, None, _head(0, 1, 0, 1)),
     Case("ofx/ofxparse_bank_medium.ofx", 3, 0, ("2009-04-02", -31_667, "CAD"), _head(0, 1, 0, 1)),
     Case("ofx/ofxparse_chase_cc.qfx", 1, 0, ("2020-01-01", -1_000, "USD"), _head(0, 1, 0, 1)),
     # No header; DTPOSTED 201120000000 is no date: its one entry is rejected, nothing guessed.

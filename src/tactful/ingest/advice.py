@@ -41,6 +41,7 @@ _RULES: tuple[tuple[str, str, str], ...] = (
      '[values.sign] "{v}" = "debit"'),
     (r"both debit .* and credit", "debit and credit both filled", "fix the row in the export"),
     (r"does not say its currency", "no currency", '[constants] currency = "EUR"  (or --currency)'),
+    (r"has no ACCTID", "no account", '[constants] account_id = "..."  (or --account)'),
     (r"cannot tell which records these columns hold \('(?P<v>[^']*)'",
      "columns not recognized", '[columns] "{v}" = "booked_at"  (name each column\'s field)'),
     (r"running balance does not reconcile", "running balance does not add up",

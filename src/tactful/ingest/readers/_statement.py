@@ -82,7 +82,10 @@ def decode_file(
 
     ``encoding`` comes from the mapping and must fit; ``declared`` comes from the file's own
     header and is only believed if it fits, since banks get it wrong (``USASCII`` with
-    accented names). Otherwise the shared rule applies: UTF-8, then cp1252 line by line.
+    accented names). A code page always "fits" (cp1252 decodes almost any bytes), so a file
+    that is UTF-8 beyond ASCII is read as UTF-8 whatever code page it declares, with a note
+    (see ``_utf8_beyond_ascii``). Otherwise the shared rule applies: UTF-8, then cp1252 line
+    by line.
     """
     data = data.removeprefix(codecs.BOM_UTF8)
     if encoding:
@@ -91,6 +94,9 @@ def decode_file(
         except UnicodeError as exc:
             raise IngestError(f"{path}: {exc}") from exc
     notes: list[str] = []
+    if declared and not _is_unicode(declared) and _utf8_beyond_ascii(data):
+        note = f"the file says it is {declared} but its bytes are UTF-8; read as UTF-8"
+        return data.decode("utf-8"), [note]
     if declared:
         try:
             return decode(data, declared).text, []
@@ -98,6 +104,37 @@ def decode_file(
             notes.append(f"the file says it is {declared} but is not; decoded by inspection")
     decoded = decode(data)
     return decoded.text, notes + ([decoded.note] if decoded.note else [])
+
+
+def _is_unicode(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name.startswith("utf")
+    except LookupError:
+        return False
+
+
+def _utf8_beyond_ascii(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8 holding at least one multi-byte sequence.
+
+    Such bytes are UTF-8 even when the header declares a code page. The other reading is
+    vanishingly rare in real text: for cp1252 or latin-1 text to be valid UTF-8, each of its
+    accented letters (the lead bytes 0xC2-0xF4 are ``Â``-``ô``) must be followed at once by
+    one to three of the symbols those code pages put at 0x80-0xBF (``€ ‚ „ ’ “ ” • – ™ ¦ © °
+    ±`` and the like), and no such symbol may stand anywhere else: pairs like ``Ã©``, the
+    very mark of mis-decoded UTF-8 and never bank text. An accented letter followed by a
+    letter, a digit or a space (``CRÉDITO`` in cp1252) is already invalid UTF-8. Pure ASCII
+    reads the same either way, so it proves nothing.
+
+    >>> _utf8_beyond_ascii("CRÉDITO".encode()), _utf8_beyond_ascii("CRÉDITO".encode("cp1252"))
+    (True, False)
+    """
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decimal_text(value: str) -> str | None:

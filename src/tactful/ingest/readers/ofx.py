@@ -14,11 +14,18 @@ same way: every transaction closed before the cut is kept, the statement's accou
 element the cut leaves open, such as a half LEDGERBAL, is dropped), and one reject names the
 line where the file ends and the transaction it cuts, if any.
 
-Banks' markup is taken as it comes where that moves no money: no header or an odd one, tags in
-lower or mixed case, a missing ``</BANKTRANLIST>`` (``_ofx_markup.py``), an empty CURDEF when
-every entry names one currency. OFX states no opening balance, so a statement's entries are
-checked against its LEDGERBAL only when an earlier statement of the same account in the file
-gives the balance before them; otherwise the notes say the check cannot be made.
+Banks' markup is taken as it comes where that moves no money: no header or an odd one, a
+``CHARSET:1252`` header over a UTF-8 body (the body wins, with a note), tags in lower or mixed
+case, a missing ``</BANKTRANLIST>`` (``_ofx_markup.py``), an empty CURDEF when every entry names
+one currency. OFX states no opening balance, so a statement's entries are checked against its
+LEDGERBAL only when an earlier statement of the same account in the file gives the balance
+before them; otherwise the notes say the check cannot be made.
+
+A statement with no ACCTID, or no currency at all, takes the one the user gives (``[constants]``
+in the mapping, else ``tactful ingest --account`` / ``--currency``), with a note; without one it
+is refused, saying how to give it. What the statement says wins over what the user gives, as a
+bank CSV's own column does (with a note that the given value was not used): one file may hold
+several accounts' statements, and one ``--account`` over all of them would merge them.
 
 >>> from tactful.ingest.readers.ofx import ofx_datetime
 >>> ofx_datetime("20231005120000[-5:EST]")
@@ -34,10 +41,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from tactful.errors import IngestError
-from tactful.ingest.mapping import Mapping
+from tactful.ingest.mapping import FileMapping, Mapping
 from tactful.ingest.readers._statement import (
     MOVEMENT,
     Collected,
@@ -50,6 +57,7 @@ from tactful.ingest.readers._statement import (
 from tactful.ingest.readers.base import Reader, readers
 from tactful.ingest.reconcile import Balance, Movement, Outcome, Reconciliation, reconcile, to_minor
 from tactful.ingest.schema import LOCATION, Chunk
+from tactful.trust.privacy import mask
 
 if TYPE_CHECKING:
     from tactful.ingest.readers._ofx_markup import ParseError
@@ -89,6 +97,14 @@ _STATEMENT = re.compile(r"<(STMTRS|CCSTMTRS)>")
 _TAG_NAME = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9.]*)")
 _TRANSACTION = re.compile(r"<STMTTRN>")
 _FITID = re.compile(r"<FITID>\s*([^<\s]+)")
+_NO_ACCOUNT = (
+    "statement has no ACCTID; its {lost} transactions were not read; give the account with "
+    '--account, or as account_id = "..." under [constants] in the mapping'
+)
+_NO_CURRENCY = (
+    "the statement does not say its currency (no CURDEF, and its entries name no single one); "
+    'give it with --currency, or as currency = "..." under [constants] in the mapping'
+)
 
 
 def ofx_datetime(value: str) -> str | None:
@@ -127,6 +143,43 @@ def ofx_datetime(value: str) -> str | None:
     if hours > 14 or minutes > 59:
         return None
     return f"{text}{'-' if g['sign'] == '-' else '+'}{hours:02d}:{minutes:02d}"
+
+
+@dataclass(frozen=True)
+class _Given:
+    """An account or currency the user gives for statements that do not say theirs, and where
+    it came from: the mapping's ``[constants]`` first, then ``tactful ingest --account`` /
+    ``--currency``, the order a bank CSV takes them in (``csv_statement.py``)."""
+
+    what: Literal["account", "currency"]
+    tag: str  # the OFX element that would say it
+    value: str | None
+    source: str
+
+    @classmethod
+    def of(cls, mapping: FileMapping, what: Literal["account", "currency"]) -> _Given:
+        field, tag, option = {
+            "account": ("account_id", "ACCTID", mapping.account),
+            "currency": ("currency", "CURDEF", mapping.currency),
+        }[what]
+        if constant := mapping.constants.get(field):
+            return cls(what, tag, constant, "the mapping's [constants]")
+        return cls(what, tag, option, f"the --{what} option")
+
+    def choose(self, said: str | None, statement: str, notes: list[str]) -> str | None:
+        """What the statement ``said``, else the given value; a note whenever the given
+        value is used, or set aside for a different one the statement says."""
+        shown = mask if self.what == "account" else str
+        if said is None and self.value is not None:
+            notes.append(
+                f"{statement} has no {self.tag}: {self.what} {shown(self.value)} from {self.source}"
+            )
+        elif said is not None and self.value not in (None, said):
+            notes.append(
+                f"{statement} says {self.what} {shown(said)}: kept, and {shown(self.value)} "
+                f"from {self.source} not used (it is for statements that say none)"
+            )
+        return said or self.value
 
 
 @dataclass
@@ -222,8 +275,9 @@ class OfxReader(Reader):
             )
         collected = Collected(str(path), notes=notes)
         previous: dict[str, tuple[str, Balance]] = {}
+        given = (_Given.of(file_mapping, "account"), _Given.of(file_mapping, "currency"))
         for statement in statements:
-            _collect(statement, collected, previous)
+            _collect(statement, collected, previous, given)
         if cut is not None:
             collected.reject(*cut.reject(), raw=cut.entry.raw if cut.entry else "")
         yield from collected.chunks(file_mapping, batch_size)
@@ -348,38 +402,51 @@ def _reason(exc: ParseError, unclosed: bool) -> str:
 
 
 def _collect(
-    statement: _Statement, collected: Collected, previous: dict[str, tuple[str, Balance]]
+    statement: _Statement,
+    collected: Collected,
+    previous: dict[str, tuple[str, Balance]],
+    given: tuple[_Given, _Given],
 ) -> None:
     element = statement.element
-    account_id = _leaf(element, "BANKACCTFROM/ACCTID") or _leaf(element, "CCACCTFROM/ACCTID")
+    said = _leaf(element, "BANKACCTFROM/ACCTID") or _leaf(element, "CCACCTFROM/ACCTID")
+    name = f"statement {statement.number} at line {statement.line}"
     where = (
         f"statement {statement.number}"
-        + (f" (ACCTID {account_id})" if account_id else "")
+        + (f" (ACCTID {said})" if said else "")
         + f" at line {statement.line}"
     )
+    account_id = None if element is None else given[0].choose(said, name, collected.notes)
     if element is None or account_id is None:
         if statement.cut and not statement.entries:
             return  # cut before its first transaction: the truncation reject says it all
-        problem = statement.error or "statement has no ACCTID"
         lost = len(statement.entries)
-        collected.reject_account(where, f"{problem}; its {lost} transactions were not read")
+        reason = (
+            f"{statement.error}; its {lost} transactions were not read"
+            if statement.error
+            else _NO_ACCOUNT.format(lost=lost)
+        )
+        collected.reject_account(where, reason)
         return
     credit_card = element.tag == "CCSTMTRS" or element.find("CCACCTFROM") is not None
     raw_type = _leaf(element, "BANKACCTFROM/ACCTTYPE") or ""
     account_type = "credit_card" if credit_card else _ACCOUNT_TYPES.get(raw_type, raw_type.lower())
-    currency = _leaf(element, "CURDEF") or _only_currency(element)
+    said_currency = _leaf(element, "CURDEF") or _only_currency(element)
+    currency = given[1].choose(said_currency, name, collected.notes)
     balance = _leaf(element, "LEDGERBAL/BALAMT")
     as_of = _leaf(element, "LEDGERBAL/DTASOF")
-    collected.add_account(
-        {
-            "account_id": account_id,
-            "account_type": account_type or None,
-            "currency": currency,
-            "balance": (decimal_text(balance) or balance) if balance else None,
-            "balance_as_of": (ofx_datetime(as_of) or as_of) if as_of else None,
-            LOCATION: where,
-        }
-    )
+    if currency is None:
+        collected.reject_account(where, _NO_CURRENCY)
+    else:
+        collected.add_account(
+            {
+                "account_id": account_id,
+                "account_type": account_type or None,
+                "currency": currency,
+                "balance": (decimal_text(balance) or balance) if balance else None,
+                "balance_as_of": (ofx_datetime(as_of) or as_of) if as_of else None,
+                LOCATION: where,
+            }
+        )
     movements: list[Movement] = []
     rows: list[Row] = []
     for entry in statement.entries:
@@ -471,6 +538,10 @@ def _transaction(
         field, reason = problem or ("", "")
         out.reject(entry.location(), reason, field, entry.raw)
         return None
+    currency = _leaf(trn, "CURRENCY/CURSYM") or currency
+    if currency is None:
+        out.reject(entry.location(), _NO_CURRENCY, "currency", entry.raw)
+        return None
     name = _leaf(trn, "EXTDNAME") or _leaf(trn, "NAME") or _leaf(trn, "PAYEE/NAME")
     value_at = _leaf(trn, "DTAVAIL") or _leaf(trn, "DTUSER")
     trntype = (_leaf(trn, "TRNTYPE") or "").upper()
@@ -481,7 +552,7 @@ def _transaction(
         "booked_at": booked_at,
         "value_at": ofx_datetime(value_at) if value_at else None,
         "amount": signed,
-        "currency": _leaf(trn, "CURRENCY/CURSYM") or currency,
+        "currency": currency,
         "description": join_text(name, _leaf(trn, "MEMO")),
         "counterparty": _leaf(trn, "PAYEE/NAME") or _leaf(trn, "NAME"),
         "mcc": _leaf(trn, "SIC"),
