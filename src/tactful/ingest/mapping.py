@@ -216,6 +216,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "paymentreference",
         "paaiskinimai",
         "name",
+        "desc",
+        "descripcion",
+        "descrizione",
+        "opis",
+        "transactiondetails",
     ),
     "counterparty": (
         "counterparty",
