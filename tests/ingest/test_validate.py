@@ -191,6 +191,7 @@ def test_ambiguous_day_month_is_decided_by_the_column() -> None:
         ("status", "COMPLETED", ("status", "posted")),
         ("status", "Authorised", ("status", "pending")),
         ("status", "REVERTED", ("status", "declined")),
+        ("status", "Processed", ("status", "posted")),
         ("channel", "direct debit", ("channel", "direct_debit")),
     ],
 )
@@ -256,3 +257,13 @@ def test_dates_with_the_months_english_name_need_no_date_format() -> None:
     assert not rejects
     assert [d.date().isoformat() for d in good["booked_at"].to_list()] == [
         "2020-03-28", "2020-05-06", "2020-03-28", "2020-03-28", "2020-09-06"]
+
+
+def test_year_first_dates_with_dots_or_slashes_are_year_month_day() -> None:
+    """Hungary writes "2019.04.19.", Japan and China "2019/04/19"."""
+    frame = pl.DataFrame({"account_id": ["A"] * 3, "booked_at": ["2019.04.19.", "2019/04/02",
+                          "2019.04.02 13:45"], "amount": ["1"] * 3, "currency": ["HUF"] * 3})
+    good, rejects = validate_chunk(Chunk(RecordKind.TRANSACTION, frame, "f.csv"))
+    assert not rejects
+    assert [str(d) for d in good["booked_at"].to_list()] == [
+        "2019-04-19 00:00:00+00:00", "2019-04-02 00:00:00+00:00", "2019-04-02 13:45:00+00:00"]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tactful.domain.money import known_currencies
 from tactful.errors import IngestError
 from tactful.ingest.layout import currency_from_account, currency_from_amounts, statement_facts
 from tactful.ingest.mapping import FileMapping, normalize_header
@@ -68,6 +69,8 @@ def statement_mapping(
         return fm, plan, []
     plan = dict(plan)
     notes: list[str] = []
+    facts = statement_facts(preamble, header, path.name)
+    notes += _by_content(plan, header, rows, fm, facts.account)
     targets = set(plan.values())
     if "sign" not in targets and "amount" in targets:
         for i, name in enumerate(header):
@@ -98,7 +101,6 @@ def statement_mapping(
             fm = fm.with_values("sign", {"": blank})
             notes.append(f"column {header[sign]!r} marks only one side: a blank there is a "
                          f"{blank}")
-    facts = statement_facts(preamble, header, path.name)
     extra: dict[str, str] = {}
     account: str | None = None
     if "account_id" not in targets and "account_id" not in fm.constants:
@@ -117,7 +119,8 @@ def statement_mapping(
             (fm.currency, "the --currency option"),
             (facts.currency, facts.currency_from),
             (currency_from_amounts(sample), "the currency sign of its amounts"),
-            (currency_from_account(account), "the country of its IBAN"),
+            (currency_from_account(account or _first(plan, "account_id", rows)),
+             "the country of its IBAN"),
         ]
         currency, where = next(((c, w) for c, w in found if c), (None, ""))
         if currency is None:
@@ -129,6 +132,50 @@ def statement_mapping(
         extra["currency"] = currency
         notes.append(f"currency {currency} from {where}")
     return (fm.with_constants(extra) if extra else fm), plan, notes
+
+
+def _first(plan: dict[int, str], target: str, rows: Sequence[Sequence[str]]) -> str | None:
+    """The first value of ``target``'s column in ``rows``."""
+    i = next((i for i, t in plan.items() if t == target), None)
+    return next((r[i].strip() for r in rows if i is not None and i < len(r) and r[i].strip()),
+                None)
+
+
+def _compact(account: str) -> str:
+    return "".join(account.split()).upper()
+
+
+def _by_content(
+    plan: dict[int, str],
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    fm: FileMapping,
+    own: str | None,
+) -> list[str]:
+    """Columns a header alias misread, corrected from what they hold (``plan`` in place; the
+    notes say what moved). Never a column the mapping names.
+
+    - An account column none of whose values is the account the preamble names holds the
+      other party's: DKB's ``Kontonummer`` is the payee's IBAN, and the payments were stored
+      under it, exit 0. The statement's own account (the preamble's) is used.
+    - A value-date column of currency codes is the currency: ``Valuta`` is the value date in
+      Dutch and German, the currency in Swedish (Nordea's ``Valuta`` = SEK)."""
+    notes: list[str] = []
+    for i, target in list(plan.items()):
+        if normalize_header(header[i]) in fm.columns:
+            continue
+        values = [r[i].strip() for r in rows if i < len(r) and r[i].strip()]
+        if not values:
+            continue
+        if target == "account_id" and own and _compact(own) not in {_compact(v) for v in values}:
+            del plan[i]
+            notes.append(f"column {header[i]!r} names another party's account, not "
+                         f"{mask(own)} of the preamble: not read as the account")
+        elif (target == "value_at" and "currency" not in plan.values()
+              and all(v.upper() in known_currencies() for v in values)):  # fmt: skip
+            plan[i] = "currency"
+            notes.append(f"column {header[i]!r} holds currency codes: read as the currency")
+    return notes
 
 
 def running_balance(

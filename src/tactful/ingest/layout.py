@@ -148,7 +148,8 @@ def statement_facts(
                 if not value and i + 1 < len(rows) and j < len(rows[i + 1]):
                     value = rows[i + 1][j].strip()  # a table: the value is below its name
                 if key in _ACCOUNT_KEYS and value and facts.account is None:
-                    facts.account = value.replace(" ", "") if iban_in(value) else value
+                    # "DE99... / Girokonto" (DKB): the IBAN is the account
+                    facts.account = iban_in(value) or value
                     facts.account_from = "the preamble"
                 elif key in _CURRENCY_KEYS and value.upper() in known_currencies():
                     facts.currency = facts.currency or value.upper()

@@ -96,6 +96,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "ucet",
         "auftragskonto",
         "saskaitosnr",
+        "ibanbban",
     ),
     "booked_at": (
         "bookedat",
@@ -126,6 +127,16 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "processeddate",
         "processingdate",
         "starteddate",
+        "created",
+        "datumverrichting",
+        "uitvoeringsdatum",
+        "belegdatum",
+        "rundate",
+        "bokforingsdag",
+        "bokforingsdatum",
+        "transaktionsdatum",
+        "tranzakciodatuma",
+        "datumprovedeni",
     ),
     "value_at": (
         "valueat",
@@ -139,6 +150,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "rentedatum",
         "dtuser",
         "completeddate",
+        "datumverrekening",
+        "erteknap",
+        "settlementdate",
     ),
     "amount": (
         "amount",
@@ -153,6 +167,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "suma",
         "value",
         "sum",
+        "buchungsbetrag",
+        "belopp",
+        "tranzakcioosszege",
+        "kwota",
     ),
     "amount_minor": ("amountminor", "amountcents", "amountinminorunits"),
     "debit": (
@@ -195,6 +213,12 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "waehrung",
         "munt",
         "moneda",
+        "buchungswahrung",
+        "buchungswaehrung",
+        "valutarekening",
+        "devizanem",
+        "tranzakciodevizaneme",
+        "mena",
         "currencycode",
         "mena",
     ),
@@ -221,6 +245,14 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "descrizione",
         "opis",
         "transactiondetails",
+        "transaktionsbeschreibung",
+        "omschrijving1",
+        "transaktion",
+        "buchungstext",
+        "handelaar",
+        "kozlemeny",
+        "rubrik",
+        "meddelande",
     ),
     "counterparty": (
         "counterparty",
@@ -241,6 +273,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "naamomschrijving",
         "beguenstigterzahlungspflichtiger",
         "gavejas",
+        "namn",
     ),
     "mcc": ("mcc", "merchantcategorycode", "mcccode"),
     # Not "type": in a bank's statement "Type" is DEB/FPI, "Credit Transfer" or DEBIT/CREDIT,
@@ -324,6 +357,15 @@ _KIND_ALIASES: dict[RecordKind, dict[str, tuple[str, ...]]] = {
 
 
 @cache
+def alias_rank(field_name: str, header: str) -> int:
+    """Where ``header`` stands among ``field_name``'s aliases (earlier: the likelier home of
+    the field): of two description columns, ``Verwendungszweck`` holds the text and
+    ``Buchungstext`` the kind of booking, ``Description`` the text and ``Name`` the payee."""
+    aliases = _ALIASES.get(field_name, ())
+    key = normalize_header(header)
+    return aliases.index(key) if key in aliases else len(aliases)
+
+
 def default_aliases(kind: RecordKind) -> dict[str, str]:
     """Normalized header -> canonical field of ``kind``.
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cache
+from hashlib import blake2b
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
@@ -58,8 +59,8 @@ _FLAGS: dict[str, bool] = {"true": True, "yes": True, "y": True, "1": True,
 """A flag as banks' exports write it; anything else is rejected rather than guessed."""
 _STATUSES = {str(s) for s in TransactionStatus}
 _STATUS_WORDS = {
-    **dict.fromkeys(("completed", "complete", "booked", "settled", "cleared", "executed"),
-                    "posted"),
+    **dict.fromkeys(("completed", "complete", "booked", "settled", "cleared", "executed",
+                     "processed"), "posted"),
     **dict.fromkeys(("authorised", "authorized", "reserved", "on_hold", "hold", "in_progress",
                      "processing"), "pending"),
     **dict.fromkeys(("reverted", "failed", "rejected", "cancelled", "canceled"), "declined"),
@@ -67,6 +68,12 @@ _STATUS_WORDS = {
 """A transaction's state as banks' exports write it (Revolut: COMPLETED, PENDING, REVERTED,
 DECLINED). Without these, a file's pending payments were rejected, or, read without its state
 column, stored as posted; "reverted" is a payment undone before it settled: no money moved."""
+def _digest_id(value: str) -> str:
+    return "b2:" + blake2b(value.encode("utf-8"), digest_size=20).hexdigest()
+
+
+_NOT_YET = {"pending", "authorised", "authorized", "reserved", "processing"}
+_NO_DATE_YET = " is no date: the payment is not booked yet (a later export will carry it)"
 _TS_FORMATS_AWARE = ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
 _TS_FORMATS_NAIVE = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
 _DATE_FORMATS_ISO = ("%Y-%m-%d", "%Y%m%d")
@@ -116,6 +123,7 @@ def _day_month_candidates(values: pl.Series, opts: SourceOptions) -> list[pl.Exp
         for year in ("%Y", "%y"):
             base = f"{order[0]}{sep}{order[1]}{sep}{year}"
             out += [
+                pl.col("v").str.to_datetime(base + " %H:%M:%S%.f", strict=False),
                 pl.col("v").str.to_datetime(base + " %H:%M:%S", strict=False),
                 pl.col("v").str.to_datetime(base + " %H:%M", strict=False),
                 pl.col("v").str.to_date(base, strict=False).cast(pl.Datetime("us")),
@@ -239,7 +247,10 @@ def _parse_timestamp(series: pl.Series, opts: SourceOptions, *, as_date: bool) -
 def _parse_text(text: pl.Series, opts: SourceOptions) -> pl.Series:
     """The careful path: every spelling this reader knows, tried on what is still unread."""
     norm = (
-        text.str.replace(r"^(\d{4}-\d\d-\d\d)T", "$1 ")
+        # year first with dots or slashes is year-month-day in every country that writes it
+        # (Hungary: "2019.04.19.", Japan and China: "2019/04/19")
+        text.str.replace(r"^(\d{4})[./](\d\d)[./](\d\d)\.?($|[ T].*)", "$1-$2-$3$4")
+        .str.replace(r"^(\d{4}-\d\d-\d\d)T", "$1 ")
         .str.replace(r"(?i)z$", "+00:00")
         .str.replace(r" ([+-]\d\d:?\d\d)$", "$1")
     )
@@ -419,6 +430,11 @@ def _field(
                 .then(pl.lit(f" does not exist in {opts.timezone} (clocks changed)"))
                 .otherwise(reason)
             )
+        if bad.any():
+            # card exports write "Pending" where a payment not yet booked has no date: no
+            # date_format can read it (Woolworths, M&S Bank)
+            pending = pl.lit(txt).str.to_lowercase().is_in(sorted(_NOT_YET))
+            reason = pl.when(pending).then(pl.lit(_NO_DATE_YET)).otherwise(reason)
         errors = pl.select(_err(pl.lit(bad), _quoted(pl.lit(txt)) + reason)).to_series()
         return name, parsed, errors
     if t is FieldType.FLOAT:
@@ -439,7 +455,16 @@ def _field(
     tc = pl.col("t")
     value: pl.Expr = tc
     error: pl.Expr = pl.lit(None, dtype=pl.Utf8)
-    if t is FieldType.ID:
+    if t is FieldType.ID and name == "transaction_id" and kind is RecordKind.TRANSACTION:
+        # A bank's own id may be long (DCU writes 232 characters of base64): its digest keeps
+        # it unique and stable across re-imports, where refusing it lost every row.
+        long = work["t"].str.len_chars() > 128
+        if long.any():
+            work = work.with_columns(
+                pl.when(long).then(work["t"].map_elements(_digest_id, return_dtype=pl.Utf8))
+                .otherwise(pl.col("t")).alias("t")
+            )  # fmt: skip
+    elif t is FieldType.ID:
         error = _err(tc.str.len_chars() > 128, "is longer than 128 characters")
     elif t is FieldType.CURRENCY:
         value = tc.str.to_uppercase()

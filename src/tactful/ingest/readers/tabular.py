@@ -32,7 +32,7 @@ from tactful.ingest.layout import (
     is_summary_row,
     sniff_delimiter,
 )
-from tactful.ingest.mapping import FileMapping, Mapping, normalize_header
+from tactful.ingest.mapping import FileMapping, Mapping, alias_rank, normalize_header
 from tactful.ingest.readers.base import Reader, readers
 from tactful.ingest.schema import (
     LOCATION,
@@ -96,6 +96,8 @@ def plan_columns(
                 currencies.append(i)
             if target == "booked_at" and target in plan.values():
                 target = _second_date(plan, headers, i, fm)
+            elif target == "description" and target in plan.values():
+                target = _second_text(plan, headers, i, fm)
             if target is None:
                 ignored.append(header)
             elif target in plan.values():
@@ -148,12 +150,41 @@ def _second_date(
     named = {normalize_header(headers[j]) in fm.columns for j in (first, i)}
     if True in named:
         return "booked_at"
-    if normalize_header(headers[first]) == "time":
+    if normalize_header(headers[first]) in _CLOCK:
         del plan[first]
         return "booked_at"
-    if normalize_header(headers[i]) == "time":
+    if normalize_header(headers[i]) in _CLOCK:
         return None
     return "value_at" if "value_at" not in plan.values() else "booked_at"
+
+
+_CLOCK = frozenset({"time", "datetime", "timestamp"})
+"""Headers of the same moment as a date column, with its clock time (Wise: Date and Date Time)."""
+
+
+def _second_text(
+    plan: dict[int, str], headers: Sequence[str], i: int, fm: FileMapping
+) -> str | None:
+    """Of two columns named like a description, the one whose name is the likelier home of the
+    text is the description (``mapping.alias_rank``); the other is the counterparty when it is
+    a ``Name`` and none is mapped (bunq: Name and Description), else left out. A wrong choice
+    here moves no money, where refusing the file loses it all. Columns the mapping names still
+    clash."""
+    first = next(j for j, t in plan.items() if t == "description")
+    if any(normalize_header(headers[j]) in fm.columns for j in (first, i)):
+        return "description"
+
+
+    def role(header: str) -> str | None:
+        payee = normalize_header(header) == "name" and "counterparty" not in plan.values()
+        return "counterparty" if payee else None
+
+    if alias_rank("description", headers[i]) >= alias_rank("description", headers[first]):
+        return role(headers[i])
+    del plan[first]
+    if (other := role(headers[first])) is not None:
+        plan[first] = other
+    return "description"
 
 
 def _pick_currency(plan: dict[int, str], columns: list[int]) -> None:
