@@ -545,37 +545,28 @@ class FileMapping:
         self.delimiter = delimiter
         self.options = options
 
+    def _with(self, **changes: Any) -> FileMapping:
+        kept: dict[str, Any] = {
+            "columns": self.columns, "constants": self.constants, "values": self.values,
+            "kind": self.kind, "encoding": self.encoding, "delimiter": self.delimiter,
+            "options": self.options, "account": self.account, "currency": self.currency,
+            "on_balance_mismatch": self.on_balance_mismatch,
+        }  # fmt: skip
+        return FileMapping(**{**kept, **changes})
+
     def with_constants(self, extra: dict[str, str]) -> FileMapping:
         """A copy with ``extra`` constants (what a statement says once: account, currency)."""
         constants = {**self.constants, **extra}
-        return FileMapping(
-            columns=self.columns,
+        return self._with(
             constants=constants,
-            values=self.values,
-            kind=self.kind,
-            encoding=self.encoding,
-            delimiter=self.delimiter,
             options=dataclasses.replace(self.options, currency=constants.get("currency")),
-            account=self.account,
-            currency=self.currency,
-            on_balance_mismatch=self.on_balance_mismatch,
         )
 
     def with_values(self, field_name: str, extra: dict[str, str]) -> FileMapping:
         """A copy whose ``[values.<field_name>]`` also maps ``extra`` (the mapping's own
         entries win): what the reader learned from the file, e.g. that a blank sign is a debit."""
-        values = {**self.values, field_name: {**extra, **self.values.get(field_name, {})}}
-        return FileMapping(
-            columns=self.columns,
-            constants=self.constants,
-            values=values,
-            kind=self.kind,
-            encoding=self.encoding,
-            delimiter=self.delimiter,
-            options=self.options,
-            account=self.account,
-            currency=self.currency,
-            on_balance_mismatch=self.on_balance_mismatch,
+        return self._with(
+            values={**self.values, field_name: {**extra, **self.values.get(field_name, {})}}
         )
 
     def canonical_name(self, header: str, kind: RecordKind) -> str | None:
