@@ -317,3 +317,95 @@ def test_a_time_column_beside_a_date_column_is_not_a_second_date(tmp_path: Path)
     typed, rejects, _ = _read(path, Mapping().with_statement(account=None, currency="CAD"))
     assert rejects == [] and typed["booked_at"][0].date() == date(2019, 1, 10)
     assert typed["booked_at"][1].date() == date(2018, 12, 15)
+
+
+# Handwritten files, each pinning what a file that loaded before these rules still does.
+
+
+def _handwritten(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"handwritten_{name}.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_date_format_reads_year_first_dates_as_written(tmp_path: Path) -> None:
+    path = _handwritten(tmp_path, "dots", "Date,Amount,Currency,Description\n"
+                                          "2019.04.19,-12.50,EUR,coffee\n")
+    (tmp_path / "m.toml").write_text('[source]\ndate_format = "%Y.%m.%d"\n')
+    typed, rejects, _ = _read(path, Mapping.load(tmp_path / "m.toml"))
+    assert rejects == [] and typed["booked_at"][0].date() == date(2019, 4, 19)
+
+
+def test_a_column_the_mapping_names_wins_over_a_default_alias(tmp_path: Path) -> None:
+    path = _handwritten(tmp_path, "named", "Buchungstag;Buchungstext;Verwendungszweck;Betrag;"
+                        "Waehrung\n01.02.2024;LASTSCHRIFT;Miete Februar;-800,00;EUR\n")
+    (tmp_path / "m.toml").write_text('[columns]\n"Buchungstext" = "description"\n')
+    typed, rejects, _ = _read(path, Mapping.load(tmp_path / "m.toml"))
+    assert rejects == [] and typed["description"][0] == "LASTSCHRIFT"
+
+
+def test_a_second_value_date_is_left_out_and_other_second_dates_still_clash(
+    tmp_path: Path,
+) -> None:
+    path = _handwritten(tmp_path, "value_dates", "Booking Date,Value Date,Valutadatum,Amount,"
+                        "Currency\n2024-02-01,2024-02-02,2024-02-03,-5.00,EUR\n")
+    typed, rejects, _ = _read(path, Mapping())
+    assert rejects == [] and typed["value_at"][0].date() == date(2024, 2, 2)
+    created = _handwritten(tmp_path, "created", "Date,Created,Amount,Currency\n"
+                           "2024-02-01,2024-01-30 10:00,-5.00,EUR\n")
+    with pytest.raises(IngestError, match="'Date' and 'Created' both map to booked_at"):
+        _read(created, Mapping())
+
+
+def test_a_one_sided_sign_column_beside_signed_amounts_sets_no_default(tmp_path: Path) -> None:
+    path = _handwritten(tmp_path, "signed", "Date,Description,Amount,Type,Currency\n"
+                        "2024-02-01,Shop,-12.00,,EUR\n2024-02-02,Salary,500.00,CR,EUR\n"
+                        "2024-02-03,Interest,0.35,,EUR\n")
+    typed, rejects, notes = _read(path, Mapping())
+    assert not any("marks only one side" in n for n in notes)
+    assert -35 not in typed["amount_minor"].to_list() and len(rejects) == 2
+
+
+def test_an_unnamed_placeholder_column_is_no_sign(tmp_path: Path) -> None:
+    path = _handwritten(tmp_path, "placeholder", "Date,Description,Amount,,Currency\n"
+                        "2024-02-01,Salary,500.00,-,EUR\n2024-02-02,Shop,12.00,-,EUR\n")
+    typed, rejects, _ = _read(path, Mapping())
+    assert rejects == [] and typed["amount_minor"].to_list() == [50000, 1200]
+
+
+def test_a_sign_cell_of_spaces_is_a_blank(tmp_path: Path) -> None:
+    path = _handwritten(tmp_path, "spaces", "Date,Description,Amount,\n"
+                        "01-Apr-2020,Shop,£12.00, \n02-Apr-2020,Payment,£50.00,CR\n")
+    typed, rejects, _ = _read(path, Mapping())
+    assert rejects == [] and typed["amount_minor"].to_list() == [-1200, 5000]
+
+
+def test_a_repeated_bank_id_stays_the_id(sqlite_store: Store, tmp_path: Path) -> None:
+    """An export that repeats a row keeps the bank's ids, so an overlapping later file lands
+    on the same transactions."""
+    head = "Date,Transaction ID,Amount,Currency,Description\n"
+    one = _handwritten(tmp_path, "ids1", head + "2024-02-01,TX1001,-5.00,EUR,a\n"
+                       "2024-02-01,TX1001,-5.00,EUR,a\n2024-02-02,TX1002,-7.00,EUR,b\n")
+    two = _handwritten(tmp_path, "ids2", head + "2024-02-01,TX1001,-5.00,EUR,a\n"
+                       "2024-02-02,TX1002,-7.00,EUR,b\n2024-02-03,TX1003,-9.00,EUR,c\n")
+    mapping = Mapping().with_statement(account="ACC-1", currency=None)
+    loader = Loader(sqlite_store, report_dir=tmp_path / "r", mapping=mapping)
+    loader.ingest([one])
+    loader.ingest([two])
+    assert sqlite_store.counts()["transactions"] == 3
+
+
+def test_an_account_column_of_two_countries_gives_no_currency(tmp_path: Path) -> None:
+    path = _handwritten(tmp_path, "two_countries", "Date,IBAN,Amount,Description\n"
+                        "2024-02-01,DE89370400440532013000,-5.00,a\n"
+                        "2024-02-01,CH9300762011623852957,-5.00,b\n")
+    with pytest.raises(IngestError, match="does not say its currency"):
+        _read(path, Mapping())
+
+
+def test_an_account_column_holding_the_preambles_account_is_kept(tmp_path: Path) -> None:
+    path = _handwritten(tmp_path, "bban", "Account;12345678\n\nDate;Account;Amount;Currency\n"
+                        "2024-02-01;GB33BUKB20201512345678;-5,00;GBP\n")
+    typed, _, notes = _read(path, Mapping())
+    assert set(typed["account_id"]) == {"GB33BUKB20201512345678"}
+    assert not any("another party's account" in n for n in notes)

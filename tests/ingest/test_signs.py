@@ -95,3 +95,12 @@ def test_a_type_column_of_other_words_is_ignored(tmp_path: Path) -> None:
 def test_a_decimal_mark_nothing_decides_is_refused(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="the decimal mark cannot be told"):
         _read(tmp_path, "Date,Amount,Currency\n2024-03-01,1.500,EUR\n2024-03-02,2.250,EUR\n")
+
+
+def test_a_negative_amount_whose_sign_says_credit_is_rejected() -> None:
+    from tactful.ingest.signs import apply_sign
+
+    out = apply_sign(pl.DataFrame({"amount": ["-12.00", "5.00"], "sign": ["CR", "D"]}))
+    assert out["amount"].to_list() == ["12.00", "-5.00"]
+    assert out["_reject"].to_list() == [
+        "amount '-12.00' is negative but its sign 'CR' says credit", None]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -70,13 +71,19 @@ def statement_mapping(
     plan = dict(plan)
     notes: list[str] = []
     facts = statement_facts(preamble, header, path.name)
-    notes += _by_content(plan, header, rows, fm, facts.account)
+    own = facts.account if facts.account_from == "the preamble" else None
+    notes += _by_content(plan, header, rows, fm, own)
     targets = set(plan.values())
+    unsigned = not _signed(_column(plan, "amount", rows))
     if "sign" not in targets and "amount" in targets:
         for i, name in enumerate(header):
             if i in plan or normalize_header(name) not in _TYPE_HEADERS:
                 continue
-            if is_sign_column([r[i] for r in rows if i < len(r)]):
+            values = [r[i] for r in rows if i < len(r)]
+            if not name.strip() and (not unsigned or {v.strip() for v in values} <= {"", "-", "+"}):
+                continue  # an unnamed column is a sign only beside unsigned amounts, and a
+                # "-" there may be a placeholder
+            if is_sign_column(values):
                 plan[i] = "sign"
                 notes.append(f"column {name!r} read as the amount's sign (debit/credit words)")
                 break
@@ -84,18 +91,18 @@ def statement_mapping(
     if tid is not None and normalize_header(header[tid]) not in fm.columns:
         ids = [r[tid].strip() for r in rows if tid < len(r) and r[tid].strip()]
         repeated = next((v for v in ids if ids.count(v) > 1), None)
-        codes = len(set(ids)) < 0.8 * len(ids) or not any(c.isdigit() for v in ids for c in v)
-        if repeated is not None and codes:
+        if repeated is not None and not any(c.isdigit() for v in ids for c in v):
             # DBS's "Reference" holds the transaction type (MST, ITR): read as ids, 4 of 9
             # rows were refused as conflicting duplicates, and identical ones would have been
-            # dropped. A statement's ids are mostly distinct and hold digits; an export that
-            # repeats a row now and then keeps them (a repeat is then a duplicate, or a
-            # conflict naming the first). Keys made from the rows lose no row (``keys.py``).
+            # dropped. A bank's ids hold digits; an export that repeats a row now and then
+            # keeps them (a repeat is then a duplicate, or a conflict naming the first), so
+            # its ids stay the same from one file to the next. Keys made from the rows lose
+            # no row (``keys.py``).
             del plan[tid]
             notes.append(f"column {header[tid]!r} is no transaction id ({repeated!r} repeats): "
                          "ids are made from each row's date, amount and text")
     sign = next((i for i, t in plan.items() if t == "sign"), None)
-    if sign is not None and "" not in fm.values.get("sign", {}):
+    if sign is not None and unsigned and "" not in fm.values.get("sign", {}):
         blank = blank_side([r[sign] if sign < len(r) else "" for r in rows])
         if blank is not None:
             fm = fm.with_values("sign", {"": blank})
@@ -119,7 +126,7 @@ def statement_mapping(
             (fm.currency, "the --currency option"),
             (facts.currency, facts.currency_from),
             (currency_from_amounts(sample), "the currency sign of its amounts"),
-            (currency_from_account(account or _first(plan, "account_id", rows)),
+            (currency_from_account(account) or _one_currency(_column(plan, "account_id", rows)),
              "the country of its IBAN"),
         ]
         currency, where = next(((c, w) for c, w in found if c), (None, ""))
@@ -134,15 +141,29 @@ def statement_mapping(
     return (fm.with_constants(extra) if extra else fm), plan, notes
 
 
-def _first(plan: dict[int, str], target: str, rows: Sequence[Sequence[str]]) -> str | None:
-    """The first value of ``target``'s column in ``rows``."""
+def _column(plan: dict[int, str], target: str, rows: Sequence[Sequence[str]]) -> list[str]:
+    """The non-blank values of ``target``'s column in ``rows``."""
     i = next((i for i, t in plan.items() if t == target), None)
-    return next((r[i].strip() for r in rows if i is not None and i < len(r) and r[i].strip()),
-                None)
+    return [r[i].strip() for r in rows if i is not None and i < len(r) and r[i].strip()]
 
 
-def _compact(account: str) -> str:
-    return "".join(account.split()).upper()
+def _signed(amounts: Sequence[str]) -> bool:
+    """Whether any amount carries a minus (``-12.00``, ``12.00-``, ``(12.00)``): then a blank
+    beside it says nothing about its side."""
+    return any(a.startswith(("-", "(", "\u2212")) or a.endswith("-") for a in amounts)
+
+
+def _one_currency(accounts: Sequence[str]) -> str | None:
+    """The currency of the IBANs of an account column, when they all give the same one."""
+    found = {currency_from_account(a) for a in accounts}
+    return found.pop() if len(found) == 1 else None
+
+
+def _same_account(a: str, b: str) -> bool:
+    """Whether two spellings name one account: equal without separators, or one (a BBAN or
+    an account number) inside the other (its IBAN)."""
+    x, y = (re.sub(r"[^0-9A-Z]", "", v.upper()) for v in (a, b))
+    return bool(x and y) and (x in y or y in x)
 
 
 def _by_content(
@@ -167,7 +188,7 @@ def _by_content(
         values = [r[i].strip() for r in rows if i < len(r) and r[i].strip()]
         if not values:
             continue
-        if target == "account_id" and own and _compact(own) not in {_compact(v) for v in values}:
+        if target == "account_id" and own and not any(_same_account(own, v) for v in values):
             del plan[i]
             notes.append(f"column {header[i]!r} names another party's account, not "
                          f"{mask(own)} of the preamble: not read as the account")

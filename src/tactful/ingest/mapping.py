@@ -152,7 +152,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "completeddate",
         "datumverrekening",
         "erteknap",
-        "settlementdate",
     ),
     "amount": (
         "amount",
@@ -356,7 +355,6 @@ _KIND_ALIASES: dict[RecordKind, dict[str, tuple[str, ...]]] = {
 }
 
 
-@cache
 def alias_rank(field_name: str, header: str) -> int:
     """Where ``header`` stands among ``field_name``'s aliases (earlier: the likelier home of
     the field): of two description columns, ``Verwendungszweck`` holds the text and
@@ -366,6 +364,7 @@ def alias_rank(field_name: str, header: str) -> int:
     return aliases.index(key) if key in aliases else len(aliases)
 
 
+@cache
 def default_aliases(kind: RecordKind) -> dict[str, str]:
     """Normalized header -> canonical field of ``kind``.
 

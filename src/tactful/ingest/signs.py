@@ -159,6 +159,8 @@ def apply_sign(frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("amount '") + text + pl.lit("' is negative but its sign '") + raw
               + pl.lit("' says credit"))
     )  # fmt: skip
-    frame = frame.with_columns(amount.alias("amount"))
-    frame = _add_reject(frame, reason)
-    return frame.drop("sign")
+    # both from the amount as the file wrote it: a reason computed after the amount was
+    # replaced by its unsigned text never saw the minus ("-12.00" beside "CR" loaded as 12.00)
+    frame = frame.with_columns(amount.alias("amount"), reason.alias("__sign_reason"))
+    frame = _add_reject(frame, pl.col("__sign_reason"))
+    return frame.drop("sign", "__sign_reason")

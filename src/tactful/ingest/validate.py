@@ -246,11 +246,13 @@ def _parse_timestamp(series: pl.Series, opts: SourceOptions, *, as_date: bool) -
 
 def _parse_text(text: pl.Series, opts: SourceOptions) -> pl.Series:
     """The careful path: every spelling this reader knows, tried on what is still unread."""
-    norm = (
+    if not opts.date_format:
         # year first with dots or slashes is year-month-day in every country that writes it
-        # (Hungary: "2019.04.19.", Japan and China: "2019/04/19")
-        text.str.replace(r"^(\d{4})[./](\d\d)[./](\d\d)\.?($|[ T].*)", "$1-$2-$3$4")
-        .str.replace(r"^(\d{4}-\d\d-\d\d)T", "$1 ")
+        # (Hungary: "2019.04.19.", Japan and China: "2019/04/19"); a date_format reads the
+        # text as written
+        text = text.str.replace(r"^(\d{4})[./](\d\d)[./](\d\d)\.?($|[ T].*)", "$1-$2-$3$4")
+    norm = (
+        text.str.replace(r"^(\d{4}-\d\d-\d\d)T", "$1 ")
         .str.replace(r"(?i)z$", "+00:00")
         .str.replace(r" ([+-]\d\d:?\d\d)$", "$1")
     )

@@ -94,10 +94,8 @@ def plan_columns(
             target = fm.canonical_name(header, kind)
             if target == "currency":
                 currencies.append(i)
-            if target == "booked_at" and target in plan.values():
-                target = _second_date(plan, headers, i, fm)
-            elif target == "description" and target in plan.values():
-                target = _second_text(plan, headers, i, fm)
+            if target in _SECONDS and target in plan.values():
+                target = _SECONDS[target](plan, headers, i, fm)
             if target is None:
                 ignored.append(header)
             elif target in plan.values():
@@ -138,28 +136,66 @@ def plan_columns(
     return kind, plan, ignored
 
 
+def _named(plan: dict[int, str], headers: Sequence[str], i: int, fm: FileMapping,
+           target: str) -> tuple[int, bool, bool]:
+    """(the column ``target`` is planned on, whether the mapping names it, whether it names
+    column ``i``)."""
+    first = next(j for j, t in plan.items() if t == target)
+    return first, normalize_header(headers[first]) in fm.columns, \
+        normalize_header(headers[i]) in fm.columns
+
+
+def _yield_to_named(plan: dict[int, str], first: int, first_named: bool, this_named: bool,
+                    target: str) -> tuple[bool, str | None]:
+    """(decided, the second column's field). Where the mapping names one of the two columns,
+    it has the field and the other is left out; where it names both, they clash (refused,
+    naming both); where it names neither, the defaults decide (not decided here)."""
+    if first_named and this_named:
+        return True, target
+    if first_named:
+        return True, None
+    if this_named:
+        del plan[first]
+        return True, target
+    return False, None
+
+
 def _second_date(
     plan: dict[int, str], headers: Sequence[str], i: int, fm: FileMapping
 ) -> str | None:
-    """What a second column named like a booking date is, by default: a card export's
-    "Transaction Date" and "Posted Date" are the purchase and the booking (the second becomes
-    ``value_at``), and a "Time" beside a "Date" is the date's clock time, not another date (the
-    date is kept). Columns the mapping names, or a third date, still clash (refused, naming
-    both)."""
-    first = next(j for j, t in plan.items() if t == "booked_at")
-    named = {normalize_header(headers[j]) in fm.columns for j in (first, i)}
-    if True in named:
-        return "booked_at"
+    """What a second column named like a booking date is, by default: a "Time" beside a
+    "Date" is the date's clock time (left out), and a posting date beside a transaction
+    date (a card export's "Transaction Date" and "Posted Date", a card's "Belegdatum" and
+    "Buchungsdatum") is the value date. Any other second date still clashes (refused, naming
+    both), as a column the mapping names does with another it names."""
+    first, first_named, this_named = _named(plan, headers, i, fm, "booked_at")
+    decided, named = _yield_to_named(plan, first, first_named, this_named, "booked_at")
+    if decided:
+        return named
     if normalize_header(headers[first]) in _CLOCK:
         del plan[first]
         return "booked_at"
     if normalize_header(headers[i]) in _CLOCK:
         return None
-    return "value_at" if "value_at" not in plan.values() else "booked_at"
+    if normalize_header(headers[i]) in _POSTING and "value_at" not in plan.values():
+        return "value_at"
+    return "booked_at"
 
 
 _CLOCK = frozenset({"time", "datetime", "timestamp"})
 """Headers of the same moment as a date column, with its clock time (Wise: Date and Date Time)."""
+_POSTING = frozenset({"posteddate", "postingdate", "buchungsdatum", "buchungstag"})
+"""Headers of the day a card payment was posted, beside the day it was made."""
+
+
+def _second_value_date(
+    plan: dict[int, str], headers: Sequence[str], i: int, fm: FileMapping
+) -> str | None:
+    """A second column named like a value date (``Value Date`` beside ``Settlement Date``) is
+    left out: it moves no money, and refusing the file would lose every row. Unless the
+    mapping names it."""
+    first, first_named, this_named = _named(plan, headers, i, fm, "value_at")
+    return _yield_to_named(plan, first, first_named, this_named, "value_at")[1]
 
 
 def _second_text(
@@ -168,12 +204,12 @@ def _second_text(
     """Of two columns named like a description, the one whose name is the likelier home of the
     text is the description (``mapping.alias_rank``); the other is the counterparty when it is
     a ``Name`` and none is mapped (bunq: Name and Description), else left out. A wrong choice
-    here moves no money, where refusing the file loses it all. Columns the mapping names still
-    clash."""
-    first = next(j for j, t in plan.items() if t == "description")
-    if any(normalize_header(headers[j]) in fm.columns for j in (first, i)):
-        return "description"
-
+    here moves no money, where refusing the file loses it all. Where the mapping names one of
+    them, it is the description."""
+    first, first_named, this_named = _named(plan, headers, i, fm, "description")
+    decided, named = _yield_to_named(plan, first, first_named, this_named, "description")
+    if decided:
+        return named
 
     def role(header: str) -> str | None:
         payee = normalize_header(header) == "name" and "counterparty" not in plan.values()
@@ -185,6 +221,11 @@ def _second_text(
     if (other := role(headers[first])) is not None:
         plan[first] = other
     return "description"
+
+
+_SECONDS = {"booked_at": _second_date, "value_at": _second_value_date,
+            "description": _second_text}
+"""A second column for one of these fields is resolved, not refused (see each)."""
 
 
 def _pick_currency(plan: dict[int, str], columns: list[int]) -> None:
@@ -209,8 +250,9 @@ def finish_frame(frame: pl.DataFrame, fm: FileMapping) -> pl.DataFrame:
     for field_name, mapping in fm.values.items():
         if field_name in frame.columns:
             column = pl.col(field_name).cast(pl.Utf8).replace(mapping)
-            if "" in mapping:  # a blank cell reads as "" or as null, by reader path
-                column = column.fill_null(pl.lit(mapping[""]))
+            if "" in mapping:  # a blank cell reads as "", " " or null, by reader path
+                blank = pl.col(field_name).cast(pl.Utf8).str.strip_chars().fill_null("") == ""
+                column = pl.when(blank).then(pl.lit(mapping[""])).otherwise(column)
             frame = frame.with_columns(column.alias(field_name))
     # Signs before merging: a sign column applies to an amount column, never to a pair.
     return merge_debit_credit(apply_sign(frame))
