@@ -409,3 +409,17 @@ def test_an_account_column_holding_the_preambles_account_is_kept(tmp_path: Path)
     typed, _, notes = _read(path, Mapping())
     assert set(typed["account_id"]) == {"GB33BUKB20201512345678"}
     assert not any("another party's account" in n for n in notes)
+
+
+def test_a_posting_date_is_the_value_date_before_or_after_the_transaction_date(
+    tmp_path: Path,
+) -> None:
+    for name, head, row in (
+        ("after", "Transaction Date,Posted Date", "2024-02-01,2024-02-03"),
+        ("before", "Posted Date,Transaction Date", "2024-02-03,2024-02-01"),
+    ):
+        path = _handwritten(tmp_path, name, f"{head},Amount,Currency\n{row},-5.00,USD\n")
+        typed, rejects, _ = _read(path, Mapping())
+        assert rejects == [], name
+        assert typed["booked_at"][0].date() == date(2024, 2, 1), name
+        assert typed["value_at"][0].date() == date(2024, 2, 3), name

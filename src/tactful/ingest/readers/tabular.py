@@ -166,8 +166,9 @@ def _second_date(
     """What a second column named like a booking date is, by default: a "Time" beside a
     "Date" is the date's clock time (left out), and a posting date beside a transaction
     date (a card export's "Transaction Date" and "Posted Date", a card's "Belegdatum" and
-    "Buchungsdatum") is the value date. Any other second date still clashes (refused, naming
-    both), as a column the mapping names does with another it names."""
+    "Buchungsdatum"), before or after it, is the value date. Any other second date still
+    clashes (refused, naming both), as a column the mapping names does with another it
+    names."""
     first, first_named, this_named = _named(plan, headers, i, fm, "booked_at")
     decided, named = _yield_to_named(plan, first, first_named, this_named, "booked_at")
     if decided:
@@ -177,8 +178,12 @@ def _second_date(
         return "booked_at"
     if normalize_header(headers[i]) in _CLOCK:
         return None
-    if normalize_header(headers[i]) in _POSTING and "value_at" not in plan.values():
-        return "value_at"
+    if "value_at" not in plan.values():
+        if normalize_header(headers[i]) in _POSTING:
+            return "value_at"
+        if normalize_header(headers[first]) in _POSTING:  # "Posted Date" before the other
+            plan[first] = "value_at"
+            return "booked_at"
     return "booked_at"
 
 
