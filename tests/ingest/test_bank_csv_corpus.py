@@ -74,6 +74,10 @@ STATEMENTS = [
     Statement("us-dcu/Main_Checking_Account_Transactions.csv", 10, 0, date(2021, 12, 31),
               -797139, False, "USD"),
     Statement("nl-bunq/bunq-statement.csv", 7, 0, date(2018, 12, 6), -878, False),
+    # a third round
+    Statement("it-bancoposta/bancoposta.csv", 4, 0, date(2018, 1, 3), -290, False, "EUR"),
+    Statement("ch-zkb/ZKB_Sample.csv", 7, 0, date(2024, 1, 1), 500000, True),
+    Statement("ru-alfabank/alfabank.csv", 3, 0, date(2017, 5, 31), 3312356, False),
 ]  # fmt: skip
 REFUSED = {
     # the file's own running balance does not add up (442.67 + 0.00 is not 420.74)
@@ -423,3 +427,30 @@ def test_a_posting_date_is_the_value_date_before_or_after_the_transaction_date(
         assert rejects == [], name
         assert typed["booked_at"][0].date() == date(2024, 2, 1), name
         assert typed["value_at"][0].date() == date(2024, 2, 3), name
+
+
+def test_opening_and_closing_balance_rows_are_no_payments_on_the_fast_path() -> None:
+    """BancoPosta's "SALDO FINALE" row (28,359.05 in the credit column) was stored as a
+    payment: the native reader took the file, and only the careful one skipped such rows."""
+    typed, rejects, notes = _read(CORPUS / "it-bancoposta/bancoposta.csv",
+                                  Mapping().with_statement(account=None, currency="EUR"))
+    assert rejects == [] and typed["amount_minor"].sum() == -390
+    assert any("2 opening/closing balance" in n for n in notes)
+
+
+def test_an_empty_currency_column_leaves_the_currency_to_the_file() -> None:
+    typed, _, notes = _read(CORPUS / "ch-zkb/ZKB_Sample.csv", Mapping())
+    assert set(typed["currency"]) == {"CHF"}
+    assert "column 'Curr' is empty: not read as the currency" in notes
+    assert "currency CHF from the header 'Debit CHF'" in notes
+    assert typed["description"][0].startswith("Credit salary")
+
+
+def test_headers_in_cyrillic_are_read_and_can_be_mapped(tmp_path: Path) -> None:
+    typed, _, _ = _read(CORPUS / "ru-alfabank/alfabank.csv", Mapping())
+    assert set(typed["currency"]) == {"RUB"}  # RUR, the rouble's code of 1992-1997
+    assert typed["description"][0].startswith("{VO11111} Перечисление")
+    (tmp_path / "m.toml").write_text('[columns]\n"Референс проводки" = "transaction_id"\n')
+    mapped, rejects, _ = _read(CORPUS / "ru-alfabank/alfabank.csv",
+                               Mapping.load(tmp_path / "m.toml"))
+    assert rejects == [] and mapped["transaction_id"][0] == "ABCDEF11111111111"

@@ -159,6 +159,30 @@ def _one_currency(accounts: Sequence[str]) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _fuller_text(
+    plan: dict[int, str],
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    fm: FileMapping,
+    filled: int,
+) -> int | None:
+    """A column named like a description that the plan left out and that holds text on more
+    rows than ``filled`` (the description's)."""
+    for j, name in enumerate(header):
+        if j in plan or fm.canonical_name(name, RecordKind.TRANSACTION) != "description":
+            continue
+        if sum(1 for r in rows if j < len(r) and r[j].strip()) > filled:
+            return j
+    return None
+
+
+def _moved_text(plan: dict[int, str], header: Sequence[str], i: int, other: int) -> str:
+    del plan[i]
+    plan[other] = "description"
+    return f"column {header[other]!r} holds the text on more rows than {header[i]!r}: read as " \
+        "the description"
+
+
 def _same_account(a: str, b: str) -> bool:
     """Whether two spellings name one account: equal without separators, or one (a BBAN or
     an account number) inside the other (its IBAN)."""
@@ -180,13 +204,27 @@ def _by_content(
       other party's: DKB's ``Kontonummer`` is the payee's IBAN, and the payments were stored
       under it, exit 0. The statement's own account (the preamble's) is used.
     - A value-date column of currency codes is the currency: ``Valuta`` is the value date in
-      Dutch and German, the currency in Swedish (Nordea's ``Valuta`` = SEK)."""
+      Dutch and German, the currency in Swedish (Nordea's ``Valuta`` = SEK).
+    - An empty currency column is none: the currency the file or the user gives applies
+      (ZKB's ``Curr``; every row was refused for a missing value, --currency unheard).
+    - Of two columns named like a description, the one that holds text on more rows is the
+      description (ZKB's "Booking text" over "Details")."""
     notes: list[str] = []
     for i, target in list(plan.items()):
         if normalize_header(header[i]) in fm.columns:
             continue
         values = [r[i].strip() for r in rows if i < len(r) and r[i].strip()]
         if not values:
+            if target == "currency":  # ZKB's "Curr" is empty: the file's currency fills it
+                del plan[i]
+                notes.append(f"column {header[i]!r} is empty: not read as the currency")
+            elif target == "description" and (other := _fuller_text(plan, header, rows, fm, 0)):
+                notes.append(_moved_text(plan, header, i, other))
+            continue
+        if target == "description" and (other := _fuller_text(plan, header, rows, fm,
+                                                               len(values))):
+            # ZKB's "Details" names a payee now and then, its "Booking text" every row's text
+            notes.append(_moved_text(plan, header, i, other))
             continue
         if target == "account_id" and own and not any(_same_account(own, v) for v in values):
             del plan[i]

@@ -62,7 +62,7 @@ _ACCOUNT_KEYS = frozenset(
 _CURRENCY_KEYS = frozenset(
     normalize_header(k) for k in ("Währung", "Currency", "Valuta", "Devise", "Moneda", "Měna")
 )
-_HEADER_CURRENCY = re.compile(r"\(([A-Z]{3})\)|\b(?:in|en)\s+([A-Z]{3})\b")
+_HEADER_CURRENCY = re.compile(r"\(([A-Z]{3})\)|\b(?:in|en)\s+([A-Z]{3})\b|\s([A-Z]{3})$")
 _SYMBOLS = {"€": "EUR", "£": "GBP", "zł": "PLN", "Kč": "CZK", "₹": "INR", "₺": "TRY", "₪": "ILS"}
 _COUNTRY_CURRENCY = {
     **dict.fromkeys(
@@ -78,7 +78,8 @@ _SUMMARY = re.compile(
     r"|saldo\s+(?:alt|neu)|kontostand|(?:begin|eind)saldo|solde\s+(?:initial|final|pr[ée]c[ée]"
     r"dent|au\s+.*)|likutis\s+(?:prad[zž]iai|pabaigai)|apyvarta|total(?:e?s?)?|summe|sum|"
     r"s?uma\s+celkem|obroty|saldo\s+pocz[aą]tkowe|saldo\s+ko[nń]cowe|pocz[aą]tkowy|"
-    r"stan\s+(?:pocz[aą]tkowy|ko[nń]cowy))\b",
+    r"stan\s+(?:pocz[aą]tkowy|ko[nń]cowy)|saldo\s+(?:iniziale|finale|contabile|inicial|final|"
+    r"anterior))\b",
     re.IGNORECASE,
 )
 _DATE = re.compile(
@@ -164,7 +165,7 @@ def statement_facts(
     if facts.currency is None:
         for name in header:
             m = _HEADER_CURRENCY.search(name)
-            code = m and (m.group(1) or m.group(2))
+            code = m and (m.group(1) or m.group(2) or m.group(3))
             if code and code in known_currencies():
                 facts.currency, facts.currency_from = code, f"the header {name.strip()!r}"
                 break
@@ -188,7 +189,8 @@ def currency_from_account(account: str | None) -> str | None:
 def is_summary_row(cells: Sequence[str]) -> bool:
     """An opening/closing balance, turnover or total row: some cell is nothing but such a
     label (``Likutis pradžiai``, ``Anfangssaldo``, ``Closing balance``, ``Total``)."""
-    return any(_SUMMARY.fullmatch(c.strip().rstrip(":")) for c in cells if c.strip())
+    return any(_SUMMARY.fullmatch(c.strip().strip("|").strip().rstrip(":")) for c in cells
+               if c.strip())
 
 
 def is_section_row(cells: Sequence[str], width: int) -> bool:

@@ -59,7 +59,9 @@ def normalize_header(header: str) -> str:
     """Fold a header to a matching key: ``'Booking-Date '`` -> ``'bookingdate'``."""
     text = unicodedata.normalize("NFKD", header.strip().lstrip("\ufeff"))
     text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+    # letters of any script: a Cyrillic or Greek header folded to nothing could be matched by
+    # no alias and named in no mapping (Alfa-Bank: "Дата операции", "Приход")
+    return re.sub(r"[\W_]", "", text.lower())
 
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -97,6 +99,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "auftragskonto",
         "saskaitosnr",
         "ibanbban",
+        "номерсчета",
     ),
     "booked_at": (
         "bookedat",
@@ -137,6 +140,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "transaktionsdatum",
         "tranzakciodatuma",
         "datumprovedeni",
+        "датаоперации",
+        "датапроводки",
     ),
     "value_at": (
         "valueat",
@@ -170,6 +175,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "belopp",
         "tranzakcioosszege",
         "kwota",
+        "сумма",
+        "суммаоперации",
     ),
     "amount_minor": ("amountminor", "amountcents", "amountinminorunits"),
     "debit": (
@@ -184,6 +191,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "debet",
         "cargo",
         "ausgang",
+        "addebiti",
+        "addebito",
+        "uscite",
+        "расход",
     ),
     "credit": (
         "credit",
@@ -196,6 +207,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "gutschrift",
         "abono",
         "eingang",
+        "accrediti",
+        "accredito",
+        "entrate",
+        "приход",
     ),
     "currency": (
         "currency",
@@ -220,6 +235,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "mena",
         "currencycode",
         "mena",
+        "валюта",
+        "валютаоперации",
     ),
     "description": (
         "description",
@@ -252,6 +269,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "kozlemeny",
         "rubrik",
         "meddelande",
+        "descrizioneoperazioni",
+        "описаниеоперации",
+        "назначениеплатежа",
+        "bookingtext",
     ),
     "counterparty": (
         "counterparty",
@@ -578,4 +599,7 @@ class FileMapping:
         return None if target == "ignore" else target
 
 
-_CURRENCY_SUFFIX = re.compile(r"\s*\([A-Z]{3}\)\s*$")
+_CURRENCY_SUFFIX = re.compile(
+    r"\s*(?:\([A-Z]{3}\)|(?<=\s)(?:CHF|EUR|USD|GBP|SEK|NOK|DKK|PLN|CZK|HUF))\s*$"
+)
+"""A currency a money column's name ends in: "Bedrag (EUR)", ZKB's "Debit CHF"."""

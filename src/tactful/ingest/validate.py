@@ -469,7 +469,8 @@ def _field(
     elif t is FieldType.ID:
         error = _err(tc.str.len_chars() > 128, "is longer than 128 characters")
     elif t is FieldType.CURRENCY:
-        value = tc.str.to_uppercase()
+        # RUR: the rouble's code from 1992 to 1997, still in Russian banks' exports (RUB now)
+        value = tc.str.to_uppercase().replace({"RUR": "RUB"})
         error = _err(
             value.is_not_null() & ~value.is_in(sorted(known_currencies())),
             pl.lit("unknown ISO 4217 currency code ") + _quoted(tc),
