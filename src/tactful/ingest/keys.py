@@ -20,11 +20,11 @@ import polars as pl
 _MAX_ID = 200
 
 
-def _digest(values: pl.Series) -> pl.Series:
-    """A 20-hex-digit BLAKE2 digest per value: stable across runs, library versions and machines
-    (Polars' own hash is not promised to be)."""
+def digest(values: pl.Series, size: int = 10) -> pl.Series:
+    """A BLAKE2 digest of ``size`` bytes per value, in hex: stable across runs, library versions
+    and machines (Polars' own hash is not promised to be)."""
     return pl.Series(
-        [blake2b(v.encode(), digest_size=10).hexdigest() for v in values.to_list()],
+        [blake2b(v.encode(), digest_size=size).hexdigest() for v in values.to_list()],
         dtype=pl.Utf8,
     )
 
@@ -69,7 +69,7 @@ def transaction_ids(frame: pl.DataFrame, counter: OccurrenceCounter) -> pl.Serie
         )
         keys = frame.filter(missing).select(content.alias("k"))["k"]
         ranks = counter.ranks(keys)
-        hashed = _digest(
+        hashed = digest(
             pl.DataFrame({"k": keys, "r": ranks})
             .select(pl.concat_str([pl.col("k"), pl.col("r").cast(pl.Utf8)], separator="\x1f"))
             .to_series()
@@ -80,7 +80,7 @@ def transaction_ids(frame: pl.DataFrame, counter: OccurrenceCounter) -> pl.Serie
     if too_long.any():
         ids = pl.select(
             pl.when(pl.lit(too_long))
-            .then(pl.lit(frame["account_id"]) + ":x" + pl.lit(_digest(ids)))
+            .then(pl.lit(frame["account_id"]) + ":x" + pl.lit(digest(ids)))
             .otherwise(pl.lit(ids))
         ).to_series()
     return ids.alias("id")
@@ -103,7 +103,7 @@ def event_ids(frame: pl.DataFrame, counter: OccurrenceCounter) -> pl.Series:
     ids = frame["event_id"]
     if missing.any():
         ranks = counter.ranks(keys.filter(missing))
-        hashed = "e:" + _digest(
+        hashed = "e:" + digest(
             pl.DataFrame({"k": keys.filter(missing), "r": ranks})
             .select(pl.concat_str([pl.col("k"), pl.col("r").cast(pl.Utf8)], separator="\x1f"))
             .to_series()

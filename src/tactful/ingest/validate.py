@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cache
-from hashlib import blake2b
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
@@ -22,6 +21,7 @@ from tactful.domain.enums import TransactionStatus
 from tactful.domain.money import known_currencies, minor_units
 from tactful.errors import IngestError
 from tactful.ingest.conventions import amount_fits, clean_amount, gather, settle
+from tactful.ingest.keys import digest
 from tactful.ingest.schema import (
     LOCATION,
     ROW_REJECT,
@@ -68,10 +68,6 @@ _STATUS_WORDS = {
 """A transaction's state as banks' exports write it (Revolut: COMPLETED, PENDING, REVERTED,
 DECLINED). Without these, a file's pending payments were rejected, or, read without its state
 column, stored as posted; "reverted" is a payment undone before it settled: no money moved."""
-def _digest_id(value: str) -> str:
-    return "b2:" + blake2b(value.encode("utf-8"), digest_size=20).hexdigest()
-
-
 _NOT_YET = {"pending", "authorised", "authorized", "reserved", "processing"}
 _NO_DATE_YET = " is no date: the payment is not booked yet (a later export will carry it)"
 _TS_FORMATS_AWARE = ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
@@ -463,7 +459,7 @@ def _field(
         long = work["t"].str.len_chars() > 128
         if long.any():
             work = work.with_columns(
-                pl.when(long).then(work["t"].map_elements(_digest_id, return_dtype=pl.Utf8))
+                pl.when(long).then(pl.lit("b2:") + digest(work["t"].fill_null(""), size=20))
                 .otherwise(pl.col("t")).alias("t")
             )  # fmt: skip
     elif t is FieldType.ID:
