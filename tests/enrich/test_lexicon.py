@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tactful.enrich.lexicon import PIECE_TAILS, Lexicon, Term
+from tactful.enrich.lexicon import NAME_FIELD_WIDTHS, PIECE_TAILS, Lexicon, Term, keyed_text
 from tactful.errors import ConfigError
 
 PHARMACY = "MEDICAL_PHARMACIES_AND_SUPPLEMENTS"
@@ -224,3 +224,82 @@ def test_a_piece_is_read_only_before_a_generic_word_or_its_cut(
         assert any(len(rest) >= 3 and t.startswith(rest) for t in PIECE_TAILS), (text, hit)
     if rest in PIECE_TAILS:
         assert hit is not None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "reason"),
+    [
+        # the long tail of shop and clothing words, from WordNet
+        ("ZORBLAX PROVISIONS", "FOOD_AND_DRINK_GROCERIES", "wordnet:provisions.1:PROVISIONS"),
+        ("ZORBLAX CHOPHOUSE", "FOOD_AND_DRINK_RESTAURANT", "wordnet:restaurant.1:CHOPHOUSE"),
+        ("ZORBLAX GARMENTS", "GENERAL_MERCHANDISE_CLOTHING_AND_ACCESSORIES",
+         "wordnet:garment.1:GARMENTS"),
+    ],
+)
+def test_wordnet_words_name_kinds_of_shops(text: str, category: str, reason: str) -> None:
+    lexicon = Lexicon.default()
+    assert lexicon.lookup(text, credit=False) == (category, reason)
+    assert lexicon.match_one(text, credit=False) == (category, reason)
+
+
+@pytest.mark.parametrize("text", ["JERSEY CITY NJ", "NEW JERSEY TURNPIKE", "GENERAL STORES INC"])
+def test_a_wordnet_word_with_another_sense_is_left_out(text: str) -> None:
+    """"jersey" is a garment, an island and a breed of cattle: no category for it."""
+    hit = Lexicon.default().lookup(text, credit=False)
+    assert hit is None or not hit[1].startswith("wordnet:"), hit
+
+
+def test_the_wordnet_terms_name_their_source() -> None:
+    text = (Path(__file__).parents[2] / "src/tactful/enrich/data/wordnet_terms.csv").read_text(
+        "utf-8"
+    )
+    assert "WordNet 3.0 Copyright 2006 by Princeton University" in text
+
+
+@pytest.mark.parametrize(
+    ("key", "rest", "category"),
+    [
+        ("BREAMOOWAIND GREENGROC", "SAN ANTONIO TX", "FOOD_AND_DRINK_GROCERIES"),  # 22: Mastercard
+        ("BREAMOOWAIND DISPENSAR", "", "MEDICAL_PHARMACIES_AND_SUPPLEMENTS"),
+        ("ZORBLAX BLAXZORB OUTFITTE", "LEEDS",  # 25: Visa
+         "GENERAL_MERCHANDISE_CLOTHING_AND_ACCESSORIES"),
+    ],
+)
+def test_a_name_cut_by_the_card_networks_field_ends_in_the_start_of_a_term(
+    key: str, rest: str, category: str
+) -> None:
+    assert len(key) in NAME_FIELD_WIDTHS
+    text = keyed_text(key, rest)
+    lexicon = Lexicon.default()
+    hit = lexicon.lookup(text, credit=False)
+    assert hit is not None and hit[0] == category and hit[1].endswith("+cut"), hit
+    assert lexicon.match_one(text, credit=False) == hit
+
+
+@pytest.mark.parametrize(
+    ("key", "rest"),
+    [
+        ("ZORB GREENGROC", "LEEDS"),  # the name does not fill the field: not cut
+        ("ACME INTERN", "SERVICES"),
+        ("ACME HOLDINGS INTERN L", ""),  # INTERN is not the last word
+        ("ACME HOLDINGS PHARMXYZ", ""),  # a full field, but its last word begins no term
+    ],
+)
+def test_no_cut_term_outside_a_full_name_field(key: str, rest: str) -> None:
+    lexicon = Lexicon.default()
+    text = keyed_text(key, rest)
+    hit = lexicon.lookup(text, credit=False)
+    assert hit is None or not hit[1].endswith("+cut"), hit
+    assert lexicon.match_one(text, credit=False) == hit
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.text(alphabet="ABDEGILMNOPRSTUVXZ ", min_size=3, max_size=30),
+    st.text(alphabet="ABCDEGILMNOPRSTUY ", min_size=0, max_size=12),
+)
+def test_cut_terms_read_the_same_in_the_frame_and_one_row(key: str, rest: str) -> None:
+    key = " ".join(key.split())
+    text = keyed_text(key or None, rest)
+    lexicon = Lexicon.default()
+    assert lexicon.match_one(text, credit=False) == lexicon.lookup(text, credit=False)

@@ -36,7 +36,7 @@ import polars as pl
 
 from tactful.enrich.classifier import TextCategorizer, text_expr
 from tactful.enrich.descriptor import clean_expr, py_clean
-from tactful.enrich.lexicon import Lexicon, lexicon_match
+from tactful.enrich.lexicon import Lexicon, keyed_text, keyed_text_expr, lexicon_match
 from tactful.enrich.mcc import _mapping as mcc_mapping
 from tactful.enrich.mcc import mcc_table
 from tactful.enrich.merchants import MerchantAliases, plain_text, shape_keys
@@ -164,7 +164,7 @@ def categorize_row(
         cleaned = py_clean(description)
         if cleaned is None:
             return None
-        hit = lexicon.match_one(f"{key or ''} {cleaned}", credit=credit)
+        hit = lexicon.match_one(keyed_text(key, cleaned), credit=credit)
         if hit is not None:
             source, detailed, lexicon_reason = "lexicon", hit[0], hit[1]
     model_p: float | None = None
@@ -322,10 +322,9 @@ _SOURCE_CONFIDENCE: Final = {
 
 
 def lexicon_text() -> pl.Expr:
-    """What the lexicon reads: the merchant key, then the descriptor's own words."""
-    return pl.concat_str(
-        [pl.col("merchant_key").fill_null(""), clean_expr(pl.col("description"))], separator=" "
-    )
+    """What the lexicon reads: the merchant key, then the descriptor's own words
+    (``lexicon.keyed_text``)."""
+    return keyed_text_expr(pl.col("merchant_key"), clean_expr(pl.col("description")))
 
 
 _PYTHON_LEXICON_ROWS: Final = 2_000
@@ -346,7 +345,7 @@ def _few_matched(distinct: pl.DataFrame, lexicon: Lexicon) -> pl.DataFrame | Non
         cleaned = py_clean(description)
         if cleaned is None:
             return None
-        hit = lexicon.match_one(f"{key or ''} {cleaned}", credit=credit is True)
+        hit = lexicon.match_one(keyed_text(key, cleaned), credit=credit is True)
         categories.append(hit[0] if hit else None)
         reasons.append(hit[1] if hit else None)
     return pl.DataFrame(

@@ -12,7 +12,11 @@ language, mapped to the engine's taxonomy, in two data files:
   ``INTEREST`` a charge when it goes out);
 * ``data/mcc_terms.csv`` -- the words that, in the public descriptions of the ISO 18245 merchant
   category codes, belong to one category only (``PHARMACIES``, ``TAXICABS``, ``TAVERNS``), each
-  with the codes it came from. Hand-written terms win over these.
+  with the codes it came from. Hand-written terms win over these;
+* ``data/wordnet_terms.csv`` -- the long tail of English words for kinds of shops, food places
+  and clothes that WordNet 3.0 files under a sense named for a category ("dispensary",
+  "provisions", "chophouse", "haberdashery"), kept only when every sense of the word lies in
+  that one category (``tools/make_wordnet_terms.py``). Both files above win over these.
 
 Trade names glue a kind of business to a generic word ("BURGERHOUSE", "FUELSTOP", "BUCHLADEN"),
 and card networks' narrow name fields squeeze the space out of "COFFEE HOUSE". So every one-word
@@ -63,10 +67,13 @@ from typing import Final
 
 import polars as pl
 
-from tactful.enrich.taxonomy import DETAILED
+from tactful.enrich.taxonomy import DETAILED, primary_of
 from tactful.errors import ConfigError
 
-__all__ = ["PIECE_MIN_HEAD", "PIECE_TAILS", "TRADE_SUFFIXES", "Lexicon", "Term", "lexicon_match"]
+__all__ = [
+    "CUT_MARK", "NAME_FIELD_WIDTHS", "PIECE_MIN_HEAD", "PIECE_TAILS", "TRADE_SUFFIXES", "Lexicon",
+    "Term", "keyed_text", "keyed_text_expr", "lexicon_match",
+]
 
 _MATCHES: Final = frozenset({"word", "part"})
 _PY_NOT_WORD: Final = re.compile(r"(?:[^\w&+]|_)+")
@@ -92,6 +99,18 @@ marketplace, "MOBILEPAY" a payment app)."""
 _PIECE_CUT: Final = 3
 """A name field cut short keeps at least this many letters of a piece's generic word
 ("BURGERHOU"); fewer would let too many words end in one."""
+NAME_FIELD_WIDTHS: Final = (22, 25)
+"""The widths of the card networks' merchant-name fields (ISO 8583 field 43: Mastercard prints 22
+characters of the name, Visa 25): a merchant name of exactly this length was probably cut."""
+CUT_MARK: Final = "NAMEFIELDCUT"
+"""The token ``keyed_text`` puts after a merchant name of a ``NAME_FIELD_WIDTHS`` length; only
+a word before it is read as a cut term."""
+CUT_MIN_WORD: Final = 6
+"""A cut term keeps at least this many letters: "GREENGROC" is a greengrocer; "PHARM", "GROC"
+begin too many other words."""
+CUT_MAX_LOST: Final = 4
+"""And loses at most this many: the field cuts the end of the name, and a word that keeps most
+of its letters keeps one reading."""
 _WORD_CUTS: Final = frozenset({"CAR", "CENT", "CORN", "LAD", "LADE", "MAR", "WIN", "WINK", "WORK"})
 """The cuts of ``PIECE_TAILS`` that are words of their own: they make other words as any word
 does ("PAPERWORK", "SIDECAR", "PEPPERCORN"), so they never stand for the word they begin."""
@@ -211,9 +230,10 @@ class Lexicon:
         return patterns, frame
 
     def pieces(self, *, credit: bool) -> tuple[dict[str, tuple[str, str]], str]:
-        """The word pieces for rows of one direction: head -> (category, reason), and the
-        regex over the padded tokens whose group is the head of the leftmost word that is a
-        head and a generic word or its cut (longest head first at a position)."""
+        """The word pieces for rows of one direction: head or cut word -> (category, reason),
+        and the regex over the padded tokens whose first group is the head of the leftmost word
+        that is a head and a generic word or its cut (longest head first at a position), and
+        whose second group is that word when it is instead a cut term (``_cut_terms``)."""
         hit = self._pieces.get(credit)
         if hit is not None:
             return hit
@@ -236,11 +256,21 @@ class Lexicon:
             for head in (text, text[:-1] if text.endswith("S") else ""):
                 if len(head) >= PIECE_MIN_HEAD:
                     heads.setdefault(head, reason)
+        cuts = {
+            cut: reason for cut, reason in _cut_terms(self.terms, wanted).items()
+            if cut not in heads
+        }
         alternation = "|".join(sorted(heads, key=lambda h: (-len(h), h)))
         rests = "|".join(sorted(_piece_rests(), key=lambda r: (-len(r), r)))
-        regex = rf" ({alternation})(?:{rests}) " if heads else ""
-        self._pieces[credit] = (heads, regex)
-        return heads, regex
+        cut_words = "|".join(sorted(cuts, key=lambda c: (-len(c), c)))
+        # an alternative that can never match (a boundary that is none) keeps both groups
+        # when one side is empty
+        never = r"\b\B"
+        regex = rf" (?:({alternation or never})(?:{rests})|({cut_words or never}) {CUT_MARK}) "
+        if not heads and not cuts:
+            regex = ""
+        self._pieces[credit] = ({**heads, **cuts}, regex)
+        return {**heads, **cuts}, regex
 
     def match_one(self, text: str, *, credit: bool) -> tuple[str, str] | None:
         """``lexicon_match`` of one text in plain Python: the same leftmost, then longest,
@@ -273,10 +303,19 @@ class Lexicon:
         if not regex:
             return None
         rests = _piece_rests()
-        for word in tokens.split():
+        words = tokens.split()
+        for i, word in enumerate(words):
             for cut in range(len(word) - _PIECE_CUT, 0, -1):
                 if word[:cut] in heads and word[cut:] in rests:
                     return heads[word[:cut]]
+            entry = heads.get(word)
+            if (
+                entry is not None
+                and entry[1].endswith("+cut")
+                and i + 1 < len(words)
+                and words[i + 1] == CUT_MARK
+            ):
+                return entry
         return None
 
     def lookup(self, text: str, *, credit: bool) -> tuple[str, str] | None:
@@ -343,9 +382,10 @@ def _with_pieces(side: pl.DataFrame, lexicon: Lexicon, *, credit: bool) -> pl.Da
     missing = side.get_column("__lex_category").is_null()
     if not missing.any():
         return out
+    tokens = pl.col("__lex_tokens")
     found = side.select(
         pl.when(pl.Series(missing))
-        .then(pl.col("__lex_tokens").str.extract(regex, 1))
+        .then(pl.coalesce(tokens.str.extract(regex, 1), tokens.str.extract(regex, 2)))
         .alias("__head")
     )
     table = pl.DataFrame(
@@ -389,6 +429,50 @@ def _matcher(terms: tuple[Term, ...], credit: bool) -> _Matcher:
             lengths.setdefault(p[:2], set()).add(len(p))
     single = any(len(p) == 1 for p in patterns)
     return found, {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}, single
+
+
+def keyed_text(key: str | None, cleaned: str) -> str:
+    """What the lexicon reads of one row: the merchant key (``CUT_MARK`` after it when it fills
+    a card network's name field), then the descriptor's cleaned words."""
+    if key is not None and len(key) in NAME_FIELD_WIDTHS:
+        return f"{key} {CUT_MARK} {cleaned}"
+    return f"{key or ''} {cleaned}"
+
+
+def keyed_text_expr(key: pl.Expr, cleaned: pl.Expr) -> pl.Expr:
+    """``keyed_text`` over a frame."""
+    mark = (
+        pl.when(key.str.len_chars().is_in(list(NAME_FIELD_WIDTHS)))
+        .then(pl.lit(f" {CUT_MARK}"))
+        .otherwise(pl.lit(""))
+    )
+    return pl.concat_str([key.fill_null(""), mark, pl.lit(" "), cleaned])
+
+
+@lru_cache(maxsize=16)
+def _cut_terms(terms: tuple[Term, ...], wanted: str) -> dict[str, tuple[str, str]]:
+    """Words a card network's narrow name field made of a one-word term by cutting its end
+    ("GREENGROC", "DISPENSAR"): each prefix of a whole-word term of ``CUT_MIN_WORD`` letters or
+    more that keeps all but at most ``CUT_MAX_LOST`` of its letters -> the first such term's
+    (category, reason + ``+cut``). A prefix that is a term itself, or that begins terms of two
+    primary categories, is left out: the cut must leave one reading. They are read only as the
+    last word of a merchant name that fills the name field (``keyed_text``): elsewhere
+    "INTERN" or "CREDIT" is a word of its own, not a cut "INTERNET" or "CREDITOR"."""
+    full: set[str] = set()
+    found: dict[str, list[tuple[str, str]]] = {}
+    for t in terms:
+        text = _normal(t.term)
+        full.add(text)
+        if t.match != "word" or t.direction not in (wanted, "any") or not text.isalpha():
+            continue
+        for size in range(max(CUT_MIN_WORD, len(text) - CUT_MAX_LOST), len(text)):
+            found.setdefault(text[:size], []).append((t.category_detailed, f"{t.reason}+cut"))
+    out: dict[str, tuple[str, str]] = {}
+    for cut, readings in found.items():
+        if cut in full or len({primary_of(c) for c, _ in readings}) != 1:
+            continue
+        out[cut] = readings[0]
+    return out
 
 
 @cache
@@ -443,6 +527,26 @@ def _read_mcc_terms(lines: Iterable[str], where: str) -> list[Term]:
     return out
 
 
+def _read_wordnet_terms(lines: Iterable[str], where: str) -> list[Term]:
+    out = []
+    for number, row in enumerate(csv.DictReader(lines), start=2):
+        term = (row.get("term") or "").strip()
+        if not term or term.startswith("#"):
+            continue
+        try:
+            out.append(
+                Term(
+                    term,
+                    (row.get("category_detailed") or "").strip(),
+                    "en",
+                    reason=f"wordnet:{(row.get('root') or '').strip()}:{term}",
+                )
+            )
+        except ConfigError as exc:
+            raise ConfigError(f"{where}:{number}: {exc}") from None
+    return out
+
+
 @cache
 def _default() -> Lexicon:
     data = resources.files("tactful.enrich").joinpath("data")
@@ -453,4 +557,7 @@ def _default() -> Lexicon:
     mcc = _read_mcc_terms(
         data.joinpath("mcc_terms.csv").read_text("utf-8").splitlines(), "mcc_terms.csv"
     )
-    return Lexicon(tuple(hand + mcc))
+    wordnet = _read_wordnet_terms(
+        data.joinpath("wordnet_terms.csv").read_text("utf-8").splitlines(), "wordnet_terms.csv"
+    )
+    return Lexicon(tuple(hand + mcc + wordnet))
