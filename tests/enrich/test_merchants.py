@@ -291,6 +291,30 @@ def test_more_processors_are_not_the_merchant(description: str, key: str) -> Non
 
 
 @pytest.mark.parametrize(
+    ("description", "key"),
+    [
+        # a processor nobody listed: a short code, a star or hash, then the merchant
+        ("PURCHASE AUTHORIZED ON 01/17 WJWB *ZORBLAX EATERY SAN ANTONIO TX", "ZORBLAX EATERY"),
+        ("GJKW*BLUE DOOR CAFE", "BLUE DOOR CAFE"),
+        ("RKMH# CORNER DELI", "CORNER DELI"),
+        # a merchant's own reference after its name and a star stays the merchant's
+        ("ZORBLAXIA*SBWTRQHF 828-128-7000", "ZORBLAXIA"),
+        ("UBER *TRIP HELP.UBER.COM", "UBER"),
+    ],
+)
+def test_an_unknown_processor_code_is_not_the_merchant(description: str, key: str) -> None:
+    assert normalize_one(description, None)[1] == key
+    frame = normalize(
+        pl.DataFrame(
+            {"description": [description] * 2, "counterparty": [None] * 2,
+             "channel": ["card"] * 2},
+            schema={"description": pl.String, "counterparty": pl.String, "channel": pl.String},
+        )
+    )
+    assert frame["merchant_key"].to_list() == [key, key]
+
+
+@pytest.mark.parametrize(
     ("description", "merchant", "category"),
     [
         ("SUPERSPAR 4410 LONEHILL", "SuperSpar", "FOOD_AND_DRINK_GROCERIES"),

@@ -104,6 +104,12 @@ _PROCESSOR_PREFIX: Final = (
 """Processors and wallets in front of the merchant (also in ``data/descriptors.csv``, which
 reads descriptors without a channel)."""
 
+_UNKNOWN_PROCESSOR: Final = r"^[A-Z]{2,4} ?[*#] ?([A-Z]{3,})"
+"""A processor the list above does not know: a code of two to four letters, a star (or a hash)
+and a name ("WJWB *BLUE DOOR", "RKMH# CORNER CAFE"). Without this every merchant behind it would
+share the code as its key; a brand that prints an item after its own name and a star
+("AMAZON.COM*2K3", "NETFLIX*SUB") is longer or is in the directory."""
+
 _LEGAL_SUFFIX: Final = (
     r"(?:\s+(?:GMBH & CO\.? KG|GMBH|MBH|AG|KG|LTD|LIMITED|PLC|INC|LLC|LLP|CORP|CORPORATION|CO"
     r"|BV|B\.V\.|NV|N\.V\.|SA|S\.A\.|SAU|SE|SL|SRL|SPA|S\.P\.A\.|SAS|SARL|OY|AB|AS|GROUP|HOLDINGS))+$"
@@ -291,7 +297,8 @@ def _clean_shapes(shapes: pl.DataFrame, aliases: MerchantAliases) -> pl.DataFram
     ).list.first()
 
     fallback = (
-        text.str.replace(r"\s*\*.*$", "")
+        text.str.replace(_UNKNOWN_PROCESSOR, "$1")
+        .str.replace(r"\s*\*.*$", "")
         .str.replace(
             r"\b(?:WWW\.)?([A-Z0-9-]+)\.(?:COM|CO\.UK|CO|NET|ORG|DE|FR|ES|NL|IT|EU|IO)\b\S*", "$1"
         )
@@ -353,6 +360,7 @@ def _py_patterns() -> _PyPatterns:
         processor=sub(_PROCESSOR_PREFIX),
         not_token=sub(r"[^A-Z0-9&+]+"),
         fallback=(
+            (sub(_UNKNOWN_PROCESSOR), r"\1", 1),
             (sub(r"\s*\*.*$"), "", 1),
             (
                 sub(
