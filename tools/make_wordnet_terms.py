@@ -6,7 +6,8 @@ English shop, food-place and goods words ("dispensary", "provisions", "haberdash
 engine's taxonomy that names a kind of place or goods is given one or more WordNet noun senses
 (``ROOTS``: a word and its sense number, as ``wn`` prints them); every word of a root's
 hyponyms (the kinds of it, transitively) is a term of that category, under the most specific
-root above it. A word is kept only when it is unambiguous: every noun sense WordNet knows for
+root above it; for the roots that name goods rather than businesses (``SELF_ONLY``: garments)
+only the root's own words. A word is kept only when it is unambiguous: every noun sense WordNet knows for
 it lies under roots of one and the same category (so "jersey", an island and a breed of cattle
 as well as a garment, is left out, and so is "store", which is also a supply), it is written
 in lower case (no proper names), has five letters or more and no digits or hyphens; its plural
@@ -48,6 +49,7 @@ ROOTS: tuple[tuple[str, int, str], ...] = (
     ("bakery", 1, "FOOD_AND_DRINK_COFFEE"),
     ("barroom", 1, "FOOD_AND_DRINK_BEER_WINE_AND_LIQUOR"),
     ("liquor_store", 1, "FOOD_AND_DRINK_BEER_WINE_AND_LIQUOR"),
+    # goods, not places: their own words only (SELF_ONLY)
     ("garment", 1, "GENERAL_MERCHANDISE_CLOTHING_AND_ACCESSORIES"),
     ("clothing", 1, "GENERAL_MERCHANDISE_CLOTHING_AND_ACCESSORIES"),
     ("clothing_store", 1, "GENERAL_MERCHANDISE_CLOTHING_AND_ACCESSORIES"),
@@ -74,6 +76,9 @@ ROOTS: tuple[tuple[str, int, str], ...] = (
     ("gymnasium", 2, "PERSONAL_CARE_GYMS_AND_FITNESS_CENTERS"),
 )
 MIN_LETTERS = 5
+SELF_ONLY = frozenset({"garment", "clothing"})
+"""Roots whose kinds are articles, not businesses: a shop sign says "garments" or "clothing",
+not "derby" or "bowler" (a hat, and a city and a surname), so only the root's own words count."""
 
 
 class WordNet:
@@ -123,7 +128,7 @@ def terms(wn: WordNet) -> dict[str, tuple[str, str]]:
     nearest: dict[str, tuple[int, str, str]] = {}
     for word, sense, category in ROOTS:
         root = wn.senses[word][sense - 1]
-        tree = wn.below(root)
+        tree = {root} if word in SELF_ONLY else wn.below(root)
         for o in tree:
             if o not in nearest or len(tree) < nearest[o][0]:
                 nearest[o] = (len(tree), category, f"{word}.{sense}")
