@@ -36,6 +36,16 @@ from tactful.enrich.descriptor import (
         ("FASTER PAYMENTS RECEIVED ACME WIDGETS LTD SALARY", 250000, "transfer",
          "ACME WIDGETS LTD SALARY"),
         ("LOAN INTEREST", -14717, "interest", "LOAN INTEREST"),
+        # UK banks' own layouts: a card line with the card's last digits and the day, Barclays'
+        # "ON 16 JUL CLP" tail, an app payment, and a foreign card payment whose note names a fee
+        ("9730 28APR24 C    CASTLE VENDING    ARMAGH GB", -150, "card",
+         "CASTLE VENDING ARMAGH GB"),
+        ("Baba Jaga  ON 16 JUL CLP BABA JAGA", -1200, "card", "BABA JAGA"),
+        ("JUSTERINI   BROOKSCAVE BRISTOL      VIA MOBILE - PYMT FP 31/07/25 10", -5000,
+         "transfer", "JUSTERINI BROOKSCAVE BRISTOL"),
+        ("NAO POOL CLUB SPAIN AMOUNT IN EUR 50.00 ON 06 AUG VISA RATE 1.147 FINAL GBP AMOUNT "
+         "43.59 INCLUDES NON-STERLING TRANSACTION FEE 1.20", -4479, "card", "NAO POOL CLUB SPAIN"),
+        ("NON-STERLING TRANSACTION FEE", -120, "fee", "NON STERLING TRANSACTION FEE"),
         # Germany
         ("Kartenzahlung Stadtapotheke Köln 12.03.2025 14:22", -1290, "card",
          "STADTAPOTHEKE KÖLN"),

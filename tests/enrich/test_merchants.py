@@ -290,6 +290,32 @@ def test_more_processors_are_not_the_merchant(description: str, key: str) -> Non
     assert normalize_one(description, None)[1] == key
 
 
+def test_a_brand_with_digits_in_its_name_is_found() -> None:
+    """Descriptors have their digit runs folded before the look-up; the directory's patterns
+    are folded the same way ("BET365" was never found)."""
+    assert normalize_one("BET365  ON 12 AUG BCC bet365", None)[1] == "BET365"
+    assert normalize_one("MICROSOFT 365 MSBILL.INFO", None)[0] == "Microsoft 365"
+
+
+@pytest.mark.parametrize(
+    ("description", "merchant", "category"),
+    [
+        # Australia and New Zealand
+        ("COLES 0784 DEE WHY AU", "Coles", "FOOD_AND_DRINK_GROCERIES"),
+        ("COLES EXPRESS 1234 MANLY AU", "Coles Express", "TRANSPORTATION_GAS"),
+        ("countdown karori wellington", "Countdown", "FOOD_AND_DRINK_GROCERIES"),
+        ("pak n save kilbirnie kilbirnie nz", "Pak'nSave", "FOOD_AND_DRINK_GROCERIES"),
+        ("DAN MURPHY'S 1237 MANLY VALE AU", "Dan Murphy's", "FOOD_AND_DRINK_BEER_WINE_AND_LIQUOR"),
+        ("TRANSPORTFORNSW TAP SYDNEY AU", "Transport for NSW", "TRANSPORTATION_PUBLIC_TRANSIT"),
+        ("LINKT SYDNEY SYDNEY AU", "Linkt", "TRANSPORTATION_TOLLS"),
+        ("mitre 10 mega np new plymouth nz", "Mitre 10", "HOME_IMPROVEMENT_HARDWARE"),
+    ],
+)
+def test_australian_and_new_zealand_chains(description: str, merchant: str, category: str) -> None:
+    assert normalize_one(description, None)[0] == merchant
+    assert MerchantAliases.default().category_of()[normalize_one(description, None)[1]] == category
+
+
 @pytest.mark.parametrize(
     ("description", "key"),
     [

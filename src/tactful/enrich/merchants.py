@@ -127,6 +127,10 @@ class Alias:
     category_detailed: str | None = None
 
 
+_SHAPE_DIGITS: Final = re.compile(r"\d{2,}")
+"""What ``_shape`` does to a descriptor's digits, for the directory's patterns."""
+
+
 def _tokens(text: str) -> str:
     out = "".join(c if c.isalnum() or c in "&+" else " " for c in text.upper().replace("'", ""))
     return " ".join(out.split())
@@ -148,7 +152,9 @@ class MerchantAliases:
     def __post_init__(self) -> None:
         seen: dict[str, Alias] = {}
         for entry in self.entries:
-            pattern = _tokens(entry.pattern)
+            # read as the descriptor is: every run of two digits or more is one "0" by then
+            # (``_shape``), so "BET365" and "MITRE 10" are looked up as "BET0" and "MITRE 0"
+            pattern = _SHAPE_DIGITS.sub("0", _tokens(entry.pattern))
             if not pattern:
                 raise ConfigError(f"alias {entry.merchant!r}: empty pattern")
             if not entry.merchant.strip():
