@@ -147,8 +147,10 @@ def _line(tmp_path: Path, line: str, currency: str = "EUR") -> Chunk:
     # Zenith: funds code N (NGN), no type, the bank reference straight after the amount.
     ("2011301130CN220000,00//19239782213", "NGN", "220000.00", "19239782213"),
     ("2011301130DN240,23//19245574932", "NGN", "-240.23", "19245574932"),
+    # Sberbank Hungary: a bare type S and blanks, funds code F.
+    ("1710111011DF2402,00S   X", "HUF", "-2402.00", None),
 ], ids=["padded-type", "padded-type-reference", "padded-type-at-end", "no-type-funds-code",
-        "no-type-debit"])
+        "no-type-debit", "bare-type-letter"])
 def test_lines_with_a_padded_or_missing_type_are_read(
     tmp_path: Path, line: str, currency: str, amount: str, reference: str | None
 ) -> None:
@@ -241,3 +243,17 @@ def test_a_statement_without_balances_takes_its_currency_from_the_account(
     assert chunk.frame.select("account_id", "amount", "currency").rows() == [
         ("1234567890", "-2.50", "CHF")]
     assert chunk.rejects == []
+
+
+@pytest.mark.parametrize(("file", "words"), [
+    # /BENM/ or /ORDP/ then the payee and the purpose on unkeyed lines
+    ("phpmt940_kbs_mk.sta", "IVOTEHNA DOOEL SKOPJE"),
+    # no :86:, the text in :NS: lines behind two-digit codes
+    ("wolph_sberbank_hu.sta", "ERGO Eletbiztosito Zrt."),
+])
+def test_the_text_of_other_banks_layouts_is_kept(store: Store, tmp_path: Path, file: str,
+                                                 words: str) -> None:
+    _load(store, MT940 / file, tmp_path)
+    descriptions = [d for (d,) in store.rows(select(schema.transactions.c.description))]
+    assert all(descriptions), descriptions
+    assert any(words in d for d in descriptions), descriptions

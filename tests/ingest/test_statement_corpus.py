@@ -84,6 +84,13 @@ CASES = [
     Case("mt940/phpmt940_bunq.txt", 111, 0, ("2019-01-31", 200, "EUR"), _head(1, 1)),
     # Zenith Bank: no transaction type, funds code N of NGN ("CN220000,00//19239782213").
     Case("mt940/phpmt940_zetb.txt", 8, 0, ("2020-11-30", 22_000_000, "NGN"), _head(1, 1)),
+    # A fourth round (2026-12-07, late): Komercijalna Banka Skopje keys its :86: with /BENM/ and
+    # /ORDP/ but writes the payee and purpose on unkeyed lines (the text was stored empty);
+    # Sberbank Hungary writes a bare type "S   " and its text in :NS: lines (every line was
+    # refused); mBank's MT942 has no balances, its currency in the floor limit :34F:.
+    Case("mt940/phpmt940_kbs_mk.sta", 3, 0, ("2020-12-01", 225_000, "MKD"), _head(1, 1)),
+    Case("mt940/wolph_sberbank_hu.sta", 3, 0, ("2017-10-11", -240_200, "HUF"), _head(1, 1)),
+    Case("mt940/wolph_mbank_mt942_pl.sta", 3, 0, ("2017-01-19", 1, "PLN"), _head(0, 1, 0, 1)),
     # Collected later (2026-12-07). Header says CHARSET:1252, body is UTF-8 ("CRÉDITO"): read as
     # UTF-8, with a note.
     Case("ofx/asgrim_ofxdata_bb.ofx", 1, 0, ("2015-11-03", 23_955, "BRL"), _head(0, 1, 0, 1)),

@@ -115,12 +115,13 @@ _NL_CHANNELS = (
 _BALANCE = re.compile(r"(?P<mark>[CD])(?P<date>\d{6})(?P<currency>[A-Z]{3})(?P<amount>[\d.,]+)")
 # :61: is 6!n[4!n]2a[1!a]15d1!a3!c16x[//16x]: value date, entry date (or blanks), mark (C, D,
 # RC, RD), funds code, the amount (digits and one mark only), then the transaction type: N, S
-# or F and three characters, the last of which may be a blank (or cut off with the line end) as
-# old ING files pad two-letter codes; or no type at all where ``//`` or the line end follows the
-# amount (Zenith Bank), the funds code then being the currency's third letter (``CN220000,00``).
+# or F and three characters, which may be blanks (or cut off with the line end) as old ING
+# files pad two-letter codes and Sberbank Hungary writes a bare ``S   ``; or no type at all
+# where ``//`` or the line end follows the amount (Zenith Bank), the funds code then being the
+# currency's third letter (``CN220000,00``).
 _LINE_61 = re.compile(
     r"(?P<value>\d{6})(?P<entry>\d{4}| {4})?(?P<mark>R?[DC])(?:[A-Z](?=[\d.,]))?"
-    r"(?P<amount>[\d.,]+)(?P<type>[NSF][A-Z0-9]{2}(?:[A-Z0-9 ]|$)|(?=//|$))(?P<rest>.*)",
+    r"(?P<amount>[\d.,]+)(?P<type>[NSF][A-Z0-9 ]{2}(?:[A-Z0-9 ]|$)|(?=//|$))(?P<rest>.*)",
     re.IGNORECASE,
 )
 # The same line read loosely, the amount running to the first transaction type or the line end:
@@ -144,6 +145,7 @@ class _Block:
     first: str
     supplement: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
+    free: list[str] = field(default_factory=list)  # :NS: lines (Austrian / Hungarian banks)
 
 
 @dataclass
@@ -185,11 +187,8 @@ def _split(text: str) -> list[_Statement]:
             current.blocks.append(block)
             target = block.supplement
         elif name in ("86", "NS") and block is not None:
-            if name == "86":
-                block.details.append(value)
-                target = block.details
-            else:
-                target = None
+            target = block.details if name == "86" else block.free
+            target.append(value)
         else:
             block = None
             current.header.append((number, name, value))
@@ -217,7 +216,12 @@ def _details(data: dict[str, Any]) -> tuple[str | None, str | None]:
         parts = _NL_FIELD.split(flat)
         fields = {k: v.strip("/ ") for k, v in zip(parts[1::2], parts[2::2], strict=False)}
         remittance = re.sub(r"^(USTD|STRD)/+", "", fields.get("REMI", "")) or None
-        return join_text(remittance, fields.get("TRTP"), sep=" / "), fields.get("NAME") or None
+        described = join_text(remittance, fields.get("TRTP"), sep=" / ")
+        if not described:
+            # keyed, but not the Dutch way (Komercijalna Banka: /BENM/ then the payee's name and
+            # the purpose on unkeyed lines): the text itself rather than nothing
+            described = " ".join(_NL_FIELD.sub(" ", flat).replace("//", " / ").split()).strip("/ ")
+        return described or None, fields.get("NAME") or None
     return flat or None, None
 
 
@@ -249,7 +253,8 @@ class Mt940Reader(Reader):
     def sniff(self, head: bytes, path: Path) -> float:
         text = head.decode("latin-1")
         tags = {m.group(1) for m in re.finditer(r"(?m)^:(\d\d[A-Z]?):", text)}
-        return 0.9 if {"20", "25"} <= tags and tags & {"60F", "60M"} else 0.0
+        # an MT942 interim report has no balances but its floor limit (:34F:)
+        return 0.9 if {"20", "25"} <= tags and tags & {"60F", "60M", "34F"} else 0.0
 
     def read(self, path: Path, mapping: Mapping, batch_size: int) -> Iterator[Chunk]:
         file_mapping = mapping.for_file(path)
@@ -301,9 +306,12 @@ def _account_currency(account: str, currency: str | None) -> tuple[str, str | No
 
 def _header(statement: _Statement) -> _Header:
     out = _Header()
+    floor_currency: str | None = None
     for _, name, value in statement.header:
         if name == "25":
             out.account_id = value.strip()
+        elif name == "34F" and value[:3] in known_currencies():
+            floor_currency = value[:3]  # MT942's floor limit: the report's currency
         elif name in _BALANCE_TAGS:
             found = _BALANCE.fullmatch(value.strip())
             amount = _amount(found["amount"]) if found else None
@@ -320,6 +328,7 @@ def _header(statement: _Statement) -> _Header:
                 out.opening = (minor, label)
             elif _BALANCE_TAGS[name] == "closing":
                 out.closing = (format(signed, "f"), day, minor, label)
+    out.currency = out.currency or floor_currency
     out.account_id, code = _account_currency(out.account_id, out.currency)
     out.currency = out.currency or code
     return out
@@ -338,7 +347,9 @@ def _collect(statement: _Statement, out: Collected) -> None:
         return
     if header.currency is None:
         out.reject_account(
-            where, f"statement has no balance (:60F:, :62F:) to give its currency; {lost}"
+            where,
+            f"statement has no balance (:60F:, :62F:) nor floor limit (:34F:) to give its "
+            f"currency; {lost}",
         )
         return
     closing = header.closing
@@ -460,9 +471,17 @@ def _transaction(
     }, minor
 
 
+def _free_text(lines: list[str]) -> str:
+    """The words of ``:NS:`` lines: each begins with a two-digit code; the lines that hold words
+    (a purpose, the payee's name) are kept, codes, dates and references are not."""
+    kept = [line[2:].strip() for line in lines if len(re.findall(r"[^\W\d_]", line[2:])) >= 3]
+    return " ".join(kept)
+
+
 def _detail_data(block: _Block) -> dict[str, Any]:
-    """The :86: text, split into the German structured sub-fields when it has them."""
-    text = "\n".join(block.details)
+    """The :86: text, split into the German structured sub-fields when it has them; without a
+    :86:, the words of the bank's :NS: lines."""
+    text = "\n".join(block.details) or _free_text(block.free)
     data: dict[str, Any] = {"transaction_details": text}
     if not text:
         return data
