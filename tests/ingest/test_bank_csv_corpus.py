@@ -42,6 +42,9 @@ class Statement:
 
 STATEMENTS = [
     Statement("nl-ing/ing_ok.csv", 6, 0, date(2020, 2, 13), -125, False),
+    # cp1250 (Czech), which cp1252 reads as French and Spanish letters ("zaúètování").
+    Statement("cz-bank/Movements_1234512345_201805271848.csv", 1, 0, date(2018, 5, 27), -100,
+              False),
     Statement("nl-asn/transactie-historie_NL00ASNB9999999999_20220717204133.csv", 11, 1,
               date(2022, 6, 17), -20000, True),
     Statement("nl-knab/Knab_transactieoverzicht_ok.csv", 27, 0, date(2019, 6, 21), -82775, False),

@@ -10,17 +10,22 @@ Why not charset-normalizer: on short statements it read a cp852 (DOS Central Eur
 cp1250, turning ``Částka`` into ``¬ stka``, the silent loss the bank's testers met. A code page
 decodes any byte, so the choice is by plausibility: letters of the European alphabets and the
 punctuation bank text uses (``€ § ° „ “ – ’``) count for a reading, symbols, box-drawing and
-control characters against it, and ties go to the more common code page (Windows before DOS).
+control characters against it, a word whose accented letters belong to no one language counts
+against it (cp1250 and cp1252 both decode every byte to a European letter, so only the words
+tell Czech from French), and ties go to the more common code page (Windows before DOS).
 
 >>> best_codepage("Částka Převod Šťastný".encode("cp852"))
 'cp852'
 >>> best_codepage("Überweisung Müller Straße 5 €".encode("cp1252"))
 'cp1252'
+>>> best_codepage("Datum zaúčtování;Zaúčtovaná částka;Měna účtu".encode("cp1250"))
+'cp1250'
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 
@@ -42,8 +47,45 @@ _COMMON = frozenset(
 _FOREIGN = range(0x2500, 0x25A0)  # box drawing and blocks: DOS screens, not bank text
 
 
-def _score(text: str) -> int:
+_ALPHABETS: tuple[frozenset[str], ...] = tuple(
+    frozenset(letters)
+    for letters in (
+        "áčďéěíňóřšťúůýž",  # Czech
+        "áäčďéíĺľňóôŕšťúýž",  # Slovak
+        "ąćęłńóśźż",  # Polish
+        "áéíóöőúüű",  # Hungarian
+        "čćđšž",  # Croatian, Slovene, Serbian (Latin)
+        "ăâîșțşţ",  # Romanian
+        "äöüß",  # German
+        "àâæçéèêëîïôœùûüÿ",  # French
+        "áéíñóúü",  # Spanish
+        "àèéìíîòóùú",  # Italian
+        "áâãàçéêíóôõú",  # Portuguese
+        "éëïóöüèà",  # Dutch
+        "åæøäöé",  # Danish, Norwegian, Swedish
+        "çğıöşü",  # Turkish
+    )
+)
+"""The accented letters of one language each: a word whose accented letters no one language
+has together is a misreading ("zaúètování", a Czech word read as cp1252, mixes the Spanish ú
+with the French è; read as cp1250 it is "zaúčtování")."""
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _words_score(text: str) -> int:
+    """+1 for each word whose two or more accented letters one language has, -3 for each whose
+    letters no language has together."""
     score = 0
+    for word in _WORD.findall(text.lower()):
+        accented = {c for c in word if not c.isascii()}
+        if len(accented) < 2:
+            continue
+        score += 1 if any(accented <= alphabet for alphabet in _ALPHABETS) else -3
+    return score
+
+
+def _score(text: str) -> int:
+    score = _words_score(text)
     for ch in text:
         if ch.isascii():
             continue

@@ -189,7 +189,9 @@ def _second_date(
 
 _CLOCK = frozenset({"time", "datetime", "timestamp"})
 """Headers of the same moment as a date column, with its clock time (Wise: Date and Date Time)."""
-_POSTING = frozenset({"posteddate", "postingdate", "buchungsdatum", "buchungstag"})
+_POSTING = frozenset(
+    {"posteddate", "postingdate", "buchungsdatum", "buchungstag", "datumzauctovani"}
+)
 """Headers of the day a card payment was posted, beside the day it was made."""
 
 
