@@ -267,3 +267,21 @@ def test_year_first_dates_with_dots_or_slashes_are_year_month_day() -> None:
     assert not rejects
     assert [str(d) for d in good["booked_at"].to_list()] == [
         "2019-04-19 00:00:00+00:00", "2019-04-02 00:00:00+00:00", "2019-04-02 13:45:00+00:00"]
+
+
+def test_an_id_with_a_stray_quote_is_a_broken_line_not_a_new_account() -> None:
+    """Rabobank's export with a line that lost its opening quote: the account column reads
+    NL77RABO0311467415" and would have made an account of its own."""
+    frame = pl.DataFrame(
+        {
+            "account_id": ["NL77RABO0311467415", 'NL77RABO0311467415"'],
+            "booked_at": ["2018-03-01", "2018-03-14"],
+            "amount": ["-337,49", "+50,00"],
+            "currency": ["EUR", "EUR"],
+        }
+    )
+    good, rejects = validate_chunk(
+        Chunk(RecordKind.TRANSACTION, frame, "f.csv", SourceOptions(decimal=","))
+    )
+    assert good["account_id"].to_list() == ["NL77RABO0311467415"]
+    assert [(r.field, "stray quote" in r.reason) for r in rejects] == [("account_id", True)]

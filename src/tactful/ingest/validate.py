@@ -464,6 +464,17 @@ def _field(
             )  # fmt: skip
     elif t is FieldType.ID:
         error = _err(tc.str.len_chars() > 128, "is longer than 128 characters")
+    if t is FieldType.ID:
+        # A quote at either end of an id is what a line whose opening quote was lost leaves
+        # behind (Rabobank: NL77RABO0311467415",...): the row's fields cannot be trusted, and
+        # the id would make a new account of it. (Inside an id, as a JSON export may have it,
+        # a quote is a character like any other.)
+        error = pl.coalesce(
+            error,
+            _err(tc.str.starts_with('"') | tc.str.ends_with('"'),
+                 pl.lit("holds a stray quote (") + _quoted(tc)
+                 + pl.lit("): the line's quoting is broken")),
+        )
     elif t is FieldType.CURRENCY:
         # RUR: the rouble's code from 1992 to 1997, still in Russian banks' exports (RUB now)
         value = tc.str.to_uppercase().replace({"RUR": "RUB"})
