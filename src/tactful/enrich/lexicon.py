@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
@@ -506,28 +506,11 @@ def _read_terms(lines: Iterable[str], where: str) -> list[Term]:
     return out
 
 
-def _read_mcc_terms(lines: Iterable[str], where: str) -> list[Term]:
-    out = []
-    for number, row in enumerate(csv.DictReader(lines), start=2):
-        term = (row.get("term") or "").strip()
-        if not term or term.startswith("#"):
-            continue
-        codes = (row.get("mcc") or "").strip()
-        try:
-            out.append(
-                Term(
-                    term,
-                    (row.get("category_detailed") or "").strip(),
-                    "en",
-                    reason=f"mcc-term:{term} ({codes})",
-                )
-            )
-        except ConfigError as exc:
-            raise ConfigError(f"{where}:{number}: {exc}") from None
-    return out
-
-
-def _read_wordnet_terms(lines: Iterable[str], where: str) -> list[Term]:
+def _read_derived_terms(
+    lines: Iterable[str], where: str, reason: Callable[[str, dict[str, str]], str]
+) -> list[Term]:
+    """English whole-word terms of a file derived from a public source (``term,
+    category_detailed`` and the source's own columns), each with the ``reason`` its row gives."""
     out = []
     for number, row in enumerate(csv.DictReader(lines), start=2):
         term = (row.get("term") or "").strip()
@@ -539,12 +522,20 @@ def _read_wordnet_terms(lines: Iterable[str], where: str) -> list[Term]:
                     term,
                     (row.get("category_detailed") or "").strip(),
                     "en",
-                    reason=f"wordnet:{(row.get('root') or '').strip()}:{term}",
+                    reason=reason(term, row),
                 )
             )
         except ConfigError as exc:
             raise ConfigError(f"{where}:{number}: {exc}") from None
     return out
+
+
+def _mcc_reason(term: str, row: dict[str, str]) -> str:
+    return f"mcc-term:{term} ({(row.get('mcc') or '').strip()})"
+
+
+def _wordnet_reason(term: str, row: dict[str, str]) -> str:
+    return f"wordnet:{(row.get('root') or '').strip()}:{term}"
 
 
 @cache
@@ -554,10 +545,11 @@ def _default() -> Lexicon:
         data.joinpath("category_lexicon.csv").read_text("utf-8").splitlines(),
         "category_lexicon.csv",
     )
-    mcc = _read_mcc_terms(
-        data.joinpath("mcc_terms.csv").read_text("utf-8").splitlines(), "mcc_terms.csv"
-    )
-    wordnet = _read_wordnet_terms(
-        data.joinpath("wordnet_terms.csv").read_text("utf-8").splitlines(), "wordnet_terms.csv"
-    )
-    return Lexicon(tuple(hand + mcc + wordnet))
+    derived = [
+        term
+        for name, reason in (("mcc_terms.csv", _mcc_reason), ("wordnet_terms.csv", _wordnet_reason))
+        for term in _read_derived_terms(
+            data.joinpath(name).read_text("utf-8").splitlines(), name, reason
+        )
+    ]
+    return Lexicon(tuple(hand + derived))
