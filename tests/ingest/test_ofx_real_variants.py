@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from tactful.ingest.loader import FileReport, Loader
 from tactful.ingest.mapping import Mapping
+from tactful.ingest.readers._ofx_markup import ParseError, parse
 from tactful.ingest.readers._statement import decode_file
 from tactful.store import schema
 from tactful.store.store import Store
@@ -197,3 +198,20 @@ def test_what_the_statement_says_wins_over_the_options_with_a_note(
         "statement 1 at line 33 says currency BRL: kept, and EUR from the --currency option not "
         "used (it is for statements that say none)",
     ]
+
+
+def test_a_value_elements_late_end_tag_closes_nothing() -> None:
+    """American Express closes every element after what follows it; those end tags of value
+    elements are ignored, and the transaction keeps its own fields."""
+    root = parse(
+        "<OFX><STMTTRN><TRNTYPE>DEBIT <TRNAMT>-143.94 <NAME>PRUNE <MEMO>RESTAURANT </MEMO>"
+        "</NAME></TRNAMT></TRNTYPE></STMTTRN></OFX>"
+    )
+    (trn,) = root.iter("STMTTRN")
+    assert [(c.tag, (c.text or "").strip()) for c in trn] == [
+        ("TRNTYPE", "DEBIT"), ("TRNAMT", "-143.94"), ("NAME", "PRUNE"), ("MEMO", "RESTAURANT")]
+
+
+def test_an_end_tag_that_closes_the_wrong_aggregate_is_still_refused() -> None:
+    with pytest.raises(ParseError, match="does not close"):
+        parse("<OFX><BANKTRANLIST><STMTTRN><TRNAMT>-1.00 </BANKTRANLIST></STMTTRN></OFX>")

@@ -115,6 +115,9 @@ CASES = [
          _head(0, 1, 0, 1)),
     # OFX 2 XML with decimal commas ("-300,00").
     Case("ofx/ofxtools_stmtrs_euro.ofx", 2, 0, ("2005-10-20", -30_000, "USD"), _head(0, 1, 0, 1)),
+    # American Express: every element closed, values included, after what follows it
+    # (<NAME>PRUNE <MEMO>RESTAURANT </MEMO> </NAME>); it was refused as misnested markup.
+    Case("ofx/bcimport_amex_us.ofx", 3, 0, ("2013-11-24", -14_394, "USD"), _head(0, 1, 0, 1)),
 ]
 
 

@@ -24,13 +24,15 @@ class _Builder(TreeBuilder):
     The stock builder accepts a misnested end tag (it pops whatever is open) and an element
     that is never closed; both silently shift transactions into the wrong place. An SGML
     element with no value and no end tag (``<MEMO>`` followed by the next tag) is closed
-    at once unless ofxtools knows it as an aggregate.
+    at once unless ofxtools knows it as an aggregate; the end tag of an element its value
+    already closed, wherever it comes, closes nothing (it is ignored).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._open: list[str] = []
         self._implied: set[str] = set()
+        self._valued: set[str] = set()  # elements that held a value, so ended at once
 
     def start(self, tag: Any, attrs: Any) -> ET.Element:
         if self._open and self._open[-1] in _ENDS_WITH_PARENT and tag not in _LIST_ITEMS:
@@ -41,6 +43,11 @@ class _Builder(TreeBuilder):
     def end(self, tag: Any) -> ET.Element:
         if tag not in self._open and tag in self._implied:
             return ET.Element(tag)  # a proprietary aggregate taken for an empty element
+        if tag not in self._open and tag in self._valued:
+            # the end tag of a value element that its value already ended: American Express
+            # downloads close every element, values included, after what follows it
+            # (<NAME>PRUNE <MEMO>RESTAURANT </MEMO> </NAME>); it closes nothing that is open
+            return ET.Element(tag)
         while (
             tag in self._open[:-1] and self._open[-1] in _ENDS_WITH_PARENT
         ):  # </CCSTMTRS> with no </BANKTRANLIST> before it: the list ends with its statement
@@ -52,6 +59,8 @@ class _Builder(TreeBuilder):
         return super().end(tag)
 
     def _start(self, tag: str, text: str | None, closetag: str | None) -> None:
+        if text:
+            self._valued.add(tag)
         if text is None and closetag is None and not hasattr(ofxtools.models, tag):
             self._implied.add(tag)
             self.start(tag, {})
