@@ -269,8 +269,9 @@ class Lexicon:
         regex = rf" (?:({alternation or never})(?:{rests})|({cut_words or never}) {CUT_MARK}) "
         if not heads and not cuts:
             regex = ""
-        self._pieces[credit] = ({**heads, **cuts}, regex)
-        return {**heads, **cuts}, regex
+        found = {**heads, **cuts}
+        self._pieces[credit] = (found, regex)
+        return found, regex
 
     def match_one(self, text: str, *, credit: bool) -> tuple[str, str] | None:
         """``lexicon_match`` of one text in plain Python: the same leftmost, then longest,

@@ -127,8 +127,10 @@ class Alias:
     category_detailed: str | None = None
 
 
-_SHAPE_DIGITS: Final = re.compile(r"\d{2,}")
-"""What ``_shape`` does to a descriptor's digits, for the directory's patterns."""
+_DIGIT_RUN: Final = r"\d{2,}"
+"""A run of digits, which ``_shape`` folds to one "0" (a descriptor's dates, references and
+store numbers); the directory's patterns are folded the same way."""
+_SHAPE_DIGITS: Final = re.compile(_DIGIT_RUN)
 
 
 def _tokens(text: str) -> str:
@@ -348,7 +350,7 @@ def _clean_shapes(shapes: pl.DataFrame, aliases: MerchantAliases) -> pl.DataFram
 
 
 def _shape(description: pl.Expr) -> pl.Expr:
-    return description.str.replace_all(r"\d{2,}", "0")
+    return description.str.replace_all(_DIGIT_RUN, "0")
 
 
 def _py_replacement(replacement: str) -> str:
@@ -361,7 +363,7 @@ def _py_patterns() -> _PyPatterns:
     codes, cities = _places()
     sub = re.compile
     return _PyPatterns(
-        shape=sub(r"\d{2,}"),
+        shape=_SHAPE_DIGITS,
         boilerplate=tuple((sub(p), _py_replacement(r)) for p, r in _BANK_BOILERPLATE),
         processor=sub(_PROCESSOR_PREFIX),
         not_token=sub(r"[^A-Z0-9&+]+"),
